@@ -1,0 +1,29 @@
+// dme-bench rotation --log2d 16,20,24 [--reps R] [--rotations K] [--seed S] [--csv]
+#include <iostream>
+
+#include "dme/experiment/rotation_bench.h"
+#include "subcommand.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+int rotation_main(int argc, char** argv) {
+  po::options_description desc("dme-bench rotation: FWHT and RHT time against memcpy");
+  std::vector<std::string> log2d;
+  dme::RotationBenchConfig config;
+  desc.add_options()("help,h", "show this help")
+      ("log2d", po::value(&log2d)->multitoken(), "log2 of the lengths, e.g. 16,20,24 (default 16,20,24)")
+      ("reps", po::value(&config.reps)->default_value(config.reps), "timed repetitions (median reported)")
+      ("rotations", po::value(&config.rotations)->default_value(config.rotations), "RHTs composed (1..3)")
+      ("seed", po::value(&config.seed)->default_value(config.seed), "seed of the input and signs")
+      ("csv", po::bool_switch(&config.csv), "print CSV instead of a table");
+  po::variables_map vm;
+  if (!dme::app::parse_options(argc, argv, "dme-bench rotation [options]", desc, vm)) return 0;
+  if (!log2d.empty()) config.log2d = dme::app::parse_int_list(log2d, "log2d");
+  return dme::run_rotation_bench(config, std::cout);
+}
+
+}  // namespace
+
+DME_REGISTER_SUBCOMMAND("rotation", "FWHT/RHT time versus memcpy of the same vector", rotation_main);

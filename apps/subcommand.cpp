@@ -1,0 +1,99 @@
+#include "subcommand.h"
+
+#include <algorithm>
+#include <exception>
+#include <iostream>
+#include <sstream>
+
+#include "dme/core/error.h"
+
+namespace po = boost::program_options;
+
+namespace dme::app {
+namespace {
+std::vector<Subcommand>& registry() {
+  static std::vector<Subcommand> subs;
+  return subs;
+}
+
+void usage(std::ostream& os, const std::string& program, const std::string& summary) {
+  auto subs = registry();
+  std::sort(subs.begin(), subs.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  os << program << ": " << summary << "\n\nUsage: " << program
+     << " <subcommand> [options]   (" << program << " <subcommand> --help for its options)\n\n"
+     << "Subcommands:\n";
+  for (auto& s : subs) os << "  " << s.name << std::string(14 - std::min<std::size_t>(13, s.name.size()), ' ') << s.summary << "\n";
+}
+}  // namespace
+
+bool register_subcommand(Subcommand sub) {
+  registry().push_back(std::move(sub));
+  return true;
+}
+
+int dispatch(const std::string& program, const std::string& summary, int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    usage(argc < 2 ? std::cerr : std::cout, program, summary);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string name = argv[1];
+  for (auto& s : registry()) {
+    if (s.name != name) continue;
+    try {
+      return s.main(argc - 1, argv + 1);
+    } catch (const po::error& e) {
+      std::cerr << program << " " << name << ": " << e.what() << " (see --help)\n";
+      return 2;
+    } catch (const dme::Error& e) {
+      std::cerr << program << " " << name << ": " << e.what() << "\n";
+      return 1;
+    } catch (const std::exception& e) {
+      std::cerr << program << " " << name << ": unexpected error: " << e.what() << "\n";
+      return 1;
+    }
+  }
+  std::cerr << program << ": unknown subcommand '" << name << "'\n\n";
+  usage(std::cerr, program, summary);
+  return 2;
+}
+
+bool parse_options(int argc, char** argv, const std::string& usage_line,
+                   const po::options_description& desc, po::variables_map& vm) {
+  po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+  if (vm.count("help")) {
+    std::cout << "Usage: " << usage_line << "\n\n" << desc << "\n";
+    return false;
+  }
+  po::notify(vm);
+  return true;
+}
+
+std::vector<std::string> parse_name_list(const std::vector<std::string>& items) {
+  std::vector<std::string> out;
+  for (const auto& item : items) {
+    std::stringstream ss(item);
+    std::string tok;
+    while (std::getline(ss, tok, ','))
+      if (!tok.empty()) out.push_back(tok);
+  }
+  return out;
+}
+
+std::vector<int> parse_int_list(const std::vector<std::string>& items, const std::string& option) {
+  std::vector<int> out;
+  for (const auto& tok : parse_name_list(items)) {
+    std::size_t used = 0;
+    int v = 0;
+    try {
+      v = std::stoi(tok, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    DME_CHECK(used == tok.size() && used > 0, "--" << option << ": '" << tok << "' is not an integer");
+    out.push_back(v);
+  }
+  DME_CHECK(!out.empty(), "--" << option << ": empty list");
+  return out;
+}
+
+}  // namespace dme::app

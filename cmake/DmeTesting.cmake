@@ -1,0 +1,44 @@
+# Test registration helpers.
+#   dme_add_test(NAME <name> SOURCES <files...> [MPI] [LABELS ...])  builds tests/<name>
+#   dme_add_mpi_test(NAME <ctest name> TARGET <exe> RANKS <n> [TIMEOUT <s>] [ARGS ...])
+# MPI tests run under mpiexec with --oversubscribe (Open MPI) and the run-as-root variables set
+# on the test itself, never assumed from the user's shell.
+execute_process(COMMAND ${MPIEXEC_EXECUTABLE} --version OUTPUT_VARIABLE dme_mpiexec_version
+                ERROR_QUIET)
+set(DME_MPIEXEC_EXTRA_FLAGS "")
+if(dme_mpiexec_version MATCHES "Open MPI|OpenRTE")
+  set(DME_MPIEXEC_EXTRA_FLAGS --oversubscribe)
+endif()
+
+set(DME_TEST_ENVIRONMENT
+  "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1"
+  "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/lsan.supp:print_suppressions=0"
+  "ASAN_OPTIONS=detect_odr_violation=0")
+
+function(dme_add_test)
+  cmake_parse_arguments(T "SERIAL" "NAME;TIMEOUT" "SOURCES;LABELS" ${ARGN})
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE dme::dme dme_test_main GTest::gtest GTest::gmock)
+  dme_compile_options(${T_NAME})
+  if(T_SERIAL)
+    if(NOT T_TIMEOUT)
+      set(T_TIMEOUT 300)
+    endif()
+    add_test(NAME ${T_NAME} COMMAND ${T_NAME})
+    set_tests_properties(${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT}
+                         ENVIRONMENT "${DME_TEST_ENVIRONMENT}" LABELS "${T_LABELS}")
+  endif()
+endfunction()
+
+function(dme_add_mpi_test)
+  cmake_parse_arguments(T "" "NAME;TARGET;RANKS;TIMEOUT" "ARGS;LABELS" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  add_test(NAME ${T_NAME}
+           COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${T_RANKS}
+                   ${DME_MPIEXEC_EXTRA_FLAGS} ${MPIEXEC_PREFLAGS} $<TARGET_FILE:${T_TARGET}>
+                   ${MPIEXEC_POSTFLAGS} ${T_ARGS})
+  set_tests_properties(${T_NAME} PROPERTIES PROCESSORS ${T_RANKS} TIMEOUT ${T_TIMEOUT}
+                       ENVIRONMENT "${DME_TEST_ENVIRONMENT}" LABELS "mpi;${T_LABELS}")
+endfunction()

@@ -1,0 +1,240 @@
+// Fast Walsh–Hadamard transform, cache-blocked and vectorised with compiler vector extensions
+// (64-byte vectors: AVX-512 where the build targets it, split into AVX2/SSE ops otherwise).
+//
+// View x (n = 2^L) as an R x C row-major matrix with C = min(n, kRowLength). H_n = H_R ⊗ H_C,
+// so the transform is: every row by H_C (phase 1, rows in L1), then every column by H_R
+// (phase 2, panels of kPanelWidth columns across all rows, in L2). Within a phase the levels are
+// merged three at a time (radix-8 butterflies in registers), and the levels shorter than a vector
+// are done with in-register shuffles, so each phase reads and writes memory once.
+#include "dme/rotation/fwht.h"
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+
+#include "dme/core/error.h"
+
+namespace dme {
+namespace {
+
+constexpr std::size_t kRowLength = std::size_t(1) << 13;  // 32 KiB of floats: fits L1
+constexpr std::size_t kPanelBytes = 256;                   // 4 cache lines per row of a panel
+
+template <class T>
+struct Simd;
+template <>
+struct Simd<float> {
+  typedef float V __attribute__((vector_size(64)));
+  typedef std::int32_t I __attribute__((vector_size(64)));
+  static constexpr std::size_t kLanes = 16;
+};
+template <>
+struct Simd<double> {
+  typedef double V __attribute__((vector_size(64)));
+  typedef std::int64_t I __attribute__((vector_size(64)));
+  static constexpr std::size_t kLanes = 8;
+};
+
+template <class V, class T>
+inline V load(const T* p) {
+  V v;
+  std::memcpy(&v, p, sizeof(V));
+  return v;
+}
+template <class V, class T>
+inline void store(T* p, V v) {
+  std::memcpy(p, &v, sizeof(V));
+}
+
+// Lane i exchanged with lane i ^ H.
+template <int H>
+inline Simd<float>::V swap_lanes(Simd<float>::V v) {
+#if defined(__clang__)
+  if constexpr (H == 1) return __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+  if constexpr (H == 2) return __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
+  if constexpr (H == 4) return __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11);
+  if constexpr (H == 8) return __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+#else
+  constexpr Simd<float>::I idx = {0 ^ H, 1 ^ H, 2 ^ H,  3 ^ H,  4 ^ H,  5 ^ H,  6 ^ H,  7 ^ H,
+                                  8 ^ H, 9 ^ H, 10 ^ H, 11 ^ H, 12 ^ H, 13 ^ H, 14 ^ H, 15 ^ H};
+  return __builtin_shuffle(v, idx);
+#endif
+}
+template <int H>
+inline Simd<double>::V swap_lanes(Simd<double>::V v) {
+#if defined(__clang__)
+  if constexpr (H == 1) return __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6);
+  if constexpr (H == 2) return __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5);
+  if constexpr (H == 4) return __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3);
+#else
+  constexpr Simd<double>::I idx = {0 ^ H, 1 ^ H, 2 ^ H, 3 ^ H, 4 ^ H, 5 ^ H, 6 ^ H, 7 ^ H};
+  return __builtin_shuffle(v, idx);
+#endif
+}
+
+// One in-register level: lane i gets v[i] + v[i^H] when bit H of i is clear, v[i^H] - v[i]
+// when it is set. sign*v + swapped rounds exactly like the add or subtract.
+template <int H, class V>
+inline V level_in_register(V v) {
+  using T = std::remove_reference_t<decltype(v[0])>;
+  constexpr std::size_t lanes = sizeof(V) / sizeof(T);
+  V sign;
+  for (std::size_t i = 0; i < lanes; ++i) sign[i] = (i & H) ? T(-1) : T(1);
+  return sign * v + swap_lanes<H>(v);
+}
+
+template <class T>
+inline typename Simd<T>::V all_levels_in_register(typename Simd<T>::V v) {
+  v = level_in_register<1>(v);
+  v = level_in_register<2>(v);
+  v = level_in_register<4>(v);
+  if constexpr (Simd<T>::kLanes == 16) v = level_in_register<8>(v);
+  return v;
+}
+
+// Flips the sign of p[i] where bit (first + i) of the mask is set, for i < count.
+template <class T>
+void apply_signs(T* p, std::size_t count, const std::uint64_t* mask, std::size_t first) {
+  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  constexpr int kSignShift = sizeof(T) * 8 - 1;
+  for (std::size_t i = 0; i < count; ++i) {
+    std::size_t g = first + i;
+    Bits b;
+    std::memcpy(&b, p + i, sizeof(T));
+    b ^= static_cast<Bits>((mask[g >> 6] >> (g & 63)) & 1u) << kSignShift;
+    std::memcpy(p + i, &b, sizeof(T));
+  }
+}
+
+// L (1..3) butterfly levels with strides h, 2h, 4h on the 2^L vectors p + m*h + k, for every
+// k in [0, count) in steps of one vector.
+template <class T, int L>
+inline void butterflies(T* p, std::size_t h, std::size_t count) {
+  using V = typename Simd<T>::V;
+  constexpr int kM = 1 << L;
+  for (std::size_t k = 0; k < count; k += Simd<T>::kLanes) {
+    V v[kM];
+    for (int m = 0; m < kM; ++m) v[m] = load<V>(p + m * h + k);
+    for (int lh = 1; lh < kM; lh <<= 1)
+      for (int m = 0; m < kM; ++m)
+        if (!(m & lh)) {
+          V a = v[m], b = v[m + lh];
+          v[m] = a + b;
+          v[m + lh] = a - b;
+        }
+    for (int m = 0; m < kM; ++m) store(p + m * h + k, v[m]);
+  }
+}
+
+// Levels [first, last) of a transform over `units` units, unit u at p + u * unit_stride, each
+// unit `width` contiguous elements (a multiple of the vector length).
+template <class T>
+void strided_levels(T* p, std::size_t units, std::size_t unit_stride, std::size_t width,
+                    int first, int last) {
+  for (int l = first; l < last;) {
+    const int step = std::min(3, last - l);
+    const std::size_t h = std::size_t(1) << l;
+    const std::size_t group = h << step;
+    for (std::size_t base = 0; base < units; base += group)
+      for (std::size_t j = 0; j < h; ++j) {
+        T* q = p + (base + j) * unit_stride;
+        if (step == 3) butterflies<T, 3>(q, h * unit_stride, width);
+        else if (step == 2) butterflies<T, 2>(q, h * unit_stride, width);
+        else butterflies<T, 1>(q, h * unit_stride, width);
+      }
+    l += step;
+  }
+}
+
+// Full transform of one contiguous row of c ≥ kLanes elements (c a power of two), in cache.
+template <class T>
+void row_transform(T* row, std::size_t c, const std::uint64_t* pre_signs, std::size_t first) {
+  using V = typename Simd<T>::V;
+  constexpr std::size_t kLanes = Simd<T>::kLanes;
+  if (pre_signs) apply_signs(row, c, pre_signs, first);
+  for (std::size_t k = 0; k < c; k += kLanes)
+    store(row + k, all_levels_in_register<T>(load<V>(row + k)));
+  const int lanes_log = std::countr_zero(kLanes);
+  const int levels = std::countr_zero(c);
+  // Levels at or above the vector length: units are vectors.
+  strided_levels(row, c / kLanes, kLanes, kLanes, 0, levels - lanes_log);
+}
+
+template <class T>
+void scale_and_sign(T* p, std::size_t count, T scale, const std::uint64_t* post_signs,
+                    std::size_t first) {
+  if (scale != T(1))
+    for (std::size_t i = 0; i < count; ++i) p[i] *= scale;
+  if (post_signs) apply_signs(p, count, post_signs, first);
+}
+
+}  // namespace
+
+namespace detail {
+
+template <class T>
+void fwht_reference(T* x, std::size_t n) {
+  for (std::size_t h = 1; h < n; h <<= 1)
+    for (std::size_t i = 0; i < n; i += 2 * h)
+      for (std::size_t j = i; j < i + h; ++j) {
+        T a = x[j], b = x[j + h];
+        x[j] = a + b;
+        x[j + h] = a - b;
+      }
+}
+
+template <class T>
+void fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
+                const std::uint64_t* post_signs, T scale) {
+  DME_ASSERT(n > 0 && std::has_single_bit(n));
+  constexpr std::size_t kLanes = Simd<T>::kLanes;
+  if (n < kLanes) {  // too short for one vector
+    if (pre_signs) apply_signs(x, n, pre_signs, 0);
+    fwht_reference(x, n);
+    scale_and_sign(x, n, scale, post_signs, 0);
+    return;
+  }
+  const std::size_t c = std::min(n, kRowLength);
+  const std::size_t r = n / c;
+  for (std::size_t i = 0; i < r; ++i) row_transform(x + i * c, c, pre_signs, i * c);
+  if (r == 1) {
+    scale_and_sign(x, n, scale, post_signs, 0);
+    return;
+  }
+  // Phase 2: columns, a panel of `w` columns at a time across all r rows.
+  const std::size_t w = std::min(c, kPanelBytes / sizeof(T));
+  const int row_levels = std::countr_zero(r);
+  for (std::size_t c0 = 0; c0 < c; c0 += w) {
+    strided_levels(x + c0, r, c, w, 0, row_levels);
+    if (scale != T(1) || post_signs)
+      for (std::size_t i = 0; i < r; ++i)
+        scale_and_sign(x + i * c + c0, w, scale, post_signs, i * c + c0);
+  }
+}
+
+template void fwht_reference<float>(float*, std::size_t);
+template void fwht_reference<double>(double*, std::size_t);
+template void fwht_fused<float>(float*, std::size_t, const std::uint64_t*, const std::uint64_t*,
+                                float);
+template void fwht_fused<double>(double*, std::size_t, const std::uint64_t*,
+                                 const std::uint64_t*, double);
+
+}  // namespace detail
+
+namespace {
+template <class T>
+void fwht_checked(std::span<T> x, Normalize norm) {
+  const std::size_t n = x.size();
+  DME_CHECK(n > 0, "fwht: empty input");
+  DME_CHECK(std::has_single_bit(n), "fwht: length must be a power of two, got " << n);
+  DME_CHECK(n <= kMaxFwhtLength,
+            "fwht: length " << n << " exceeds the supported maximum " << kMaxFwhtLength);
+  const T scale = norm == Normalize::kOrthonormal ? T(1.0 / std::sqrt(double(n))) : T(1);
+  detail::fwht_fused(x.data(), n, nullptr, nullptr, scale);
+}
+}  // namespace
+
+void fwht(std::span<float> x, Normalize norm) { fwht_checked(x, norm); }
+void fwht(std::span<double> x, Normalize norm) { fwht_checked(x, norm); }
+
+}  // namespace dme

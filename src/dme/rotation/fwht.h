@@ -1,0 +1,38 @@
+// In-place fast Walsh–Hadamard transform (Sylvester ordering) on the CPU.
+//   fwht(x)                       x <- H x            (unnormalised, H entries ±1)
+//   fwht(x, Normalize::kOrthonormal)  x <- H x / sqrt(n)  (an orthogonal, self-inverse map)
+// n = x.size() must be a power of two (1 ≤ n ≤ kMaxFwhtLength).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace dme {
+
+enum class Normalize { kNone, kOrthonormal };
+
+/// Largest supported transform length (2^32 elements).
+inline constexpr std::size_t kMaxFwhtLength = std::size_t(1) << 32;
+
+/// @param x  data, size n = 2^L; transformed in place
+void fwht(std::span<float> x, Normalize norm = Normalize::kNone);
+void fwht(std::span<double> x, Normalize norm = Normalize::kNone);
+
+namespace detail {
+
+/// The fused kernel behind fwht and the RHT:
+///   x <- post_signs ⊙ (scale · H (pre_signs ⊙ x))
+/// Signs are bit masks (bit i of word i/64 set means -1), size n/64 words rounded up, or nullptr
+/// for all +1. n must be a power of two. Cache-blocked: rows of kRowLength elements are
+/// transformed in L1, then column panels across rows in L2, each in one sweep of memory.
+template <class T>
+void fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
+                const std::uint64_t* post_signs, T scale);
+
+/// Textbook O(n log n) scalar transform, for tests and as the reference in benchmarks.
+template <class T>
+void fwht_reference(T* x, std::size_t n);
+
+}  // namespace detail
+}  // namespace dme

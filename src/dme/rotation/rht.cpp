@@ -1,0 +1,125 @@
+#include "dme/rotation/rht.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+
+#include "dme/core/error.h"
+#include "dme/core/rng.h"
+#include "dme/rotation/fwht.h"
+
+namespace dme {
+
+std::size_t padded_length(std::size_t d) {
+  DME_CHECK(d > 0, "vector length must be positive, got 0");
+  DME_CHECK(d <= kMaxRotationLength,
+            "vector length " << d << " exceeds the supported maximum " << kMaxRotationLength);
+  return std::bit_ceil(d);
+}
+
+namespace {
+
+// Sign vector as a bit mask: one Philox block gives 128 signs (two 64-bit words).
+AlignedVector<std::uint64_t> make_mask(const PhiloxStream& stream, std::size_t n) {
+  const std::size_t words = (n + 63) / 64;
+  AlignedVector<std::uint64_t> mask((words + 1) & ~std::size_t(1));
+  for (std::size_t b = 0; b < mask.size() / 2; ++b) {
+    auto r = stream.block(b);
+    mask[2 * b] = std::uint64_t(r.v[0]) | (std::uint64_t(r.v[1]) << 32);
+    mask[2 * b + 1] = std::uint64_t(r.v[2]) | (std::uint64_t(r.v[3]) << 32);
+  }
+  mask.resize(words);
+  return mask;
+}
+
+template <class T>
+void check_finite_impl(std::span<const T> x, const char* what) {
+  // Branch-free scan first (vectorises); locate the offender only when there is one.
+  bool bad = false;
+  for (T v : x) bad |= !std::isfinite(v);
+  if (!bad) [[likely]] return;
+  for (std::size_t i = 0; i < x.size(); ++i)
+    DME_CHECK(std::isfinite(x[i]),
+              what << ": non-finite value " << x[i] << " at index " << i << " of " << x.size());
+}
+
+}  // namespace
+
+void check_finite(std::span<const float> x, const char* what) { check_finite_impl(x, what); }
+void check_finite(std::span<const double> x, const char* what) { check_finite_impl(x, what); }
+
+Rotation::Rotation(std::uint64_t seed, std::uint32_t round, int k, std::size_t d,
+                   std::uint32_t stream)
+    : d_(d), k_(k) {
+  DME_CHECK(k >= 0 && k <= kMaxRotations,
+            "rotation count must be in 0.." << kMaxRotations << ", got " << k);
+  padded_ = padded_length(d);
+  if (k == 0) padded_ = d;
+  DME_CHECK(stream < (1u << 29), "rotation stream id too large: " << stream);
+  for (int j = 0; j < k; ++j)
+    masks_.push_back(make_mask(
+        PhiloxStream(seed, round, 4 * stream + static_cast<std::uint32_t>(j) + 1,
+                     Purpose::kRotationSigns),
+        padded_));
+}
+
+float Rotation::sign(int j, std::size_t i) const {
+  DME_CHECK(j >= 0 && j < k_, "sign vector index " << j << " out of range 0.." << k_ - 1);
+  DME_CHECK(i < padded_, "coordinate " << i << " out of range (D = " << padded_ << ")");
+  return (masks_[j][i >> 6] >> (i & 63)) & 1u ? -1.0f : 1.0f;
+}
+
+std::span<const std::uint64_t> Rotation::sign_mask(int j) const {
+  DME_CHECK(j >= 0 && j < k_, "sign vector index " << j << " out of range 0.." << k_ - 1);
+  return masks_[j];
+}
+
+template <class T>
+void Rotation::forward_impl(std::span<const T> x, std::span<T> y) const {
+  DME_CHECK(x.size() == d_, "rotation input has length " << x.size() << ", expected " << d_);
+  DME_CHECK(y.size() == padded_,
+            "rotation output has length " << y.size() << ", expected " << padded_);
+  check_finite(x, "rotation input");
+  std::copy(x.begin(), x.end(), y.begin());
+  std::fill(y.begin() + static_cast<std::ptrdiff_t>(d_), y.end(), T(0));
+  forward_inplace_impl(y);
+}
+
+template <class T>
+void Rotation::forward_inplace_impl(std::span<T> y) const {
+  DME_CHECK(y.size() == padded_,
+            "rotated vector has length " << y.size() << ", expected " << padded_);
+  const T scale = T(1.0 / std::sqrt(double(padded_)));
+  for (int j = 0; j < k_; ++j) detail::fwht_fused(y.data(), padded_, masks_[j].data(), nullptr, scale);
+}
+
+template <class T>
+void Rotation::inverse_inplace_impl(std::span<T> y) const {
+  DME_CHECK(y.size() == padded_,
+            "rotated vector has length " << y.size() << ", expected " << padded_);
+  const T scale = T(1.0 / std::sqrt(double(padded_)));
+  for (int j = k_ - 1; j >= 0; --j)
+    detail::fwht_fused(y.data(), padded_, nullptr, masks_[j].data(), scale);
+}
+
+void Rotation::forward(std::span<const float> x, std::span<float> y) const { forward_impl(x, y); }
+void Rotation::forward(std::span<const double> x, std::span<double> y) const { forward_impl(x, y); }
+void Rotation::forward_inplace(std::span<float> y) const { forward_inplace_impl(y); }
+void Rotation::forward_inplace(std::span<double> y) const { forward_inplace_impl(y); }
+void Rotation::inverse_inplace(std::span<float> y) const { inverse_inplace_impl(y); }
+void Rotation::inverse_inplace(std::span<double> y) const { inverse_inplace_impl(y); }
+
+void Rotation::inverse(std::span<float> y, std::span<float> x) const {
+  DME_CHECK(x.size() == d_, "inverse rotation output has length " << x.size() << ", expected " << d_);
+  inverse_inplace_impl(y);
+  std::copy_n(y.begin(), d_, x.begin());
+}
+
+void Rotation::inverse(std::span<double> y, std::span<double> x) const {
+  DME_CHECK(x.size() == d_, "inverse rotation output has length " << x.size() << ", expected " << d_);
+  inverse_inplace_impl(y);
+  std::copy_n(y.begin(), d_, x.begin());
+}
+
+}  // namespace dme

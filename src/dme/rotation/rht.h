@@ -1,0 +1,80 @@
+// Randomized Hadamard rotations: R(x) = H·diag(ε)·x / sqrt(D), composed k times with
+// independent sign vectors, zero padding from d to D = 2^ceil(log2 d).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "dme/core/aligned_buffer.h"
+
+namespace dme {
+
+/// Largest supported padded length D (2^31 coordinates).
+inline constexpr std::size_t kMaxRotationLength = std::size_t(1) << 31;
+/// Largest number of composed RHTs.
+inline constexpr int kMaxRotations = 3;
+
+/// Smallest power of two ≥ d (d ≥ 1).
+std::size_t padded_length(std::size_t d);
+
+/// The k-fold composition R_k ∘ … ∘ R_1 of RHTs for vectors of length d.
+/// Sign vector j (1-based) is drawn from PhiloxStream(seed, round, 4·stream + j,
+/// Purpose::kRotationSigns): every rank that constructs a Rotation with the same (seed, round,
+/// stream) rotates identically. stream = 0 is the shared rotation of the collectives; independent
+/// per-rank rotations use stream = rank + 1.
+/// With k = 0 the rotation is the identity and padded() == d (nothing is padded).
+class Rotation {
+ public:
+  Rotation(std::uint64_t seed, std::uint32_t round, int k, std::size_t d,
+           std::uint32_t stream = 0);
+
+  std::size_t d() const noexcept { return d_; }
+  std::size_t padded() const noexcept { return padded_; }
+  int count() const noexcept { return k_; }
+
+  /// y <- R(x padded with zeros). Throws dme::Error on NaN or Inf in x (naming the index).
+  /// @param x input, size d
+  /// @param y output, size padded()
+  void forward(std::span<const float> x, std::span<float> y) const;
+  void forward(std::span<const double> x, std::span<double> y) const;
+
+  /// In place on a padded vector: y <- R(y). @param y size padded()
+  void forward_inplace(std::span<float> y) const;
+  void forward_inplace(std::span<double> y) const;
+
+  /// x <- the first d coordinates of R⁻¹(y); y is overwritten with R⁻¹(y).
+  /// @param y rotated vector, size padded()
+  /// @param x output, size d
+  void inverse(std::span<float> y, std::span<float> x) const;
+  void inverse(std::span<double> y, std::span<double> x) const;
+
+  /// In place: y <- R⁻¹(y). @param y size padded()
+  void inverse_inplace(std::span<float> y) const;
+  void inverse_inplace(std::span<double> y) const;
+
+  /// Sign of coordinate i in the j-th RHT (0-based j < count()): +1 or -1.
+  float sign(int j, std::size_t i) const;
+  /// Bit mask of the j-th sign vector (bit set = -1), padded()/64 words rounded up.
+  std::span<const std::uint64_t> sign_mask(int j) const;
+
+ private:
+  template <class T>
+  void forward_impl(std::span<const T> x, std::span<T> y) const;
+  template <class T>
+  void forward_inplace_impl(std::span<T> y) const;
+  template <class T>
+  void inverse_inplace_impl(std::span<T> y) const;
+
+  std::size_t d_;
+  std::size_t padded_;
+  int k_;
+  std::vector<AlignedVector<std::uint64_t>> masks_;
+};
+
+/// Throws dme::Error naming the first NaN or Inf of x (index and value), if any.
+void check_finite(std::span<const float> x, const char* what);
+void check_finite(std::span<const double> x, const char* what);
+
+}  // namespace dme

@@ -1,0 +1,66 @@
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "dme/core/mpi_helpers.h"
+#include "dme/core/rng.h"
+
+namespace {
+
+TEST(MpiHelpers, RankAndSizeWrappers) {
+  int r = -1, n = -1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  MPI_Comm_size(MPI_COMM_WORLD, &n);
+  EXPECT_EQ(dme::mpi::comm_rank(MPI_COMM_WORLD), r);
+  EXPECT_EQ(dme::mpi::comm_size(MPI_COMM_WORLD), n);
+  dme::mpi::Comm dup(MPI_COMM_WORLD);
+  EXPECT_EQ(dup.rank(), r);
+  EXPECT_EQ(dup.size(), n);
+  EXPECT_NE(dup.get(), MPI_COMM_WORLD);
+}
+
+TEST(MpiHelpers, TypeMapping) {
+  EXPECT_EQ(dme::mpi::type_from<float>(), MPI_FLOAT);
+  EXPECT_EQ(dme::mpi::type_from<double>(), MPI_DOUBLE);
+  EXPECT_EQ(dme::mpi::type_from<std::uint64_t>(), MPI_UINT64_T);
+  EXPECT_EQ(dme::mpi::type_from<const std::int32_t>(), MPI_INT32_T);
+}
+
+TEST(MpiHelpers, FailedCallBecomesErrorWithMpiText) {
+  dme::mpi::Comm comm(MPI_COMM_WORLD);
+  int x = 1, y = 0;
+  // A negative count is invalid; MPI_ERRORS_RETURN on the duplicate makes it an error code.
+  try {
+    DME_MPI_CHECK(MPI_Allreduce(&x, &y, -1, MPI_INT, MPI_SUM, comm.get()));
+    FAIL() << "no exception";
+  } catch (const dme::Error& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("MPI_Allreduce"), std::string::npos) << what;
+    EXPECT_NE(what.find("failed: "), std::string::npos) << what;
+  }
+}
+
+TEST(MpiHelpers, AllreduceAndVersion) {
+  dme::mpi::Comm comm(MPI_COMM_WORLD);
+  EXPECT_EQ(dme::mpi::allreduce(comm.rank(), MPI_MAX, comm.get()), comm.size() - 1);
+  EXPECT_EQ(dme::mpi::allreduce(1, MPI_SUM, comm.get()), comm.size());
+  EXPECT_FALSE(dme::mpi::library_version().empty());
+  EXPECT_FALSE(dme::mpi::processor_name().empty());
+}
+
+TEST(MpiHelpers, SameSeedAndRoundGiveSameSignsOnEveryRank) {
+  dme::mpi::Comm comm(MPI_COMM_WORLD);
+  const std::size_t n = 4096;
+  std::vector<std::uint32_t> mine(n / 32, 0);
+  dme::PhiloxStream s(31337, 4, 0, dme::Purpose::kRotationSigns);
+  for (std::size_t i = 0; i < n; ++i) mine[i / 32] |= std::uint32_t(s.sign_bit(i)) << (i % 32);
+  std::vector<std::uint32_t> lo(mine.size()), hi(mine.size());
+  DME_MPI_CHECK(MPI_Allreduce(mine.data(), lo.data(), int(mine.size()), MPI_UINT32_T, MPI_MIN, comm.get()));
+  DME_MPI_CHECK(MPI_Allreduce(mine.data(), hi.data(), int(mine.size()), MPI_UINT32_T, MPI_MAX, comm.get()));
+  EXPECT_EQ(lo, mine);
+  EXPECT_EQ(hi, mine);
+}
+
+}  // namespace

@@ -1,0 +1,123 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "dme/core/error.h"
+#include "dme/rotation/fwht.h"
+#include "dme/rotation/rht.h"
+
+namespace {
+
+std::vector<float> lognormal_vector(std::size_t n, unsigned seed) {
+  std::mt19937_64 g(seed);
+  std::lognormal_distribution<float> ln(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = ln(g);
+  return v;
+}
+
+TEST(Rht, PaddedLength) {
+  EXPECT_EQ(dme::padded_length(1), 1u);
+  EXPECT_EQ(dme::padded_length(3), 4u);
+  EXPECT_EQ(dme::padded_length(1000), 1024u);
+  EXPECT_EQ(dme::padded_length((1u << 20) + 1), 1u << 21);
+  EXPECT_THROW(dme::padded_length(0), dme::Error);
+  EXPECT_THROW(dme::padded_length(dme::kMaxRotationLength + 1), dme::Error);
+}
+
+TEST(Rht, InverseRestoresInput) {
+  for (int k = 1; k <= 3; ++k)
+    for (std::size_t d : {std::size_t(1), std::size_t(3), std::size_t(1000), (std::size_t(1) << 20) + 1}) {
+      dme::Rotation rot(77, 5, k, d);
+      ASSERT_EQ(rot.padded(), dme::padded_length(d));
+      auto x = lognormal_vector(d, static_cast<unsigned>(d + k));
+      std::vector<float> y(rot.padded()), back(d);
+      rot.forward(x, y);
+      rot.inverse(y, back);
+      double max_rel = 0, norm = 0;
+      for (float v : x) norm = std::max(norm, double(std::fabs(v)));
+      for (std::size_t i = 0; i < d; ++i)
+        max_rel = std::max(max_rel, std::fabs(double(back[i]) - x[i]) / norm);
+      // k orthonormal transforms of log2 D levels each: error a few eps per level.
+      EXPECT_LT(max_rel, 1e-6 * k * std::log2(double(rot.padded()) + 1) + 1e-7)
+          << "k=" << k << " d=" << d;
+    }
+}
+
+TEST(Rht, IsOrthogonal) {
+  const std::size_t d = 3000;
+  dme::Rotation rot(1, 0, 2, d);
+  auto x = lognormal_vector(d, 4);
+  std::vector<double> xd(x.begin(), x.end()), y(rot.padded());
+  rot.forward(std::span<const double>(xd), std::span<double>(y));
+  double nx = 0, ny = 0;
+  for (double v : xd) nx += v * v;
+  for (double v : y) ny += v * v;
+  EXPECT_NEAR(ny / nx, 1.0, 1e-13);
+}
+
+TEST(Rht, EqualsSignsThenScaledHadamard) {
+  const std::size_t d = 512;
+  dme::Rotation rot(3, 9, 1, d);
+  auto x = lognormal_vector(d, 5);
+  std::vector<double> expect(d);
+  for (std::size_t i = 0; i < d; ++i) expect[i] = double(x[i]) * rot.sign(0, i);
+  dme::detail::fwht_reference(expect.data(), d);
+  std::vector<float> y(d);
+  rot.forward(x, y);
+  for (std::size_t i = 0; i < d; ++i) EXPECT_NEAR(y[i], expect[i] / std::sqrt(512.0), 1e-5);
+}
+
+TEST(Rht, SeedRoundAndStreamSelectSigns) {
+  const std::size_t d = 1 << 12;
+  dme::Rotation a(11, 1, 3, d), same(11, 1, 3, d), next_round(11, 2, 3, d), other_stream(11, 1, 3, d, 1);
+  auto equal_masks = [](const dme::Rotation& p, const dme::Rotation& q, int j) {
+    auto m = p.sign_mask(j), n = q.sign_mask(j);
+    return std::equal(m.begin(), m.end(), n.begin(), n.end());
+  };
+  for (int j = 0; j < 3; ++j) {
+    EXPECT_TRUE(equal_masks(a, same, j));
+    EXPECT_FALSE(equal_masks(a, next_round, j));
+    EXPECT_FALSE(equal_masks(a, other_stream, j));
+  }
+  // The k sign vectors of one rotation are independent of each other.
+  EXPECT_FALSE(std::equal(a.sign_mask(0).begin(), a.sign_mask(0).end(), a.sign_mask(1).begin()));
+}
+
+TEST(Rht, ZeroRotationsIsIdentityWithoutPadding) {
+  dme::Rotation rot(1, 1, 0, 1000);
+  EXPECT_EQ(rot.padded(), 1000u);
+  auto x = lognormal_vector(1000, 8);
+  std::vector<float> y(1000), back(1000);
+  rot.forward(x, y);
+  EXPECT_EQ(y, x);
+  rot.inverse(y, back);
+  EXPECT_EQ(back, x);
+}
+
+TEST(Rht, RejectsBadInput) {
+  EXPECT_THROW(dme::Rotation(1, 1, 4, 100), dme::Error);
+  EXPECT_THROW(dme::Rotation(1, 1, -1, 100), dme::Error);
+  EXPECT_THROW(dme::Rotation(1, 1, 2, 0), dme::Error);
+  EXPECT_THROW(dme::Rotation(1, 1, 2, dme::kMaxRotationLength + 1), dme::Error);
+  dme::Rotation rot(1, 1, 2, 100);
+  std::vector<float> x(100, 1.0f), y(128), wrong(99);
+  x[42] = std::numeric_limits<float>::quiet_NaN();
+  try {
+    rot.forward(x, y);
+    FAIL() << "NaN accepted";
+  } catch (const dme::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("index 42"), std::string::npos) << e.what();
+  }
+  x[42] = std::numeric_limits<float>::infinity();
+  EXPECT_THROW(rot.forward(x, y), dme::Error);
+  x[42] = 0;
+  EXPECT_THROW(rot.forward(wrong, y), dme::Error);
+  std::vector<float> short_y(100);
+  EXPECT_THROW(rot.forward(x, short_y), dme::Error);
+}
+
+}  // namespace
