@@ -8,6 +8,7 @@
 // are done with in-register shuffles, so each phase reads and writes memory once.
 #include "dme/rotation/fwht.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -17,21 +18,32 @@
 namespace dme {
 namespace {
 
-constexpr std::size_t kRowLength = std::size_t(1) << 13;  // 32 KiB of floats: fits L1
-constexpr std::size_t kPanelBytes = 256;                   // 4 cache lines per row of a panel
+#ifndef DME_FWHT_ROW_LOG
+#define DME_FWHT_ROW_LOG 16
+#endif
+#ifndef DME_FWHT_PANEL_BYTES
+#define DME_FWHT_PANEL_BYTES 2048
+#endif
+#ifndef DME_FWHT_L1_BYTES
+#define DME_FWHT_L1_BYTES 32768
+#endif
+// Tuned on a Sapphire Rapids core (48 KiB L1d, 2 MiB L2) with dme-bench rotation; see README.
+constexpr std::size_t kL1Length = DME_FWHT_L1_BYTES;   // bytes of a sub-row done in L1
+constexpr std::size_t kRowLength = std::size_t(1) << DME_FWHT_ROW_LOG;  // elements of a row (L2)
+constexpr std::size_t kPanelBytes = DME_FWHT_PANEL_BYTES;  // bytes per row of a column panel
 
 template <class T>
 struct Simd;
 template <>
 struct Simd<float> {
   typedef float V __attribute__((vector_size(64)));
-  typedef std::int32_t I __attribute__((vector_size(64)));
+  typedef std::uint32_t I __attribute__((vector_size(64)));
   static constexpr std::size_t kLanes = 16;
 };
 template <>
 struct Simd<double> {
   typedef double V __attribute__((vector_size(64)));
-  typedef std::int64_t I __attribute__((vector_size(64)));
+  typedef std::uint64_t I __attribute__((vector_size(64)));
   static constexpr std::size_t kLanes = 8;
 };
 
@@ -94,7 +106,7 @@ inline typename Simd<T>::V all_levels_in_register(typename Simd<T>::V v) {
 
 // Flips the sign of p[i] where bit (first + i) of the mask is set, for i < count.
 template <class T>
-void apply_signs(T* p, std::size_t count, const std::uint64_t* mask, std::size_t first) {
+void apply_signs_scalar(T* p, std::size_t count, const std::uint64_t* mask, std::size_t first) {
   using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
   constexpr int kSignShift = sizeof(T) * 8 - 1;
   for (std::size_t i = 0; i < count; ++i) {
@@ -106,15 +118,46 @@ void apply_signs(T* p, std::size_t count, const std::uint64_t* mask, std::size_t
   }
 }
 
+// The same on one vector whose first element has global index g (g a multiple of kLanes):
+// the kLanes mask bits become sign-bit flips with one variable shift per lane.
+template <class T>
+inline typename Simd<T>::V signs_vector(typename Simd<T>::V v, const std::uint64_t* mask,
+                                        std::size_t g) {
+  using I = typename Simd<T>::I;
+  using E = std::remove_reference_t<decltype(I{}[0])>;
+  constexpr std::size_t kLanes = Simd<T>::kLanes;
+  I lane;
+  for (std::size_t i = 0; i < kLanes; ++i) lane[i] = static_cast<E>(i);
+  const E bits = static_cast<E>(mask[g >> 6] >> (g & 63));
+  I b = (I{} + bits) >> lane;
+  b = (b & 1) << (sizeof(T) * 8 - 1);
+  I raw;
+  std::memcpy(&raw, &v, sizeof(v));
+  raw ^= b;
+  std::memcpy(&v, &raw, sizeof(v));
+  return v;
+}
+
+template <class T>
+void apply_signs(T* p, std::size_t count, const std::uint64_t* mask, std::size_t first) {
+  using V = typename Simd<T>::V;
+  constexpr std::size_t kLanes = Simd<T>::kLanes;
+  if (count % kLanes || first % kLanes) return apply_signs_scalar(p, count, mask, first);
+  for (std::size_t k = 0; k < count; k += kLanes)
+    store(p + k, signs_vector<T>(load<V>(p + k), mask, first + k));
+}
+
 // L (1..3) butterfly levels with strides h, 2h, 4h on the 2^L vectors p + m*h + k, for every
 // k in [0, count) in steps of one vector.
 template <class T, int L>
-inline void butterflies(T* p, std::size_t h, std::size_t count) {
+inline void butterflies(T* p, std::size_t h, std::size_t count, std::ptrdiff_t prefetch) {
   using V = typename Simd<T>::V;
   constexpr int kM = 1 << L;
   for (std::size_t k = 0; k < count; k += Simd<T>::kLanes) {
     V v[kM];
     for (int m = 0; m < kM; ++m) v[m] = load<V>(p + m * h + k);
+    if (prefetch && (k * sizeof(T)) % 64 == 0)
+      for (int m = 0; m < kM; ++m) __builtin_prefetch(p + m * h + k + prefetch, 1, 2);
     for (int lh = 1; lh < kM; lh <<= 1)
       for (int m = 0; m < kM; ++m)
         if (!(m & lh)) {
@@ -128,9 +171,11 @@ inline void butterflies(T* p, std::size_t h, std::size_t count) {
 
 // Levels [first, last) of a transform over `units` units, unit u at p + u * unit_stride, each
 // unit `width` contiguous elements (a multiple of the vector length).
+// prefetch: when non-zero, the first merged pass also prefetches the elements `prefetch`
+// further on (the next panel), so its memory latency overlaps this panel's work.
 template <class T>
 void strided_levels(T* p, std::size_t units, std::size_t unit_stride, std::size_t width,
-                    int first, int last) {
+                    int first, int last, std::ptrdiff_t prefetch = 0) {
   for (int l = first; l < last;) {
     const int step = std::min(3, last - l);
     const std::size_t h = std::size_t(1) << l;
@@ -138,34 +183,83 @@ void strided_levels(T* p, std::size_t units, std::size_t unit_stride, std::size_
     for (std::size_t base = 0; base < units; base += group)
       for (std::size_t j = 0; j < h; ++j) {
         T* q = p + (base + j) * unit_stride;
-        if (step == 3) butterflies<T, 3>(q, h * unit_stride, width);
-        else if (step == 2) butterflies<T, 2>(q, h * unit_stride, width);
-        else butterflies<T, 1>(q, h * unit_stride, width);
+        const std::ptrdiff_t pf = l == first ? prefetch : 0;
+        if (step == 3) butterflies<T, 3>(q, h * unit_stride, width, pf);
+        else if (step == 2) butterflies<T, 2>(q, h * unit_stride, width, pf);
+        else butterflies<T, 1>(q, h * unit_stride, width, pf);
       }
     l += step;
   }
 }
 
-// Full transform of one contiguous row of c ≥ kLanes elements (c a power of two), in cache.
+// Full transform of one contiguous block of c ≥ kLanes elements (c a power of two) that fits
+// L1: in-register levels, then merged levels over vectors.
+// OR-accumulates "some lane is NaN or Inf" (all exponent bits set) into bad.
 template <class T>
-void row_transform(T* row, std::size_t c, const std::uint64_t* pre_signs, std::size_t first) {
+inline void note_non_finite(typename Simd<T>::V v, typename Simd<T>::I& bad) {
+  using I = typename Simd<T>::I;
+  constexpr auto kExp = sizeof(T) == 4 ? 0x7f800000ull : 0x7ff0000000000000ull;
+  I raw;
+  std::memcpy(&raw, &v, sizeof(v));
+  bad |= (raw & kExp) == kExp;
+}
+
+// Full transform of one contiguous block of c ≥ kLanes elements (c a power of two) that fits
+// L1: in-register levels (with the pre-signs, reading from src), then merged levels over vectors.
+template <class T>
+void l1_transform(T* row, const T* src, std::size_t c, const std::uint64_t* pre_signs,
+                  std::size_t first, typename Simd<T>::I& bad) {
   using V = typename Simd<T>::V;
   constexpr std::size_t kLanes = Simd<T>::kLanes;
-  if (pre_signs) apply_signs(row, c, pre_signs, first);
-  for (std::size_t k = 0; k < c; k += kLanes)
-    store(row + k, all_levels_in_register<T>(load<V>(row + k)));
+  for (std::size_t k = 0; k < c; k += kLanes) {
+    V v = load<V>(src + k);
+    note_non_finite<T>(v, bad);
+    if (pre_signs) v = signs_vector<T>(v, pre_signs, first + k);
+    store(row + k, all_levels_in_register<T>(v));
+  }
   const int lanes_log = std::countr_zero(kLanes);
   const int levels = std::countr_zero(c);
-  // Levels at or above the vector length: units are vectors.
   strided_levels(row, c / kLanes, kLanes, kLanes, 0, levels - lanes_log);
+}
+
+// Full transform of one contiguous row of c ≥ kLanes elements (c ≤ kRowLength, fits L2):
+// L1-sized sub-rows first, then the levels across sub-rows while the row is still in L2.
+// The row's input is src[first .. first + c) with src[i] = 0 for i ≥ src_len (zero padding).
+template <class T>
+void row_transform(T* row, const T* src, std::size_t src_len, std::size_t c,
+                   const std::uint64_t* pre_signs, std::size_t first, typename Simd<T>::I& bad) {
+  const std::size_t sub = std::min(c, kL1Length / sizeof(T));
+  for (std::size_t s0 = 0; s0 < c; s0 += sub) {
+    const std::size_t g = first + s0;
+    if (g + sub <= src_len) {
+      l1_transform(row + s0, src + g, sub, pre_signs, g, bad);
+    } else if (g >= src_len) {
+      std::fill_n(row + s0, sub, T(0));  // the transform of zeros is zeros
+    } else {
+      if (row + s0 != src + g) std::copy(src + g, src + src_len, row + s0);
+      std::fill(row + s0 + (src_len - g), row + s0 + sub, T(0));
+      l1_transform(row + s0, row + s0, sub, pre_signs, g, bad);
+    }
+  }
+  if (c > sub) strided_levels(row, c / sub, sub, sub, 0, std::countr_zero(c / sub));
 }
 
 template <class T>
 void scale_and_sign(T* p, std::size_t count, T scale, const std::uint64_t* post_signs,
                     std::size_t first) {
-  if (scale != T(1))
-    for (std::size_t i = 0; i < count; ++i) p[i] *= scale;
-  if (post_signs) apply_signs(p, count, post_signs, first);
+  using V = typename Simd<T>::V;
+  constexpr std::size_t kLanes = Simd<T>::kLanes;
+  if (count % kLanes || first % kLanes) {
+    if (scale != T(1))
+      for (std::size_t i = 0; i < count; ++i) p[i] *= scale;
+    if (post_signs) apply_signs_scalar(p, count, post_signs, first);
+    return;
+  }
+  for (std::size_t k = 0; k < count; k += kLanes) {
+    V v = load<V>(p + k) * scale;
+    if (post_signs) v = signs_vector<T>(v, post_signs, first + k);
+    store(p + k, v);
+  }
 }
 
 }  // namespace
@@ -184,40 +278,54 @@ void fwht_reference(T* x, std::size_t n) {
 }
 
 template <class T>
-void fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
-                const std::uint64_t* post_signs, T scale) {
+bool fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
+                const std::uint64_t* post_signs, T scale, const T* src, std::size_t src_len) {
   DME_ASSERT(n > 0 && std::has_single_bit(n));
+  if (!src) {
+    src = x;
+    src_len = n;
+  }
+  DME_ASSERT(src_len <= n);
   constexpr std::size_t kLanes = Simd<T>::kLanes;
   if (n < kLanes) {  // too short for one vector
+    if (src != x) std::copy_n(src, src_len, x);
+    std::fill(x + src_len, x + n, T(0));
+    bool bad = false;
+    for (std::size_t i = 0; i < n; ++i) bad |= !std::isfinite(x[i]);
     if (pre_signs) apply_signs(x, n, pre_signs, 0);
     fwht_reference(x, n);
     scale_and_sign(x, n, scale, post_signs, 0);
-    return;
+    return bad;
   }
+  typename Simd<T>::I bad{};
   const std::size_t c = std::min(n, kRowLength);
   const std::size_t r = n / c;
-  for (std::size_t i = 0; i < r; ++i) row_transform(x + i * c, c, pre_signs, i * c);
+  for (std::size_t i = 0; i < r; ++i) row_transform(x + i * c, src, src_len, c, pre_signs, i * c, bad);
+  bool any_bad = false;
+  for (std::size_t i = 0; i < kLanes; ++i) any_bad |= bad[i] != 0;
   if (r == 1) {
     scale_and_sign(x, n, scale, post_signs, 0);
-    return;
+    return any_bad;
   }
   // Phase 2: columns, a panel of `w` columns at a time across all r rows.
   const std::size_t w = std::min(c, kPanelBytes / sizeof(T));
   const int row_levels = std::countr_zero(r);
   for (std::size_t c0 = 0; c0 < c; c0 += w) {
-    strided_levels(x + c0, r, c, w, 0, row_levels);
+    const std::ptrdiff_t next = c0 + w < c ? static_cast<std::ptrdiff_t>(w) : 0;
+    strided_levels(x + c0, r, c, w, 0, row_levels, next);
     if (scale != T(1) || post_signs)
       for (std::size_t i = 0; i < r; ++i)
         scale_and_sign(x + i * c + c0, w, scale, post_signs, i * c + c0);
   }
+  return any_bad;
 }
 
 template void fwht_reference<float>(float*, std::size_t);
 template void fwht_reference<double>(double*, std::size_t);
-template void fwht_fused<float>(float*, std::size_t, const std::uint64_t*, const std::uint64_t*,
-                                float);
-template void fwht_fused<double>(double*, std::size_t, const std::uint64_t*,
-                                 const std::uint64_t*, double);
+template bool fwht_fused<float>(float*, std::size_t, const std::uint64_t*, const std::uint64_t*,
+                                float, const float*, std::size_t);
+template bool fwht_fused<double>(double*, std::size_t, const std::uint64_t*, const std::uint64_t*,
+                                 double, const double*, std::size_t);
 
 }  // namespace detail
 

@@ -22,13 +22,17 @@ void fwht(std::span<double> x, Normalize norm = Normalize::kNone);
 namespace detail {
 
 /// The fused kernel behind fwht and the RHT:
-///   x <- post_signs ⊙ (scale · H (pre_signs ⊙ x))
-/// Signs are bit masks (bit i of word i/64 set means -1), size n/64 words rounded up, or nullptr
-/// for all +1. n must be a power of two. Cache-blocked: rows of kRowLength elements are
-/// transformed in L1, then column panels across rows in L2, each in one sweep of memory.
+///   x <- post_signs ⊙ (scale · H (pre_signs ⊙ input))
+/// where input is x itself, or, when src is given, src[0 .. src_len) followed by zeros up to n
+/// (the copy and the zero padding are fused into the first sweep). Signs are bit masks (bit i of
+/// word i/64 set means -1), n/64 words rounded up, or nullptr for all +1. n must be a power of
+/// two. Returns true when the input held a NaN or Inf (the output is then meaningless).
+/// Cache-blocked: rows are transformed in L1/L2, then column panels across rows, each in one
+/// sweep of memory.
 template <class T>
-void fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
-                const std::uint64_t* post_signs, T scale);
+bool fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
+                const std::uint64_t* post_signs, T scale, const T* src = nullptr,
+                std::size_t src_len = 0);
 
 /// Textbook O(n log n) scalar transform, for tests and as the reference in benchmarks.
 template <class T>
