@@ -1,0 +1,150 @@
+#include "dme/codec/detail/mixed_radix.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include "dme/codec/detail/endian.h"
+#include "dme/core/error.h"
+
+namespace dme::detail::codec {
+
+Divider64::Divider64(std::uint64_t d) {
+  DME_ASSERT(d >= 1 && d <= (std::uint64_t(1) << 63));
+  const unsigned l = d == 1 ? 0u : 64u - static_cast<unsigned>(std::countl_zero(d - 1));  // ceil(log2 d)
+  // m = floor(2^64 (2^l - d) / d) + 1 < 2^64 because 2^l - d < d.
+  const Uint128 num = static_cast<Uint128>((std::uint64_t(1) << l) - d) << 64;
+  magic_ = static_cast<std::uint64_t>(num / d) + 1;
+  shift1_ = std::min(l, 1u);
+  shift2_ = l == 0 ? 0 : l - 1;
+}
+
+RadixTable make_radix_table(std::uint32_t s, unsigned k) {
+  DME_ASSERT(s >= 2 && k >= 1 && k <= RadixTable::kMaxDigits);
+  RadixTable t;
+  t.s = s;
+  t.k = k;
+  t.low_digits = (k + 1) / 2;
+  t.pow[0] = 1;
+  for (unsigned r = 1; r <= k; ++r) {
+    DME_ASSERT(!__builtin_mul_overflow(t.pow[r - 1], std::uint64_t(s), &t.pow[r]));
+  }
+  t.word_bound = t.pow[k];
+  t.low_pow = t.pow[t.low_digits];
+  t.split = Divider64(t.low_pow);
+  // s^h < 2^40 (s^k < 2^64, s <= 2^16), so the powers below are exact doubles.
+  for (unsigned j = 0; j <= t.low_digits; ++j) t.inv_pow[j] = 1.0 / static_cast<double>(t.pow[j]);
+  return t;
+}
+
+namespace {
+
+/// x = Σ_{j<m} d[j]·s^j by Horner's rule.
+inline std::uint64_t horner(const std::uint16_t* d, unsigned m, std::uint64_t s) {
+  std::uint64_t v = 0;
+  for (unsigned j = m; j-- > 0;) v = v * s + d[j];
+  return v;
+}
+
+/// A word of m <= k digits; its two halves are independent chains.
+inline std::uint64_t pack_word(const std::uint16_t* d, unsigned m, const RadixTable& t) {
+  const unsigned h = std::min(m, t.low_digits);
+  const std::uint64_t lo = horner(d, h, t.s);
+  const std::uint64_t hi = horner(d + h, m - h, t.s);
+  return hi * t.low_pow + lo;
+}
+
+// Digit j of x < s^h is floor(x / s^j) - s·floor(x / s^(j+1)). With x < 2^40 every quotient is
+// exact when computed as floor((x + 0.5) · fl(1 / s^j)) in double: the relative error of the
+// product (< 2^-51) moves it by less than 2^-11 / s^j, while (x + 0.5) / s^j stays at least
+// 0.5 / s^j away from an integer. All M lanes are independent, so the loop vectorises; lanes
+// past h read inv_pow = 0 and produce zeros.
+template <unsigned M>
+inline void part_digits(std::uint64_t x, const RadixTable& t, std::uint16_t* out) {
+  const double xs = static_cast<double>(x) + 0.5;
+  const double sd = t.s;
+  for (unsigned j = 0; j < M; ++j) {
+    const double q0 = std::floor(xs * t.inv_pow[j]);
+    const double q1 = std::floor(xs * t.inv_pow[j + 1]);
+    out[j] = static_cast<std::uint16_t>(static_cast<std::int32_t>(q0 - sd * q1));
+  }
+}
+
+/// Writes the k digits of v to out[0, k) and scratch zeros or digits up to out[h + M).
+template <unsigned M>
+inline void unpack_word(std::uint64_t v, const RadixTable& t, std::uint16_t* out) {
+  const std::uint64_t hi = t.split.divide(v);
+  const std::uint64_t lo = v - hi * t.low_pow;
+  part_digits<M>(lo, t, out);
+  part_digits<M>(hi, t, out + t.low_digits);
+}
+
+template <unsigned M>
+void unpack_words(const std::byte* in, std::size_t n, const RadixTable& t, std::uint16_t* out) {
+  const std::size_t k = t.k, h = t.low_digits;
+  const std::size_t words = (n + k - 1) / k;
+  // Word w scribbles on out[w·k, w·k + h + M); the next word overwrites the excess, so words
+  // go straight to out while that range fits and through a buffer after.
+  const std::size_t direct = n >= h + M ? std::min(n / k, (n - h - M) / k + 1) : 0;
+  std::size_t w = 0;
+  for (; w < direct; ++w) unpack_word<M>(load_le<std::uint64_t>(in + 8 * w), t, out + w * k);
+  std::uint16_t buf[2 * RadixTable::kMaxDigits];
+  for (; w < words; ++w) {
+    unpack_word<M>(load_le<std::uint64_t>(in + 8 * w), t, buf);
+    std::copy_n(buf, std::min(k, n - w * k), out + w * k);
+  }
+}
+
+}  // namespace
+
+void pack_radix(const std::uint16_t* digits, std::size_t n, const RadixTable& t, std::byte* out) {
+  const std::size_t k = t.k;
+  const std::size_t full = n / k;
+  for (std::size_t w = 0; w < full; ++w)
+    store_le<std::uint64_t>(out + 8 * w, pack_word(digits + w * k, t.k, t));
+  if (n > full * k)
+    store_le<std::uint64_t>(out + 8 * full,
+                            pack_word(digits + full * k, static_cast<unsigned>(n - full * k), t));
+}
+
+std::size_t find_bad_radix_word(const std::byte* in, std::size_t n, const RadixTable& t) {
+  const std::size_t full = n / t.k;
+  bool bad = false;
+  for (std::size_t w = 0; w < full; ++w) bad |= load_le<std::uint64_t>(in + 8 * w) >= t.word_bound;
+  if (bad) {
+    for (std::size_t w = 0; w < full; ++w)
+      if (load_le<std::uint64_t>(in + 8 * w) >= t.word_bound) return w;
+  }
+  const std::size_t rest = n - full * t.k;
+  if (rest && load_le<std::uint64_t>(in + 8 * full) >= t.pow[rest]) return full;
+  return SIZE_MAX;
+}
+
+void unpack_radix(const std::byte* in, std::size_t n, const RadixTable& t, std::uint16_t* digits) {
+  const unsigned lanes = std::max(t.low_digits, t.k - t.low_digits);
+  if (lanes <= 8) return unpack_words<8>(in, n, t, digits);
+  if (lanes <= 16) return unpack_words<16>(in, n, t, digits);
+  if (lanes <= 24) return unpack_words<24>(in, n, t, digits);
+  DME_ASSERT(lanes <= 32);
+  return unpack_words<32>(in, n, t, digits);
+}
+
+void pack_radix_reference(const std::uint16_t* digits, std::size_t n, std::uint32_t s, unsigned k,
+                          std::byte* out) {
+  for (std::size_t w = 0; w * k < n; ++w) {
+    std::uint64_t v = 0, p = 1;
+    for (std::size_t j = 0; j < k && w * k + j < n; ++j, p *= s) v += digits[w * k + j] * p;
+    store_le<std::uint64_t>(out + 8 * w, v);
+  }
+}
+
+void unpack_radix_reference(const std::byte* in, std::size_t n, std::uint32_t s, unsigned k,
+                            std::uint16_t* digits) {
+  for (std::size_t w = 0; w * k < n; ++w) {
+    std::uint64_t v = load_le<std::uint64_t>(in + 8 * w);
+    for (std::size_t j = 0; j < k && w * k + j < n; ++j, v /= s)
+      digits[w * k + j] = static_cast<std::uint16_t>(v % s);
+  }
+}
+
+}  // namespace dme::detail::codec

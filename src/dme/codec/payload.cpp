@@ -1,0 +1,181 @@
+#include "dme/codec/payload.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <bit>
+
+#include "dme/codec/bitpack.h"
+#include "dme/codec/detail/checked.h"
+#include "dme/codec/detail/code_reader.h"
+#include "dme/codec/detail/endian.h"
+#include "dme/codec/detail/fixed_width.h"
+#include "dme/codec/detail/mixed_radix.h"
+#include "dme/codec/detail/payload_format.h"
+#include "dme/core/error.h"
+
+namespace dme {
+
+using namespace detail::codec;
+
+namespace {
+
+/// The wire header of a payload about to be encoded, after validating header and levels.
+WireHeader plan(const PayloadHeader& h, const LevelTable& levels) {
+  validate_header(h);
+  validate_level_table(levels, h);
+  WireHeader w;
+  w.header = h;
+  w.layout = choose_layout(h.s);
+  w.buckets = num_buckets(h);
+  w.levels = levels.values.size();
+  w.sections = section_offsets(w.buckets, w.levels, h.count, w.layout);
+  return w;
+}
+
+/// A bound that every code of a stream that passed CodeReader::check_stream is below, so that
+/// buckets with at least that many levels need no per-code check.
+std::uint64_t guaranteed_code_bound(const CodeLayout& layout) {
+  return layout.packing == Packing::kFixedWidth ? std::uint64_t(1) << layout.bits : layout.s;
+}
+
+/// Bucket of code i is i / bucket_length (one bucket of every code when bucket_size is 0).
+std::uint64_t bucket_length(const PayloadHeader& h) {
+  return h.bucket_size ? h.bucket_size : std::max<std::uint64_t>(h.count, 1);
+}
+
+CodeReader code_reader(std::span<const std::byte> buf, const WireHeader& w) {
+  const Sections& sec = w.sections;
+  CodeReader reader(buf.subspan(sec.codes, sec.codes_bytes), w.layout, w.header.count);
+  reader.check_stream();
+  check_zero_padding(buf, sec.codes + sec.codes_bytes, sec.checksum, "codes");
+  return reader;
+}
+
+// Codes are unpacked in chunks that stay in L1 and start at a group boundary.
+constexpr std::size_t kChunkCodes = 2048;
+constexpr std::size_t kChunkBuffer = kChunkCodes + RadixTable::kMaxDigits;
+
+std::size_t chunk_codes(const CodeReader& reader) {
+  return (kChunkCodes / reader.group()) * reader.group();
+}
+
+/// check_codes_in_buckets without materialising the codes: only the buckets with fewer levels
+/// than the stream's guaranteed bound are unpacked (for s-level buckets, none).
+void check_codes_chunked(const CodeReader& reader, const PayloadHeader& h, const LevelTable& levels,
+                         std::uint64_t always_below) {
+  const std::uint64_t size = bucket_length(h);
+  const std::size_t chunk = chunk_codes(reader);
+  std::uint16_t buf[kChunkBuffer];
+  for (std::size_t b = 0; b + 1 < levels.offsets.size(); ++b) {
+    const std::uint32_t n = levels.offsets[b + 1] - levels.offsets[b];
+    if (n >= always_below) continue;
+    const std::uint64_t begin = b * size, end = std::min(h.count, begin + size);
+    for (std::uint64_t start = begin - begin % reader.group(); start < end; start += chunk) {
+      const std::size_t len = std::min<std::uint64_t>(chunk, h.count - start);
+      reader.read(start, len, buf);
+      const std::size_t lo = std::max(begin, start) - start;
+      const std::size_t hi = std::min<std::uint64_t>(end - start, len);
+      const std::size_t bad = find_code_at_least(buf + lo, hi - lo, n);
+      DME_CHECK(bad == SIZE_MAX, "code of coordinate " << h.first + start + lo + bad << " is "
+                                     << buf[lo + bad] << ", but its bucket " << b << " has " << n
+                                     << " levels");
+    }
+  }
+}
+
+template <class T>
+void accumulate_chunks(const CodeReader& reader, const PayloadHeader& h, const LevelTable& levels,
+                       T* acc) {
+  const std::uint64_t size = bucket_length(h);
+  const std::size_t chunk = chunk_codes(reader);
+  std::uint16_t buf[kChunkBuffer];
+  for (std::uint64_t start = 0; start < h.count; start += chunk) {
+    const std::size_t len = std::min<std::uint64_t>(chunk, h.count - start);
+    reader.read(start, len, buf);
+    T* a = acc + start;
+    for (std::size_t i = 0; i < len;) {
+      const std::uint64_t b = (start + i) / size;
+      const std::size_t end = std::min<std::uint64_t>(len, (b + 1) * size - start);
+      const float* lv = levels.values.data() + levels.offsets[b];
+      for (std::size_t j = i; j < end; ++j) a[j] += static_cast<T>(lv[buf[j]]);
+      i = end;
+    }
+  }
+}
+
+template <class T>
+PayloadHeader decode_accumulate_impl(std::span<const std::byte> buf,
+                                     const DecodeExpectations& expect, std::span<T> acc) {
+  const WireHeader w = read_header(buf, expect);
+  DME_CHECK(acc.size() == w.header.count, "decode_accumulate: accumulator of size "
+                                              << acc.size() << " for a payload of count "
+                                              << w.header.count);
+  const LevelTable levels = read_levels(buf, w);
+  const CodeReader reader = code_reader(buf, w);
+  check_codes_chunked(reader, w.header, levels, guaranteed_code_bound(w.layout));
+  accumulate_chunks(reader, w.header, levels, acc.data());
+  return w.header;
+}
+
+}  // namespace
+
+std::size_t num_buckets(const PayloadHeader& h) {
+  return h.bucket_size == 0 ? 1 : ceil_div(h.count, h.bucket_size);
+}
+
+std::size_t encoded_size(const PayloadHeader& h, const LevelTable& levels) {
+  return plan(h, levels).sections.total;
+}
+
+void encode(const PayloadHeader& h, const LevelTable& levels, std::span<const std::uint16_t> codes,
+            std::vector<std::byte>& out) {
+  const WireHeader w = plan(h, levels);
+  DME_CHECK(codes.size() == h.count, "encode: " << codes.size() << " codes for a header of count "
+                                                << h.count);
+  check_codes_in_buckets(codes.data(), h, levels, std::uint64_t(-1));
+  const Sections& sec = w.sections;
+  out.resize(sec.total);
+  std::byte* p = out.data();
+  write_header(w, p);
+  for (std::size_t b = 0; b < w.buckets; ++b)
+    store_le<std::uint32_t>(p + sec.level_counts + 4 * b, levels.offsets[b + 1] - levels.offsets[b]);
+  std::fill(p + sec.level_counts + 4 * w.buckets, p + sec.levels, std::byte{0});
+  for (std::size_t i = 0; i < w.levels; ++i)
+    store_le<std::uint32_t>(p + sec.levels + 4 * i, std::bit_cast<std::uint32_t>(levels.values[i]));
+  std::fill(p + sec.levels + 4 * w.levels, p + sec.codes, std::byte{0});
+  if (w.layout.packing == Packing::kFixedWidth) {
+    pack_fixed(codes.data(), codes.size(), w.layout.bits, p + sec.codes);
+  } else {
+    pack_radix(codes.data(), codes.size(), make_radix_table(h.s, w.layout.digits_per_word),
+               p + sec.codes);
+  }
+  std::fill(p + sec.codes + sec.codes_bytes, p + sec.checksum, std::byte{0});
+  store_le<std::uint64_t>(p + sec.checksum, XXH3_64bits(p, sec.checksum));
+}
+
+PayloadHeader decode_header(std::span<const std::byte> buf, const DecodeExpectations& expect) {
+  return read_header(buf, expect).header;
+}
+
+Payload decode(std::span<const std::byte> buf, const DecodeExpectations& expect) {
+  const WireHeader w = read_header(buf, expect);
+  Payload p{w.header, read_levels(buf, w), {}};
+  const CodeReader reader = code_reader(buf, w);
+  p.codes.resize(w.header.count);  // proven to fit: the packed codes are in the buffer
+  reader.read(0, p.codes.size(), p.codes.data());
+  check_codes_in_buckets(p.codes.data(), p.header, p.levels, guaranteed_code_bound(w.layout));
+  return p;
+}
+
+PayloadHeader decode_accumulate(std::span<const std::byte> buf, const DecodeExpectations& expect,
+                                std::span<float> acc) {
+  return decode_accumulate_impl(buf, expect, acc);
+}
+
+PayloadHeader decode_accumulate(std::span<const std::byte> buf, const DecodeExpectations& expect,
+                                std::span<double> acc) {
+  return decode_accumulate_impl(buf, expect, acc);
+}
+
+}  // namespace dme

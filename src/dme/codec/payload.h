@@ -1,0 +1,118 @@
+// The payload one rank sends for one round: header, levels, packed codes, checksum.
+//
+// Wire format, version 1. Every integer is little-endian, every section starts at a multiple of
+// 8 bytes, and every padding byte is zero. N is the total length; B the number of buckets
+// (num_buckets), L the total number of levels, P = packed_bytes(count, choose_layout(s)).
+//
+//   offset  size  field
+//        0     8  magic, the ASCII bytes "DMEPAYLD"
+//        8     2  format version, 1
+//       10     1  packing: 0 fixed width, 1 mixed radix (must be choose_layout(s))
+//       11     1  bits per code (fixed width) or base-s digits per 64-bit word (mixed radix)
+//       12     1  rotations, 0..3
+//       13     1  flags: bit 0 biased, bit 1 independent_rotation, bits 2..7 zero
+//       14     2  reserved, zero
+//       16     4  s, 2..65536: codes are base-s digits
+//       20     4  round
+//       24     4  rank of the sender
+//       28     4  reserved, zero
+//       32     8  d, the vector length
+//       40     8  padded length D (== d without rotation, a power of two >= d with)
+//       48     8  first coordinate carried
+//       56     8  count of coordinates carried, first + count <= D
+//       64     8  bucket_size (0: one bucket)
+//       72     8  seed
+//       80     8  B, must equal num_buckets
+//       88     8  L, B <= L <= B·s
+//       96     8  N, must equal the buffer length
+//      104  4·B   level count of each bucket, uint32 in 1..s, summing to L; padded to 8
+//        .  4·L   levels as IEEE-754 float32, bucket after bucket, finite and strictly
+//                 increasing within a bucket; padded to 8
+//        .    P   codes, packed as bitpack.h describes; code i belongs to bucket
+//                 i / bucket_size and is below that bucket's level count; padded to 8
+//      N-8     8  checksum: XXH3_64bits (seed 0) of bytes [0, N-8)
+//
+// So N = 112 + pad8(4B) + pad8(4L) + pad8(P). decode() checks all of the above, in an order that
+// never reads past the buffer nor allocates before the lengths are proven to fit it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace dme {
+
+struct PayloadHeader {
+  std::uint64_t d = 0;            ///< original vector length
+  std::uint64_t padded = 0;       ///< rotated length D (== d when no rotation)
+  std::uint64_t first = 0;        ///< first (rotated-domain) coordinate carried by this payload
+  std::uint64_t count = 0;        ///< coordinates carried: [first, first + count) ⊆ [0, padded)
+  std::uint64_t bucket_size = 0;  ///< coordinates per bucket, each with its own levels; 0 = one
+  std::uint32_t s = 0;            ///< max levels per bucket; codes are base-s digits
+  std::uint8_t rotations = 0;     ///< 0..3
+  bool biased = false;            ///< nearest rounding (informational)
+  bool independent_rotation = false;
+  std::uint64_t seed = 0;
+  std::uint32_t round = 0;
+  std::uint32_t rank = 0;         ///< sender
+
+  bool operator==(const PayloadHeader&) const = default;
+};
+
+/// Levels per bucket: bucket b uses values[offsets[b] .. offsets[b+1]); offsets.size() =
+/// buckets + 1, offsets[0] = 0; each bucket has 1..s strictly increasing finite levels.
+struct LevelTable {
+  std::vector<float> values;
+  std::vector<std::uint32_t> offsets;
+
+  bool operator==(const LevelTable&) const = default;
+};
+
+inline constexpr std::uint16_t kPayloadVersion = 1;
+
+/// ceil(count / bucket_size), or 1 when bucket_size == 0.
+std::size_t num_buckets(const PayloadHeader& h);
+
+/// Exact bytes of the encoded payload. Invalid header or level table -> dme::Error.
+std::size_t encoded_size(const PayloadHeader& h, const LevelTable& levels);
+
+/// Resizes out to encoded_size(h, levels) and fills it (nothing is appended). Validates its
+/// inputs: the header fields, the level table, and every code < its bucket's level count.
+/// @param codes size h.count
+void encode(const PayloadHeader& h, const LevelTable& levels, std::span<const std::uint16_t> codes,
+            std::vector<std::byte>& out);
+
+/// Each set field must match the header exactly, else dme::Error naming field, expected, found.
+struct DecodeExpectations {
+  std::optional<std::uint64_t> d, padded, first, count, bucket_size, seed;
+  std::optional<std::uint32_t> s, round, rank;
+  std::optional<std::uint8_t> rotations;
+  std::optional<bool> biased, independent_rotation;
+};
+
+struct Payload {
+  PayloadHeader header;
+  LevelTable levels;
+  std::vector<std::uint16_t> codes;  ///< size header.count
+};
+
+/// Full validation: magic, version, reserved bits, every length against buf.size() before any
+/// allocation, checksum, level counts and ordering, finiteness, every code < its bucket's level
+/// count. Any failure -> dme::Error naming the field, the value found and the one expected.
+Payload decode(std::span<const std::byte> buf, const DecodeExpectations& expect = {});
+
+/// Only the header, validated against the buffer length, the checksum and the expectations.
+PayloadHeader decode_header(std::span<const std::byte> buf, const DecodeExpectations& expect = {});
+
+/// The hot path of the receivers: validates like decode (everything, checksum included), then
+/// acc[i] += level of coordinate first + i, for i < count, without materialising the codes.
+/// On dme::Error acc is unchanged: every check runs before the first addition.
+/// @param acc size header.count
+PayloadHeader decode_accumulate(std::span<const std::byte> buf, const DecodeExpectations& expect,
+                                std::span<float> acc);
+PayloadHeader decode_accumulate(std::span<const std::byte> buf, const DecodeExpectations& expect,
+                                std::span<double> acc);
+
+}  // namespace dme

@@ -1,0 +1,76 @@
+// Payloads for the codec tests: a header, per-bucket levels (some buckets with fewer than s) and
+// codes below each bucket's level count, all from fixed seeds.
+#pragma once
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <set>
+#include <vector>
+
+#include "dme/codec/detail/endian.h"
+#include "dme/codec/payload.h"
+#include "dme/core/rng.h"
+
+namespace dme::test {
+
+struct PayloadParts {
+  PayloadHeader header;
+  LevelTable levels;
+  std::vector<std::uint16_t> codes;
+};
+
+inline PayloadParts make_parts(std::uint64_t count, std::uint32_t s, std::uint64_t bucket_size,
+                               std::uint64_t seed = 1) {
+  PayloadParts p;
+  PayloadHeader& h = p.header;
+  h.d = count + 5;
+  h.padded = std::uint64_t(1) << std::max<int>(1, std::bit_width(h.d - 1));
+  h.first = 3;
+  h.count = count;
+  h.bucket_size = bucket_size;
+  h.s = s;
+  h.rotations = 2;
+  h.biased = seed % 2 == 1;
+  h.independent_rotation = false;
+  h.seed = 0x0123456789ABCDEFull + seed;
+  h.round = 17;
+  h.rank = 5;
+  PhiloxStream rng(seed, s, 1, Purpose::kInput);
+  std::uint64_t draw = 0;
+  const std::size_t buckets = num_buckets(h);
+  p.levels.offsets.push_back(0);
+  std::vector<std::uint32_t> per_bucket;
+  for (std::size_t b = 0; b < buckets; ++b) {
+    // Every third bucket has fewer levels than s, as a solver produces for constant data.
+    const std::uint32_t n = b % 3 == 1 ? 1 + rng.bits32(draw++) % std::min<std::uint32_t>(s, 40)
+                                       : std::min<std::uint32_t>(s, 300);
+    std::set<float> lv;
+    while (lv.size() < n) lv.insert(rng.uniform_float(draw++) * 8.0f - 4.0f);
+    p.levels.values.insert(p.levels.values.end(), lv.begin(), lv.end());
+    p.levels.offsets.push_back(static_cast<std::uint32_t>(p.levels.values.size()));
+    per_bucket.push_back(n);
+  }
+  p.codes.resize(count);
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const std::uint32_t n = per_bucket[bucket_size ? i / bucket_size : 0];
+    p.codes[i] = static_cast<std::uint16_t>(rng.bits32(draw++) % n);
+  }
+  if (count) p.codes[count - 1] = static_cast<std::uint16_t>(per_bucket.back() - 1);
+  return p;
+}
+
+inline std::vector<std::byte> encode_parts(const PayloadParts& p) {
+  std::vector<std::byte> out;
+  encode(p.header, p.levels, p.codes, out);
+  return out;
+}
+
+/// Recomputes the checksum after a test edits a payload, so that the field checks behind it run.
+inline void reseal(std::vector<std::byte>& buf) {
+  const std::size_t body = buf.size() - 8;
+  detail::codec::store_le<std::uint64_t>(buf.data() + body, XXH3_64bits(buf.data(), body));
+}
+
+}  // namespace dme::test
