@@ -1,5 +1,7 @@
 #include "dme/io/hdf5.h"
 
+#include <unistd.h>
+
 #include <mutex>
 #include <numeric>
 #include <utility>
@@ -31,24 +33,38 @@ hsize_t product(std::span<const hsize_t> dims) {
   return std::accumulate(dims.begin(), dims.end(), hsize_t{1}, std::multiplies<>());
 }
 
-/// File access: a failed close is reported while objects are open (H5F_CLOSE_SEMI) instead
-/// of silently keeping the file open; new objects use at least the 1.8 format (dense
-/// attribute storage), and files we create stay readable by HDF5 1.8.
-PropList file_access(bool create, bool writable) {
+/// File access: a close is refused while objects are open (H5F_CLOSE_SEMI) instead of
+/// silently leaving the file open and unflushed. The default format bounds are kept (superblock
+/// version 0, readable by every HDF5): H5Fget_file_image of HDF5 1.10 corrupts the checksum of
+/// the newer superblocks, and the object headers that need the newer format (large attributes)
+/// get it from track_creation_order.
+PropList file_access(bool create, bool writable, bool in_memory = false) {
   PropList fapl = PropList::create(H5P_FILE_ACCESS);
+  if (in_memory)
+    check(H5Pset_fapl_core(fapl.get(), std::size_t{1} << 20, /*backing_store=*/false),
+          "H5Pset_fapl_core", "a file access list");
   check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_SEMI), "H5Pset_fclose_degree",
         "a file access list");
-  if (create || writable) {
-    check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18,
-                               create ? H5F_LIBVER_V18 : H5F_LIBVER_LATEST),
-          "H5Pset_libver_bounds", "a file access list");
-  }
+#if H5_VERSION_GE(1, 12, 1) || (H5_VERSION_GE(1, 10, 7) && !H5_VERSION_GE(1, 12, 0))
+  // Readers take no lock: every rank may open the same input file on a parallel file system
+  // that refuses flock, and files are only ever replaced by rename, never written in place.
+  if (!create && !writable)
+    check(H5Pset_file_locking(fapl.get(), false, true), "H5Pset_file_locking",
+          "a file access list");
+#endif
   return fapl;
 }
 
-void track_creation_order(const PropList& plist) {
-  check(H5Pset_link_creation_order(plist.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
-        "H5Pset_link_creation_order", "a creation property list");
+/// Records link and attribute creation order (groups list runs in the order they were
+/// written). Tracking it also gives the object a version 2 header, whose dense attribute
+/// storage holds attributes above the 64 KiB of a version 1 header.
+void track_creation_order(const PropList& plist, bool links) {
+  constexpr unsigned kFlags = H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED;
+  if (links)
+    check(H5Pset_link_creation_order(plist.get(), kFlags), "H5Pset_link_creation_order",
+          "a creation property list");
+  check(H5Pset_attr_creation_order(plist.get(), kFlags), "H5Pset_attr_creation_order",
+        "a creation property list");
 }
 
 template <class T>
@@ -178,7 +194,7 @@ std::string Location::child_path(std::string_view name) const {
 File File::create(const std::string& path) {
   silence_error_printing();
   PropList fcpl = PropList::create(H5P_FILE_CREATE);
-  track_creation_order(fcpl);  // the root group lists runs in the order they were written
+  track_creation_order(fcpl, /*links=*/true);
   PropList fapl = file_access(/*create=*/true, /*writable=*/true);
   const hid_t id =
       check_id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), "H5Fcreate", path);
@@ -194,6 +210,53 @@ File File::open(const std::string& path, bool writable) {
   return File(id, &H5Fclose, path, "/");
 }
 
+File File::create_in_memory(const std::string& name) {
+  silence_error_printing();
+  PropList fcpl = PropList::create(H5P_FILE_CREATE);
+  track_creation_order(fcpl, /*links=*/true);
+  PropList fapl = file_access(/*create=*/true, /*writable=*/true, /*in_memory=*/true);
+  const hid_t id =
+      check_id(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), "H5Fcreate", name);
+  return File(id, &H5Fclose, name, "/");
+}
+
+File File::open_in_memory(const std::string& path) {
+  silence_error_printing();
+  PropList fapl = file_access(/*create=*/false, /*writable=*/true, /*in_memory=*/true);
+  const hid_t id = check_id(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.get()), "H5Fopen", path);
+  return File(id, &H5Fclose, path, "/");
+}
+
+std::vector<unsigned char> File::image() const {
+  // H5Fget_file_image does not flush the metadata cache itself in HDF5 1.10.
+  check(H5Fflush(get(), H5F_SCOPE_GLOBAL), "H5Fflush", file_name());
+  const ssize_t size = H5Fget_file_image(get(), nullptr, 0);
+  check(size < 0 ? -1 : 0, "H5Fget_file_image", file_name());
+  std::vector<unsigned char> bytes(static_cast<std::size_t>(size));
+  check(H5Fget_file_image(get(), bytes.data(), bytes.size()) < 0 ? -1 : 0, "H5Fget_file_image",
+        file_name());
+  return bytes;
+}
+
+void File::check_image(std::span<const unsigned char> bytes, const std::string& name) {
+  silence_error_printing();
+  PropList fapl = file_access(/*create=*/false, /*writable=*/false, /*in_memory=*/true);
+  check(H5Pset_file_image(fapl.get(), const_cast<unsigned char*>(bytes.data()), bytes.size()),
+        "H5Pset_file_image", name);
+  // The core driver refuses to open an image under the name of a file that exists on disk.
+  const std::string unused_name = name + ".image." + std::to_string(::getpid());
+  const hid_t id = H5Fopen(unused_name.c_str(), H5F_ACC_RDONLY, fapl.get());
+  if (id < 0) {
+    const std::string stack = error_stack_text();
+    const unsigned superblock = bytes.size() > 8 ? bytes[8] : 0;
+    DME_THROW("HDF5 " << H5_VERS_MAJOR << "." << H5_VERS_MINOR << "." << H5_VERS_RELEASE
+                      << " produced an image of '" << name << "' (superblock version "
+                      << superblock << ") that it cannot read back, so it was not written: "
+                      << stack);
+  }
+  H5Fclose(id);
+}
+
 bool File::is_hdf5(const std::string& path) {
   silence_error_printing();
   const htri_t result = H5Fis_hdf5(path.c_str());
@@ -203,15 +266,16 @@ bool File::is_hdf5(const std::string& path) {
 
 void File::close() {
   if (!valid()) return;
-  const std::string name = file_name();
-  if (reset() < 0) fail("H5Fclose", name);
+  // On failure the identifier stays owned, so the destructor still releases it.
+  check(H5Fclose(get()), "H5Fclose", file_name());
+  release();
 }
 
 // ---- Group ----------------------------------------------------------------------------------
 
 Group Group::create(const Location& parent, std::string_view name) {
   PropList gcpl = PropList::create(H5P_GROUP_CREATE);
-  track_creation_order(gcpl);
+  track_creation_order(gcpl, /*links=*/true);
   const std::string child = parent.child_path(name);
   const hid_t id = check_id(H5Gcreate2(parent.get(), std::string(name).c_str(), H5P_DEFAULT,
                                        gcpl.get(), H5P_DEFAULT),
@@ -280,8 +344,10 @@ Dataset create_dataset(const Location& parent, std::string_view name, std::span<
   Dataspace space = Dataspace::simple(dims);
   const std::string child = parent.child_path(name);
   const std::string where = parent.file_name() + ":" + child;
+  PropList dcpl = PropList::create(H5P_DATASET_CREATE);
+  track_creation_order(dcpl, /*links=*/false);
   const hid_t id = check_id(H5Dcreate2(parent.get(), std::string(name).c_str(), file_type,
-                                       space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                                       space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
                             "H5Dcreate2", where);
   Dataset dataset = make(id, parent.file_name(), child);
   write_all(dataset.get(), mem_type, values, where);

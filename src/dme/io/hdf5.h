@@ -50,6 +50,8 @@ class Handle {
   bool valid() const noexcept { return id_ >= 0; }
   /// Closes now; returns the close status (0 when there was nothing to close).
   herr_t reset() noexcept;
+  /// Gives up ownership without closing; returns the identifier.
+  hid_t release() noexcept { return std::exchange(id_, H5I_INVALID_HID); }
 
  private:
   hid_t id_ = H5I_INVALID_HID;
@@ -127,10 +129,16 @@ class Location : public Handle {
 
 class File : public Location {
  public:
-  /// Creates (truncating) a file in the HDF5 1.8 format, which stores large attributes
-  /// densely and records link creation order, and which every HDF5 >= 1.8 reads.
+  /// Creates (truncating) a file whose root group records the creation order of its links.
   static File create(const std::string& path);
   static File open(const std::string& path, bool writable);
+  /// A file built in memory (HDF5 core driver, no backing store) and named `name`: nothing
+  /// touches the disk; the caller writes image() out. Writers use this because HDF5 1.10
+  /// cannot recover from a failed write to disk (the failed file stays open and crashes the
+  /// library at exit), whereas a failed write of an image is an ordinary error.
+  static File create_in_memory(const std::string& name);
+  /// Loads the file at `path` into memory, writable; changes never reach `path`.
+  static File open_in_memory(const std::string& path);
   /// True when `path` is a readable HDF5 file; false for any other file; throws for a
   /// path that cannot be examined.
   static bool is_hdf5(const std::string& path);
@@ -139,6 +147,13 @@ class File : public Location {
   /// attribute opened from this file must be closed first (the file is opened with
   /// H5F_CLOSE_SEMI, so a forgotten handle is an error instead of an unflushed file).
   void close();
+
+  /// The bytes of the file as it is now (flushed first).
+  std::vector<unsigned char> image() const;
+  /// Throws dme::Error unless `bytes` open as an HDF5 file. HDF5 1.10 writes a wrong checksum
+  /// into images of files with superblock version 2 or 3 (not ours, but possibly a file being
+  /// appended to), and such an image must not replace a good file.
+  static void check_image(std::span<const unsigned char> bytes, const std::string& name);
 
  private:
   using Location::Location;

@@ -58,6 +58,7 @@ std::vector<std::string> read_strings(hid_t attr, hid_t file_type, const Dataspa
                                       std::size_t n, const std::string& what) {
   Datatype mem = Datatype::adopt(H5Tcopy(file_type), "H5Tcopy", what);
   std::vector<std::string> out;
+  if (n == 0) return out;  // H5Aread rejects the null buffer of an empty vector
   out.reserve(n);
   const htri_t variable = H5Tis_variable_str(file_type);
   check(variable < 0 ? -1 : 0, "H5Tis_variable_str", what);

@@ -181,16 +181,20 @@ void write_results(const std::string& path, const Provenance& provenance,
   const bool appending = mode == WriteMode::kAppend && fs::exists(path);
   if (appending) reject_existing_runs(path, runs);
 
+  // HDF5 builds the file in memory (an appended file starts as the original's bytes), and
+  // only then is the image written to the temporary: an I/O error is then a plain error of
+  // ours rather than an HDF5 file left half-closed.
   detail::TempFile temp(path);
-  if (appending) {
-    std::error_code ec;
-    fs::copy_file(path, temp.path(), fs::copy_options::overwrite_existing, ec);
-    DME_CHECK(!ec, "cannot copy '" << path << "' to '" << temp.path() << "': " << ec.message());
+  std::vector<unsigned char> image;
+  {
+    h5::File file = appending ? h5::File::open_in_memory(path)
+                              : h5::File::create_in_memory(temp.path());
+    write_contents(file, provenance, runs, appending);
+    image = file.image();
+    file.close();
   }
-  h5::File file = appending ? h5::File::open(temp.path(), /*writable=*/true)
-                            : h5::File::create(temp.path());
-  write_contents(file, provenance, runs, appending);
-  file.close();
+  h5::File::check_image(image, path);
+  temp.write(image);
   // kForce and appending replace the target; kCreate (and append to a missing file) must not.
   temp.publish(/*no_clobber=*/!(mode == WriteMode::kForce || appending));
 }

@@ -7,9 +7,11 @@
 //                     existing file also carries its own provenance as "provenance.*" attributes
 //   /<run>/<metric>   one float64 dataset per metric, attribute "units" plus any extras
 //
-// A file is written by one process (rank 0 after a reduction) to "<path>.tmp.<pid>" and then
-// renamed over `path`, so a reader or an interrupted job never sees a half-written file.
-// Concurrent writers of the same path are not supported (the last rename wins).
+// A file is written by one process (rank 0 after a reduction): HDF5 assembles it in memory,
+// its bytes go to "<path>.tmp.<pid>" (written, fsync'ed) and that is renamed over `path`, so a
+// reader or an interrupted job never sees a half-written file. Results files hold metrics, so
+// holding one in memory is cheap. Concurrent writers of one path are not supported (the last
+// rename wins).
 #pragma once
 
 #include <cstddef>
@@ -51,8 +53,8 @@ enum class WriteMode {
 void check_output_path(const std::string& path, WriteMode mode);
 
 /// Writes `runs` (and, except when appending to an existing file, the root provenance) to
-/// `path` through a temporary file renamed over it. When appending, the existing file is
-/// copied to the temporary first and is never modified in place. Run names that repeat, or
+/// `path` through a temporary file renamed over it. When appending, the existing file's bytes
+/// are the starting point of the new file; the existing file is never modified in place. Run names that repeat, or
 /// that exist in the file already, and malformed datasets are rejected before anything is
 /// written; on any failure the temporary is removed and `path` is left as it was.
 void write_results(const std::string& path, const Provenance& provenance,

@@ -20,17 +20,6 @@ std::string directory_of(const std::string& path) {
   return parent.empty() ? std::string(".") : parent.string();
 }
 
-/// fsync(2) of a file: rename(2) alone does not order the data before the new name on every
-/// file system, and a crash must not leave an empty file under the final name.
-void sync_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  DME_CHECK(fd >= 0, "cannot open '" << path << "' to flush it: " << std::strerror(errno));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  DME_CHECK(rc == 0, "cannot flush '" << path << "' to disk: " << std::strerror(err));
-}
-
 /// Best effort: makes the new directory entry durable; some file systems refuse it.
 void sync_directory(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -57,8 +46,28 @@ TempFile::~TempFile() {
   std::filesystem::remove(path_, ignored);
 }
 
+void TempFile::write(std::span<const unsigned char> bytes) {
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  DME_CHECK(fd >= 0, "cannot create '" << path_ << "': " << std::strerror(errno));
+  std::size_t done = 0;
+  int err = 0;
+  while (done < bytes.size() && err == 0) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n > 0)
+      done += static_cast<std::size_t>(n);
+    else if (n < 0 && errno != EINTR)
+      err = errno;
+  }
+  // fsync: rename(2) alone does not order the data before the new name on every file system,
+  // and a crash must not leave an empty file under the final name. close(2) reports deferred
+  // errors on network file systems.
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  DME_CHECK(err == 0, "cannot write " << bytes.size() << " bytes to '" << path_
+                                      << "': " << std::strerror(err));
+}
+
 void TempFile::publish(bool no_clobber) {
-  sync_file(path_);
   if (!no_clobber) {
     rename_to_target();
   } else if (::link(path_.c_str(), target_.c_str()) == 0) {

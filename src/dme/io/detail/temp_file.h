@@ -1,6 +1,7 @@
 // A temporary file beside its target that becomes the target atomically (results writer).
 #pragma once
 
+#include <span>
 #include <string>
 
 namespace dme::detail {
@@ -17,7 +18,10 @@ class TempFile {
 
   const std::string& path() const noexcept { return path_; }
 
-  /// Flushes the temporary to disk, then makes it the target. no_clobber: fail if the target
+  /// Writes `bytes` as the temporary's whole content and flushes it to disk (fsync).
+  void write(std::span<const unsigned char> bytes);
+
+  /// Makes the written temporary the target. no_clobber: fail if the target
   /// exists (hard link then unlink, atomic; a file system without hard links falls back to a
   /// check then rename). Otherwise rename(2) replaces the target atomically. When the target
   /// appeared since the caller checked it, the temporary is kept, so the results are not lost,

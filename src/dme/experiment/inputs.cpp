@@ -1,0 +1,366 @@
+#include "dme/experiment/inputs.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <utility>
+
+#include "dme/core/error.h"
+#include "dme/core/rng.h"
+#include "dme/io/hdf5.h"
+
+namespace dme {
+namespace {
+
+constexpr std::array<std::pair<std::string_view, Distribution>, 8> kDistributionNames = {{
+    {"lognormal", Distribution::kLogNormal},
+    {"normal", Distribution::kNormal},
+    {"exponential", Distribution::kExponential},
+    {"truncnorm", Distribution::kTruncNorm},
+    {"weibull", Distribution::kWeibull},
+    {"onehot", Distribution::kOneHot},
+    {"twohot", Distribution::kTwoHot},
+    {"file", Distribution::kFile},
+}};
+
+constexpr std::array<std::pair<std::string_view, InputMode>, 3> kModeNames = {{
+    {"identical", InputMode::kIdentical},
+    {"iid", InputMode::kIid},
+    {"shifted", InputMode::kShifted},
+}};
+
+template <class Table>
+std::string joined_names(const Table& table) {
+  std::string names;
+  for (const auto& [name, value] : table) names += (names.empty() ? "" : ", ") + std::string(name);
+  return names;
+}
+
+// ---- the standard normal distribution ----------------------------------------------------------
+
+/// Phi(x), accurate in the lower tail (erfc has no cancellation for x < 0).
+double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::numbers::sqrt2); }
+
+/// Phi^-1(p) for p in (0, 1): Acklam's rational approximation (relative error 1.2e-9) and one
+/// Halley step on erfc, which brings it to about double precision.
+double normal_quantile(double p) {
+  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
+                                 -2.759285104469687e+02, 1.383577518672690e+02,
+                                 -3.066479806614716e+01, 2.506628277459239e+00};
+  static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02,
+                                 -1.556989798598866e+02, 6.680131188771972e+01,
+                                 -1.328068155288572e+01};
+  static constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
+                                 -2.400758277161838e+00, -2.549732539343734e+00,
+                                 4.374664141464968e+00,  2.938163982698783e+00};
+  static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
+                                 2.445134137142996e+00, 3.754408661907416e+00};
+  constexpr double kLow = 0.02425;
+  auto tail = [&](double q) {
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+           ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  };
+  double x;
+  if (p < kLow) {
+    x = tail(std::sqrt(-2 * std::log(p)));
+  } else if (p > 1 - kLow) {
+    x = -tail(std::sqrt(-2 * std::log1p(-p)));
+  } else {
+    const double q = p - 0.5, r = q * q;
+    x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+        (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  }
+  const double e = normal_cdf(x) - p;
+  const double u = e * std::sqrt(2 * std::numbers::pi) * std::exp(x * x / 2);
+  return x - u / (1 + x * u / 2);
+}
+
+/// Inverse-CDF sampling of N(0,1) restricted to [lower, upper]. An interval on the positive
+/// side is mirrored to the negative side, where the CDF keeps its relative precision, so
+/// tail intervals such as [4, 6] are sampled exactly rather than from rounded-off CDF values.
+class TruncatedNormal {
+ public:
+  TruncatedNormal(double lower, double upper) : flip_(lower > 0) {
+    lo_ = flip_ ? -upper : lower;
+    hi_ = flip_ ? -lower : upper;
+    cdf_lo_ = normal_cdf(lo_);
+    mass_ = normal_cdf(hi_) - cdf_lo_;
+  }
+  double mass() const { return mass_; }
+  double operator()(double u) const {
+    const double p = std::clamp(cdf_lo_ + u * mass_, std::numeric_limits<double>::min(),
+                                std::nextafter(1.0, 0.0));
+    const double x = std::clamp(normal_quantile(p), lo_, hi_);  // rounding may step outside
+    return flip_ ? -x : x;
+  }
+
+ private:
+  bool flip_;
+  double lo_, hi_, cdf_lo_, mass_;
+};
+
+// ---- draws ---------------------------------------------------------------------------------
+
+struct Uniforms {
+  double u0, u1;  ///< in [0, 1), 53 bits each
+};
+
+/// The two doubles of Philox block i (PhiloxStream::uniform_double(2i) and (2i + 1), with one
+/// Philox evaluation instead of two).
+inline Uniforms uniforms(const PhiloxStream& stream, std::uint64_t i) {
+  const PhiloxStream::Block r = stream.block(i);
+  constexpr std::uint64_t kMask = (std::uint64_t{1} << 53) - 1;
+  const std::uint64_t a = ((std::uint64_t{r.v[0]} << 21) ^ (std::uint64_t{r.v[1]} >> 11)) & kMask;
+  const std::uint64_t b = ((std::uint64_t{r.v[2]} << 21) ^ (std::uint64_t{r.v[3]} >> 11)) & kMask;
+  return {static_cast<double>(a) * 0x1p-53, static_cast<double>(b) * 0x1p-53};
+}
+
+inline double standard_normal(Uniforms u) {
+  return std::sqrt(-2 * std::log1p(-u.u0)) * std::cos(2 * std::numbers::pi * u.u1);
+}
+
+/// out[i] = float(draw(uniforms of block i)).
+template <class Draw>
+void fill(const PhiloxStream& stream, std::span<float> out, Draw draw) {
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = static_cast<float>(draw(uniforms(stream, i)));
+}
+
+/// 64 random bits from words (2w, 2w + 1) of block 0, for hot positions.
+std::uint64_t position_bits(const PhiloxStream& stream, unsigned w) {
+  const PhiloxStream::Block r = stream.block(0);
+  return (std::uint64_t{r.v[2 * w]} << 32) | r.v[2 * w + 1];
+}
+
+void fill_hot(const PhiloxStream& stream, std::span<float> out, bool two) {
+  std::fill(out.begin(), out.end(), 0.0f);
+  const std::uint64_t d = out.size();
+  const std::uint64_t first = position_bits(stream, 0) % d;
+  out[first] = 1.0f;
+  if (two) {  // uniform over the d - 1 other positions
+    const std::uint64_t second = (first + 1 + position_bits(stream, 1) % (d - 1)) % d;
+    out[second] = -1.0f;
+  }
+}
+
+void check_finite_draws(Distribution dist, const DistributionParams& p, std::span<const float> out) {
+  auto bad = std::find_if(out.begin(), out.end(), [](float v) { return !std::isfinite(v); });
+  DME_CHECK(bad == out.end(), "distribution " << distribution_name(dist) << " (mu=" << p.mu
+                                              << ", sigma=" << p.sigma << ", lambda=" << p.lambda
+                                              << ", shape=" << p.shape << ", scale=" << p.scale
+                                              << ") drew " << *bad << " at index "
+                                              << (bad - out.begin())
+                                              << ", which float cannot represent");
+}
+
+// ---- file inputs ---------------------------------------------------------------------------
+
+std::vector<float> read_file_input(const DistributionParams& p, InputMode mode, std::size_t d,
+                                   int rank) {
+  const std::string what = "input file '" + p.file + "', dataset '" + p.dataset + "'";
+  h5::File file = h5::File::open(p.file, /*writable=*/false);
+  std::vector<float> x;
+  {
+    h5::Group root = h5::Group::root(file);
+    h5::Dataset dataset = [&] {
+      try {
+        return h5::Dataset::open(root, p.dataset);
+      } catch (const Error& e) {
+        DME_THROW("cannot open dataset '" << p.dataset << "' in input file '" << p.file
+                                          << "': " << e.message());
+      }
+    }();
+    const std::vector<hsize_t> dims = dataset.dims();
+    DME_CHECK(dims.size() == 1 || dims.size() == 2,
+              what << " has " << dims.size() << " dimensions; expected 1 (shared) or 2 (ranks x d)");
+    const hsize_t length = dims.back();
+    DME_CHECK(length == d, what << " has vectors of length " << length << " but d = " << d
+                                << (dims.size() == 2 ? " (shape " + std::to_string(dims[0]) + " x " +
+                                                           std::to_string(dims[1]) + ")"
+                                                     : std::string()));
+    if (dims.size() == 1) {
+      const hsize_t start[1] = {0}, count[1] = {d};
+      x = dataset.read_floats(start, count);
+    } else {
+      DME_CHECK(dims[0] >= 1, what << " has no rows");
+      const hsize_t row = mode == InputMode::kIdentical ? 0 : static_cast<hsize_t>(rank) % dims[0];
+      const hsize_t start[2] = {row, 0}, count[2] = {1, d};
+      x = dataset.read_floats(start, count);
+    }
+  }
+  file.close();
+  auto bad = std::find_if(x.begin(), x.end(), [](float v) { return !std::isfinite(v); });
+  DME_CHECK(bad == x.end(), what << " holds a non-finite value (" << *bad << ") at index "
+                                 << (bad - x.begin()) << " of the row read for rank " << rank);
+  return x;
+}
+
+/// x += rank * s / 2, s the population standard deviation of x.
+void shift_by_rank(std::span<float> x, int rank) {
+  double sum = 0, sum_sq = 0;
+  for (float v : x) sum += v;
+  const double mean = sum / static_cast<double>(x.size());
+  for (float v : x) sum_sq += (v - mean) * (v - mean);
+  const double offset = rank * std::sqrt(sum_sq / static_cast<double>(x.size())) / 2;
+  for (float& v : x) v = static_cast<float>(v + offset);
+}
+
+}  // namespace
+
+Distribution parse_distribution(std::string_view name) {
+  for (const auto& [n, dist] : kDistributionNames)
+    if (n == name) return dist;
+  DME_THROW("unknown input distribution '" << name << "' (expected one of: "
+                                           << joined_names(kDistributionNames) << ")");
+}
+
+std::string_view distribution_name(Distribution dist) {
+  for (const auto& [n, value] : kDistributionNames)
+    if (value == dist) return n;
+  DME_ASSERT(false);
+  return {};
+}
+
+InputMode parse_input_mode(std::string_view name) {
+  for (const auto& [n, mode] : kModeNames)
+    if (n == name) return mode;
+  DME_THROW("unknown input mode '" << name << "' (expected one of: " << joined_names(kModeNames)
+                                   << ")");
+}
+
+std::string_view input_mode_name(InputMode mode) {
+  for (const auto& [n, value] : kModeNames)
+    if (value == mode) return n;
+  DME_ASSERT(false);
+  return {};
+}
+
+void validate_params(Distribution dist, const DistributionParams& p) {
+  const std::string_view name = distribution_name(dist);
+  switch (dist) {
+    case Distribution::kLogNormal:
+    case Distribution::kNormal:
+      DME_CHECK(std::isfinite(p.mu), name << ": mu must be finite, got " << p.mu);
+      DME_CHECK(std::isfinite(p.sigma) && p.sigma >= 0,
+                name << ": sigma must be finite and >= 0, got " << p.sigma);
+      break;
+    case Distribution::kExponential:
+      DME_CHECK(std::isfinite(p.lambda) && p.lambda > 0,
+                name << ": lambda (rate) must be finite and > 0, got " << p.lambda);
+      break;
+    case Distribution::kTruncNorm:
+      DME_CHECK(!std::isnan(p.lower) && !std::isnan(p.upper) && p.lower < p.upper,
+                name << ": need lower < upper, got [" << p.lower << ", " << p.upper << "]");
+      DME_CHECK(TruncatedNormal(p.lower, p.upper).mass() > 0,
+                name << ": [" << p.lower << ", " << p.upper
+                     << "] has a standard normal probability below double precision");
+      break;
+    case Distribution::kWeibull:
+      DME_CHECK(std::isfinite(p.shape) && p.shape > 0,
+                name << ": shape must be finite and > 0, got " << p.shape);
+      DME_CHECK(std::isfinite(p.scale) && p.scale > 0,
+                name << ": scale must be finite and > 0, got " << p.scale);
+      break;
+    case Distribution::kOneHot:
+    case Distribution::kTwoHot:
+      break;
+    case Distribution::kFile:
+      DME_CHECK(!p.file.empty(), "input distribution 'file' needs a file name");
+      DME_CHECK(!p.dataset.empty(), "input distribution 'file' needs a dataset name (file '"
+                                        << p.file << "')");
+      break;
+  }
+}
+
+void generate(Distribution dist, const DistributionParams& p, std::uint64_t seed,
+              std::uint32_t trial, std::uint32_t stream_id, std::span<float> out) {
+  DME_CHECK(dist != Distribution::kFile,
+            "generate: the 'file' distribution is read by make_input, not generated");
+  validate_params(dist, p);
+  DME_CHECK(!out.empty(), "generate: the output is empty (d = 0)");
+  DME_CHECK(dist != Distribution::kTwoHot || out.size() >= 2,
+            "twohot needs d >= 2 (two distinct positions), got d = " << out.size());
+  const PhiloxStream stream(seed, trial, stream_id, Purpose::kInput);
+  switch (dist) {
+    case Distribution::kLogNormal:
+      fill(stream, out, [&](Uniforms u) { return std::exp(p.mu + p.sigma * standard_normal(u)); });
+      break;
+    case Distribution::kNormal:
+      fill(stream, out, [&](Uniforms u) { return p.mu + p.sigma * standard_normal(u); });
+      break;
+    case Distribution::kExponential:
+      fill(stream, out, [&](Uniforms u) { return -std::log1p(-u.u0) / p.lambda; });
+      break;
+    case Distribution::kTruncNorm: {
+      const TruncatedNormal sample(p.lower, p.upper);
+      fill(stream, out, [&](Uniforms u) { return sample(u.u0); });
+      break;
+    }
+    case Distribution::kWeibull:
+      fill(stream, out,
+           [&](Uniforms u) { return p.scale * std::pow(-std::log1p(-u.u0), 1 / p.shape); });
+      break;
+    case Distribution::kOneHot:
+    case Distribution::kTwoHot:
+      fill_hot(stream, out, dist == Distribution::kTwoHot);
+      break;
+    case Distribution::kFile:
+      DME_ASSERT(false);
+  }
+  check_finite_draws(dist, p, out);
+}
+
+std::vector<float> make_input(Distribution dist, const DistributionParams& params, InputMode mode,
+                              std::size_t d, int rank, std::uint64_t seed, std::uint32_t trial) {
+  DME_CHECK(d >= 1, "make_input: d must be >= 1, got " << d);
+  DME_CHECK(rank >= 0, "make_input: rank must be >= 0, got " << rank);
+  std::vector<float> x;
+  if (dist == Distribution::kFile) {
+    validate_params(dist, params);
+    x = read_file_input(params, mode, d, rank);
+  } else {
+    x.resize(d);
+    const std::uint32_t stream =
+        mode == InputMode::kIdentical ? 0 : static_cast<std::uint32_t>(rank) + 1;
+    generate(dist, params, seed, trial, stream, x);
+  }
+  if (mode == InputMode::kShifted) shift_by_rank(x, rank);
+  return x;
+}
+
+std::map<std::string, AttrValue> describe_input(Distribution dist, const DistributionParams& p,
+                                                InputMode mode) {
+  std::map<std::string, AttrValue> out;
+  out["distribution"] = std::string(distribution_name(dist));
+  out["input_mode"] = std::string(input_mode_name(mode));
+  switch (dist) {
+    case Distribution::kLogNormal:
+    case Distribution::kNormal:
+      out["mu"] = p.mu;
+      out["sigma"] = p.sigma;
+      break;
+    case Distribution::kExponential:
+      out["lambda"] = p.lambda;
+      break;
+    case Distribution::kTruncNorm:
+      out["lower"] = p.lower;
+      out["upper"] = p.upper;
+      break;
+    case Distribution::kWeibull:
+      out["shape"] = p.shape;
+      out["scale"] = p.scale;
+      break;
+    case Distribution::kOneHot:
+    case Distribution::kTwoHot:
+      break;
+    case Distribution::kFile:
+      out["file"] = p.file;
+      out["dataset"] = p.dataset;
+      break;
+  }
+  return out;
+}
+
+}  // namespace dme
