@@ -5,9 +5,10 @@
 // - KS: sqrt(n) * D_n is below 1.95 with probability 0.999 for a correct sampler (Kolmogorov
 //   distribution), so the bound D_n < 1.95 / sqrt(n) = 0.0076 fails a correct sampler with
 //   probability 1e-3 per check, and catches any CDF error of 1% or more.
-// - Mean and variance within 5 standard errors, the standard errors estimated from the sample
-//   (s / sqrt(n) for the mean, sqrt((m4 - s^4) / n) for the variance); a correct sampler fails
-//   with probability below 1e-5 per check (CLT), a wrong parameter by a few percent fails.
+// - Mean, variance and lag-1 correlation within 5 standard errors, the standard errors
+//   estimated from the sample (s / sqrt(n) for the mean, sqrt((m4 - s^4) / n) for the variance,
+//   1 / sqrt(n) for the correlation); a correct sampler fails with probability below 1e-5 per
+//   check (CLT), a parameter wrong by a few percent or a repeated draw fails.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,14 +16,15 @@
 #include <functional>
 #include <numbers>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "../io/temp_dir.h"
 #include "dme/core/error.h"
 #include "dme/core/rng.h"
 #include "dme/experiment/inputs.h"
 #include "dme/io/hdf5.h"
-#include "../io/temp_dir.h"
 
 namespace {
 
@@ -33,10 +35,16 @@ using dme::InputMode;
 constexpr std::size_t kN = std::size_t{1} << 16;
 constexpr std::uint64_t kSeed = 20250131;
 
-double phi(double x) { return std::exp(-x * x / 2) / std::sqrt(2 * std::numbers::pi); }
+double phi(double x) {
+  return std::exp(-x * x / 2) / std::sqrt(2 * std::numbers::pi);
+}
 /// Upper tail Q(x) = 1 - Phi(x), accurate for large x.
-double upper_tail(double x) { return 0.5 * std::erfc(x / std::numbers::sqrt2); }
-double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::numbers::sqrt2); }
+double upper_tail(double x) {
+  return 0.5 * std::erfc(x / std::numbers::sqrt2);
+}
+double normal_cdf(double x) {
+  return 0.5 * std::erfc(-x / std::numbers::sqrt2);
+}
 
 std::vector<float> draws(Distribution dist, const DistributionParams& p, std::size_t n = kN,
                          std::uint32_t trial = 0, std::uint32_t stream = 0,
@@ -75,6 +83,12 @@ Moments moments(const std::vector<float>& x) {
   return {mean, s2 / n, s4 / n};
 }
 
+double lag1_correlation(const std::vector<float>& x, const Moments& m) {
+  double sum = 0;
+  for (std::size_t i = 0; i + 1 < x.size(); ++i) sum += (x[i] - m.mean) * (x[i + 1] - m.mean);
+  return sum / static_cast<double>(x.size() - 1) / m.var;
+}
+
 struct Case {
   std::string label;
   Distribution dist;
@@ -82,6 +96,12 @@ struct Case {
   double mean, var;
   std::function<double(double)> cdf;
 };
+
+std::string fmt(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
 
 std::vector<Case> continuous_cases() {
   std::vector<Case> cases;
@@ -119,17 +139,16 @@ std::vector<Case> continuous_cases() {
       x = std::clamp(x, a, b);
       return a >= 0 ? (upper_tail(a) - upper_tail(x)) / z : (normal_cdf(x) - normal_cdf(a)) / z;
     };
-    cases.push_back({"truncnorm[" + std::to_string(a) + ", " + std::to_string(b) + "]",
-                     Distribution::kTruncNorm, p, mean, var, cdf});
+    cases.push_back(
+        {"truncnorm[" + fmt(a) + ", " + fmt(b) + "]", Distribution::kTruncNorm, p, mean, var, cdf});
   }
   for (auto [k, lambda] : {std::pair{1.5, 2.0}, {0.7, 1.0}}) {
     DistributionParams p;
     p.shape = k;
     p.scale = lambda;
     const double g1 = std::tgamma(1 + 1 / k), g2 = std::tgamma(1 + 2 / k);
-    cases.push_back({"weibull(" + std::to_string(k) + ", " + std::to_string(lambda) + ")",
-                     Distribution::kWeibull, p, lambda * g1, lambda * lambda * (g2 - g1 * g1),
-                     [k, lambda](double x) {
+    cases.push_back({"weibull(" + fmt(k) + ", " + fmt(lambda) + ")", Distribution::kWeibull, p,
+                     lambda * g1, lambda * lambda * (g2 - g1 * g1), [k, lambda](double x) {
                        return x <= 0 ? 0.0 : -std::expm1(-std::pow(x / lambda, k));
                      }});
   }
@@ -144,6 +163,9 @@ TEST(Inputs, ContinuousDistributionsMatchTheirLaw) {
     const double n = static_cast<double>(kN);
     EXPECT_NEAR(m.mean, c.mean, 5 * std::sqrt(m.var / n)) << c.label;
     EXPECT_NEAR(m.var, c.var, 5 * std::sqrt((m.m4 - m.var * m.var) / n)) << c.label;
+    // Neighbours (which share a Philox block) are independent: the lag-1 correlation of n
+    // independent draws has standard deviation about 1 / sqrt(n).
+    EXPECT_LT(std::abs(lag1_correlation(x, m)), 5 / std::sqrt(n)) << c.label;
   }
 }
 
@@ -160,16 +182,18 @@ TEST(Inputs, TruncnormStaysInItsInterval) {
 }
 
 TEST(Inputs, DrawsFollowTheDocumentedStream) {
-  // exponential(1): x_i = -log1p(-u0), u0 = uniform_double(2i) of the kInput stream.
+  // exponential(1): x_i = -log(1 - u_i), u_i = uniform_double(i) of the kInput stream.
   const dme::PhiloxStream stream(kSeed, 3, 5, dme::Purpose::kInput);
-  const std::vector<float> x = draws(Distribution::kExponential, {}, 100, 3, 5);
+  const std::vector<float> x = draws(Distribution::kExponential, {}, 101, 3, 5);
   for (std::size_t i = 0; i < x.size(); ++i)
-    EXPECT_EQ(x[i], static_cast<float>(-std::log1p(-stream.uniform_double(2 * i)))) << i;
-  // normal(0, 1): Box-Muller of uniform_double(2i), uniform_double(2i + 1).
-  const std::vector<float> z = draws(Distribution::kNormal, {}, 100, 3, 5);
+    EXPECT_EQ(x[i], static_cast<float>(-std::log(1 - stream.uniform_double(i)))) << i;
+  // normal(0, 1): Box-Muller on the pairs (u_2k, u_2k+1), cosine then sine.
+  const std::vector<float> z = draws(Distribution::kNormal, {}, 101, 3, 5);
   for (std::size_t i = 0; i < z.size(); ++i) {
-    const double u0 = stream.uniform_double(2 * i), u1 = stream.uniform_double(2 * i + 1);
-    const double want = std::sqrt(-2 * std::log1p(-u0)) * std::cos(2 * std::numbers::pi * u1);
+    const std::size_t k = i / 2;
+    const double r = std::sqrt(-2 * std::log(1 - stream.uniform_double(2 * k)));
+    const double theta = 2 * std::numbers::pi * stream.uniform_double(2 * k + 1);
+    const double want = r * (i % 2 == 0 ? std::cos(theta) : std::sin(theta));
     EXPECT_EQ(z[i], static_cast<float>(want)) << i;
   }
 }
@@ -185,8 +209,8 @@ TEST(Inputs, ReproducibleAndIndexPure) {
         EXPECT_TRUE(std::equal(prefix.begin(), prefix.end(), a.begin())) << "n = " << n;
       }
     }
-    for (auto [trial, stream, seed] : {std::tuple{3u, 1u, kSeed}, {2u, 2u, kSeed},
-                                       {2u, 1u, kSeed + 1}}) {
+    for (auto [trial, stream, seed] :
+         {std::tuple{3u, 1u, kSeed}, {2u, 2u, kSeed}, {2u, 1u, kSeed + 1}}) {
       const std::vector<float> b = draws(dist, {}, 1000, trial, stream, seed);
       std::size_t equal = 0;
       for (std::size_t i = 0; i < a.size(); ++i) equal += a[i] == b[i];
@@ -358,7 +382,8 @@ TEST(Inputs, BadParametersThrow) {
     DistributionParams p;
     change(p);
     std::vector<float> x(n);
-    EXPECT_THROW(dme::generate(dist, p, kSeed, 0, 0, x), dme::Error) << dme::distribution_name(dist);
+    EXPECT_THROW(dme::generate(dist, p, kSeed, 0, 0, x), dme::Error)
+        << dme::distribution_name(dist);
   };
   bad(Distribution::kNormal, [](auto& p) { p.sigma = -1; });
   bad(Distribution::kLogNormal, [](auto& p) { p.mu = std::nan(""); });
@@ -369,7 +394,8 @@ TEST(Inputs, BadParametersThrow) {
   bad(Distribution::kWeibull, [](auto& p) { p.shape = 0; });
   bad(Distribution::kWeibull, [](auto& p) { p.scale = -2; });
   bad(Distribution::kFile, [](auto&) {});
-  bad(Distribution::kNormal, [](auto&) {}, 0);
+  bad(
+      Distribution::kNormal, [](auto&) {}, 0);
   EXPECT_THROW(dme::make_input(Distribution::kNormal, {}, InputMode::kIid, 0, 0, kSeed, 0),
                dme::Error);
   EXPECT_THROW(dme::make_input(Distribution::kNormal, {}, InputMode::kIid, 4, -1, kSeed, 0),

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -170,7 +170,8 @@ TEST(Hdf5, DatasetsRoundTripAndReadBlocks) {
   const hsize_t start[2] = {2, 1}, count[2] = {1, 4};
   const std::vector<float> block = m.read_floats(start, count);
   ASSERT_EQ(block.size(), 4u);
-  for (std::size_t j = 0; j < 4; ++j) EXPECT_EQ(block[j], static_cast<float>(matrix[2 * 7 + 1 + j]));
+  for (std::size_t j = 0; j < 4; ++j)
+    EXPECT_EQ(block[j], static_cast<float>(matrix[2 * 7 + 1 + j]));
   EXPECT_EQ(h5::Dataset::open(file, "v").read_doubles(), (std::vector<double>{1.5, -2.25, 3.0}));
   EXPECT_TRUE(h5::Dataset::open(file, "empty").read_doubles().empty());
 }

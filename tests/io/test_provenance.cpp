@@ -60,8 +60,7 @@ TEST(Provenance, CollectFillsEveryFieldTheSameOnEveryRank) {
   ASSERT_FALSE(p.hosts.empty());
   EXPECT_TRUE(std::is_sorted(p.hosts.begin(), p.hosts.end()));
   EXPECT_TRUE(std::adjacent_find(p.hosts.begin(), p.hosts.end()) == p.hosts.end());
-  EXPECT_NE(std::find(p.hosts.begin(), p.hosts.end(), dme::mpi::processor_name()),
-            p.hosts.end());
+  EXPECT_NE(std::find(p.hosts.begin(), p.hosts.end(), dme::mpi::processor_name()), p.hosts.end());
 
   const long long created = parse_iso8601_utc(p.created_iso8601);
   ASSERT_GE(created, 0) << p.created_iso8601;

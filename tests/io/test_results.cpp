@@ -175,7 +175,8 @@ TEST(Results, PathAppearsOnlyComplete) {
   // already has its final size, because the file is written under a temporary name and renamed.
   TempDir dir("results_atomic");
   const std::string path = dir.file("big.h5");
-  dme::Run run{"big", {}, {dme::Dataset{"x", std::vector<double>(1 << 22, 1.25), {1 << 22}, "1", {}}}};
+  dme::Run run{
+      "big", {}, {dme::Dataset{"x", std::vector<double>(1 << 22, 1.25), {1 << 22}, "1", {}}}};
   std::atomic<bool> done{false};
   std::atomic<std::uintmax_t> first_seen_size{0};
   std::atomic<long> polls_before{0};
@@ -225,13 +226,13 @@ class FileSizeLimit {
 TEST(Results, FailedWriteLeavesNoFileAndNoTemporary) {
   TempDir dir("results_fail");
   const std::string path = dir.file("out.h5");
-  dme::Run run{"big", {}, {dme::Dataset{"x", std::vector<double>(1 << 20, 2.0), {1 << 20}, "1", {}}}};
+  dme::Run run{
+      "big", {}, {dme::Dataset{"x", std::vector<double>(1 << 20, 2.0), {1 << 20}, "1", {}}}};
   std::string what;
   {
     FileSizeLimit limit(256 << 10);  // the 8 MiB dataset cannot be written
-    what = error_text([&] {
-      dme::write_results(path, sample_provenance("f"), {run}, WriteMode::kCreate);
-    });
+    what = error_text(
+        [&] { dme::write_results(path, sample_provenance("f"), {run}, WriteMode::kCreate); });
   }
   EXPECT_FALSE(what.empty()) << "the write should have failed";
   EXPECT_TRUE(dir.entries().empty()) << "left behind: " << dir.entries().front();
@@ -242,13 +243,13 @@ TEST(Results, FailedAppendLeavesOriginalByteIdentical) {
   const std::string path = dir.file("out.h5");
   dme::write_results(path, sample_provenance("1"), {sample_run("first")}, WriteMode::kCreate);
   const std::string before = read_bytes(path);
-  dme::Run run{"big", {}, {dme::Dataset{"x", std::vector<double>(1 << 20, 2.0), {1 << 20}, "1", {}}}};
+  dme::Run run{
+      "big", {}, {dme::Dataset{"x", std::vector<double>(1 << 20, 2.0), {1 << 20}, "1", {}}}};
   std::string what;
   {
     FileSizeLimit limit(256 << 10);
-    what = error_text([&] {
-      dme::write_results(path, sample_provenance("2"), {run}, WriteMode::kAppend);
-    });
+    what = error_text(
+        [&] { dme::write_results(path, sample_provenance("2"), {run}, WriteMode::kAppend); });
   }
   EXPECT_FALSE(what.empty()) << "the append should have failed";
   EXPECT_EQ(read_bytes(path), before);
@@ -399,8 +400,8 @@ TEST(Results, ProvenanceHelpers) {
             "dme-experiment bias --out 'a b.h5' '--name=it'\\''s' ''");
   unsigned major = 0, minor = 0, release = 0;
   H5get_libversion(&major, &minor, &release);
-  EXPECT_EQ(dme::hdf5_library_version(), std::to_string(major) + "." + std::to_string(minor) +
-                                             "." + std::to_string(release));
+  EXPECT_EQ(dme::hdf5_library_version(),
+            std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(release));
   std::map<std::string, AttrValue> attrs;
   EXPECT_THROW(dme::provenance_from_attributes(attrs, ""), dme::Error);
 }

@@ -41,7 +41,9 @@ std::string joined_names(const Table& table) {
 // ---- the standard normal distribution ----------------------------------------------------------
 
 /// Phi(x), accurate in the lower tail (erfc has no cancellation for x < 0).
-double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::numbers::sqrt2); }
+double normal_cdf(double x) {
+  return 0.5 * std::erfc(-x / std::numbers::sqrt2);
+}
 
 /// Phi^-1(p) for p in (0, 1): Acklam's rational approximation (relative error 1.2e-9) and one
 /// Halley step on erfc, which brings it to about double precision.
@@ -107,25 +109,42 @@ struct Uniforms {
   double u0, u1;  ///< in [0, 1), 53 bits each
 };
 
-/// The two doubles of Philox block i (PhiloxStream::uniform_double(2i) and (2i + 1), with one
-/// Philox evaluation instead of two).
-inline Uniforms uniforms(const PhiloxStream& stream, std::uint64_t i) {
-  const PhiloxStream::Block r = stream.block(i);
+/// The two doubles of Philox block k: PhiloxStream::uniform_double(2k) and (2k + 1), with one
+/// Philox evaluation instead of two.
+inline Uniforms uniforms(const PhiloxStream& stream, std::uint64_t k) {
+  const PhiloxStream::Block r = stream.block(k);
   constexpr std::uint64_t kMask = (std::uint64_t{1} << 53) - 1;
   const std::uint64_t a = ((std::uint64_t{r.v[0]} << 21) ^ (std::uint64_t{r.v[1]} >> 11)) & kMask;
   const std::uint64_t b = ((std::uint64_t{r.v[2]} << 21) ^ (std::uint64_t{r.v[3]} >> 11)) & kMask;
   return {static_cast<double>(a) * 0x1p-53, static_cast<double>(b) * 0x1p-53};
 }
 
-inline double standard_normal(Uniforms u) {
-  return std::sqrt(-2 * std::log1p(-u.u0)) * std::cos(2 * std::numbers::pi * u.u1);
+/// out[i] = float(transform(u_i)), u_i = uniform_double(i): one Philox block per two draws.
+/// (1 - u is exact for a 53-bit u, so log(1 - u) loses nothing to log1p(-u) and is faster.)
+template <class Transform>
+void fill_uniform(const PhiloxStream& stream, std::span<float> out, Transform transform) {
+  const std::size_t n = out.size();
+  std::size_t i = 0;
+  for (; i + 1 < n; i += 2) {
+    const Uniforms u = uniforms(stream, i / 2);
+    out[i] = static_cast<float>(transform(u.u0));
+    out[i + 1] = static_cast<float>(transform(u.u1));
+  }
+  if (i < n) out[i] = static_cast<float>(transform(uniforms(stream, i / 2).u0));
 }
 
-/// out[i] = float(draw(uniforms of block i)).
-template <class Draw>
-void fill(const PhiloxStream& stream, std::span<float> out, Draw draw) {
-  for (std::size_t i = 0; i < out.size(); ++i)
-    out[i] = static_cast<float>(draw(uniforms(stream, i)));
+/// out[i] = float(transform(z_i)) for standard normals z by Box-Muller on the pair of block k:
+/// r = sqrt(-2 ln(1 - u_2k)), z_2k = r cos(2 pi u_2k+1), z_2k+1 = r sin(2 pi u_2k+1).
+template <class Transform>
+void fill_normal(const PhiloxStream& stream, std::span<float> out, Transform transform) {
+  const std::size_t n = out.size();
+  for (std::size_t i = 0; i < n; i += 2) {
+    const Uniforms u = uniforms(stream, i / 2);
+    const double r = std::sqrt(-2 * std::log(1 - u.u0));
+    const double theta = 2 * std::numbers::pi * u.u1;
+    out[i] = static_cast<float>(transform(r * std::cos(theta)));
+    if (i + 1 < n) out[i + 1] = static_cast<float>(transform(r * std::sin(theta)));
+  }
 }
 
 /// 64 random bits from words (2w, 2w + 1) of block 0, for hot positions.
@@ -145,14 +164,14 @@ void fill_hot(const PhiloxStream& stream, std::span<float> out, bool two) {
   }
 }
 
-void check_finite_draws(Distribution dist, const DistributionParams& p, std::span<const float> out) {
+void check_finite_draws(Distribution dist, const DistributionParams& p,
+                        std::span<const float> out) {
   auto bad = std::find_if(out.begin(), out.end(), [](float v) { return !std::isfinite(v); });
-  DME_CHECK(bad == out.end(), "distribution " << distribution_name(dist) << " (mu=" << p.mu
-                                              << ", sigma=" << p.sigma << ", lambda=" << p.lambda
-                                              << ", shape=" << p.shape << ", scale=" << p.scale
-                                              << ") drew " << *bad << " at index "
-                                              << (bad - out.begin())
-                                              << ", which float cannot represent");
+  DME_CHECK(bad == out.end(),
+            "distribution " << distribution_name(dist) << " (mu=" << p.mu << ", sigma=" << p.sigma
+                            << ", lambda=" << p.lambda << ", shape=" << p.shape
+                            << ", scale=" << p.scale << ") drew " << *bad << " at index "
+                            << (bad - out.begin()) << ", which float cannot represent");
 }
 
 // ---- file inputs ---------------------------------------------------------------------------
@@ -173,12 +192,13 @@ std::vector<float> read_file_input(const DistributionParams& p, InputMode mode, 
       }
     }();
     const std::vector<hsize_t> dims = dataset.dims();
-    DME_CHECK(dims.size() == 1 || dims.size() == 2,
-              what << " has " << dims.size() << " dimensions; expected 1 (shared) or 2 (ranks x d)");
+    DME_CHECK(
+        dims.size() == 1 || dims.size() == 2,
+        what << " has " << dims.size() << " dimensions; expected 1 (shared) or 2 (ranks x d)");
     const hsize_t length = dims.back();
     DME_CHECK(length == d, what << " has vectors of length " << length << " but d = " << d
-                                << (dims.size() == 2 ? " (shape " + std::to_string(dims[0]) + " x " +
-                                                           std::to_string(dims[1]) + ")"
+                                << (dims.size() == 2 ? " (shape " + std::to_string(dims[0]) +
+                                                           " x " + std::to_string(dims[1]) + ")"
                                                      : std::string()));
     if (dims.size() == 1) {
       const hsize_t start[1] = {0}, count[1] = {d};
@@ -212,8 +232,8 @@ void shift_by_rank(std::span<float> x, int rank) {
 Distribution parse_distribution(std::string_view name) {
   for (const auto& [n, dist] : kDistributionNames)
     if (n == name) return dist;
-  DME_THROW("unknown input distribution '" << name << "' (expected one of: "
-                                           << joined_names(kDistributionNames) << ")");
+  DME_THROW("unknown input distribution '"
+            << name << "' (expected one of: " << joined_names(kDistributionNames) << ")");
 }
 
 std::string_view distribution_name(Distribution dist) {
@@ -268,8 +288,8 @@ void validate_params(Distribution dist, const DistributionParams& p) {
       break;
     case Distribution::kFile:
       DME_CHECK(!p.file.empty(), "input distribution 'file' needs a file name");
-      DME_CHECK(!p.dataset.empty(), "input distribution 'file' needs a dataset name (file '"
-                                        << p.file << "')");
+      DME_CHECK(!p.dataset.empty(),
+                "input distribution 'file' needs a dataset name (file '" << p.file << "')");
       break;
   }
 }
@@ -285,22 +305,22 @@ void generate(Distribution dist, const DistributionParams& p, std::uint64_t seed
   const PhiloxStream stream(seed, trial, stream_id, Purpose::kInput);
   switch (dist) {
     case Distribution::kLogNormal:
-      fill(stream, out, [&](Uniforms u) { return std::exp(p.mu + p.sigma * standard_normal(u)); });
+      fill_normal(stream, out, [&](double z) { return std::exp(p.mu + p.sigma * z); });
       break;
     case Distribution::kNormal:
-      fill(stream, out, [&](Uniforms u) { return p.mu + p.sigma * standard_normal(u); });
+      fill_normal(stream, out, [&](double z) { return p.mu + p.sigma * z; });
       break;
     case Distribution::kExponential:
-      fill(stream, out, [&](Uniforms u) { return -std::log1p(-u.u0) / p.lambda; });
+      fill_uniform(stream, out, [&](double u) { return -std::log(1 - u) / p.lambda; });
       break;
     case Distribution::kTruncNorm: {
       const TruncatedNormal sample(p.lower, p.upper);
-      fill(stream, out, [&](Uniforms u) { return sample(u.u0); });
+      fill_uniform(stream, out, sample);
       break;
     }
     case Distribution::kWeibull:
-      fill(stream, out,
-           [&](Uniforms u) { return p.scale * std::pow(-std::log1p(-u.u0), 1 / p.shape); });
+      fill_uniform(stream, out,
+                   [&](double u) { return p.scale * std::pow(-std::log(1 - u), 1 / p.shape); });
       break;
     case Distribution::kOneHot:
     case Distribution::kTwoHot:

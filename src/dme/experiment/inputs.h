@@ -57,11 +57,15 @@ InputMode parse_input_mode(std::string_view name);
 std::string_view input_mode_name(InputMode mode);
 
 /// Fills `out` with draws of `dist` from PhiloxStream(seed, trial, stream_id, kInput), computed
-/// in double and rounded to float. Draw i uses Philox block i: two 53-bit uniforms u0, u1
-/// (equal to uniform_double(2i) and uniform_double(2i + 1)); normals by Box-Muller
-/// sqrt(-2 ln(1 - u0)) cos(2 pi u1), truncnorm by the inverse CDF. onehot and twohot take their
-/// positions from block 0 (64-bit words modulo d, bias below d / 2^64). kFile -> dme::Error
-/// (files are read by make_input). A draw that overflows float -> dme::Error.
+/// in double and rounded to float. With u_i = uniform_double(i) (53 bits; u_2k and u_2k+1 share
+/// Philox block k):
+/// - exponential, weibull, truncnorm: draw i = F^-1(u_i), e.g. -log(1 - u_i) / lambda
+///   (truncnorm through the normal quantile);
+/// - normal, lognormal: Box-Muller on the pair of block k, z_2k = r cos(2 pi u_2k+1) and
+///   z_2k+1 = r sin(2 pi u_2k+1) with r = sqrt(-2 log(1 - u_2k));
+/// - onehot, twohot: positions from block 0 (64-bit words modulo d, bias below d / 2^64).
+/// kFile -> dme::Error (files are read by make_input). A draw that float cannot represent
+/// (e.g. lognormal with mu = 100) -> dme::Error.
 /// @param out output, size d (d >= 1; d >= 2 for twohot)
 void generate(Distribution dist, const DistributionParams& params, std::uint64_t seed,
               std::uint32_t trial, std::uint32_t stream_id, std::span<float> out);

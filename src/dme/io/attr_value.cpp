@@ -5,12 +5,16 @@
 namespace dme {
 namespace {
 
-void put(std::ostream& os, std::int64_t v) { os << v; }
+void put(std::ostream& os, std::int64_t v) {
+  os << v;
+}
 void put(std::ostream& os, double v) {
   os.precision(17);
   os << v;
 }
-void put(std::ostream& os, const std::string& v) { os << '"' << v << '"'; }
+void put(std::ostream& os, const std::string& v) {
+  os << '"' << v << '"';
+}
 
 template <class T>
 void put(std::ostream& os, const std::vector<T>& values) {

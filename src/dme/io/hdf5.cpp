@@ -139,7 +139,9 @@ Dataspace Dataspace::adopt(hid_t id, std::string_view operation, std::string_vie
   return Dataspace(check_id(id, operation, object));
 }
 
-bool Dataspace::is_scalar() const { return H5Sget_simple_extent_type(get()) == H5S_SCALAR; }
+bool Dataspace::is_scalar() const {
+  return H5Sget_simple_extent_type(get()) == H5S_SCALAR;
+}
 
 std::vector<hsize_t> Dataspace::dims() const {
   const int rank = H5Sget_simple_extent_ndims(get());
@@ -204,9 +206,8 @@ File File::create(const std::string& path) {
 File File::open(const std::string& path, bool writable) {
   silence_error_printing();
   PropList fapl = file_access(/*create=*/false, writable);
-  const hid_t id = check_id(H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY,
-                                    fapl.get()),
-                            "H5Fopen", path);
+  const hid_t id = check_id(
+      H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.get()), "H5Fopen", path);
   return File(id, &H5Fclose, path, "/");
 }
 
@@ -250,9 +251,8 @@ void File::check_image(std::span<const unsigned char> bytes, const std::string& 
     const std::string stack = error_stack_text();
     const unsigned superblock = bytes.size() > 8 ? bytes[8] : 0;
     DME_THROW("HDF5 " << H5_VERS_MAJOR << "." << H5_VERS_MINOR << "." << H5_VERS_RELEASE
-                      << " produced an image of '" << name << "' (superblock version "
-                      << superblock << ") that it cannot read back, so it was not written: "
-                      << stack);
+                      << " produced an image of '" << name << "' (superblock version " << superblock
+                      << ") that it cannot read back, so it was not written: " << stack);
   }
   H5Fclose(id);
 }
@@ -277,9 +277,9 @@ Group Group::create(const Location& parent, std::string_view name) {
   PropList gcpl = PropList::create(H5P_GROUP_CREATE);
   track_creation_order(gcpl, /*links=*/true);
   const std::string child = parent.child_path(name);
-  const hid_t id = check_id(H5Gcreate2(parent.get(), std::string(name).c_str(), H5P_DEFAULT,
-                                       gcpl.get(), H5P_DEFAULT),
-                            "H5Gcreate2", parent.file_name() + ":" + child);
+  const hid_t id = check_id(
+      H5Gcreate2(parent.get(), std::string(name).c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT),
+      "H5Gcreate2", parent.file_name() + ":" + child);
   return Group(id, &H5Gclose, parent.file_name(), child);
 }
 
@@ -319,7 +319,9 @@ std::vector<std::string> Group::child_names() const {
     check(length < 0 ? -1 : 0, "H5Lget_name_by_idx", where());
     std::vector<char> buffer(static_cast<std::size_t>(length) + 1);
     check(H5Lget_name_by_idx(get(), ".", index, H5_ITER_INC, i, buffer.data(), buffer.size(),
-                             H5P_DEFAULT) < 0 ? -1 : 0,
+                             H5P_DEFAULT) < 0
+              ? -1
+              : 0,
           "H5Lget_name_by_idx", where());
     names.emplace_back(buffer.data(), static_cast<std::size_t>(length));
   }

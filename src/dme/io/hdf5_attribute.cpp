@@ -42,8 +42,8 @@ void write_strings(const Location& loc, std::string_view name, const std::string
   std::vector<const char*> pointers(n);
   for (std::size_t i = 0; i < n; ++i) pointers[i] = strings[i].c_str();
   Datatype type = Datatype::utf8_string();
-  create_and_write(loc, name, type.get(), type.get(), scalar ? Dataspace::scalar() : vector_space(n),
-                   pointers.data());
+  create_and_write(loc, name, type.get(), type.get(),
+                   scalar ? Dataspace::scalar() : vector_space(n), pointers.data());
 }
 
 void reclaim_strings(hid_t mem_type, hid_t space, std::vector<char*>& pointers) {
@@ -130,8 +130,8 @@ bool Location::has_attribute(std::string_view name) const {
 
 void Location::write_attribute(std::string_view name, const AttrValue& value) {
   DME_CHECK(!name.empty(), "an attribute of " << where() << " has an empty name");
-  DME_CHECK(!has_attribute(name),
-            attribute_where(*this, name) << " already exists (attributes are never overwritten)");
+  DME_CHECK(!has_attribute(name), attribute_where(*this, name)
+                                      << " already exists (attributes are never overwritten)");
   std::visit(
       [&](const auto& v) {
         using V = std::decay_t<decltype(v)>;
@@ -157,8 +157,8 @@ void Location::write_attribute(std::string_view name, const AttrValue& value) {
 
 void Location::write_attribute(std::string_view name, std::span<const std::uint64_t> values) {
   DME_CHECK(!name.empty(), "an attribute of " << where() << " has an empty name");
-  DME_CHECK(!has_attribute(name),
-            attribute_where(*this, name) << " already exists (attributes are never overwritten)");
+  DME_CHECK(!has_attribute(name), attribute_where(*this, name)
+                                      << " already exists (attributes are never overwritten)");
   create_and_write(*this, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, vector_space(values.size()),
                    values.data());
 }

@@ -25,8 +25,8 @@ const T& field(const std::map<std::string, AttrValue>& attributes, const std::st
   auto it = attributes.find(name);
   DME_CHECK(it != attributes.end(), "provenance attribute '" << name << "' is missing");
   const T* value = std::get_if<T>(&it->second);
-  DME_CHECK(value != nullptr, "provenance attribute '" << name << "' has an unexpected type: "
-                                                      << to_string(it->second));
+  DME_CHECK(value != nullptr, "provenance attribute '"
+                                  << name << "' has an unexpected type: " << to_string(it->second));
   return *value;
 }
 

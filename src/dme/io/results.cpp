@@ -31,10 +31,10 @@ void validate_dataset(const Run& run, const Dataset& ds) {
   DME_CHECK(!ds.shape.empty(), "run '" << run.name << "', dataset '" << ds.name
                                        << "': shape is empty (use {n} or {rows, cols})");
   DME_CHECK(ds.shape.size() <= H5S_MAX_RANK, "run '" << run.name << "', dataset '" << ds.name
-                                                     << "': rank " << ds.shape.size()
-                                                     << " exceeds " << H5S_MAX_RANK);
-  const std::size_t count = std::accumulate(ds.shape.begin(), ds.shape.end(), std::size_t{1},
-                                            std::multiplies<>());
+                                                     << "': rank " << ds.shape.size() << " exceeds "
+                                                     << H5S_MAX_RANK);
+  const std::size_t count =
+      std::accumulate(ds.shape.begin(), ds.shape.end(), std::size_t{1}, std::multiplies<>());
   DME_CHECK(count == ds.values.size(), "run '" << run.name << "', dataset '" << ds.name
                                                << "': shape holds " << count << " values but "
                                                << ds.values.size() << " were given");
@@ -42,8 +42,8 @@ void validate_dataset(const Run& run, const Dataset& ds) {
                                        << "': units are empty (use \"1\" for dimensionless)");
   for (const auto& [key, value] : ds.attributes) {
     DME_CHECK(!key.empty() && key != "units",
-              "run '" << run.name << "', dataset '" << ds.name << "': extra attribute name '"
-                      << key << "' is empty or 'units' (set Dataset::units instead)");
+              "run '" << run.name << "', dataset '" << ds.name << "': extra attribute name '" << key
+                      << "' is empty or 'units' (set Dataset::units instead)");
   }
 }
 
@@ -58,8 +58,8 @@ void validate_runs(const std::vector<Run>& runs) {
     for (const auto& [key, value] : run.parameters) {
       DME_CHECK(!key.empty(), "run '" << run.name << "' has a parameter with an empty name");
       DME_CHECK(!key.starts_with(kAppendedProvenancePrefix),
-                "run '" << run.name << "': parameter name '" << key << "' uses the reserved prefix '"
-                        << kAppendedProvenancePrefix << "'");
+                "run '" << run.name << "': parameter name '" << key
+                        << "' uses the reserved prefix '" << kAppendedProvenancePrefix << "'");
     }
     std::set<std::string> dataset_names;
     for (const Dataset& ds : run.datasets) {
@@ -155,17 +155,18 @@ void check_output_path(const std::string& path, WriteMode mode) {
   const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
   std::error_code ec;
   const fs::file_status dir_status = fs::status(dir, ec);
-  DME_CHECK(fs::is_directory(dir_status),
-            "cannot write '" << path << "': directory '" << dir.string()
-                             << (fs::exists(dir_status) ? "' is not a directory"
-                                                        : "' does not exist")
-                             << (ec ? " (" + ec.message() + ")" : std::string()));
+  DME_CHECK(
+      fs::is_directory(dir_status),
+      "cannot write '" << path << "': directory '" << dir.string()
+                       << (fs::exists(dir_status) ? "' is not a directory" : "' does not exist")
+                       << (ec ? " (" + ec.message() + ")" : std::string()));
   const fs::file_status status = fs::status(p, ec);
   if (fs::exists(status)) {
     DME_CHECK(!fs::is_directory(status), "output path '" << path << "' is a directory");
-    DME_CHECK(mode != WriteMode::kCreate,
-              "output file '" << path << "' exists already; pass --force to replace it or "
-                                         "--append to add runs to it");
+    DME_CHECK(mode != WriteMode::kCreate, "output file '"
+                                              << path
+                                              << "' exists already; pass --force to replace it or "
+                                                 "--append to add runs to it");
     DME_CHECK(fs::is_regular_file(status), "output path '" << path << "' is not a regular file");
     if (mode == WriteMode::kAppend)
       DME_CHECK(h5::File::is_hdf5(path),
@@ -187,8 +188,8 @@ void write_results(const std::string& path, const Provenance& provenance,
   detail::TempFile temp(path);
   std::vector<unsigned char> image;
   {
-    h5::File file = appending ? h5::File::open_in_memory(path)
-                              : h5::File::create_in_memory(temp.path());
+    h5::File file =
+        appending ? h5::File::open_in_memory(path) : h5::File::create_in_memory(temp.path());
     write_contents(file, provenance, runs, appending);
     image = file.image();
     file.close();

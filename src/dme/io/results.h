@@ -28,7 +28,7 @@ namespace dme {
 struct Dataset {
   std::string name;                ///< dataset name inside the run's group (no '/')
   std::vector<double> values;      ///< row-major, size product(shape)
-  std::vector<std::size_t> shape;  ///< {n} or {rows, cols} (any rank >= 1); product == values.size()
+  std::vector<std::size_t> shape;  ///< {n} or {rows, cols} (rank >= 1), product values.size()
   std::string units;               ///< e.g. "ms", "1" (dimensionless), "bytes"; never empty
   std::map<std::string, AttrValue> attributes;  ///< extras (e.g. "description", "axis0")
 };
@@ -54,9 +54,11 @@ void check_output_path(const std::string& path, WriteMode mode);
 
 /// Writes `runs` (and, except when appending to an existing file, the root provenance) to
 /// `path` through a temporary file renamed over it. When appending, the existing file's bytes
-/// are the starting point of the new file; the existing file is never modified in place. Run names that repeat, or
-/// that exist in the file already, and malformed datasets are rejected before anything is
-/// written; on any failure the temporary is removed and `path` is left as it was.
+/// are the starting point of the new file; the existing file is never modified in place.
+/// Run names that repeat, or that exist in the file already, and malformed datasets are
+/// rejected before anything is written; on any failure the temporary is removed and `path` is
+/// left as it was (except that results whose target appeared meanwhile in kCreate mode are
+/// kept in the temporary, which the error names, rather than lost).
 void write_results(const std::string& path, const Provenance& provenance,
                    const std::vector<Run>& runs, WriteMode mode);
 

@@ -76,14 +76,17 @@ void TempFile::publish(bool no_clobber) {
   } else {
     const int err = errno;
     std::error_code ec;
-    const bool appeared = err == EEXIST || (no_hard_links(err) && std::filesystem::exists(target_, ec));
+    const bool appeared =
+        err == EEXIST || (no_hard_links(err) && std::filesystem::exists(target_, ec));
     if (appeared) {
       keep_ = true;
-      DME_THROW("'" << target_ << "' was created by someone else while the results were being "
-                    "written; they are kept in '" << path_ << "'");
+      DME_THROW("'" << target_
+                    << "' was created by someone else while the results were being "
+                       "written; they are kept in '"
+                    << path_ << "'");
     }
-    DME_CHECK(no_hard_links(err), "cannot link '" << path_ << "' to '" << target_
-                                                  << "': " << std::strerror(err));
+    DME_CHECK(no_hard_links(err),
+              "cannot link '" << path_ << "' to '" << target_ << "': " << std::strerror(err));
     rename_to_target();
   }
   keep_ = true;  // it is the target now
@@ -108,7 +111,8 @@ void probe_writable(const std::string& target) {
                                             << directory_of(target) << "': " << std::strerror(err));
   // EEXIST: a probe of a crashed process with our pid; creation works if it can be removed.
   DME_CHECK(::unlink(probe.c_str()) == 0, "cannot write '" << target << "': cannot remove '"
-                                                           << probe << "': " << std::strerror(errno));
+                                                           << probe
+                                                           << "': " << std::strerror(errno));
 }
 
 }  // namespace dme::detail
