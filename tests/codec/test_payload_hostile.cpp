@@ -19,6 +19,11 @@ namespace {
 std::atomic<std::size_t> g_largest_allocation{0};
 }  // namespace
 
+// GCC cannot see that operator delete below pairs with this operator new's malloc.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 // Records the largest allocation, so a test can show decode never asked for a size it read from
 // a hostile header.
 void* operator new(std::size_t n) {

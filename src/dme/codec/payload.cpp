@@ -10,6 +10,7 @@
 #include "dme/codec/detail/code_reader.h"
 #include "dme/codec/detail/endian.h"
 #include "dme/codec/detail/fixed_width.h"
+#include "dme/codec/detail/level_lookup.h"
 #include "dme/codec/detail/mixed_radix.h"
 #include "dme/codec/detail/payload_format.h"
 #include "dme/core/error.h"
@@ -97,8 +98,8 @@ void accumulate_chunks(const CodeReader& reader, const PayloadHeader& h, const L
     for (std::size_t i = 0; i < len;) {
       const std::uint64_t b = (start + i) / size;
       const std::size_t end = std::min<std::uint64_t>(len, (b + 1) * size - start);
-      const float* lv = levels.values.data() + levels.offsets[b];
-      for (std::size_t j = i; j < end; ++j) a[j] += static_cast<T>(lv[buf[j]]);
+      add_levels(a + i, levels.values.data() + levels.offsets[b],
+                 levels.offsets[b + 1] - levels.offsets[b], buf + i, end - i);
       i = end;
     }
   }

@@ -6,7 +6,10 @@
 #include "dme/codec/detail/endian.h"
 #include "dme/core/error.h"
 
-#if defined(__BMI2__)
+// pdep/pext move 8 codes between b-bit fields and bytes in one instruction each, and SSE4.1
+// widens or narrows the 8 bytes; without them the kernels shift and mask.
+#if defined(__BMI2__) && defined(__SSE4_1__)
+#define DME_CODEC_PDEP 1
 #include <immintrin.h>
 #endif
 
@@ -21,9 +24,10 @@ constexpr std::uint64_t byte_lanes_mask(unsigned b) {
 /// 8 b-bit codes (b <= 8) from the low 8·b bits of v.
 template <unsigned B>
 inline void expand8(std::uint64_t v, std::uint16_t* out) {
-#if defined(__BMI2__)
+#if defined(DME_CODEC_PDEP)
   const std::uint64_t x = _pdep_u64(v, byte_lanes_mask(B));
-  for (unsigned k = 0; k < 8; ++k) out[k] = static_cast<std::uint8_t>(x >> (8 * k));
+  const __m128i wide = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(x)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), wide);
 #else
   for (unsigned k = 0; k < 8; ++k) out[k] = static_cast<std::uint16_t>((v >> (k * B)) & ((1u << B) - 1));
 #endif
@@ -32,9 +36,10 @@ inline void expand8(std::uint64_t v, std::uint16_t* out) {
 /// The inverse of expand8: 8 codes < 2^B into the low 8·B bits.
 template <unsigned B>
 inline std::uint64_t compress8(const std::uint16_t* c) {
-#if defined(__BMI2__)
-  std::uint64_t x = 0;
-  for (unsigned k = 0; k < 8; ++k) x |= std::uint64_t(static_cast<std::uint8_t>(c[k])) << (8 * k);
+#if defined(DME_CODEC_PDEP)
+  const __m128i wide = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c));
+  // Codes are < 2^B <= 128 here, so the saturating pack is a plain narrowing.
+  const auto x = static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_packus_epi16(wide, wide)));
   return _pext_u64(x, byte_lanes_mask(B));
 #else
   std::uint64_t v = 0;
@@ -103,6 +108,7 @@ void unpack_u16(const std::byte* in, std::size_t n, std::uint16_t* codes) {
 }  // namespace
 
 void pack_fixed(const std::uint16_t* codes, std::size_t n, unsigned bits, std::byte* out) {
+  if (n == 0) return;  // empty spans may hold null pointers, which memcpy must not see
   switch (bits) {
     case 1: return pack_small<1>(codes, n, out);
     case 2: return pack_small<2>(codes, n, out);
@@ -119,6 +125,7 @@ void pack_fixed(const std::uint16_t* codes, std::size_t n, unsigned bits, std::b
 
 bool unpack_fixed(const std::byte* in, std::size_t in_size, unsigned bits, std::size_t n,
                   std::uint16_t* codes) {
+  if (n == 0) return true;
   switch (bits) {
     case 1: return unpack_small<1>(in, in_size, n, codes);
     case 2: return unpack_small<2>(in, in_size, n, codes);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 
 #include "dme/codec/detail/endian.h"
 #include "dme/core/error.h"
@@ -32,8 +33,18 @@ RadixTable make_radix_table(std::uint32_t s, unsigned k) {
   t.word_bound = t.pow[k];
   t.low_pow = t.pow[t.low_digits];
   t.split = Divider64(t.low_pow);
-  // s^h < 2^40 (s^k < 2^64, s <= 2^16), so the powers below are exact doubles.
-  for (unsigned j = 0; j <= t.low_digits; ++j) t.inv_pow[j] = 1.0 / static_cast<double>(t.pow[j]);
+  // s^h < 2^40 (s^k < 2^64, s <= 2^16), so the powers and their halves are exact doubles.
+  for (unsigned j = 0; j <= t.low_digits && j <= RadixTable::kMaxLanes; ++j) {
+    const double p = static_cast<double>(t.pow[j]);
+    if (j < RadixTable::kMaxLanes) {
+      t.inv[j] = 1.0 / p;
+      t.offset[j] = 0.5 - p / 2;
+    }
+    if (j > 0) {
+      t.inv_next[j - 1] = 1.0 / p;
+      t.offset_next[j - 1] = 0.5 - p / 2;
+    }
+  }
   return t;
 }
 
@@ -54,19 +65,35 @@ inline std::uint64_t pack_word(const std::uint16_t* d, unsigned m, const RadixTa
   return hi * t.low_pow + lo;
 }
 
-// Digit j of x < s^h is floor(x / s^j) - s·floor(x / s^(j+1)). With x < 2^40 every quotient is
-// exact when computed as floor((x + 0.5) · fl(1 / s^j)) in double: the relative error of the
-// product (< 2^-51) moves it by less than 2^-11 / s^j, while (x + 0.5) / s^j stays at least
-// 0.5 / s^j away from an integer. All M lanes are independent, so the loop vectorises; lanes
-// past h read inv_pow = 0 and produce zeros.
-template <unsigned M>
+// Digit j of a part x < s^h is q_j - s·q_(j+1) with q_j = floor(x / s^j), and x < 2^40. Each
+// lane computes q_j as round((x + 0.5 - s^j/2) · fl(1 / s^j)) = floor((x + 0.5) / s^j): the
+// relative error of the product (< 2^-52, so < 2^-12 / s^j in absolute terms) is far below the
+// distance 0.5 / s^j from (x + 0.5) / s^j to the nearest integer. Adding and subtracting
+// kRound = 1.5·2^52 rounds to an integer (IEEE round-to-nearest; this file must not be built
+// with -ffast-math, which would fold the pair away), and the digit is then exact. Lanes past h
+// have all-zero constants and produce zeros. The lanes are independent, so each group of 8 is one set of vector operations.
+typedef double V8d __attribute__((vector_size(64)));
+typedef std::int32_t V8i __attribute__((vector_size(32)));
+typedef std::uint16_t V8h __attribute__((vector_size(16)));
+constexpr double kRound = 0x1.8p52;
+
+template <unsigned Lanes>
 inline void part_digits(std::uint64_t x, const RadixTable& t, std::uint16_t* out) {
-  const double xs = static_cast<double>(x) + 0.5;
+  static_assert(Lanes % 8 == 0 && Lanes <= RadixTable::kMaxLanes);
+  const double xd = static_cast<double>(x);
   const double sd = t.s;
-  for (unsigned j = 0; j < M; ++j) {
-    const double q0 = std::floor(xs * t.inv_pow[j]);
-    const double q1 = std::floor(xs * t.inv_pow[j + 1]);
-    out[j] = static_cast<std::uint16_t>(static_cast<std::int32_t>(q0 - sd * q1));
+  for (unsigned v = 0; v < Lanes; v += 8) {
+    // Loaded by memcpy: no function takes or returns a vector (that would change with the ABI).
+    V8d off, inv, off_next, inv_next;
+    std::memcpy(&off, &t.offset[v], sizeof off);
+    std::memcpy(&inv, &t.inv[v], sizeof inv);
+    std::memcpy(&off_next, &t.offset_next[v], sizeof off_next);
+    std::memcpy(&inv_next, &t.inv_next[v], sizeof inv_next);
+    const V8d q0 = ((xd + off) * inv + kRound) - kRound;
+    const V8d q1 = ((xd + off_next) * inv_next + kRound) - kRound;
+    const V8i digit = __builtin_convertvector(q0 - sd * q1, V8i);  // exact: 0 <= digit < s
+    const V8h d16 = __builtin_convertvector(digit, V8h);
+    std::memcpy(out + v, &d16, sizeof d16);
   }
 }
 

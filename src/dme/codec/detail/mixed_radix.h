@@ -34,8 +34,10 @@ struct RadixTable {
   std::uint64_t low_pow = 0;     ///< s^h
   std::uint64_t word_bound = 0;  ///< s^k: every full word is below it
   Divider64 split{1};            ///< division by s^h
-  /// 1 / s^j for j <= h + 1, 0 after: a part x < 2^40 has digits floor(x / s^j) mod s.
-  std::array<double, kMaxDigits + 2> inv_pow{};
+  /// Lane j of the digit extraction of a part x < s^h (mixed_radix.cpp): 1 / s^j and
+  /// 0.5 - s^j / 2 for j <= h, 0 after; the *_next arrays hold lane j + 1.
+  static constexpr unsigned kMaxLanes = 32;  // h <= 32 because k <= 63
+  alignas(64) std::array<double, kMaxLanes> inv{}, inv_next{}, offset{}, offset_next{};
   /// s^r for r <= k: the bound of a last word holding r digits.
   std::array<std::uint64_t, kMaxDigits + 1> pow{};
 };
