@@ -1,0 +1,41 @@
+// Candidate levels and the sums the level DPs need: prefix sums of sorted data (exact solvers),
+// and per-bin statistics on a uniform grid from one pass over unsorted data (Apx. QUIVER,
+// ZipML-CP Unif). Sums are centred on a shift and compensated (compensated_sum.h).
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "dme/core/aligned_buffer.h"
+#include "dme/quantization/detail/asq_cost.h"
+
+namespace dme::detail {
+
+/// Mean of x, compensated.
+double compensated_mean(std::span<const float> x);
+
+/// out[t] = {x_t - shift, Σ_{i<=t} (x_i - shift)}.
+/// @param sorted  size d
+/// @param out     out, size d
+void centred_prefix(std::span<const float> sorted, double shift, SortedPoint* out);
+
+/// Exclusive prefix sums of x_i - shift: size d + 1, element t = Σ_{i<t}.
+std::vector<double> centred_exclusive_prefix(std::span<const float> sorted, double shift);
+
+/// Σ_{i<=t} (x_i - shift)² for every t (the γ prefix, for solvers that need true costs).
+std::vector<double> centred_square_prefix(std::span<const float> sorted, double shift);
+
+/// A uniform grid of m + 1 float levels on [lo, hi] with the statistics of the data per bin (a
+/// value belongs to the first grid level at or above it, compared in float, so the DP's cost
+/// model is exact for these float levels).
+struct GridStatistics {
+  std::vector<float> level;            ///< size m + 1, level[0] = lo, level[m] = hi
+  std::vector<WeightedPoint> points;   ///< size m + 1, centred on `shift`, cumulative
+  double shift = 0;
+};
+
+/// @param x   unsorted data, size d, finite, all in [lo, hi]; lo < hi; m >= 1
+GridStatistics grid_statistics(std::span<const float> x, float lo, float hi, std::size_t m);
+
+}  // namespace dme::detail

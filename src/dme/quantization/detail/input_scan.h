@@ -1,0 +1,23 @@
+// One pass over a solver's input: finiteness (naming the first bad value), range, and order.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+namespace dme::detail {
+
+struct InputSummary {
+  float min = 0, max = 0;
+};
+
+/// Min and max of x. Throws dme::Error when x is empty or holds NaN/Inf (naming the first such
+/// index and value); `what` names the caller in the message.
+InputSummary scan_input(std::span<const float> x, const char* what);
+
+/// Throws dme::Error naming the first i with x[i] < x[i-1] (for inputs promised sorted).
+void check_sorted(std::span<const float> x, const char* what);
+
+/// Number of distinct values of sorted x.
+std::size_t count_distinct_sorted(std::span<const float> sorted);
+
+}  // namespace dme::detail

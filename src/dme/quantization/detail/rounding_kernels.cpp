@@ -1,0 +1,207 @@
+#include "dme/quantization/detail/rounding_kernels.h"
+
+#include <algorithm>
+#include <limits>
+#include <vector>
+
+#include "dme/core/aligned_buffer.h"
+#include "dme/quantization/detail/philox_avx512.h"
+#include "dme/quantization/detail/philox_words.h"
+#include "dme/quantization/detail/simd.h"
+
+namespace dme::detail {
+
+std::size_t level_interval(float x, const float* levels, std::size_t s) {
+  if (s <= 2) return 0;
+  return static_cast<std::size_t>(std::upper_bound(levels + 1, levels + s - 1, x) - (levels + 1));
+}
+
+namespace {
+
+inline std::uint16_t stochastic_code(float x, float u, const float* lv, std::size_t s) {
+  if (s == 1) return 0;
+  const std::size_t c = level_interval(x, lv, s);
+  const float a = lv[c], b = lv[c + 1];
+  return static_cast<std::uint16_t>(c + (u < (x - a) / (b - a) ? 1 : 0));
+}
+
+inline std::uint16_t nearest_code(float x, const float* lv, std::size_t s) {
+  if (s == 1) return 0;
+  const std::size_t c = level_interval(x, lv, s);
+  const float a = lv[c], b = lv[c + 1];
+  return static_cast<std::uint16_t>(c + ((x - a) > (b - x) ? 1 : 0));
+}
+
+}  // namespace
+
+std::size_t stochastic_round_scalar(const float* x, std::size_t n, std::span<const float> levels,
+                                    const PhiloxStream& stream, std::uint64_t first_index,
+                                    std::uint16_t* codes) {
+  const float lo = levels.front(), hi = levels.back();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!(x[i] >= lo && x[i] <= hi)) return i;
+    codes[i] = stochastic_code(x[i], stream.uniform_float(first_index + i), levels.data(),
+                               levels.size());
+  }
+  return n;
+}
+
+std::size_t nearest_round_scalar(const float* x, std::size_t n, std::span<const float> levels,
+                                 std::uint16_t* codes) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (x[i] != x[i]) return i;
+    codes[i] = nearest_code(x[i], levels.data(), levels.size());
+  }
+  return n;
+}
+
+#if DME_QUANT_AVX512
+namespace {
+
+// Search and level tables. The search table holds levels[1 .. s-2] at their own indices and +inf
+// elsewhere, over a power-of-two size, so the binary search needs no bounds checks.
+struct Tables {
+  std::size_t pow2 = 1;
+  AlignedVector<float> search, level;
+
+  explicit Tables(std::span<const float> levels) {
+    const std::size_t s = levels.size();
+    while (pow2 < s) pow2 *= 2;
+    const std::size_t size = std::max<std::size_t>(pow2, 16);
+    search.assign(size, std::numeric_limits<float>::infinity());
+    for (std::size_t t = 1; t + 1 < s; ++t) search[t] = levels[t];
+    level.assign(size, levels.back());
+    std::copy(levels.begin(), levels.end(), level.begin());
+  }
+};
+
+// Table lookups by 16 indices: one register (s <= 16), two (s <= 32), or gathers.
+struct Lookup16 {
+  __m512 t;
+  explicit Lookup16(const float* table) : t(_mm512_loadu_ps(table)) {}
+  __m512 operator()(__m512i i) const { return _mm512_permutexvar_ps(i, t); }
+};
+struct Lookup32 {
+  __m512 lo, hi;
+  explicit Lookup32(const float* table)
+      : lo(_mm512_loadu_ps(table)), hi(_mm512_loadu_ps(table + 16)) {}
+  __m512 operator()(__m512i i) const { return _mm512_permutex2var_ps(lo, i, hi); }
+};
+struct LookupGather {
+  const float* t;
+  explicit LookupGather(const float* table) : t(table) {}
+  __m512 operator()(__m512i i) const { return _mm512_i32gather_ps(i, t, 4); }
+};
+
+template <class Look>
+inline __m512i interval16(__m512 x, const Look& search, int pow2) {
+  __m512i c = _mm512_setzero_si512();
+  for (int step = pow2 / 2; step >= 1; step /= 2) {
+    const __m512i cand = _mm512_add_epi32(c, _mm512_set1_epi32(step));
+    c = _mm512_mask_mov_epi32(c, _mm512_cmp_ps_mask(search(cand), x, _CMP_LE_OQ), cand);
+  }
+  return c;
+}
+
+inline void store_codes(std::uint16_t* out, __m512i code) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm512_cvtepi32_epi16(code));
+}
+
+template <class Look>
+std::size_t stochastic_avx512(const float* x, std::size_t n, std::span<const float> levels,
+                              const PhiloxStream& stream, std::uint64_t first,
+                              std::uint16_t* codes) {
+  const Tables tables(levels);
+  const Look search(tables.search.data()), level(tables.level.data());
+  const int pow2 = static_cast<int>(tables.pow2);
+  const __m512 lo = _mm512_set1_ps(levels.front()), hi = _mm512_set1_ps(levels.back());
+  const __m512i one = _mm512_set1_epi32(1);
+  const Philox16 philox(philox_words(stream));
+  // Scalar head up to a block boundary of the stream (4 draws per Philox block).
+  std::size_t i = std::min<std::size_t>(n, (4 - first % 4) % 4);
+  if (std::size_t bad = stochastic_round_scalar(x, i, levels, stream, first, codes); bad < i)
+    return bad;
+  for (; i + 64 <= n; i += 64) {
+    __m512 u[4];
+    philox.uniforms64((first + i) / 4, u);
+    for (int q = 0; q < 4; ++q) {
+      const std::size_t at = i + 16 * static_cast<std::size_t>(q);
+      const __m512 v = _mm512_loadu_ps(x + at);
+      const __mmask16 inside =
+          _mm512_cmp_ps_mask(v, lo, _CMP_GE_OQ) & _mm512_cmp_ps_mask(v, hi, _CMP_LE_OQ);
+      if (inside != 0xFFFF) return at + static_cast<std::size_t>(__builtin_ctz(~inside & 0xFFFFu));
+      const __m512i c = interval16(v, search, pow2);
+      const __m512 a = level(c), b = level(_mm512_add_epi32(c, one));
+      const __m512 p = _mm512_div_ps(_mm512_sub_ps(v, a), _mm512_sub_ps(b, a));
+      store_codes(codes + at,
+                  _mm512_mask_add_epi32(c, _mm512_cmp_ps_mask(u[q], p, _CMP_LT_OQ), c, one));
+    }
+  }
+  const std::size_t bad =
+      stochastic_round_scalar(x + i, n - i, levels, stream, first + i, codes + i);
+  return i + bad;
+}
+
+template <class Look>
+std::size_t nearest_avx512(const float* x, std::size_t n, std::span<const float> levels,
+                           std::uint16_t* codes) {
+  const Tables tables(levels);
+  const Look search(tables.search.data()), level(tables.level.data());
+  const int pow2 = static_cast<int>(tables.pow2);
+  const __m512i one = _mm512_set1_epi32(1);
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    if (nan) return i + static_cast<std::size_t>(__builtin_ctz(nan));
+    const __m512i c = interval16(v, search, pow2);
+    const __m512 a = level(c), b = level(_mm512_add_epi32(c, one));
+    const __mmask16 up =
+        _mm512_cmp_ps_mask(_mm512_sub_ps(v, a), _mm512_sub_ps(b, v), _CMP_GT_OQ);
+    store_codes(codes + i, _mm512_mask_add_epi32(c, up, c, one));
+  }
+  return i + nearest_round_scalar(x + i, n - i, levels, codes + i);
+}
+
+}  // namespace
+
+std::size_t stochastic_round_kernel(const float* x, std::size_t n, std::span<const float> levels,
+                                    const PhiloxStream& stream, std::uint64_t first_index,
+                                    std::uint16_t* codes) {
+  if (levels.size() < 2 || n < 64)
+    return stochastic_round_scalar(x, n, levels, stream, first_index, codes);
+  if (levels.size() <= 16)
+    return stochastic_avx512<Lookup16>(x, n, levels, stream, first_index, codes);
+  if (levels.size() <= 32)
+    return stochastic_avx512<Lookup32>(x, n, levels, stream, first_index, codes);
+  return stochastic_avx512<LookupGather>(x, n, levels, stream, first_index, codes);
+}
+
+std::size_t nearest_round_kernel(const float* x, std::size_t n, std::span<const float> levels,
+                                 std::uint16_t* codes) {
+  if (levels.size() < 2 || n < 16) return nearest_round_scalar(x, n, levels, codes);
+  if (levels.size() <= 16) return nearest_avx512<Lookup16>(x, n, levels, codes);
+  if (levels.size() <= 32) return nearest_avx512<Lookup32>(x, n, levels, codes);
+  return nearest_avx512<LookupGather>(x, n, levels, codes);
+}
+
+bool rounding_kernels_vectorised() { return true; }
+
+#else  // no AVX-512: the scalar loops are the kernels
+
+std::size_t stochastic_round_kernel(const float* x, std::size_t n, std::span<const float> levels,
+                                    const PhiloxStream& stream, std::uint64_t first_index,
+                                    std::uint16_t* codes) {
+  return stochastic_round_scalar(x, n, levels, stream, first_index, codes);
+}
+
+std::size_t nearest_round_kernel(const float* x, std::size_t n, std::span<const float> levels,
+                                 std::uint16_t* codes) {
+  return nearest_round_scalar(x, n, levels, codes);
+}
+
+bool rounding_kernels_vectorised() { return false; }
+
+#endif
+
+}  // namespace dme::detail

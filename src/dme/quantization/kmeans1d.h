@@ -1,0 +1,29 @@
+// The optimal biased quantizer: exact 1-D k-means (ALGORITHMS.md, "Optimal biased"). Clusters of
+// sorted data are contiguous, the within-cluster cost satisfies the quadrangle inequality, and the
+// same layered DP with SMAWK finds the optimum in O(s·d). Used with nearest rounding.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+namespace dme {
+
+/// Centroids of the optimal s-clustering of sorted (ascending, finite, size d >= 1), ascending
+/// and distinct; all distinct values when there are at most s.
+std::vector<float> kmeans_levels(std::span<const float> sorted, std::size_t s);
+
+namespace detail {
+
+/// The optimal partition: cluster c is sorted[ends[c-1] .. ends[c]) (ends[-1] = 0), and its
+/// sum of squared distances to the cluster means, computed in long double from the data.
+struct KmeansPartition {
+  std::vector<std::size_t> ends;
+  double cost = 0;
+};
+
+/// @param sorted  ascending, size d >= 1; 1 <= s
+KmeansPartition kmeans_partition(std::span<const float> sorted, std::size_t s);
+
+}  // namespace detail
+}  // namespace dme
