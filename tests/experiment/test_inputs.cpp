@@ -294,6 +294,10 @@ class FileInputs : public ::testing::Test {
       h5::Group inputs = h5::Group::create(root, "inputs");
       h5::Dataset::create(inputs, "shared", one, std::span<const double>(shared));
       h5::Dataset::create(root, "cube", cube, std::span<const double>(shared));
+      for (int r = 0; r < 3; ++r) {
+        const std::vector<float> own = {float(r), 1, 2, 3, 4};
+        h5::Dataset::create(inputs, "rank_" + std::to_string(r), one, std::span<const float>(own));
+      }
       const std::vector<double> with_nan = {1, 2, std::nan(""), 4, 5};
       h5::Dataset::create(root, "nan", one, std::span<const double>(with_nan));
     }
@@ -307,12 +311,13 @@ class FileInputs : public ::testing::Test {
     return dme::make_input(Distribution::kFile, p, mode, d, rank, kSeed, 0);
   }
 
-  std::string error(const std::string& file, const std::string& dataset, std::size_t d) {
+  std::string error(const std::string& file, const std::string& dataset, std::size_t d,
+                    int rank = 0) {
     DistributionParams p;
     p.file = file;
     p.dataset = dataset;
     try {
-      dme::make_input(Distribution::kFile, p, InputMode::kIid, d, 0, kSeed, 0);
+      dme::make_input(Distribution::kFile, p, InputMode::kIid, d, rank, kSeed, 0);
     } catch (const dme::Error& e) {
       return e.what();
     }
@@ -333,6 +338,11 @@ TEST_F(FileInputs, RowsPerRankOrShared) {
     EXPECT_EQ(input("inputs/shared", InputMode::kIid, 5, rank),
               (std::vector<float>{1, -2, 3.25f, 4, 5e-3f}));
   }
+  // One dataset per rank through the {rank} placeholder; identical mode reads rank 0's.
+  EXPECT_EQ(input("inputs/rank_{rank}", InputMode::kIid, 5, 2),
+            (std::vector<float>{2, 1, 2, 3, 4}));
+  EXPECT_EQ(input("inputs/rank_{rank}", InputMode::kIdentical, 5, 2),
+            (std::vector<float>{0, 1, 2, 3, 4}));
   // shifted: the row plus rank * s / 2 (row 1 = 5.5 .. 9.5, population sd sqrt(2)).
   const std::vector<float> shifted = input("per_rank", InputMode::kShifted, 5, 1);
   EXPECT_NEAR(shifted[0], 5.5 + std::sqrt(2.0) / 2, 1e-6);
@@ -352,6 +362,8 @@ TEST_F(FileInputs, ErrorsNameFileDatasetAndSizes) {
   EXPECT_TRUE(has(what, {path_, "'absent'"})) << what;
   what = error(dir_.file("missing.h5"), "x", 5);
   EXPECT_TRUE(has(what, {dir_.file("missing.h5")})) << what;
+  what = error(path_, "inputs/rank_{rank}", 5, 3);  // ranks 0..2 have datasets
+  EXPECT_TRUE(has(what, {path_, "'inputs/rank_3'"})) << what;
   what = error(path_, "cube", 5);
   EXPECT_TRUE(has(what, {"cube", "3 dimensions"})) << what;
   what = error(path_, "nan", 5);

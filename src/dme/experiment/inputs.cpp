@@ -176,18 +176,32 @@ void check_finite_draws(Distribution dist, const DistributionParams& p,
 
 // ---- file inputs ---------------------------------------------------------------------------
 
+constexpr std::string_view kRankPlaceholder = "{rank}";
+
+/// The dataset name with "{rank}" replaced by the rank whose vector is read (0 in identical
+/// mode, where every rank reads rank 0's).
+std::string dataset_name_for(const std::string& pattern, InputMode mode, int rank) {
+  std::string name = pattern;
+  const std::size_t pos = name.find(kRankPlaceholder);
+  if (pos != std::string::npos)
+    name.replace(pos, kRankPlaceholder.size(),
+                 std::to_string(mode == InputMode::kIdentical ? 0 : rank));
+  return name;
+}
+
 std::vector<float> read_file_input(const DistributionParams& p, InputMode mode, std::size_t d,
                                    int rank) {
-  const std::string what = "input file '" + p.file + "', dataset '" + p.dataset + "'";
+  const std::string name = dataset_name_for(p.dataset, mode, rank);
+  const std::string what = "input file '" + p.file + "', dataset '" + name + "'";
   h5::File file = h5::File::open(p.file, /*writable=*/false);
   std::vector<float> x;
   {
     h5::Group root = h5::Group::root(file);
     h5::Dataset dataset = [&] {
       try {
-        return h5::Dataset::open(root, p.dataset);
+        return h5::Dataset::open(root, name);
       } catch (const Error& e) {
-        DME_THROW("cannot open dataset '" << p.dataset << "' in input file '" << p.file
+        DME_THROW("cannot open dataset '" << name << "' in input file '" << p.file
                                           << "': " << e.message());
       }
     }();

@@ -77,9 +77,10 @@ void generate(Distribution dist, const DistributionParams& params, std::uint64_t
 ///   (rank 0 is unshifted; a constant vector has s = 0 and is not shifted).
 /// - kFile: a 1-D dataset of length d is every rank's vector; a 2-D dataset (rows x d) gives
 ///   row 0 in identical mode and row rank % rows otherwise (shifted adds the offset above).
-///   Only that row is read. Any numeric type is converted to float. A missing file or
-///   dataset, another rank, a length other than d, or a non-finite entry -> dme::Error
-///   naming file, dataset and sizes.
+///   Only that row is read. A dataset name containing "{rank}" names one dataset per rank
+///   ("inputs/rank_{rank}" -> "inputs/rank_3" for rank 3; rank 0's in identical mode). Any numeric
+///   type is converted to float. A missing file or dataset, another rank, a length other than d, or
+///   a non-finite entry -> dme::Error naming file, dataset and sizes.
 std::vector<float> make_input(Distribution dist, const DistributionParams& params, InputMode mode,
                               std::size_t d, int rank, std::uint64_t seed, std::uint32_t trial);
 

@@ -38,7 +38,7 @@ hsize_t product(std::span<const hsize_t> dims) {
 /// version 0, readable by every HDF5): H5Fget_file_image of HDF5 1.10 corrupts the checksum of
 /// the newer superblocks, and the object headers that need the newer format (large attributes)
 /// get it from track_creation_order.
-PropList file_access(bool create, bool writable, bool in_memory = false) {
+PropList file_access(bool writable, bool in_memory = false) {
   PropList fapl = PropList::create(H5P_FILE_ACCESS);
   if (in_memory)
     check(H5Pset_fapl_core(fapl.get(), std::size_t{1} << 20, /*backing_store=*/false),
@@ -46,9 +46,10 @@ PropList file_access(bool create, bool writable, bool in_memory = false) {
   check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_SEMI), "H5Pset_fclose_degree",
         "a file access list");
 #if H5_VERSION_GE(1, 12, 1) || (H5_VERSION_GE(1, 10, 7) && !H5_VERSION_GE(1, 12, 0))
-  // Readers take no lock: every rank may open the same input file on a parallel file system
-  // that refuses flock, and files are only ever replaced by rename, never written in place.
-  if (!create && !writable)
+  // Readers, and in-memory copies that never write back, take no lock: every rank may open
+  // the same input file on a parallel file system that refuses flock, and dme's writers
+  // replace files by rename rather than writing them in place.
+  if (in_memory || !writable)
     check(H5Pset_file_locking(fapl.get(), false, true), "H5Pset_file_locking",
           "a file access list");
 #endif
@@ -197,7 +198,7 @@ File File::create(const std::string& path) {
   silence_error_printing();
   PropList fcpl = PropList::create(H5P_FILE_CREATE);
   track_creation_order(fcpl, /*links=*/true);
-  PropList fapl = file_access(/*create=*/true, /*writable=*/true);
+  PropList fapl = file_access(/*writable=*/true);
   const hid_t id =
       check_id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), "H5Fcreate", path);
   return File(id, &H5Fclose, path, "/");
@@ -205,7 +206,7 @@ File File::create(const std::string& path) {
 
 File File::open(const std::string& path, bool writable) {
   silence_error_printing();
-  PropList fapl = file_access(/*create=*/false, writable);
+  PropList fapl = file_access(writable);
   const hid_t id = check_id(
       H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.get()), "H5Fopen", path);
   return File(id, &H5Fclose, path, "/");
@@ -215,7 +216,7 @@ File File::create_in_memory(const std::string& name) {
   silence_error_printing();
   PropList fcpl = PropList::create(H5P_FILE_CREATE);
   track_creation_order(fcpl, /*links=*/true);
-  PropList fapl = file_access(/*create=*/true, /*writable=*/true, /*in_memory=*/true);
+  PropList fapl = file_access(/*writable=*/true, /*in_memory=*/true);
   const hid_t id =
       check_id(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), "H5Fcreate", name);
   return File(id, &H5Fclose, name, "/");
@@ -223,7 +224,7 @@ File File::create_in_memory(const std::string& name) {
 
 File File::open_in_memory(const std::string& path) {
   silence_error_printing();
-  PropList fapl = file_access(/*create=*/false, /*writable=*/true, /*in_memory=*/true);
+  PropList fapl = file_access(/*writable=*/true, /*in_memory=*/true);
   const hid_t id = check_id(H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.get()), "H5Fopen", path);
   return File(id, &H5Fclose, path, "/");
 }
@@ -241,7 +242,7 @@ std::vector<unsigned char> File::image() const {
 
 void File::check_image(std::span<const unsigned char> bytes, const std::string& name) {
   silence_error_printing();
-  PropList fapl = file_access(/*create=*/false, /*writable=*/false, /*in_memory=*/true);
+  PropList fapl = file_access(/*writable=*/false, /*in_memory=*/true);
   check(H5Pset_file_image(fapl.get(), const_cast<unsigned char*>(bytes.data()), bytes.size()),
         "H5Pset_file_image", name);
   // The core driver refuses to open an image under the name of a file that exists on disk.
