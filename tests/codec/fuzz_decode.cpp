@@ -1,0 +1,144 @@
+// libFuzzer target for the payload decoders (scripts/fuzz.sh builds and runs it).
+//
+// Every input is decoded three ways: as it is; with its total-length field and checksum
+// rewritten to match, so that mutations reach the field, level and code checks behind them; and
+// as a packed code stream for unpack_codes. dme::Error is the expected outcome of bad input.
+// Anything else is a finding: a crash, a sanitizer report, another exception, or a broken
+// invariant (a payload that decodes must re-encode to the same bytes, and decode_accumulate
+// must agree with decode).
+//
+// Built with -DDME_FUZZ_WRITE_SEEDS instead, it is a small program that writes valid payloads
+// into the directory given as argv[1], the seed corpus.
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "dme/codec/bitpack.h"
+#include "dme/codec/detail/endian.h"
+#include "dme/codec/payload.h"
+#include "dme/core/error.h"
+
+namespace {
+
+[[noreturn]] void finding(const char* what) {
+  std::fprintf(stderr, "fuzz_decode: %s\n", what);
+  std::abort();
+}
+
+void check_decoders(std::span<const std::byte> buf) {
+  dme::Payload p;
+  bool decoded = false;
+  try {
+    p = dme::decode(buf);
+    decoded = true;
+  } catch (const dme::Error&) {
+  }
+  if (decoded) {
+    std::vector<std::byte> again;
+    try {
+      dme::encode(p.header, p.levels, p.codes, again);
+    } catch (const dme::Error&) {
+      finding("a decoded payload does not encode");
+    }
+    if (again.size() != buf.size() || !std::equal(again.begin(), again.end(), buf.begin()))
+      finding("a decoded payload does not re-encode to the same bytes");
+  }
+  std::vector<float> acc;
+  std::vector<double> acc_d;
+  bool accumulated = false;
+  try {
+    // decode_header may accept what decode rejects; decode_accumulate must not.
+    const dme::PayloadHeader h = dme::decode_header(buf);
+    acc.resize(h.count);  // proven to fit the buffer by decode_header
+    acc_d.resize(h.count);
+    dme::decode_accumulate(buf, {}, std::span<float>(acc));
+    dme::decode_accumulate(buf, {}, std::span<double>(acc_d));
+    accumulated = true;
+  } catch (const dme::Error&) {
+  }
+  if (accumulated != decoded) finding("decode and decode_accumulate disagree on validity");
+  if (!decoded) return;
+  const std::uint64_t size = p.header.bucket_size ? p.header.bucket_size : p.header.count;
+  for (std::size_t i = 0; i < acc.size(); ++i) {
+    const float level = p.levels.values[p.levels.offsets[i / size] + p.codes[i]];
+    if (acc[i] != level || acc_d[i] != double(level)) finding("decode_accumulate disagrees with decode");
+  }
+}
+
+/// Makes the length field and the checksum consistent with the buffer.
+std::vector<std::byte> with_fixed_length_and_checksum(std::span<const std::byte> buf) {
+  std::vector<std::byte> fixed(buf.begin(), buf.end());
+  namespace dc = dme::detail::codec;
+  dc::store_le<std::uint64_t>(fixed.data() + 96, fixed.size());
+  const std::size_t body = fixed.size() - 8;
+  dc::store_le<std::uint64_t>(fixed.data() + body, XXH3_64bits(fixed.data(), body));
+  return fixed;
+}
+
+/// Bytes 0-1 pick s, byte 2 the layout (canonical or a valid alternative); the rest is codes.
+void check_unpack(std::span<const std::byte> buf) {
+  if (buf.size() < 3) return;
+  namespace dc = dme::detail::codec;
+  const std::uint32_t s = 2 + dc::load_le<std::uint16_t>(buf.data()) % (dme::kMaxRadix - 1);
+  dme::CodeLayout layout = dme::choose_layout(s);
+  const unsigned pick = std::to_integer<unsigned>(buf[2]);
+  if (pick & 1) layout = {dme::Packing::kMixedRadix, s, 0, 1 + (pick >> 1) % dme::max_digits_per_word(s)};
+  const std::span<const std::byte> packed = buf.subspan(3);
+  // The largest count whose packing fits: try it and its neighbours (which may not fit).
+  const std::size_t count = layout.packing == dme::Packing::kMixedRadix
+                                ? packed.size() / 8 * layout.digits_per_word
+                                : packed.size() * 8 / layout.bits;
+  for (std::size_t n : {count, count + 1, count ? count - 1 : 0}) {
+    std::vector<std::uint16_t> codes(n);
+    try {
+      dme::unpack_codes(packed, layout, codes);
+      for (std::uint16_t c : codes)
+        if (c >= s) finding("unpack_codes returned a code >= s");
+    } catch (const dme::Error&) {
+    }
+  }
+}
+
+}  // namespace
+
+#if defined(DME_FUZZ_WRITE_SEEDS)
+
+#include "payload_test_util.h"
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s <corpus directory>\n", argv[0]);
+    return 2;
+  }
+  int n = 0;
+  for (std::uint32_t s : {2u, 3u, 10u, 16u, 17u, 256u, 1000u, 65536u})
+    for (std::uint64_t count : {0ull, 1ull, 9ull, 40ull})
+      for (std::uint64_t bucket : {0ull, 1ull, 7ull}) {
+        const auto buf = dme::test::encode_parts(dme::test::make_parts(count, s, bucket, ++n));
+        const std::string path = std::string(argv[1]) + "/seed_" + std::to_string(n);
+        std::FILE* f = std::fopen(path.c_str(), "wb");
+        if (!f || std::fwrite(buf.data(), 1, buf.size(), f) != buf.size() || std::fclose(f) != 0) {
+          std::fprintf(stderr, "cannot write %s\n", path.c_str());
+          return 1;
+        }
+      }
+  std::printf("wrote %d seed payloads to %s\n", n, argv[1]);
+  return 0;
+}
+
+#else
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::span<const std::byte> buf(reinterpret_cast<const std::byte*>(data), size);
+  check_decoders(buf);
+  if (size >= 112) check_decoders(with_fixed_length_and_checksum(buf));
+  check_unpack(buf);
+  return 0;
+}
+
+#endif
