@@ -1,0 +1,74 @@
+#include "common_options.h"
+
+namespace po = boost::program_options;
+
+namespace dme::app {
+
+void add_output_options(po::options_description& desc, OutputOptions& out) {
+  desc.add_options()
+      ("out", po::value(&out.out), "write the results to this HDF5 file")
+      ("force", po::bool_switch(&out.force), "replace an existing --out file")
+      ("append", po::bool_switch(&out.append), "add the runs to an existing --out file")
+      ("csv", po::bool_switch(&out.csv), "print CSV instead of a table")
+      ("quiet", po::bool_switch(&out.quiet), "no progress on stderr");
+}
+
+void add_input_options(po::options_description& desc, InputArgs& in, const std::string& default_dist,
+                       const std::string& default_inputs) {
+  in.dist = default_dist;
+  in.inputs = default_inputs;
+  desc.add_options()
+      ("dist", po::value(&in.dist)->default_value(default_dist),
+       "input distribution: lognormal, normal, exponential, truncnorm, weibull, onehot, twohot, file")
+      ("mu", po::value(&in.params.mu)->default_value(in.params.mu), "lognormal/normal location")
+      ("sigma", po::value(&in.params.sigma)->default_value(in.params.sigma), "lognormal/normal scale")
+      ("lambda", po::value(&in.params.lambda)->default_value(in.params.lambda), "exponential rate")
+      ("lower", po::value(&in.params.lower)->default_value(in.params.lower), "truncnorm lower bound")
+      ("upper", po::value(&in.params.upper)->default_value(in.params.upper), "truncnorm upper bound")
+      ("shape", po::value(&in.params.shape)->default_value(in.params.shape), "weibull shape k")
+      ("scale", po::value(&in.params.scale)->default_value(in.params.scale), "weibull scale")
+      ("file", po::value(&in.params.file), "--dist file: HDF5 file")
+      ("dataset", po::value(&in.params.dataset), "--dist file: dataset (1-D shared or 2-D ranks x d)")
+      ("inputs", po::value(&in.inputs)->default_value(default_inputs),
+       "inputs across ranks: identical, iid, shifted");
+}
+
+void add_estimator_options(po::options_description& desc, EstimatorArgs& est, Options& opt) {
+  desc.add_options()
+      ("s", po::value(&opt.s)->default_value(opt.s), "levels (2..65536)")
+      ("solver", po::value(&est.solver)->default_value(est.solver),
+       "level solver: quiver, quiver-accel, quiver-apx, kmeans, zipml, zipml-cp-unif, "
+       "zipml-cp-quant, zipml-2apx, alq, amq, uniform, rtn")
+      ("m", po::value(&opt.solver_options.m)->default_value(opt.solver_options.m),
+       "quiver-apx grid intervals")
+      ("rotations", po::value(&est.rotations)->default_value(est.rotations), "RHTs: 0..3 or auto")
+      ("per-rank-rotation", po::bool_switch(&est.per_rank_rotation),
+       "independent rotation per rank (n inverse transforms) instead of a shared one")
+      ("rounding", po::value(&est.rounding)->default_value(est.rounding),
+       "auto (nearest for kmeans/rtn), stochastic, nearest")
+      ("bucket", po::value(&opt.bucket_size)->default_value(opt.bucket_size),
+       "coordinates per bucket with its own levels (0: none)")
+      ("backend", po::value(&est.backend)->default_value(est.backend), "cpu or cuda")
+      ("seed", po::value(&opt.seed)->default_value(opt.seed), "seed of inputs, signs and rounding");
+}
+
+void finish_output(OutputOptions& out, int argc, char** argv) {
+  out.argc = argc;
+  out.argv = argv;
+  write_mode(out);  // rejects --force with --append
+}
+
+void finish_input(const InputArgs& in, Distribution& dist, InputMode& mode) {
+  dist = parse_distribution(in.dist);
+  mode = parse_input_mode(in.inputs);
+}
+
+void finish_estimator(const EstimatorArgs& est, Options& opt) {
+  opt.solver = parse_solver(est.solver);
+  opt.rotations = parse_rotations(est.rotations);
+  opt.rounding = parse_rounding(est.rounding);
+  opt.backend = parse_backend(est.backend);
+  opt.shared_rotation = !est.per_rank_rotation;
+}
+
+}  // namespace dme::app

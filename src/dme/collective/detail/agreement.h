@@ -1,0 +1,34 @@
+// Collective agreement on a status, so that a rank with bad input makes every rank throw the
+// same dme::Error (naming the offending rank) instead of leaving the others blocked.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+
+namespace dme::detail {
+
+struct LocalStatus {
+  bool ok = true;
+  std::string message;           ///< the local error, when !ok
+  std::uint64_t d = 0;           ///< local vector length
+  int rotations = 0;             ///< local rotation count (the largest is agreed)
+  std::uint64_t fingerprint = 0; ///< options_fingerprint of the local options
+};
+
+struct AgreedStatus {
+  std::uint64_t d = 0;
+  int rotations = 0;
+};
+
+/// Collective over comm (one small MPI_Allreduce; more only on failure). Throws on every rank:
+/// the lowest failing rank's error; or the list of ranks whose length or options differ.
+/// @param meta_bytes incremented by the bytes this rank sent
+AgreedStatus agree(const LocalStatus& local, MPI_Comm comm, std::uint64_t& meta_bytes);
+
+/// Collective: the failing rank broadcasts its message and every rank throws it as a
+/// dme::Error with rank() == failing_rank. my_message is used on the failing rank only.
+[[noreturn]] void raise_everywhere(int failing_rank, const std::string& my_message, MPI_Comm comm);
+
+}  // namespace dme::detail

@@ -1,0 +1,39 @@
+// Quantise and encode one range of a rotated vector: the per-rank half of every exchange.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "dme/codec/payload.h"
+#include "dme/collective/report.h"
+#include "dme/core/rng.h"
+#include "dme/quantization/solver.h"
+
+namespace dme::detail {
+
+struct CompressPlan {
+  std::size_t s = 16;
+  Solver solver = Solver::kQuiverApx;
+  SolverOptions solver_options;
+  bool nearest = false;         ///< round to nearest instead of stochastically
+  std::size_t bucket_size = 0;  ///< 0: one bucket for the whole range
+};
+
+/// Reusable buffers, so repeated rounds do not reallocate.
+struct CompressScratch {
+  std::vector<std::uint16_t> codes;
+  LevelTable levels;
+};
+
+/// Encodes chunk (the rotated coordinates [header.first, header.first + header.count)) into out.
+/// Each bucket gets its own levels from plan.solver; the rounding draw of coordinate i is
+/// stream.uniform_float(i), i the rotated-domain index, so it is the same whatever the chunking.
+/// Adds the solve and round+pack times to times.
+/// @param chunk size header.count
+void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
+                    const CompressPlan& plan, const PhiloxStream& stream,
+                    CompressScratch& scratch, std::vector<std::byte>& out, PhaseTimes& times);
+
+}  // namespace dme::detail

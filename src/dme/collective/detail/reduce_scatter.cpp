@@ -1,0 +1,172 @@
+// The reduce-scatter exchange: chunks of the rotated vector are summed by their owners, the
+// averages re-quantised unbiasedly and gathered by all.
+#include <algorithm>
+#include <climits>
+
+#include "dme/codec/payload.h"
+#include "dme/collective/detail/agreement.h"
+#include "dme/collective/detail/exchange.h"
+#include "dme/core/error.h"
+#include "dme/core/mpi_helpers.h"
+#include "dme/core/timer.h"
+
+namespace dme::detail {
+namespace {
+
+constexpr std::int64_t kFailed = -1;
+
+// Chunk j of the padded vector: [bound(j), bound(j + 1)); empty chunks when padded < n.
+std::uint64_t bound(const RoundContext& ctx, int j) {
+  return ctx.padded * static_cast<std::uint64_t>(j) / static_cast<std::uint64_t>(ctx.size);
+}
+
+std::vector<int> displacements(const std::vector<std::int64_t>& sizes, std::vector<int>& counts) {
+  std::vector<int> displs(sizes.size());
+  counts.resize(sizes.size());
+  std::int64_t total = 0;
+  for (std::size_t r = 0; r < sizes.size(); ++r) {
+    DME_CHECK(total + sizes[r] <= INT_MAX,
+              "payloads of this round total more than 2^31-1 bytes, the limit of one MPI call");
+    displs[r] = static_cast<int>(total);
+    counts[r] = static_cast<int>(sizes[r]);
+    total += sizes[r];
+  }
+  return displs;
+}
+
+void raise_if_failed(const std::vector<std::int64_t>& sizes, const std::string& my_error,
+                     MPI_Comm comm) {
+  for (std::size_t r = 0; r < sizes.size(); ++r)
+    if (sizes[r] == kFailed) raise_everywhere(static_cast<int>(r), my_error, comm);
+}
+
+PayloadHeader chunk_header(const RoundContext& ctx, std::uint64_t first, std::uint64_t count) {
+  PayloadHeader h = base_header(ctx);
+  h.first = first;
+  h.count = count;
+  return h;
+}
+
+// Step 1: quantise every chunk of y with its own levels, one payload per owner.
+bool compress_chunks(RoundContext& ctx, std::span<const float> y, std::vector<std::byte>& send,
+                     std::vector<std::int64_t>& sizes, std::string& error) {
+  sizes.assign(static_cast<std::size_t>(ctx.size), 0);
+  send.clear();
+  std::vector<std::byte> one;
+  const PhiloxStream stream(ctx.options.seed, ctx.round, static_cast<std::uint32_t>(ctx.rank),
+                            Purpose::kRounding);
+  try {
+    for (int j = 0; j < ctx.size; ++j) {
+      const std::uint64_t lo = bound(ctx, j), hi = bound(ctx, j + 1);
+      if (hi == lo) continue;
+      compress_chunk(y.subspan(lo, hi - lo), chunk_header(ctx, lo, hi - lo), ctx.plan, stream,
+                     ctx.scratch, one, ctx.report.times);
+      sizes[static_cast<std::size_t>(j)] = static_cast<std::int64_t>(one.size());
+      send.insert(send.end(), one.begin(), one.end());
+    }
+    return true;
+  } catch (const Error& e) {
+    error = e.message();
+    sizes.assign(static_cast<std::size_t>(ctx.size), kFailed);
+    send.clear();
+    return false;
+  }
+}
+
+}  // namespace
+
+void exchange_reduce_scatter(RoundContext& ctx, std::span<const float> y, std::span<float> mean_out) {
+  auto& rep = ctx.report;
+  std::vector<std::byte> send;
+  std::vector<std::int64_t> send_sizes, recv_sizes(static_cast<std::size_t>(ctx.size));
+  std::string error;
+  compress_chunks(ctx, y, send, send_sizes, error);
+  std::uint64_t own_bytes = 0;
+  for (auto s : send_sizes) own_bytes += s > 0 ? static_cast<std::uint64_t>(s) : 0;
+  rep.payload_bytes = own_bytes;
+
+  Timer t;
+  DME_MPI_CHECK(MPI_Alltoall(send_sizes.data(), 1, MPI_INT64_T, recv_sizes.data(), 1, MPI_INT64_T,
+                             ctx.comm));
+  rep.metadata_bytes_sent += 8 * (ctx.size - 1);
+  rep.metadata_bytes_received += 8 * (ctx.size - 1);
+  raise_if_failed(recv_sizes, error, ctx.comm);
+  std::vector<int> scounts, rcounts;
+  const auto sdispls = displacements(send_sizes, scounts);
+  const auto rdispls = displacements(recv_sizes, rcounts);
+  std::vector<std::byte> recv(static_cast<std::size_t>(rdispls.back()) + rcounts.back());
+  DME_MPI_CHECK(MPI_Alltoallv(send.data(), scounts.data(), sdispls.data(), MPI_BYTE, recv.data(),
+                              rcounts.data(), rdispls.data(), MPI_BYTE, ctx.comm));
+  rep.times.exchange_ms += t.elapsed_ms();
+  rep.payload_bytes_sent += own_bytes - static_cast<std::uint64_t>(scounts[ctx.rank]);
+  rep.payload_bytes_received += recv.size() - static_cast<std::uint64_t>(rcounts[ctx.rank]);
+
+  // Step 2: the owner sums its chunk over the ranks, averages and re-quantises it.
+  const std::uint64_t lo = bound(ctx, ctx.rank), hi = bound(ctx, ctx.rank + 1);
+  std::vector<std::byte> mine;
+  bool ok = true;
+  t.reset();
+  try {
+    AlignedVector<float> avg(hi - lo, 0.0f);
+    if (hi > lo) {
+      for (int r = 0; r < ctx.size; ++r) {
+        DecodeExpectations e = base_expectations(ctx);
+        e.rank = static_cast<std::uint32_t>(r);
+        e.first = lo;
+        e.count = hi - lo;
+        decode_accumulate(std::span<const std::byte>(recv.data() + rdispls[r],
+                                                     static_cast<std::size_t>(rcounts[r])),
+                          e, std::span<float>(avg));
+      }
+      const float n = static_cast<float>(ctx.size);
+      for (auto& v : avg) v /= n;
+      rep.times.decode_ms += t.elapsed_ms();
+      const PhiloxStream requant(ctx.options.seed, ctx.round, static_cast<std::uint32_t>(ctx.rank),
+                                 Purpose::kRequantize);
+      compress_chunk(avg, chunk_header(ctx, lo, hi - lo), ctx.plan, requant, ctx.scratch, mine,
+                     rep.times);
+    }
+  } catch (const Error& e) {
+    error = e.message();
+    ok = false;
+    mine.clear();
+  }
+
+  // Step 3: everyone gathers the averaged chunks.
+  t.reset();
+  std::int64_t my_size = ok ? static_cast<std::int64_t>(mine.size()) : kFailed;
+  std::vector<std::int64_t> sizes(static_cast<std::size_t>(ctx.size));
+  DME_MPI_CHECK(MPI_Allgather(&my_size, 1, MPI_INT64_T, sizes.data(), 1, MPI_INT64_T, ctx.comm));
+  rep.metadata_bytes_sent += 8 * (ctx.size - 1);
+  rep.metadata_bytes_received += 8 * (ctx.size - 1);
+  raise_if_failed(sizes, error, ctx.comm);
+  std::vector<int> counts;
+  const auto displs = displacements(sizes, counts);
+  std::vector<std::byte> all(static_cast<std::size_t>(displs.back()) + counts.back());
+  DME_MPI_CHECK(MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, all.data(),
+                               counts.data(), displs.data(), MPI_BYTE, ctx.comm));
+  rep.times.exchange_ms += t.elapsed_ms();
+  rep.payload_bytes_sent += mine.size() * static_cast<std::uint64_t>(ctx.size - 1);
+  rep.payload_bytes_received += all.size() - mine.size();
+
+  t.reset();
+  auto& acc = ctx.accumulator;
+  acc.assign(ctx.padded, 0.0f);
+  for (int j = 0; j < ctx.size; ++j) {
+    const std::uint64_t a = bound(ctx, j), b = bound(ctx, j + 1);
+    if (a == b) continue;
+    DecodeExpectations e = base_expectations(ctx);
+    e.rank = static_cast<std::uint32_t>(j);
+    e.first = a;
+    e.count = b - a;
+    decode_accumulate(std::span<const std::byte>(all.data() + displs[j], static_cast<std::size_t>(counts[j])),
+                      e, std::span<float>(acc).subspan(a, b - a));
+  }
+  rep.times.decode_ms += t.elapsed_ms();
+  t.reset();
+  ctx.rotation.inverse_inplace(std::span<float>(acc));
+  std::copy_n(acc.begin(), ctx.d, mean_out.begin());
+  rep.times.inverse_ms += t.elapsed_ms();
+}
+
+}  // namespace dme::detail

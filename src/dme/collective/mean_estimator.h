@@ -1,0 +1,47 @@
+// MeanEstimator: the public entry of dme. Every rank passes its vector and receives an unbiased
+// estimate of the mean over the communicator, having sent a few bits per coordinate.
+//
+//   dme::Options opt;  opt.s = 16;  opt.solver = dme::Solver::kQuiverApx;  opt.seed = 42;
+//   dme::MeanEstimator est(MPI_COMM_WORLD, opt);         // collective
+//   dme::Report r = est.estimate(local, mean);            // collective, once per round
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "dme/collective/options.h"
+#include "dme/collective/report.h"
+
+namespace dme {
+
+class MeanEstimator {
+ public:
+  /// Collective over comm (duplicates it). Invalid options on any rank make every rank throw
+  /// the same dme::Error; so do options that differ between ranks (at the first estimate).
+  MeanEstimator(MPI_Comm comm, Options options);
+  ~MeanEstimator();
+  MeanEstimator(MeanEstimator&&) noexcept;
+  MeanEstimator& operator=(MeanEstimator&&) noexcept;
+
+  /// Collective. mean_out <- estimate of (1/n) Σ_r local_r; bit-identical on every rank.
+  /// Uses round options().first_round + (number of earlier calls), so repeated calls draw fresh
+  /// signs and rounding. A rank with bad input (empty, NaN/Inf, lengths that differ across ranks
+  /// or from mean_out) makes every rank throw the same dme::Error naming it.
+  /// @param local    this rank's vector, size d (the same d on every rank)
+  /// @param mean_out output, size d
+  Report estimate(std::span<const float> local, std::span<float> mean_out);
+
+  const Options& options() const noexcept;
+  int rank() const noexcept;
+  int size() const noexcept;
+  std::uint32_t next_round() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dme

@@ -1,0 +1,111 @@
+#include "dme/collective/options.h"
+
+#include <sstream>
+
+#include "dme/core/error.h"
+#include "dme/rotation/rht.h"
+
+namespace dme {
+
+Exchange parse_exchange(std::string_view name) {
+  if (name == "allgather") return Exchange::kAllgather;
+  if (name == "gather-bcast") return Exchange::kGatherBcast;
+  if (name == "reduce-scatter") return Exchange::kReduceScatter;
+  DME_THROW("unknown exchange algorithm '" << name
+                                           << "' (valid: allgather, gather-bcast, reduce-scatter)");
+}
+
+std::string_view exchange_name(Exchange e) {
+  switch (e) {
+    case Exchange::kAllgather: return "allgather";
+    case Exchange::kGatherBcast: return "gather-bcast";
+    case Exchange::kReduceScatter: return "reduce-scatter";
+  }
+  return "?";
+}
+
+Rounding parse_rounding(std::string_view name) {
+  if (name == "auto") return Rounding::kAuto;
+  if (name == "stochastic" || name == "unbiased") return Rounding::kStochastic;
+  if (name == "nearest" || name == "biased") return Rounding::kNearest;
+  DME_THROW("unknown rounding '" << name << "' (valid: auto, stochastic, nearest)");
+}
+
+std::string_view rounding_name(Rounding r) {
+  switch (r) {
+    case Rounding::kAuto: return "auto";
+    case Rounding::kStochastic: return "stochastic";
+    case Rounding::kNearest: return "nearest";
+  }
+  return "?";
+}
+
+Backend parse_backend(std::string_view name) {
+  if (name == "cpu") return Backend::kCpu;
+  if (name == "cuda") return Backend::kCuda;
+  DME_THROW("unknown backend '" << name << "' (valid: cpu, cuda)");
+}
+
+std::string_view backend_name(Backend b) { return b == Backend::kCpu ? "cpu" : "cuda"; }
+
+int parse_rotations(std::string_view text) {
+  if (text == "auto") return kAutoRotations;
+  if (text.size() == 1 && text[0] >= '0' && text[0] <= '0' + kMaxRotations) return text[0] - '0';
+  DME_THROW("rotations must be 'auto' or 0.." << kMaxRotations << ", got '" << text << "'");
+}
+
+void validate(const Options& o) {
+  DME_CHECK(o.s >= 2 && o.s <= kMaxLevels,
+            "s (levels) must be in 2.." << kMaxLevels << ", got " << o.s);
+  DME_CHECK(o.rotations == kAutoRotations || (o.rotations >= 0 && o.rotations <= kMaxRotations),
+            "rotations must be auto or 0.." << kMaxRotations << ", got " << o.rotations);
+  if (o.solver == Solver::kQuiverApx)
+    DME_CHECK(o.solver_options.m >= o.s, "quiver-apx needs a grid of m >= s points, got m = "
+                                             << o.solver_options.m << " < s = " << o.s);
+  DME_CHECK(o.shared_rotation || o.exchange != Exchange::kReduceScatter,
+            "reduce-scatter sums chunks in the rotated domain and needs a shared rotation");
+#ifndef DME_HAVE_CUDA
+  DME_CHECK(o.backend != Backend::kCuda,
+            "backend 'cuda' requested but this build of dme has no CUDA backend "
+            "(configure with -DDME_ENABLE_CUDA=ON on a machine with nvcc)");
+#endif
+}
+
+bool uses_nearest_rounding(const Options& o) {
+  if (o.rounding == Rounding::kAuto) return solver_is_biased(o.solver);
+  return o.rounding == Rounding::kNearest;
+}
+
+std::uint64_t options_fingerprint(const Options& o) {
+  // FNV-1a over the fields that every rank must share.
+  std::uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) {
+      h ^= (v >> (8 * i)) & 0xff;
+      h *= 1099511628211ull;
+    }
+  };
+  mix(o.s);
+  mix(static_cast<std::uint64_t>(o.solver));
+  mix(o.solver_options.m);
+  mix(static_cast<std::uint64_t>(o.rounding));
+  mix(static_cast<std::uint64_t>(static_cast<std::int64_t>(o.rotations)));
+  mix(o.shared_rotation);
+  mix(static_cast<std::uint64_t>(o.exchange));
+  mix(o.seed);
+  mix(o.bucket_size);
+  return h;
+}
+
+std::string describe(const Options& o) {
+  std::ostringstream os;
+  os << "s=" << o.s << " solver=" << solver_name(o.solver) << " m=" << o.solver_options.m
+     << " rounding=" << (uses_nearest_rounding(o) ? "nearest" : "stochastic") << " rotations="
+     << (o.rotations == kAutoRotations ? std::string("auto") : std::to_string(o.rotations))
+     << (o.shared_rotation ? " shared" : " per-rank") << " exchange=" << exchange_name(o.exchange)
+     << " backend=" << backend_name(o.backend) << " seed=" << o.seed
+     << " bucket=" << o.bucket_size;
+  return os.str();
+}
+
+}  // namespace dme

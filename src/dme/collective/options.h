@@ -1,0 +1,78 @@
+// Options of the compressed mean estimate (MeanEstimator) and their parsing from names.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "dme/quantization/solver.h"
+
+namespace dme {
+
+/// How the ranks exchange their compressed vectors.
+enum class Exchange {
+  /// Every rank gathers every payload (MPI_Allgatherv), decodes and sums them in the rotated
+  /// domain, and rotates back once. Each rank receives n-1 payloads.
+  kAllgather,
+  /// Rank 0 gathers the payloads (MPI_Gatherv), decodes, rotates back and broadcasts the float32
+  /// mean (MPI_Bcast). Least decoding work, but the broadcast is uncompressed.
+  kGatherBcast,
+  /// The rotated vector is cut in n chunks, each quantised with its own levels; rank j receives
+  /// chunk j of every rank (MPI_Alltoallv), sums it, re-quantises the average unbiasedly and all
+  /// ranks gather the averaged chunks (MPI_Allgatherv). Each rank sends about two payloads.
+  /// Needs a shared rotation.
+  kReduceScatter,
+};
+
+/// Rounding of the coordinates to the levels.
+enum class Rounding {
+  kAuto,        ///< nearest for the biased solvers (kmeans, rtn), stochastic otherwise
+  kStochastic,  ///< unbiased stochastic rounding
+  kNearest,     ///< biased round-to-nearest
+};
+
+enum class Backend { kCpu, kCuda };
+
+/// rotations = kAutoRotations: each rank measures its input (adaptive_rotation_count) and all
+/// ranks use the largest count.
+inline constexpr int kAutoRotations = -1;
+
+struct Options {
+  std::size_t s = 16;                    ///< levels per bucket (2 .. 65536)
+  Solver solver = Solver::kQuiverApx;    ///< level solver
+  SolverOptions solver_options;          ///< e.g. the grid size m of quiver-apx
+  Rounding rounding = Rounding::kAuto;
+  int rotations = 2;                     ///< RHTs: 0..3 or kAutoRotations
+  bool shared_rotation = true;           ///< all ranks rotate alike (one inverse); else per rank
+  Exchange exchange = Exchange::kAllgather;
+  Backend backend = Backend::kCpu;
+  std::uint64_t seed = 0;                ///< shared by all ranks: signs and rounding draws
+  std::uint32_t first_round = 0;         ///< round of the first estimate; +1 on every call
+  std::size_t bucket_size = 0;           ///< coordinates per bucket with its own levels; 0 = none
+};
+
+Exchange parse_exchange(std::string_view name);  ///< "allgather", "gather-bcast", "reduce-scatter"
+std::string_view exchange_name(Exchange e);
+Rounding parse_rounding(std::string_view name);  ///< "auto", "stochastic"/"unbiased", "nearest"/"biased"
+std::string_view rounding_name(Rounding r);
+Backend parse_backend(std::string_view name);    ///< "cpu", "cuda"
+std::string_view backend_name(Backend b);
+/// "auto" or 0..3.
+int parse_rotations(std::string_view text);
+
+/// Throws dme::Error naming the option and value when the options are invalid on their own
+/// (s, rotations, grid size, bucket size, reduce-scatter with per-rank rotations, cuda backend
+/// in a build without CUDA).
+void validate(const Options& options);
+
+/// True when the options round to the nearest level.
+bool uses_nearest_rounding(const Options& options);
+
+/// A hash of every option that must agree across ranks.
+std::uint64_t options_fingerprint(const Options& options);
+
+/// One line describing the options, for logs and error messages.
+std::string describe(const Options& options);
+
+}  // namespace dme

@@ -1,0 +1,147 @@
+#include "dme/experiment/collective_experiment.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <iostream>
+
+#include "dme/collective/mean_estimator.h"
+#include "dme/core/error.h"
+#include "dme/core/mpi_helpers.h"
+#include "dme/core/timer.h"
+#include "dme/experiment/table.h"
+#include "dme/rotation/rht.h"
+
+namespace dme {
+namespace {
+
+double median(std::vector<double> v) {
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
+// Slowest rank's time of one collective step: what the job waits for.
+double max_over_ranks(double ms, MPI_Comm comm) { return mpi::allreduce(ms, MPI_MAX, comm); }
+
+// Largest |a - b| between this rank's estimate and rank 0's, over all ranks.
+double max_rank_diff(const std::vector<float>& mine, MPI_Comm comm) {
+  std::vector<float> root(mine);
+  DME_MPI_CHECK(MPI_Bcast(root.data(), static_cast<int>(root.size()), MPI_FLOAT, 0, comm));
+  double diff = 0;
+  for (std::size_t i = 0; i < mine.size(); ++i)
+    diff = std::max(diff, double(std::fabs(mine[i] - root[i])));
+  return mpi::allreduce(diff, MPI_MAX, comm);
+}
+
+// Upper bound on E‖x̄̂ − x̄‖²: stochastic rounding between optimal (or uniform) levels moves a
+// rotated coordinate with variance ≤ Δ²/4, Δ = range/(s−1) on uniform levels, which the optimal
+// levels never exceed in total; ranks are independent, so the mean's variance is the sum / n².
+// Reduce-scatter quantises a second time (the averaged chunk), which at most doubles it.
+double variance_bound(const std::vector<float>& x, const Options& o, std::uint32_t round,
+                      int rotations, MPI_Comm comm) {
+  const std::uint32_t stream = o.shared_rotation ? 0 : mpi::comm_rank(comm) + 1;
+  Rotation rot(o.seed, round, rotations, x.size(), stream);
+  std::vector<float> y(rot.padded());
+  rot.forward(x, y);
+  auto [lo, hi] = std::minmax_element(y.begin(), y.end());
+  const double delta = (double(*hi) - double(*lo)) / double(o.s - 1);
+  double local = double(y.size()) * delta * delta / 4;
+  const double n = mpi::comm_size(comm);
+  double total = mpi::allreduce(local, MPI_SUM, comm) / (n * n);
+  if (o.exchange == Exchange::kReduceScatter) total *= 2;
+  return total;
+}
+
+}  // namespace
+
+int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm comm, std::ostream& os) {
+  const int rank = mpi::comm_rank(comm), n = mpi::comm_size(comm);
+  DME_CHECK(cfg.trials >= 1, "--trials must be at least 1, got " << cfg.trials);
+  for (int l : cfg.log2d) DME_CHECK(l >= 0 && l <= 30, "--log2d values must be in 0..30, got " << l);
+  check_output(cfg.output, comm);
+
+  Table table({"ranks", "log2d", "exchange", "compressed_ms", "allreduce_ms", "ratio",
+               "bytes_per_rank", "float_bytes_per_rank", "compression", "nmse", "max_rank_diff"},
+              cfg.output.csv);
+  if (rank == 0) table.print_header(os);
+  Progress progress("collective", cfg.log2d.size() * cfg.exchanges.size(), !cfg.output.quiet && rank == 0);
+  int status = 0;
+  std::vector<Run> runs;
+  for (int l : cfg.log2d) {
+    const std::size_t d = std::size_t(1) << l;
+    const auto x = make_input(cfg.dist, cfg.params, cfg.inputs, d, rank, cfg.options.seed, 0);
+    std::vector<float> sum(d), mean(d), est(d);
+    std::vector<double> allreduce_ms;
+    for (int t = 0; t < cfg.trials + 1; ++t) {  // the first is a warm-up
+      DME_MPI_CHECK(MPI_Barrier(comm));
+      Timer timer;
+      DME_MPI_CHECK(MPI_Allreduce(x.data(), sum.data(), static_cast<int>(d), MPI_FLOAT, MPI_SUM, comm));
+      for (std::size_t i = 0; i < d; ++i) mean[i] = sum[i] / float(n);
+      const double ms = max_over_ranks(timer.elapsed_ms(), comm);
+      if (t > 0) allreduce_ms.push_back(ms);
+    }
+    double norm2 = 0;
+    for (float v : x) norm2 += double(v) * v;
+    const double mean_norm2 = mpi::allreduce(norm2, MPI_SUM, comm) / n;
+
+    for (Exchange ex : cfg.exchanges) {
+      Options o = cfg.options;
+      o.exchange = ex;
+      MeanEstimator estimator(comm, o);
+      std::vector<double> ms, nmse_trials;
+      double bound = 0, diff = 0;
+      Report rep;
+      for (int t = 0; t < cfg.trials + 1; ++t) {
+        DME_MPI_CHECK(MPI_Barrier(comm));
+        Timer timer;
+        rep = estimator.estimate(x, est);
+        const double elapsed = max_over_ranks(timer.elapsed_ms(), comm);
+        if (t == 0) continue;
+        ms.push_back(elapsed);
+        double err = 0;
+        for (std::size_t i = 0; i < d; ++i) err += double(est[i] - mean[i]) * (est[i] - mean[i]);
+        nmse_trials.push_back(err / mean_norm2);
+        bound += variance_bound(x, o, rep.round, rep.rotations, comm) / mean_norm2 / cfg.trials;
+        diff = std::max(diff, max_rank_diff(est, comm));
+      }
+      double nmse = 0;
+      for (double v : nmse_trials) nmse += v / double(nmse_trials.size());
+      const double cms = median(ms), ams = median(allreduce_ms);
+      const auto bytes = static_cast<long long>(mpi::allreduce(rep.payload_bytes, MPI_MAX, comm));
+      if (rank == 0) {
+        table.print_row(os, {static_cast<long long>(n), static_cast<long long>(l),
+                             std::string(exchange_name(ex)), cms, ams, cms / ams, bytes,
+                             static_cast<long long>(4 * d), double(4 * d) / double(bytes), nmse, diff});
+        if (diff != 0) {
+          std::cerr << "FAILED: ranks disagree (max difference " << diff << ") for "
+                    << exchange_name(ex) << " at log2d " << l << "\n";
+          status = 1;
+        }
+        if (nmse > 4 * bound) {
+          std::cerr << "FAILED: nmse " << nmse << " exceeds 4x the stochastic-rounding bound "
+                    << bound << " for " << exchange_name(ex) << " at log2d " << l << "\n";
+          status = 1;
+        }
+      }
+      Run run;
+      run.name = "collective_" + std::string(exchange_name(ex)) + "_log2d" + std::to_string(l);
+      run.parameters = describe_input(cfg.dist, cfg.params, cfg.inputs);
+      run.parameters["exchange"] = std::string(exchange_name(ex));
+      run.parameters["options"] = describe(o);
+      run.parameters["ranks"] = std::int64_t(n);
+      run.parameters["d"] = std::int64_t(d);
+      run.parameters["s"] = std::int64_t(o.s);
+      run.parameters["rotations"] = std::int64_t(rep.rotations);
+      run.datasets.push_back({"compressed_ms", ms, {ms.size()}, "ms", {}});
+      run.datasets.push_back({"allreduce_ms", allreduce_ms, {allreduce_ms.size()}, "ms", {}});
+      run.datasets.push_back({"nmse", nmse_trials, {nmse_trials.size()}, "1", {}});
+      run.datasets.push_back({"bytes_per_rank", {double(bytes)}, {1}, "bytes", {}});
+      runs.push_back(std::move(run));
+      progress.step();
+    }
+  }
+  write_output(cfg.output, "dme-experiment collective", comm, {cfg.options.seed}, runs);
+  return mpi::allreduce(status, MPI_MAX, comm);
+}
+
+}  // namespace dme

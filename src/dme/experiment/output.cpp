@@ -1,0 +1,64 @@
+#include "dme/experiment/output.h"
+
+#include <cstdio>
+
+#include "dme/collective/detail/agreement.h"
+#include "dme/core/error.h"
+#include "dme/core/mpi_helpers.h"
+#include "dme/experiment/provenance.h"
+
+namespace dme {
+
+WriteMode write_mode(const OutputOptions& o) {
+  DME_CHECK(!(o.force && o.append), "--force and --append exclude each other");
+  return o.append ? WriteMode::kAppend : o.force ? WriteMode::kForce : WriteMode::kCreate;
+}
+
+namespace {
+// Runs f on rank 0 only; every rank throws rank 0's dme::Error if it failed.
+template <class F>
+void on_root_agreed(MPI_Comm comm, F&& f) {
+  std::string error;
+  if (mpi::comm_rank(comm) == 0) {
+    try {
+      f();
+    } catch (const Error& e) {
+      error = e.message();
+    }
+  }
+  int failed = error.empty() ? 0 : 1;
+  DME_MPI_CHECK(MPI_Bcast(&failed, 1, MPI_INT, 0, comm));
+  if (failed) detail::raise_everywhere(0, error, comm);
+}
+}  // namespace
+
+void check_output(const OutputOptions& o, MPI_Comm comm) {
+  if (o.out.empty()) return;
+  on_root_agreed(comm, [&] { check_output_path(o.out, write_mode(o)); });
+}
+
+void write_output(const OutputOptions& o, const std::string& program, MPI_Comm comm,
+                  const std::vector<std::uint64_t>& seeds, const std::vector<Run>& runs) {
+  if (o.out.empty()) return;
+  const Provenance prov = collect_provenance(program, o.argc, o.argv, comm, seeds);
+  on_root_agreed(comm, [&] { write_results(o.out, prov, runs, write_mode(o)); });
+  if (mpi::comm_rank(comm) == 0 && !o.quiet)
+    std::fprintf(stderr, "%s: results written to %s\n", program.c_str(), o.out.c_str());
+}
+
+Progress::Progress(std::string what, std::size_t total, bool enabled)
+    : what_(std::move(what)), total_(total), enabled_(enabled) {}
+
+void Progress::step(std::size_t n) {
+  done_ += n;
+  if (!enabled_) return;
+  const double t = timer_.elapsed_s();
+  if (done_ < total_ && t - last_print_s_ < 1.0) return;
+  last_print_s_ = t;
+  const double eta = done_ ? t / double(done_) * double(total_ - done_) : 0.0;
+  std::fprintf(stderr, "\r%s: %zu/%zu, elapsed %.1f s, ETA %.1f s   %s", what_.c_str(), done_,
+               total_, t, eta, done_ >= total_ ? "\n" : "");
+  std::fflush(stderr);
+}
+
+}  // namespace dme

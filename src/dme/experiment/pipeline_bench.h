@@ -1,0 +1,25 @@
+// `dme-bench pipeline`: the whole per-rank compression (rotate, solve, round, pack) on one core.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <vector>
+
+#include "dme/collective/options.h"
+
+namespace dme {
+
+struct PipelineBenchConfig {
+  std::vector<int> log2d = {20, 24};
+  Options options;   ///< s, solver, rotations (fixed count), seed, bucket size
+  int reps = 5;      ///< timed repetitions (median reported)
+  bool csv = false;
+};
+
+/// Rows: log2d, rotations, solver, s, rotate_ms, solve_ms, round_pack_ms, total_ms, memcpy_ms,
+/// gb_per_s (float32 input bytes per second of total), bits_per_coord, roundtrip_nmse. Checks its
+/// own output: the payload decodes and the decoded, inverse-rotated vector has an error within
+/// 4x the analytic stochastic-rounding bound; returns 1 otherwise.
+int run_pipeline_bench(const PipelineBenchConfig& config, std::ostream& os);
+
+}  // namespace dme

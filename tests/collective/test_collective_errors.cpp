@@ -1,0 +1,110 @@
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dme/collective/mean_estimator.h"
+#include "dme/core/error.h"
+#include "dme/core/mpi_helpers.h"
+
+namespace {
+
+int world_rank() { return dme::mpi::comm_rank(MPI_COMM_WORLD); }
+int world_size() { return dme::mpi::comm_size(MPI_COMM_WORLD); }
+
+// Runs f on every rank; expects every rank to throw dme::Error with the same message and rank,
+// and the message to contain `needle`. Returns the rank the error names.
+int expect_same_error_everywhere(const std::function<void()>& f, const std::string& needle) {
+  std::string what;
+  int named = -2;
+  try {
+    f();
+  } catch (const dme::Error& e) {
+    what = e.what();
+    named = e.rank();
+  }
+  EXPECT_NE(what.find(needle), std::string::npos) << "rank " << world_rank() << ": '" << what << "'";
+  // Same text on all ranks: compare lengths and a hash.
+  std::uint64_t h = std::hash<std::string>{}(what), lo = 0, hi = 0;
+  MPI_Allreduce(&h, &lo, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Allreduce(&h, &hi, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
+  EXPECT_EQ(lo, hi) << "ranks disagree on the error; rank " << world_rank() << ": " << what;
+  return named;
+}
+
+TEST(CollectiveErrors, NanOnOneRankNamesThatRank) {
+  const int bad = world_size() - 1;
+  dme::Options opt;
+  dme::MeanEstimator est(MPI_COMM_WORLD, opt);
+  std::vector<float> x(1000, 1.5f), out(1000);
+  x[17] = 2.0f;
+  if (world_rank() == bad) x[123] = NAN;
+  const int named = expect_same_error_everywhere([&] { est.estimate(x, out); }, "index 123");
+  EXPECT_EQ(named, bad);
+  // The estimator stays usable after an agreed error.
+  x[123] = 1.0f;
+  EXPECT_NO_THROW(est.estimate(x, out));
+}
+
+TEST(CollectiveErrors, MismatchedLengthsAcrossRanks) {
+  if (world_size() < 2) GTEST_SKIP() << "needs two ranks";
+  dme::Options opt;
+  dme::MeanEstimator est(MPI_COMM_WORLD, opt);
+  const std::size_t d = world_rank() == 1 ? 999 : 1000;
+  std::vector<float> x(d, 1.0f), out(d);
+  x[0] = 3.0f;
+  const int named = expect_same_error_everywhere([&] { est.estimate(x, out); }, "vector lengths differ");
+  EXPECT_EQ(named, 1);
+}
+
+TEST(CollectiveErrors, OutputLengthAndEmptyInput) {
+  dme::Options opt;
+  dme::MeanEstimator est(MPI_COMM_WORLD, opt);
+  std::vector<float> x(100, 1.0f), out(99);
+  x[0] = 2.0f;
+  expect_same_error_everywhere([&] { est.estimate(x, out); }, "output has length 99");
+  std::vector<float> empty;
+  expect_same_error_everywhere([&] { est.estimate(empty, empty); }, "empty input");
+}
+
+TEST(CollectiveErrors, InvalidOptionsOnOneRank) {
+  dme::Options opt;
+  if (world_rank() == 0) opt.s = 1;
+  expect_same_error_everywhere([&] { dme::MeanEstimator est(MPI_COMM_WORLD, opt); }, "s (levels)");
+}
+
+TEST(CollectiveErrors, OptionsThatDifferAcrossRanks) {
+  if (world_size() < 2) GTEST_SKIP() << "needs two ranks";
+  dme::Options opt;
+  opt.seed = world_rank() == 1 ? 2 : 1;
+  expect_same_error_everywhere([&] { dme::MeanEstimator est(MPI_COMM_WORLD, opt); },
+                               "option fingerprints differ");
+}
+
+TEST(CollectiveErrors, InvalidCombinations) {
+  dme::Options opt;
+  opt.exchange = dme::Exchange::kReduceScatter;
+  opt.shared_rotation = false;
+  expect_same_error_everywhere([&] { dme::MeanEstimator est(MPI_COMM_WORLD, opt); }, "shared rotation");
+  dme::Options apx;
+  apx.s = 64;
+  apx.solver_options.m = 10;
+  expect_same_error_everywhere([&] { dme::MeanEstimator est(MPI_COMM_WORLD, apx); }, "m >= s");
+}
+
+TEST(CollectiveErrors, ParsingNamesTheBadValue) {
+  EXPECT_THROW(dme::parse_exchange("ring"), dme::Error);
+  EXPECT_THROW(dme::parse_rotations("4"), dme::Error);
+  EXPECT_EQ(dme::parse_rotations("auto"), dme::kAutoRotations);
+  EXPECT_EQ(dme::parse_exchange("reduce-scatter"), dme::Exchange::kReduceScatter);
+  try {
+    dme::parse_rounding("sideways");
+  } catch (const dme::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("sideways"), std::string::npos);
+  }
+}
+
+}  // namespace
