@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Plot `dme-experiment bias --out FILE.h5`: NMSE of the mean estimate versus the number of
+ranks n, one line per quantizer (biased dashed), error bars = standard deviation over trials,
+log-log axes as in the QUIVER paper's Figure 1b, with a 1/n guide. One panel per rotation
+setting found in the file (e.g. a run with --rotations 0,2 gives two panels).
+
+Expected picture with identical inputs: biased lines flat, unbiased lines falling like 1/n,
+crossing between n = 1 and n = 8.
+"""
+
+import numpy as np
+
+import plot_common as pc
+
+
+def panel_key(run):
+    return (str(run.params.get("rotations", "0")), int(run.params.get("shared_rotation", 1)))
+
+
+def panel_title(key):
+    rotations, shared = key
+    if rotations == "0":
+        return "no rotation"
+    return f"{rotations} RHT" + ("s" if rotations != "1" else "") + (
+        ", shared seed" if shared else ", per-rank seeds")
+
+
+def plot_panel(ax, runs, metric):
+    guide_done = False
+    for run in runs:
+        ranks = run.data["ranks"]
+        mean, std = pc.mean_std(run.data[metric])
+        q, biased = run.params.get("quantizer", run.name), bool(run.params.get("biased", 0))
+        ax.errorbar(ranks, mean, yerr=std, capsize=3, **pc.style(q, biased))
+        if not biased and not guide_done and len(ranks) > 1:
+            ax.plot(ranks, mean[0] * ranks[0] / ranks, ":", color="0.5", label="1/n guide")
+            guide_done = True
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xticks(runs[0].data["ranks"])
+    ax.set_xticklabels([str(int(n)) for n in runs[0].data["ranks"]])
+    ax.set_xlabel("ranks n (identical inputs)" if runs[0].params.get("input_mode") == "identical"
+                  else f"ranks n ({runs[0].params.get('input_mode', '?')} inputs)")
+    ax.set_ylabel("NMSE  E‖x̄̂−x̄‖² / ((1/n)Σ‖x_r‖²)" if metric == "nmse"
+                  else "‖x̄̂−x̄‖² / ‖x̄‖²")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+
+
+def main():
+    p = pc.parser(__doc__.split("\n")[0], "bias.png")
+    p.add_argument("--metric", choices=["nmse", "relerr"], default="nmse",
+                   help="nmse: error over the mean squared input norm (the DME literature's); "
+                        "relerr: error over the squared norm of the true mean")
+    args = p.parse_args()
+    runs = pc.load_runs(args.input, "bias_")
+    panels = {}
+    for run in runs:
+        panels.setdefault(panel_key(run), []).append(run)
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.3), squeeze=False)
+    for ax, (key, group) in zip(axes[0], sorted(panels.items())):
+        plot_panel(ax, group, args.metric)
+        r = group[0].params
+        ax.set_title(f"{panel_title(key)}: d={r.get('d')}, s={r.get('s')}, "
+                     f"{r.get('distribution', '')}(σ={r.get('sigma', '?')})", fontsize=9)
+    fig.suptitle(args.title or "Biased versus unbiased quantization across ranks "
+                 f"({int(np.asarray(runs[0].data[args.metric]).shape[-1])} trials, ±1 std)")
+    pc.save(fig, pc.output_path(args, "bias.png"), args.dpi)
+
+
+if __name__ == "__main__":
+    main()
