@@ -71,7 +71,8 @@ inline std::uint64_t pack_word(const std::uint16_t* d, unsigned m, const RadixTa
 // distance 0.5 / s^j from (x + 0.5) / s^j to the nearest integer. Adding and subtracting
 // kRound = 1.5·2^52 rounds to an integer (IEEE round-to-nearest; this file must not be built
 // with -ffast-math, which would fold the pair away), and the digit is then exact. Lanes past h
-// have all-zero constants and produce zeros. The lanes are independent, so each group of 8 is one set of vector operations.
+// have all-zero constants and produce zeros. The lanes are independent: 8 of them are one set
+// of vector operations.
 typedef double V8d __attribute__((vector_size(64)));
 typedef std::int32_t V8i __attribute__((vector_size(32)));
 typedef std::uint16_t V8h __attribute__((vector_size(16)));
