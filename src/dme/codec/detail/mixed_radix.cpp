@@ -34,16 +34,10 @@ RadixTable make_radix_table(std::uint32_t s, unsigned k) {
   t.low_pow = t.pow[t.low_digits];
   t.split = Divider64(t.low_pow);
   // s^h < 2^40 (s^k < 2^64, s <= 2^16), so the powers and their halves are exact doubles.
-  for (unsigned j = 0; j <= t.low_digits && j <= RadixTable::kMaxLanes; ++j) {
+  for (unsigned j = 0; j < t.low_digits; ++j) {
     const double p = static_cast<double>(t.pow[j]);
-    if (j < RadixTable::kMaxLanes) {
-      t.inv[j] = 1.0 / p;
-      t.offset[j] = 0.5 - p / 2;
-    }
-    if (j > 0) {
-      t.inv_next[j - 1] = 1.0 / p;
-      t.offset_next[j - 1] = 0.5 - p / 2;
-    }
+    t.inv[j] = 1.0 / p;
+    t.offset[j] = 0.5 - p / 2;
   }
   return t;
 }
@@ -70,10 +64,11 @@ inline std::uint64_t pack_word(const std::uint16_t* d, unsigned m, const RadixTa
 // relative error of the product (< 2^-52, so < 2^-12 / s^j in absolute terms) is far below the
 // distance 0.5 / s^j from (x + 0.5) / s^j to the nearest integer. Adding and subtracting
 // kRound = 1.5·2^52 rounds to an integer (IEEE round-to-nearest; this file must not be built
-// with -ffast-math, which would fold the pair away), and the digit is then exact. Lanes past h
-// have all-zero constants and produce zeros. The lanes are independent: 8 of them are one set
-// of vector operations.
+// with -ffast-math, which would fold the pair away), and the digit is then exact. Lanes j >= h
+// have all-zero constants and give q_j = 0, which is right for every x < s^h. The lanes are
+// independent: 8 of them are one set of vector operations, and q_(j+1) is q shifted by a lane.
 typedef double V8d __attribute__((vector_size(64)));
+typedef std::int64_t V8l __attribute__((vector_size(64)));
 typedef std::int32_t V8i __attribute__((vector_size(32)));
 typedef std::uint16_t V8h __attribute__((vector_size(16)));
 constexpr double kRound = 0x1.8p52;
@@ -81,20 +76,27 @@ constexpr double kRound = 0x1.8p52;
 template <unsigned Lanes>
 inline void part_digits(std::uint64_t x, const RadixTable& t, std::uint16_t* out) {
   static_assert(Lanes % 8 == 0 && Lanes <= RadixTable::kMaxLanes);
+  constexpr unsigned kVectors = Lanes / 8;
   const double xd = static_cast<double>(x);
   const double sd = t.s;
-  for (unsigned v = 0; v < Lanes; v += 8) {
+  V8d q[kVectors + 1];
+  for (unsigned v = 0; v < kVectors; ++v) {
     // Loaded by memcpy: no function takes or returns a vector (that would change with the ABI).
-    V8d off, inv, off_next, inv_next;
-    std::memcpy(&off, &t.offset[v], sizeof off);
-    std::memcpy(&inv, &t.inv[v], sizeof inv);
-    std::memcpy(&off_next, &t.offset_next[v], sizeof off_next);
-    std::memcpy(&inv_next, &t.inv_next[v], sizeof inv_next);
-    const V8d q0 = ((xd + off) * inv + kRound) - kRound;
-    const V8d q1 = ((xd + off_next) * inv_next + kRound) - kRound;
-    const V8i digit = __builtin_convertvector(q0 - sd * q1, V8i);  // exact: 0 <= digit < s
+    V8d off, inv;
+    std::memcpy(&off, &t.offset[8 * v], sizeof off);
+    std::memcpy(&inv, &t.inv[8 * v], sizeof inv);
+    q[v] = ((xd + off) * inv + kRound) - kRound;
+  }
+  q[kVectors] = V8d{};  // lanes >= Lanes >= h
+  for (unsigned v = 0; v < kVectors; ++v) {
+#if defined(__clang__)
+    const V8d next = __builtin_shufflevector(q[v], q[v + 1], 1, 2, 3, 4, 5, 6, 7, 8);
+#else
+    const V8d next = __builtin_shuffle(q[v], q[v + 1], V8l{1, 2, 3, 4, 5, 6, 7, 8});
+#endif
+    const V8i digit = __builtin_convertvector(q[v] - sd * next, V8i);  // exact: 0 <= digit < s
     const V8h d16 = __builtin_convertvector(digit, V8h);
-    std::memcpy(out + v, &d16, sizeof d16);
+    std::memcpy(out + 8 * v, &d16, sizeof d16);
   }
 }
 

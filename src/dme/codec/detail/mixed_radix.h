@@ -35,9 +35,9 @@ struct RadixTable {
   std::uint64_t word_bound = 0;  ///< s^k: every full word is below it
   Divider64 split{1};            ///< division by s^h
   /// Lane j of the digit extraction of a part x < s^h (mixed_radix.cpp): 1 / s^j and
-  /// 0.5 - s^j / 2 for j <= h, 0 after; the *_next arrays hold lane j + 1.
+  /// 0.5 - s^j / 2 for j < h, 0 after.
   static constexpr unsigned kMaxLanes = 32;  // h <= 32 because k <= 63
-  alignas(64) std::array<double, kMaxLanes> inv{}, inv_next{}, offset{}, offset_next{};
+  alignas(64) std::array<double, kMaxLanes> inv{}, offset{};
   /// s^r for r <= k: the bound of a last word holding r digits.
   std::array<std::uint64_t, kMaxDigits + 1> pow{};
 };
