@@ -1,0 +1,208 @@
+// Compressor's codec half: rounding and packing on the device into payloads byte-identical to
+// dme::encode, and validated decoding into a device accumulator.
+#include <xxhash.h>
+
+#include <algorithm>
+#include <bit>
+
+#include "dme/codec/bitpack.h"
+#include "dme/codec/detail/code_reader.h"
+#include "dme/codec/detail/endian.h"
+#include "dme/codec/detail/payload_format.h"
+#include "dme/core/error.h"
+#include "dme/core/timer.h"
+#include "dme/cuda/check.cuh"
+#include "dme/cuda/compressor_impl.cuh"
+
+namespace dme::cuda {
+namespace {
+
+namespace codec = dme::detail::codec;
+
+detail::PackLayout pack_layout(const CodeLayout& layout) {
+  detail::PackLayout p;
+  p.radix = layout.packing == Packing::kMixedRadix;
+  p.bits = layout.bits;
+  p.digits = layout.digits_per_word;
+  p.s = layout.s;
+  return p;
+}
+
+/// Coordinates per bucket (every one when the header has a single bucket).
+std::uint64_t bucket_length(const PayloadHeader& h) {
+  return h.bucket_size ? h.bucket_size : std::max<std::uint64_t>(h.count, 1);
+}
+
+/// The level table on the device; returns the level count of a single bucket, else 0.
+std::uint32_t upload_levels(Compressor::Impl& im, const LevelTable& levels) {
+  const std::size_t buckets = levels.offsets.size() - 1;
+  detail::ensure_size(im.level_values, levels.values.size());
+  detail::copy_to_device(im.level_values.data(), levels.values.data(),
+                         levels.values.size() * sizeof(float));
+  if (buckets == 1) return levels.offsets[1];
+  detail::ensure_size(im.level_offsets, levels.offsets.size());
+  detail::copy_to_device(im.level_offsets.data(), levels.offsets.data(),
+                         levels.offsets.size() * sizeof(std::uint32_t));
+  return 0;
+}
+
+void reset_flag(Compressor::Impl& im) {
+  DME_CUDA_CHECK(cudaMemsetAsync(im.flag.data(), 0xFF, sizeof(unsigned long long)));
+}
+
+unsigned long long read_flag(Compressor::Impl& im) {
+  unsigned long long v = 0;
+  detail::copy_to_host(&v, im.flag.data(), sizeof v);
+  return v;
+}
+
+/// The error stochastic_round or nearest_round would have thrown for coordinate i of the chunk
+/// (their indices count from the start of the bucket, which is what they were given).
+[[noreturn]] void throw_rounding_error(std::span<const float> x, const PayloadHeader& h,
+                                       const LevelTable& levels, bool nearest, std::uint64_t i) {
+  const std::uint64_t size = bucket_length(h), b = i / size, at = i - b * size;
+  float v = 0;
+  detail::copy_to_host(&v, x.data() + i, sizeof v);
+  if (nearest) DME_THROW("nearest_round: x[" << at << "] is NaN");
+  DME_THROW("stochastic_round: x[" << at << "] = " << v << " is outside the level range ["
+                                   << levels.values[levels.offsets[b]] << ", "
+                                   << levels.values[levels.offsets[b + 1] - 1] << "]");
+}
+
+/// Header, level sections and their padding, as dme::encode writes them.
+void write_head(const codec::WireHeader& w, const LevelTable& levels, std::byte* p) {
+  const codec::Sections& sec = w.sections;
+  codec::write_header(w, p);
+  for (std::size_t b = 0; b < w.buckets; ++b)
+    codec::store_le<std::uint32_t>(p + sec.level_counts + 4 * b,
+                                   levels.offsets[b + 1] - levels.offsets[b]);
+  std::fill(p + sec.level_counts + 4 * w.buckets, p + sec.levels, std::byte{0});
+  for (std::size_t i = 0; i < w.levels; ++i)
+    codec::store_le<std::uint32_t>(p + sec.levels + 4 * i,
+                                   std::bit_cast<std::uint32_t>(levels.values[i]));
+  std::fill(p + sec.levels + 4 * w.levels, p + sec.codes, std::byte{0});
+}
+
+}  // namespace
+
+Compressor::Compressor() : impl_(std::make_unique<Impl>()) {}
+Compressor::~Compressor() = default;
+Compressor::Compressor(Compressor&&) noexcept = default;
+Compressor& Compressor::operator=(Compressor&&) noexcept = default;
+
+void Compressor::encode(std::span<const float> x, const PayloadHeader& h, const LevelTable& levels,
+                        bool nearest, const PhiloxStream& stream, std::vector<std::byte>& out) {
+  codec::validate_header(h);
+  codec::validate_level_table(levels, h);
+  DME_CHECK(x.size() == h.count,
+            "encode: " << x.size() << " values for a header of count " << h.count);
+  detail::check_device_memory(x.data(), x.size_bytes(), "encode input");
+  codec::WireHeader w;
+  w.header = h;
+  w.layout = choose_layout(h.s);
+  w.buckets = num_buckets(h);
+  w.levels = levels.values.size();
+  w.sections = codec::section_offsets(w.buckets, w.levels, h.count, w.layout);
+
+  Impl& im = *impl_;
+  const detail::PackLayout layout = pack_layout(w.layout);
+  detail::RoundArgs args{};
+  args.x = x.data();
+  args.count = x.size();
+  args.first_index = h.first;
+  args.stream = stream;
+  args.nearest = nearest;
+  args.single_bucket_levels = upload_levels(im, levels);
+  args.levels = im.level_values.data();
+  args.offsets = im.level_offsets.data();
+  args.bucket_size = bucket_length(h);
+  args.first_bad = im.flag.data();
+  detail::ensure_size(im.packed, detail::packed_words_bytes(x.size(), layout));
+  reset_flag(im);
+  detail::round_and_pack(args, layout, im.packed.data(), nullptr);
+  const unsigned long long bad = read_flag(im);
+  if (bad != detail::kNoIndex) throw_rounding_error(x, h, levels, nearest, bad);
+
+  const codec::Sections& sec = w.sections;
+  out.resize(sec.total);
+  std::byte* p = out.data();
+  write_head(w, levels, p);
+  detail::copy_to_host(p + sec.codes, im.packed.data(), sec.codes_bytes);
+  std::fill(p + sec.codes + sec.codes_bytes, p + sec.checksum, std::byte{0});
+  codec::store_le<std::uint64_t>(p + sec.checksum, XXH3_64bits(p, sec.checksum));
+}
+
+void Compressor::compress(std::span<const float> chunk, const PayloadHeader& h,
+                          const QuantizePlan& plan, const PhiloxStream& stream,
+                          std::vector<std::byte>& out, CompressTimes* times) {
+  DME_CHECK(h.bucket_size == plan.bucket_size && h.s == plan.s,
+            "compress: header (s = " << h.s << ", bucket_size = " << h.bucket_size
+                                     << ") disagrees with the plan (s = " << plan.s
+                                     << ", bucket_size = " << plan.bucket_size << ")");
+  DME_CHECK(chunk.size() == h.count,
+            "compress: chunk of " << chunk.size() << " values for a header of count " << h.count);
+  const std::uint64_t size = bucket_length(h);
+  const std::size_t buckets = num_buckets(h);
+  LevelTable table;
+  table.offsets.assign(1, 0);
+  Timer solve_timer;
+  for (std::size_t b = 0; b < buckets; ++b) {
+    const std::size_t lo = b * size, hi = std::min<std::uint64_t>(chunk.size(), lo + size);
+    const std::vector<float> levels =
+        solve_levels(chunk.subspan(lo, hi - lo), plan.s, plan.solver, plan.solver_options);
+    table.values.insert(table.values.end(), levels.begin(), levels.end());
+    table.offsets.push_back(static_cast<std::uint32_t>(table.values.size()));
+  }
+  const double solve_ms = solve_timer.elapsed_ms();
+  Timer pack_timer;
+  encode(chunk, h, table, plan.nearest, stream, out);
+  if (times) {
+    times->solve_ms += solve_ms;
+    times->round_pack_ms += pack_timer.elapsed_ms();
+  }
+}
+
+PayloadHeader Compressor::decode_accumulate(std::span<const std::byte> payload,
+                                            const DecodeExpectations& expect,
+                                            std::span<float> acc) {
+  const codec::WireHeader w = codec::read_header(payload, expect);
+  const PayloadHeader& h = w.header;
+  DME_CHECK(acc.size() == h.count, "decode_accumulate: accumulator of size "
+                                       << acc.size() << " for a payload of count " << h.count);
+  detail::check_device_memory(acc.data(), acc.size_bytes(), "decode_accumulate accumulator");
+  const LevelTable levels = codec::read_levels(payload, w);
+  const codec::Sections& sec = w.sections;
+  const auto codes = payload.subspan(sec.codes, sec.codes_bytes);
+  // The fixed-width stream check reads one byte; the mixed-radix word bounds are checked on the
+  // device with the codes.
+  if (w.layout.packing == Packing::kFixedWidth)
+    codec::CodeReader(codes, w.layout, h.count).check_stream();
+  codec::check_zero_padding(payload, sec.codes + sec.codes_bytes, sec.checksum, "codes");
+  if (h.count == 0) return h;
+
+  Impl& im = *impl_;
+  const detail::PackLayout layout = pack_layout(w.layout);
+  // Word-padded, with one more zero word that the fixed-width unpacking may read.
+  const std::size_t padded_bytes = detail::packed_words_bytes(h.count, layout) + 8;
+  detail::ensure_size(im.packed, padded_bytes);
+  detail::copy_to_device(im.packed.data(), codes.data(), codes.size());
+  DME_CUDA_CHECK(cudaMemsetAsync(im.packed.data() + codes.size(), 0, padded_bytes - codes.size()));
+  detail::DecodeArgs args{};
+  args.in = im.packed.data();
+  args.count = h.count;
+  args.single_bucket_levels = upload_levels(im, levels);
+  args.levels = im.level_values.data();
+  args.offsets = im.level_offsets.data();
+  args.bucket_size = bucket_length(h);
+  reset_flag(im);
+  detail::check_codes(args, layout, im.flag.data(), nullptr);
+  if (read_flag(im) != detail::kNoIndex) {
+    // The CPU decoder names the offending word or code; it must throw on this payload.
+    dme::decode(payload, expect);
+    DME_ASSERT(false && "device and host code checks disagree");
+  }
+  detail::accumulate_codes(args, layout, acc.data(), nullptr);
+  return h;
+}
+
+}  // namespace dme::cuda

@@ -1,0 +1,96 @@
+// Device queries, memory and error reporting of the CUDA backend.
+#include <cuda_runtime.h>
+
+#include <sstream>
+
+#include "dme/core/error.h"
+#include "dme/cuda/check.cuh"
+#include "dme/cuda/cuda_backend.h"
+
+namespace dme::cuda {
+
+namespace detail {
+
+void throw_cuda_error(cudaError_t err, const char* call, const char* file, int line) {
+  std::ostringstream os;
+  os << "CUDA error " << cudaGetErrorName(err) << " (" << cudaGetErrorString(err) << ") in " << call
+     << " at " << file << ":" << line;
+  throw Error(os.str(), error_rank());
+}
+
+void* allocate(std::size_t bytes) {
+  if (bytes == 0) return nullptr;
+  void* p = nullptr;
+  const cudaError_t err = cudaMalloc(&p, bytes);
+  if (err == cudaErrorMemoryAllocation) {
+    cudaGetLastError();  // reset the runtime's last-error state; the error is reported below
+    std::size_t free = 0, total = 0;
+    cudaMemGetInfo(&free, &total);
+    DME_THROW("out of device memory: allocating " << bytes << " bytes with " << free << " of "
+                                                  << total << " bytes free");
+  }
+  DME_CUDA_CHECK(err);
+  return p;
+}
+
+void release(void* p) noexcept {
+  if (p) cudaFree(p);  // errors here would only repeat an earlier, reported one
+}
+
+void copy_to_device(void* dst, const void* host_src, std::size_t bytes) {
+  if (bytes) DME_CUDA_CHECK(cudaMemcpy(dst, host_src, bytes, cudaMemcpyHostToDevice));
+}
+
+void copy_to_host(void* host_dst, const void* src, std::size_t bytes) {
+  if (bytes) DME_CUDA_CHECK(cudaMemcpy(host_dst, src, bytes, cudaMemcpyDeviceToHost));
+}
+
+void check_device_memory(const void* p, std::size_t bytes, const char* what) {
+  if (bytes == 0) return;
+  DME_CHECK(p != nullptr, what << ": null pointer for " << bytes << " bytes of device memory");
+  cudaPointerAttributes attr{};
+  const cudaError_t err = cudaPointerGetAttributes(&attr, p);
+  if (err == cudaErrorInvalidValue)
+    cudaGetLastError();
+  else
+    DME_CUDA_CHECK(err);
+  DME_CHECK(attr.type == cudaMemoryTypeDevice || attr.type == cudaMemoryTypeManaged,
+            what << ": expected device memory (cudaMalloc or dme::cuda::DeviceBuffer), got a "
+                 << (attr.type == cudaMemoryTypeHost ? "pinned host" : "host") << " pointer");
+}
+
+}  // namespace detail
+
+bool available() {
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    return false;
+  }
+  return count > 0;
+}
+
+std::string device_summary() {
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    return std::string("no CUDA device: ") + cudaGetErrorString(err);
+  }
+  if (count == 0) return "no CUDA device";
+  int dev = 0;
+  DME_CUDA_CHECK(cudaGetDevice(&dev));
+  cudaDeviceProp p{};
+  DME_CUDA_CHECK(cudaGetDeviceProperties(&p, dev));
+  std::ostringstream os;
+  os << p.name << " (sm_" << p.major << p.minor << ", " << p.multiProcessorCount << " SMs, "
+     << static_cast<double>(p.totalGlobalMem) / (1 << 30) << " GiB)";
+  return os.str();
+}
+
+void synchronize() {
+  DME_CUDA_CHECK(cudaDeviceSynchronize());
+}
+
+}  // namespace dme::cuda
