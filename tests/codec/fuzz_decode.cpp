@@ -66,7 +66,8 @@ void check_decoders(std::span<const std::byte> buf) {
   const std::uint64_t size = p.header.bucket_size ? p.header.bucket_size : p.header.count;
   for (std::size_t i = 0; i < acc.size(); ++i) {
     const float level = p.levels.values[p.levels.offsets[i / size] + p.codes[i]];
-    if (acc[i] != level || acc_d[i] != double(level)) finding("decode_accumulate disagrees with decode");
+    if (acc[i] != level || acc_d[i] != double(level))
+      finding("decode_accumulate disagrees with decode");
   }
 }
 
@@ -87,7 +88,8 @@ void check_unpack(std::span<const std::byte> buf) {
   const std::uint32_t s = 2 + dc::load_le<std::uint16_t>(buf.data()) % (dme::kMaxRadix - 1);
   dme::CodeLayout layout = dme::choose_layout(s);
   const unsigned pick = std::to_integer<unsigned>(buf[2]);
-  if (pick & 1) layout = {dme::Packing::kMixedRadix, s, 0, 1 + (pick >> 1) % dme::max_digits_per_word(s)};
+  if (pick & 1)
+    layout = {dme::Packing::kMixedRadix, s, 0, 1 + (pick >> 1) % dme::max_digits_per_word(s)};
   const std::span<const std::byte> packed = buf.subspan(3);
   // The largest count whose packing fits: try it and its neighbours (which may not fit).
   const std::size_t count = layout.packing == dme::Packing::kMixedRadix

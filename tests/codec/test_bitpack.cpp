@@ -20,8 +20,8 @@ using dme::Packing;
 namespace dc = dme::detail::codec;
 __extension__ typedef unsigned __int128 U128;
 
-const std::vector<std::uint32_t> kRadices = {2,   3,   4,   5,   7,    10,    15,   16,
-                                             17,  100, 255, 256, 257, 1000, 65535, 65536};
+const std::vector<std::uint32_t> kRadices = {2,  3,   4,   5,   7,   10,   15,    16,
+                                             17, 100, 255, 256, 257, 1000, 65535, 65536};
 const std::vector<std::size_t> kCounts = {0, 1, 7, 8, 31, 32, 63, 64, 65, 1000, 4097};
 
 /// Codes in [0, s): random, with runs of 0 and s - 1 at both ends (the extreme digits).
@@ -29,7 +29,8 @@ std::vector<std::uint16_t> make_codes(std::size_t n, std::uint32_t s, std::uint6
   dme::PhiloxStream rng(seed, s, 0, dme::Purpose::kInput);
   std::vector<std::uint16_t> c(n);
   for (std::size_t i = 0; i < n; ++i) c[i] = static_cast<std::uint16_t>(rng.bits32(i) % s);
-  for (std::size_t i = 0; i < std::min<std::size_t>(n, 70); ++i) c[i] = static_cast<std::uint16_t>(s - 1);
+  for (std::size_t i = 0; i < std::min<std::size_t>(n, 70); ++i)
+    c[i] = static_cast<std::uint16_t>(s - 1);
   for (std::size_t i = n - std::min<std::size_t>(n, 5); i < n; ++i) c[i] = 0;
   if (n > 80) std::fill(c.begin() + 70, c.begin() + 80, std::uint16_t(0));
   return c;
@@ -43,7 +44,8 @@ unsigned brute_max_digits(std::uint32_t s) {
 }
 
 /// The reference packers, which define the format bit by bit or digit by digit.
-std::vector<std::byte> reference_pack(const std::vector<std::uint16_t>& codes, const CodeLayout& l) {
+std::vector<std::byte> reference_pack(const std::vector<std::uint16_t>& codes,
+                                      const CodeLayout& l) {
   std::vector<std::byte> out(dme::packed_bytes(codes.size(), l));
   if (l.packing == Packing::kFixedWidth)
     dc::pack_fixed_reference(codes.data(), codes.size(), l.bits, out.data());
@@ -55,27 +57,33 @@ std::vector<std::byte> reference_pack(const std::vector<std::uint16_t>& codes, c
 void expect_round_trip(const std::vector<std::uint16_t>& codes, const CodeLayout& l) {
   std::vector<std::byte> packed(dme::packed_bytes(codes.size(), l));
   dme::pack_codes(codes, l, packed);
-  ASSERT_EQ(packed, reference_pack(codes, l)) << dme::to_string(l) << " s=" << l.s << " n=" << codes.size();
+  ASSERT_EQ(packed, reference_pack(codes, l))
+      << dme::to_string(l) << " s=" << l.s << " n=" << codes.size();
   std::vector<std::uint16_t> back(codes.size(), 0xBEEF);
   dme::unpack_codes(packed, l, back);
   ASSERT_EQ(back, codes) << dme::to_string(l) << " s=" << l.s << " n=" << codes.size();
 }
 
 TEST(Bitpack, ChooseLayoutKnownValues) {
-  struct Case { std::uint32_t s; Packing p; unsigned param; };
-  const Case cases[] = {{2, Packing::kFixedWidth, 1},    {3, Packing::kMixedRadix, 40},
-                        {4, Packing::kFixedWidth, 2},    {5, Packing::kMixedRadix, 27},
-                        {7, Packing::kMixedRadix, 22},   {10, Packing::kMixedRadix, 19},
-                        {15, Packing::kFixedWidth, 4},   {16, Packing::kFixedWidth, 4},
-                        {17, Packing::kMixedRadix, 15},  {100, Packing::kFixedWidth, 7},
-                        {255, Packing::kFixedWidth, 8},  {256, Packing::kFixedWidth, 8},
-                        {257, Packing::kMixedRadix, 7},  {512, Packing::kMixedRadix, 7},
-                        {1000, Packing::kMixedRadix, 6}, {8192, Packing::kFixedWidth, 16},
+  struct Case {
+    std::uint32_t s;
+    Packing p;
+    unsigned param;
+  };
+  const Case cases[] = {{2, Packing::kFixedWidth, 1},      {3, Packing::kMixedRadix, 40},
+                        {4, Packing::kFixedWidth, 2},      {5, Packing::kMixedRadix, 27},
+                        {7, Packing::kMixedRadix, 22},     {10, Packing::kMixedRadix, 19},
+                        {15, Packing::kFixedWidth, 4},     {16, Packing::kFixedWidth, 4},
+                        {17, Packing::kMixedRadix, 15},    {100, Packing::kFixedWidth, 7},
+                        {255, Packing::kFixedWidth, 8},    {256, Packing::kFixedWidth, 8},
+                        {257, Packing::kMixedRadix, 7},    {512, Packing::kMixedRadix, 7},
+                        {1000, Packing::kMixedRadix, 6},   {8192, Packing::kFixedWidth, 16},
                         {65535, Packing::kFixedWidth, 16}, {65536, Packing::kFixedWidth, 16}};
   for (const auto& c : cases) {
     const CodeLayout l = dme::choose_layout(c.s);
     EXPECT_EQ(l.packing, c.p) << "s=" << c.s;
-    EXPECT_EQ(l.packing == Packing::kFixedWidth ? l.bits : l.digits_per_word, c.param) << "s=" << c.s;
+    EXPECT_EQ(l.packing == Packing::kFixedWidth ? l.bits : l.digits_per_word, c.param)
+        << "s=" << c.s;
   }
 }
 
@@ -114,11 +122,13 @@ TEST(Bitpack, RejectsBadRadixAndLayouts) {
   EXPECT_THROW(dme::check_layout({Packing::kMixedRadix, 10, 0, 20}), dme::Error);
   EXPECT_THROW(dme::check_layout({Packing::kMixedRadix, 10, 0, 0}), dme::Error);
   EXPECT_THROW(dme::check_layout({static_cast<Packing>(7), 10, 4, 0}), dme::Error);
-  EXPECT_THROW(dme::packed_bytes(std::numeric_limits<std::size_t>::max(), dme::choose_layout(65536)),
-               dme::Error);
+  EXPECT_THROW(
+      dme::packed_bytes(std::numeric_limits<std::size_t>::max(), dme::choose_layout(65536)),
+      dme::Error);
   EXPECT_THROW(dme::packed_bytes(std::numeric_limits<std::size_t>::max(), dme::choose_layout(1000)),
                dme::Error);
-  EXPECT_EQ(dme::packed_bytes(std::size_t(1) << 40, dme::choose_layout(65536)), std::size_t(1) << 41);
+  EXPECT_EQ(dme::packed_bytes(std::size_t(1) << 40, dme::choose_layout(65536)), std::size_t(1)
+                                                                                    << 41);
 }
 
 TEST(Bitpack, RoundTripAwkwardSizesEveryRadix) {
@@ -130,7 +140,8 @@ TEST(Bitpack, RoundTripAwkwardSizesEveryRadix) {
       // Within a byte (fixed width) or a word (mixed radix) of count · bits_per_code / 8.
       const double ideal = double(n) * l.bits_per_code() / 8;
       EXPECT_GE(double(dme::packed_bytes(n, l)), ideal - 1e-9);
-      EXPECT_LT(double(dme::packed_bytes(n, l)), ideal + (l.packing == Packing::kFixedWidth ? 1 : 8));
+      EXPECT_LT(double(dme::packed_bytes(n, l)),
+                ideal + (l.packing == Packing::kFixedWidth ? 1 : 8));
     }
   }
 }
@@ -141,7 +152,8 @@ TEST(Bitpack, RoundTripNonCanonicalLayouts) {
   for (unsigned bits : {1u, 2u, 3u, 4u, 5u, 6u, 7u, 8u, 16u})
     for (std::uint32_t s : {std::uint32_t(1) << bits, (std::uint32_t(1) << bits) - 1})
       if (s >= 2)
-        for (std::size_t n : kCounts) expect_round_trip(make_codes(n, s, 11), {Packing::kFixedWidth, s, bits, 0});
+        for (std::size_t n : kCounts)
+          expect_round_trip(make_codes(n, s, 11), {Packing::kFixedWidth, s, bits, 0});
   for (std::uint32_t s : {2u, 3u, 10u, 16u, 1000u, 65535u, 65536u})
     for (unsigned k = 1; k <= dme::max_digits_per_word(s); ++k)
       for (std::size_t n : {std::size_t(1), std::size_t(63), std::size_t(257)})
@@ -157,7 +169,8 @@ TEST(Bitpack, MixedRadixDigitsMatchDivisionOnEdgeWords) {
     std::vector<std::uint64_t> words;
     dme::PhiloxStream rng(5, s, 0, dme::Purpose::kInput);
     for (std::uint64_t i = 0; i < 64; ++i)
-      words.push_back(((std::uint64_t(rng.bits32(2 * i)) << 32) | rng.bits32(2 * i + 1)) % t.word_bound);
+      words.push_back(((std::uint64_t(rng.bits32(2 * i)) << 32) | rng.bits32(2 * i + 1)) %
+                      t.word_bound);
     for (unsigned j = 1; j <= k; ++j)
       for (std::uint64_t delta : {0ull, 1ull, 2ull})
         for (std::uint64_t w : {t.pow[j] - 1 - std::min(delta, t.pow[j] - 1), t.pow[j] + delta})
@@ -175,14 +188,19 @@ TEST(Bitpack, MixedRadixDigitsMatchDivisionOnEdgeWords) {
 
 TEST(Bitpack, DividerMatchesHardwareDivision) {
   dme::PhiloxStream rng(3, 0, 0, dme::Purpose::kInput);
-  std::vector<std::uint64_t> divisors = {1, 2, 3, 7, 10, 1000, 65536, 65537, 1ull << 40,
-                                         (1ull << 40) - 1, 1ull << 63, (1ull << 63) - 25};
+  std::vector<std::uint64_t> divisors = {1,          2,
+                                         3,          7,
+                                         10,         1000,
+                                         65536,      65537,
+                                         1ull << 40, (1ull << 40) - 1,
+                                         1ull << 63, (1ull << 63) - 25};
   for (std::uint64_t i = 0; i < 200; ++i)
-    divisors.push_back((((std::uint64_t(rng.bits32(2 * i)) << 32) | rng.bits32(2 * i + 1)) >> (1 + i % 63)) | 1);
+    divisors.push_back(
+        (((std::uint64_t(rng.bits32(2 * i)) << 32) | rng.bits32(2 * i + 1)) >> (1 + i % 63)) | 1);
   for (std::uint64_t d : divisors) {
     const dc::Divider64 div(d);
-    std::vector<std::uint64_t> ns = {0, 1, d - 1, d, d + 1, ~0ull, ~0ull - 1, ~0ull / d * d,
-                                     ~0ull / d * d - 1};
+    std::vector<std::uint64_t> ns = {
+        0, 1, d - 1, d, d + 1, ~0ull, ~0ull - 1, ~0ull / d * d, ~0ull / d * d - 1};
     for (std::uint64_t i = 0; i < 100; ++i)
       ns.push_back((std::uint64_t(rng.bits32(1000 + 2 * i)) << 32) | rng.bits32(1001 + 2 * i));
     for (std::uint64_t n : ns) ASSERT_EQ(div.divide(n), n / d) << n << " / " << d;
@@ -199,7 +217,8 @@ TEST(Bitpack, PackRejectsCodeNotBelowRadixAndWrongSizes) {
       dme::pack_codes(codes, l, out);
       FAIL() << "no error for s=" << s;
     } catch (const dme::Error& e) {
-      EXPECT_NE(std::string(e.what()).find("code 37 is " + std::to_string(s)), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("code 37 is " + std::to_string(s)), std::string::npos)
+          << e.what();
     }
     codes[37] = 0;
     std::vector<std::byte> small(out.size() - 1), big(out.size() + 1);

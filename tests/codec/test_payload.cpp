@@ -16,7 +16,9 @@ using dme::test::encode_parts;
 using dme::test::make_parts;
 namespace dc = dme::detail::codec;
 
-std::uint64_t pad8(std::uint64_t n) { return (n + 7) / 8 * 8; }
+std::uint64_t pad8(std::uint64_t n) {
+  return (n + 7) / 8 * 8;
+}
 
 /// Throws and the message contains every fragment.
 template <class F>
@@ -39,7 +41,8 @@ TEST(Payload, RoundTripWithSeveralBuckets) {
         const auto buf = encode_parts(p);
         ASSERT_EQ(buf.size(), dme::encoded_size(p.header, p.levels));
         const std::uint64_t buckets = dme::num_buckets(p.header);
-        const std::uint64_t expect_size = 112 + pad8(4 * buckets) + pad8(4 * p.levels.values.size()) +
+        const std::uint64_t expect_size = 112 + pad8(4 * buckets) +
+                                          pad8(4 * p.levels.values.size()) +
                                           pad8(dme::packed_bytes(count, dme::choose_layout(s)));
         ASSERT_EQ(buf.size(), expect_size);
         const dme::Payload d = dme::decode(buf);
@@ -69,10 +72,10 @@ TEST(Payload, WireLayoutIsLittleEndianAtDocumentedOffsets) {
   const std::byte* b = buf.data();
   EXPECT_EQ(std::memcmp(b, "DMEPAYLD", 8), 0);
   EXPECT_EQ(dc::load_le<std::uint16_t>(b + 8), 1);
-  EXPECT_EQ(dc::load_le<std::uint8_t>(b + 10), 1);    // mixed radix
-  EXPECT_EQ(dc::load_le<std::uint8_t>(b + 11), 19);   // digits per word
-  EXPECT_EQ(dc::load_le<std::uint8_t>(b + 12), 2);    // rotations
-  EXPECT_EQ(dc::load_le<std::uint8_t>(b + 13), 0);    // seed 2: unbiased, shared rotation
+  EXPECT_EQ(dc::load_le<std::uint8_t>(b + 10), 1);   // mixed radix
+  EXPECT_EQ(dc::load_le<std::uint8_t>(b + 11), 19);  // digits per word
+  EXPECT_EQ(dc::load_le<std::uint8_t>(b + 12), 2);   // rotations
+  EXPECT_EQ(dc::load_le<std::uint8_t>(b + 13), 0);   // seed 2: unbiased, shared rotation
   EXPECT_EQ(dc::load_le<std::uint32_t>(b + 16), 10u);
   EXPECT_EQ(dc::load_le<std::uint32_t>(b + 20), 17u);
   EXPECT_EQ(dc::load_le<std::uint32_t>(b + 24), 5u);
@@ -86,7 +89,8 @@ TEST(Payload, WireLayoutIsLittleEndianAtDocumentedOffsets) {
   EXPECT_EQ(dc::load_le<std::uint64_t>(b + 88), p.levels.values.size());
   EXPECT_EQ(dc::load_le<std::uint64_t>(b + 96), buf.size());
   for (std::size_t i = 0; i < 3; ++i)
-    EXPECT_EQ(dc::load_le<std::uint32_t>(b + 104 + 4 * i), p.levels.offsets[i + 1] - p.levels.offsets[i]);
+    EXPECT_EQ(dc::load_le<std::uint32_t>(b + 104 + 4 * i),
+              p.levels.offsets[i + 1] - p.levels.offsets[i]);
   const std::size_t lv = 104 + 16;
   EXPECT_EQ(dc::load_le<std::uint32_t>(b + lv), std::bit_cast<std::uint32_t>(p.levels.values[0]));
   // First code word: the first 19 codes as base-10 digits, code 0 least significant.
@@ -102,7 +106,8 @@ template <class T>
 void check_accumulate(const dme::test::PayloadParts& p) {
   const auto buf = encode_parts(p);
   std::vector<T> acc(p.header.count), want(p.header.count);
-  for (std::size_t i = 0; i < acc.size(); ++i) acc[i] = want[i] = static_cast<T>(0.25 * double(i % 13));
+  for (std::size_t i = 0; i < acc.size(); ++i)
+    acc[i] = want[i] = static_cast<T>(0.25 * double(i % 13));
   const dme::Payload d = dme::decode(buf);
   for (std::size_t i = 0; i < want.size(); ++i) {
     const std::size_t b = p.header.bucket_size ? i / p.header.bucket_size : 0;
@@ -138,8 +143,11 @@ TEST(Payload, DecodeAccumulateLeavesAccumulatorOnError) {
                {"coordinate 3002 is 7", "bucket 2 has 3 levels"});
   EXPECT_EQ(acc, std::vector<float>(3000, 1.5f));
   std::vector<float> wrong(2999);
-  expect_error([&] { dme::decode_accumulate(encode_parts(make_parts(3000, 16, 0)), {}, std::span<float>(wrong)); },
-               {"accumulator of size 2999", "count 3000"});
+  expect_error(
+      [&] {
+        dme::decode_accumulate(encode_parts(make_parts(3000, 16, 0)), {}, std::span<float>(wrong));
+      },
+      {"accumulator of size 2999", "count 3000"});
 }
 
 TEST(Payload, ExpectationMismatchNamesTheField) {
@@ -147,9 +155,14 @@ TEST(Payload, ExpectationMismatchNamesTheField) {
   const auto buf = encode_parts(p);
   const auto& h = p.header;
   using E = dme::DecodeExpectations;
-  auto with = [](auto set) { E e; set(e); return e; };
+  auto with = [](auto set) {
+    E e;
+    set(e);
+    return e;
+  };
   const std::vector<std::pair<E, std::vector<std::string>>> cases = {
-      {with([&](E& e) { e.d = h.d + 1; }), {"'d'", "expected " + std::to_string(h.d + 1), "found " + std::to_string(h.d)}},
+      {with([&](E& e) { e.d = h.d + 1; }),
+       {"'d'", "expected " + std::to_string(h.d + 1), "found " + std::to_string(h.d)}},
       {with([&](E& e) { e.padded = 4096; }), {"'padded'", "expected 4096"}},
       {with([&](E& e) { e.first = 0; }), {"'first'", "expected 0, found 3"}},
       {with([&](E& e) { e.count = 99; }), {"'count'", "expected 99, found 100"}},
@@ -160,7 +173,8 @@ TEST(Payload, ExpectationMismatchNamesTheField) {
       {with([&](E& e) { e.rank = 4; }), {"'rank'", "expected 4, found 5"}},
       {with([&](E& e) { e.rotations = 1; }), {"'rotations'", "expected 1, found 2"}},
       {with([&](E& e) { e.biased = !h.biased; }), {"'biased'"}},
-      {with([&](E& e) { e.independent_rotation = true; }), {"'independent_rotation'", "expected true, found false"}},
+      {with([&](E& e) { e.independent_rotation = true; }),
+       {"'independent_rotation'", "expected true, found false"}},
   };
   for (const auto& [e, frags] : cases) {
     SCOPED_TRACE(frags[0]);
@@ -170,9 +184,17 @@ TEST(Payload, ExpectationMismatchNamesTheField) {
     expect_error([&] { dme::decode_accumulate(buf, e, std::span<double>(acc)); }, frags);
   }
   E all;
-  all.d = h.d; all.padded = h.padded; all.first = h.first; all.count = h.count;
-  all.bucket_size = h.bucket_size; all.seed = h.seed; all.s = h.s; all.round = h.round;
-  all.rank = h.rank; all.rotations = h.rotations; all.biased = h.biased;
+  all.d = h.d;
+  all.padded = h.padded;
+  all.first = h.first;
+  all.count = h.count;
+  all.bucket_size = h.bucket_size;
+  all.seed = h.seed;
+  all.s = h.s;
+  all.round = h.round;
+  all.rank = h.rank;
+  all.rotations = h.rotations;
+  all.biased = h.biased;
   all.independent_rotation = h.independent_rotation;
   EXPECT_NO_THROW(dme::decode(buf, all));
 }

@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <functional>
 #include <cstdlib>
+#include <functional>
 #include <limits>
 #include <new>
 
@@ -33,8 +33,12 @@ void* operator new(std::size_t n) {
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace {
 
@@ -61,7 +65,9 @@ void expect_all_reject(const std::vector<std::byte>& buf, const std::string& fra
 }
 
 // A payload small enough to damage in every possible way.
-std::vector<std::byte> small_payload(std::uint32_t s) { return encode_parts(make_parts(23, s, 10, 9)); }
+std::vector<std::byte> small_payload(std::uint32_t s) {
+  return encode_parts(make_parts(23, s, 10, 9));
+}
 
 TEST(PayloadHostile, TruncatedAtEveryLength) {
   for (std::uint32_t s : {4u, 10u}) {
@@ -93,7 +99,8 @@ TEST(PayloadHostile, EverySingleBitFlipIsRejected) {
       // theirs; all others by the checksum.
       EXPECT_THROW(dme::decode(bad), dme::Error) << "bit " << bit;
       std::vector<double> acc(23);
-      EXPECT_THROW(dme::decode_accumulate(bad, {}, std::span<double>(acc)), dme::Error) << "bit " << bit;
+      EXPECT_THROW(dme::decode_accumulate(bad, {}, std::span<double>(acc)), dme::Error)
+          << "bit " << bit;
     }
   }
 }
@@ -102,7 +109,8 @@ TEST(PayloadHostile, HugeCountInTinyBufferIsRejectedWithoutAllocating) {
   auto buf = encode_parts(make_parts(8, 16, 0, 1));
   for (std::uint64_t count : {std::uint64_t(1) << 40, std::uint64_t(1) << 62, ~std::uint64_t(0)}) {
     auto bad = buf;
-    dc::store_le<std::uint64_t>(bad.data() + 40, std::uint64_t(1) << 63);  // padded, so the range fits
+    dc::store_le<std::uint64_t>(bad.data() + 40, std::uint64_t(1)
+                                                     << 63);  // padded, so the range fits
     dc::store_le<std::uint64_t>(bad.data() + 56, count);
     reseal(bad);
     g_largest_allocation = 0;
@@ -142,7 +150,8 @@ auto put(std::size_t offset, T v) {
 }
 
 TEST(PayloadHostile, ResealedBadFieldsAreNamed) {
-  expect_resealed_reject(10, 0, [](auto& b) { b[0] = std::byte{'X'}; }, "magic");
+  expect_resealed_reject(
+      10, 0, [](auto& b) { b[0] = std::byte{'X'}; }, "magic");
   expect_resealed_reject(10, 0, put<std::uint16_t>(8, 2), "'version': expected 1, found 2");
   expect_resealed_reject(10, 0, put<std::uint8_t>(10, 0), "code layout");
   expect_resealed_reject(10, 0, put<std::uint8_t>(11, 18), "found packing 1 with parameter 18");
@@ -161,8 +170,9 @@ TEST(PayloadHostile, ResealedBadFieldsAreNamed) {
   expect_resealed_reject(10, 0, put<std::uint64_t>(88, 8), "sections");
   expect_resealed_reject(10, 0, put<std::uint32_t>(104, 0), "level count of bucket 0");
   expect_resealed_reject(10, 0, put<std::uint32_t>(104, 11), "level count of bucket 0");
-  expect_resealed_reject(10, 0, put<std::uint32_t>(108, 1), "padding byte 108 after the level counts");
-  expect_resealed_reject(10, 0, put<std::uint32_t>(112, 0x7FC00000u), "finite");   // NaN
+  expect_resealed_reject(10, 0, put<std::uint32_t>(108, 1),
+                         "padding byte 108 after the level counts");
+  expect_resealed_reject(10, 0, put<std::uint32_t>(112, 0x7FC00000u), "finite");  // NaN
   expect_resealed_reject(10, 0, put<std::uint32_t>(116, 0xC0A00000u), "strictly increasing");  // -5
   // Codes: 30 digits of base 10 in two words at 152; a word >= 10^19, then the 11-digit last
   // word >= 10^11, then padding bits of a fixed-width stream.
@@ -178,7 +188,7 @@ TEST(PayloadHostile, CodeAboveItsBucketLevelsIsNamed) {
   while (p.levels.offsets[2] - p.levels.offsets[1] == 16) p = make_parts(30, 16, 10, ++seed);
   auto buf = encode_parts(p);
   const std::size_t codes_at = buf.size() - 8 - 16;  // 30 codes of 4 bits: 15 bytes, padded to 16
-  buf[codes_at + 6] |= std::byte{0xF0};               // code 13, in bucket 1
+  buf[codes_at + 6] |= std::byte{0xF0};              // code 13, in bucket 1
   reseal(buf);
   expect_all_reject(buf, "code of coordinate 16 is 15");
 }

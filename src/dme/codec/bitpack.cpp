@@ -19,8 +19,8 @@ double CodeLayout::bits_per_code() const {
 }
 
 unsigned max_digits_per_word(std::uint32_t s) {
-  DME_CHECK(s >= 2 && s <= kMaxRadix, "s (the number of code values) must be in 2.."
-                                          << kMaxRadix << ", got " << s);
+  DME_CHECK(s >= 2 && s <= kMaxRadix,
+            "s (the number of code values) must be in 2.." << kMaxRadix << ", got " << s);
   unsigned k = 0;
   for (std::uint64_t p = 1; !__builtin_mul_overflow(p, std::uint64_t(s), &p);) ++k;
   return k;
@@ -31,8 +31,7 @@ CodeLayout choose_layout(std::uint32_t s) {
   const unsigned log2_ceil = static_cast<unsigned>(std::bit_width(s - 1));
   const unsigned fixed_bits = log2_ceil <= 8 ? log2_ceil : 16;
   // 64 / k < fixed_bits, in integers; a tie keeps the faster fixed width.
-  if (64 < std::uint64_t(fixed_bits) * k)
-    return CodeLayout{Packing::kMixedRadix, s, 0, k};
+  if (64 < std::uint64_t(fixed_bits) * k) return CodeLayout{Packing::kMixedRadix, s, 0, k};
   return CodeLayout{Packing::kFixedWidth, s, fixed_bits, 0};
 }
 
@@ -71,11 +70,12 @@ void pack_codes(std::span<const std::uint16_t> codes, const CodeLayout& layout,
                 std::span<std::byte> out) {
   const std::size_t bytes = packed_bytes(codes.size(), layout);  // checks the layout
   DME_CHECK(out.size() == bytes, "pack_codes: output of " << out.size() << " bytes for "
-                                     << codes.size() << " codes in layout " << to_string(layout)
-                                     << ", expected " << bytes);
+                                                          << codes.size() << " codes in layout "
+                                                          << to_string(layout) << ", expected "
+                                                          << bytes);
   const std::size_t bad = find_code_at_least(codes.data(), codes.size(), layout.s);
-  DME_CHECK(bad == SIZE_MAX, "pack_codes: code " << bad << " is " << codes[bad]
-                                 << ", not below s = " << layout.s);
+  DME_CHECK(bad == SIZE_MAX,
+            "pack_codes: code " << bad << " is " << codes[bad] << ", not below s = " << layout.s);
   if (layout.packing == Packing::kFixedWidth) {
     pack_fixed(codes.data(), codes.size(), layout.bits, out.data());
   } else {
@@ -92,7 +92,7 @@ void unpack_codes(std::span<const std::byte> in, const CodeLayout& layout,
   if (layout.packing == Packing::kFixedWidth && layout.s < (1u << layout.bits)) {
     const std::size_t bad = find_code_at_least(codes.data(), codes.size(), layout.s);
     DME_CHECK(bad == SIZE_MAX, "unpack_codes: code " << bad << " is " << codes[bad]
-                                   << ", not below s = " << layout.s);
+                                                     << ", not below s = " << layout.s);
   }
 }
 
@@ -102,8 +102,8 @@ CodeReader::CodeReader(std::span<const std::byte> in, const CodeLayout& layout, 
     : in_(in), layout_(layout), count_(count) {
   const std::size_t bytes = packed_bytes(count, layout);  // checks the layout
   DME_CHECK(in.size() == bytes, "packed codes: " << in.size() << " bytes for " << count
-                                    << " codes in layout " << to_string(layout) << ", expected "
-                                    << bytes);
+                                                 << " codes in layout " << to_string(layout)
+                                                 << ", expected " << bytes);
   if (layout.packing == Packing::kMixedRadix) {
     group_ = layout.digits_per_word;
     radix_ = make_radix_table(layout.s, layout.digits_per_word);
@@ -116,25 +116,26 @@ void CodeReader::check_stream() const {
   if (layout_.packing == Packing::kMixedRadix) {
     const std::size_t bad = find_bad_radix_word(in_.data(), count_, radix_);
     DME_CHECK(bad == SIZE_MAX,
-              "packed codes: mixed-radix word " << bad << " is "
-                  << load_le<std::uint64_t>(in_.data() + 8 * bad) << ", not below s^digits = "
-                  << layout_.s << "^" << std::min<std::size_t>(layout_.digits_per_word,
-                                                               count_ - bad * group_));
+              "packed codes: mixed-radix word "
+                  << bad << " is " << load_le<std::uint64_t>(in_.data() + 8 * bad)
+                  << ", not below s^digits = " << layout_.s << "^"
+                  << std::min<std::size_t>(layout_.digits_per_word, count_ - bad * group_));
     return;
   }
   const unsigned used = static_cast<unsigned>((count_ % 8) * layout_.bits % 8);
   if (used) {
     const unsigned last = std::to_integer<unsigned>(in_.back());
-    DME_CHECK((last >> used) == 0, "packed codes: padding bits after the last code are not zero "
-                                       "(last byte 0x" << std::hex << last << ")");
+    DME_CHECK((last >> used) == 0,
+              "packed codes: padding bits after the last code are not zero "
+              "(last byte 0x"
+                  << std::hex << last << ")");
   }
 }
 
 void CodeReader::read(std::size_t first, std::size_t n, std::uint16_t* out) const {
   DME_ASSERT(first % group_ == 0 && first <= count_ && n <= count_ - first);
-  const std::size_t offset = layout_.packing == Packing::kMixedRadix
-                                 ? first / group_ * 8
-                                 : first / 8 * layout_.bits;
+  const std::size_t offset =
+      layout_.packing == Packing::kMixedRadix ? first / group_ * 8 : first / 8 * layout_.bits;
   if (layout_.packing == Packing::kMixedRadix) {
     unpack_radix(in_.data() + offset, n, radix_, out);
   } else {
@@ -148,9 +149,8 @@ std::size_t find_code_at_least(const std::uint16_t* codes, std::size_t n, std::u
   std::uint16_t top = 0;
   for (std::size_t i = 0; i < n; ++i) top = std::max(top, codes[i]);
   if (top < bound) return SIZE_MAX;
-  return static_cast<std::size_t>(std::find_if(codes, codes + n, [&](std::uint16_t c) {
-                                    return c >= bound;
-                                  }) - codes);
+  return static_cast<std::size_t>(
+      std::find_if(codes, codes + n, [&](std::uint16_t c) { return c >= bound; }) - codes);
 }
 
 }  // namespace detail::codec

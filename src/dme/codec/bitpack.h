@@ -27,9 +27,9 @@ enum class Packing : std::uint8_t { kFixedWidth = 0, kMixedRadix = 1 };
 /// for kFixedWidth, digits_per_word for kMixedRadix (the other one is 0 from choose_layout).
 struct CodeLayout {
   Packing packing = Packing::kFixedWidth;
-  std::uint32_t s = 2;              ///< radix: the number of possible code values
-  unsigned bits = 1;                ///< fixed width: bits per code (1..8 or 16), s <= 2^bits
-  unsigned digits_per_word = 0;     ///< mixed radix: base-s digits per 64-bit word, s^k < 2^64
+  std::uint32_t s = 2;           ///< radix: the number of possible code values
+  unsigned bits = 1;             ///< fixed width: bits per code (1..8 or 16), s <= 2^bits
+  unsigned digits_per_word = 0;  ///< mixed radix: base-s digits per 64-bit word, s^k < 2^64
 
   /// Bits on the wire per code, ignoring the padding of the last byte or word.
   double bits_per_code() const;

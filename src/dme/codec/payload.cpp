@@ -79,8 +79,8 @@ void check_codes_chunked(const CodeReader& reader, const PayloadHeader& h, const
       const std::size_t hi = std::min<std::uint64_t>(end - start, len);
       const std::size_t bad = find_code_at_least(buf + lo, hi - lo, n);
       DME_CHECK(bad == SIZE_MAX, "code of coordinate " << h.first + start + lo + bad << " is "
-                                     << buf[lo + bad] << ", but its bucket " << b << " has " << n
-                                     << " levels");
+                                                       << buf[lo + bad] << ", but its bucket " << b
+                                                       << " has " << n << " levels");
     }
   }
 }
@@ -132,15 +132,16 @@ std::size_t encoded_size(const PayloadHeader& h, const LevelTable& levels) {
 void encode(const PayloadHeader& h, const LevelTable& levels, std::span<const std::uint16_t> codes,
             std::vector<std::byte>& out) {
   const WireHeader w = plan(h, levels);
-  DME_CHECK(codes.size() == h.count, "encode: " << codes.size() << " codes for a header of count "
-                                                << h.count);
+  DME_CHECK(codes.size() == h.count,
+            "encode: " << codes.size() << " codes for a header of count " << h.count);
   check_codes_in_buckets(codes.data(), h, levels, std::uint64_t(-1));
   const Sections& sec = w.sections;
   out.resize(sec.total);
   std::byte* p = out.data();
   write_header(w, p);
   for (std::size_t b = 0; b < w.buckets; ++b)
-    store_le<std::uint32_t>(p + sec.level_counts + 4 * b, levels.offsets[b + 1] - levels.offsets[b]);
+    store_le<std::uint32_t>(p + sec.level_counts + 4 * b,
+                            levels.offsets[b + 1] - levels.offsets[b]);
   std::fill(p + sec.level_counts + 4 * w.buckets, p + sec.levels, std::byte{0});
   for (std::size_t i = 0; i < w.levels; ++i)
     store_le<std::uint32_t>(p + sec.levels + 4 * i, std::bit_cast<std::uint32_t>(levels.values[i]));

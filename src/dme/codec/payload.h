@@ -56,7 +56,7 @@ struct PayloadHeader {
   bool independent_rotation = false;
   std::uint64_t seed = 0;
   std::uint32_t round = 0;
-  std::uint32_t rank = 0;         ///< sender
+  std::uint32_t rank = 0;  ///< sender
 
   bool operator==(const PayloadHeader&) const = default;
 };

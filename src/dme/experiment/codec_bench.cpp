@@ -69,14 +69,15 @@ bool accumulation_matches(const Case& c, const AlignedVector<float>& acc) {
 
 int run_codec_bench(const CodecBenchConfig& config, std::ostream& os) {
   DME_CHECK(config.reps >= 1, "--reps must be at least 1, got " << config.reps);
-  for (int l : config.log2d) DME_CHECK(l >= 0 && l <= 28, "--log2d values must be in 0..28, got " << l);
+  for (int l : config.log2d)
+    DME_CHECK(l >= 0 && l <= 28, "--log2d values must be in 0..28, got " << l);
   for (int s : config.s)
-    DME_CHECK(s >= 2 && s <= int(kMaxRadix), "--s values must be in 2.." << kMaxRadix << ", got " << s);
+    DME_CHECK(s >= 2 && s <= int(kMaxRadix),
+              "--s values must be in 2.." << kMaxRadix << ", got " << s);
 
   Table table({"log2d", "s", "layout", "bits_per_code", "pack_ms", "unpack_ms", "acc_ms",
-               "memcpy_packed_ms", "memcpy_codes_ms", "memcpy_float_ms", "pack_GBps",
-               "unpack_GBps", "acc_GBps", "unpack_over_memcpy", "acc_over_memcpy", "wire_bytes",
-               "overhead_pct"},
+               "memcpy_packed_ms", "memcpy_codes_ms", "memcpy_float_ms", "pack_GBps", "unpack_GBps",
+               "acc_GBps", "unpack_over_memcpy", "acc_over_memcpy", "wire_bytes", "overhead_pct"},
               config.csv);
   table.print_header(os);
   int status = 0;
@@ -94,34 +95,32 @@ int run_codec_bench(const CodecBenchConfig& config, std::ostream& os) {
       const double unpack_ms = median_ms(config.reps, [&] { unpack_codes(packed, layout, back); });
       std::vector<std::byte> wire;
       encode(c.header, c.levels, c.codes, wire);
-      const double acc_ms = median_ms(config.reps, [&] {
-        decode_accumulate(wire, {}, std::span<float>(acc));
-      });
-      const double memcpy_packed_ms = median_ms(config.reps, [&] {
-        std::memcpy(packed_copy.data(), packed.data(), packed.size());
-      });
+      const double acc_ms =
+          median_ms(config.reps, [&] { decode_accumulate(wire, {}, std::span<float>(acc)); });
+      const double memcpy_packed_ms = median_ms(
+          config.reps, [&] { std::memcpy(packed_copy.data(), packed.data(), packed.size()); });
       const double memcpy_codes_ms = median_ms(config.reps, [&] {
         std::memcpy(codes_copy.data(), c.codes.data(), d * sizeof(std::uint16_t));
       });
-      const double memcpy_float_ms = median_ms(config.reps, [&] {
-        std::memcpy(acc_copy.data(), acc.data(), d * sizeof(float));
-      });
+      const double memcpy_float_ms = median_ms(
+          config.reps, [&] { std::memcpy(acc_copy.data(), acc.data(), d * sizeof(float)); });
 
       std::fill(acc.begin(), acc.end(), 0.0f);
       decode_accumulate(wire, {}, std::span<float>(acc));
       if (back != c.codes || !accumulation_matches(c, acc)) {
-        std::cerr << "dme-bench codec: wrong " << (back != c.codes ? "unpacked codes" : "accumulation")
-                  << " at log2d " << l << ", s " << s << "\n";
+        std::cerr << "dme-bench codec: wrong "
+                  << (back != c.codes ? "unpacked codes" : "accumulation") << " at log2d " << l
+                  << ", s " << s << "\n";
         status = 1;
       }
       const double ideal = double(d) * layout.bits_per_code() / 8;
       const double code_gb = 2e-6 * double(d), float_gb = 4e-6 * double(d);  // GB·1000 per ms
-      table.print_row(os, {static_cast<long long>(l), static_cast<long long>(s), to_string(layout),
-                           layout.bits_per_code(), pack_ms, unpack_ms, acc_ms, memcpy_packed_ms,
-                           memcpy_codes_ms, memcpy_float_ms, code_gb / pack_ms, code_gb / unpack_ms,
-                           float_gb / acc_ms, unpack_ms / memcpy_codes_ms, acc_ms / memcpy_float_ms,
-                           static_cast<long long>(wire.size()),
-                           100.0 * (double(wire.size()) - ideal) / ideal});
+      table.print_row(
+          os, {static_cast<long long>(l), static_cast<long long>(s), to_string(layout),
+               layout.bits_per_code(), pack_ms, unpack_ms, acc_ms, memcpy_packed_ms,
+               memcpy_codes_ms, memcpy_float_ms, code_gb / pack_ms, code_gb / unpack_ms,
+               float_gb / acc_ms, unpack_ms / memcpy_codes_ms, acc_ms / memcpy_float_ms,
+               static_cast<long long>(wire.size()), 100.0 * (double(wire.size()) - ideal) / ideal});
     }
   }
   return status;

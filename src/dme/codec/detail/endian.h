@@ -20,7 +20,8 @@ constexpr T byteswap(T v) noexcept {
     return v;
   } else {
     T r = 0;
-    for (std::size_t i = 0; i < sizeof(T); ++i) r = static_cast<T>((r << 8) | ((v >> (8 * i)) & 0xFF));
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+      r = static_cast<T>((r << 8) | ((v >> (8 * i)) & 0xFF));
     return r;
   }
 }
@@ -46,7 +47,8 @@ inline void store_le(std::byte* p, T v) noexcept {
 /// Reads the first n <= 8 bytes at p as the low bytes of a little-endian 64-bit value.
 inline std::uint64_t load_le_partial(const std::byte* p, std::size_t n) noexcept {
   std::uint64_t v = 0;
-  for (std::size_t i = 0; i < n; ++i) v |= std::uint64_t(std::to_integer<std::uint8_t>(p[i])) << (8 * i);
+  for (std::size_t i = 0; i < n; ++i)
+    v |= std::uint64_t(std::to_integer<std::uint8_t>(p[i])) << (8 * i);
   return v;
 }
 

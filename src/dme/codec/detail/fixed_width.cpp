@@ -29,7 +29,8 @@ inline void expand8(std::uint64_t v, std::uint16_t* out) {
   const __m128i wide = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(x)));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out), wide);
 #else
-  for (unsigned k = 0; k < 8; ++k) out[k] = static_cast<std::uint16_t>((v >> (k * B)) & ((1u << B) - 1));
+  for (unsigned k = 0; k < 8; ++k)
+    out[k] = static_cast<std::uint16_t>((v >> (k * B)) & ((1u << B) - 1));
 #endif
 }
 
@@ -110,16 +111,26 @@ void unpack_u16(const std::byte* in, std::size_t n, std::uint16_t* codes) {
 void pack_fixed(const std::uint16_t* codes, std::size_t n, unsigned bits, std::byte* out) {
   if (n == 0) return;  // empty spans may hold null pointers, which memcpy must not see
   switch (bits) {
-    case 1: return pack_small<1>(codes, n, out);
-    case 2: return pack_small<2>(codes, n, out);
-    case 3: return pack_small<3>(codes, n, out);
-    case 4: return pack_small<4>(codes, n, out);
-    case 5: return pack_small<5>(codes, n, out);
-    case 6: return pack_small<6>(codes, n, out);
-    case 7: return pack_small<7>(codes, n, out);
-    case 8: return pack_bytes(codes, n, out);
-    case 16: return pack_u16(codes, n, out);
-    default: DME_ASSERT(false && "unsupported code width");
+    case 1:
+      return pack_small<1>(codes, n, out);
+    case 2:
+      return pack_small<2>(codes, n, out);
+    case 3:
+      return pack_small<3>(codes, n, out);
+    case 4:
+      return pack_small<4>(codes, n, out);
+    case 5:
+      return pack_small<5>(codes, n, out);
+    case 6:
+      return pack_small<6>(codes, n, out);
+    case 7:
+      return pack_small<7>(codes, n, out);
+    case 8:
+      return pack_bytes(codes, n, out);
+    case 16:
+      return pack_u16(codes, n, out);
+    default:
+      DME_ASSERT(false && "unsupported code width");
   }
 }
 
@@ -127,16 +138,28 @@ bool unpack_fixed(const std::byte* in, std::size_t in_size, unsigned bits, std::
                   std::uint16_t* codes) {
   if (n == 0) return true;
   switch (bits) {
-    case 1: return unpack_small<1>(in, in_size, n, codes);
-    case 2: return unpack_small<2>(in, in_size, n, codes);
-    case 3: return unpack_small<3>(in, in_size, n, codes);
-    case 4: return unpack_small<4>(in, in_size, n, codes);
-    case 5: return unpack_small<5>(in, in_size, n, codes);
-    case 6: return unpack_small<6>(in, in_size, n, codes);
-    case 7: return unpack_small<7>(in, in_size, n, codes);
-    case 8: unpack_bytes(in, n, codes); return true;
-    case 16: unpack_u16(in, n, codes); return true;
-    default: DME_ASSERT(false && "unsupported code width");
+    case 1:
+      return unpack_small<1>(in, in_size, n, codes);
+    case 2:
+      return unpack_small<2>(in, in_size, n, codes);
+    case 3:
+      return unpack_small<3>(in, in_size, n, codes);
+    case 4:
+      return unpack_small<4>(in, in_size, n, codes);
+    case 5:
+      return unpack_small<5>(in, in_size, n, codes);
+    case 6:
+      return unpack_small<6>(in, in_size, n, codes);
+    case 7:
+      return unpack_small<7>(in, in_size, n, codes);
+    case 8:
+      unpack_bytes(in, n, codes);
+      return true;
+    case 16:
+      unpack_u16(in, n, codes);
+      return true;
+    default:
+      DME_ASSERT(false && "unsupported code width");
   }
   return false;
 }

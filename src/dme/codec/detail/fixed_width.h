@@ -17,8 +17,7 @@ bool unpack_fixed(const std::byte* in, std::size_t in_size, unsigned bits, std::
                   std::uint16_t* codes);
 
 /// Bit-by-bit versions of the two kernels, the definition of the format (for tests).
-void pack_fixed_reference(const std::uint16_t* codes, std::size_t n, unsigned bits,
-                          std::byte* out);
+void pack_fixed_reference(const std::uint16_t* codes, std::size_t n, unsigned bits, std::byte* out);
 bool unpack_fixed_reference(const std::byte* in, unsigned bits, std::size_t n,
                             std::uint16_t* codes);
 

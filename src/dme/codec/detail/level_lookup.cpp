@@ -21,11 +21,14 @@ void add_levels_scalar(T* __restrict acc, const float* __restrict levels,
 
 #if defined(__AVX512F__)
 
-inline void add16(float* acc, __m512 v) { _mm512_storeu_ps(acc, _mm512_add_ps(_mm512_loadu_ps(acc), v)); }
+inline void add16(float* acc, __m512 v) {
+  _mm512_storeu_ps(acc, _mm512_add_ps(_mm512_loadu_ps(acc), v));
+}
 
 inline void add16(double* acc, __m512 v) {
   const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
-  _mm512_storeu_pd(acc, _mm512_add_pd(_mm512_loadu_pd(acc), _mm512_cvtps_pd(_mm512_castps512_ps256(v))));
+  _mm512_storeu_pd(acc,
+                   _mm512_add_pd(_mm512_loadu_pd(acc), _mm512_cvtps_pd(_mm512_castps512_ps256(v))));
   _mm512_storeu_pd(acc + 8, _mm512_add_pd(_mm512_loadu_pd(acc + 8), _mm512_cvtps_pd(hi)));
 }
 
@@ -48,24 +51,32 @@ void add_levels_impl(T* acc, const float* levels, std::uint32_t count, const std
   if (count <= 16) {
     // Masked loads never touch the levels past count.
     const __m512 table = _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << count) - 1), levels);
-    done = add_levels_avx512(acc, codes, n, [&](__m512i idx) { return _mm512_permutexvar_ps(idx, table); });
+    done = add_levels_avx512(acc, codes, n,
+                             [&](__m512i idx) { return _mm512_permutexvar_ps(idx, table); });
   } else if (count <= 32) {
     const __m512 lo = _mm512_loadu_ps(levels);
-    const __m512 hi = _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << (count - 16)) - 1), levels + 16);
-    done = add_levels_avx512(acc, codes, n, [&](__m512i idx) { return _mm512_permutex2var_ps(lo, idx, hi); });
+    const __m512 hi =
+        _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << (count - 16)) - 1), levels + 16);
+    done = add_levels_avx512(acc, codes, n,
+                             [&](__m512i idx) { return _mm512_permutex2var_ps(lo, idx, hi); });
   } else {
-    done = add_levels_avx512(acc, codes, n, [&](__m512i idx) { return _mm512_i32gather_ps(idx, levels, 4); });
+    done = add_levels_avx512(acc, codes, n,
+                             [&](__m512i idx) { return _mm512_i32gather_ps(idx, levels, 4); });
   }
   add_levels_scalar(acc + done, levels, codes + done, n - done);
 }
 
 #elif defined(__AVX2__)
 
-inline void add8(float* acc, __m256 v) { _mm256_storeu_ps(acc, _mm256_add_ps(_mm256_loadu_ps(acc), v)); }
+inline void add8(float* acc, __m256 v) {
+  _mm256_storeu_ps(acc, _mm256_add_ps(_mm256_loadu_ps(acc), v));
+}
 
 inline void add8(double* acc, __m256 v) {
-  _mm256_storeu_pd(acc, _mm256_add_pd(_mm256_loadu_pd(acc), _mm256_cvtps_pd(_mm256_castps256_ps128(v))));
-  _mm256_storeu_pd(acc + 4, _mm256_add_pd(_mm256_loadu_pd(acc + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))));
+  _mm256_storeu_pd(acc,
+                   _mm256_add_pd(_mm256_loadu_pd(acc), _mm256_cvtps_pd(_mm256_castps256_ps128(v))));
+  _mm256_storeu_pd(acc + 4, _mm256_add_pd(_mm256_loadu_pd(acc + 4),
+                                          _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))));
 }
 
 template <class T>

@@ -12,7 +12,8 @@ namespace dme::detail::codec {
 
 Divider64::Divider64(std::uint64_t d) {
   DME_ASSERT(d >= 1 && d <= (std::uint64_t(1) << 63));
-  const unsigned l = d == 1 ? 0u : 64u - static_cast<unsigned>(std::countl_zero(d - 1));  // ceil(log2 d)
+  const unsigned l =
+      d == 1 ? 0u : 64u - static_cast<unsigned>(std::countl_zero(d - 1));  // ceil(log2 d)
   // m = floor(2^64 (2^l - d) / d) + 1 < 2^64 because 2^l - d < d.
   const Uint128 num = static_cast<Uint128>((std::uint64_t(1) << l) - d) << 64;
   magic_ = static_cast<std::uint64_t>(num / d) + 1;

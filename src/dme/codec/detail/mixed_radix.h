@@ -8,7 +8,8 @@
 
 namespace dme::detail::codec {
 
-__extension__ typedef unsigned __int128 Uint128;  // GCC and Clang; __extension__ keeps -Wpedantic quiet
+__extension__ typedef unsigned __int128
+    Uint128;  // GCC and Clang; __extension__ keeps -Wpedantic quiet
 
 /// floor(n / d) for every 64-bit n by a multiply and shifts (Granlund and Montgomery 1994,
 /// figure 4.1), for divisors 1 <= d <= 2^63.

@@ -20,10 +20,26 @@ constexpr char kMagic[8] = {'D', 'M', 'E', 'P', 'A', 'Y', 'L', 'D'};
 
 // Offsets of the header fields (payload.h).
 enum Offset : std::size_t {
-  kOffMagic = 0, kOffVersion = 8, kOffPacking = 10, kOffCodeParam = 11, kOffRotations = 12,
-  kOffFlags = 13, kOffReserved16 = 14, kOffS = 16, kOffRound = 20, kOffRank = 24,
-  kOffReserved32 = 28, kOffD = 32, kOffPadded = 40, kOffFirst = 48, kOffCount = 56,
-  kOffBucketSize = 64, kOffSeed = 72, kOffBuckets = 80, kOffLevels = 88, kOffTotal = 96,
+  kOffMagic = 0,
+  kOffVersion = 8,
+  kOffPacking = 10,
+  kOffCodeParam = 11,
+  kOffRotations = 12,
+  kOffFlags = 13,
+  kOffReserved16 = 14,
+  kOffS = 16,
+  kOffRound = 20,
+  kOffRank = 24,
+  kOffReserved32 = 28,
+  kOffD = 32,
+  kOffPadded = 40,
+  kOffFirst = 48,
+  kOffCount = 56,
+  kOffBucketSize = 64,
+  kOffSeed = 72,
+  kOffBuckets = 80,
+  kOffLevels = 88,
+  kOffTotal = 96,
 };
 static_assert(kOffTotal + 8 == kHeaderBytes);
 
@@ -35,14 +51,16 @@ T field(std::span<const std::byte> buf, std::size_t offset) {
 // Small integers print as numbers, flags as true/false.
 template <class T>
 auto printable(T v) {
-  if constexpr (std::is_same_v<T, bool>) return v ? "true" : "false";
-  else return +v;
+  if constexpr (std::is_same_v<T, bool>)
+    return v ? "true" : "false";
+  else
+    return +v;
 }
 
 template <class T>
 void expect_field(const char* name, const std::optional<T>& want, T found) {
-  DME_CHECK(!want || *want == found, "payload field '" << name << "': expected "
-                                         << printable(*want) << ", found " << printable(found));
+  DME_CHECK(!want || *want == found, "payload field '" << name << "': expected " << printable(*want)
+                                                       << ", found " << printable(found));
 }
 
 void check_expectations(const PayloadHeader& h, const DecodeExpectations& e) {
@@ -69,18 +87,20 @@ WireHeader parse_fields(std::span<const std::byte> buf) {
   const auto flags = field<std::uint8_t>(buf, kOffFlags);
   DME_CHECK((flags & ~(kFlagBiased | kFlagIndependentRotation)) == 0,
             "payload field 'flags': unknown bits set in 0x" << std::hex << int(flags));
-  DME_CHECK(field<std::uint16_t>(buf, kOffReserved16) == 0 && field<std::uint32_t>(buf, kOffReserved32) == 0,
+  DME_CHECK(field<std::uint16_t>(buf, kOffReserved16) == 0 &&
+                field<std::uint32_t>(buf, kOffReserved32) == 0,
             "payload: reserved header fields are not zero");
   h.s = field<std::uint32_t>(buf, kOffS);
   DME_CHECK(h.s >= 2 && h.s <= kMaxRadix,
             "payload field 's': expected 2.." << kMaxRadix << ", found " << h.s);
   w.layout = choose_layout(h.s);
-  const unsigned want_param = w.layout.packing == Packing::kFixedWidth ? w.layout.bits
-                                                                       : w.layout.digits_per_word;
+  const unsigned want_param =
+      w.layout.packing == Packing::kFixedWidth ? w.layout.bits : w.layout.digits_per_word;
   DME_CHECK(packing == static_cast<std::uint8_t>(w.layout.packing) && param == want_param,
-            "payload code layout: expected packing " << int(static_cast<std::uint8_t>(w.layout.packing))
-                << " with parameter " << want_param << " for s = " << h.s << ", found packing "
-                << int(packing) << " with parameter " << int(param));
+            "payload code layout: expected packing "
+                << int(static_cast<std::uint8_t>(w.layout.packing)) << " with parameter "
+                << want_param << " for s = " << h.s << ", found packing " << int(packing)
+                << " with parameter " << int(param));
   h.rotations = field<std::uint8_t>(buf, kOffRotations);
   h.biased = flags & kFlagBiased;
   h.independent_rotation = flags & kFlagIndependentRotation;
@@ -102,11 +122,11 @@ WireHeader parse_fields(std::span<const std::byte> buf) {
 Sections section_offsets(std::uint64_t buckets, std::uint64_t levels, std::uint64_t count,
                          const CodeLayout& layout) {
   Sections s;
-  s.levels = checked_add(s.level_counts,
-                         checked_pad8(checked_mul(buckets, 4, "level counts"), "level counts"),
-                         "payload");
-  s.codes = checked_add(s.levels, checked_pad8(checked_mul(levels, 4, "levels"), "levels"),
-                        "payload");
+  s.levels =
+      checked_add(s.level_counts,
+                  checked_pad8(checked_mul(buckets, 4, "level counts"), "level counts"), "payload");
+  s.codes =
+      checked_add(s.levels, checked_pad8(checked_mul(levels, 4, "levels"), "levels"), "payload");
   s.codes_bytes = packed_bytes(count, layout);
   s.checksum = checked_add(s.codes, checked_pad8(s.codes_bytes, "packed codes"), "payload");
   s.total = checked_add(s.checksum, kChecksumBytes, "payload");
@@ -114,16 +134,17 @@ Sections section_offsets(std::uint64_t buckets, std::uint64_t levels, std::uint6
 }
 
 void validate_header(const PayloadHeader& h) {
-  DME_CHECK(h.s >= 2 && h.s <= kMaxRadix, "payload s must be in 2.." << kMaxRadix << ", got " << h.s);
+  DME_CHECK(h.s >= 2 && h.s <= kMaxRadix,
+            "payload s must be in 2.." << kMaxRadix << ", got " << h.s);
   DME_CHECK(h.rotations <= 3, "payload rotations must be in 0..3, got " << int(h.rotations));
   DME_CHECK(h.padded >= h.d, "payload padded length " << h.padded << " is below d = " << h.d);
   if (h.rotations == 0) {
-    DME_CHECK(h.padded == h.d, "payload without rotation has padded length " << h.padded
-                                   << ", expected d = " << h.d);
+    DME_CHECK(h.padded == h.d, "payload without rotation has padded length "
+                                   << h.padded << ", expected d = " << h.d);
   } else {
-    DME_CHECK(std::has_single_bit(h.padded), "payload with " << int(h.rotations)
-                                                 << " rotations has padded length " << h.padded
-                                                 << ", expected a power of two");
+    DME_CHECK(std::has_single_bit(h.padded),
+              "payload with " << int(h.rotations) << " rotations has padded length " << h.padded
+                              << ", expected a power of two");
   }
   DME_CHECK(h.first <= h.padded && h.count <= h.padded - h.first,
             "payload carries coordinates [" << h.first << ", " << h.first << " + " << h.count
@@ -134,12 +155,11 @@ void validate_level_table(const LevelTable& levels, const PayloadHeader& h) {
   const std::size_t buckets = num_buckets(h);
   const auto& off = levels.offsets;
   DME_CHECK(!off.empty() && off.size() - 1 == buckets,
-            "level table has " << off.size() << " offsets, expected " << buckets
-                               << " buckets + 1");
+            "level table has " << off.size() << " offsets, expected " << buckets << " buckets + 1");
   DME_CHECK(off[0] == 0, "level table offsets[0] is " << off[0] << ", expected 0");
-  DME_CHECK(off.back() == levels.values.size(), "level table ends at offset " << off.back()
-                                                   << " but holds " << levels.values.size()
-                                                   << " values");
+  DME_CHECK(off.back() == levels.values.size(), "level table ends at offset "
+                                                    << off.back() << " but holds "
+                                                    << levels.values.size() << " values");
   for (std::size_t b = 0; b < buckets; ++b) {
     DME_CHECK(off[b + 1] > off[b] && off[b + 1] - off[b] <= h.s,
               "bucket " << b << " has " << (std::int64_t(off[b + 1]) - std::int64_t(off[b]))
@@ -160,11 +180,15 @@ void write_header(const WireHeader& w, std::byte* out) {
   std::memcpy(out + kOffMagic, kMagic, sizeof kMagic);
   store_le<std::uint16_t>(out + kOffVersion, kPayloadVersion);
   store_le<std::uint8_t>(out + kOffPacking, static_cast<std::uint8_t>(w.layout.packing));
-  store_le<std::uint8_t>(out + kOffCodeParam, static_cast<std::uint8_t>(
-      w.layout.packing == Packing::kFixedWidth ? w.layout.bits : w.layout.digits_per_word));
+  store_le<std::uint8_t>(out + kOffCodeParam,
+                         static_cast<std::uint8_t>(w.layout.packing == Packing::kFixedWidth
+                                                       ? w.layout.bits
+                                                       : w.layout.digits_per_word));
   store_le<std::uint8_t>(out + kOffRotations, h.rotations);
-  store_le<std::uint8_t>(out + kOffFlags, static_cast<std::uint8_t>(
-      (h.biased ? kFlagBiased : 0) | (h.independent_rotation ? kFlagIndependentRotation : 0)));
+  store_le<std::uint8_t>(
+      out + kOffFlags,
+      static_cast<std::uint8_t>((h.biased ? kFlagBiased : 0) |
+                                (h.independent_rotation ? kFlagIndependentRotation : 0)));
   store_le<std::uint16_t>(out + kOffReserved16, 0);
   store_le<std::uint32_t>(out + kOffS, h.s);
   store_le<std::uint32_t>(out + kOffRound, h.round);
@@ -182,25 +206,25 @@ void write_header(const WireHeader& w, std::byte* out) {
 }
 
 WireHeader read_header(std::span<const std::byte> buf, const DecodeExpectations& expect) {
-  DME_CHECK(buf.size() >= kMinPayloadBytes, "payload of " << buf.size()
-                                                << " bytes is shorter than the smallest payload ("
-                                                << kMinPayloadBytes << " bytes)");
+  DME_CHECK(buf.size() >= kMinPayloadBytes,
+            "payload of " << buf.size() << " bytes is shorter than the smallest payload ("
+                          << kMinPayloadBytes << " bytes)");
   DME_CHECK(std::memcmp(buf.data() + kOffMagic, kMagic, sizeof kMagic) == 0,
             "payload magic: expected \"DMEPAYLD\", found other bytes (not a dme payload)");
   const auto version = field<std::uint16_t>(buf, kOffVersion);
-  DME_CHECK(version == kPayloadVersion, "payload field 'version': expected " << kPayloadVersion
-                                            << ", found " << version);
+  DME_CHECK(version == kPayloadVersion,
+            "payload field 'version': expected " << kPayloadVersion << ", found " << version);
   const auto total = field<std::uint64_t>(buf, kOffTotal);
-  DME_CHECK(total == buf.size(), "payload field 'total length': expected the buffer length "
-                                     << buf.size() << ", found " << total
-                                     << (total > buf.size() ? " (truncated payload?)"
-                                                            : " (trailing bytes?)"));
+  DME_CHECK(total == buf.size(),
+            "payload field 'total length': expected the buffer length "
+                << buf.size() << ", found " << total
+                << (total > buf.size() ? " (truncated payload?)" : " (trailing bytes?)"));
   const std::size_t body = buf.size() - kChecksumBytes;
   const std::uint64_t stored = field<std::uint64_t>(buf, body);
   const std::uint64_t computed = XXH3_64bits(buf.data(), body);
-  DME_CHECK(stored == computed, "payload checksum: expected 0x" << std::hex << computed
-                                    << " (XXH3 of the first " << std::dec << body
-                                    << " bytes), found 0x" << std::hex << stored
+  DME_CHECK(stored == computed, "payload checksum: expected 0x"
+                                    << std::hex << computed << " (XXH3 of the first " << std::dec
+                                    << body << " bytes), found 0x" << std::hex << stored
                                     << " (corrupted payload)");
 
   WireHeader w = parse_fields(buf);
@@ -226,9 +250,9 @@ WireHeader read_header(std::span<const std::byte> buf, const DecodeExpectations&
 void check_zero_padding(std::span<const std::byte> buf, std::uint64_t from, std::uint64_t to,
                         const char* section) {
   for (std::uint64_t i = from; i < to; ++i)
-    DME_CHECK(buf[i] == std::byte{0}, "payload: padding byte " << i << " after the " << section
-                                          << " is " << std::to_integer<int>(buf[i])
-                                          << ", expected 0");
+    DME_CHECK(buf[i] == std::byte{0}, "payload: padding byte "
+                                          << i << " after the " << section << " is "
+                                          << std::to_integer<int>(buf[i]) << ", expected 0");
 }
 
 LevelTable read_levels(std::span<const std::byte> buf, const WireHeader& w) {
@@ -238,8 +262,9 @@ LevelTable read_levels(std::span<const std::byte> buf, const WireHeader& w) {
   std::uint64_t sum = 0;
   for (std::uint64_t b = 0; b < w.buckets; ++b) {
     const auto n = field<std::uint32_t>(buf, sec.level_counts + 4 * b);
-    DME_CHECK(n >= 1 && n <= w.header.s, "payload level count of bucket " << b << ": expected 1.."
-                                             << w.header.s << ", found " << n);
+    DME_CHECK(n >= 1 && n <= w.header.s, "payload level count of bucket "
+                                             << b << ": expected 1.." << w.header.s << ", found "
+                                             << n);
     sum += n;  // <= buckets · 2^16: no overflow
     DME_CHECK(sum <= w.levels, "payload level counts: their sum exceeds the 'levels' field "
                                    << w.levels << " at bucket " << b);
@@ -265,8 +290,8 @@ void check_codes_in_buckets(const std::uint16_t* codes, const PayloadHeader& h,
     const std::uint64_t begin = b * size, end = std::min(h.count, begin + size);
     const std::size_t bad = find_code_at_least(codes + begin, end - begin, n);
     DME_CHECK(bad == SIZE_MAX, "code of coordinate " << h.first + begin + bad << " is "
-                                   << codes[begin + bad] << ", but its bucket " << b << " has "
-                                   << n << " levels");
+                                                     << codes[begin + bad] << ", but its bucket "
+                                                     << b << " has " << n << " levels");
   }
 }
 
