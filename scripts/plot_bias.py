@@ -41,8 +41,8 @@ def plot_panel(ax, runs, metric):
     ax.set_xticklabels([str(int(n)) for n in runs[0].data["ranks"]])
     ax.set_xlabel("ranks n (identical inputs)" if runs[0].params.get("input_mode") == "identical"
                   else f"ranks n ({runs[0].params.get('input_mode', '?')} inputs)")
-    ax.set_ylabel("NMSE  E‖x̄̂−x̄‖² / ((1/n)Σ‖x_r‖²)" if metric == "nmse"
-                  else "‖x̄̂−x̄‖² / ‖x̄‖²")
+    ax.set_ylabel(r"NMSE  $\|\hat{\bar x}-\bar x\|^2 \,/\, \frac{1}{n}\sum_r \|x_r\|^2$"
+                  if metric == "nmse" else r"$\|\hat{\bar x}-\bar x\|^2 \,/\, \|\bar x\|^2$")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
 

@@ -30,7 +30,7 @@ def main():
     r = runs[0].params
     ax.set_yscale("log")
     ax.set_xlabel("σ of the LogNormal(0, σ²) entries")
-    ax.set_ylabel("vNMSE  ‖x̂−x‖² / ‖x‖²")
+    ax.set_ylabel(r"vNMSE  $\|\hat x-x\|^2 / \|x\|^2$")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     rot = int(r.get("rotations", 0))

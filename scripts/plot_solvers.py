@@ -109,6 +109,10 @@ def main():
         ax.legend(fontsize=7)
     a1.set_xscale("log", base=2)
     a3.set_xscale("log", base=2)
+    a2.set_xscale("log", base=2)
+    s_values = sorted({number(r, "s") for r in rows})
+    a2.set_xticks(s_values)
+    a2.set_xticklabels([f"{v:g}" for v in s_values])
     if args.title:
         fig.suptitle(args.title)
     pc.save(fig, pc.output_path(args, "solvers.png"), args.dpi)

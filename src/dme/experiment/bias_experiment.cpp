@@ -80,7 +80,6 @@ struct SweepPoint {
   Solver quantizer;
   int rotations;
   int ranks;
-  std::uint32_t first_round;
 };
 
 // Runs the trials of one point on the sub-communicator (every rank of `sub` calls it).
@@ -90,7 +89,6 @@ BiasPoint measure_point(const BiasExperimentConfig& cfg, const SweepPoint& p, MP
   o.solver = p.quantizer;
   o.rotations = p.rotations;
   o.rounding = Rounding::kAuto;  // nearest for the biased quantizers
-  o.first_round = p.first_round;
   MeanEstimator estimator(sub, o);
   BiasPoint out{p.quantizer, solver_is_biased(p.quantizer), p.rotations, 0, n, {}, {}, 0};
   std::vector<float> est(cfg.d);
@@ -249,12 +247,13 @@ std::vector<BiasPoint> run_bias_sweep(const BiasExperimentConfig& cfg, MPI_Comm 
   std::vector<BiasPoint> points;
   for (int rot : cfg.rotations)
     for (Solver q : cfg.quantizers)
-      for (std::size_t ni = 0; ni < ranks.size(); ++ni) {
-        SubComm sub(comm, ranks[ni]);
-        // A fresh round range per n keeps the rounding draws of different n independent.
-        const SweepPoint sp{q, rot, ranks[ni], static_cast<std::uint32_t>(ni * cfg.trials)};
-        BiasPoint p{q, solver_is_biased(q), rot, 0, ranks[ni], {}, {}, 0};
-        if (sub.get() != MPI_COMM_NULL) p = measure_point(cfg, sp, sub.get());
+      for (int n : ranks) {
+        SubComm sub(comm, n);
+        // Every n uses the same rounds: trial t rotates alike and its shared ranks draw alike
+        // for every n (a paired comparison across n); within one estimate the ranks' rounding
+        // draws are independent because they are keyed by rank.
+        BiasPoint p{q, solver_is_biased(q), rot, 0, n, {}, {}, 0};
+        if (sub.get() != MPI_COMM_NULL) p = measure_point(cfg, {q, rot, n}, sub.get());
         share_point(p, cfg.trials, comm);
         points.push_back(std::move(p));
         progress.step();

@@ -28,7 +28,8 @@ struct BiasExperimentConfig {
   std::vector<Solver> quantizers = {Solver::kQuiver, Solver::kKmeans, Solver::kUniform, Solver::kRtn};
   /// RHT counts to sweep (0..3 or kAutoRotations); 0 is the paper's setting (raw vector).
   std::vector<int> rotations = {0};
-  std::size_t d = std::size_t(1) << 17;
+  /// 2^18: `mpirun -np 4 dme-experiment bias` takes 15-35 s on 2 shared cores; the paper: 10^7
+  std::size_t d = std::size_t(1) << 18;
   int trials = 10;  ///< estimates per (quantizer, n); trial t draws input t and fresh rounding
   /// s (10 by default, as in the paper), seed, shared_rotation, exchange, solver_options, bucket;
   /// solver, rounding (auto) and rotations are set per sweep point.

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The dme-experiment front ends of bias, single and gaussianity: --help, --csv, and errors that
+# must stop a job before it starts (exit status 1 and a message naming the value).
+# Usage: run_cli_checks.sh DME_EXPERIMENT MPIEXEC NUMPROC_FLAG [MPI FLAGS...]
+set -euo pipefail
+experiment=$1 mpiexec=$2 numproc=$3
+shift 3
+mpi_flags=("$@")
+out=$(mktemp -d "${TMPDIR:-/tmp}/dme_cli.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+run2() { "$mpiexec" "$numproc" 2 "${mpi_flags[@]}" "$@"; }
+fail() { echo "FAILED: $*"; exit 1; }
+
+for sub in bias single gaussianity; do
+  "$experiment" "$sub" --help >"$out/help.txt"
+  grep -q -- "--out" "$out/help.txt" || fail "$sub --help lacks --out"
+  grep -q -- "--csv" "$out/help.txt" || fail "$sub --help lacks --csv"
+done
+"$experiment" --help >"$out/help.txt"
+grep -q "gaussianity" "$out/help.txt" || fail "gaussianity is not registered"
+
+# Expects a failing run whose stderr contains $1.
+expect_error() {
+  local needle=$1
+  shift
+  if "$@" >"$out/stdout" 2>"$out/stderr"; then fail "succeeded: $*"; fi
+  grep -qF -- "$needle" "$out/stderr" || { cat "$out/stderr"; fail "no '$needle' from: $*"; }
+}
+expect_error "--ranks value 4 is outside 1..2" run2 "$experiment" bias --ranks 1,4 --log2d 6
+expect_error "give --d or --log2d, not both" "$experiment" bias --d 100 --log2d 6
+expect_error "unknown solver" "$experiment" bias --quantizers quiver,nosuch --log2d 6
+expect_error "--sigmas: 'abc' is not a number" "$experiment" single --sigmas 0.5,abc
+expect_error "--rotations values must be in 1..3, got 4" "$experiment" gaussianity --rotations 4
+touch "$out/exists.h5"
+expect_error "exists.h5" run2 "$experiment" bias --log2d 6 --out "$out/exists.h5"
+
+# CSV: exactly the header, then one row per (quantizer, n).
+run2 "$experiment" bias --log2d 6 --trials 2 --quantizers quiver,rtn --quiet --csv >"$out/bias.csv"
+[[ $(head -1 "$out/bias.csv") == "quantizer,biased,ranks,nmse_mean,nmse_std,relerr_mean,relerr_std,rotations,bits_per_coord" ]] ||
+  fail "bias CSV header: $(head -1 "$out/bias.csv")"
+[[ $(wc -l <"$out/bias.csv") -eq 5 ]] || fail "bias CSV rows: $(cat "$out/bias.csv")"
+"$experiment" single --log2d 6 --trials 1 --sigmas 1 --quiet --csv >"$out/single.csv"
+[[ $(head -1 "$out/single.csv") == "sigma,quantizer,biased,vnmse_mean,vnmse_std,expected_vnmse,solve_ms" ]] ||
+  fail "single CSV header: $(head -1 "$out/single.csv")"
+"$experiment" gaussianity --log2d 4 --seeds 4 --quiet --csv >"$out/gaussianity.csv"
+[[ $(head -1 "$out/gaussianity.csv") == "input,log2d,rotations,rho,kappa,adaptive,kolmogorov,k_floor,w1,cov_rms,cov2_rms,k_over_k2" ]] ||
+  fail "gaussianity CSV header: $(head -1 "$out/gaussianity.csv")"
+# Progress goes to stderr, never into the table.
+run2 "$experiment" bias --log2d 6 --trials 1 --quantizers rtn --csv >"$out/p.csv" 2>"$out/p.err"
+grep -q "bias: " "$out/p.err" || fail "no progress on stderr"
+! grep -q "ETA" "$out/p.csv" || fail "progress in stdout"
+echo "cli OK"

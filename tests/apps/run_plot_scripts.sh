@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs bias, single and gaussianity at tiny sizes with --out, then every plot script on the
+# files (and plot_solvers.py on `dme-bench solvers --csv` when that subcommand exists), and
+# checks that each wrote a PNG. Exits 77 (ctest: skipped) when python3 cannot import h5py,
+# matplotlib and numpy.
+# Usage: run_plot_scripts.sh DME_EXPERIMENT DME_BENCH|none SCRIPTS_DIR PYTHON MPIEXEC NUMPROC_FLAG [MPI FLAGS...]
+set -euo pipefail
+experiment=$1 bench=$2 scripts=$3 python=$4 mpiexec=$5 numproc=$6
+shift 6
+mpi_flags=("$@")
+if ! "$python" -c "import h5py, matplotlib, numpy" 2>/dev/null; then
+  echo "skipped: $python cannot import h5py, matplotlib and numpy (pip install -r scripts/requirements.txt)"
+  exit 77
+fi
+out=$(mktemp -d "${TMPDIR:-/tmp}/dme_plots.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+run2() { "$mpiexec" "$numproc" 2 "${mpi_flags[@]}" "$@"; }
+
+run2 "$experiment" bias --log2d 8 --trials 2 --rotations 0,2 --quiet --out "$out/bias.h5" >"$out/bias.txt"
+run2 "$experiment" single --log2d 8 --trials 2 --sigmas 0.5,1 --quiet --out "$out/single.h5" >"$out/single.txt"
+run2 "$experiment" gaussianity --log2d 4,6 --seeds 8 --quiet --out "$out/gaussianity.h5" >"$out/gaussianity.txt"
+
+check_png() {  # a PNG starts with \x89PNG
+  [[ -s $1 && $(head -c 4 "$1" | od -An -c | tr -d ' ') == '211PNG' ]] || { echo "not a PNG: $1"; exit 1; }
+}
+for name in bias single gaussianity; do
+  "$python" "$scripts/plot_$name.py" --help >/dev/null
+  "$python" "$scripts/plot_$name.py" "$out/$name.h5" -o "$out/$name.png"
+  check_png "$out/$name.png"
+done
+"$python" "$scripts/plot_single.py" "$out/single.h5" --analytic -o "$out/single_analytic.png"
+check_png "$out/single_analytic.png"
+"$python" "$scripts/plot_bias.py" "$out/bias.h5" --metric relerr -o "$out/bias_relerr.png"
+check_png "$out/bias_relerr.png"
+
+"$python" "$scripts/plot_solvers.py" --help >/dev/null
+if [[ $bench != none ]] && "$bench" solvers --help >/dev/null 2>&1; then
+  "$bench" solvers --log2d 8,10 --s 4,8 --solvers quiver,quiver-apx,kmeans --csv >"$out/solvers.csv"
+  "$python" "$scripts/plot_solvers.py" "$out/solvers.csv" -o "$out/solvers.png"
+  check_png "$out/solvers.png"
+else
+  echo "note: dme-bench solvers not available; plot_solvers.py checked with --help only"
+fi
+# A file from another experiment is refused with a clear message.
+if "$python" "$scripts/plot_bias.py" "$out/single.h5" -o "$out/x.png" 2>"$out/err.txt"; then
+  echo "plot_bias.py accepted a single-experiment file"; exit 1
+fi
+grep -q "no runs named bias_" "$out/err.txt"
+echo "plot scripts OK"
