@@ -84,10 +84,10 @@ TEST(Quiver, AcceleratedHandlesLongRunsOfEqualValues) {
 TEST(Quiver, MiddleLevelFormulaIsTheBestSingleLevel) {
   // b*(k, j) against every candidate middle index, including equal end points.
   const std::vector<float> x = dme::test::sorted_copy(dme::test::make_input(Dist::kIntegers, 60, 5));
-  std::vector<dme::detail::SortedPoint> p(x.size());
-  dme::detail::centred_prefix(x, 0.0, p.data());
+  std::vector<dme::detail::ChordPoint> p(x.size());
+  dme::detail::chord_points(x, 0.0, p.data());
   const dme::detail::AccelAsqCost accel{p.data()};
-  const dme::detail::UnitAsqCost unit{p.data()};
+  const dme::detail::AsqCost unit{p.data()};
   for (std::size_t k = 0; k < x.size(); ++k) {
     for (std::size_t j = k; j < x.size(); ++j) {
       const std::size_t b = accel.middle(k, j);
@@ -129,8 +129,7 @@ TEST(PrefixSums, CompensatedSumsStayExactAtLargeD) {
   }
   std::sort(x.begin(), x.end());
   const double shift = 1024.0;  // a shift, as the solvers use, must not cost accuracy
-  std::vector<dme::detail::SortedPoint> p(d);
-  dme::detail::centred_prefix(x, shift, p.data());
+  const std::vector<double> prefix = dme::detail::centred_prefix(x, shift);
   __extension__ typedef __int128 i128;
   i128 exact = 0;
   double naive = 0, worst_naive = 0, worst = 0;
@@ -141,7 +140,7 @@ TEST(PrefixSums, CompensatedSumsStayExactAtLargeD) {
     if ((t & 0xFFF) != 0xFFF && t + 1 != d) continue;
     const double ref = std::ldexp(static_cast<double>(exact), -33);
     const double ulp = std::ldexp(std::numeric_limits<double>::epsilon(), std::ilogb(ref));
-    worst = std::max(worst, std::fabs(p[t].b - ref) / ulp);
+    worst = std::max(worst, std::fabs(prefix[t] - ref) / ulp);
     worst_naive = std::max(worst_naive, std::fabs(naive - ref) / ulp);
   }
   EXPECT_LE(worst, 2.0) << "compensated prefix sums, worst error in ulps";

@@ -14,17 +14,17 @@ namespace {
 
 using detail::AccelAsqCost;
 using detail::LayeredDp;
-using detail::SortedPoint;
-using detail::UnitAsqCost;
+using detail::AsqCost;
+using detail::ChordPoint;
 
-std::vector<std::size_t> exact_indices(const SortedPoint* p, std::size_t d, std::size_t s) {
-  return detail::asq_smawk_indices(UnitAsqCost{p}, d, s);
+std::vector<std::size_t> exact_indices(const ChordPoint* p, std::size_t d, std::size_t s) {
+  return detail::asq_smawk_indices(AsqCost{p}, d, s);
 }
 
 // Accelerated: layers advance by two with C2; the first layer is F_2 = C(0, .) for even s and
 // F_3 = C2(0, .) for odd s. Backtracking recovers each skipped level with the same b* formula.
-std::vector<std::size_t> accelerated_indices(const SortedPoint* p, std::size_t d, std::size_t s) {
-  const UnitAsqCost unit{p};
+std::vector<std::size_t> accelerated_indices(const ChordPoint* p, std::size_t d, std::size_t s) {
+  const AsqCost unit{p};
   const AccelAsqCost accel{p};
   if (s == 3) return {0, accel.middle(0, d - 1), d - 1};
   const std::size_t first_layer = s % 2 == 0 ? 2 : 3;
@@ -54,8 +54,8 @@ std::vector<float> solve(std::span<const float> sorted, std::size_t s, Indices&&
   DME_ASSERT(!sorted.empty() && s >= 2);
   if (detail::count_distinct_sorted(sorted) <= s) return detail::distinct_sorted(sorted);
   const std::size_t d = sorted.size();
-  AlignedVector<SortedPoint> points(d);
-  detail::centred_prefix(sorted, detail::compensated_mean(sorted), points.data());
+  AlignedVector<ChordPoint> points(d);
+  detail::chord_points(sorted, detail::compensated_mean(sorted), points.data());
   std::vector<float> values;
   if (s == 2) {
     values = {sorted.front(), sorted.back()};

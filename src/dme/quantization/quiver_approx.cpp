@@ -19,7 +19,7 @@ std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::s
   const detail::InputSummary range = detail::scan_input(x, "quiver-apx");
   if (range.min == range.max) return {range.min};
   const detail::GridStatistics grid = detail::grid_statistics(x, range.min, range.max, m);
-  const detail::WeightedAsqCost cost{grid.points.data()};
+  const detail::AsqCost cost{grid.points.data()};
   std::vector<float> values;
   for (std::size_t t : detail::asq_smawk_indices(cost, m + 1, s)) values.push_back(grid.level[t]);
   std::vector<float> levels = detail::unique_levels(std::move(values));

@@ -13,10 +13,8 @@
 namespace dme {
 namespace {
 
-using detail::SortedPoint;
-using detail::UnitAsqCost;
-using detail::WeightedAsqCost;
-using detail::WeightedPoint;
+using detail::AsqCost;
+using detail::ChordPoint;
 
 std::vector<float> finish(std::vector<float> values, std::span<const float> pool, std::size_t s) {
   std::vector<float> levels = detail::unique_levels(std::move(values));
@@ -35,25 +33,31 @@ void check_candidates(const char* name, std::size_t s, std::size_t m) {
 // Returns the level indices, or an empty vector once more than max_intervals are needed.
 class ThresholdGreedy {
  public:
-  ThresholdGreedy(const SortedPoint* p, const std::vector<double>& squares, std::size_t d)
-      : unit_{p}, g_(squares), d_(d) {}
+  ThresholdGreedy(std::span<const float> sorted, double shift)
+      : y_(sorted.size()), b_(detail::centred_prefix(sorted, shift)),
+        g_(detail::centred_square_prefix(sorted, shift)) {
+    for (std::size_t t = 0; t < y_.size(); ++t) y_[t] = static_cast<double>(sorted[t]) - shift;
+  }
 
-  // The interval's variance: the dropped γ term added back (clamped: rounding can dip below 0).
+  // The variance of rounding (k, j] between x_k and x_j (clamped: rounding can dip below 0).
   double cost(std::size_t k, std::size_t j) const {
-    return std::max(0.0, unit_(k, j) - (g_[j] - g_[k]));
+    const double c = (y_[j] + y_[k]) * (b_[j] - b_[k]) - y_[j] * y_[k] * static_cast<double>(j - k) -
+                     (g_[j] - g_[k]);
+    return std::max(0.0, c);
   }
 
   std::vector<std::size_t> cut(double tau, std::size_t max_intervals) const {
+    const std::size_t d = y_.size();
     std::vector<std::size_t> idx = {0};
-    for (std::size_t k = 0; k < d_ - 1;) {
+    for (std::size_t k = 0; k < d - 1;) {
       if (idx.size() > max_intervals) return {};
       // The cost only grows with j: double the step, then bisect the last doubling.
       std::size_t good = k + 1, step = 1;
-      while (good + step <= d_ - 1 && cost(k, good + step) <= tau) {
+      while (good + step <= d - 1 && cost(k, good + step) <= tau) {
         good += step;
         step *= 2;
       }
-      for (std::size_t bad = std::min(good + step, d_); bad - good > 1;) {
+      for (std::size_t bad = std::min(good + step, d); bad - good > 1;) {
         const std::size_t mid = good + (bad - good) / 2;
         (cost(k, mid) <= tau ? good : bad) = mid;
       }
@@ -64,9 +68,7 @@ class ThresholdGreedy {
   }
 
  private:
-  UnitAsqCost unit_;
-  const std::vector<double>& g_;
-  std::size_t d_;
+  std::vector<double> y_, b_, g_;
 };
 
 }  // namespace
@@ -78,10 +80,10 @@ std::vector<float> zipml_exact(std::span<const float> sorted, std::size_t s) {
                                                         << " (use quiver for large inputs)");
   if (detail::count_distinct_sorted(sorted) <= s) return detail::distinct_sorted(sorted);
   const std::size_t d = sorted.size();
-  AlignedVector<SortedPoint> points(d);
-  detail::centred_prefix(sorted, detail::compensated_mean(sorted), points.data());
+  AlignedVector<ChordPoint> points(d);
+  detail::chord_points(sorted, detail::compensated_mean(sorted), points.data());
   std::vector<float> values;
-  for (std::size_t t : detail::asq_plain_indices(UnitAsqCost{points.data()}, d, s))
+  for (std::size_t t : detail::asq_plain_indices(AsqCost{points.data()}, d, s))
     values.push_back(sorted[t]);
   return finish(std::move(values), sorted, s);
 }
@@ -92,7 +94,7 @@ std::vector<float> zipml_cp_uniform(std::span<const float> x, std::size_t s, std
   if (range.min == range.max) return {range.min};
   const detail::GridStatistics grid = detail::grid_statistics(x, range.min, range.max, m);
   std::vector<float> values;
-  for (std::size_t t : detail::asq_plain_indices(WeightedAsqCost{grid.points.data()}, m + 1, s))
+  for (std::size_t t : detail::asq_plain_indices(AsqCost{grid.points.data()}, m + 1, s))
     values.push_back(grid.level[t]);
   return finish(std::move(values), grid.level, s);
 }
@@ -102,20 +104,19 @@ std::vector<float> zipml_cp_quantile(std::span<const float> sorted, std::size_t 
   check_candidates("zipml-cp-quant", s, m);
   if (detail::count_distinct_sorted(sorted) <= s) return detail::distinct_sorted(sorted);
   const std::size_t d = sorted.size();
-  AlignedVector<SortedPoint> points(d);
-  detail::centred_prefix(sorted, detail::compensated_mean(sorted), points.data());
+  AlignedVector<ChordPoint> points(d);
+  detail::chord_points(sorted, detail::compensated_mean(sorted), points.data());
   std::vector<std::size_t> index;
   for (std::size_t l = 0; l <= m; ++l) {
     // l·(d - 1) < 2^13 · 2^50: no overflow for any d that fits in memory.
     const std::size_t q = l * (d - 1) / m;
     if (index.empty() || index.back() != q) index.push_back(q);
   }
-  // A candidate summarises the data up to its order statistic: count q + 1, sum B_q.
-  std::vector<WeightedPoint> cand;
-  for (std::size_t q : index)
-    cand.push_back({points[q].x, static_cast<double>(q + 1), points[q].b});
+  // A candidate summarises the data up to its order statistic: its chord point as it stands.
+  std::vector<ChordPoint> cand;
+  for (std::size_t q : index) cand.push_back(points[q]);
   std::vector<float> values;
-  for (std::size_t t : detail::asq_plain_indices(WeightedAsqCost{cand.data()}, cand.size(), s))
+  for (std::size_t t : detail::asq_plain_indices(AsqCost{cand.data()}, cand.size(), s))
     values.push_back(sorted[index[t]]);
   return finish(std::move(values), sorted, s);
 }
@@ -131,11 +132,7 @@ std::vector<float> zipml_cp_quantile(std::span<const float> sorted, std::size_t 
 std::vector<float> zipml_2apx(std::span<const float> sorted, std::size_t s) {
   if (detail::count_distinct_sorted(sorted) <= s) return detail::distinct_sorted(sorted);
   const std::size_t d = sorted.size();
-  const double shift = detail::compensated_mean(sorted);
-  AlignedVector<SortedPoint> points(d);
-  detail::centred_prefix(sorted, shift, points.data());
-  const std::vector<double> squares = detail::centred_square_prefix(sorted, shift);
-  const ThresholdGreedy greedy(points.data(), squares, d);
+  const ThresholdGreedy greedy(sorted, detail::compensated_mean(sorted));
   double lo = 0, hi = greedy.cost(0, d - 1);
   std::vector<std::size_t> best = greedy.cut(hi, s - 1);
   for (int iter = 0; iter < 64 && lo < hi; ++iter) {

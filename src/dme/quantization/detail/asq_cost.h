@@ -1,11 +1,20 @@
-// Interval costs of the level DPs (ALGORITHMS.md), as small callables for detail::LayeredDp and
-// detail::Smawk. All of them drop the γ (sum of squares) term of the formulas: along any chain of
-// levels from the first to the last candidate it telescopes to the same constant, so it never
-// changes an argmin, and leaving it out saves a load per evaluation. Values are therefore "cost
-// minus Σx² of the interval" and may be negative; callers that need a true error recompute it.
+// Interval costs of the level DPs (ALGORITHMS.md) in the form the inner loops evaluate.
 //
-// Candidate values are stored centred (minus a shift near the mean of the data): the costs are
-// translation invariant up to the dropped term, and centring keeps the products small.
+// The ASQ cost of rounding the points (k, j] between x_k and x_j,
+//   C[k, j] = -x_j x_k (α_j - α_k) + (x_j + x_k)(β_j - β_k) - (γ_j - γ_k),
+// rewritten with u_t = α_t x_t - β_t and w_t = x_t β_t, is
+//   C[k, j] = (w_j - w_k) - (γ_j - γ_k) + x_j u_k - x_k u_j.
+// Along any chain of levels from the first candidate to the last, the w and γ differences
+// telescope to one constant, so they never change an argmin: the DPs use
+//   c[k, j] = x_j u_k - x_k u_j        (one multiply and one fused multiply-add)
+// and callers that need a true error recompute it from the levels.
+//
+// For sorted data (α_t = t), u_t = Σ_{i<=t} (x_t - x_i) is convex in x_t with chord slope exactly
+// t between consecutive points, so the best single level between x_k and x_j (accelerated
+// QUIVER's closed form, ALGORITHMS.md) is where that slope reaches the chord slope from k to j:
+//   b*(k, j) = ceil((u_j - u_k) / (x_j - x_k)),
+//   c[k, b*] + c[b*, j] = u_b (x_j - x_k) - x_b (u_j - u_k).
+// Values are centred (minus a shift near the mean of the data) to keep the products small.
 #pragma once
 
 #include <algorithm>
@@ -14,58 +23,37 @@
 
 namespace dme::detail {
 
-/// One sorted input value and the prefix sum up to and including it (both centred).
-struct SortedPoint {
-  double x;  ///< x_t - shift
-  double b;  ///< Σ_{i<=t} (x_i - shift)
+/// A candidate level in the (x, u) form above: x = value - shift, u = α x - β.
+struct ChordPoint {
+  double x;
+  double u;
 };
 
-/// A candidate level with the data it summarises: alpha and beta count and sum (centred) the data
-/// at or below v, so the data strictly between candidates k and j are alpha_j - alpha_k values.
-struct WeightedPoint {
-  double v;
-  double alpha;
-  double beta;
-};
-
-/// ASQ cost of rounding the sorted points (k, j] between x_k and x_j, k <= j.
-struct UnitAsqCost {
-  const SortedPoint* p;
+/// c[k, j] = x_j u_k - x_k u_j, k <= j.
+struct AsqCost {
+  const ChordPoint* p;
   double operator()(std::size_t k, std::size_t j) const {
-    const double xk = p[k].x, xj = p[j].x;
-    return (xj + xk) * (p[j].b - p[k].b) - xj * xk * static_cast<double>(j - k);
+    return p[j].x * p[k].u - p[k].x * p[j].u;
   }
 };
 
-/// ASQ cost over weighted candidates (the grid of Apx. QUIVER, ZipML-CP candidate points).
-struct WeightedAsqCost {
-  const WeightedPoint* p;
-  double operator()(std::size_t k, std::size_t j) const {
-    const double vk = p[k].v, vj = p[j].v;
-    return (vj + vk) * (p[j].beta - p[k].beta) - vj * vk * (p[j].alpha - p[k].alpha);
-  }
-};
-
-/// Accelerated QUIVER: the cost of (k, j] with the best single level placed between them,
-///   b*(k, j) = k + ceil(Σ_{k<i<=j} (x_j - x_i) / (x_j - x_k)),
-/// where the derivative of the two-interval cost in the middle level changes sign. Equal end
-/// points (repeated input values) make every point between them equal too: b* = k, cost 0.
+/// Accelerated QUIVER over sorted data: c[k, b*] + c[b*, j] with the closed-form middle level.
+/// Equal end points (repeated input values) make every point between them equal too: b* = k.
 struct AccelAsqCost {
-  const SortedPoint* p;
+  const ChordPoint* p;
 
   std::size_t middle(std::size_t k, std::size_t j) const {
-    const double width = p[j].x - p[k].x;
-    if (!(width > 0)) return k;
-    const double n = static_cast<double>(j - k);
-    const double t = std::ceil((n * p[j].x - (p[j].b - p[k].b)) / width);
-    // Rounding can push t just outside [0, n]; the clamp keeps b* inside the interval.
-    return k + static_cast<std::size_t>(std::clamp(t, 0.0, n));
+    const double dx = p[j].x - p[k].x;
+    if (!(dx > 0)) return k;
+    // Rounding can push the slope just outside [k, j]; the clamp keeps b* inside the interval.
+    const double slope = std::clamp((p[j].u - p[k].u) / dx, static_cast<double>(k),
+                                    static_cast<double>(j));
+    return static_cast<std::size_t>(std::ceil(slope));
   }
 
   double operator()(std::size_t k, std::size_t j) const {
-    const UnitAsqCost unit{p};
     const std::size_t b = middle(k, j);
-    return unit(k, b) + unit(b, j);
+    return p[b].u * (p[j].x - p[k].x) - p[b].x * (p[j].u - p[k].u);
   }
 };
 

@@ -6,6 +6,11 @@
 
 #include "dme/core/error.h"
 #include "dme/quantization/detail/compensated_sum.h"
+#include "dme/quantization/detail/simd.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace dme::detail {
 
@@ -15,12 +20,22 @@ double compensated_mean(std::span<const float> x) {
   return x.empty() ? 0.0 : sum.value() / static_cast<double>(x.size());
 }
 
-void centred_prefix(std::span<const float> sorted, double shift, SortedPoint* out) {
+std::vector<double> centred_prefix(std::span<const float> sorted, double shift) {
+  std::vector<double> prefix(sorted.size());
+  CompensatedSum sum;
+  for (std::size_t t = 0; t < sorted.size(); ++t) {
+    sum.add(static_cast<double>(sorted[t]) - shift);
+    prefix[t] = sum.value();
+  }
+  return prefix;
+}
+
+void chord_points(std::span<const float> sorted, double shift, ChordPoint* out) {
   CompensatedSum sum;
   for (std::size_t t = 0; t < sorted.size(); ++t) {
     const double y = static_cast<double>(sorted[t]) - shift;
     sum.add(y);
-    out[t] = {y, sum.value()};
+    out[t] = {y, static_cast<double>(t) * y - sum.value()};
   }
 }
 
@@ -48,62 +63,124 @@ std::vector<double> centred_square_prefix(std::span<const float> sorted, double 
 
 namespace {
 
-constexpr std::size_t kCopies = 4;  // interleaved histograms: repeated bins do not serialise
+constexpr std::size_t kCopies = 8;      // interleaved histograms: repeated bins do not serialise
+constexpr std::size_t kChunk = 2048;    // bins are computed a chunk at a time, in L1
+constexpr std::size_t kMaxVectorBins = std::size_t(1) << 20;  // float bin estimate within ±1
 
-std::vector<float> uniform_grid(float lo, float hi, std::size_t m) {
-  std::vector<float> level(m + 1);
-  const double width = static_cast<double>(hi) - lo;
-  for (std::size_t t = 0; t <= m; ++t)
-    level[t] = static_cast<float>(lo + width * static_cast<double>(t) / static_cast<double>(m));
-  level[0] = lo;
-  level[m] = hi;
-  return level;
+// The grid is defined in float arithmetic, level[t] = min(lo + t·δ, hi) with level[m] = hi, so
+// the vector kernel can recompute any level instead of gathering it.
+struct Grid {
+  float lo, hi, delta, scale;
+  std::size_t m;
+  float level(std::size_t t) const {
+    return t >= m ? hi : std::min(lo + static_cast<float>(t) * delta, hi);
+  }
+};
+
+// Bin of v: the first level at or above it. The float estimate can be one bin off near grid
+// points; the loops fix it against the levels themselves.
+inline std::uint32_t bin_of(const Grid& g, float v) {
+  std::size_t t = static_cast<std::size_t>(
+      std::clamp(std::ceil((v - g.lo) * g.scale), 0.0f, static_cast<float>(g.m)));
+  while (t < g.m && g.level(t) < v) ++t;
+  while (t > 0 && g.level(t - 1) >= v) --t;
+  return static_cast<std::uint32_t>(t);
+}
+
+void bins_scalar(const Grid& g, const float* x, std::size_t n, std::uint32_t* bin) {
+  for (std::size_t i = 0; i < n; ++i) bin[i] = bin_of(g, x[i]);
+}
+
+#if DME_QUANT_AVX512
+void bins_avx512(const Grid& g, const float* x, std::size_t n, std::uint32_t* bin) {
+  const __m512 lo = _mm512_set1_ps(g.lo), hi = _mm512_set1_ps(g.hi);
+  const __m512 delta = _mm512_set1_ps(g.delta), scale = _mm512_set1_ps(g.scale);
+  const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
+  const __m512i m = _mm512_set1_epi32(static_cast<int>(g.m));
+  const auto level = [&](__m512i t) {
+    const __m512 v = _mm512_min_ps(_mm512_add_ps(lo, _mm512_mul_ps(_mm512_cvtepi32_ps(t), delta)), hi);
+    return _mm512_mask_mov_ps(v, _mm512_cmpge_epi32_mask(t, m), hi);
+  };
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    const __m512 est = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_sub_ps(v, lo), scale),
+                                            _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
+    __m512i t = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvttps_epi32(est), zero), m);
+    const __mmask16 up = _mm512_cmplt_epi32_mask(t, m) & _mm512_cmp_ps_mask(level(t), v, _CMP_LT_OQ);
+    const __mmask16 down = _mm512_cmpgt_epi32_mask(t, zero) &
+                           _mm512_cmp_ps_mask(level(_mm512_sub_epi32(t, one)), v, _CMP_GE_OQ);
+    t = _mm512_mask_add_epi32(t, up, t, one);
+    t = _mm512_mask_sub_epi32(t, down, t, one);
+    _mm512_storeu_si512(bin + i, t);
+  }
+  bins_scalar(g, x + i, n - i, bin + i);
+}
+#endif
+
+void compute_bins(const Grid& g, const float* x, std::size_t n, std::uint32_t* bin) {
+#if DME_QUANT_AVX512
+  if (g.m <= kMaxVectorBins) return bins_avx512(g, x, n, bin);
+#endif
+  bins_scalar(g, x, n, bin);
+}
+
+// acc[copy][bin] += {1, x - shift}, copy = i % kCopies.
+void accumulate(double* acc, std::size_t bins, const float* x, const std::uint32_t* bin,
+                std::size_t n, double shift) {
+#if defined(__SSE2__)
+  const __m128d s = _mm_set_pd(shift, 0.0);
+  const __m128d unit = _mm_set_pd(0.0, 1.0);
+  double* copy[kCopies];
+  for (std::size_t c = 0; c < kCopies; ++c) copy[c] = acc + 2 * c * bins;
+  const auto add = [&](double* base, std::uint32_t b, float v) {
+    double* slot = base + 2 * static_cast<std::size_t>(b);
+    const __m128d pair = _mm_sub_pd(_mm_move_sd(_mm_set1_pd(static_cast<double>(v)), unit), s);
+    _mm_storeu_pd(slot, _mm_add_pd(_mm_loadu_pd(slot), pair));
+  };
+  std::size_t i = 0;
+  for (; i + kCopies <= n; i += kCopies)
+    for (std::size_t c = 0; c < kCopies; ++c) add(copy[c], bin[i + c], x[i + c]);
+  for (; i < n; ++i) add(copy[0], bin[i], x[i]);
+#else
+  for (std::size_t i = 0; i < n; ++i) {
+    double* slot = acc + 2 * ((i % kCopies) * bins + bin[i]);
+    slot[0] += 1.0;
+    slot[1] += static_cast<double>(x[i]) - shift;
+  }
+#endif
 }
 
 }  // namespace
 
 GridStatistics grid_statistics(std::span<const float> x, float lo, float hi, std::size_t m) {
   DME_ASSERT(lo < hi && m >= 1);
+  const double width = static_cast<double>(hi) - lo;
+  const Grid grid{lo, hi, static_cast<float>(width / static_cast<double>(m)),
+                  static_cast<float>(static_cast<double>(m) / width), m};
   GridStatistics g;
-  g.level = uniform_grid(lo, hi, m);
+  g.level.resize(m + 1);
+  for (std::size_t t = 0; t <= m; ++t) g.level[t] = grid.level(t);
   g.shift = 0.5 * (static_cast<double>(lo) + hi);
+  // Count and centred sum of each bin side by side, so one 128-bit add updates both.
   const std::size_t bins = m + 1;
-  std::vector<std::uint32_t> count(kCopies * bins, 0);
-  std::vector<double> sum(kCopies * bins, 0.0);
-  const float* level = g.level.data();
-  const float scale = static_cast<float>(static_cast<double>(m) / (static_cast<double>(hi) - lo));
-  const double shift = g.shift;
-  const auto bin_of = [&](float v) {
-    std::size_t t = static_cast<std::size_t>(
-        std::clamp(std::ceil((v - lo) * scale), 0.0f, static_cast<float>(m)));
-    // The float estimate can be one bin off near grid points: fix it against the levels.
-    while (t < m && level[t] < v) ++t;
-    while (t > 0 && level[t - 1] >= v) --t;
-    return t;
-  };
-  const std::size_t n = x.size(), full = n / kCopies * kCopies;
-  for (std::size_t i = 0; i < full; i += kCopies) {
-    for (std::size_t c = 0; c < kCopies; ++c) {
-      const float v = x[i + c];
-      const std::size_t t = c * bins + bin_of(v);
-      ++count[t];
-      sum[t] += static_cast<double>(v) - shift;
-    }
-  }
-  for (std::size_t i = full; i < n; ++i) {
-    const std::size_t t = bin_of(x[i]);
-    ++count[t];
-    sum[t] += static_cast<double>(x[i]) - shift;
+  std::vector<double> acc(kCopies * bins * 2, 0.0);
+  std::uint32_t bin[kChunk];
+  for (std::size_t base = 0; base < x.size(); base += kChunk) {
+    const std::size_t n = std::min(kChunk, x.size() - base);
+    compute_bins(grid, x.data() + base, n, bin);
+    accumulate(acc.data(), bins, x.data() + base, bin, n, g.shift);
   }
   g.points.resize(bins);
   double alpha = 0;
   CompensatedSum beta;
   for (std::size_t t = 0; t < bins; ++t) {
     for (std::size_t c = 0; c < kCopies; ++c) {
-      alpha += count[c * bins + t];
-      beta.add(sum[c * bins + t]);
+      alpha += acc[2 * (c * bins + t)];
+      beta.add(acc[2 * (c * bins + t) + 1]);
     }
-    g.points[t] = {static_cast<double>(level[t]) - shift, alpha, beta.value()};
+    const double v = static_cast<double>(g.level[t]) - g.shift;
+    g.points[t] = {v, alpha * v - beta.value()};
   }
   return g;
 }

@@ -15,10 +15,13 @@ namespace dme::detail {
 /// Mean of x, compensated.
 double compensated_mean(std::span<const float> x);
 
-/// out[t] = {x_t - shift, Σ_{i<=t} (x_i - shift)}.
+/// Inclusive prefix sums B_t = Σ_{i<=t} (x_i - shift), size d.
+std::vector<double> centred_prefix(std::span<const float> sorted, double shift);
+
+/// Chord points of sorted data (asq_cost.h): x = x_t - shift, u = t·x - B_t.
 /// @param sorted  size d
 /// @param out     out, size d
-void centred_prefix(std::span<const float> sorted, double shift, SortedPoint* out);
+void chord_points(std::span<const float> sorted, double shift, ChordPoint* out);
 
 /// Exclusive prefix sums of x_i - shift: size d + 1, element t = Σ_{i<t}.
 std::vector<double> centred_exclusive_prefix(std::span<const float> sorted, double shift);
@@ -26,12 +29,13 @@ std::vector<double> centred_exclusive_prefix(std::span<const float> sorted, doub
 /// Σ_{i<=t} (x_i - shift)² for every t (the γ prefix, for solvers that need true costs).
 std::vector<double> centred_square_prefix(std::span<const float> sorted, double shift);
 
-/// A uniform grid of m + 1 float levels on [lo, hi] with the statistics of the data per bin (a
-/// value belongs to the first grid level at or above it, compared in float, so the DP's cost
-/// model is exact for these float levels).
+/// A uniform grid of m + 1 float levels on [lo, hi] with the statistics of the data per bin: α_t
+/// and β_t count and sum (centred) the values at or below level t (a value belongs to the first
+/// grid level at or above it, compared in float, so the DP's cost model is exact for these float
+/// levels).
 struct GridStatistics {
   std::vector<float> level;            ///< size m + 1, level[0] = lo, level[m] = hi
-  std::vector<WeightedPoint> points;   ///< size m + 1, centred on `shift`, cumulative
+  std::vector<ChordPoint> points;      ///< size m + 1: level - shift, u = α·x - β (cumulative)
   double shift = 0;
 };
 

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "dme/core/error.h"
+#include "dme/quantization/detail/simd.h"
 
 namespace dme::detail {
 namespace {
@@ -22,35 +23,33 @@ constexpr std::size_t kLanes = 16;
 
 InputSummary scan_input(std::span<const float> x, const char* what) {
   DME_CHECK(!x.empty(), what << ": x is empty");
-  // Per-lane accumulators in plain loops, which the compiler turns into vector min/max/compare.
-  float lo[kLanes], hi[kLanes];
-  int bad[kLanes] = {};
-  for (std::size_t l = 0; l < kLanes; ++l) lo[l] = hi[l] = x[0];
   const float* p = x.data();
-  const std::size_t n = x.size(), full = n / kLanes * kLanes;
+  const std::size_t n = x.size();
+  float lo = p[0], hi = p[0];
+  bool bad = false;
+  std::size_t i = 0;
+#if DME_QUANT_AVX512
+  __m512 vlo = _mm512_set1_ps(p[0]), vhi = vlo;
+  __mmask16 nonfinite = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const __m512 v = _mm512_loadu_ps(p + i);
+    vlo = _mm512_min_ps(vlo, v);
+    vhi = _mm512_max_ps(vhi, v);
+    nonfinite |= _mm512_fpclass_ps_mask(v, 0x99);  // QNaN, +Inf, -Inf, SNaN
+  }
+  lo = _mm512_reduce_min_ps(vlo);
+  hi = _mm512_reduce_max_ps(vhi);
+  bad = nonfinite != 0;
+#endif
   constexpr float kMax = std::numeric_limits<float>::max();
-  for (std::size_t i = 0; i < full; i += kLanes) {
-    for (std::size_t l = 0; l < kLanes; ++l) {
-      const float v = p[i + l];
-      lo[l] = v < lo[l] ? v : lo[l];
-      hi[l] = v > hi[l] ? v : hi[l];
-      bad[l] |= !(v >= -kMax && v <= kMax);
-    }
+  for (; i < n; ++i) {
+    lo = p[i] < lo ? p[i] : lo;
+    hi = p[i] > hi ? p[i] : hi;
+    bad |= !(p[i] >= -kMax && p[i] <= kMax);
   }
-  for (std::size_t i = full; i < n; ++i) {
-    lo[0] = p[i] < lo[0] ? p[i] : lo[0];
-    hi[0] = p[i] > hi[0] ? p[i] : hi[0];
-    bad[0] |= !(p[i] >= -kMax && p[i] <= kMax);
-  }
-  int any_bad = !(x[0] >= -kMax && x[0] <= kMax);
-  InputSummary r{lo[0], hi[0]};
-  for (std::size_t l = 0; l < kLanes; ++l) {
-    any_bad |= bad[l];
-    r.min = lo[l] < r.min ? lo[l] : r.min;
-    r.max = hi[l] > r.max ? hi[l] : r.max;
-  }
-  if (any_bad) throw_first_bad(x, what);
-  return r;
+  bad |= !(p[0] >= -kMax && p[0] <= kMax);
+  if (bad) throw_first_bad(x, what);
+  return {lo, hi};
 }
 
 void check_sorted(std::span<const float> x, const char* what) {
