@@ -117,6 +117,22 @@ WireHeader parse_fields(std::span<const std::byte> buf) {
   return w;
 }
 
+/// Levels v[0, n) of bucket b, n >= 1: finite and strictly increasing.
+void check_bucket_levels(const float* v, std::uint32_t n, std::size_t b) {
+  // Strictly increasing (a NaN fails every comparison) with finite ends implies all finite. The
+  // branch-free pass vectorises; the culprit is searched for only when it fails.
+  bool ok = std::isfinite(v[0]) && std::isfinite(v[n - 1]);
+  for (std::uint32_t i = 1; i < n; ++i) ok &= v[i - 1] < v[i];
+  if (ok) return;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    DME_CHECK(std::isfinite(v[i]),
+              "bucket " << b << " level " << i << " is " << v[i] << ", expected a finite value");
+    DME_CHECK(i == 0 || v[i - 1] < v[i], "bucket " << b
+                                                   << " levels are not strictly increasing: level "
+                                                   << i << " is " << v[i] << " after " << v[i - 1]);
+  }
+}
+
 }  // namespace
 
 Sections section_offsets(std::uint64_t buckets, std::uint64_t levels, std::uint64_t count,
@@ -164,14 +180,7 @@ void validate_level_table(const LevelTable& levels, const PayloadHeader& h) {
     DME_CHECK(off[b + 1] > off[b] && off[b + 1] - off[b] <= h.s,
               "bucket " << b << " has " << (std::int64_t(off[b + 1]) - std::int64_t(off[b]))
                         << " levels, expected 1.." << h.s);
-    for (std::uint32_t i = off[b]; i < off[b + 1]; ++i) {
-      const float v = levels.values[i];
-      DME_CHECK(std::isfinite(v), "bucket " << b << " level " << (i - off[b]) << " is " << v
-                                            << ", expected a finite value");
-      DME_CHECK(i == off[b] || levels.values[i - 1] < v,
-                "bucket " << b << " levels are not strictly increasing: level " << (i - off[b])
-                          << " is " << v << " after " << levels.values[i - 1]);
-    }
+    check_bucket_levels(levels.values.data() + off[b], off[b + 1] - off[b], b);
   }
 }
 
@@ -273,9 +282,13 @@ LevelTable read_levels(std::span<const std::byte> buf, const WireHeader& w) {
   DME_CHECK(sum == w.levels, "payload level counts: expected them to sum to the 'levels' field "
                                  << w.levels << ", found " << sum);
   check_zero_padding(buf, sec.level_counts + 4 * w.buckets, sec.levels, "level counts");
-  t.values.resize(w.levels);
-  for (std::uint64_t i = 0; i < w.levels; ++i)
-    t.values[i] = std::bit_cast<float>(field<std::uint32_t>(buf, sec.levels + 4 * i));
+  t.values.resize(w.levels);  // proven to fit: 4 bytes per level are in the buffer
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(t.values.data(), buf.data() + sec.levels, 4 * w.levels);
+  } else {
+    for (std::uint64_t i = 0; i < w.levels; ++i)
+      t.values[i] = std::bit_cast<float>(field<std::uint32_t>(buf, sec.levels + 4 * i));
+  }
   check_zero_padding(buf, sec.levels + 4 * w.levels, sec.codes, "levels");
   validate_level_table(t, w.header);
   return t;
