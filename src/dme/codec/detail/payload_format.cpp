@@ -284,7 +284,7 @@ LevelTable read_levels(std::span<const std::byte> buf, const WireHeader& w) {
   check_zero_padding(buf, sec.level_counts + 4 * w.buckets, sec.levels, "level counts");
   t.values.resize(w.levels);  // proven to fit: 4 bytes per level are in the buffer
   if constexpr (std::endian::native == std::endian::little) {
-    std::memcpy(t.values.data(), buf.data() + sec.levels, 4 * w.levels);
+    if (w.levels) std::memcpy(t.values.data(), buf.data() + sec.levels, 4 * w.levels);
   } else {
     for (std::uint64_t i = 0; i < w.levels; ++i)
       t.values[i] = std::bit_cast<float>(field<std::uint32_t>(buf, sec.levels + 4 * i));
