@@ -67,7 +67,10 @@ inline long double nearest_error(const std::vector<float>& x, const std::vector<
   long double sum = 0;
   for (float v : x) {
     long double best = std::numeric_limits<long double>::infinity();
-    for (float c : levels) best = std::min(best, (static_cast<long double>(v) - c) * (v - c));
+    for (float c : levels) {
+      const long double e = static_cast<long double>(v) - c;
+      best = std::min(best, e * e);
+    }
     sum += best;
   }
   return sum;

@@ -133,8 +133,10 @@ std::vector<float> zipml_2apx(std::span<const float> sorted, std::size_t s) {
   if (detail::count_distinct_sorted(sorted) <= s) return detail::distinct_sorted(sorted);
   const std::size_t d = sorted.size();
   const ThresholdGreedy greedy(sorted, detail::compensated_mean(sorted));
+  // One interval is always feasible; rounding can make some cost(0, j < d-1) exceed
+  // cost(0, d-1) by an ulp, so that cut is the fallback rather than the bisection's start.
+  std::vector<std::size_t> best = {0, d - 1};
   double lo = 0, hi = greedy.cost(0, d - 1);
-  std::vector<std::size_t> best = greedy.cut(hi, s - 1);
   for (int iter = 0; iter < 64 && lo < hi; ++iter) {
     const double mid = lo + (hi - lo) / 2;
     if (mid <= lo || mid >= hi) break;
@@ -146,7 +148,6 @@ std::vector<float> zipml_2apx(std::span<const float> sorted, std::size_t s) {
       best = std::move(idx);
     }
   }
-  DME_ASSERT(!best.empty());
   std::vector<float> values;
   for (std::size_t t : best) values.push_back(sorted[t]);
   return finish(std::move(values), sorted, s);

@@ -1,0 +1,113 @@
+// Approximate QUIVER: within the bound of ALGORITHMS.md, converging to the optimum as m grows,
+// and exact over its grid (the same result as ZipML-CP Unif's brute-force DP on that grid).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "dme/core/error.h"
+#include "dme/quantization/detail/candidates.h"
+#include "dme/quantization/quiver.h"
+#include "dme/quantization/quiver_approx.h"
+#include "dme/quantization/zipml.h"
+#include "quant_test_support.h"
+
+namespace {
+
+using dme::test::Dist;
+
+TEST(QuiverApprox, WithinTheBoundOfTheExactOptimum) {
+  // With 2s - 2 levels the grid brackets each optimal level with two grid points, so
+  //   apx(2s - 2) <= opt(s) + d·(max - min)²/(4m²)        (ALGORITHMS.md)
+  // and, the grid being a subset of the reals, apx(s) >= opt(s) (levels at data points are
+  // optimal among all level sets).
+  for (Dist dist : {Dist::kLogNormal, Dist::kNormal, Dist::kUniform}) {
+    const std::vector<float> x = dme::test::make_input(dist, 20000, 31);
+    const std::vector<float> sorted = dme::test::sorted_copy(x);
+    const long double range = static_cast<long double>(sorted.back()) - sorted.front();
+    for (std::size_t s : {4u, 8u, 16u}) {
+      const long double opt = dme::test::asq_error(sorted, dme::quiver_exact(sorted, s));
+      for (std::size_t m : {16u, 64u, 400u}) {
+        if (m < 2 * s) {
+          continue;
+        }
+        const long double bound = 20000 * range * range / (4.0L * m * m);
+        const long double apx2 = dme::test::asq_error(sorted, dme::quiver_approx(x, 2 * s - 2, m));
+        EXPECT_LE(apx2, opt + bound) << dme::test::dist_name(dist) << " s=" << s << " m=" << m;
+        const long double apx = dme::test::asq_error(sorted, dme::quiver_approx(x, s, m));
+        EXPECT_GE(apx, opt * (1 - 1e-9L)) << dme::test::dist_name(dist) << " s=" << s;
+      }
+    }
+  }
+}
+
+TEST(QuiverApprox, TendsToTheOptimumAsTheGridRefines) {
+  // Grids of m and 2m intervals are nested, so the error cannot grow from m to 2m (up to
+  // rounding); at m = 25600 it is within 0.1% of the optimum.
+  const std::vector<float> x = dme::test::make_input(Dist::kLogNormal, 50000, 41);
+  const std::vector<float> sorted = dme::test::sorted_copy(x);
+  const long double opt = dme::test::asq_error(sorted, dme::quiver_accelerated(sorted, 16));
+  long double previous = 0;
+  for (std::size_t m = 25; m <= 25600; m *= 2) {
+    const long double err = dme::test::asq_error(sorted, dme::quiver_approx(x, 16, m));
+    if (m > 25) {
+      EXPECT_LE(err, previous * (1 + 1e-9L)) << "m=" << m;
+    }
+    previous = err;
+  }
+  EXPECT_LE(previous, opt * 1.001L);
+}
+
+TEST(QuiverApprox, ExactOverItsGridLikeZipmlCpUnif) {
+  // SMAWK on the grid and ZipML-CP Unif's brute-force DP on the same grid reach the same error.
+  for (Dist dist : {Dist::kLogNormal, Dist::kNormal, Dist::kIntegers}) {
+    const std::vector<float> x = dme::test::make_input(dist, 3000, 51);
+    const std::vector<float> sorted = dme::test::sorted_copy(x);
+    for (std::size_t s : {2u, 3u, 5u, 16u}) {
+      for (std::size_t m : {16u, 100u, 257u}) {
+        const long double a = dme::test::asq_error(sorted, dme::quiver_approx(x, s, m));
+        const long double b = dme::test::asq_error(sorted, dme::zipml_cp_uniform(x, s, m));
+        EXPECT_NEAR(static_cast<double>(a), static_cast<double>(b), 1e-9 * static_cast<double>(b))
+            << dme::test::dist_name(dist) << " s=" << s << " m=" << m;
+      }
+    }
+  }
+}
+
+TEST(QuiverApprox, GridStatisticsMatchDirectBinning) {
+  // Every value counted once, in the first grid level at or above it (vector and scalar paths).
+  std::vector<float> x = dme::test::make_input(Dist::kNormal, 10007, 61);
+  const float lo = *std::min_element(x.begin(), x.end()), hi = *std::max_element(x.begin(), x.end());
+  const std::size_t m = 97;
+  const dme::detail::GridStatistics g = dme::detail::grid_statistics(x, lo, hi, m);
+  // Values exactly on grid levels stress the boundary rule.
+  for (std::size_t i = 0; i < x.size(); i += 13) x[i] = g.level[(i / 13) % (m + 1)];
+  const dme::detail::GridStatistics h = dme::detail::grid_statistics(x, lo, hi, m);
+  std::vector<double> count(m + 1, 0), sum(m + 1, 0);
+  for (float v : x) {
+    const std::size_t t = static_cast<std::size_t>(
+        std::lower_bound(h.level.begin(), h.level.end(), v) - h.level.begin());
+    count[t] += 1;
+    sum[t] += static_cast<double>(v) - h.shift;
+  }
+  double alpha = 0, beta = 0;
+  for (std::size_t t = 0; t <= m; ++t) {
+    alpha += count[t];
+    beta += sum[t];
+    const double v = static_cast<double>(h.level[t]) - h.shift;
+    ASSERT_NEAR(h.points[t].u, alpha * v - beta, 1e-9 * (std::fabs(alpha * v) + std::fabs(beta) + 1))
+        << "bin " << t;
+  }
+  EXPECT_EQ(alpha, static_cast<double>(x.size()));
+}
+
+TEST(QuiverApprox, BadArguments) {
+  const std::vector<float> x = dme::test::make_input(Dist::kNormal, 100, 1);
+  EXPECT_THROW(dme::quiver_approx(x, 16, 15), dme::Error);  // m < s
+  EXPECT_THROW(dme::quiver_approx(x, 1, 400), dme::Error);
+  EXPECT_THROW(dme::quiver_approx(std::vector<float>{}, 4, 400), dme::Error);
+  EXPECT_EQ(dme::quiver_approx(std::vector<float>(10, 2.0f), 4, 400), std::vector<float>{2.0f});
+}
+
+}  // namespace

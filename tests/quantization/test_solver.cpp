@@ -1,0 +1,138 @@
+// The solve_levels contract for every solver, names, and bad input.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "dme/core/error.h"
+#include "dme/quantization/detail/radix_sort.h"
+#include "dme/quantization/solver.h"
+#include "dme/quantization/zipml.h"
+#include "quant_test_support.h"
+
+namespace {
+
+using dme::Solver;
+using dme::test::Dist;
+
+std::size_t distinct(std::vector<float> x) {
+  std::sort(x.begin(), x.end());
+  return static_cast<std::size_t>(std::unique(x.begin(), x.end()) - x.begin());
+}
+
+TEST(Solver, NamesRoundTripAndUnknownNamesListTheValidOnes) {
+  for (Solver s : dme::kAllSolvers) EXPECT_EQ(dme::parse_solver(dme::solver_name(s)), s);
+  try {
+    dme::parse_solver("quiver-fast");
+    FAIL();
+  } catch (const dme::Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("quiver-fast"), std::string::npos);
+    EXPECT_NE(msg.find("zipml-cp-quant"), std::string::npos);
+  }
+  EXPECT_TRUE(dme::solver_is_biased(Solver::kKmeans));
+  EXPECT_TRUE(dme::solver_is_biased(Solver::kRtn));
+  EXPECT_FALSE(dme::solver_is_biased(Solver::kQuiverApx));
+  EXPECT_TRUE(dme::solver_needs_sorted_input(Solver::kQuiverAccel));
+  EXPECT_FALSE(dme::solver_needs_sorted_input(Solver::kQuiverApx));
+}
+
+TEST(Solver, EverySolverHonoursTheContract) {
+  for (Solver solver : dme::kAllSolvers) {
+    const std::string name(dme::solver_name(solver));
+    for (Dist dist : {Dist::kLogNormal, Dist::kNormal, Dist::kIntegers, Dist::kConstant,
+                      Dist::kTwoValues}) {
+      for (std::size_t d : {1u, 5u, 300u, 4000u}) {
+        if (solver == Solver::kZipml && d > 300) continue;  // O(s·d²): covered at small d
+        const std::vector<float> x = dme::test::make_input(dist, d, d + 7);
+        const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+        for (std::size_t s : {2u, 3u, 16u, 64u}) {
+          const std::string what = name + " " + dme::test::dist_name(dist) + " d=" +
+                                   std::to_string(d) + " s=" + std::to_string(s);
+          dme::SolverOptions options;
+          options.m = std::max<std::size_t>(s, 400);
+          const std::vector<float> levels = dme::solve_levels(x, s, solver, options);
+          ASSERT_FALSE(levels.empty()) << what;
+          ASSERT_LE(levels.size(), s) << what;
+          for (std::size_t t = 1; t < levels.size(); ++t) ASSERT_LT(levels[t - 1], levels[t]) << what;
+          if (!dme::solver_is_biased(solver)) {
+            ASSERT_LE(levels.front(), *lo) << what;
+            ASSERT_GE(levels.back(), *hi) << what;
+          }
+          if (distinct(x) >= s) {
+            ASSERT_EQ(levels.size(), s) << what;
+          }
+          if (*lo == *hi) {
+            ASSERT_EQ(levels.size(), 1u) << what;
+          }
+          // Sorted input declared sorted gives the same levels.
+          if (dme::solver_needs_sorted_input(solver)) {
+            options.input_is_sorted = true;
+            ASSERT_EQ(dme::solve_levels(dme::test::sorted_copy(x), s, solver, options), levels) << what;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(Solver, BadInputGivesClearErrors) {
+  std::vector<float> x = dme::test::make_input(Dist::kNormal, 100, 1);
+  const auto message = [&](auto&& f) {
+    try {
+      f();
+    } catch (const dme::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  for (Solver solver : dme::kAllSolvers) {
+    std::vector<float> bad = x;
+    bad[37] = std::numeric_limits<float>::quiet_NaN();
+    EXPECT_NE(message([&] { dme::solve_levels(bad, 4, solver); }).find("x[37]"), std::string::npos)
+        << dme::solver_name(solver);
+    bad[37] = -std::numeric_limits<float>::infinity();
+    EXPECT_NE(message([&] { dme::solve_levels(bad, 4, solver); }).find("x[37]"), std::string::npos);
+    EXPECT_THROW(dme::solve_levels(std::vector<float>{}, 4, solver), dme::Error);
+    EXPECT_THROW(dme::solve_levels(x, 1, solver), dme::Error);
+    EXPECT_THROW(dme::solve_levels(x, dme::kMaxLevels + 1, solver), dme::Error);
+  }
+  dme::SolverOptions small_grid;
+  small_grid.m = 8;
+  EXPECT_NE(message([&] { dme::solve_levels(x, 16, Solver::kQuiverApx, small_grid); }).find("m >= s"),
+            std::string::npos);
+  const std::vector<float> big(dme::kMaxZipmlD + 1, 1.0f);
+  EXPECT_NE(message([&] { dme::solve_levels(big, 4, Solver::kZipml); }).find("d <= "),
+            std::string::npos);
+  dme::SolverOptions sorted;
+  sorted.input_is_sorted = true;
+  EXPECT_NE(message([&] { dme::solve_levels(x, 4, Solver::kQuiver, sorted); }).find("sorted"),
+            std::string::npos);
+}
+
+TEST(Solver, DeterministicAcrossCalls) {
+  const std::vector<float> x = dme::test::make_input(Dist::kLogNormal, 10000, 5);
+  for (Solver solver : dme::kAllSolvers) {
+    if (solver == Solver::kZipml) continue;  // d too large for the O(s·d²) DP, covered above
+    EXPECT_EQ(dme::solve_levels(x, 8, solver), dme::solve_levels(x, 8, solver))
+        << dme::solver_name(solver);
+  }
+}
+
+TEST(RadixSort, MatchesStdSort) {
+  for (std::size_t d : {0u, 1u, 100u, 1023u, 1024u, 100000u}) {
+    std::vector<float> x = dme::test::make_input(Dist::kNormal, d, d);
+    for (std::size_t i = 0; i < d; i += 97) x[i] = (i % 2) ? 0.0f : -0.0f;
+    for (std::size_t i = 5; i < d; i += 101) x[i] = std::numeric_limits<float>::denorm_min() * ((i % 3) - 1.0f);
+    std::vector<float> expect = x;
+    std::sort(expect.begin(), expect.end());
+    dme::detail::radix_sort(x);
+    ASSERT_TRUE(std::is_sorted(x.begin(), x.end())) << d;
+    for (std::size_t i = 0; i < d; ++i) ASSERT_EQ(x[i], expect[i]) << d << " " << i;
+  }
+}
+
+}  // namespace
