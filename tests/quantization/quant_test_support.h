@@ -16,12 +16,18 @@ enum class Dist { kLogNormal, kNormal, kIntegers, kConstant, kTwoValues, kUnifor
 
 inline const char* dist_name(Dist d) {
   switch (d) {
-    case Dist::kLogNormal: return "lognormal";
-    case Dist::kNormal: return "normal";
-    case Dist::kIntegers: return "integers";
-    case Dist::kConstant: return "constant";
-    case Dist::kTwoValues: return "two-values";
-    case Dist::kUniform: return "uniform";
+    case Dist::kLogNormal:
+      return "lognormal";
+    case Dist::kNormal:
+      return "normal";
+    case Dist::kIntegers:
+      return "integers";
+    case Dist::kConstant:
+      return "constant";
+    case Dist::kTwoValues:
+      return "two-values";
+    case Dist::kUniform:
+      return "uniform";
   }
   return "?";
 }
@@ -34,12 +40,24 @@ inline std::vector<float> make_input(Dist dist, std::size_t d, std::uint64_t see
     const double u1 = 1.0 - in.uniform_double(2 * i), u2 = in.uniform_double(2 * i + 1);
     const double z = std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * 3.141592653589793 * u2);
     switch (dist) {
-      case Dist::kLogNormal: x[i] = static_cast<float>(std::exp(z)); break;
-      case Dist::kNormal: x[i] = static_cast<float>(z); break;
-      case Dist::kIntegers: x[i] = std::floor(static_cast<float>(u2 * 6.0)) - 2.0f; break;
-      case Dist::kConstant: x[i] = 3.25f; break;
-      case Dist::kTwoValues: x[i] = u2 < 0.3 ? -1.5f : 2.0f; break;
-      case Dist::kUniform: x[i] = static_cast<float>(u2); break;
+      case Dist::kLogNormal:
+        x[i] = static_cast<float>(std::exp(z));
+        break;
+      case Dist::kNormal:
+        x[i] = static_cast<float>(z);
+        break;
+      case Dist::kIntegers:
+        x[i] = std::floor(static_cast<float>(u2 * 6.0)) - 2.0f;
+        break;
+      case Dist::kConstant:
+        x[i] = 3.25f;
+        break;
+      case Dist::kTwoValues:
+        x[i] = u2 < 0.3 ? -1.5f : 2.0f;
+        break;
+      case Dist::kUniform:
+        x[i] = static_cast<float>(u2);
+        break;
     }
   }
   return x;
@@ -57,7 +75,8 @@ inline long double asq_error(const std::vector<float>& x, const std::vector<floa
     std::size_t c = 0;
     while (c + 1 < levels.size() && levels[c + 1] <= v) ++c;
     if (c + 1 == levels.size()) continue;  // at the top level
-    sum += (static_cast<long double>(levels[c + 1]) - v) * (static_cast<long double>(v) - levels[c]);
+    sum +=
+        (static_cast<long double>(levels[c + 1]) - v) * (static_cast<long double>(v) - levels[c]);
   }
   return sum;
 }

@@ -25,14 +25,16 @@ TEST(ZipmlCpQuant, AllQuantilesGiveTheExactOptimum) {
     for (std::size_t s : {3u, 6u, 11u}) {
       const long double opt = dme::test::brute_force_asq(x, s);
       const long double got = dme::test::asq_error(x, dme::zipml_cp_quantile(x, s, 89));
-      EXPECT_NEAR(static_cast<double>(got), static_cast<double>(opt), 1e-9 * static_cast<double>(opt))
+      EXPECT_NEAR(static_cast<double>(got), static_cast<double>(opt),
+                  1e-9 * static_cast<double>(opt))
           << dme::test::dist_name(dist) << " s=" << s;
     }
   }
 }
 
 TEST(ZipmlCpQuant, FewCandidatesCostMoreButStayValid) {
-  const std::vector<float> x = dme::test::sorted_copy(dme::test::make_input(Dist::kLogNormal, 5000, 4));
+  const std::vector<float> x =
+      dme::test::sorted_copy(dme::test::make_input(Dist::kLogNormal, 5000, 4));
   const long double opt = dme::test::asq_error(x, dme::quiver_exact(x, 8));
   const std::vector<float> levels = dme::zipml_cp_quantile(x, 8, 16);
   EXPECT_EQ(levels.size(), 8u);
@@ -67,7 +69,8 @@ TEST(Alq, DescentStagesNeverIncreaseTheVariance) {
     const dme::detail::Magnitudes m(x);
     const std::size_t k = m.magnitude_count(16);
     std::vector<double> uniform(k + 1);
-    for (std::size_t j = 0; j <= k; ++j) uniform[j] = static_cast<double>(j) / static_cast<double>(k);
+    for (std::size_t j = 0; j <= k; ++j)
+      uniform[j] = static_cast<double>(j) / static_cast<double>(k);
     const std::vector<double> fitted = dme::detail::alq_truncated_normal_levels(m, k);
     const std::vector<double> refined = dme::detail::alq_empirical_descent(m, fitted);
     ASSERT_EQ(fitted.size(), k + 1);
@@ -89,7 +92,8 @@ TEST(Alq, SignedLevelsCoverTheInput) {
       const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
       EXPECT_LE(levels.front(), *lo);
       EXPECT_GE(levels.back(), *hi);
-      EXPECT_TRUE(std::adjacent_find(levels.begin(), levels.end(), std::greater_equal<float>()) == levels.end());
+      EXPECT_TRUE(std::adjacent_find(levels.begin(), levels.end(), std::greater_equal<float>()) ==
+                  levels.end());
     }
   }
 }

@@ -22,12 +22,11 @@ TEST(Kmeans, PartitionMatchesBruteForceOnRandomSmallCases) {
     const Dist dist = dists[c % 5];
     const std::size_t d = 1 + pick.bits32(2 * c) % 100;
     const std::size_t s = 2 + pick.bits32(2 * c + 1) % std::max<std::size_t>(1, d - 1);
-    const std::vector<float> x =
-        dme::test::sorted_copy(dme::test::make_input(dist, d, 5000 + c));
+    const std::vector<float> x = dme::test::sorted_copy(dme::test::make_input(dist, d, 5000 + c));
     const long double opt = dme::test::brute_force_kmeans(x, s);
     const dme::detail::KmeansPartition part = dme::detail::kmeans_partition(x, s);
-    const std::string what = std::string(dme::test::dist_name(dist)) + " d=" +
-                             std::to_string(d) + " s=" + std::to_string(s);
+    const std::string what = std::string(dme::test::dist_name(dist)) + " d=" + std::to_string(d) +
+                             " s=" + std::to_string(s);
     // Relative 1e-9, as for QUIVER; the partition's cost is recomputed from the data in long
     // double, so only a wrong partition can miss it.
     ASSERT_LE(part.cost, opt * (1 + 1e-9L) + 1e-30L) << what;
@@ -40,7 +39,8 @@ TEST(Kmeans, PartitionMatchesBruteForceOnRandomSmallCases) {
     const std::vector<float> levels = dme::kmeans_levels(x, s);
     ASSERT_LE(levels.size(), s) << what;
     for (std::size_t t = 1; t < levels.size(); ++t) ASSERT_LT(levels[t - 1], levels[t]) << what;
-    const long double ulp = std::ldexp(1.0L, std::ilogb(std::max(std::fabs(x.front()), std::fabs(x.back())) + 1e-30f) - 23);
+    const long double ulp = std::ldexp(
+        1.0L, std::ilogb(std::max(std::fabs(x.front()), std::fabs(x.back())) + 1e-30f) - 23);
     const long double slack = static_cast<long double>(d) * ulp * ulp / 4;
     ASSERT_LE(dme::test::nearest_error(x, levels), opt * (1 + 1e-9L) + slack) << what;
   }

@@ -12,7 +12,8 @@ TEST(Metrics, AnalyticVnmseByHand) {
   const std::vector<float> x = {0.0f, 1.0f, 3.0f}, levels = {0.0f, 2.0f, 4.0f};
   EXPECT_DOUBLE_EQ(dme::analytic_sse(x, levels), 2.0);
   EXPECT_DOUBLE_EQ(dme::analytic_vnmse(x, levels), 0.2);
-  EXPECT_DOUBLE_EQ(dme::analytic_vnmse(std::vector<float>{0.0f, 0.0f}, std::vector<float>{0.0f}), 0.0);
+  EXPECT_DOUBLE_EQ(dme::analytic_vnmse(std::vector<float>{0.0f, 0.0f}, std::vector<float>{0.0f}),
+                   0.0);
   EXPECT_THROW(dme::analytic_vnmse(std::vector<float>{5.0f}, levels), dme::Error);
   EXPECT_THROW(dme::analytic_vnmse(std::vector<float>{}, levels), dme::Error);
 }

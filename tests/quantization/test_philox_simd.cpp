@@ -16,8 +16,12 @@ const PhiloxStream kStreams[] = {PhiloxStream(0, 0, 0, Purpose::kRounding),
                                  PhiloxStream(0x1234567890abcdefULL, 7, 3, Purpose::kRounding),
                                  PhiloxStream(~0ULL, ~0u, 12345, Purpose::kRequantize)};
 // Block indices including ones whose 16 lanes cross a 2^32 boundary (carry into the high word).
-const std::uint64_t kFirstBlocks[] = {0, 1, 12345, (std::uint64_t(1) << 32) - 7,
-                                      (std::uint64_t(5) << 32) - 1, std::uint64_t(1) << 40};
+const std::uint64_t kFirstBlocks[] = {0,
+                                      1,
+                                      12345,
+                                      (std::uint64_t(1) << 32) - 7,
+                                      (std::uint64_t(5) << 32) - 1,
+                                      std::uint64_t(1) << 40};
 
 TEST(PhiloxSimd, PortableBlocksMatchStream) {
   for (const PhiloxStream& s : kStreams) {
@@ -27,7 +31,8 @@ TEST(PhiloxSimd, PortableBlocksMatchStream) {
       dme::detail::philox_blocks16(w, b0, out);
       for (int l = 0; l < 16; ++l) {
         const PhiloxStream::Block expect = s.block(b0 + static_cast<std::uint64_t>(l));
-        for (int word = 0; word < 4; ++word) ASSERT_EQ(out[word][l], expect.v[word]) << b0 << " " << l;
+        for (int word = 0; word < 4; ++word)
+          ASSERT_EQ(out[word][l], expect.v[word]) << b0 << " " << l;
       }
     }
   }
@@ -57,7 +62,9 @@ TEST(PhiloxSimd, Avx512BlocksAndUniformsMatchStream) {
   }
 }
 #else
-TEST(PhiloxSimd, Avx512BlocksAndUniformsMatchStream) { GTEST_SKIP() << "built without AVX-512"; }
+TEST(PhiloxSimd, Avx512BlocksAndUniformsMatchStream) {
+  GTEST_SKIP() << "built without AVX-512";
+}
 #endif
 
 }  // namespace

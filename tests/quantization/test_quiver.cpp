@@ -50,8 +50,8 @@ TEST(Quiver, ExactAndAcceleratedMatchBruteForceOnRandomSmallCases) {
     const std::size_t s = 2 + pick.bits32(2 * c + 1) % std::max<std::size_t>(1, d - 1);
     const std::vector<float> sorted = dme::test::sorted_copy(dme::test::make_input(dist, d, c));
     const long double opt = dme::test::brute_force_asq(sorted, s);
-    const std::string what = std::string(dme::test::dist_name(dist)) + " d=" +
-                             std::to_string(d) + " s=" + std::to_string(s);
+    const std::string what = std::string(dme::test::dist_name(dist)) + " d=" + std::to_string(d) +
+                             " s=" + std::to_string(s);
     const std::vector<float> exact = dme::quiver_exact(sorted, s);
     const std::vector<float> accel = dme::quiver_accelerated(sorted, s);
     const std::vector<float> zipml = dme::zipml_exact(sorted, s);
@@ -83,7 +83,8 @@ TEST(Quiver, AcceleratedHandlesLongRunsOfEqualValues) {
 
 TEST(Quiver, MiddleLevelFormulaIsTheBestSingleLevel) {
   // b*(k, j) against every candidate middle index, including equal end points.
-  const std::vector<float> x = dme::test::sorted_copy(dme::test::make_input(Dist::kIntegers, 60, 5));
+  const std::vector<float> x =
+      dme::test::sorted_copy(dme::test::make_input(Dist::kIntegers, 60, 5));
   std::vector<dme::detail::ChordPoint> p(x.size());
   dme::detail::chord_points(x, 0.0, p.data());
   const dme::detail::AccelAsqCost accel{p.data()};

@@ -78,7 +78,8 @@ TEST(QuiverApprox, ExactOverItsGridLikeZipmlCpUnif) {
 TEST(QuiverApprox, GridStatisticsMatchDirectBinning) {
   // Every value counted once, in the first grid level at or above it (vector and scalar paths).
   std::vector<float> x = dme::test::make_input(Dist::kNormal, 10007, 61);
-  const float lo = *std::min_element(x.begin(), x.end()), hi = *std::max_element(x.begin(), x.end());
+  const float lo = *std::min_element(x.begin(), x.end()),
+              hi = *std::max_element(x.begin(), x.end());
   const std::size_t m = 97;
   const dme::detail::GridStatistics g = dme::detail::grid_statistics(x, lo, hi, m);
   // Values exactly on grid levels stress the boundary rule.
@@ -96,7 +97,8 @@ TEST(QuiverApprox, GridStatisticsMatchDirectBinning) {
     alpha += count[t];
     beta += sum[t];
     const double v = static_cast<double>(h.level[t]) - h.shift;
-    ASSERT_NEAR(h.points[t].u, alpha * v - beta, 1e-9 * (std::fabs(alpha * v) + std::fabs(beta) + 1))
+    ASSERT_NEAR(h.points[t].u, alpha * v - beta,
+                1e-9 * (std::fabs(alpha * v) + std::fabs(beta) + 1))
         << "bin " << t;
   }
   EXPECT_EQ(alpha, static_cast<double>(x.size()));

@@ -55,10 +55,12 @@ TEST(Rounding, VectorKernelsEqualScalarDefinition) {
       std::vector<float> x = values_in(levels.front(), levels.back(), d, s * 1000 + d, levels);
       for (std::uint64_t first : firsts) {
         std::vector<std::uint16_t> fast(d, 0xFFFF), ref(d, 0xFFFF);
-        ASSERT_EQ(dme::detail::stochastic_round_kernel(x.data(), d, levels, stream, first,
-                                                       fast.data()), d);
-        ASSERT_EQ(dme::detail::stochastic_round_scalar(x.data(), d, levels, stream, first,
-                                                       ref.data()), d);
+        ASSERT_EQ(
+            dme::detail::stochastic_round_kernel(x.data(), d, levels, stream, first, fast.data()),
+            d);
+        ASSERT_EQ(
+            dme::detail::stochastic_round_scalar(x.data(), d, levels, stream, first, ref.data()),
+            d);
         ASSERT_EQ(fast, ref) << "s=" << s << " d=" << d << " first=" << first;
       }
       // Nearest rounding also sees values outside the range (clamped).
@@ -95,14 +97,17 @@ TEST(Rounding, UnbiasedWithinStandardErrors) {
   std::vector<double> mean(d, 0.0);
   std::vector<std::uint16_t> codes(d);
   for (std::size_t t = 0; t < trials; ++t) {
-    dme::stochastic_round(x, levels, PhiloxStream(99, static_cast<std::uint32_t>(t), 4, Purpose::kRounding), 0, codes);
+    dme::stochastic_round(x, levels,
+                          PhiloxStream(99, static_cast<std::uint32_t>(t), 4, Purpose::kRounding), 0,
+                          codes);
     for (std::size_t i = 0; i < d; ++i) mean[i] += levels[codes[i]];
   }
   double pooled_err = 0, pooled_var = 0;
   for (std::size_t i = 0; i < d; ++i) {
     mean[i] /= trials;
     const std::size_t c = dme::detail::level_interval(x[i], levels.data(), levels.size());
-    const double var = (static_cast<double>(levels[c + 1]) - x[i]) * (x[i] - static_cast<double>(levels[c]));
+    const double var =
+        (static_cast<double>(levels[c + 1]) - x[i]) * (x[i] - static_cast<double>(levels[c]));
     const double se = std::sqrt(var / trials);
     // Float rounding of the probability biases by at most 2^-24 of the interval.
     const double slack = 0x1p-22 * (static_cast<double>(levels[c + 1]) - levels[c]);
@@ -150,7 +155,8 @@ TEST(Rounding, SameSeedSameCodesWhateverTheChunkingAndThreads) {
     std::vector<std::thread> pool;
     for (unsigned t = 0; t < threads; ++t) {
       // Awkward boundaries: not multiples of 4, 16 or 64.
-      const std::size_t begin = d * t / threads + (t ? 1 : 0), end = d * (t + 1) / threads + (t + 1 < threads ? 1 : 0);
+      const std::size_t begin = d * t / threads + (t ? 1 : 0),
+                        end = d * (t + 1) / threads + (t + 1 < threads ? 1 : 0);
       pool.emplace_back([&, begin, end] {
         dme::stochastic_round(std::span(x).subspan(begin, end - begin), levels, stream, begin,
                               std::span(parts).subspan(begin, end - begin));
@@ -212,8 +218,10 @@ TEST(Rounding, BadInputThrows) {
   std::vector<std::uint16_t> short_codes(10);
   EXPECT_THROW(dme::stochastic_round(x, levels, st, 0, short_codes), dme::Error);
   EXPECT_THROW(dme::stochastic_round(x, std::vector<float>{}, st, 0, codes), dme::Error);
-  EXPECT_THROW(dme::stochastic_round(x, std::vector<float>{0.0f, 2.0f, 1.0f}, st, 0, codes), dme::Error);
-  EXPECT_THROW(dme::stochastic_round(x, std::vector<float>{0.0f, 1.0f, 1.0f}, st, 0, codes), dme::Error);
+  EXPECT_THROW(dme::stochastic_round(x, std::vector<float>{0.0f, 2.0f, 1.0f}, st, 0, codes),
+               dme::Error);
+  EXPECT_THROW(dme::stochastic_round(x, std::vector<float>{0.0f, 1.0f, 1.0f}, st, 0, codes),
+               dme::Error);
   EXPECT_THROW(dme::stochastic_round(x, std::vector<float>(65537, 0.0f), st, 0, codes), dme::Error);
   std::vector<float> out(3);
   EXPECT_THROW(dme::dequantize(std::vector<std::uint16_t>{0, 3, 1}, levels, out), dme::Error);

@@ -56,7 +56,7 @@ Matrix random_matrix(std::size_t rows, std::size_t cols, bool staircase, std::ui
 
 TEST(Smawk, MatchesBruteForceColumnMinima) {
   dme::detail::Smawk smawk;  // reused across calls, as the DPs do
-  const std::size_t sizes[][2] = {{1, 1},   {1, 9},   {9, 1},   {2, 3},    {7, 7},
+  const std::size_t sizes[][2] = {{1, 1},   {1, 9},   {9, 1},   {2, 3},     {7, 7},
                                   {31, 17}, {17, 31}, {64, 64}, {100, 333}, {513, 200}};
   std::uint64_t seed = 0;
   for (bool staircase : {false, true}) {

@@ -43,21 +43,22 @@ TEST(Solver, NamesRoundTripAndUnknownNamesListTheValidOnes) {
 TEST(Solver, EverySolverHonoursTheContract) {
   for (Solver solver : dme::kAllSolvers) {
     const std::string name(dme::solver_name(solver));
-    for (Dist dist : {Dist::kLogNormal, Dist::kNormal, Dist::kIntegers, Dist::kConstant,
-                      Dist::kTwoValues}) {
+    for (Dist dist :
+         {Dist::kLogNormal, Dist::kNormal, Dist::kIntegers, Dist::kConstant, Dist::kTwoValues}) {
       for (std::size_t d : {1u, 5u, 300u, 4000u}) {
         if (solver == Solver::kZipml && d > 300) continue;  // O(s·d²): covered at small d
         const std::vector<float> x = dme::test::make_input(dist, d, d + 7);
         const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
         for (std::size_t s : {2u, 3u, 16u, 64u}) {
-          const std::string what = name + " " + dme::test::dist_name(dist) + " d=" +
-                                   std::to_string(d) + " s=" + std::to_string(s);
+          const std::string what = name + " " + dme::test::dist_name(dist) +
+                                   " d=" + std::to_string(d) + " s=" + std::to_string(s);
           dme::SolverOptions options;
           options.m = std::max<std::size_t>(s, 400);
           const std::vector<float> levels = dme::solve_levels(x, s, solver, options);
           ASSERT_FALSE(levels.empty()) << what;
           ASSERT_LE(levels.size(), s) << what;
-          for (std::size_t t = 1; t < levels.size(); ++t) ASSERT_LT(levels[t - 1], levels[t]) << what;
+          for (std::size_t t = 1; t < levels.size(); ++t)
+            ASSERT_LT(levels[t - 1], levels[t]) << what;
           if (!dme::solver_is_biased(solver)) {
             ASSERT_LE(levels.front(), *lo) << what;
             ASSERT_GE(levels.back(), *hi) << what;
@@ -71,7 +72,8 @@ TEST(Solver, EverySolverHonoursTheContract) {
           // Sorted input declared sorted gives the same levels.
           if (dme::solver_needs_sorted_input(solver)) {
             options.input_is_sorted = true;
-            ASSERT_EQ(dme::solve_levels(dme::test::sorted_copy(x), s, solver, options), levels) << what;
+            ASSERT_EQ(dme::solve_levels(dme::test::sorted_copy(x), s, solver, options), levels)
+                << what;
           }
         }
       }
@@ -102,8 +104,9 @@ TEST(Solver, BadInputGivesClearErrors) {
   }
   dme::SolverOptions small_grid;
   small_grid.m = 8;
-  EXPECT_NE(message([&] { dme::solve_levels(x, 16, Solver::kQuiverApx, small_grid); }).find("m >= s"),
-            std::string::npos);
+  EXPECT_NE(
+      message([&] { dme::solve_levels(x, 16, Solver::kQuiverApx, small_grid); }).find("m >= s"),
+      std::string::npos);
   const std::vector<float> big(dme::kMaxZipmlD + 1, 1.0f);
   EXPECT_NE(message([&] { dme::solve_levels(big, 4, Solver::kZipml); }).find("d <= "),
             std::string::npos);
@@ -126,7 +129,8 @@ TEST(RadixSort, MatchesStdSort) {
   for (std::size_t d : {0u, 1u, 100u, 1023u, 1024u, 100000u}) {
     std::vector<float> x = dme::test::make_input(Dist::kNormal, d, d);
     for (std::size_t i = 0; i < d; i += 97) x[i] = (i % 2) ? 0.0f : -0.0f;
-    for (std::size_t i = 5; i < d; i += 101) x[i] = std::numeric_limits<float>::denorm_min() * ((i % 3) - 1.0f);
+    for (std::size_t i = 5; i < d; i += 101)
+      x[i] = std::numeric_limits<float>::denorm_min() * ((i % 3) - 1.0f);
     std::vector<float> expect = x;
     std::sort(expect.begin(), expect.end());
     dme::detail::radix_sort(x);

@@ -36,8 +36,7 @@ KmeansPartition kmeans_partition(std::span<const float> sorted, std::size_t s) {
     part.ends = {d};
   } else {
     // Columns are prefix positions 0..d; F_1[j] = cost of one cluster [0, j).
-    const std::vector<double> prefix =
-        centred_exclusive_prefix(sorted, compensated_mean(sorted));
+    const std::vector<double> prefix = centred_exclusive_prefix(sorted, compensated_mean(sorted));
     const KmeansCost cost{prefix.data()};
     LayeredDp dp(d + 1, s - 2);
     dp.init(cost);

@@ -13,9 +13,9 @@ namespace dme {
 namespace {
 
 using detail::AccelAsqCost;
-using detail::LayeredDp;
 using detail::AsqCost;
 using detail::ChordPoint;
+using detail::LayeredDp;
 
 std::vector<std::size_t> exact_indices(const ChordPoint* p, std::size_t d, std::size_t s) {
   return detail::asq_smawk_indices(AsqCost{p}, d, s);

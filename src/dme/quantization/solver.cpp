@@ -48,13 +48,20 @@ const SolverInfo& info(Solver s) {
 std::vector<float> solve_sorted(std::span<const float> sorted, std::size_t s, Solver solver,
                                 const SolverOptions& options) {
   switch (solver) {
-    case Solver::kQuiver: return quiver_exact(sorted, s);
-    case Solver::kQuiverAccel: return quiver_accelerated(sorted, s);
-    case Solver::kKmeans: return kmeans_levels(sorted, s);
-    case Solver::kZipml: return zipml_exact(sorted, s);
-    case Solver::kZipmlCpQuant: return zipml_cp_quantile(sorted, s, options.m);
-    case Solver::kZipml2Apx: return zipml_2apx(sorted, s);
-    default: DME_ASSERT(false);
+    case Solver::kQuiver:
+      return quiver_exact(sorted, s);
+    case Solver::kQuiverAccel:
+      return quiver_accelerated(sorted, s);
+    case Solver::kKmeans:
+      return kmeans_levels(sorted, s);
+    case Solver::kZipml:
+      return zipml_exact(sorted, s);
+    case Solver::kZipmlCpQuant:
+      return zipml_cp_quantile(sorted, s, options.m);
+    case Solver::kZipml2Apx:
+      return zipml_2apx(sorted, s);
+    default:
+      DME_ASSERT(false);
   }
   __builtin_unreachable();
 }
@@ -69,9 +76,15 @@ Solver parse_solver(std::string_view name) {
   DME_THROW("unknown solver '" << name << "'; valid solvers: " << valid.str());
 }
 
-std::string_view solver_name(Solver s) { return info(s).name; }
-bool solver_is_biased(Solver s) { return info(s).biased; }
-bool solver_needs_sorted_input(Solver s) { return info(s).sorted; }
+std::string_view solver_name(Solver s) {
+  return info(s).name;
+}
+bool solver_is_biased(Solver s) {
+  return info(s).biased;
+}
+bool solver_needs_sorted_input(Solver s) {
+  return info(s).sorted;
+}
 
 std::vector<float> solve_levels(std::span<const float> x, std::size_t s, Solver solver,
                                 const SolverOptions& options) {
@@ -80,16 +93,21 @@ std::vector<float> solve_levels(std::span<const float> x, std::size_t s, Solver 
   DME_CHECK(s <= kMaxLevels, name << ": s = " << s << " exceeds " << kMaxLevels
                                   << ", the most levels 16-bit codes can index");
   switch (solver) {
-    case Solver::kQuiverApx: return quiver_approx(x, s, options.m);
-    case Solver::kZipmlCpUnif: return zipml_cp_uniform(x, s, options.m);
-    case Solver::kAlq: return alq_levels(x, s);
-    case Solver::kAmq: return amq_levels(x, s);
-    default: break;
+    case Solver::kQuiverApx:
+      return quiver_approx(x, s, options.m);
+    case Solver::kZipmlCpUnif:
+      return zipml_cp_uniform(x, s, options.m);
+    case Solver::kAlq:
+      return alq_levels(x, s);
+    case Solver::kAmq:
+      return amq_levels(x, s);
+    default:
+      break;
   }
   if (solver == Solver::kZipml)
-    DME_CHECK(x.size() <= kMaxZipmlD, "zipml: the exact O(s·d²) DP accepts d <= "
-                                          << kMaxZipmlD << ", got d = " << x.size()
-                                          << " (use quiver for large inputs)");
+    DME_CHECK(x.size() <= kMaxZipmlD,
+              "zipml: the exact O(s·d²) DP accepts d <= " << kMaxZipmlD << ", got d = " << x.size()
+                                                          << " (use quiver for large inputs)");
   const detail::InputSummary range = detail::scan_input(x, name.c_str());
   if (solver == Solver::kUniform || solver == Solver::kRtn)
     return uniform_levels(range.min, range.max, s);

@@ -41,9 +41,9 @@ enum class Solver {
 
 /// Every solver, in enum order.
 inline constexpr Solver kAllSolvers[] = {
-    Solver::kQuiver,       Solver::kQuiverAccel,  Solver::kQuiverApx, Solver::kKmeans,
-    Solver::kZipml,        Solver::kZipmlCpUnif,  Solver::kZipmlCpQuant, Solver::kZipml2Apx,
-    Solver::kAlq,          Solver::kAmq,          Solver::kUniform,   Solver::kRtn};
+    Solver::kQuiver, Solver::kQuiverAccel, Solver::kQuiverApx,    Solver::kKmeans,
+    Solver::kZipml,  Solver::kZipmlCpUnif, Solver::kZipmlCpQuant, Solver::kZipml2Apx,
+    Solver::kAlq,    Solver::kAmq,         Solver::kUniform,      Solver::kRtn};
 
 /// The solver of a name ("quiver", "quiver-accel", ...); an unknown name -> dme::Error listing
 /// the valid ones.
@@ -55,9 +55,10 @@ bool solver_is_biased(Solver s);
 bool solver_needs_sorted_input(Solver s);
 
 struct SolverOptions {
-  std::size_t m = kDefaultApxGrid;  ///< quiver-apx grid intervals (m + 1 points); zipml-cp candidates
-  bool input_is_sorted = false;     ///< caller guarantees x is sorted ascending (skips the sort)
-  std::uint64_t seed = 0;           ///< for any randomised baseline (none of the current ones is)
+  std::size_t m =
+      kDefaultApxGrid;           ///< quiver-apx grid intervals (m + 1 points); zipml-cp candidates
+  bool input_is_sorted = false;  ///< caller guarantees x is sorted ascending (skips the sort)
+  std::uint64_t seed = 0;        ///< for any randomised baseline (none of the current ones is)
 };
 
 /// Levels for x: sorted, STRICTLY increasing, size between 1 and s, levels.front() <= min(x) and

@@ -11,7 +11,8 @@ std::vector<float> uniform_levels(float lo, float hi, std::size_t s) {
   std::vector<float> levels(s);
   const double width = static_cast<double>(hi) - lo;
   for (std::size_t t = 0; t < s; ++t)
-    levels[t] = static_cast<float>(lo + width * static_cast<double>(t) / static_cast<double>(s - 1));
+    levels[t] =
+        static_cast<float>(lo + width * static_cast<double>(t) / static_cast<double>(s - 1));
   levels.front() = lo;
   levels.back() = hi;
   return detail::unique_levels(std::move(levels));

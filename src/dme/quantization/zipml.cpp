@@ -25,8 +25,8 @@ std::vector<float> finish(std::vector<float> values, std::span<const float> pool
 void check_candidates(const char* name, std::size_t s, std::size_t m) {
   DME_CHECK(m >= s, name << ": needs at least s candidate intervals (m >= s), got m = " << m
                          << " and s = " << s);
-  DME_CHECK(m <= kMaxZipmlCandidates, name << ": the O(s·m²) DP accepts m <= "
-                                           << kMaxZipmlCandidates << ", got m = " << m);
+  DME_CHECK(m <= kMaxZipmlCandidates,
+            name << ": the O(s·m²) DP accepts m <= " << kMaxZipmlCandidates << ", got m = " << m);
 }
 
 // The greedy cut for threshold tau: maximal intervals of true cost <= tau, left to right.
@@ -34,15 +34,16 @@ void check_candidates(const char* name, std::size_t s, std::size_t m) {
 class ThresholdGreedy {
  public:
   ThresholdGreedy(std::span<const float> sorted, double shift)
-      : y_(sorted.size()), b_(detail::centred_prefix(sorted, shift)),
+      : y_(sorted.size()),
+        b_(detail::centred_prefix(sorted, shift)),
         g_(detail::centred_square_prefix(sorted, shift)) {
     for (std::size_t t = 0; t < y_.size(); ++t) y_[t] = static_cast<double>(sorted[t]) - shift;
   }
 
   // The variance of rounding (k, j] between x_k and x_j (clamped: rounding can dip below 0).
   double cost(std::size_t k, std::size_t j) const {
-    const double c = (y_[j] + y_[k]) * (b_[j] - b_[k]) - y_[j] * y_[k] * static_cast<double>(j - k) -
-                     (g_[j] - g_[k]);
+    const double c = (y_[j] + y_[k]) * (b_[j] - b_[k]) -
+                     y_[j] * y_[k] * static_cast<double>(j - k) - (g_[j] - g_[k]);
     return std::max(0.0, c);
   }
 
@@ -74,10 +75,9 @@ class ThresholdGreedy {
 }  // namespace
 
 std::vector<float> zipml_exact(std::span<const float> sorted, std::size_t s) {
-  DME_CHECK(sorted.size() <= kMaxZipmlD,
-            "zipml: the exact O(s·d²) DP accepts d <= " << kMaxZipmlD << ", got d = "
-                                                        << sorted.size()
-                                                        << " (use quiver for large inputs)");
+  DME_CHECK(sorted.size() <= kMaxZipmlD, "zipml: the exact O(s·d²) DP accepts d <= "
+                                             << kMaxZipmlD << ", got d = " << sorted.size()
+                                             << " (use quiver for large inputs)");
   if (detail::count_distinct_sorted(sorted) <= s) return detail::distinct_sorted(sorted);
   const std::size_t d = sorted.size();
   AlignedVector<ChordPoint> points(d);
@@ -99,8 +99,7 @@ std::vector<float> zipml_cp_uniform(std::span<const float> x, std::size_t s, std
   return finish(std::move(values), grid.level, s);
 }
 
-std::vector<float> zipml_cp_quantile(std::span<const float> sorted, std::size_t s,
-                                     std::size_t m) {
+std::vector<float> zipml_cp_quantile(std::span<const float> sorted, std::size_t s, std::size_t m) {
   check_candidates("zipml-cp-quant", s, m);
   if (detail::count_distinct_sorted(sorted) <= s) return detail::distinct_sorted(sorted);
   const std::size_t d = sorted.size();

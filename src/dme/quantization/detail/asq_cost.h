@@ -46,8 +46,8 @@ struct AccelAsqCost {
     const double dx = p[j].x - p[k].x;
     if (!(dx > 0)) return k;
     // Rounding can push the slope just outside [k, j]; the clamp keeps b* inside the interval.
-    const double slope = std::clamp((p[j].u - p[k].u) / dx, static_cast<double>(k),
-                                    static_cast<double>(j));
+    const double slope =
+        std::clamp((p[j].u - p[k].u) / dx, static_cast<double>(k), static_cast<double>(j));
     return static_cast<std::size_t>(std::ceil(slope));
   }
 

@@ -63,8 +63,8 @@ std::vector<double> centred_square_prefix(std::span<const float> sorted, double 
 
 namespace {
 
-constexpr std::size_t kCopies = 8;      // interleaved histograms: repeated bins do not serialise
-constexpr std::size_t kChunk = 2048;    // bins are computed a chunk at a time, in L1
+constexpr std::size_t kCopies = 8;    // interleaved histograms: repeated bins do not serialise
+constexpr std::size_t kChunk = 2048;  // bins are computed a chunk at a time, in L1
 constexpr std::size_t kMaxVectorBins = std::size_t(1) << 20;  // float bin estimate within ±1
 
 // The grid is defined in float arithmetic, level[t] = min(lo + t·δ, hi) with level[m] = hi, so
@@ -98,7 +98,8 @@ void bins_avx512(const Grid& g, const float* x, std::size_t n, std::uint32_t* bi
   const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
   const __m512i m = _mm512_set1_epi32(static_cast<int>(g.m));
   const auto level = [&](__m512i t) {
-    const __m512 v = _mm512_min_ps(_mm512_add_ps(lo, _mm512_mul_ps(_mm512_cvtepi32_ps(t), delta)), hi);
+    const __m512 v =
+        _mm512_min_ps(_mm512_add_ps(lo, _mm512_mul_ps(_mm512_cvtepi32_ps(t), delta)), hi);
     return _mm512_mask_mov_ps(v, _mm512_cmpge_epi32_mask(t, m), hi);
   };
   std::size_t i = 0;
@@ -107,7 +108,8 @@ void bins_avx512(const Grid& g, const float* x, std::size_t n, std::uint32_t* bi
     const __m512 est = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_sub_ps(v, lo), scale),
                                             _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
     __m512i t = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvttps_epi32(est), zero), m);
-    const __mmask16 up = _mm512_cmplt_epi32_mask(t, m) & _mm512_cmp_ps_mask(level(t), v, _CMP_LT_OQ);
+    const __mmask16 up =
+        _mm512_cmplt_epi32_mask(t, m) & _mm512_cmp_ps_mask(level(t), v, _CMP_LT_OQ);
     const __mmask16 down = _mm512_cmpgt_epi32_mask(t, zero) &
                            _mm512_cmp_ps_mask(level(_mm512_sub_epi32(t, one)), v, _CMP_GE_OQ);
     t = _mm512_mask_add_epi32(t, up, t, one);

@@ -34,8 +34,8 @@ std::vector<double> centred_square_prefix(std::span<const float> sorted, double 
 /// grid level at or above it, compared in float, so the DP's cost model is exact for these float
 /// levels).
 struct GridStatistics {
-  std::vector<float> level;            ///< size m + 1, level[0] = lo, level[m] = hi
-  std::vector<ChordPoint> points;      ///< size m + 1: level - shift, u = α·x - β (cumulative)
+  std::vector<float> level;        ///< size m + 1, level[0] = lo, level[m] = hi
+  std::vector<ChordPoint> points;  ///< size m + 1: level - shift, u = α·x - β (cumulative)
   double shift = 0;
 };
 

@@ -13,8 +13,8 @@ constexpr std::size_t kLanes = 16;
 
 [[noreturn]] void throw_first_bad(std::span<const float> x, const char* what) {
   for (std::size_t i = 0; i < x.size(); ++i)
-    DME_CHECK(std::isfinite(x[i]), what << ": x[" << i << "] = " << x[i]
-                                        << " is not finite (NaN or Inf)");
+    DME_CHECK(std::isfinite(x[i]),
+              what << ": x[" << i << "] = " << x[i] << " is not finite (NaN or Inf)");
   DME_ASSERT(false);
   __builtin_unreachable();
 }
@@ -57,9 +57,8 @@ void check_sorted(std::span<const float> x, const char* what) {
   for (std::size_t i = 1; i < x.size(); ++i) unsorted += x[i] < x[i - 1];
   if (unsorted == 0) return;
   for (std::size_t i = 1; i < x.size(); ++i)
-    DME_CHECK(!(x[i] < x[i - 1]), what << ": input promised sorted (input_is_sorted) but x["
-                                       << i << "] = " << x[i] << " < x[" << i - 1
-                                       << "] = " << x[i - 1]);
+    DME_CHECK(!(x[i] < x[i - 1]), what << ": input promised sorted (input_is_sorted) but x[" << i
+                                       << "] = " << x[i] << " < x[" << i - 1 << "] = " << x[i - 1]);
 }
 
 std::size_t count_distinct_sorted(std::span<const float> sorted) {

@@ -22,7 +22,10 @@ class LayeredDp {
   /// @param n       columns (candidates), at most 2^32 - 1
   /// @param passes  full layers to run with step()
   LayeredDp(std::size_t n, std::size_t passes)
-      : n_(n), passes_(passes), f_(n), g_(n),
+      : n_(n),
+        passes_(passes),
+        f_(n),
+        g_(n),
         table_(std::make_unique_for_overwrite<std::uint32_t[]>(passes * n)) {
     DME_ASSERT(n >= 1 && n <= std::numeric_limits<std::uint32_t>::max());
   }

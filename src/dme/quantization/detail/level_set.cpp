@@ -46,7 +46,8 @@ void top_up_levels(std::vector<float>& levels, std::span<const float> pool, std:
       consider(levels.back(), pool.back(), false, true);
     }
     if (gaps.empty()) return;
-    std::sort(gaps.begin(), gaps.end(), [](const Gap& a, const Gap& b) { return a.width > b.width; });
+    std::sort(gaps.begin(), gaps.end(),
+              [](const Gap& a, const Gap& b) { return a.width > b.width; });
     gaps.resize(std::min(gaps.size(), s - levels.size()));
     for (const Gap& g : gaps) levels.push_back(g.value);
     levels = unique_levels(std::move(levels));

@@ -14,7 +14,8 @@ namespace dme::detail {
 class Philox16 {
  public:
   explicit Philox16(const PhiloxWords& w)
-      : tag_(w.tag), round_(_mm512_set1_epi32(static_cast<int>(w.round))),
+      : tag_(w.tag),
+        round_(_mm512_set1_epi32(static_cast<int>(w.round))),
         rank_(_mm512_set1_epi32(static_cast<int>(w.rank))) {
     std::uint32_t k0 = w.key0, k1 = w.key1;
     for (int r = 0; r < kRounds; ++r) {
@@ -33,9 +34,9 @@ class Philox16 {
     // Lanes whose low word wrapped carry into the high bits of the block index.
     const __mmask16 carry = _mm512_cmplt_epu32_mask(c0, base);
     const std::uint32_t hi = static_cast<std::uint32_t>(b0 >> 32);
-    __m512i c1 = _mm512_mask_blend_epi32(
-        carry, _mm512_set1_epi32(static_cast<int>(tag_ | (hi & 0xFFFFFFu))),
-        _mm512_set1_epi32(static_cast<int>(tag_ | ((hi + 1) & 0xFFFFFFu))));
+    __m512i c1 =
+        _mm512_mask_blend_epi32(carry, _mm512_set1_epi32(static_cast<int>(tag_ | (hi & 0xFFFFFFu))),
+                                _mm512_set1_epi32(static_cast<int>(tag_ | ((hi + 1) & 0xFFFFFFu))));
     __m512i c2 = round_, c3 = rank_;
     const __m512i m0 = _mm512_set1_epi64(0xD2511F53), m1 = _mm512_set1_epi64(0xCD9E8D57);
     for (int r = 0; r < kRounds; ++r) {
@@ -67,10 +68,9 @@ class Philox16 {
     const __m512i c1 = _mm512_permutex2var_epi32(w[2], hi, w[3]);
     const __m512i q_lo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
     const __m512i q_hi = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
-    const __m512i e[4] = {_mm512_permutex2var_epi64(a0, q_lo, c0),
-                          _mm512_permutex2var_epi64(a0, q_hi, c0),
-                          _mm512_permutex2var_epi64(a1, q_lo, c1),
-                          _mm512_permutex2var_epi64(a1, q_hi, c1)};
+    const __m512i e[4] = {
+        _mm512_permutex2var_epi64(a0, q_lo, c0), _mm512_permutex2var_epi64(a0, q_hi, c0),
+        _mm512_permutex2var_epi64(a1, q_lo, c1), _mm512_permutex2var_epi64(a1, q_hi, c1)};
     const __m512 scale = _mm512_set1_ps(0x1p-24f);
     for (int q = 0; q < 4; ++q)
       u[q] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(e[q], 8)), scale);

@@ -27,8 +27,7 @@ static_assert(sizeof(PhiloxStream) == sizeof(StreamImage),
 PhiloxWords philox_words(const PhiloxStream& stream) {
   StreamImage image;
   std::memcpy(&image, &stream, sizeof image);
-  const PhiloxWords words{image.key[0], image.key[1], image.purpose << 24, image.round,
-                          image.rank};
+  const PhiloxWords words{image.key[0], image.key[1], image.purpose << 24, image.round, image.rank};
   // Two blocks whose counters differ in both halves of the block index.
   for (std::uint64_t b : {std::uint64_t(0), (std::uint64_t(1) << 32) + 5}) {
     std::uint32_t out[4][16];

@@ -23,7 +23,6 @@ PhiloxWords philox_words(const PhiloxStream& stream);
 
 /// Philox4x32-10 of the 16 blocks first_block .. first_block+15 in plain loops over the lanes,
 /// which the compiler vectorises: out[w][l] = word w of block first_block + l.
-void philox_blocks16(const PhiloxWords& words, std::uint64_t first_block,
-                     std::uint32_t out[4][16]);
+void philox_blocks16(const PhiloxWords& words, std::uint64_t first_block, std::uint32_t out[4][16]);
 
 }  // namespace dme::detail

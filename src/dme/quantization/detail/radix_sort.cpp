@@ -12,7 +12,7 @@ namespace {
 constexpr int kDigitBits = 11;
 constexpr std::size_t kBuckets = std::size_t(1) << kDigitBits;
 constexpr std::uint32_t kDigitMask = kBuckets - 1;
-constexpr int kDigits = 3;                // 33 bits cover the 32-bit keys
+constexpr int kDigits = 3;               // 33 bits cover the 32-bit keys
 constexpr std::size_t kMinRadix = 1024;  // below this std::sort wins
 
 // Order-preserving map float -> uint32: flip all bits of negatives, the sign bit of positives.

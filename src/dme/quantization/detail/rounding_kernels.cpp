@@ -40,8 +40,8 @@ std::size_t stochastic_round_scalar(const float* x, std::size_t n, std::span<con
   const float lo = levels.front(), hi = levels.back();
   for (std::size_t i = 0; i < n; ++i) {
     if (!(x[i] >= lo && x[i] <= hi)) return i;
-    codes[i] = stochastic_code(x[i], stream.uniform_float(first_index + i), levels.data(),
-                               levels.size());
+    codes[i] =
+        stochastic_code(x[i], stream.uniform_float(first_index + i), levels.data(), levels.size());
   }
   return n;
 }
@@ -156,8 +156,7 @@ std::size_t nearest_avx512(const float* x, std::size_t n, std::span<const float>
     if (nan) return i + static_cast<std::size_t>(__builtin_ctz(nan));
     const __m512i c = interval16(v, search, pow2);
     const __m512 a = level(c), b = level(_mm512_add_epi32(c, one));
-    const __mmask16 up =
-        _mm512_cmp_ps_mask(_mm512_sub_ps(v, a), _mm512_sub_ps(b, v), _CMP_GT_OQ);
+    const __mmask16 up = _mm512_cmp_ps_mask(_mm512_sub_ps(v, a), _mm512_sub_ps(b, v), _CMP_GT_OQ);
     store_codes(codes + i, _mm512_mask_add_epi32(c, up, c, one));
   }
   return i + nearest_round_scalar(x + i, n - i, levels, codes + i);
@@ -185,7 +184,9 @@ std::size_t nearest_round_kernel(const float* x, std::size_t n, std::span<const 
   return nearest_avx512<LookupGather>(x, n, levels, codes);
 }
 
-bool rounding_kernels_vectorised() { return true; }
+bool rounding_kernels_vectorised() {
+  return true;
+}
 
 #else  // no AVX-512: the scalar loops are the kernels
 
@@ -200,7 +201,9 @@ std::size_t nearest_round_kernel(const float* x, std::size_t n, std::span<const 
   return nearest_round_scalar(x, n, levels, codes);
 }
 
-bool rounding_kernels_vectorised() { return false; }
+bool rounding_kernels_vectorised() {
+  return false;
+}
 
 #endif
 

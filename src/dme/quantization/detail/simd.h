@@ -2,8 +2,7 @@
 // quantization kernels fall back to scalar code with identical results.
 #pragma once
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && \
-    defined(__AVX512VL__)
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__)
 #define DME_QUANT_AVX512 1
 // GCC 12 flags the _mm512_undefined_*() idiom inside its own intrinsics (GCC bug 105593).
 #if defined(__GNUC__) && !defined(__clang__)

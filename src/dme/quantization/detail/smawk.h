@@ -26,8 +26,8 @@ class Smawk {
   /// @param argmin   out, size n_cols: the smallest minimising row of each column
   /// @param minimum  out, size n_cols: the minimum of each column
   template <class Value>
-  void column_minima(std::size_t n_rows, std::size_t n_cols, Value&& value,
-                     std::uint32_t* argmin, double* minimum) {
+  void column_minima(std::size_t n_rows, std::size_t n_cols, Value&& value, std::uint32_t* argmin,
+                     double* minimum) {
     if (n_cols == 0) return;
     DME_ASSERT(n_rows >= 1 && n_rows <= std::numeric_limits<std::uint32_t>::max());
     std::size_t top = 0;  // deepest level: one column

@@ -1,0 +1,182 @@
+#include "dme/experiment/solver_bench.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+#include <map>
+#include <optional>
+
+#include "dme/core/error.h"
+#include "dme/core/timer.h"
+#include "dme/experiment/inputs.h"
+#include "dme/experiment/table.h"
+#include "dme/quantization/detail/radix_sort.h"
+#include "dme/quantization/metrics.h"
+#include "dme/quantization/rounding.h"
+#include "dme/quantization/solver.h"
+
+namespace dme {
+namespace {
+
+// Median of timed runs of f: at least one, at most reps, and no new run once budget_s is spent.
+template <class F>
+double median_ms(int reps, double budget_s, F&& f) {
+  std::vector<double> t;
+  double total_ms = 0;
+  while (t.empty() || (static_cast<int>(t.size()) < reps && total_ms < budget_s * 1e3)) {
+    Timer timer;
+    f();
+    t.push_back(timer.elapsed_ms());
+    total_ms += t.back();
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+// The error of a level set for x: analytic stochastic-rounding vNMSE, or nearest-rounding vNMSE.
+double error_of(std::span<const float> x, std::span<const float> levels, bool biased) {
+  if (!biased) return analytic_vnmse(x, levels);
+  std::vector<std::uint16_t> codes(x.size());
+  std::vector<float> xhat(x.size());
+  nearest_round(x, levels, codes);
+  dequantize(codes, levels, xhat);
+  return vnmse(x, xhat);
+}
+
+struct Cell {
+  Solver solver = Solver::kQuiver;
+  std::size_t m = 0;
+  bool uses_m = false;
+  double ms = NAN, vnmse = NAN;
+  std::string error;
+};
+
+bool uses_grid(Solver s) {
+  return s == Solver::kQuiverApx || s == Solver::kZipmlCpUnif || s == Solver::kZipmlCpQuant;
+}
+
+struct Input {
+  std::vector<float> x, sorted;
+  double sort_ms = 0, radix_ms = 0;
+};
+
+Input make_bench_input(const SolverBenchConfig& c, Distribution dist, int log2d) {
+  Input in;
+  in.x.resize(std::size_t(1) << log2d);
+  generate(dist, DistributionParams{}, c.seed, 0, 0, in.x);
+  // Both sorts work on fresh copies; the copies are not timed.
+  std::vector<float> work;
+  std::vector<double> sort_t, radix_t;
+  for (int r = 0; r < std::max(1, c.reps); ++r) {
+    work = in.x;
+    Timer t;
+    std::sort(work.begin(), work.end());
+    sort_t.push_back(t.elapsed_ms());
+    work = in.x;
+    t.reset();
+    detail::radix_sort(work);
+    radix_t.push_back(t.elapsed_ms());
+  }
+  std::sort(sort_t.begin(), sort_t.end());
+  std::sort(radix_t.begin(), radix_t.end());
+  in.sort_ms = sort_t[sort_t.size() / 2];
+  in.radix_ms = radix_t[radix_t.size() / 2];
+  in.sorted = std::move(work);  // radix sorted: the same floats in the same order as std::sort
+  return in;
+}
+
+Cell run_cell(const SolverBenchConfig& c, const Input& in, Solver solver, std::size_t s,
+              std::size_t m) {
+  Cell cell;
+  cell.solver = solver;
+  cell.m = m;
+  cell.uses_m = uses_grid(solver);
+  SolverOptions options;
+  options.m = m;
+  options.seed = c.seed;
+  options.input_is_sorted = solver_needs_sorted_input(solver);
+  const std::span<const float> input = options.input_is_sorted ? in.sorted : in.x;
+  std::vector<float> levels;
+  try {
+    cell.ms =
+        median_ms(c.reps, c.budget_s, [&] { levels = solve_levels(input, s, solver, options); });
+    cell.vnmse = error_of(in.x, levels, solver_is_biased(solver));
+  } catch (const Error& e) {
+    cell.error = e.message();
+  }
+  return cell;
+}
+
+}  // namespace
+
+int run_solver_bench(const SolverBenchConfig& c, std::ostream& os) {
+  DME_CHECK(c.reps >= 1, "--reps must be at least 1, got " << c.reps);
+  for (int l : c.log2d) DME_CHECK(l >= 1 && l <= 28, "--log2d values must be in 1..28, got " << l);
+  for (int s : c.s)
+    DME_CHECK(s >= 2 && s <= static_cast<int>(kMaxLevels),
+              "--s values must be in 2.." << kMaxLevels << ", got " << s);
+  for (int m : c.m) DME_CHECK(m >= 1, "--m values must be positive, got " << m);
+  const Distribution dist = parse_distribution(c.dist);
+  DME_CHECK(
+      dist != Distribution::kFile && dist != Distribution::kOneHot && dist != Distribution::kTwoHot,
+      "--dist must be lognormal, normal, exponential, truncnorm or weibull, got " << c.dist);
+  std::vector<Solver> solvers;
+  for (const std::string& name : c.solvers) solvers.push_back(parse_solver(name));
+
+  Table table({"solver", "dist", "log2d", "s", "m", "ms", "sort_ms", "ms_over_sort", "vnmse",
+               "opt_vnmse", "radix_sort_ms"},
+              c.csv);
+  table.print_header(os);
+  int status = 0;
+  for (int l : c.log2d) {
+    const Input in = make_bench_input(c, dist, l);
+    for (int s : c.s) {
+      std::vector<Cell> cells;
+      for (Solver solver : solvers) {
+        if (!uses_grid(solver)) {
+          cells.push_back(run_cell(c, in, solver, static_cast<std::size_t>(s), 0));
+          continue;
+        }
+        for (int m : c.m)
+          cells.push_back(
+              run_cell(c, in, solver, static_cast<std::size_t>(s), static_cast<std::size_t>(m)));
+      }
+      // The exact optimum of each kind, where an exact solver ran.
+      std::optional<double> opt_unbiased, opt_biased;
+      for (const Cell& cell : cells) {
+        if (!cell.error.empty()) continue;
+        if (cell.solver == Solver::kQuiver || cell.solver == Solver::kQuiverAccel) {
+          if (opt_unbiased && std::fabs(*opt_unbiased - cell.vnmse) > 1e-9 * *opt_unbiased) {
+            std::cerr << "dme-bench solvers: quiver and quiver-accel disagree at log2d " << l
+                      << ", s " << s << ": " << *opt_unbiased << " vs " << cell.vnmse << "\n";
+            status = 1;
+          }
+          opt_unbiased = opt_unbiased ? std::min(*opt_unbiased, cell.vnmse) : cell.vnmse;
+        }
+        if (cell.solver == Solver::kKmeans) opt_biased = cell.vnmse;
+      }
+      for (const Cell& cell : cells) {
+        const bool biased = solver_is_biased(cell.solver);
+        const std::optional<double>& opt = biased ? opt_biased : opt_unbiased;
+        if (cell.error.empty() && opt && cell.vnmse < *opt * (1 - 1e-9)) {
+          std::cerr << "dme-bench solvers: " << solver_name(cell.solver)
+                    << " beats the exact optimum at log2d " << l << ", s " << s << ": "
+                    << cell.vnmse << " < " << *opt << "\n";
+          status = 1;
+        }
+        if (!cell.error.empty())
+          std::cerr << "dme-bench solvers: " << solver_name(cell.solver) << " at log2d " << l
+                    << ", s " << s << ": " << cell.error << "\n";
+        const Table::Cell m_cell = cell.uses_m ? Table::Cell(static_cast<long long>(cell.m))
+                                               : Table::Cell(std::string("-"));
+        const Table::Cell opt_cell = opt ? Table::Cell(*opt) : Table::Cell(std::string("-"));
+        table.print_row(os, {std::string(solver_name(cell.solver)), c.dist,
+                             static_cast<long long>(l), static_cast<long long>(s), m_cell, cell.ms,
+                             in.sort_ms, cell.ms / in.sort_ms, cell.vnmse, opt_cell, in.radix_ms});
+      }
+    }
+  }
+  return status;
+}
+
+}  // namespace dme

@@ -1,0 +1,37 @@
+// `dme-bench solvers`: level-solver time against std::sort of the same input, and the error of
+// each solver's levels against the exact optimum, measured in one run.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace dme {
+
+struct SolverBenchConfig {
+  std::vector<int> log2d = {12, 16, 20, 24};
+  std::vector<int> s = {4, 16, 64};
+  std::vector<int> m = {400};  ///< grid sizes for quiver-apx and zipml-cp-*; other solvers ignore m
+  std::vector<std::string> solvers = {"quiver", "quiver-accel",  "quiver-apx",
+                                      "kmeans", "zipml-cp-unif", "alq"};
+  std::string dist = "lognormal";  ///< lognormal, normal, exponential, truncnorm, weibull
+  int reps = 3;                    ///< timed runs per cell (median), fewer past budget_s
+  double budget_s = 3.0;           ///< stop repeating a cell once its runs took this long
+  std::uint64_t seed = 1;
+  bool csv = false;
+};
+
+/// Prints one row per (solver, log2d, s, m): solver, dist, log2d, s, m, ms, sort_ms,
+/// ms_over_sort, vnmse, opt_vnmse, radix_sort_ms. `ms` excludes sorting for the solvers that
+/// need sorted input (they get the sorted vector); quiver-apx and the other unsorted solvers get
+/// the unsorted input. sort_ms is std::sort of the same floats in the same run, radix_sort_ms the
+/// library's sort (what solve_levels uses on unsorted input). vnmse is the analytic vNMSE of
+/// stochastic rounding to the levels (nearest-rounding error for kmeans and rtn); opt_vnmse is
+/// the exact optimum of the same kind (quiver or quiver-accel for unbiased solvers, kmeans for
+/// biased ones) when one of those ran for the same (log2d, s), else "-".
+/// Returns 0, or 1 when a self-check fails (the exact solvers disagree, or a solver beats the
+/// optimum), after printing the table.
+int run_solver_bench(const SolverBenchConfig& config, std::ostream& os);
+
+}  // namespace dme
