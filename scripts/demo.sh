@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
-# The main job with sensible defaults: installs what is missing, builds, runs it, and prints
-# where its results are. For now: the rotation benchmark at a few sizes (the bias experiment
-# takes its place once it lands).
+# The main job with sensible defaults: installs what is missing, builds, runs the bias
+# experiment (the QUIVER paper's Figure 1b across node counts) on 4 ranks, plots it, and prints
+# where the HDF5 file and the PNG are. Takes a few minutes on 2 cores.
+#   BUILD_DIR (default build), RANKS (default 4), OUT_DIR (default results), extra arguments are
+#   passed to `dme-experiment bias` (e.g. --d 10000000 for the paper's size).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 build=${BUILD_DIR:-build}
+ranks=${RANKS:-4}
+out_dir=${OUT_DIR:-results}
+
 bash scripts/install-deps.sh
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j "$(nproc)" --target dme-bench
-mkdir -p results
-"$build/apps/dme-bench" rotation --log2d 16,20,22,24 --reps 10 | tee results/rotation.txt
-echo "demo: results in $root/results/rotation.txt"
+cmake --build "$build" -j "$(nproc)" --target dme-experiment
+
+# Open MPI: allow root and more ranks than cores, for this job only.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+mkdir -p "$out_dir"
+h5="$out_dir/bias.h5"
+png="$out_dir/bias.png"
+mpiexec -n "$ranks" --oversubscribe "$build/apps/dme-experiment" bias --out "$h5" --force "$@"
+python3 scripts/plot_bias.py "$h5" --output "$png"
+echo
+echo "demo: HDF5 results: $root/$h5"
+echo "demo: plot:         $root/$png"
