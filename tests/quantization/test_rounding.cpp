@@ -46,7 +46,7 @@ std::vector<float> values_in(float lo, float hi, std::size_t d, std::uint64_t se
 TEST(Rounding, VectorKernelsEqualScalarDefinition) {
   const std::size_t sizes[] = {0, 1, 7, 63, 64, 65, 127, 1000, 4099};
   const std::uint64_t firsts[] = {0, 1, 2, 3, 5, (std::uint64_t(1) << 34) - 5};
-  const std::size_t level_counts[] = {1, 2, 3, 15, 16, 17, 31, 32, 33, 100, 65536};
+  const std::size_t level_counts[] = {1, 2, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 65536};
   const PhiloxStream stream(42, 3, 9, Purpose::kRounding);
   for (std::size_t s : level_counts) {
     const std::vector<float> levels =

@@ -21,7 +21,20 @@
 #include <cmath>
 #include <cstddef>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 namespace dme::detail {
+
+/// ceil(v) as an index, v >= 0 (one rounding conversion where AVX-512 has it).
+inline std::size_t ceil_index(double v) {
+#if defined(__AVX512F__)
+  return _mm_cvt_roundsd_u64(_mm_set_sd(v), _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
+#else
+  return static_cast<std::size_t>(std::ceil(v));
+#endif
+}
 
 /// A candidate level in the (x, u) form above: x = value - shift, u = α x - β.
 struct ChordPoint {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 
 #include "dme/core/error.h"
 #include "dme/quantization/detail/compensated_sum.h"
@@ -87,16 +88,32 @@ inline std::uint32_t bin_of(const Grid& g, float v) {
   return static_cast<std::uint32_t>(t);
 }
 
-void bins_scalar(const Grid& g, const float* x, std::size_t n, std::uint32_t* bin) {
-  for (std::size_t i = 0; i < n; ++i) bin[i] = bin_of(g, x[i]);
+// One chunk of input prepared for the histogram: per value its slot offset (2·bin) and the pair
+// {1, x - shift} to add there, in an order the vector kernel chooses (the same for both arrays).
+struct Prepared {
+  std::uint32_t slot[kChunk];
+  alignas(64) double pair[2 * kChunk];
+};
+
+void prepare_scalar(const Grid& g, const float* x, std::size_t n, double shift, std::uint32_t* slot,
+                    double* pair) {
+  for (std::size_t i = 0; i < n; ++i) {
+    slot[i] = 2 * bin_of(g, x[i]);
+    pair[2 * i] = 1.0;
+    pair[2 * i + 1] = static_cast<double>(x[i]) - shift;
+  }
 }
 
 #if DME_QUANT_AVX512
-void bins_avx512(const Grid& g, const float* x, std::size_t n, std::uint32_t* bin) {
+// 16 values per step: bins by the float estimate and one correction against the recomputed
+// levels; pairs by unpacking, which orders each group of 8 as 0,2,4,6,1,3,5,7 (slots follow).
+void prepare_avx512(const Grid& g, const float* x, std::size_t n, double shift, Prepared& out) {
   const __m512 lo = _mm512_set1_ps(g.lo), hi = _mm512_set1_ps(g.hi);
   const __m512 delta = _mm512_set1_ps(g.delta), scale = _mm512_set1_ps(g.scale);
   const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
   const __m512i m = _mm512_set1_epi32(static_cast<int>(g.m));
+  const __m512i order = _mm512_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15);
+  const __m512d ones = _mm512_set1_pd(1.0), centre = _mm512_set1_pd(shift);
   const auto level = [&](__m512i t) {
     const __m512 v =
         _mm512_min_ps(_mm512_add_ps(lo, _mm512_mul_ps(_mm512_cvtepi32_ps(t), delta)), hi);
@@ -114,43 +131,43 @@ void bins_avx512(const Grid& g, const float* x, std::size_t n, std::uint32_t* bi
                            _mm512_cmp_ps_mask(level(_mm512_sub_epi32(t, one)), v, _CMP_GE_OQ);
     t = _mm512_mask_add_epi32(t, up, t, one);
     t = _mm512_mask_sub_epi32(t, down, t, one);
-    _mm512_storeu_si512(bin + i, t);
+    _mm512_storeu_si512(out.slot + i, _mm512_slli_epi32(_mm512_permutexvar_epi32(order, t), 1));
+    for (int half = 0; half < 2; ++half) {
+      const __m256 h = half ? _mm512_extractf32x8_ps(v, 1) : _mm512_castps512_ps256(v);
+      const __m512d c = _mm512_sub_pd(_mm512_cvtps_pd(h), centre);
+      double* p = out.pair + 2 * (i + 8 * static_cast<std::size_t>(half));
+      _mm512_store_pd(p, _mm512_unpacklo_pd(ones, c));
+      _mm512_store_pd(p + 8, _mm512_unpackhi_pd(ones, c));
+    }
   }
-  bins_scalar(g, x + i, n - i, bin + i);
+  prepare_scalar(g, x + i, n - i, shift, out.slot + i, out.pair + 2 * i);
 }
 #endif
 
-void compute_bins(const Grid& g, const float* x, std::size_t n, std::uint32_t* bin) {
+void prepare(const Grid& g, const float* x, std::size_t n, double shift, Prepared& out) {
 #if DME_QUANT_AVX512
-  if (g.m <= kMaxVectorBins) return bins_avx512(g, x, n, bin);
+  if (g.m <= kMaxVectorBins) return prepare_avx512(g, x, n, shift, out);
 #endif
-  bins_scalar(g, x, n, bin);
+  prepare_scalar(g, x, n, shift, out.slot, out.pair);
 }
 
-// acc[copy][bin] += {1, x - shift}, copy = i % kCopies.
-void accumulate(double* acc, std::size_t bins, const float* x, const std::uint32_t* bin,
-                std::size_t n, double shift) {
-#if defined(__SSE2__)
-  const __m128d s = _mm_set_pd(shift, 0.0);
-  const __m128d unit = _mm_set_pd(0.0, 1.0);
+// acc[copy][bin] += pair, copy = i % kCopies: one 128-bit add per value.
+void accumulate(double* acc, std::size_t bins, const Prepared& in, std::size_t n) {
   double* copy[kCopies];
   for (std::size_t c = 0; c < kCopies; ++c) copy[c] = acc + 2 * c * bins;
-  const auto add = [&](double* base, std::uint32_t b, float v) {
-    double* slot = base + 2 * static_cast<std::size_t>(b);
-    const __m128d pair = _mm_sub_pd(_mm_move_sd(_mm_set1_pd(static_cast<double>(v)), unit), s);
-    _mm_storeu_pd(slot, _mm_add_pd(_mm_loadu_pd(slot), pair));
-  };
   std::size_t i = 0;
-  for (; i + kCopies <= n; i += kCopies)
-    for (std::size_t c = 0; c < kCopies; ++c) add(copy[c], bin[i + c], x[i + c]);
-  for (; i < n; ++i) add(copy[0], bin[i], x[i]);
-#else
-  for (std::size_t i = 0; i < n; ++i) {
-    double* slot = acc + 2 * ((i % kCopies) * bins + bin[i]);
-    slot[0] += 1.0;
-    slot[1] += static_cast<double>(x[i]) - shift;
+#if defined(__SSE2__)
+  for (; i + kCopies <= n; i += kCopies) {
+    for (std::size_t c = 0; c < kCopies; ++c) {
+      double* slot = copy[c] + in.slot[i + c];
+      _mm_storeu_pd(slot, _mm_add_pd(_mm_loadu_pd(slot), _mm_load_pd(in.pair + 2 * (i + c))));
+    }
   }
 #endif
+  for (; i < n; ++i) {
+    copy[0][in.slot[i]] += in.pair[2 * i];
+    copy[0][in.slot[i] + 1] += in.pair[2 * i + 1];
+  }
 }
 
 }  // namespace
@@ -167,11 +184,16 @@ GridStatistics grid_statistics(std::span<const float> x, float lo, float hi, std
   // Count and centred sum of each bin side by side, so one 128-bit add updates both.
   const std::size_t bins = m + 1;
   std::vector<double> acc(kCopies * bins * 2, 0.0);
-  std::uint32_t bin[kChunk];
+  const auto prepared = std::make_unique<Prepared>();
   for (std::size_t base = 0; base < x.size(); base += kChunk) {
     const std::size_t n = std::min(kChunk, x.size() - base);
-    compute_bins(grid, x.data() + base, n, bin);
-    accumulate(acc.data(), bins, x.data() + base, bin, n, g.shift);
+#if defined(__SSE2__)
+    // Large inputs stream from memory: fetch the next chunk while this one is binned.
+    for (std::size_t i = base + kChunk; i < std::min(x.size(), base + 2 * kChunk); i += 16)
+      _mm_prefetch(reinterpret_cast<const char*>(x.data() + i), _MM_HINT_T0);
+#endif
+    prepare(grid, x.data() + base, n, g.shift, *prepared);
+    accumulate(acc.data(), bins, *prepared, n);
   }
   g.points.resize(bins);
   double alpha = 0;

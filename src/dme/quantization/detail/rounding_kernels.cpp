@@ -67,7 +67,7 @@ struct Tables {
   explicit Tables(std::span<const float> levels) {
     const std::size_t s = levels.size();
     while (pow2 < s) pow2 *= 2;
-    const std::size_t size = std::max<std::size_t>(pow2, 16);
+    const std::size_t size = std::max<std::size_t>(pow2, 64);
     search.assign(size, std::numeric_limits<float>::infinity());
     for (std::size_t t = 1; t + 1 < s; ++t) search[t] = levels[t];
     level.assign(size, levels.back());
@@ -75,7 +75,8 @@ struct Tables {
   }
 };
 
-// Table lookups by 16 indices: one register (s <= 16), two (s <= 32), or gathers.
+// Table lookups by 16 indices: one register (s <= 16), two (s <= 32), four (s <= 64), or
+// gathers.
 struct Lookup16 {
   __m512 t;
   explicit Lookup16(const float* table) : t(_mm512_loadu_ps(table)) {}
@@ -86,6 +87,20 @@ struct Lookup32 {
   explicit Lookup32(const float* table)
       : lo(_mm512_loadu_ps(table)), hi(_mm512_loadu_ps(table + 16)) {}
   __m512 operator()(__m512i i) const { return _mm512_permutex2var_ps(lo, i, hi); }
+};
+struct Lookup64 {
+  __m512 t0, t1, t2, t3;
+  explicit Lookup64(const float* table)
+      : t0(_mm512_loadu_ps(table)),
+        t1(_mm512_loadu_ps(table + 16)),
+        t2(_mm512_loadu_ps(table + 32)),
+        t3(_mm512_loadu_ps(table + 48)) {}
+  __m512 operator()(__m512i i) const {
+    // permutex2var uses index bits 0..4; bit 5 picks the upper pair of registers.
+    const __m512 low = _mm512_permutex2var_ps(t0, i, t1);
+    const __m512 high = _mm512_permutex2var_ps(t2, i, t3);
+    return _mm512_mask_mov_ps(low, _mm512_test_epi32_mask(i, _mm512_set1_epi32(32)), high);
+  }
 };
 struct LookupGather {
   const float* t;
@@ -173,6 +188,8 @@ std::size_t stochastic_round_kernel(const float* x, std::size_t n, std::span<con
     return stochastic_avx512<Lookup16>(x, n, levels, stream, first_index, codes);
   if (levels.size() <= 32)
     return stochastic_avx512<Lookup32>(x, n, levels, stream, first_index, codes);
+  if (levels.size() <= 64)
+    return stochastic_avx512<Lookup64>(x, n, levels, stream, first_index, codes);
   return stochastic_avx512<LookupGather>(x, n, levels, stream, first_index, codes);
 }
 
@@ -181,6 +198,7 @@ std::size_t nearest_round_kernel(const float* x, std::size_t n, std::span<const 
   if (levels.size() < 2 || n < 16) return nearest_round_scalar(x, n, levels, codes);
   if (levels.size() <= 16) return nearest_avx512<Lookup16>(x, n, levels, codes);
   if (levels.size() <= 32) return nearest_avx512<Lookup32>(x, n, levels, codes);
+  if (levels.size() <= 64) return nearest_avx512<Lookup64>(x, n, levels, codes);
   return nearest_avx512<LookupGather>(x, n, levels, codes);
 }
 
