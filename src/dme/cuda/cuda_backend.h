@@ -36,6 +36,28 @@ std::string device_summary();
 /// Waits for all work queued on the device; throws dme::Error on an asynchronous kernel error.
 void synchronize();
 
+/// dst <- src, device to device (cudaMemcpy): the reference of the benchmarks' bandwidths.
+/// @param dst device, size n;  @param src device, size n
+void copy(std::span<float> dst, std::span<const float> src);
+
+/// Device time between start() and stop(), from CUDA events on the default stream: the kernels'
+/// own time, without the host's launch and synchronisation overheads.
+class DeviceTimer {
+ public:
+  DeviceTimer();
+  ~DeviceTimer();
+  DeviceTimer(const DeviceTimer&) = delete;
+  DeviceTimer& operator=(const DeviceTimer&) = delete;
+
+  void start();
+  /// Waits for the work queued before stop(); milliseconds since start().
+  double stop();
+
+ private:
+  void* start_ = nullptr;  // cudaEvent_t
+  void* stop_ = nullptr;
+};
+
 namespace detail {
 void* allocate(std::size_t bytes);
 void release(void* p) noexcept;
@@ -109,6 +131,10 @@ class CudaRotation {
   std::size_t d() const noexcept { return d_; }
   std::size_t padded() const noexcept { return padded_; }
   int count() const noexcept { return k_; }
+
+  /// The signs of (seed, round, stream) for the same d and k, without reallocating: a new round
+  /// of an estimator costs one small kernel.
+  void rekey(std::uint64_t seed, std::uint32_t round, std::uint32_t stream = 0);
   /// Kernel launches (read-write passes over the padded vector) of forward or inverse.
   int passes() const noexcept;
 
@@ -177,6 +203,10 @@ class Compressor {
   /// @param x device, size d >= 1
   std::vector<float> solve_levels(std::span<const float> x, std::size_t s, Solver solver,
                                   const SolverOptions& options = {}, SolveTimes* times = nullptr);
+
+  /// sorted <- x in ascending order (-0 before +0), the device sort of the exact solvers.
+  /// @param x device, size n;  @param sorted device, size n
+  void sort(std::span<const float> x, std::span<float> sorted);
 
   /// Rounds x to the levels of its buckets and packs the codes, byte-identical to the CPU's
   /// stochastic_round (draw of coordinate i: stream.uniform_float(h.first + i)) or nearest_round,

@@ -93,4 +93,43 @@ void synchronize() {
   DME_CUDA_CHECK(cudaDeviceSynchronize());
 }
 
+void copy(std::span<float> dst, std::span<const float> src) {
+  DME_CHECK(dst.size() == src.size(), "cuda::copy: destination of " << dst.size()
+                                                                    << " values for a source of "
+                                                                    << src.size());
+  detail::check_device_memory(dst.data(), dst.size_bytes(), "cuda::copy destination");
+  detail::check_device_memory(src.data(), src.size_bytes(), "cuda::copy source");
+  if (!src.empty())
+    DME_CUDA_CHECK(
+        cudaMemcpyAsync(dst.data(), src.data(), src.size_bytes(), cudaMemcpyDeviceToDevice));
+}
+
+DeviceTimer::DeviceTimer() {
+  cudaEvent_t a = nullptr, b = nullptr;
+  DME_CUDA_CHECK(cudaEventCreate(&a));
+  const cudaError_t err = cudaEventCreate(&b);
+  if (err != cudaSuccess) cudaEventDestroy(a);
+  DME_CUDA_CHECK(err);
+  start_ = a;
+  stop_ = b;
+}
+
+DeviceTimer::~DeviceTimer() {
+  cudaEventDestroy(static_cast<cudaEvent_t>(start_));
+  cudaEventDestroy(static_cast<cudaEvent_t>(stop_));
+}
+
+void DeviceTimer::start() {
+  DME_CUDA_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(start_)));
+}
+
+double DeviceTimer::stop() {
+  DME_CUDA_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(stop_)));
+  DME_CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(stop_)));
+  float ms = 0;
+  DME_CUDA_CHECK(
+      cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(start_), static_cast<cudaEvent_t>(stop_)));
+  return ms;
+}
+
 }  // namespace dme::cuda

@@ -56,14 +56,19 @@ CudaRotation::CudaRotation(std::uint64_t seed, std::uint32_t round, int k, std::
     : d_(d), k_(k) {
   DME_CHECK(k >= 0 && k <= kMaxRotations,
             "rotation count must be in 0.." << kMaxRotations << ", got " << k);
-  padded_ = k == 0 ? d : padded_length(d);
-  DME_CHECK(d >= 1, "vector length must be positive, got 0");
+  padded_ = padded_length(d);  // checks d as dme::Rotation does
+  if (k == 0) padded_ = d;
   DME_CHECK(stream < (1u << 29), "rotation stream id too large: " << stream);
   first_bad_ = DeviceBuffer<unsigned long long>(1);
   if (k == 0) return;
   mask_words_ = detail::sign_mask_words(padded_);
   masks_ = DeviceBuffer<std::uint32_t>(static_cast<std::size_t>(k) * mask_words_);
-  for (int j = 0; j < k; ++j)
+  rekey(seed, round, stream);
+}
+
+void CudaRotation::rekey(std::uint64_t seed, std::uint32_t round, std::uint32_t stream) {
+  DME_CHECK(stream < (1u << 29), "rotation stream id too large: " << stream);
+  for (int j = 0; j < k_; ++j)
     detail::make_sign_mask(PhiloxStream(seed, round, 4 * stream + static_cast<std::uint32_t>(j) + 1,
                                         Purpose::kRotationSigns),
                            padded_, masks_.data() + j * mask_words_, nullptr);

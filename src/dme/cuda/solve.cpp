@@ -180,6 +180,17 @@ std::vector<float> sorted_solve(Compressor::Impl& im, std::span<const float> x, 
 
 }  // namespace
 
+void Compressor::sort(std::span<const float> x, std::span<float> sorted) {
+  DME_CHECK(sorted.size() == x.size(),
+            "cuda sort: output of " << sorted.size() << " values for an input of " << x.size());
+  detail::check_device_memory(x.data(), x.size_bytes(), "cuda sort input");
+  detail::check_device_memory(sorted.data(), sorted.size_bytes(), "cuda sort output");
+  const std::size_t temp = detail::sort_temp_bytes(x.size());
+  detail::ensure_size(impl_->sort_temp, temp);
+  detail::sort_floats(x.data(), sorted.data(), x.size(), impl_->sort_temp.data(),
+                      impl_->sort_temp.size(), nullptr);
+}
+
 std::vector<float> Compressor::solve_levels(std::span<const float> x, std::size_t s, Solver solver,
                                             const SolverOptions& options, SolveTimes* times) {
   const std::string name(solver_name(solver));
