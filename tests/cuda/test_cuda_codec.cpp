@@ -17,6 +17,13 @@ namespace {
 
 using CudaCodec = CudaTest;
 
+/// Normal values with many exact zeros of both signs.
+std::vector<float> repeated_signed_zeros(std::size_t n) {
+  std::vector<float> x = normal_vector(n, 31);
+  for (std::size_t i = 0; i < n; i += 7) x[i] = (i / 7) % 2 ? -0.0f : 0.0f;
+  return x;
+}
+
 PayloadHeader make_header(std::uint64_t count, std::uint32_t s, std::uint64_t bucket_size,
                           std::uint64_t first, bool nearest) {
   PayloadHeader h;
@@ -143,6 +150,34 @@ TEST_F(CudaCodec, DecodedSumsMatchCpu) {
       EXPECT_EQ(bits_of(acc_dev.to_host()), bits_of(acc_cpu))
           << "s=" << s << " bucket=" << bucket_size;
     }
+}
+
+TEST_F(CudaCodec, MeanArithmeticMatchesCpu) {
+  // The estimator's accumulate-then-divide steps: the same IEEE operations as the CPU's loops.
+  const std::vector<float> a = normal_vector(100001, 1), b = lognormal_vector(100001, 2);
+  cuda::DeviceBuffer<float> a_dev{std::span<const float>(a)}, b_dev{std::span<const float>(b)};
+  cuda::add(a_dev.span(), b_dev.span());
+  cuda::divide(a_dev.span(), 3.0f);
+  std::vector<float> want = a;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    want[i] += b[i];
+    want[i] /= 3.0f;
+  }
+  EXPECT_EQ(bits_of(a_dev.to_host()), bits_of(want));
+  EXPECT_THROW(cuda::add(a_dev.span(), std::span<const float>(b_dev.data(), 10)), Error);
+}
+
+TEST_F(CudaCodec, DeviceSortMatchesCpuOrder) {
+  std::vector<float> x = repeated_signed_zeros(70001);
+  cuda::DeviceBuffer<float> x_dev{std::span<const float>(x)}, sorted(x.size());
+  cuda::Compressor comp;
+  comp.sort(x_dev.span(), sorted.span());
+  std::vector<float> want = x;
+  // Ascending with -0 before +0: the total order of the CPU's radix sort.
+  std::stable_sort(want.begin(), want.end(), [](float p, float q) {
+    return p < q || (p == q && std::signbit(p) && !std::signbit(q));
+  });
+  EXPECT_EQ(bits_of(sorted.to_host()), bits_of(want));
 }
 
 TEST_F(CudaCodec, RoundingErrorsMatchCpu) {

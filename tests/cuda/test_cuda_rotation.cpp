@@ -131,6 +131,19 @@ TEST_F(CudaRotationTest, RoundTripRestoresInputAndPadding) {
     }
 }
 
+TEST_F(CudaRotationTest, RekeyEqualsAFreshRotation) {
+  const std::size_t d = 50000;
+  const std::vector<float> x = normal_vector(d, 12);
+  cuda::DeviceBuffer<float> x_dev{std::span<const float>(x)};
+  cuda::CudaRotation reused(1, 0, 2, d);
+  const cuda::CudaRotation fresh(77, 5, 2, d, 4);
+  reused.rekey(77, 5, 4);
+  cuda::DeviceBuffer<float> a(fresh.padded()), b(fresh.padded());
+  reused.forward(x_dev.span(), a.span());
+  fresh.forward(x_dev.span(), b.span());
+  EXPECT_EQ(bits_of(a.to_host()), bits_of(b.to_host()));
+}
+
 TEST_F(CudaRotationTest, ZeroRotationsIsTheIdentity) {
   const std::vector<float> x = normal_vector(777, 5);
   const cuda::CudaRotation rot(1, 2, 0, x.size());

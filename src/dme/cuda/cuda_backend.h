@@ -40,6 +40,12 @@ void synchronize();
 /// @param dst device, size n;  @param src device, size n
 void copy(std::span<float> dst, std::span<const float> src);
 
+/// x[i] <- x[i] / divisor (IEEE division, as the CPU's `v /= n` of the mean).
+/// @param x device, size n
+void divide(std::span<float> x, float divisor);
+/// dst[i] <- dst[i] + src[i]. @param dst device, size n;  @param src device, size n
+void add(std::span<float> dst, std::span<const float> src);
+
 /// Device time between start() and stop(), from CUDA events on the default stream: the kernels'
 /// own time, without the host's launch and synchronisation overheads.
 class DeviceTimer {

@@ -6,6 +6,7 @@
 #include "dme/core/error.h"
 #include "dme/cuda/check.cuh"
 #include "dme/cuda/cuda_backend.h"
+#include "dme/cuda/quantize.cuh"
 
 namespace dme::cuda {
 
@@ -102,6 +103,19 @@ void copy(std::span<float> dst, std::span<const float> src) {
   if (!src.empty())
     DME_CUDA_CHECK(
         cudaMemcpyAsync(dst.data(), src.data(), src.size_bytes(), cudaMemcpyDeviceToDevice));
+}
+
+void divide(std::span<float> x, float divisor) {
+  detail::check_device_memory(x.data(), x.size_bytes(), "cuda::divide input");
+  detail::divide_values(x.data(), x.size(), divisor, nullptr);
+}
+
+void add(std::span<float> dst, std::span<const float> src) {
+  DME_CHECK(dst.size() == src.size(),
+            "cuda::add: destination of " << dst.size() << " values for a source of " << src.size());
+  detail::check_device_memory(dst.data(), dst.size_bytes(), "cuda::add destination");
+  detail::check_device_memory(src.data(), src.size_bytes(), "cuda::add source");
+  detail::add_values(dst.data(), src.data(), dst.size(), nullptr);
 }
 
 DeviceTimer::DeviceTimer() {

@@ -32,6 +32,35 @@ __device__ __forceinline__ unsigned float_key(float v) {
   return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
 }
 
+// Warp reductions: one instruction on sm_80 and later, five shuffles before (so that a build for
+// older GPUs, e.g. -DCMAKE_CUDA_ARCHITECTURES=75 for a T4, still compiles).
+__device__ __forceinline__ unsigned warp_min(unsigned v) {
+#if __CUDA_ARCH__ >= 800
+  return __reduce_min_sync(kFullMask, v);
+#else
+  for (int b = 16; b > 0; b >>= 1) v = min(v, __shfl_xor_sync(kFullMask, v, b));
+  return v;
+#endif
+}
+
+__device__ __forceinline__ unsigned warp_max(unsigned v) {
+#if __CUDA_ARCH__ >= 800
+  return __reduce_max_sync(kFullMask, v);
+#else
+  for (int b = 16; b > 0; b >>= 1) v = max(v, __shfl_xor_sync(kFullMask, v, b));
+  return v;
+#endif
+}
+
+__device__ __forceinline__ unsigned warp_or(unsigned v) {
+#if __CUDA_ARCH__ >= 800
+  return __reduce_or_sync(kFullMask, v);
+#else
+  for (int b = 16; b > 0; b >>= 1) v |= __shfl_xor_sync(kFullMask, v, b);
+  return v;
+#endif
+}
+
 // ---- min / max scan ---------------------------------------------------------------------------
 
 __global__ void __launch_bounds__(kThreads)
@@ -47,8 +76,8 @@ __global__ void __launch_bounds__(kThreads)
     lo = min(lo, k);
     hi = max(hi, k);
   }
-  lo = __reduce_min_sync(kFullMask, lo);
-  hi = __reduce_max_sync(kFullMask, hi);
+  lo = warp_min(lo);
+  hi = warp_max(hi);
   if ((threadIdx.x & 31) == 0) {
     atomicMin(&out->min_key, lo);
     atomicMax(&out->max_key, hi);
@@ -274,7 +303,7 @@ __device__ void pack_fixed_chunk(const std::uint16_t* codes, unsigned bits,
     unsigned mine = 0;
     for (unsigned w = 0; w < bits; ++w) {
       const unsigned share = (word == w ? low : 0u) | (word + 1 == w ? high : 0u);
-      const unsigned v = __reduce_or_sync(kFullMask, share);
+      const unsigned v = warp_or(share);
       if (lane == w) mine = v;
     }
     if (lane < bits) out[(first_group + g) * bits + lane] = mine;
@@ -383,7 +412,33 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
+// ---- element-wise -------------------------------------------------------------------------------
+
+__global__ void __launch_bounds__(kThreads)
+    divide_kernel(float* x, std::uint64_t n, float divisor) {
+  for (std::uint64_t i = global_thread(); i < n; i += grid_threads())
+    x[i] = __fdiv_rn(x[i], divisor);
+}
+
+__global__ void __launch_bounds__(kThreads)
+    add_kernel(float* dst, const float* src, std::uint64_t n) {
+  for (std::uint64_t i = global_thread(); i < n; i += grid_threads())
+    dst[i] = __fadd_rn(dst[i], src[i]);
+}
+
 }  // namespace
+
+void divide_values(float* x, std::size_t n, float divisor, cudaStream_t stream) {
+  if (n == 0) return;
+  divide_kernel<<<blocks_for(n, kThreads * 8), kThreads, 0, stream>>>(x, n, divisor);
+  DME_CUDA_CHECK_LAUNCH();
+}
+
+void add_values(float* dst, const float* src, std::size_t n, cudaStream_t stream) {
+  if (n == 0) return;
+  add_kernel<<<blocks_for(n, kThreads * 8), kThreads, 0, stream>>>(dst, src, n);
+  DME_CUDA_CHECK_LAUNCH();
+}
 
 void scan_range(const float* x, std::size_t n, ScanWords* out, cudaStream_t stream) {
   scan_kernel<<<blocks_for(n, kThreads * 8), kThreads, 0, stream>>>(x, n, out);

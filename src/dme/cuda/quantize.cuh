@@ -104,6 +104,10 @@ void check_codes(const DecodeArgs& args, const PackLayout& layout, unsigned long
 void accumulate_codes(const DecodeArgs& args, const PackLayout& layout, float* acc,
                       cudaStream_t stream);
 
+/// x[i] /= divisor and dst[i] += src[i] over n values.
+void divide_values(float* x, std::size_t n, float divisor, cudaStream_t stream);
+void add_values(float* dst, const float* src, std::size_t n, cudaStream_t stream);
+
 /// keys_out <- keys_in (n floats) sorted ascending by a CUB radix sort of their order-preserving
 /// unsigned keys, so -0 sorts before +0 as in the CPU's radix sort (CUB's float sort treats the
 /// two zeros as equal keys and keeps input order). temp: device scratch of sort_temp_bytes(n).
