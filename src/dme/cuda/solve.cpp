@@ -1,5 +1,6 @@
 // Compressor::solve_levels: the level solvers with their O(d) passes on the device and the small
 // dynamic programmes on the host, returning exactly the levels of dme::solve_levels.
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -50,15 +51,15 @@ namespace {
 
 using detail::Range;
 
-// The CPU's grid (candidates.cpp, uniform_grid): computed here by the same host expression, so
-// the device bins against bit-identical levels.
-std::vector<float> uniform_grid(float lo, float hi, std::size_t m) {
-  std::vector<float> level(m + 1);
+// The CPU's grid (candidates.cpp, Grid::level), by the same host expression compiled with the
+// same flags, so the device bins against bit-identical levels: float arithmetic,
+// level[t] = min(lo + t·δ, hi) with δ = float((hi - lo) / m) and level[m] = hi.
+std::vector<float> grid_levels(float lo, float hi, std::size_t m) {
   const double width = static_cast<double>(hi) - lo;
+  const float delta = static_cast<float>(width / static_cast<double>(m));
+  std::vector<float> level(m + 1);
   for (std::size_t t = 0; t <= m; ++t)
-    level[t] = static_cast<float>(lo + width * static_cast<double>(t) / static_cast<double>(m));
-  level[0] = lo;
-  level[m] = hi;
+    level[t] = t >= m ? hi : std::min(lo + static_cast<float>(t) * delta, hi);
   return level;
 }
 
@@ -88,7 +89,7 @@ std::vector<float> quiver_apx(Compressor::Impl& im, std::span<const float> x, st
 
   Timer timer;
   const std::size_t bins = m + 1;
-  const std::vector<float> level = uniform_grid(range.min, range.max, m);
+  const std::vector<float> level = grid_levels(range.min, range.max, m);
   const double unit = offset_unit(level);
   detail::ensure_size(im.grid, bins);
   detail::ensure_size(im.counts, bins);
