@@ -1,6 +1,8 @@
 // dme-bench rotation --log2d 16,20,24 [--reps R] [--rotations K] [--seed S] [--csv]
 #include <iostream>
 
+#include "dme/collective/options.h"
+#include "dme/experiment/cuda_bench.h"
 #include "dme/experiment/rotation_bench.h"
 #include "subcommand.h"
 
@@ -11,16 +13,20 @@ namespace {
 int rotation_main(int argc, char** argv) {
   po::options_description desc("dme-bench rotation: FWHT and RHT time against memcpy");
   std::vector<std::string> log2d;
+  std::string backend = "cpu";
   dme::RotationBenchConfig config;
   desc.add_options()("help,h", "show this help")
       ("log2d", po::value(&log2d)->multitoken(), "log2 of the lengths, e.g. 16,20,24 (default 16,20,24)")
       ("reps", po::value(&config.reps)->default_value(config.reps), "timed repetitions (median reported)")
       ("rotations", po::value(&config.rotations)->default_value(config.rotations), "RHTs composed (1..3)")
       ("seed", po::value(&config.seed)->default_value(config.seed), "seed of the input and signs")
+      ("backend", po::value(&backend)->default_value(backend), "cpu or cuda")
       ("csv", po::bool_switch(&config.csv), "print CSV instead of a table");
   po::variables_map vm;
   if (!dme::app::parse_options(argc, argv, "dme-bench rotation [options]", desc, vm)) return 0;
   if (!log2d.empty()) config.log2d = dme::app::parse_int_list(log2d, "log2d");
+  if (dme::parse_backend(backend) == dme::Backend::kCuda)
+    return dme::run_cuda_rotation_bench(config, std::cout);
   return dme::run_rotation_bench(config, std::cout);
 }
 
