@@ -107,73 +107,90 @@ Cell run_cell(const SolverBenchConfig& c, const Input& in, Solver solver, std::s
   return cell;
 }
 
-}  // namespace
-
-int run_solver_bench(const SolverBenchConfig& c, std::ostream& os) {
+void check_config(const SolverBenchConfig& c) {
   DME_CHECK(c.reps >= 1, "--reps must be at least 1, got " << c.reps);
   for (int l : c.log2d) DME_CHECK(l >= 1 && l <= 28, "--log2d values must be in 1..28, got " << l);
   for (int s : c.s)
     DME_CHECK(s >= 2 && s <= static_cast<int>(kMaxLevels),
               "--s values must be in 2.." << kMaxLevels << ", got " << s);
   for (int m : c.m) DME_CHECK(m >= 1, "--m values must be positive, got " << m);
+}
+
+// The exact optimum of each kind among the cells (quiver/quiver-accel for unbiased, kmeans for
+// biased); flags quiver and quiver-accel disagreeing.
+struct Optima {
+  std::optional<double> unbiased, biased;
+};
+
+Optima optima(const std::vector<Cell>& cells, int l, int s, int& status) {
+  Optima o;
+  for (const Cell& cell : cells) {
+    if (!cell.error.empty()) continue;
+    if (cell.solver == Solver::kQuiver || cell.solver == Solver::kQuiverAccel) {
+      if (o.unbiased && std::fabs(*o.unbiased - cell.vnmse) > 1e-9 * *o.unbiased) {
+        std::cerr << "dme-bench solvers: quiver and quiver-accel disagree at log2d " << l << ", s "
+                  << s << ": " << *o.unbiased << " vs " << cell.vnmse << "\n";
+        status = 1;
+      }
+      o.unbiased = o.unbiased ? std::min(*o.unbiased, cell.vnmse) : cell.vnmse;
+    }
+    if (cell.solver == Solver::kKmeans) o.biased = cell.vnmse;
+  }
+  return o;
+}
+
+void print_cells(const Table& table, std::ostream& os, const std::vector<Cell>& cells,
+                 const std::string& dist, const Input& in, int l, int s, const Optima& o,
+                 int& status) {
+  for (const Cell& cell : cells) {
+    const std::optional<double>& opt = solver_is_biased(cell.solver) ? o.biased : o.unbiased;
+    if (cell.error.empty() && opt && cell.vnmse < *opt * (1 - 1e-9)) {
+      std::cerr << "dme-bench solvers: " << solver_name(cell.solver)
+                << " beats the exact optimum at log2d " << l << ", s " << s << ": " << cell.vnmse
+                << " < " << *opt << "\n";
+      status = 1;
+    }
+    if (!cell.error.empty())
+      std::cerr << "dme-bench solvers: " << solver_name(cell.solver) << " at log2d " << l << ", s "
+                << s << ": " << cell.error << "\n";
+    const Table::Cell m_cell =
+        cell.uses_m ? Table::Cell(static_cast<long long>(cell.m)) : Table::Cell(std::string("-"));
+    const Table::Cell opt_cell = opt ? Table::Cell(*opt) : Table::Cell(std::string("-"));
+    table.print_row(os, {std::string(solver_name(cell.solver)), dist, static_cast<long long>(l),
+                         static_cast<long long>(s), m_cell, cell.ms, in.sort_ms,
+                         cell.ms / in.sort_ms, cell.vnmse, opt_cell, in.radix_ms});
+  }
+}
+
+}  // namespace
+
+int run_solver_bench(const SolverBenchConfig& c, std::ostream& os) {
+  check_config(c);
   const Distribution dist = parse_distribution(c.dist);
   DME_CHECK(
       dist != Distribution::kFile && dist != Distribution::kOneHot && dist != Distribution::kTwoHot,
       "--dist must be lognormal, normal, exponential, truncnorm or weibull, got " << c.dist);
   std::vector<Solver> solvers;
   for (const std::string& name : c.solvers) solvers.push_back(parse_solver(name));
-
-  Table table({"solver", "dist", "log2d", "s", "m", "ms", "sort_ms", "ms_over_sort", "vnmse",
-               "opt_vnmse", "radix_sort_ms"},
-              c.csv);
+  const Table table({"solver", "dist", "log2d", "s", "m", "ms", "sort_ms", "ms_over_sort", "vnmse",
+                     "opt_vnmse", "radix_sort_ms"},
+                    c.csv);
   table.print_header(os);
   int status = 0;
   for (int l : c.log2d) {
     const Input in = make_bench_input(c, dist, l);
     for (int s : c.s) {
+      const std::size_t levels = static_cast<std::size_t>(s);
       std::vector<Cell> cells;
       for (Solver solver : solvers) {
         if (!uses_grid(solver)) {
-          cells.push_back(run_cell(c, in, solver, static_cast<std::size_t>(s), 0));
+          cells.push_back(run_cell(c, in, solver, levels, 0));
           continue;
         }
         for (int m : c.m)
-          cells.push_back(
-              run_cell(c, in, solver, static_cast<std::size_t>(s), static_cast<std::size_t>(m)));
+          cells.push_back(run_cell(c, in, solver, levels, static_cast<std::size_t>(m)));
       }
-      // The exact optimum of each kind, where an exact solver ran.
-      std::optional<double> opt_unbiased, opt_biased;
-      for (const Cell& cell : cells) {
-        if (!cell.error.empty()) continue;
-        if (cell.solver == Solver::kQuiver || cell.solver == Solver::kQuiverAccel) {
-          if (opt_unbiased && std::fabs(*opt_unbiased - cell.vnmse) > 1e-9 * *opt_unbiased) {
-            std::cerr << "dme-bench solvers: quiver and quiver-accel disagree at log2d " << l
-                      << ", s " << s << ": " << *opt_unbiased << " vs " << cell.vnmse << "\n";
-            status = 1;
-          }
-          opt_unbiased = opt_unbiased ? std::min(*opt_unbiased, cell.vnmse) : cell.vnmse;
-        }
-        if (cell.solver == Solver::kKmeans) opt_biased = cell.vnmse;
-      }
-      for (const Cell& cell : cells) {
-        const bool biased = solver_is_biased(cell.solver);
-        const std::optional<double>& opt = biased ? opt_biased : opt_unbiased;
-        if (cell.error.empty() && opt && cell.vnmse < *opt * (1 - 1e-9)) {
-          std::cerr << "dme-bench solvers: " << solver_name(cell.solver)
-                    << " beats the exact optimum at log2d " << l << ", s " << s << ": "
-                    << cell.vnmse << " < " << *opt << "\n";
-          status = 1;
-        }
-        if (!cell.error.empty())
-          std::cerr << "dme-bench solvers: " << solver_name(cell.solver) << " at log2d " << l
-                    << ", s " << s << ": " << cell.error << "\n";
-        const Table::Cell m_cell = cell.uses_m ? Table::Cell(static_cast<long long>(cell.m))
-                                               : Table::Cell(std::string("-"));
-        const Table::Cell opt_cell = opt ? Table::Cell(*opt) : Table::Cell(std::string("-"));
-        table.print_row(os, {std::string(solver_name(cell.solver)), c.dist,
-                             static_cast<long long>(l), static_cast<long long>(s), m_cell, cell.ms,
-                             in.sort_ms, cell.ms / in.sort_ms, cell.vnmse, opt_cell, in.radix_ms});
-      }
+      print_cells(table, os, cells, c.dist, in, l, s, optima(cells, l, s, status), status);
     }
   }
   return status;

@@ -15,7 +15,9 @@ namespace dme {
 
 /// @param x  finite, size d >= 1 (any order); 2 <= s <= kMaxLevels
 /// @return   signed levels covering [min x, max x]: 0 and K = (s-1)/2 magnitudes per sign when
-///           x has both signs, K = s - 1 when it has one sign
+///           x has both signs, K = s - 1 when it has one sign; when that leaves levels unused
+///           (even s, or magnitudes merged by the descent) input values are added in the widest
+///           gaps (detail::top_up_levels), so s levels whenever x has s distinct values
 std::vector<float> alq_levels(std::span<const float> x, std::size_t s);
 
 namespace detail {
