@@ -53,13 +53,11 @@ template <class Indices>
 std::vector<float> solve(std::span<const float> sorted, std::size_t s, Indices&& indices) {
   DME_ASSERT(!sorted.empty() && s >= 2);
   if (detail::count_distinct_sorted(sorted) <= s) return detail::distinct_sorted(sorted);
-  const std::size_t d = sorted.size();
-  AlignedVector<ChordPoint> points(d);
-  detail::chord_points(sorted, detail::compensated_mean(sorted), points.data());
-  std::vector<float> values;
-  if (s == 2) {
-    values = {sorted.front(), sorted.back()};
-  } else {
+  std::vector<float> values = {sorted.front(), sorted.back()};
+  if (s > 2) {
+    const std::size_t d = sorted.size();
+    AlignedVector<ChordPoint> points(d);
+    detail::chord_points(sorted, detail::compensated_mean(sorted), points.data());
     for (std::size_t t : indices(points.data(), d, s)) values.push_back(sorted[t]);
   }
   std::vector<float> levels = detail::unique_levels(std::move(values));
