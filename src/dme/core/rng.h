@@ -43,6 +43,12 @@ class PhiloxStream {
         rank_(rank),
         purpose_(static_cast<std::uint32_t>(purpose)) {}
 
+  /// The words of the key layout above, for kernels that run Philox themselves (SIMD, CUDA).
+  DME_HOST_DEVICE std::uint32_t key_word(int i) const { return key_.v[i]; }
+  DME_HOST_DEVICE std::uint32_t round() const { return round_; }
+  DME_HOST_DEVICE std::uint32_t rank() const { return rank_; }
+  DME_HOST_DEVICE std::uint32_t purpose_tag() const { return purpose_ << 24; }
+
   /// The 128 bits of block b.
   DME_HOST_DEVICE Block block(std::uint64_t b) const {
     Block ctr = {{static_cast<std::uint32_t>(b),

@@ -1,10 +1,5 @@
 #include "dme/quantization/detail/philox_words.h"
 
-#include <cstring>
-#include <type_traits>
-
-#include "dme/core/error.h"
-
 namespace dme::detail {
 namespace {
 
@@ -13,29 +8,11 @@ constexpr std::uint32_t kWeyl0 = 0x9E3779B9u, kWeyl1 = 0xBB67AE85u;
 constexpr int kRounds = 10;
 constexpr int kLanes = 16;
 
-// The object representation of PhiloxStream: the Random123 key array, then round, rank, purpose.
-struct StreamImage {
-  std::uint32_t key[2];
-  std::uint32_t round, rank, purpose;
-};
-static_assert(std::is_trivially_copyable_v<PhiloxStream>);
-static_assert(sizeof(PhiloxStream) == sizeof(StreamImage),
-              "core/rng.h changed PhiloxStream's members; update philox_words()");
-
 }  // namespace
 
 PhiloxWords philox_words(const PhiloxStream& stream) {
-  StreamImage image;
-  std::memcpy(&image, &stream, sizeof image);
-  const PhiloxWords words{image.key[0], image.key[1], image.purpose << 24, image.round, image.rank};
-  // Two blocks whose counters differ in both halves of the block index.
-  for (std::uint64_t b : {std::uint64_t(0), (std::uint64_t(1) << 32) + 5}) {
-    std::uint32_t out[4][16];
-    philox_blocks16(words, b, out);
-    const PhiloxStream::Block expect = stream.block(b);
-    for (int w = 0; w < 4; ++w) DME_ASSERT(out[w][0] == expect.v[w]);
-  }
-  return words;
+  return PhiloxWords{stream.key_word(0), stream.key_word(1), stream.purpose_tag(), stream.round(),
+                     stream.rank()};
 }
 
 void philox_blocks16(const PhiloxWords& words, std::uint64_t first_block,

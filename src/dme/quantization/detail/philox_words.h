@@ -16,9 +16,7 @@ struct PhiloxWords {
   std::uint32_t round, rank;
 };
 
-/// The words of a stream. PhiloxStream keeps them private, so they are read from its object
-/// representation; the result is checked against stream.block() before it is returned (a layout
-/// change in core/rng.h fails loudly instead of changing draws).
+/// The key and counter words of a stream (tests check philox_blocks16 against stream.block()).
 PhiloxWords philox_words(const PhiloxStream& stream);
 
 /// Philox4x32-10 of the 16 blocks first_block .. first_block+15 in plain loops over the lanes,
