@@ -10,6 +10,7 @@
 #include "dme/quantization/detail/candidates.h"
 #include "dme/quantization/quiver.h"
 #include "dme/quantization/quiver_approx.h"
+#include "dme/quantization/solver.h"
 #include "dme/quantization/zipml.h"
 #include "quant_test_support.h"
 
@@ -113,3 +114,13 @@ TEST(QuiverApprox, BadArguments) {
 }
 
 }  // namespace
+
+TEST(QuiverApprox, TinyRangeNearUnderflowStaysFinite) {
+  // m / (max - min) overflows float here; the solver must still bracket the input.
+  std::vector<float> x = {0.0f, 1e-44f, 3e-45f, 0.0f, 1e-44f};
+  const auto levels = dme::solve_levels(x, 4, dme::Solver::kQuiverApx);
+  ASSERT_FALSE(levels.empty());
+  EXPECT_LE(levels.front(), 0.0f);
+  EXPECT_GE(levels.back(), 1e-44f);
+  for (float l : levels) EXPECT_TRUE(std::isfinite(l));
+}

@@ -1,6 +1,7 @@
 #include "dme/quantization/detail/candidates.h"
 
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -175,8 +176,12 @@ void accumulate(double* acc, std::size_t bins, const Prepared& in, std::size_t n
 GridStatistics grid_statistics(std::span<const float> x, float lo, float hi, std::size_t m) {
   DME_ASSERT(lo < hi && m >= 1);
   const double width = static_cast<double>(hi) - lo;
+  // A range near the float underflow limit makes m / width overflow float: cap it, so bin
+  // estimates stay finite (the level comparisons then place each value).
+  const double scale = std::min(static_cast<double>(m) / width,
+                                static_cast<double>(std::numeric_limits<float>::max()));
   const Grid grid{lo, hi, static_cast<float>(width / static_cast<double>(m)),
-                  static_cast<float>(static_cast<double>(m) / width), m};
+                  static_cast<float>(scale), m};
   GridStatistics g;
   g.level.resize(m + 1);
   for (std::size_t t = 0; t <= m; ++t) g.level[t] = grid.level(t);
