@@ -3,6 +3,8 @@
 #include <iostream>
 
 #include "dme/experiment/solver_bench.h"
+#include "dme/collective/options.h"
+#include "dme/experiment/cuda_bench.h"
 #include "subcommand.h"
 
 namespace po = boost::program_options;
@@ -12,6 +14,7 @@ namespace {
 int solvers_main(int argc, char** argv) {
   po::options_description desc("dme-bench solvers: level-solver time against std::sort, and error");
   std::vector<std::string> log2d, s, m, solvers;
+  std::string backend = "cpu";
   dme::SolverBenchConfig config;
   desc.add_options()("help,h", "show this help")("log2d", po::value(&log2d)->multitoken(),
                                                  "log2 of the lengths (default 12,16,20,24)")(
@@ -25,6 +28,7 @@ int solvers_main(int argc, char** argv) {
       "budget", po::value(&config.budget_s)->default_value(config.budget_s),
       "seconds after which a cell stops repeating")(
       "seed", po::value(&config.seed)->default_value(config.seed), "seed of the input")(
+      "backend", po::value(&backend)->default_value(backend), "cpu or cuda")(
       "csv", po::bool_switch(&config.csv), "print CSV instead of a table");
   po::variables_map vm;
   if (!dme::app::parse_options(argc, argv, "dme-bench solvers [options]", desc, vm)) return 0;
@@ -32,6 +36,8 @@ int solvers_main(int argc, char** argv) {
   if (!s.empty()) config.s = dme::app::parse_int_list(s, "s");
   if (!m.empty()) config.m = dme::app::parse_int_list(m, "m");
   if (!solvers.empty()) config.solvers = dme::app::parse_name_list(solvers);
+  if (dme::parse_backend(backend) == dme::Backend::kCuda)
+    return dme::run_cuda_solver_bench(config, std::cout);
   return dme::run_solver_bench(config, std::cout);
 }
 
