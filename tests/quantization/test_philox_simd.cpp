@@ -5,7 +5,7 @@
 
 #include "dme/core/rng.h"
 #include "dme/quantization/detail/philox_avx512.h"
-#include "dme/quantization/detail/philox_words.h"
+#include "dme/core/detail/philox_words.h"
 
 namespace {
 

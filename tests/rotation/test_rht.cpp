@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dme/core/error.h"
+#include "dme/core/rng.h"
 #include "dme/rotation/fwht.h"
 #include "dme/rotation/rht.h"
 
@@ -85,6 +86,19 @@ TEST(Rht, SeedRoundAndStreamSelectSigns) {
   }
   // The k sign vectors of one rotation are independent of each other.
   EXPECT_FALSE(std::equal(a.sign_mask(0).begin(), a.sign_mask(0).end(), a.sign_mask(1).begin()));
+}
+
+TEST(Rht, SignsComeFromTheDocumentedPhiloxStreams) {
+  // Sign vector j of stream t is PhiloxStream(seed, round, 4t + j + 1, kRotationSigns): the
+  // layout the CUDA backend and other ranks rely on. d = 5000 covers a partial last block.
+  for (std::uint32_t stream : {0u, 3u}) {
+    dme::Rotation rot(123, 7, 3, 5000, stream);
+    for (int j = 0; j < 3; ++j) {
+      dme::PhiloxStream ps(123, 7, 4 * stream + j + 1, dme::Purpose::kRotationSigns);
+      for (std::size_t i = 0; i < rot.padded(); ++i)
+        ASSERT_EQ(rot.sign(j, i), ps.sign(i)) << "stream " << stream << " j " << j << " i " << i;
+    }
+  }
 }
 
 TEST(Rht, ZeroRotationsIsIdentityWithoutPadding) {

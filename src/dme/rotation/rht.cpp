@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "dme/core/detail/philox_words.h"
 #include "dme/core/error.h"
 #include "dme/core/rng.h"
 #include "dme/rotation/fwht.h"
@@ -20,14 +21,20 @@ std::size_t padded_length(std::size_t d) {
 
 namespace {
 
-// Sign vector as a bit mask: one Philox block gives 128 signs (two 64-bit words).
+// Sign vector as a bit mask: one Philox block gives 128 signs (two 64-bit words); sixteen
+// blocks at a time through the vectorised Philox, which equals PhiloxStream::block bit for bit.
 AlignedVector<std::uint64_t> make_mask(const PhiloxStream& stream, std::size_t n) {
   const std::size_t words = (n + 63) / 64;
-  AlignedVector<std::uint64_t> mask((words + 1) & ~std::size_t(1));
-  for (std::size_t b = 0; b < mask.size() / 2; ++b) {
-    auto r = stream.block(b);
-    mask[2 * b] = std::uint64_t(r.v[0]) | (std::uint64_t(r.v[1]) << 32);
-    mask[2 * b + 1] = std::uint64_t(r.v[2]) | (std::uint64_t(r.v[3]) << 32);
+  const std::size_t blocks = (words + 1) / 2;
+  AlignedVector<std::uint64_t> mask(32 * ((blocks + 15) / 16));
+  const detail::PhiloxWords key = detail::philox_words(stream);
+  std::uint32_t out[4][16];
+  for (std::size_t b0 = 0; b0 < blocks; b0 += 16) {
+    detail::philox_blocks16(key, b0, out);
+    for (std::size_t l = 0; l < 16; ++l) {
+      mask[2 * (b0 + l)] = std::uint64_t(out[0][l]) | (std::uint64_t(out[1][l]) << 32);
+      mask[2 * (b0 + l) + 1] = std::uint64_t(out[2][l]) | (std::uint64_t(out[3][l]) << 32);
+    }
   }
   mask.resize(words);
   return mask;

@@ -2,7 +2,7 @@
 // Only included where DME_QUANT_AVX512 is 1.
 #pragma once
 
-#include "dme/quantization/detail/philox_words.h"
+#include "dme/core/detail/philox_words.h"
 #include "dme/quantization/detail/simd.h"
 
 #if DME_QUANT_AVX512

@@ -6,7 +6,7 @@
 
 #include "dme/core/aligned_buffer.h"
 #include "dme/quantization/detail/philox_avx512.h"
-#include "dme/quantization/detail/philox_words.h"
+#include "dme/core/detail/philox_words.h"
 #include "dme/quantization/detail/simd.h"
 
 namespace dme::detail {

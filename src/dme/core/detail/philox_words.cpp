@@ -1,4 +1,4 @@
-#include "dme/quantization/detail/philox_words.h"
+#include "dme/core/detail/philox_words.h"
 
 namespace dme::detail {
 namespace {
