@@ -10,15 +10,12 @@
 #include "dme/core/mpi_helpers.h"
 #include "dme/core/timer.h"
 #include "dme/experiment/table.h"
+#include "dme/experiment/timing.h"
 #include "dme/rotation/rht.h"
 
 namespace dme {
-namespace {
 
-double median(std::vector<double> v) {
-  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-  return v[v.size() / 2];
-}
+namespace {
 
 // Slowest rank's time of one collective step: what the job waits for.
 double max_over_ranks(double ms, MPI_Comm comm) { return mpi::allreduce(ms, MPI_MAX, comm); }

@@ -15,18 +15,15 @@
 #include "dme/cuda/cuda_backend.h"
 #include "dme/experiment/inputs.h"
 #include "dme/experiment/table.h"
+#include "dme/experiment/timing.h"
 #include "dme/quantization/detail/radix_sort.h"
 #include "dme/quantization/metrics.h"
 #include "dme/quantization/rounding.h"
 #include "dme/rotation/rht.h"
 
 namespace dme {
-namespace {
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+namespace {
 
 /// Median of reps device times of f (after one untimed warm-up run).
 template <class F>
@@ -363,6 +360,7 @@ int run_cuda_solver_bench(const SolverBenchConfig& c, std::ostream& os) {
 #else  // a build without the CUDA backend
 
 namespace dme {
+
 namespace {
 
 [[noreturn]] void no_cuda(const char* bench) {

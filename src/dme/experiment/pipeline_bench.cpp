@@ -12,18 +12,11 @@
 #include "dme/core/rng.h"
 #include "dme/core/timer.h"
 #include "dme/experiment/table.h"
+#include "dme/experiment/timing.h"
 #include "dme/quantization/metrics.h"
 #include "dme/rotation/rht.h"
 
 namespace dme {
-namespace {
-
-double median(std::vector<double> v) {
-  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-  return v[v.size() / 2];
-}
-
-}  // namespace
 
 int run_pipeline_bench(const PipelineBenchConfig& cfg, std::ostream& os) {
   validate(cfg.options);

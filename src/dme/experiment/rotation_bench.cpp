@@ -10,26 +10,11 @@
 #include "dme/core/rng.h"
 #include "dme/core/timer.h"
 #include "dme/experiment/table.h"
+#include "dme/experiment/timing.h"
 #include "dme/rotation/fwht.h"
 #include "dme/rotation/rht.h"
 
 namespace dme {
-namespace {
-
-template <class F>
-double median_ms(int reps, F&& f) {
-  f();  // warm-up: page faults and caches
-  std::vector<double> t;
-  for (int r = 0; r < reps; ++r) {
-    Timer timer;
-    f();
-    t.push_back(timer.elapsed_ms());
-  }
-  std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
-  return t[t.size() / 2];
-}
-
-}  // namespace
 
 int run_rotation_bench(const RotationBenchConfig& config, std::ostream& os) {
   DME_CHECK(config.reps >= 1, "--reps must be at least 1, got " << config.reps);

@@ -9,28 +9,13 @@
 #include "dme/core/timer.h"
 #include "dme/experiment/inputs.h"
 #include "dme/experiment/table.h"
+#include "dme/experiment/timing.h"
 #include "dme/quantization/detail/rounding_kernels.h"
 #include "dme/quantization/metrics.h"
 #include "dme/quantization/rounding.h"
 #include "dme/quantization/solver.h"
 
 namespace dme {
-namespace {
-
-template <class F>
-double median_ms(int reps, F&& f) {
-  f();  // warm-up: page faults and caches
-  std::vector<double> t;
-  for (int r = 0; r < reps; ++r) {
-    Timer timer;
-    f();
-    t.push_back(timer.elapsed_ms());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
-}  // namespace
 
 int run_rounding_bench(const RoundingBenchConfig& c, std::ostream& os) {
   DME_CHECK(c.reps >= 1, "--reps must be at least 1, got " << c.reps);
