@@ -44,7 +44,6 @@ def plot_panel(ax, runs, metric):
     ax.set_ylabel(r"NMSE  $\|\hat{\bar x}-\bar x\|^2 \,/\, \frac{1}{n}\sum_r \|x_r\|^2$"
                   if metric == "nmse" else r"$\|\hat{\bar x}-\bar x\|^2 \,/\, \|\bar x\|^2$")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
 
 
 def main():
@@ -65,6 +64,8 @@ def main():
         r = group[0].params
         ax.set_title(f"{panel_title(key)}: d={r.get('d')}, s={r.get('s')}, "
                      f"{r.get('distribution', '')}(σ={r.get('sigma', '?')})", fontsize=9)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
     fig.suptitle(args.title or "Biased versus unbiased quantization across ranks "
                  f"({int(np.asarray(runs[0].data[args.metric]).shape[-1])} trials, ±1 std)")
     pc.save(fig, pc.output_path(args, "bias.png"), args.dpi)

@@ -78,7 +78,8 @@ def output_path(args, default_name):
 
 
 def save(fig, path, dpi):
-    fig.tight_layout()
+    # Leave room at the bottom for a figure-level legend (plot_bias puts one there).
+    fig.tight_layout(rect=(0, 0.07, 1, 1) if fig.legends else (0, 0, 1, 1))
     fig.savefig(path, dpi=dpi)
     plt.close(fig)
     print(path)
