@@ -23,6 +23,8 @@ int bias_main(int argc, char** argv) {
   po::options_description desc(
       "dme-experiment bias: biased versus unbiased quantizers in the mean of n ranks "
       "(QUIVER paper, Figure 1b)");
+  // One option per line reads as a table.
+  // clang-format off
   desc.add_options()("help,h", "show this help")
       ("ranks", po::value(&ranks)->multitoken(),
        "node counts n, each at most the launched ranks (default 1,2,4,... up to the launch)")
@@ -42,6 +44,7 @@ int bias_main(int argc, char** argv) {
        "quiver-apx grid intervals")
       ("seed", po::value(&cfg.options.seed)->default_value(cfg.options.seed),
        "seed of inputs, signs and rounding");
+  // clang-format on
   dme::app::add_input_options(desc, in, "lognormal", "identical");
   dme::app::add_output_options(desc, cfg.output);
   po::variables_map vm;
@@ -73,4 +76,5 @@ int bias_main(int argc, char** argv) {
 
 }  // namespace
 
-DME_REGISTER_SUBCOMMAND("bias", "biased versus unbiased quantization across node counts", bias_main);
+DME_REGISTER_SUBCOMMAND("bias", "biased versus unbiased quantization across node counts",
+                        bias_main);

@@ -23,7 +23,8 @@ std::vector<double> parse_double_list(const std::vector<std::string>& items, con
     } catch (const std::exception&) {
       used = 0;
     }
-    DME_CHECK(used == tok.size() && used > 0, "--" << option << ": '" << tok << "' is not a number");
+    DME_CHECK(used == tok.size() && used > 0,
+              "--" << option << ": '" << tok << "' is not a number");
     out.push_back(v);
   }
   DME_CHECK(!out.empty(), "--" << option << ": empty list");
@@ -36,6 +37,8 @@ int gaussianity_main(int argc, char** argv) {
   po::options_description desc(
       "dme-experiment gaussianity: Kolmogorov and W1 distance of RHT-rotated coordinates to "
       "N(0,1), and their covariance, versus D");
+  // One option per line reads as a table.
+  // clang-format off
   desc.add_options()("help,h", "show this help")
       ("log2d", po::value(&log2d)->multitoken(), "log2 of the lengths D (default 4,6,...,16)")
       ("rotations", po::value(&rotations)->multitoken(), "RHT counts k (default 1,2,3)")
@@ -46,6 +49,7 @@ int gaussianity_main(int argc, char** argv) {
       ("seeds", po::value(&cfg.seeds)->default_value(cfg.seeds), "independent rotations per point")
       ("pairs", po::value(&cfg.pairs)->default_value(cfg.pairs), "coordinate pairs for covariances")
       ("seed", po::value(&cfg.seed)->default_value(cfg.seed), "seed of inputs and signs");
+  // clang-format on
   dme::app::add_output_options(desc, cfg.output);
   po::variables_map vm;
   if (!dme::app::parse_options(argc, argv, "mpirun -np N dme-experiment gaussianity [options]",
@@ -61,7 +65,8 @@ int gaussianity_main(int argc, char** argv) {
     cfg.inputs.clear();
     for (const auto& name : names) {
       const dme::Distribution d = dme::parse_distribution(name);
-      if (d != dme::Distribution::kLogNormal) cfg.inputs.push_back({d, 1.0});
+      if (d != dme::Distribution::kLogNormal)
+        cfg.inputs.push_back({d, 1.0});
       else
         for (double s : lognormal_sigmas) cfg.inputs.push_back({d, s});
     }

@@ -22,7 +22,8 @@ std::vector<double> parse_double_list(const std::vector<std::string>& items, con
     } catch (const std::exception&) {
       used = 0;
     }
-    DME_CHECK(used == tok.size() && used > 0, "--" << option << ": '" << tok << "' is not a number");
+    DME_CHECK(used == tok.size() && used > 0,
+              "--" << option << ": '" << tok << "' is not a number");
     out.push_back(v);
   }
   DME_CHECK(!out.empty(), "--" << option << ": empty list");
@@ -36,6 +37,8 @@ int single_main(int argc, char** argv) {
   po::options_description desc(
       "dme-experiment single: vNMSE of one quantized LogNormal vector versus sigma "
       "(QUIVER paper, Figure 1a)");
+  // One option per line reads as a table.
+  // clang-format off
   desc.add_options()("help,h", "show this help")
       ("sigmas", po::value(&sigmas)->multitoken(),
        "sigmas of the LogNormal(mu, sigma^2) entries (default 0.25,0.5,...,2)")
@@ -51,9 +54,11 @@ int single_main(int argc, char** argv) {
       ("m", po::value(&cfg.solver_options.m)->default_value(cfg.solver_options.m),
        "quiver-apx grid intervals")
       ("seed", po::value(&cfg.seed)->default_value(cfg.seed), "seed of inputs and rounding");
+  // clang-format on
   dme::app::add_output_options(desc, cfg.output);
   po::variables_map vm;
-  if (!dme::app::parse_options(argc, argv, "mpirun -np N dme-experiment single [options]", desc, vm))
+  if (!dme::app::parse_options(argc, argv, "mpirun -np N dme-experiment single [options]", desc,
+                               vm))
     return 0;
   DME_CHECK(!(vm.count("log2d") && !vm["d"].defaulted()), "give --d or --log2d, not both");
   if (vm.count("log2d")) {

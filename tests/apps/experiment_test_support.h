@@ -14,8 +14,12 @@
 
 namespace dme::testing {
 
-inline int world_rank() { return mpi::comm_rank(MPI_COMM_WORLD); }
-inline int world_size() { return mpi::comm_size(MPI_COMM_WORLD); }
+inline int world_rank() {
+  return mpi::comm_rank(MPI_COMM_WORLD);
+}
+inline int world_size() {
+  return mpi::comm_size(MPI_COMM_WORLD);
+}
 
 /// Runs f on every rank and expects every rank to throw a dme::Error containing `needle`, with
 /// the same text everywhere (the drivers check their configuration before any collective work).
@@ -26,7 +30,8 @@ inline void expect_error_everywhere(const std::function<void()>& f, const std::s
   } catch (const Error& e) {
     what = e.message();
   }
-  EXPECT_NE(what.find(needle), std::string::npos) << "rank " << world_rank() << ": '" << what << "'";
+  EXPECT_NE(what.find(needle), std::string::npos)
+      << "rank " << world_rank() << ": '" << what << "'";
   const std::uint64_t h = std::hash<std::string>{}(what);
   std::uint64_t lo = 0, hi = 0;
   MPI_Allreduce(&h, &lo, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);

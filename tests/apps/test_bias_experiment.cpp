@@ -76,9 +76,11 @@ TEST(BiasExperiment, RotationSharedKeepsBiasPerRankDecorrelatesIt) {
   cfg.rotations = {2};
   cfg.trials = 3;
   const auto shared = dme::run_bias_sweep(cfg, MPI_COMM_WORLD);
-  EXPECT_NEAR(at(shared, Solver::kKmeans, 4).nmse_mean() / at(shared, Solver::kKmeans, 1).nmse_mean(),
-              1.0, 0.3);
-  EXPECT_LE(at(shared, Solver::kQuiver, 4).nmse_mean(), at(shared, Solver::kQuiver, 1).nmse_mean() / 2);
+  EXPECT_NEAR(
+      at(shared, Solver::kKmeans, 4).nmse_mean() / at(shared, Solver::kKmeans, 1).nmse_mean(), 1.0,
+      0.3);
+  EXPECT_LE(at(shared, Solver::kQuiver, 4).nmse_mean(),
+            at(shared, Solver::kQuiver, 1).nmse_mean() / 2);
   for (const auto& p : shared) EXPECT_EQ(p.rotations, 2);
   cfg.options.shared_rotation = false;
   const auto per_rank = dme::run_bias_sweep(cfg, MPI_COMM_WORLD);

@@ -14,7 +14,9 @@ namespace {
 
 using dme::Distribution;
 
-double normal_cdf(double t) { return 0.5 * std::erfc(-t / std::sqrt(2.0)); }
+double normal_cdf(double t) {
+  return 0.5 * std::erfc(-t / std::sqrt(2.0));
+}
 
 // Brute force: sup_t |F(t) − Φ(t)| for z = (2B − D)/sqrt(D), B ~ Binomial(D, 1/2), checked on
 // both sides of every atom.
@@ -60,7 +62,7 @@ TEST(GaussianityExperiment, OneRhtOfSparseInputsMatchesTheClosedForm) {
       config({{Distribution::kOneHot, 1}, {Distribution::kTwoHot, 1}}), MPI_COMM_WORLD);
   const double k_exact = normal_cdf(1) - 0.5;
   const double phi1 = std::exp(-0.5) / std::sqrt(2 * std::numbers::pi);  // φ(1)
-  const double phi0 = 1 / std::sqrt(2 * std::numbers::pi);                 // φ(0)
+  const double phi0 = 1 / std::sqrt(2 * std::numbers::pi);               // φ(0)
   const double w1_exact = 2 * ((-normal_cdf(-1) + phi1) + (normal_cdf(1) + phi1 - phi0 - 0.5));
   for (int l : {6, 8, 10, 12}) {
     const auto& one = at(pts, Distribution::kOneHot, l, 1);
@@ -101,7 +103,7 @@ TEST(GaussianityExperiment, AdaptiveCountAndMomentsOfTheInputs) {
   cfg.seeds = 4;
   const auto pts = dme::run_gaussianity_sweep(cfg, MPI_COMM_WORLD);
   const auto& onehot = at(pts, Distribution::kOneHot, 10, 2);
-  EXPECT_DOUBLE_EQ(onehot.rho, 32.0);  // sqrt(D)
+  EXPECT_DOUBLE_EQ(onehot.rho, 32.0);      // sqrt(D)
   EXPECT_DOUBLE_EQ(onehot.kappa, 1024.0);  // D
   EXPECT_EQ(onehot.adaptive, 2);
   const auto& normal = at(pts, Distribution::kNormal, 10, 2);

@@ -27,7 +27,9 @@ double std_of(const std::vector<double>& v) {
   return std::sqrt(ss / double(v.size() - 1));
 }
 
-std::string rotations_label(int r) { return r == kAutoRotations ? "auto" : std::to_string(r); }
+std::string rotations_label(int r) {
+  return r == kAutoRotations ? "auto" : std::to_string(r);
+}
 
 // The ranks [0, n) of comm, or MPI_COMM_NULL on the others; freed on destruction.
 class SubComm {
@@ -97,8 +99,8 @@ BiasPoint measure_point(const BiasExperimentConfig& cfg, const SweepPoint& p, MP
     const auto x = make_input(cfg.dist, cfg.params, cfg.inputs, cfg.d, rank, o.seed,
                               static_cast<std::uint32_t>(t));
     std::copy(x.begin(), x.end(), sum.begin());
-    DME_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, sum.data(), static_cast<int>(cfg.d), MPI_DOUBLE,
-                                MPI_SUM, sub));
+    DME_MPI_CHECK(
+        MPI_Allreduce(MPI_IN_PLACE, sum.data(), static_cast<int>(cfg.d), MPI_DOUBLE, MPI_SUM, sub));
     double norm2 = 0, mean_norm2 = 0, err = 0;
     for (std::size_t i = 0; i < cfg.d; ++i) {
       mean[i] = sum[i] / n;
@@ -155,8 +157,10 @@ void print_summary(const BiasExperimentConfig& cfg, const std::vector<BiasPoint>
     std::ostringstream line;
     line.setf(std::ios::fixed);
     line.precision(3);
-    line << "# rotations " << rotations_label(rot) << ": slope of log NMSE vs log n (-1: averages out, 0: does not):";
-    for (Solver q : cfg.quantizers) line << " " << solver_name(q) << " " << log_slope(line_of(all, q, rot));
+    line << "# rotations " << rotations_label(rot)
+         << ": slope of log NMSE vs log n (-1: averages out, 0: does not):";
+    for (Solver q : cfg.quantizers)
+      line << " " << solver_name(q) << " " << log_slope(line_of(all, q, rot));
     os << line.str() << "\n";
     for (Solver u : cfg.quantizers)
       for (Solver b : cfg.quantizers) {
@@ -202,17 +206,20 @@ Run make_run(const BiasExperimentConfig& cfg, const std::vector<const BiasPoint*
     bits.push_back(p->bits_per_coordinate);
   }
   const std::map<std::string, AttrValue> per_trial = {{"axis0", std::string("ranks")},
-                                                       {"axis1", std::string("trial")}};
+                                                      {"axis1", std::string("trial")}};
   auto with = [&](std::string desc) {
     auto a = per_trial;
     a["description"] = std::move(desc);
     return a;
   };
-  run.datasets.push_back({"ranks", ranks, {k}, "1", {{"description", std::string("n, the sub-communicator size")}}});
-  run.datasets.push_back({"nmse", nmse, {k, t}, "1", with("|mean_est - mean|^2 / ((1/n) sum_r |x_r|^2)")});
+  run.datasets.push_back(
+      {"ranks", ranks, {k}, "1", {{"description", std::string("n, the sub-communicator size")}}});
+  run.datasets.push_back(
+      {"nmse", nmse, {k, t}, "1", with("|mean_est - mean|^2 / ((1/n) sum_r |x_r|^2)")});
   run.datasets.push_back({"relerr", relerr, {k, t}, "1", with("|mean_est - mean|^2 / |mean|^2")});
   run.datasets.push_back({"nmse_mean", nmse_mean, {k}, "1", {}});
-  run.datasets.push_back({"nmse_std", nmse_std, {k}, "1", {{"description", std::string("sample std over trials")}}});
+  run.datasets.push_back(
+      {"nmse_std", nmse_std, {k}, "1", {{"description", std::string("sample std over trials")}}});
   run.datasets.push_back({"bits_per_coordinate", bits, {k}, "bits", {}});
   return run;
 }
@@ -232,10 +239,18 @@ DistributionParams BiasExperimentConfig::default_params() {
   return p;
 }
 
-double BiasPoint::nmse_mean() const { return mean_of(nmse); }
-double BiasPoint::nmse_std() const { return std_of(nmse); }
-double BiasPoint::relerr_mean() const { return mean_of(relerr); }
-double BiasPoint::relerr_std() const { return std_of(relerr); }
+double BiasPoint::nmse_mean() const {
+  return mean_of(nmse);
+}
+double BiasPoint::nmse_std() const {
+  return std_of(nmse);
+}
+double BiasPoint::relerr_mean() const {
+  return mean_of(relerr);
+}
+double BiasPoint::relerr_std() const {
+  return std_of(relerr);
+}
 
 std::vector<BiasPoint> run_bias_sweep(const BiasExperimentConfig& cfg, MPI_Comm comm) {
   const int launched = mpi::comm_size(comm);
@@ -269,10 +284,10 @@ int run_bias_experiment(const BiasExperimentConfig& cfg, MPI_Comm comm, std::ost
                 cfg.output.csv);
     table.print_header(os);
     for (const auto& p : points)
-      table.print_row(os, {std::string(solver_name(p.quantizer)), static_cast<long long>(p.biased),
-                           static_cast<long long>(p.ranks), p.nmse_mean(), p.nmse_std(),
-                           p.relerr_mean(), p.relerr_std(), static_cast<long long>(p.rotations),
-                           p.bits_per_coordinate});
+      table.print_row(
+          os, {std::string(solver_name(p.quantizer)), static_cast<long long>(p.biased),
+               static_cast<long long>(p.ranks), p.nmse_mean(), p.nmse_std(), p.relerr_mean(),
+               p.relerr_std(), static_cast<long long>(p.rotations), p.bits_per_coordinate});
     if (!cfg.output.csv) print_summary(cfg, points, os);
   }
   std::vector<Run> runs;

@@ -25,7 +25,8 @@ struct BiasExperimentConfig {
   /// Node counts n, each in 1..(launched ranks). Empty: the powers of two up to the launch size,
   /// and the launch size itself.
   std::vector<int> ranks;
-  std::vector<Solver> quantizers = {Solver::kQuiver, Solver::kKmeans, Solver::kUniform, Solver::kRtn};
+  std::vector<Solver> quantizers = {Solver::kQuiver, Solver::kKmeans, Solver::kUniform,
+                                    Solver::kRtn};
   /// RHT counts to sweep (0..3 or kAutoRotations); 0 is the paper's setting (raw vector).
   std::vector<int> rotations = {0};
   /// 2^18: `mpirun -np 4 dme-experiment bias` takes 15-35 s on 2 shared cores; the paper: 10^7

@@ -26,7 +26,9 @@ constexpr int kMaxLog2d = 24;
 // E[sup |F_N − Φ|] ≈ sqrt(π/2)·ln 2/sqrt(N) for N iid samples (Kolmogorov's limit law).
 constexpr double kKolmogorovMean = 0.8687;
 
-double normal_cdf(double t) { return 0.5 * std::erfc(-t / std::sqrt(2.0)); }
+double normal_cdf(double t) {
+  return 0.5 * std::erfc(-t / std::sqrt(2.0));
+}
 
 void validate_config(const GaussianityExperimentConfig& cfg) {
   DME_CHECK(!cfg.log2d.empty() && !cfg.rotations.empty() && !cfg.inputs.empty(),
@@ -37,7 +39,8 @@ void validate_config(const GaussianityExperimentConfig& cfg) {
               "--lognormal-sigmas values must be finite and >= 0, got " << in.sigma);
   }
   for (int l : cfg.log2d)  // D >= 2: a twohot input and a coordinate pair need two coordinates
-    DME_CHECK(l >= 1 && l <= kMaxLog2d, "--log2d values must be in 1.." << kMaxLog2d << ", got " << l);
+    DME_CHECK(l >= 1 && l <= kMaxLog2d,
+              "--log2d values must be in 1.." << kMaxLog2d << ", got " << l);
   for (int k : cfg.rotations)
     DME_CHECK(k >= 1 && k <= kMaxRotations,
               "--rotations values must be in 1.." << kMaxRotations << ", got " << k);
@@ -73,7 +76,8 @@ struct Sums {
 
   explicit Sums(int pairs) : counts(kBins + 2, 0), reals(1 + 6 * std::size_t(pairs), 0.0) {}
 
-  void add(std::span<const double> z, const std::vector<std::pair<std::size_t, std::size_t>>& pairs) {
+  void add(std::span<const double> z,
+           const std::vector<std::pair<std::size_t, std::size_t>>& pairs) {
     constexpr double inv_w = kBins / (2 * kRange);
     for (double v : z) {
       const double pos = (v + kRange) * inv_w;
@@ -143,7 +147,8 @@ GaussianityPoint measure(const GaussianityExperimentConfig& cfg, const Gaussiani
   const std::vector<double> x(xf.begin(), xf.end());
   double norm2 = 0;
   for (double v : x) norm2 += v * v;
-  DME_CHECK(norm2 > 0, "gaussianity: the " << in.label() << " input of length " << dim << " is zero");
+  DME_CHECK(norm2 > 0,
+            "gaussianity: the " << in.label() << " input of length " << dim << " is zero");
   const double scale = std::sqrt(double(dim) / norm2);
   const auto pairs = coordinate_pairs(dim, cfg.pairs, cfg.seed);
   Sums sums(cfg.pairs);
@@ -209,7 +214,8 @@ double kolmogorov_slope(const std::vector<GaussianityPoint>& pts, const std::str
     sx += x, sy += y, sxx += x * x, sxy += x * y, n += 1;
   }
   const double denom = n * sxx - sx * sx;
-  return n < 2 || denom == 0 ? std::numeric_limits<double>::quiet_NaN() : (n * sxy - sx * sy) / denom;
+  return n < 2 || denom == 0 ? std::numeric_limits<double>::quiet_NaN()
+                             : (n * sxy - sx * sy) / denom;
 }
 
 std::vector<GaussianityPoint> run_gaussianity_sweep(const GaussianityExperimentConfig& cfg,
@@ -262,9 +268,9 @@ Run make_run(const GaussianityExperimentConfig& cfg, const std::vector<Gaussiani
   run.parameters["pairs"] = std::int64_t(cfg.pairs);
   run.parameters["histogram_bins"] = std::int64_t(kBins);
   run.parameters["histogram_range"] = kRange;
-  run.parameters["statistic"] =
-      std::string("law of one coordinate of sqrt(D) R x / |x|, pooled over all D coordinates "
-                  "of every seed (all coordinates share that law)");
+  run.parameters["statistic"] = std::string(
+      "law of one coordinate of sqrt(D) R x / |x|, pooled over all D coordinates "
+      "of every seed (all coordinates share that law)");
   const std::size_t nd = cfg.log2d.size(), nk = cfg.rotations.size();
   std::vector<double> log2d, rotations, rho, kappa, adaptive, floor, slopes;
   std::vector<double> k(nk * nd), w1(nk * nd), cov(nk * nd), cov2(nk * nd);
@@ -292,8 +298,12 @@ Run make_run(const GaussianityExperimentConfig& cfg, const std::vector<Gaussiani
   run.datasets.push_back({"cov_rms", cov, {nk, nd}, "1", axes});
   run.datasets.push_back({"cov2_rms", cov2, {nk, nd}, "1", axes});
   run.datasets.push_back({"kolmogorov_floor", floor, {nd}, "1", {}});
-  run.datasets.push_back({"kolmogorov_slope", slopes, {nk}, "1",
-                          {{"description", std::string("slope of log K against log D, per rotations")}}});
+  run.datasets.push_back(
+      {"kolmogorov_slope",
+       slopes,
+       {nk},
+       "1",
+       {{"description", std::string("slope of log K against log D, per rotations")}}});
   run.datasets.push_back({"rho", rho, {nd}, "1", {}});
   run.datasets.push_back({"kappa", kappa, {nd}, "1", {}});
   run.datasets.push_back({"adaptive_count", adaptive, {nd}, "1", {}});
@@ -317,7 +327,8 @@ void print_summary(const GaussianityExperimentConfig& cfg, const std::vector<Gau
      << " x k_floor only; nan: at the sampling floor):\n";
   for (const auto& in : cfg.inputs) {
     os << "#   " << in.label() << ":";
-    for (int r : cfg.rotations) os << " k=" << r << " " << fixed(kolmogorov_slope(pts, in.label(), r), 3);
+    for (int r : cfg.rotations)
+      os << " k=" << r << " " << fixed(kolmogorov_slope(pts, in.label(), r), 3);
     os << "\n";
   }
   os << "# covariance noise floors for independent N(0,1) coordinates: cov_rms ~ "
@@ -336,7 +347,8 @@ void print_summary(const GaussianityExperimentConfig& cfg, const std::vector<Gau
     }
   }
   if (last_good == 0 && !std::isfinite(first_bad)) return;
-  os << "# one RHT as good as two (K1 <= 2 max(K2, k_floor)) at every rho < " << fixed(first_bad, 2);
+  os << "# one RHT as good as two (K1 <= 2 max(K2, k_floor)) at every rho < "
+     << fixed(first_bad, 2);
   if (!bad_at.empty()) os << " (first exception: " << bad_at << ")";
   os << "; largest rho where it still was: " << fixed(last_good, 2)
      << "; adaptive_rotation_count uses rho <= " << kOneRotationMaxRho << "\n";

@@ -37,8 +37,10 @@ struct GaussianityInput {
 struct GaussianityExperimentConfig {
   std::vector<int> log2d = {4, 6, 8, 10, 12, 14, 16};
   std::vector<int> rotations = {1, 2, 3};
-  std::vector<GaussianityInput> inputs = {{Distribution::kOneHot, 1}, {Distribution::kTwoHot, 1},
-                                          {Distribution::kLogNormal, 1}, {Distribution::kNormal, 1}};
+  std::vector<GaussianityInput> inputs = {{Distribution::kOneHot, 1},
+                                          {Distribution::kTwoHot, 1},
+                                          {Distribution::kLogNormal, 1},
+                                          {Distribution::kNormal, 1}};
   int seeds = 256;  ///< independent rotations per point
   int pairs = 32;   ///< coordinate pairs for the covariances
   std::uint64_t seed = 0;
@@ -49,13 +51,13 @@ struct GaussianityPoint {
   GaussianityInput input;
   int log2d = 0;
   int rotations = 1;
-  double rho = 0, kappa = 0;  ///< moment_summary of the input
-  int adaptive = 0;           ///< adaptive_rotation_count of the input
-  double kolmogorov = 0;      ///< sup_t |F(t) − Φ(t)| of the pooled coordinates
+  double rho = 0, kappa = 0;    ///< moment_summary of the input
+  int adaptive = 0;             ///< adaptive_rotation_count of the input
+  double kolmogorov = 0;        ///< sup_t |F(t) − Φ(t)| of the pooled coordinates
   double kolmogorov_floor = 0;  ///< 0.87/sqrt(samples): the expected value for iid N(0,1) samples
-  double w1 = 0;              ///< ∫ |F(t) − Φ(t)| dt
-  double cov_rms = 0;         ///< rms over pairs of cov(z_a, z_b) across seeds
-  double cov2_rms = 0;        ///< rms over pairs of cov(z_a², z_b²) across seeds
+  double w1 = 0;                ///< ∫ |F(t) − Φ(t)| dt
+  double cov_rms = 0;           ///< rms over pairs of cov(z_a, z_b) across seeds
+  double cov2_rms = 0;          ///< rms over pairs of cov(z_a², z_b²) across seeds
 };
 
 /// Collective over comm: every point, identical on all ranks, ordered by input, D, rotations.

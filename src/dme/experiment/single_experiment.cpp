@@ -30,7 +30,8 @@ void validate_config(const SingleExperimentConfig& cfg) {
   DME_CHECK(std::isfinite(cfg.mu), "--mu must be finite, got " << cfg.mu);
   DME_CHECK(!cfg.quantizers.empty(), "--quantizers must name at least one quantizer");
   DME_CHECK(cfg.d >= 1, "--d must be at least 1, got " << cfg.d);
-  DME_CHECK(cfg.s >= 2 && cfg.s <= kMaxLevels, "--s must be in 2.." << kMaxLevels << ", got " << cfg.s);
+  DME_CHECK(cfg.s >= 2 && cfg.s <= kMaxLevels,
+            "--s must be in 2.." << kMaxLevels << ", got " << cfg.s);
   DME_CHECK(cfg.rotations >= 0 && cfg.rotations <= kMaxRotations,
             "--rotations must be in 0.." << kMaxRotations << ", got " << cfg.rotations);
   DME_CHECK(cfg.trials >= 1, "--trials must be at least 1, got " << cfg.trials);
@@ -147,7 +148,9 @@ void print_summary(const SingleExperimentConfig& cfg, const std::vector<SinglePo
 
 }  // namespace
 
-double SinglePoint::vnmse_mean() const { return mean_of(vnmse); }
+double SinglePoint::vnmse_mean() const {
+  return mean_of(vnmse);
+}
 
 double SinglePoint::vnmse_std() const {
   if (vnmse.size() < 2) return 0.0;
@@ -161,7 +164,8 @@ std::vector<SinglePoint> run_single_sweep(const SingleExperimentConfig& cfg, MPI
   validate_config(cfg);
   check_output(cfg.output, comm);
   const int rank = mpi::comm_rank(comm), size = mpi::comm_size(comm);
-  const std::size_t ns = cfg.sigmas.size(), nq = cfg.quantizers.size(), nt = std::size_t(cfg.trials);
+  const std::size_t ns = cfg.sigmas.size(), nq = cfg.quantizers.size(),
+                    nt = std::size_t(cfg.trials);
   const std::size_t tasks = ns * nt;
   // [metric][(sigma * nq + quantizer) * nt + trial]; each task's owner fills its slots and the
   // sum over ranks assembles the table on every rank.
@@ -187,8 +191,12 @@ std::vector<SinglePoint> run_single_sweep(const SingleExperimentConfig& cfg, MPI
     for (std::size_t q = 0; q < nq; ++q) {
       const auto at = buf.begin() + std::ptrdiff_t((i * nq + q) * nt);
       const auto n = std::ptrdiff_t(nt), st = std::ptrdiff_t(stride);
-      pts.push_back({cfg.quantizers[q], solver_is_biased(cfg.quantizers[q]), cfg.sigmas[i],
-                     {at, at + n}, {at + st, at + st + n}, {at + 2 * st, at + 2 * st + n}});
+      pts.push_back({cfg.quantizers[q],
+                     solver_is_biased(cfg.quantizers[q]),
+                     cfg.sigmas[i],
+                     {at, at + n},
+                     {at + st, at + st + n},
+                     {at + 2 * st, at + 2 * st + n}});
     }
   return pts;
 }
@@ -196,14 +204,14 @@ std::vector<SinglePoint> run_single_sweep(const SingleExperimentConfig& cfg, MPI
 int run_single_experiment(const SingleExperimentConfig& cfg, MPI_Comm comm, std::ostream& os) {
   const auto pts = run_single_sweep(cfg, comm);
   if (mpi::comm_rank(comm) == 0) {
-    Table table({"sigma", "quantizer", "biased", "vnmse_mean", "vnmse_std", "expected_vnmse",
-                 "solve_ms"},
-                cfg.output.csv);
+    Table table(
+        {"sigma", "quantizer", "biased", "vnmse_mean", "vnmse_std", "expected_vnmse", "solve_ms"},
+        cfg.output.csv);
     table.print_header(os);
     for (const auto& p : pts)
-      table.print_row(os, {p.sigma, std::string(solver_name(p.quantizer)),
-                           static_cast<long long>(p.biased), p.vnmse_mean(), p.vnmse_std(),
-                           mean_of(p.expected_vnmse), mean_of(p.solve_ms)});
+      table.print_row(
+          os, {p.sigma, std::string(solver_name(p.quantizer)), static_cast<long long>(p.biased),
+               p.vnmse_mean(), p.vnmse_std(), mean_of(p.expected_vnmse), mean_of(p.solve_ms)});
     if (!cfg.output.csv) print_summary(cfg, pts, os);
   }
   std::vector<Run> runs;

@@ -18,7 +18,8 @@ namespace dme {
 
 struct SingleExperimentConfig {
   std::vector<double> sigmas = {0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0};
-  std::vector<Solver> quantizers = {Solver::kQuiver, Solver::kKmeans, Solver::kUniform, Solver::kRtn};
+  std::vector<Solver> quantizers = {Solver::kQuiver, Solver::kKmeans, Solver::kUniform,
+                                    Solver::kRtn};
   std::size_t d = std::size_t(1) << 16;  ///< the paper uses 10^7
   std::size_t s = 10;
   double mu = 0;
