@@ -144,6 +144,11 @@ double log_slope(const std::vector<const BiasPoint*>& pts) {
   return denom == 0 ? std::nan("") : (k * sxy - sx * sy) / denom;
 }
 
+// A slope of -1e-16 would print as "-0.000".
+double no_negative_zero(double v) {
+  return std::fabs(v) < 5e-4 ? 0.0 : v;
+}
+
 std::vector<const BiasPoint*> line_of(const std::vector<BiasPoint>& all, Solver q, int rot) {
   std::vector<const BiasPoint*> out;
   for (const auto& p : all)
@@ -160,7 +165,7 @@ void print_summary(const BiasExperimentConfig& cfg, const std::vector<BiasPoint>
     line << "# rotations " << rotations_label(rot)
          << ": slope of log NMSE vs log n (-1: averages out, 0: does not):";
     for (Solver q : cfg.quantizers)
-      line << " " << solver_name(q) << " " << log_slope(line_of(all, q, rot));
+      line << " " << solver_name(q) << " " << no_negative_zero(log_slope(line_of(all, q, rot)));
     os << line.str() << "\n";
     for (Solver u : cfg.quantizers)
       for (Solver b : cfg.quantizers) {

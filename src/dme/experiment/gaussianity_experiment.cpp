@@ -314,7 +314,7 @@ std::string fixed(double v, int digits) {
   std::ostringstream s;
   s.setf(std::ios::fixed);
   s.precision(digits);
-  s << v;
+  s << (std::fabs(v) < 0.5 * std::pow(10.0, -digits) ? 0.0 : v);  // never "-0.000"
   return s.str();
 }
 
