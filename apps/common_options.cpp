@@ -5,18 +5,21 @@ namespace po = boost::program_options;
 namespace dme::app {
 
 void add_output_options(po::options_description& desc, OutputOptions& out) {
+  // clang-format off
   desc.add_options()
       ("out", po::value(&out.out), "write the results to this HDF5 file")
       ("force", po::bool_switch(&out.force), "replace an existing --out file")
       ("append", po::bool_switch(&out.append), "add the runs to an existing --out file")
       ("csv", po::bool_switch(&out.csv), "print CSV instead of a table")
       ("quiet", po::bool_switch(&out.quiet), "no progress on stderr");
+  // clang-format on
 }
 
-void add_input_options(po::options_description& desc, InputArgs& in, const std::string& default_dist,
-                       const std::string& default_inputs) {
+void add_input_options(po::options_description& desc, InputArgs& in,
+                       const std::string& default_dist, const std::string& default_inputs) {
   in.dist = default_dist;
   in.inputs = default_inputs;
+  // clang-format off
   desc.add_options()
       ("dist", po::value(&in.dist)->default_value(default_dist),
        "input distribution: lognormal, normal, exponential, truncnorm, weibull, onehot, twohot, file")
@@ -31,9 +34,11 @@ void add_input_options(po::options_description& desc, InputArgs& in, const std::
       ("dataset", po::value(&in.params.dataset), "--dist file: dataset (1-D shared or 2-D ranks x d)")
       ("inputs", po::value(&in.inputs)->default_value(default_inputs),
        "inputs across ranks: identical, iid, shifted");
+  // clang-format on
 }
 
 void add_estimator_options(po::options_description& desc, EstimatorArgs& est, Options& opt) {
+  // clang-format off
   desc.add_options()
       ("s", po::value(&opt.s)->default_value(opt.s), "levels (2..65536)")
       ("solver", po::value(&est.solver)->default_value(est.solver),
@@ -50,6 +55,7 @@ void add_estimator_options(po::options_description& desc, EstimatorArgs& est, Op
        "coordinates per bucket with its own levels (0: none)")
       ("backend", po::value(&est.backend)->default_value(est.backend), "cpu or cuda")
       ("seed", po::value(&opt.seed)->default_value(opt.seed), "seed of inputs, signs and rounding");
+  // clang-format on
 }
 
 void finish_output(OutputOptions& out, int argc, char** argv) {

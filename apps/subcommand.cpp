@@ -19,10 +19,12 @@ std::vector<Subcommand>& registry() {
 void usage(std::ostream& os, const std::string& program, const std::string& summary) {
   auto subs = registry();
   std::sort(subs.begin(), subs.end(), [](auto& a, auto& b) { return a.name < b.name; });
-  os << program << ": " << summary << "\n\nUsage: " << program
-     << " <subcommand> [options]   (" << program << " <subcommand> --help for its options)\n\n"
+  os << program << ": " << summary << "\n\nUsage: " << program << " <subcommand> [options]   ("
+     << program << " <subcommand> --help for its options)\n\n"
      << "Subcommands:\n";
-  for (auto& s : subs) os << "  " << s.name << std::string(14 - std::min<std::size_t>(13, s.name.size()), ' ') << s.summary << "\n";
+  for (auto& s : subs)
+    os << "  " << s.name << std::string(14 - std::min<std::size_t>(13, s.name.size()), ' ')
+       << s.summary << "\n";
 }
 }  // namespace
 
@@ -89,7 +91,8 @@ std::vector<int> parse_int_list(const std::vector<std::string>& items, const std
     } catch (const std::exception&) {
       used = 0;
     }
-    DME_CHECK(used == tok.size() && used > 0, "--" << option << ": '" << tok << "' is not an integer");
+    DME_CHECK(used == tok.size() && used > 0,
+              "--" << option << ": '" << tok << "' is not an integer");
     out.push_back(v);
   }
   DME_CHECK(!out.empty(), "--" << option << ": empty list");

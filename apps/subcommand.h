@@ -39,6 +39,6 @@ std::vector<std::string> parse_name_list(const std::vector<std::string>& items);
 
 #define DME_CONCAT_INNER(a, b) a##b
 #define DME_CONCAT(a, b) DME_CONCAT_INNER(a, b)
-#define DME_REGISTER_SUBCOMMAND(name, summary, fn)                          \
+#define DME_REGISTER_SUBCOMMAND(name, summary, fn)                           \
   static const bool DME_CONCAT(dme_registered_, __LINE__) [[maybe_unused]] = \
       ::dme::app::register_subcommand({name, summary, fn})

@@ -15,6 +15,7 @@ int rotation_main(int argc, char** argv) {
   std::vector<std::string> log2d;
   std::string backend = "cpu";
   dme::RotationBenchConfig config;
+  // clang-format off
   desc.add_options()("help,h", "show this help")
       ("log2d", po::value(&log2d)->multitoken(), "log2 of the lengths, e.g. 16,20,24 (default 16,20,24)")
       ("reps", po::value(&config.reps)->default_value(config.reps), "timed repetitions (median reported)")
@@ -22,6 +23,7 @@ int rotation_main(int argc, char** argv) {
       ("seed", po::value(&config.seed)->default_value(config.seed), "seed of the input and signs")
       ("backend", po::value(&backend)->default_value(backend), "cpu or cuda")
       ("csv", po::bool_switch(&config.csv), "print CSV instead of a table");
+  // clang-format on
   po::variables_map vm;
   if (!dme::app::parse_options(argc, argv, "dme-bench rotation [options]", desc, vm)) return 0;
   if (!log2d.empty()) config.log2d = dme::app::parse_int_list(log2d, "log2d");
@@ -32,4 +34,5 @@ int rotation_main(int argc, char** argv) {
 
 }  // namespace
 
-DME_REGISTER_SUBCOMMAND("rotation", "FWHT/RHT time versus memcpy of the same vector", rotation_main);
+DME_REGISTER_SUBCOMMAND("rotation", "FWHT/RHT time versus memcpy of the same vector",
+                        rotation_main);

@@ -16,16 +16,19 @@ int collective_main(int argc, char** argv) {
   dme::app::InputArgs in;
   dme::app::EstimatorArgs est;
   po::options_description desc("dme-experiment collective: compressed mean versus MPI_Allreduce");
+  // clang-format off
   desc.add_options()("help,h", "show this help")
       ("log2d", po::value(&log2d)->multitoken(), "log2 of the vector lengths (default 16,20)")
       ("exchange", po::value(&exchanges)->multitoken(),
        "exchange algorithms (default allgather,gather-bcast,reduce-scatter)")
       ("trials", po::value(&cfg.trials)->default_value(cfg.trials), "timed estimates per row");
+  // clang-format on
   dme::app::add_estimator_options(desc, est, cfg.options);
   dme::app::add_input_options(desc, in, "lognormal", "iid");
   dme::app::add_output_options(desc, cfg.output);
   po::variables_map vm;
-  if (!dme::app::parse_options(argc, argv, "mpirun -np N dme-experiment collective [options]", desc, vm))
+  if (!dme::app::parse_options(argc, argv, "mpirun -np N dme-experiment collective [options]", desc,
+                               vm))
     return 0;
   if (!log2d.empty()) cfg.log2d = dme::app::parse_int_list(log2d, "log2d");
   if (!exchanges.empty()) {
@@ -42,4 +45,5 @@ int collective_main(int argc, char** argv) {
 
 }  // namespace
 
-DME_REGISTER_SUBCOMMAND("collective", "compressed mean estimate versus MPI_Allreduce", collective_main);
+DME_REGISTER_SUBCOMMAND("collective", "compressed mean estimate versus MPI_Allreduce",
+                        collective_main);

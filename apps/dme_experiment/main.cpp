@@ -4,5 +4,6 @@
 
 int main(int argc, char** argv) {
   dme::mpi::Environment env(&argc, &argv);
-  return dme::app::dispatch("dme-experiment", "distributed mean estimation experiments", argc, argv);
+  return dme::app::dispatch("dme-experiment", "distributed mean estimation experiments", argc,
+                            argv);
 }

@@ -12,8 +12,12 @@
 
 namespace {
 
-int world_rank() { return dme::mpi::comm_rank(MPI_COMM_WORLD); }
-int world_size() { return dme::mpi::comm_size(MPI_COMM_WORLD); }
+int world_rank() {
+  return dme::mpi::comm_rank(MPI_COMM_WORLD);
+}
+int world_size() {
+  return dme::mpi::comm_size(MPI_COMM_WORLD);
+}
 
 // Runs f on every rank; expects every rank to throw dme::Error with the same message and rank,
 // and the message to contain `needle`. Returns the rank the error names.
@@ -26,7 +30,8 @@ int expect_same_error_everywhere(const std::function<void()>& f, const std::stri
     what = e.what();
     named = e.rank();
   }
-  EXPECT_NE(what.find(needle), std::string::npos) << "rank " << world_rank() << ": '" << what << "'";
+  EXPECT_NE(what.find(needle), std::string::npos)
+      << "rank " << world_rank() << ": '" << what << "'";
   // Same text on all ranks: compare lengths and a hash.
   std::uint64_t h = std::hash<std::string>{}(what), lo = 0, hi = 0;
   MPI_Allreduce(&h, &lo, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
@@ -56,7 +61,8 @@ TEST(CollectiveErrors, MismatchedLengthsAcrossRanks) {
   const std::size_t d = world_rank() == 1 ? 999 : 1000;
   std::vector<float> x(d, 1.0f), out(d);
   x[0] = 3.0f;
-  const int named = expect_same_error_everywhere([&] { est.estimate(x, out); }, "vector lengths differ");
+  const int named =
+      expect_same_error_everywhere([&] { est.estimate(x, out); }, "vector lengths differ");
   EXPECT_EQ(named, 1);
 }
 
@@ -88,7 +94,8 @@ TEST(CollectiveErrors, InvalidCombinations) {
   dme::Options opt;
   opt.exchange = dme::Exchange::kReduceScatter;
   opt.shared_rotation = false;
-  expect_same_error_everywhere([&] { dme::MeanEstimator est(MPI_COMM_WORLD, opt); }, "shared rotation");
+  expect_same_error_everywhere([&] { dme::MeanEstimator est(MPI_COMM_WORLD, opt); },
+                               "shared rotation");
   dme::Options apx;
   apx.s = 64;
   apx.solver_options.m = 10;

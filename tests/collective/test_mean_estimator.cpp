@@ -13,8 +13,12 @@
 
 namespace {
 
-int world_rank() { return dme::mpi::comm_rank(MPI_COMM_WORLD); }
-int world_size() { return dme::mpi::comm_size(MPI_COMM_WORLD); }
+int world_rank() {
+  return dme::mpi::comm_rank(MPI_COMM_WORLD);
+}
+int world_size() {
+  return dme::mpi::comm_size(MPI_COMM_WORLD);
+}
 
 // Rank r's vector: LogNormal(0,1) draws shifted by r, so the ranks' vectors differ.
 std::vector<float> rank_vector(std::size_t d, int rank, unsigned seed = 7) {
@@ -79,7 +83,8 @@ double bias_ratio(dme::Options opt, std::size_t d, int trials) {
 TEST(MeanEstimator, UnbiasedForEveryExchange) {
   // d = 1000 coordinates, 150 rounds: for an unbiased estimator the ratio is a normalised sum of
   // ~1000 squared errors with mean 1 and a spread of a few tenths; 2.0 leaves a wide margin.
-  for (auto ex : {dme::Exchange::kAllgather, dme::Exchange::kGatherBcast, dme::Exchange::kReduceScatter}) {
+  for (auto ex :
+       {dme::Exchange::kAllgather, dme::Exchange::kGatherBcast, dme::Exchange::kReduceScatter}) {
     dme::Options opt;
     opt.s = 4;
     opt.exchange = ex;
@@ -109,9 +114,11 @@ TEST(MeanEstimator, PerRankRotationsAreUnbiasedToo) {
 }
 
 TEST(MeanEstimator, AwkwardSizesAndLevelCounts) {
-  for (std::size_t d : {std::size_t(1), std::size_t(3), std::size_t(7), std::size_t(1000), std::size_t(4097)})
+  for (std::size_t d :
+       {std::size_t(1), std::size_t(3), std::size_t(7), std::size_t(1000), std::size_t(4097)})
     for (std::size_t s : {std::size_t(2), std::size_t(10), std::size_t(256)})
-      for (auto ex : {dme::Exchange::kAllgather, dme::Exchange::kGatherBcast, dme::Exchange::kReduceScatter}) {
+      for (auto ex : {dme::Exchange::kAllgather, dme::Exchange::kGatherBcast,
+                      dme::Exchange::kReduceScatter}) {
         dme::Options opt;
         opt.s = s;
         opt.exchange = ex;

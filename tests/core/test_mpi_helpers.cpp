@@ -57,8 +57,10 @@ TEST(MpiHelpers, SameSeedAndRoundGiveSameSignsOnEveryRank) {
   dme::PhiloxStream s(31337, 4, 0, dme::Purpose::kRotationSigns);
   for (std::size_t i = 0; i < n; ++i) mine[i / 32] |= std::uint32_t(s.sign_bit(i)) << (i % 32);
   std::vector<std::uint32_t> lo(mine.size()), hi(mine.size());
-  DME_MPI_CHECK(MPI_Allreduce(mine.data(), lo.data(), int(mine.size()), MPI_UINT32_T, MPI_MIN, comm.get()));
-  DME_MPI_CHECK(MPI_Allreduce(mine.data(), hi.data(), int(mine.size()), MPI_UINT32_T, MPI_MAX, comm.get()));
+  DME_MPI_CHECK(
+      MPI_Allreduce(mine.data(), lo.data(), int(mine.size()), MPI_UINT32_T, MPI_MIN, comm.get()));
+  DME_MPI_CHECK(
+      MPI_Allreduce(mine.data(), hi.data(), int(mine.size()), MPI_UINT32_T, MPI_MAX, comm.get()));
   EXPECT_EQ(lo, mine);
   EXPECT_EQ(hi, mine);
 }

@@ -34,12 +34,17 @@ void expect_matches_explicit_matrix(T tol_per_unit) {
     dme::fwht(std::span<T>(y));
     // Each output is a sum of n terms of size ~1: rounding error grows like log2(n)·sqrt(n)·eps.
     const double tol = tol_per_unit * std::sqrt(double(n)) * (1 + std::log2(double(n)));
-    for (std::size_t i = 0; i < n; ++i) ASSERT_NEAR(double(y[i]), expect[i], tol) << "n=" << n << " i=" << i;
+    for (std::size_t i = 0; i < n; ++i)
+      ASSERT_NEAR(double(y[i]), expect[i], tol) << "n=" << n << " i=" << i;
   }
 }
 
-TEST(Fwht, EqualsExplicitHadamardFloat) { expect_matches_explicit_matrix<float>(4e-7f); }
-TEST(Fwht, EqualsExplicitHadamardDouble) { expect_matches_explicit_matrix<double>(1e-15); }
+TEST(Fwht, EqualsExplicitHadamardFloat) {
+  expect_matches_explicit_matrix<float>(4e-7f);
+}
+TEST(Fwht, EqualsExplicitHadamardDouble) {
+  expect_matches_explicit_matrix<double>(1e-15);
+}
 
 TEST(Fwht, MatchesReferenceAcrossBlockingBoundaries) {
   // Lengths around the row length (2^13) and panel sizes exercise both phases.

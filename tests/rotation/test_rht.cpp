@@ -31,7 +31,8 @@ TEST(Rht, PaddedLength) {
 
 TEST(Rht, InverseRestoresInput) {
   for (int k = 1; k <= 3; ++k)
-    for (std::size_t d : {std::size_t(1), std::size_t(3), std::size_t(1000), (std::size_t(1) << 20) + 1}) {
+    for (std::size_t d :
+         {std::size_t(1), std::size_t(3), std::size_t(1000), (std::size_t(1) << 20) + 1}) {
       dme::Rotation rot(77, 5, k, d);
       ASSERT_EQ(rot.padded(), dme::padded_length(d));
       auto x = lognormal_vector(d, static_cast<unsigned>(d + k));
@@ -74,7 +75,8 @@ TEST(Rht, EqualsSignsThenScaledHadamard) {
 
 TEST(Rht, SeedRoundAndStreamSelectSigns) {
   const std::size_t d = 1 << 12;
-  dme::Rotation a(11, 1, 3, d), same(11, 1, 3, d), next_round(11, 2, 3, d), other_stream(11, 1, 3, d, 1);
+  dme::Rotation a(11, 1, 3, d), same(11, 1, 3, d), next_round(11, 2, 3, d),
+      other_stream(11, 1, 3, d, 1);
   auto equal_masks = [](const dme::Rotation& p, const dme::Rotation& q, int j) {
     auto m = p.sign_mask(j), n = q.sign_mask(j);
     return std::equal(m.begin(), m.end(), n.begin(), n.end());

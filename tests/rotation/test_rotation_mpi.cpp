@@ -18,8 +18,10 @@ TEST(RotationMpi, SameSeedAndRoundGiveSameRotationOnEveryRank) {
   for (int j = 0; j < 2; ++j) {
     auto mask = rot.sign_mask(j);
     std::vector<std::uint64_t> mine(mask.begin(), mask.end()), lo(mine.size()), hi(mine.size());
-    DME_MPI_CHECK(MPI_Allreduce(mine.data(), lo.data(), int(mine.size()), MPI_UINT64_T, MPI_MIN, comm.get()));
-    DME_MPI_CHECK(MPI_Allreduce(mine.data(), hi.data(), int(mine.size()), MPI_UINT64_T, MPI_MAX, comm.get()));
+    DME_MPI_CHECK(
+        MPI_Allreduce(mine.data(), lo.data(), int(mine.size()), MPI_UINT64_T, MPI_MIN, comm.get()));
+    DME_MPI_CHECK(
+        MPI_Allreduce(mine.data(), hi.data(), int(mine.size()), MPI_UINT64_T, MPI_MAX, comm.get()));
     EXPECT_EQ(lo, mine);
     EXPECT_EQ(hi, mine);
   }

@@ -20,7 +20,8 @@ struct MeanEstimator::Impl {
 };
 
 MeanEstimator::MeanEstimator(MPI_Comm comm, Options options)
-    : impl_(std::make_unique<Impl>(Impl{mpi::Comm(comm), options, options.first_round, {}, {}, {}})) {
+    : impl_(
+          std::make_unique<Impl>(Impl{mpi::Comm(comm), options, options.first_round, {}, {}, {}})) {
   // Agree on the validity of the options now, so that no rank is left waiting.
   detail::LocalStatus status;
   try {
@@ -38,10 +39,18 @@ MeanEstimator::~MeanEstimator() = default;
 MeanEstimator::MeanEstimator(MeanEstimator&&) noexcept = default;
 MeanEstimator& MeanEstimator::operator=(MeanEstimator&&) noexcept = default;
 
-const Options& MeanEstimator::options() const noexcept { return impl_->options; }
-int MeanEstimator::rank() const noexcept { return impl_->comm.rank(); }
-int MeanEstimator::size() const noexcept { return impl_->comm.size(); }
-std::uint32_t MeanEstimator::next_round() const noexcept { return impl_->next_round; }
+const Options& MeanEstimator::options() const noexcept {
+  return impl_->options;
+}
+int MeanEstimator::rank() const noexcept {
+  return impl_->comm.rank();
+}
+int MeanEstimator::size() const noexcept {
+  return impl_->comm.size();
+}
+std::uint32_t MeanEstimator::next_round() const noexcept {
+  return impl_->next_round;
+}
 
 namespace {
 
@@ -53,11 +62,12 @@ detail::LocalStatus check_local(std::span<const float> local, std::span<float> m
   try {
     DME_CHECK(!local.empty(), "empty input vector");
     DME_CHECK(mean_out.size() == local.size(), "output has length " << mean_out.size()
-                                                    << " but the input has length " << local.size());
+                                                                    << " but the input has length "
+                                                                    << local.size());
     padded_length(local.size());  // throws beyond the supported length
     check_finite(local, "input vector");
-    status.rotations = options.rotations == kAutoRotations ? adaptive_rotation_count(local)
-                                                           : options.rotations;
+    status.rotations =
+        options.rotations == kAutoRotations ? adaptive_rotation_count(local) : options.rotations;
   } catch (const Error& e) {
     status.ok = false;
     status.message = e.message();
@@ -77,7 +87,8 @@ Report MeanEstimator::estimate(std::span<const float> local, std::span<float> me
   const detail::LocalStatus status = check_local(local, mean_out, im.options);
   report.times.rotate_ms += phase.elapsed_ms();
   phase.reset();
-  const detail::AgreedStatus agreed = detail::agree(status, im.comm.get(), report.metadata_bytes_sent);
+  const detail::AgreedStatus agreed =
+      detail::agree(status, im.comm.get(), report.metadata_bytes_sent);
   report.metadata_bytes_received = report.metadata_bytes_sent;
   report.times.exchange_ms += phase.elapsed_ms();
 
@@ -91,14 +102,21 @@ Report MeanEstimator::estimate(std::span<const float> local, std::span<float> me
 
   report.rotations = agreed.rotations;
   report.float_bytes = 4 * agreed.d;
-  detail::CompressPlan plan{o.s, o.solver, o.solver_options, uses_nearest_rounding(o), o.bucket_size};
-  detail::RoundContext ctx{im.comm.get(), rank(), size(), o, plan, report.round, agreed.d,
-                           rotation.padded(), agreed.rotations, rotation, report, im.scratch,
-                           im.accumulator};
+  detail::CompressPlan plan{o.s, o.solver, o.solver_options, uses_nearest_rounding(o),
+                            o.bucket_size};
+  detail::RoundContext ctx{
+      im.comm.get(),     rank(),           size(),   o,      plan,       report.round,  agreed.d,
+      rotation.padded(), agreed.rotations, rotation, report, im.scratch, im.accumulator};
   switch (o.exchange) {
-    case Exchange::kAllgather: detail::exchange_allgather(ctx, im.rotated, mean_out); break;
-    case Exchange::kGatherBcast: detail::exchange_gather_bcast(ctx, im.rotated, mean_out); break;
-    case Exchange::kReduceScatter: detail::exchange_reduce_scatter(ctx, im.rotated, mean_out); break;
+    case Exchange::kAllgather:
+      detail::exchange_allgather(ctx, im.rotated, mean_out);
+      break;
+    case Exchange::kGatherBcast:
+      detail::exchange_gather_bcast(ctx, im.rotated, mean_out);
+      break;
+    case Exchange::kReduceScatter:
+      detail::exchange_reduce_scatter(ctx, im.rotated, mean_out);
+      break;
   }
   report.compression_ratio =
       report.payload_bytes ? double(report.float_bytes) / double(report.payload_bytes) : 0.0;

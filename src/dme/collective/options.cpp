@@ -17,9 +17,12 @@ Exchange parse_exchange(std::string_view name) {
 
 std::string_view exchange_name(Exchange e) {
   switch (e) {
-    case Exchange::kAllgather: return "allgather";
-    case Exchange::kGatherBcast: return "gather-bcast";
-    case Exchange::kReduceScatter: return "reduce-scatter";
+    case Exchange::kAllgather:
+      return "allgather";
+    case Exchange::kGatherBcast:
+      return "gather-bcast";
+    case Exchange::kReduceScatter:
+      return "reduce-scatter";
   }
   return "?";
 }
@@ -33,9 +36,12 @@ Rounding parse_rounding(std::string_view name) {
 
 std::string_view rounding_name(Rounding r) {
   switch (r) {
-    case Rounding::kAuto: return "auto";
-    case Rounding::kStochastic: return "stochastic";
-    case Rounding::kNearest: return "nearest";
+    case Rounding::kAuto:
+      return "auto";
+    case Rounding::kStochastic:
+      return "stochastic";
+    case Rounding::kNearest:
+      return "nearest";
   }
   return "?";
 }
@@ -46,7 +52,9 @@ Backend parse_backend(std::string_view name) {
   DME_THROW("unknown backend '" << name << "' (valid: cpu, cuda)");
 }
 
-std::string_view backend_name(Backend b) { return b == Backend::kCpu ? "cpu" : "cuda"; }
+std::string_view backend_name(Backend b) {
+  return b == Backend::kCpu ? "cpu" : "cuda";
+}
 
 int parse_rotations(std::string_view text) {
   if (text == "auto") return kAutoRotations;
@@ -109,8 +117,7 @@ std::string describe(const Options& o) {
      << " rounding=" << (uses_nearest_rounding(o) ? "nearest" : "stochastic") << " rotations="
      << (o.rotations == kAutoRotations ? std::string("auto") : std::to_string(o.rotations))
      << (o.shared_rotation ? " shared" : " per-rank") << " exchange=" << exchange_name(o.exchange)
-     << " backend=" << backend_name(o.backend) << " seed=" << o.seed
-     << " bucket=" << o.bucket_size;
+     << " backend=" << backend_name(o.backend) << " seed=" << o.seed << " bucket=" << o.bucket_size;
   return os.str();
 }
 

@@ -39,24 +39,25 @@ enum class Backend { kCpu, kCuda };
 inline constexpr int kAutoRotations = -1;
 
 struct Options {
-  std::size_t s = 16;                    ///< levels per bucket (2 .. 65536)
-  Solver solver = Solver::kQuiverApx;    ///< level solver
-  SolverOptions solver_options;          ///< e.g. the grid size m of quiver-apx
+  std::size_t s = 16;                  ///< levels per bucket (2 .. 65536)
+  Solver solver = Solver::kQuiverApx;  ///< level solver
+  SolverOptions solver_options;        ///< e.g. the grid size m of quiver-apx
   Rounding rounding = Rounding::kAuto;
-  int rotations = 2;                     ///< RHTs: 0..3 or kAutoRotations
-  bool shared_rotation = true;           ///< all ranks rotate alike (one inverse); else per rank
+  int rotations = 2;            ///< RHTs: 0..3 or kAutoRotations
+  bool shared_rotation = true;  ///< all ranks rotate alike (one inverse); else per rank
   Exchange exchange = Exchange::kAllgather;
   Backend backend = Backend::kCpu;
-  std::uint64_t seed = 0;                ///< shared by all ranks: signs and rounding draws
-  std::uint32_t first_round = 0;         ///< round of the first estimate; +1 on every call
-  std::size_t bucket_size = 0;           ///< coordinates per bucket with its own levels; 0 = none
+  std::uint64_t seed = 0;         ///< shared by all ranks: signs and rounding draws
+  std::uint32_t first_round = 0;  ///< round of the first estimate; +1 on every call
+  std::size_t bucket_size = 0;    ///< coordinates per bucket with its own levels; 0 = none
 };
 
 Exchange parse_exchange(std::string_view name);  ///< "allgather", "gather-bcast", "reduce-scatter"
 std::string_view exchange_name(Exchange e);
-Rounding parse_rounding(std::string_view name);  ///< "auto", "stochastic"/"unbiased", "nearest"/"biased"
+Rounding parse_rounding(
+    std::string_view name);  ///< "auto", "stochastic"/"unbiased", "nearest"/"biased"
 std::string_view rounding_name(Rounding r);
-Backend parse_backend(std::string_view name);    ///< "cpu", "cuda"
+Backend parse_backend(std::string_view name);  ///< "cpu", "cuda"
 std::string_view backend_name(Backend b);
 /// "auto" or 0..3.
 int parse_rotations(std::string_view text);

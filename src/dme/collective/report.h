@@ -18,16 +18,16 @@ struct PhaseTimes {
 /// Bytes are counted per rank as if every message went directly from its sender to each
 /// receiver (the algorithm's volume, independent of how the MPI library routes it).
 struct Report {
-  std::uint64_t payload_bytes = 0;            ///< this rank's encoded payload(s), all headers included
-  std::uint64_t payload_bytes_sent = 0;       ///< payload bytes this rank sent
-  std::uint64_t payload_bytes_received = 0;   ///< payload bytes this rank received
-  std::uint64_t metadata_bytes_sent = 0;      ///< sizes and status agreement
+  std::uint64_t payload_bytes = 0;       ///< this rank's encoded payload(s), all headers included
+  std::uint64_t payload_bytes_sent = 0;  ///< payload bytes this rank sent
+  std::uint64_t payload_bytes_received = 0;  ///< payload bytes this rank received
+  std::uint64_t metadata_bytes_sent = 0;     ///< sizes and status agreement
   std::uint64_t metadata_bytes_received = 0;
-  std::uint64_t float_bytes = 0;              ///< 4·d: the uncompressed float32 vector
-  double compression_ratio = 0;               ///< float_bytes / payload_bytes
-  double bits_per_coordinate = 0;             ///< 8·payload_bytes / d
-  int rotations = 0;                          ///< RHTs used (after agreement)
-  std::uint32_t round = 0;                    ///< round of this estimate
+  std::uint64_t float_bytes = 0;   ///< 4·d: the uncompressed float32 vector
+  double compression_ratio = 0;    ///< float_bytes / payload_bytes
+  double bits_per_coordinate = 0;  ///< 8·payload_bytes / d
+  int rotations = 0;               ///< RHTs used (after agreement)
+  std::uint32_t round = 0;         ///< round of this estimate
   PhaseTimes times;
 };
 

@@ -23,8 +23,12 @@ const char* base_name(const char* path) {
 Error::Error(const std::string& message, int rank)
     : std::runtime_error(with_prefix(message, rank)), message_(message), rank_(rank) {}
 
-void set_error_rank(int rank) noexcept { g_error_rank.store(rank, std::memory_order_relaxed); }
-int error_rank() noexcept { return g_error_rank.load(std::memory_order_relaxed); }
+void set_error_rank(int rank) noexcept {
+  g_error_rank.store(rank, std::memory_order_relaxed);
+}
+int error_rank() noexcept {
+  return g_error_rank.load(std::memory_order_relaxed);
+}
 
 namespace detail {
 void throw_error(const char* file, int line, const char* func, const std::string& msg) {

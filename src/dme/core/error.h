@@ -39,19 +39,19 @@ namespace detail {
 
 }  // namespace dme
 
-#define DME_CHECK(cond, msg)                                                 \
-  do {                                                                       \
-    if (!(cond)) [[unlikely]] {                                              \
-      std::ostringstream dme_check_os_;                                      \
-      dme_check_os_ << msg;                                                  \
+#define DME_CHECK(cond, msg)                                                         \
+  do {                                                                               \
+    if (!(cond)) [[unlikely]] {                                                      \
+      std::ostringstream dme_check_os_;                                              \
+      dme_check_os_ << msg;                                                          \
       ::dme::detail::throw_error(__FILE__, __LINE__, __func__, dme_check_os_.str()); \
-    }                                                                        \
+    }                                                                                \
   } while (0)
 
 #define DME_THROW(msg) DME_CHECK(false, msg)
 
-#define DME_ASSERT(cond)                                                     \
-  do {                                                                       \
-    if (!(cond)) [[unlikely]]                                                \
-      ::dme::detail::assert_fail(#cond, __FILE__, __LINE__, __func__);       \
+#define DME_ASSERT(cond)                                               \
+  do {                                                                 \
+    if (!(cond)) [[unlikely]]                                          \
+      ::dme::detail::assert_fail(#cond, __FILE__, __LINE__, __func__); \
   } while (0)

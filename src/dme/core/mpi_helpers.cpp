@@ -5,7 +5,8 @@
 namespace dme::mpi {
 
 void check(int code, const char* what) {
-  if (code == MPI_SUCCESS) [[likely]] return;
+  if (code == MPI_SUCCESS) [[likely]]
+    return;
   char text[MPI_MAX_ERROR_STRING] = {};
   int len = 0;
   if (MPI_Error_string(code, text, &len) != MPI_SUCCESS) len = 0;
@@ -53,7 +54,9 @@ Comm::Comm(MPI_Comm parent) {
   size_ = comm_size(comm_);
 }
 
-Comm::~Comm() { release(); }
+Comm::~Comm() {
+  release();
+}
 
 Comm::Comm(Comm&& other) noexcept
     : comm_(std::exchange(other.comm_, MPI_COMM_NULL)), rank_(other.rank_), size_(other.size_) {}

@@ -29,23 +29,40 @@ inline constexpr bool kAlwaysFalse = false;
 template <class T>
 MPI_Datatype type_from() {
   using U = std::remove_cv_t<T>;
-  if constexpr (std::is_same_v<U, float>) return MPI_FLOAT;
-  else if constexpr (std::is_same_v<U, double>) return MPI_DOUBLE;
-  else if constexpr (std::is_same_v<U, long double>) return MPI_LONG_DOUBLE;
-  else if constexpr (std::is_same_v<U, char>) return MPI_CHAR;
-  else if constexpr (std::is_same_v<U, std::int8_t>) return MPI_INT8_T;
-  else if constexpr (std::is_same_v<U, std::uint8_t>) return MPI_UINT8_T;
-  else if constexpr (std::is_same_v<U, std::int16_t>) return MPI_INT16_T;
-  else if constexpr (std::is_same_v<U, std::uint16_t>) return MPI_UINT16_T;
-  else if constexpr (std::is_same_v<U, std::int32_t>) return MPI_INT32_T;
-  else if constexpr (std::is_same_v<U, std::uint32_t>) return MPI_UINT32_T;
-  else if constexpr (std::is_same_v<U, std::int64_t>) return MPI_INT64_T;
-  else if constexpr (std::is_same_v<U, std::uint64_t>) return MPI_UINT64_T;
-  else if constexpr (std::is_same_v<U, long long>) return MPI_LONG_LONG;
-  else if constexpr (std::is_same_v<U, unsigned long long>) return MPI_UNSIGNED_LONG_LONG;
-  else if constexpr (std::is_same_v<U, std::complex<float>>) return MPI_C_FLOAT_COMPLEX;
-  else if constexpr (std::is_same_v<U, std::complex<double>>) return MPI_C_DOUBLE_COMPLEX;
-  else static_assert(kAlwaysFalse<T>, "dme::mpi::type_from: no MPI datatype for this type");
+  if constexpr (std::is_same_v<U, float>)
+    return MPI_FLOAT;
+  else if constexpr (std::is_same_v<U, double>)
+    return MPI_DOUBLE;
+  else if constexpr (std::is_same_v<U, long double>)
+    return MPI_LONG_DOUBLE;
+  else if constexpr (std::is_same_v<U, char>)
+    return MPI_CHAR;
+  else if constexpr (std::is_same_v<U, std::int8_t>)
+    return MPI_INT8_T;
+  else if constexpr (std::is_same_v<U, std::uint8_t>)
+    return MPI_UINT8_T;
+  else if constexpr (std::is_same_v<U, std::int16_t>)
+    return MPI_INT16_T;
+  else if constexpr (std::is_same_v<U, std::uint16_t>)
+    return MPI_UINT16_T;
+  else if constexpr (std::is_same_v<U, std::int32_t>)
+    return MPI_INT32_T;
+  else if constexpr (std::is_same_v<U, std::uint32_t>)
+    return MPI_UINT32_T;
+  else if constexpr (std::is_same_v<U, std::int64_t>)
+    return MPI_INT64_T;
+  else if constexpr (std::is_same_v<U, std::uint64_t>)
+    return MPI_UINT64_T;
+  else if constexpr (std::is_same_v<U, long long>)
+    return MPI_LONG_LONG;
+  else if constexpr (std::is_same_v<U, unsigned long long>)
+    return MPI_UNSIGNED_LONG_LONG;
+  else if constexpr (std::is_same_v<U, std::complex<float>>)
+    return MPI_C_FLOAT_COMPLEX;
+  else if constexpr (std::is_same_v<U, std::complex<double>>)
+    return MPI_C_DOUBLE_COMPLEX;
+  else
+    static_assert(kAlwaysFalse<T>, "dme::mpi::type_from: no MPI datatype for this type");
 }
 
 /// RAII MPI_Init_thread / MPI_Finalize for applications and tests. Does nothing when MPI was

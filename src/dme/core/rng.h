@@ -74,9 +74,7 @@ class PhiloxStream {
   }
 
   /// Rademacher sign of coordinate i (+1 or -1): bit i % 32 of word (i / 32) % 4 of block i / 128.
-  DME_HOST_DEVICE float sign(std::uint64_t i) const {
-    return sign_bit(i) ? -1.0f : 1.0f;
-  }
+  DME_HOST_DEVICE float sign(std::uint64_t i) const { return sign_bit(i) ? -1.0f : 1.0f; }
   DME_HOST_DEVICE bool sign_bit(std::uint64_t i) const {
     return (block(i >> 7).v[(i >> 5) & 3] >> (i & 31)) & 1u;
   }

@@ -18,7 +18,9 @@ namespace dme {
 namespace {
 
 // Slowest rank's time of one collective step: what the job waits for.
-double max_over_ranks(double ms, MPI_Comm comm) { return mpi::allreduce(ms, MPI_MAX, comm); }
+double max_over_ranks(double ms, MPI_Comm comm) {
+  return mpi::allreduce(ms, MPI_MAX, comm);
+}
 
 // Largest |a - b| between this rank's estimate and rank 0's, over all ranks.
 double max_rank_diff(const std::vector<float>& mine, MPI_Comm comm) {
@@ -51,17 +53,20 @@ double variance_bound(const std::vector<float>& x, const Options& o, std::uint32
 
 }  // namespace
 
-int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm comm, std::ostream& os) {
+int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm comm,
+                              std::ostream& os) {
   const int rank = mpi::comm_rank(comm), n = mpi::comm_size(comm);
   DME_CHECK(cfg.trials >= 1, "--trials must be at least 1, got " << cfg.trials);
-  for (int l : cfg.log2d) DME_CHECK(l >= 0 && l <= 30, "--log2d values must be in 0..30, got " << l);
+  for (int l : cfg.log2d)
+    DME_CHECK(l >= 0 && l <= 30, "--log2d values must be in 0..30, got " << l);
   check_output(cfg.output, comm);
 
   Table table({"ranks", "log2d", "exchange", "compressed_ms", "allreduce_ms", "ratio",
                "bytes_per_rank", "float_bytes_per_rank", "compression", "nmse", "max_rank_diff"},
               cfg.output.csv);
   if (rank == 0) table.print_header(os);
-  Progress progress("collective", cfg.log2d.size() * cfg.exchanges.size(), !cfg.output.quiet && rank == 0);
+  Progress progress("collective", cfg.log2d.size() * cfg.exchanges.size(),
+                    !cfg.output.quiet && rank == 0);
   int status = 0;
   std::vector<Run> runs;
   for (int l : cfg.log2d) {
@@ -72,7 +77,8 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
     for (int t = 0; t < cfg.trials + 1; ++t) {  // the first is a warm-up
       DME_MPI_CHECK(MPI_Barrier(comm));
       Timer timer;
-      DME_MPI_CHECK(MPI_Allreduce(x.data(), sum.data(), static_cast<int>(d), MPI_FLOAT, MPI_SUM, comm));
+      DME_MPI_CHECK(
+          MPI_Allreduce(x.data(), sum.data(), static_cast<int>(d), MPI_FLOAT, MPI_SUM, comm));
       for (std::size_t i = 0; i < d; ++i) mean[i] = sum[i] / float(n);
       const double ms = max_over_ranks(timer.elapsed_ms(), comm);
       if (t > 0) allreduce_ms.push_back(ms);
@@ -106,9 +112,10 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
       const double cms = median(ms), ams = median(allreduce_ms);
       const auto bytes = static_cast<long long>(mpi::allreduce(rep.payload_bytes, MPI_MAX, comm));
       if (rank == 0) {
-        table.print_row(os, {static_cast<long long>(n), static_cast<long long>(l),
-                             std::string(exchange_name(ex)), cms, ams, cms / ams, bytes,
-                             static_cast<long long>(4 * d), double(4 * d) / double(bytes), nmse, diff});
+        table.print_row(os,
+                        {static_cast<long long>(n), static_cast<long long>(l),
+                         std::string(exchange_name(ex)), cms, ams, cms / ams, bytes,
+                         static_cast<long long>(4 * d), double(4 * d) / double(bytes), nmse, diff});
         if (diff != 0) {
           std::cerr << "FAILED: ranks disagree (max difference " << diff << ") for "
                     << exchange_name(ex) << " at log2d " << l << "\n";

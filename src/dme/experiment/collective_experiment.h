@@ -18,8 +18,8 @@ struct CollectiveExperimentConfig {
   std::vector<int> log2d = {16, 20};
   std::vector<Exchange> exchanges = {Exchange::kAllgather, Exchange::kGatherBcast,
                                      Exchange::kReduceScatter};
-  Options options;                      ///< s, solver, rotations, seed ... (exchange is swept)
-  int trials = 5;                       ///< timed estimates per row (median time reported)
+  Options options;  ///< s, solver, rotations, seed ... (exchange is swept)
+  int trials = 5;   ///< timed estimates per row (median time reported)
   Distribution dist = Distribution::kLogNormal;
   DistributionParams params;
   InputMode inputs = InputMode::kIid;

@@ -14,12 +14,12 @@
 namespace dme {
 
 struct OutputOptions {
-  std::string out;       ///< HDF5 file; empty = none
-  bool force = false;    ///< replace an existing file
-  bool append = false;   ///< add the runs to an existing file
-  bool csv = false;      ///< CSV instead of a fixed-column table
-  bool quiet = false;    ///< no progress on stderr
-  int argc = 0;          ///< the command line, recorded as provenance
+  std::string out;      ///< HDF5 file; empty = none
+  bool force = false;   ///< replace an existing file
+  bool append = false;  ///< add the runs to an existing file
+  bool csv = false;     ///< CSV instead of a fixed-column table
+  bool quiet = false;   ///< no progress on stderr
+  int argc = 0;         ///< the command line, recorded as provenance
   char** argv = nullptr;
 };
 

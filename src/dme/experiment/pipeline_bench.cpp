@@ -86,11 +86,11 @@ int run_pipeline_bench(const PipelineBenchConfig& cfg, std::ostream& os) {
       status = 1;
     }
     const double tot = median(total_ms);
-    table.print_row(os, {static_cast<long long>(l), static_cast<long long>(o.rotations),
-                         std::string(solver_name(o.solver)), static_cast<long long>(o.s),
-                         median(rot_ms), median(solve_ms), median(rp_ms), tot, median(memcpy_ms),
-                         4.0 * double(d) / (tot * 1e6), 8.0 * double(payload.size()) / double(d),
-                         err});
+    table.print_row(
+        os, {static_cast<long long>(l), static_cast<long long>(o.rotations),
+             std::string(solver_name(o.solver)), static_cast<long long>(o.s), median(rot_ms),
+             median(solve_ms), median(rp_ms), tot, median(memcpy_ms), 4.0 * double(d) / (tot * 1e6),
+             8.0 * double(payload.size()) / double(d), err});
   }
   return status;
 }

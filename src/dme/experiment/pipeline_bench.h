@@ -11,8 +11,8 @@ namespace dme {
 
 struct PipelineBenchConfig {
   std::vector<int> log2d = {20, 24};
-  Options options;   ///< s, solver, rotations (fixed count), seed, bucket size
-  int reps = 5;      ///< timed repetitions (median reported)
+  Options options;  ///< s, solver, rotations (fixed count), seed, bucket size
+  int reps = 5;     ///< timed repetitions (median reported)
   bool csv = false;
 };
 

@@ -59,8 +59,8 @@ int run_rotation_bench(const RotationBenchConfig& config, std::ostream& os) {
                 << " exceeds float precision (" << limit << ")\n";
       status = 1;
     }
-    table.print_row(os, {static_cast<long long>(l), fwht_ms, memcpy_ms, fwht_ms / memcpy_ms,
-                         fwd_ms, inv_ms, rel_err});
+    table.print_row(os, {static_cast<long long>(l), fwht_ms, memcpy_ms, fwht_ms / memcpy_ms, fwd_ms,
+                         inv_ms, rel_err});
   }
   return status;
 }

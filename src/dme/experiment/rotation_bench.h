@@ -9,8 +9,8 @@ namespace dme {
 
 struct RotationBenchConfig {
   std::vector<int> log2d = {16, 20, 24};
-  int reps = 10;        ///< timed repetitions per size (the median is reported)
-  int rotations = 1;    ///< RHTs composed in rht_forward / rht_inverse
+  int reps = 10;      ///< timed repetitions per size (the median is reported)
+  int rotations = 1;  ///< RHTs composed in rht_forward / rht_inverse
   std::uint64_t seed = 1;
   bool csv = false;
 };

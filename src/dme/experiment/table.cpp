@@ -9,7 +9,8 @@
 
 namespace dme {
 
-Table::Table(std::vector<std::string> columns, bool csv) : columns_(std::move(columns)), csv_(csv) {}
+Table::Table(std::vector<std::string> columns, bool csv)
+    : columns_(std::move(columns)), csv_(csv) {}
 
 void Table::print_header(std::ostream& os) const {
   for (std::size_t i = 0; i < columns_.size(); ++i) {

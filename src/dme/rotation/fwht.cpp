@@ -28,7 +28,7 @@ namespace {
 #define DME_FWHT_L1_BYTES 32768
 #endif
 // Tuned on a Sapphire Rapids core (48 KiB L1d, 2 MiB L2) with dme-bench rotation; see README.
-constexpr std::size_t kL1Length = DME_FWHT_L1_BYTES;   // bytes of a sub-row done in L1
+constexpr std::size_t kL1Length = DME_FWHT_L1_BYTES;  // bytes of a sub-row done in L1
 constexpr std::size_t kRowLength = std::size_t(1) << DME_FWHT_ROW_LOG;  // elements of a row (L2)
 constexpr std::size_t kPanelBytes = DME_FWHT_PANEL_BYTES;  // bytes per row of a column panel
 
@@ -62,10 +62,14 @@ inline void store(T* p, V v) {
 template <int H>
 inline Simd<float>::V swap_lanes(Simd<float>::V v) {
 #if defined(__clang__)
-  if constexpr (H == 1) return __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
-  if constexpr (H == 2) return __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
-  if constexpr (H == 4) return __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11);
-  if constexpr (H == 8) return __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+  if constexpr (H == 1)
+    return __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+  if constexpr (H == 2)
+    return __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
+  if constexpr (H == 4)
+    return __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11);
+  if constexpr (H == 8)
+    return __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
 #else
   constexpr Simd<float>::I idx = {0 ^ H, 1 ^ H, 2 ^ H,  3 ^ H,  4 ^ H,  5 ^ H,  6 ^ H,  7 ^ H,
                                   8 ^ H, 9 ^ H, 10 ^ H, 11 ^ H, 12 ^ H, 13 ^ H, 14 ^ H, 15 ^ H};
@@ -174,8 +178,8 @@ inline void butterflies(T* p, std::size_t h, std::size_t count, std::ptrdiff_t p
 // prefetch: when non-zero, the first merged pass also prefetches the elements `prefetch`
 // further on (the next panel), so its memory latency overlaps this panel's work.
 template <class T>
-void strided_levels(T* p, std::size_t units, std::size_t unit_stride, std::size_t width,
-                    int first, int last, std::ptrdiff_t prefetch = 0) {
+void strided_levels(T* p, std::size_t units, std::size_t unit_stride, std::size_t width, int first,
+                    int last, std::ptrdiff_t prefetch = 0) {
   for (int l = first; l < last;) {
     const int step = std::min(3, last - l);
     const std::size_t h = std::size_t(1) << l;
@@ -184,9 +188,12 @@ void strided_levels(T* p, std::size_t units, std::size_t unit_stride, std::size_
       for (std::size_t j = 0; j < h; ++j) {
         T* q = p + (base + j) * unit_stride;
         const std::ptrdiff_t pf = l == first ? prefetch : 0;
-        if (step == 3) butterflies<T, 3>(q, h * unit_stride, width, pf);
-        else if (step == 2) butterflies<T, 2>(q, h * unit_stride, width, pf);
-        else butterflies<T, 1>(q, h * unit_stride, width, pf);
+        if (step == 3)
+          butterflies<T, 3>(q, h * unit_stride, width, pf);
+        else if (step == 2)
+          butterflies<T, 2>(q, h * unit_stride, width, pf);
+        else
+          butterflies<T, 1>(q, h * unit_stride, width, pf);
       }
     l += step;
   }
@@ -300,7 +307,8 @@ bool fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
   typename Simd<T>::I bad{};
   const std::size_t c = std::min(n, kRowLength);
   const std::size_t r = n / c;
-  for (std::size_t i = 0; i < r; ++i) row_transform(x + i * c, src, src_len, c, pre_signs, i * c, bad);
+  for (std::size_t i = 0; i < r; ++i)
+    row_transform(x + i * c, src, src_len, c, pre_signs, i * c, bad);
   bool any_bad = false;
   for (std::size_t i = 0; i < kLanes; ++i) any_bad |= bad[i] != 0;
   if (r == 1) {
@@ -342,7 +350,11 @@ void fwht_checked(std::span<T> x, Normalize norm) {
 }
 }  // namespace
 
-void fwht(std::span<float> x, Normalize norm) { fwht_checked(x, norm); }
-void fwht(std::span<double> x, Normalize norm) { fwht_checked(x, norm); }
+void fwht(std::span<float> x, Normalize norm) {
+  fwht_checked(x, norm);
+}
+void fwht(std::span<double> x, Normalize norm) {
+  fwht_checked(x, norm);
+}
 
 }  // namespace dme

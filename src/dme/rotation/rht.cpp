@@ -57,7 +57,8 @@ bool any_non_finite(const T* x, std::size_t n) {
 
 template <class T>
 void check_finite_impl(std::span<const T> x, const char* what) {
-  if (!any_non_finite(x.data(), x.size())) [[likely]] return;
+  if (!any_non_finite(x.data(), x.size())) [[likely]]
+    return;
   for (std::size_t i = 0; i < x.size(); ++i)
     DME_CHECK(std::isfinite(x[i]),
               what << ": non-finite value " << x[i] << " at index " << i << " of " << x.size());
@@ -65,8 +66,12 @@ void check_finite_impl(std::span<const T> x, const char* what) {
 
 }  // namespace
 
-void check_finite(std::span<const float> x, const char* what) { check_finite_impl(x, what); }
-void check_finite(std::span<const double> x, const char* what) { check_finite_impl(x, what); }
+void check_finite(std::span<const float> x, const char* what) {
+  check_finite_impl(x, what);
+}
+void check_finite(std::span<const double> x, const char* what) {
+  check_finite_impl(x, what);
+}
 
 Rotation::Rotation(std::uint64_t seed, std::uint32_t round, int k, std::size_t d,
                    std::uint32_t stream)
@@ -77,10 +82,10 @@ Rotation::Rotation(std::uint64_t seed, std::uint32_t round, int k, std::size_t d
   if (k == 0) padded_ = d;
   DME_CHECK(stream < (1u << 29), "rotation stream id too large: " << stream);
   for (int j = 0; j < k; ++j)
-    masks_.push_back(make_mask(
-        PhiloxStream(seed, round, 4 * stream + static_cast<std::uint32_t>(j) + 1,
-                     Purpose::kRotationSigns),
-        padded_));
+    masks_.push_back(
+        make_mask(PhiloxStream(seed, round, 4 * stream + static_cast<std::uint32_t>(j) + 1,
+                               Purpose::kRotationSigns),
+                  padded_));
 }
 
 float Rotation::sign(int j, std::size_t i) const {
@@ -118,7 +123,8 @@ void Rotation::forward_inplace_impl(std::span<T> y) const {
   DME_CHECK(y.size() == padded_,
             "rotated vector has length " << y.size() << ", expected " << padded_);
   const T scale = T(1.0 / std::sqrt(double(padded_)));
-  for (int j = 0; j < k_; ++j) detail::fwht_fused(y.data(), padded_, masks_[j].data(), nullptr, scale);
+  for (int j = 0; j < k_; ++j)
+    detail::fwht_fused(y.data(), padded_, masks_[j].data(), nullptr, scale);
 }
 
 template <class T>
@@ -130,21 +136,35 @@ void Rotation::inverse_inplace_impl(std::span<T> y) const {
     detail::fwht_fused(y.data(), padded_, nullptr, masks_[j].data(), scale);
 }
 
-void Rotation::forward(std::span<const float> x, std::span<float> y) const { forward_impl(x, y); }
-void Rotation::forward(std::span<const double> x, std::span<double> y) const { forward_impl(x, y); }
-void Rotation::forward_inplace(std::span<float> y) const { forward_inplace_impl(y); }
-void Rotation::forward_inplace(std::span<double> y) const { forward_inplace_impl(y); }
-void Rotation::inverse_inplace(std::span<float> y) const { inverse_inplace_impl(y); }
-void Rotation::inverse_inplace(std::span<double> y) const { inverse_inplace_impl(y); }
+void Rotation::forward(std::span<const float> x, std::span<float> y) const {
+  forward_impl(x, y);
+}
+void Rotation::forward(std::span<const double> x, std::span<double> y) const {
+  forward_impl(x, y);
+}
+void Rotation::forward_inplace(std::span<float> y) const {
+  forward_inplace_impl(y);
+}
+void Rotation::forward_inplace(std::span<double> y) const {
+  forward_inplace_impl(y);
+}
+void Rotation::inverse_inplace(std::span<float> y) const {
+  inverse_inplace_impl(y);
+}
+void Rotation::inverse_inplace(std::span<double> y) const {
+  inverse_inplace_impl(y);
+}
 
 void Rotation::inverse(std::span<float> y, std::span<float> x) const {
-  DME_CHECK(x.size() == d_, "inverse rotation output has length " << x.size() << ", expected " << d_);
+  DME_CHECK(x.size() == d_,
+            "inverse rotation output has length " << x.size() << ", expected " << d_);
   inverse_inplace_impl(y);
   std::copy_n(y.begin(), d_, x.begin());
 }
 
 void Rotation::inverse(std::span<double> y, std::span<double> x) const {
-  DME_CHECK(x.size() == d_, "inverse rotation output has length " << x.size() << ", expected " << d_);
+  DME_CHECK(x.size() == d_,
+            "inverse rotation output has length " << x.size() << ", expected " << d_);
   inverse_inplace_impl(y);
   std::copy_n(y.begin(), d_, x.begin());
 }

@@ -27,8 +27,7 @@ std::size_t padded_length(std::size_t d);
 /// With k = 0 the rotation is the identity and padded() == d (nothing is padded).
 class Rotation {
  public:
-  Rotation(std::uint64_t seed, std::uint32_t round, int k, std::size_t d,
-           std::uint32_t stream = 0);
+  Rotation(std::uint64_t seed, std::uint32_t round, int k, std::size_t d, std::uint32_t stream = 0);
 
   std::size_t d() const noexcept { return d_; }
   std::size_t padded() const noexcept { return padded_; }

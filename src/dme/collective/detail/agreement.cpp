@@ -24,7 +24,8 @@ namespace {
 template <class T>
 std::vector<T> allgather_value(T v, MPI_Comm comm) {
   std::vector<T> all(static_cast<std::size_t>(mpi::comm_size(comm)));
-  DME_MPI_CHECK(MPI_Allgather(&v, 1, mpi::type_from<T>(), all.data(), 1, mpi::type_from<T>(), comm));
+  DME_MPI_CHECK(
+      MPI_Allgather(&v, 1, mpi::type_from<T>(), all.data(), 1, mpi::type_from<T>(), comm));
   return all;
 }
 

@@ -11,10 +11,10 @@ namespace dme::detail {
 
 struct LocalStatus {
   bool ok = true;
-  std::string message;           ///< the local error, when !ok
-  std::uint64_t d = 0;           ///< local vector length
-  int rotations = 0;             ///< local rotation count (the largest is agreed)
-  std::uint64_t fingerprint = 0; ///< options_fingerprint of the local options
+  std::string message;            ///< the local error, when !ok
+  std::uint64_t d = 0;            ///< local vector length
+  int rotations = 0;              ///< local rotation count (the largest is agreed)
+  std::uint64_t fingerprint = 0;  ///< options_fingerprint of the local options
 };
 
 struct AgreedStatus {

@@ -9,8 +9,8 @@
 namespace dme::detail {
 
 void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
-                    const CompressPlan& plan, const PhiloxStream& stream,
-                    CompressScratch& scratch, std::vector<std::byte>& out, PhaseTimes& times) {
+                    const CompressPlan& plan, const PhiloxStream& stream, CompressScratch& scratch,
+                    std::vector<std::byte>& out, PhaseTimes& times) {
   DME_ASSERT(chunk.size() == header.count);
   DME_ASSERT(header.bucket_size == plan.bucket_size && header.s == plan.s);
   const std::size_t count = chunk.size();

@@ -33,7 +33,7 @@ struct CompressScratch {
 /// Adds the solve and round+pack times to times.
 /// @param chunk size header.count
 void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
-                    const CompressPlan& plan, const PhiloxStream& stream,
-                    CompressScratch& scratch, std::vector<std::byte>& out, PhaseTimes& times);
+                    const CompressPlan& plan, const PhiloxStream& stream, CompressScratch& scratch,
+                    std::vector<std::byte>& out, PhaseTimes& times);
 
 }  // namespace dme::detail

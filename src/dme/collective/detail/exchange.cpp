@@ -86,8 +86,8 @@ DecodeExpectations expect_from(const RoundContext& ctx, int sender, std::uint64_
 
 // Sum of the decoded payloads of all ranks (each covering the whole rotated vector), in rank
 // order, into ctx.accumulator; per-rank rotations are undone one payload at a time.
-void decode_all(RoundContext& ctx, const std::vector<std::byte>& all, const std::vector<int>& counts,
-                const std::vector<int>& displs) {
+void decode_all(RoundContext& ctx, const std::vector<std::byte>& all,
+                const std::vector<int>& counts, const std::vector<int>& displs) {
   auto& acc = ctx.accumulator;
   acc.assign(ctx.padded, 0.0f);
   AlignedVector<float> own;

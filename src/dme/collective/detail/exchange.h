@@ -40,6 +40,7 @@ DecodeExpectations base_expectations(const RoundContext& ctx);
 /// @param y rotated local vector, size padded;  @param mean_out size d
 void exchange_allgather(RoundContext& ctx, std::span<const float> y, std::span<float> mean_out);
 void exchange_gather_bcast(RoundContext& ctx, std::span<const float> y, std::span<float> mean_out);
-void exchange_reduce_scatter(RoundContext& ctx, std::span<const float> y, std::span<float> mean_out);
+void exchange_reduce_scatter(RoundContext& ctx, std::span<const float> y,
+                             std::span<float> mean_out);
 
 }  // namespace dme::detail

@@ -75,7 +75,8 @@ bool compress_chunks(RoundContext& ctx, std::span<const float> y, std::vector<st
 
 }  // namespace
 
-void exchange_reduce_scatter(RoundContext& ctx, std::span<const float> y, std::span<float> mean_out) {
+void exchange_reduce_scatter(RoundContext& ctx, std::span<const float> y,
+                             std::span<float> mean_out) {
   auto& rep = ctx.report;
   std::vector<std::byte> send;
   std::vector<std::int64_t> send_sizes, recv_sizes(static_cast<std::size_t>(ctx.size));
@@ -86,8 +87,8 @@ void exchange_reduce_scatter(RoundContext& ctx, std::span<const float> y, std::s
   rep.payload_bytes = own_bytes;
 
   Timer t;
-  DME_MPI_CHECK(MPI_Alltoall(send_sizes.data(), 1, MPI_INT64_T, recv_sizes.data(), 1, MPI_INT64_T,
-                             ctx.comm));
+  DME_MPI_CHECK(
+      MPI_Alltoall(send_sizes.data(), 1, MPI_INT64_T, recv_sizes.data(), 1, MPI_INT64_T, ctx.comm));
   rep.metadata_bytes_sent += 8 * (ctx.size - 1);
   rep.metadata_bytes_received += 8 * (ctx.size - 1);
   raise_if_failed(recv_sizes, error, ctx.comm);
@@ -159,8 +160,9 @@ void exchange_reduce_scatter(RoundContext& ctx, std::span<const float> y, std::s
     e.rank = static_cast<std::uint32_t>(j);
     e.first = a;
     e.count = b - a;
-    decode_accumulate(std::span<const std::byte>(all.data() + displs[j], static_cast<std::size_t>(counts[j])),
-                      e, std::span<float>(acc).subspan(a, b - a));
+    decode_accumulate(
+        std::span<const std::byte>(all.data() + displs[j], static_cast<std::size_t>(counts[j])), e,
+        std::span<float>(acc).subspan(a, b - a));
   }
   rep.times.decode_ms += t.elapsed_ms();
   t.reset();
