@@ -1,5 +1,7 @@
 #include "common_options.h"
 
+#include "subcommand.h"
+
 namespace po = boost::program_options;
 
 namespace dme::app {
@@ -59,8 +61,9 @@ void add_estimator_options(po::options_description& desc, EstimatorArgs& est, Op
 }
 
 void finish_output(OutputOptions& out, int argc, char** argv) {
-  out.argc = argc;
-  out.argv = argv;
+  // Provenance records the whole command line, so that it can be pasted back to rerun the job.
+  out.argc = full_argc() ? full_argc() : argc;
+  out.argv = full_argv() ? full_argv() : argv;
   write_mode(out);  // rejects --force with --append
 }
 

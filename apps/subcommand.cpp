@@ -11,6 +11,9 @@ namespace po = boost::program_options;
 
 namespace dme::app {
 namespace {
+int g_argc = 0;
+char** g_argv = nullptr;
+
 std::vector<Subcommand>& registry() {
   static std::vector<Subcommand> subs;
   return subs;
@@ -28,12 +31,17 @@ void usage(std::ostream& os, const std::string& program, const std::string& summ
 }
 }  // namespace
 
+int full_argc() { return g_argc; }
+char** full_argv() { return g_argv; }
+
 bool register_subcommand(Subcommand sub) {
   registry().push_back(std::move(sub));
   return true;
 }
 
 int dispatch(const std::string& program, const std::string& summary, int argc, char** argv) {
+  g_argc = argc;
+  g_argv = argv;
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     usage(argc < 2 ? std::cerr : std::cout, program, summary);
     return argc < 2 ? 2 : 0;
@@ -78,6 +86,24 @@ std::vector<std::string> parse_name_list(const std::vector<std::string>& items) 
     while (std::getline(ss, tok, ','))
       if (!tok.empty()) out.push_back(tok);
   }
+  return out;
+}
+
+std::vector<double> parse_double_list(const std::vector<std::string>& items,
+                                      const std::string& option) {
+  std::vector<double> out;
+  for (const auto& tok : parse_name_list(items)) {
+    std::size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(tok, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    DME_CHECK(used == tok.size() && used > 0, "--" << option << ": '" << tok << "' is not a number");
+    out.push_back(v);
+  }
+  DME_CHECK(!out.empty(), "--" << option << ": empty list");
   return out;
 }
 

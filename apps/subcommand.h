@@ -34,6 +34,12 @@ bool parse_options(int argc, char** argv, const std::string& usage,
 /// Parses "a,b,c" into numbers (also accepts several occurrences of the option).
 std::vector<int> parse_int_list(const std::vector<std::string>& items, const std::string& option);
 std::vector<std::string> parse_name_list(const std::vector<std::string>& items);
+std::vector<double> parse_double_list(const std::vector<std::string>& items,
+                                      const std::string& option);
+
+/// The whole command line main() received (program and subcommand included), for provenance.
+int full_argc();
+char** full_argv();
 
 }  // namespace dme::app
 

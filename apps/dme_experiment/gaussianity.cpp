@@ -13,24 +13,6 @@ namespace po = boost::program_options;
 
 namespace {
 
-std::vector<double> parse_double_list(const std::vector<std::string>& items, const char* option) {
-  std::vector<double> out;
-  for (const auto& tok : dme::app::parse_name_list(items)) {
-    std::size_t used = 0;
-    double v = 0;
-    try {
-      v = std::stod(tok, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    DME_CHECK(used == tok.size() && used > 0,
-              "--" << option << ": '" << tok << "' is not a number");
-    out.push_back(v);
-  }
-  DME_CHECK(!out.empty(), "--" << option << ": empty list");
-  return out;
-}
-
 int gaussianity_main(int argc, char** argv) {
   dme::GaussianityExperimentConfig cfg;
   std::vector<std::string> log2d, rotations, dists, sigmas;
@@ -58,7 +40,7 @@ int gaussianity_main(int argc, char** argv) {
   if (!log2d.empty()) cfg.log2d = dme::app::parse_int_list(log2d, "log2d");
   if (!rotations.empty()) cfg.rotations = dme::app::parse_int_list(rotations, "rotations");
   const std::vector<double> lognormal_sigmas =
-      sigmas.empty() ? std::vector<double>{1.0} : parse_double_list(sigmas, "lognormal-sigmas");
+      sigmas.empty() ? std::vector<double>{1.0} : dme::app::parse_double_list(sigmas, "lognormal-sigmas");
   if (!dists.empty() || !sigmas.empty()) {
     std::vector<std::string> names = dme::app::parse_name_list(dists);
     if (names.empty()) names = {"onehot", "twohot", "lognormal", "normal"};

@@ -12,24 +12,6 @@ namespace po = boost::program_options;
 
 namespace {
 
-std::vector<double> parse_double_list(const std::vector<std::string>& items, const char* option) {
-  std::vector<double> out;
-  for (const auto& tok : dme::app::parse_name_list(items)) {
-    std::size_t used = 0;
-    double v = 0;
-    try {
-      v = std::stod(tok, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    DME_CHECK(used == tok.size() && used > 0,
-              "--" << option << ": '" << tok << "' is not a number");
-    out.push_back(v);
-  }
-  DME_CHECK(!out.empty(), "--" << option << ": empty list");
-  return out;
-}
-
 int single_main(int argc, char** argv) {
   dme::SingleExperimentConfig cfg;
   std::vector<std::string> sigmas, quantizers;
@@ -65,7 +47,7 @@ int single_main(int argc, char** argv) {
     DME_CHECK(log2d >= 0 && log2d <= 30, "--log2d must be in 0..30, got " << log2d);
     cfg.d = std::size_t(1) << log2d;
   }
-  if (!sigmas.empty()) cfg.sigmas = parse_double_list(sigmas, "sigmas");
+  if (!sigmas.empty()) cfg.sigmas = dme::app::parse_double_list(sigmas, "sigmas");
   if (!quantizers.empty()) {
     cfg.quantizers.clear();
     for (const auto& name : dme::app::parse_name_list(quantizers))
