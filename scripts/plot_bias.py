@@ -65,7 +65,7 @@ def main():
         ax.set_title(f"{panel_title(key)}: d={r.get('d')}, s={r.get('s')}, "
                      f"{r.get('distribution', '')}(σ={r.get('sigma', '?')})", fontsize=9)
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 2), fontsize=8, frameon=False)
     fig.suptitle(args.title or "Biased versus unbiased quantization across ranks "
                  f"({int(np.asarray(runs[0].data[args.metric]).shape[-1])} trials, ±1 std)")
     pc.save(fig, pc.output_path(args, "bias.png"), args.dpi)

@@ -79,8 +79,9 @@ def output_path(args, default_name):
 
 def save(fig, path, dpi):
     # Leave room at the bottom for a figure-level legend (plot_bias puts one there).
-    fig.tight_layout(rect=(0, 0.07, 1, 1) if fig.legends else (0, 0, 1, 1))
-    fig.savefig(path, dpi=dpi)
+    fig.tight_layout(rect=(0, 0.12, 1, 1) if fig.legends else (0, 0, 1, 1))
+    # bbox_inches="tight" keeps a long title or legend inside the image.
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
     plt.close(fig)
     print(path)
 
