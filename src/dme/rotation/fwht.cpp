@@ -89,14 +89,23 @@ inline Simd<double>::V swap_lanes(Simd<double>::V v) {
 }
 
 // One in-register level: lane i gets v[i] + v[i^H] when bit H of i is clear, v[i^H] - v[i]
-// when it is set. sign*v + swapped rounds exactly like the add or subtract.
+// when it is set: flip the sign bit of those lanes, then one add (rounds exactly like the
+// add or subtract, and needs no FMA contraction to be fast).
 template <int H, class V>
 inline V level_in_register(V v) {
   using T = std::remove_reference_t<decltype(v[0])>;
+  using I = typename Simd<T>::I;
+  using E = std::remove_reference_t<decltype(I{}[0])>;
   constexpr std::size_t lanes = sizeof(V) / sizeof(T);
-  V sign;
-  for (std::size_t i = 0; i < lanes; ++i) sign[i] = (i & H) ? T(-1) : T(1);
-  return sign * v + swap_lanes<H>(v);
+  constexpr E kSign = E(1) << (sizeof(T) * 8 - 1);
+  I flip;
+  for (std::size_t i = 0; i < lanes; ++i) flip[i] = (i & H) ? kSign : E(0);
+  I raw;
+  std::memcpy(&raw, &v, sizeof(v));
+  raw ^= flip;
+  V negated;
+  std::memcpy(&negated, &raw, sizeof(v));
+  return negated + swap_lanes<H>(v);
 }
 
 template <class T>
