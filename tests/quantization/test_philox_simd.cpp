@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "dme/core/rng.h"
-#include "dme/quantization/detail/philox_avx512.h"
+#include "dme/core/detail/philox_avx512.h"
 #include "dme/core/detail/philox_words.h"
 
 namespace {
@@ -38,7 +38,7 @@ TEST(PhiloxSimd, PortableBlocksMatchStream) {
   }
 }
 
-#if DME_QUANT_AVX512
+#if DME_HAVE_AVX512
 TEST(PhiloxSimd, Avx512BlocksAndUniformsMatchStream) {
   for (const PhiloxStream& s : kStreams) {
     const dme::detail::Philox16 philox(dme::detail::philox_words(s));

@@ -8,7 +8,7 @@
 
 #include "dme/core/error.h"
 #include "dme/quantization/detail/compensated_sum.h"
-#include "dme/quantization/detail/simd.h"
+#include "dme/core/detail/simd.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -105,7 +105,7 @@ void prepare_scalar(const Grid& g, const float* x, std::size_t n, double shift, 
   }
 }
 
-#if DME_QUANT_AVX512
+#if DME_HAVE_AVX512
 // 16 values per step: bins by the float estimate and one correction against the recomputed
 // levels; pairs by unpacking, which orders each group of 8 as 0,2,4,6,1,3,5,7 (slots follow).
 void prepare_avx512(const Grid& g, const float* x, std::size_t n, double shift, Prepared& out) {
@@ -146,7 +146,7 @@ void prepare_avx512(const Grid& g, const float* x, std::size_t n, double shift, 
 #endif
 
 void prepare(const Grid& g, const float* x, std::size_t n, double shift, Prepared& out) {
-#if DME_QUANT_AVX512
+#if DME_HAVE_AVX512
   if (g.m <= kMaxVectorBins) return prepare_avx512(g, x, n, shift, out);
 #endif
   prepare_scalar(g, x, n, shift, out.slot, out.pair);

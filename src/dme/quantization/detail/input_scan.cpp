@@ -4,7 +4,7 @@
 #include <limits>
 
 #include "dme/core/error.h"
-#include "dme/quantization/detail/simd.h"
+#include "dme/core/detail/simd.h"
 
 namespace dme::detail {
 namespace {
@@ -28,7 +28,7 @@ InputSummary scan_input(std::span<const float> x, const char* what) {
   float lo = p[0], hi = p[0];
   bool bad = false;
   std::size_t i = 0;
-#if DME_QUANT_AVX512
+#if DME_HAVE_AVX512
   __m512 vlo = _mm512_set1_ps(p[0]), vhi = vlo;
   __mmask16 nonfinite = 0;
   for (; i + kLanes <= n; i += kLanes) {

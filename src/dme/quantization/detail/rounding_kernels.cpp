@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "dme/core/aligned_buffer.h"
-#include "dme/quantization/detail/philox_avx512.h"
+#include "dme/core/detail/philox_avx512.h"
 #include "dme/core/detail/philox_words.h"
-#include "dme/quantization/detail/simd.h"
+#include "dme/core/detail/simd.h"
 
 namespace dme::detail {
 
@@ -55,7 +55,7 @@ std::size_t nearest_round_scalar(const float* x, std::size_t n, std::span<const 
   return n;
 }
 
-#if DME_QUANT_AVX512
+#if DME_HAVE_AVX512
 namespace {
 
 // Search and level tables. The search table holds levels[1 .. s-2] at their own indices and +inf

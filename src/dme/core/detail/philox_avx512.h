@@ -1,11 +1,11 @@
 // Philox4x32-10 on 16 blocks per AVX-512 register, bit-identical to PhiloxStream::block().
-// Only included where DME_QUANT_AVX512 is 1.
+// Only included where DME_HAVE_AVX512 is 1.
 #pragma once
 
 #include "dme/core/detail/philox_words.h"
-#include "dme/quantization/detail/simd.h"
+#include "dme/core/detail/simd.h"
 
-#if DME_QUANT_AVX512
+#if DME_HAVE_AVX512
 
 #include <cstdint>
 
@@ -94,4 +94,4 @@ class Philox16 {
 
 }  // namespace dme::detail
 
-#endif  // DME_QUANT_AVX512
+#endif  // DME_HAVE_AVX512
