@@ -12,8 +12,6 @@
 namespace dme::detail {
 namespace {
 
-constexpr std::int64_t kFailed = -1;  // a payload size that signals a local failure
-
 PhiloxStream rounding_stream(const RoundContext& ctx, Purpose purpose) {
   return PhiloxStream(ctx.options.seed, ctx.round, static_cast<std::uint32_t>(ctx.rank), purpose);
 }
@@ -36,39 +34,11 @@ bool try_compress(RoundContext& ctx, std::span<const float> chunk, std::uint64_t
   }
 }
 
-// Sizes travel as int64; kFailed from any rank makes every rank raise that rank's error.
-void raise_if_failed(const std::vector<std::int64_t>& sizes, const std::string& my_error,
-                     MPI_Comm comm) {
-  for (std::size_t r = 0; r < sizes.size(); ++r)
-    if (sizes[r] == kFailed) raise_everywhere(static_cast<int>(r), my_error, comm);
-}
-
-std::vector<int> to_int_counts(const std::vector<std::int64_t>& sizes, std::vector<int>& displs) {
-  std::vector<int> counts(sizes.size());
-  displs.assign(sizes.size(), 0);
-  std::int64_t total = 0;
-  for (std::size_t r = 0; r < sizes.size(); ++r) {
-    DME_CHECK(total + sizes[r] <= INT_MAX,
-              "payloads of this round total more than 2^31-1 bytes, the limit of one MPI "
-              "collective call; use fewer coordinates per call or the reduce-scatter exchange");
-    displs[r] = static_cast<int>(total);
-    counts[r] = static_cast<int>(sizes[r]);
-    total += sizes[r];
-  }
-  return counts;
-}
-
 // Every rank: sizes of everybody's payload, then the payloads themselves.
 std::vector<std::byte> allgather_payloads(RoundContext& ctx, const std::vector<std::byte>& mine,
                                           bool ok, const std::string& error,
                                           std::vector<int>& counts, std::vector<int>& displs) {
-  std::int64_t my_size = ok ? static_cast<std::int64_t>(mine.size()) : kFailed;
-  std::vector<std::int64_t> sizes(static_cast<std::size_t>(ctx.size));
-  DME_MPI_CHECK(MPI_Allgather(&my_size, 1, MPI_INT64_T, sizes.data(), 1, MPI_INT64_T, ctx.comm));
-  ctx.report.metadata_bytes_sent += 8 * (ctx.size - 1);
-  ctx.report.metadata_bytes_received += 8 * (ctx.size - 1);
-  raise_if_failed(sizes, error, ctx.comm);
-  counts = to_int_counts(sizes, displs);
+  counts = to_int_counts(allgather_sizes(ctx, mine.size(), ok, error), displs);
   std::vector<std::byte> all(static_cast<std::size_t>(displs.back()) + counts.back());
   DME_MPI_CHECK(MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, all.data(),
                                counts.data(), displs.data(), MPI_BYTE, ctx.comm));
@@ -118,6 +88,39 @@ void finish_mean(RoundContext& ctx, std::span<float> mean_out) {
 }
 
 }  // namespace
+
+// Sizes travel as int64; kFailedSize from any rank makes every rank raise that rank's error.
+void raise_if_failed(const std::vector<std::int64_t>& sizes, const std::string& my_error,
+                     MPI_Comm comm) {
+  for (std::size_t r = 0; r < sizes.size(); ++r)
+    if (sizes[r] == kFailedSize) raise_everywhere(static_cast<int>(r), my_error, comm);
+}
+
+std::vector<int> to_int_counts(const std::vector<std::int64_t>& sizes, std::vector<int>& displs) {
+  std::vector<int> counts(sizes.size());
+  displs.assign(sizes.size(), 0);
+  std::int64_t total = 0;
+  for (std::size_t r = 0; r < sizes.size(); ++r) {
+    DME_CHECK(total + sizes[r] <= INT_MAX,
+              "payloads of this round total more than 2^31-1 bytes, the limit of one MPI "
+              "collective call; use fewer coordinates per call or the reduce-scatter exchange");
+    displs[r] = static_cast<int>(total);
+    counts[r] = static_cast<int>(sizes[r]);
+    total += sizes[r];
+  }
+  return counts;
+}
+
+std::vector<std::int64_t> allgather_sizes(RoundContext& ctx, std::size_t my_bytes, bool ok,
+                                          const std::string& error) {
+  const std::int64_t mine = ok ? static_cast<std::int64_t>(my_bytes) : kFailedSize;
+  std::vector<std::int64_t> sizes(static_cast<std::size_t>(ctx.size));
+  DME_MPI_CHECK(MPI_Allgather(&mine, 1, MPI_INT64_T, sizes.data(), 1, MPI_INT64_T, ctx.comm));
+  ctx.report.metadata_bytes_sent += 8 * (ctx.size - 1);
+  ctx.report.metadata_bytes_received += 8 * (ctx.size - 1);
+  raise_if_failed(sizes, error, ctx.comm);
+  return sizes;
+}
 
 PayloadHeader base_header(const RoundContext& ctx) {
   PayloadHeader h;
@@ -173,14 +176,9 @@ void exchange_gather_bcast(RoundContext& ctx, std::span<const float> y, std::spa
   const bool ok = try_compress(ctx, y, 0, Purpose::kRounding, mine, error);
   Timer t;
   // Sizes go to every rank (not only the root), so a failure is known everywhere.
-  std::int64_t my_size = ok ? static_cast<std::int64_t>(mine.size()) : kFailed;
-  std::vector<std::int64_t> sizes(static_cast<std::size_t>(ctx.size));
-  DME_MPI_CHECK(MPI_Allgather(&my_size, 1, MPI_INT64_T, sizes.data(), 1, MPI_INT64_T, ctx.comm));
-  ctx.report.metadata_bytes_sent += 8 * (ctx.size - 1);
-  ctx.report.metadata_bytes_received += 8 * (ctx.size - 1);
-  raise_if_failed(sizes, error, ctx.comm);
   std::vector<int> displs;
-  const std::vector<int> counts = to_int_counts(sizes, displs);
+  const std::vector<int> counts =
+      to_int_counts(allgather_sizes(ctx, mine.size(), ok, error), displs);
   std::vector<std::byte> all;
   if (ctx.rank == kRoot) all.resize(static_cast<std::size_t>(displs.back()) + counts.back());
   DME_MPI_CHECK(MPI_Gatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, all.data(),

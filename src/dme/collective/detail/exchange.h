@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "dme/collective/detail/compress.h"
@@ -31,6 +32,21 @@ struct RoundContext {
   CompressScratch& scratch;
   AlignedVector<float>& accumulator;  ///< size padded, reused across rounds
 };
+
+/// A payload size that signals a local failure: it travels with the sizes, so every rank
+/// learns of it instead of waiting for a payload that never comes.
+inline constexpr std::int64_t kFailedSize = -1;
+
+/// Throws, on every rank, the error of the lowest rank whose size is kFailedSize (collective
+/// when there is one). my_error is this rank's message when it failed.
+void raise_if_failed(const std::vector<std::int64_t>& sizes, const std::string& my_error,
+                     MPI_Comm comm);
+/// MPI counts and displacements of byte sizes; throws when they exceed one MPI call's int range.
+std::vector<int> to_int_counts(const std::vector<std::int64_t>& sizes, std::vector<int>& displs);
+/// Collective: every rank's payload size (kFailedSize from a rank that failed, which makes every
+/// rank throw its error). Counts the metadata bytes in ctx.report.
+std::vector<std::int64_t> allgather_sizes(RoundContext& ctx, std::size_t my_bytes, bool ok,
+                                          const std::string& error);
 
 /// Header fields common to every payload of this round and rank.
 PayloadHeader base_header(const RoundContext& ctx);

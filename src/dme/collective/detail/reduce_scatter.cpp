@@ -13,31 +13,9 @@
 namespace dme::detail {
 namespace {
 
-constexpr std::int64_t kFailed = -1;
-
 // Chunk j of the padded vector: [bound(j), bound(j + 1)); empty chunks when padded < n.
 std::uint64_t bound(const RoundContext& ctx, int j) {
   return ctx.padded * static_cast<std::uint64_t>(j) / static_cast<std::uint64_t>(ctx.size);
-}
-
-std::vector<int> displacements(const std::vector<std::int64_t>& sizes, std::vector<int>& counts) {
-  std::vector<int> displs(sizes.size());
-  counts.resize(sizes.size());
-  std::int64_t total = 0;
-  for (std::size_t r = 0; r < sizes.size(); ++r) {
-    DME_CHECK(total + sizes[r] <= INT_MAX,
-              "payloads of this round total more than 2^31-1 bytes, the limit of one MPI call");
-    displs[r] = static_cast<int>(total);
-    counts[r] = static_cast<int>(sizes[r]);
-    total += sizes[r];
-  }
-  return displs;
-}
-
-void raise_if_failed(const std::vector<std::int64_t>& sizes, const std::string& my_error,
-                     MPI_Comm comm) {
-  for (std::size_t r = 0; r < sizes.size(); ++r)
-    if (sizes[r] == kFailed) raise_everywhere(static_cast<int>(r), my_error, comm);
 }
 
 PayloadHeader chunk_header(const RoundContext& ctx, std::uint64_t first, std::uint64_t count) {
@@ -67,7 +45,7 @@ bool compress_chunks(RoundContext& ctx, std::span<const float> y, std::vector<st
     return true;
   } catch (const Error& e) {
     error = e.message();
-    sizes.assign(static_cast<std::size_t>(ctx.size), kFailed);
+    sizes.assign(static_cast<std::size_t>(ctx.size), kFailedSize);
     send.clear();
     return false;
   }
@@ -92,9 +70,9 @@ void exchange_reduce_scatter(RoundContext& ctx, std::span<const float> y,
   rep.metadata_bytes_sent += 8 * (ctx.size - 1);
   rep.metadata_bytes_received += 8 * (ctx.size - 1);
   raise_if_failed(recv_sizes, error, ctx.comm);
-  std::vector<int> scounts, rcounts;
-  const auto sdispls = displacements(send_sizes, scounts);
-  const auto rdispls = displacements(recv_sizes, rcounts);
+  std::vector<int> sdispls, rdispls;
+  const std::vector<int> scounts = to_int_counts(send_sizes, sdispls);
+  const std::vector<int> rcounts = to_int_counts(recv_sizes, rdispls);
   std::vector<std::byte> recv(static_cast<std::size_t>(rdispls.back()) + rcounts.back());
   DME_MPI_CHECK(MPI_Alltoallv(send.data(), scounts.data(), sdispls.data(), MPI_BYTE, recv.data(),
                               rcounts.data(), rdispls.data(), MPI_BYTE, ctx.comm));
@@ -135,14 +113,9 @@ void exchange_reduce_scatter(RoundContext& ctx, std::span<const float> y,
 
   // Step 3: everyone gathers the averaged chunks.
   t.reset();
-  std::int64_t my_size = ok ? static_cast<std::int64_t>(mine.size()) : kFailed;
-  std::vector<std::int64_t> sizes(static_cast<std::size_t>(ctx.size));
-  DME_MPI_CHECK(MPI_Allgather(&my_size, 1, MPI_INT64_T, sizes.data(), 1, MPI_INT64_T, ctx.comm));
-  rep.metadata_bytes_sent += 8 * (ctx.size - 1);
-  rep.metadata_bytes_received += 8 * (ctx.size - 1);
-  raise_if_failed(sizes, error, ctx.comm);
-  std::vector<int> counts;
-  const auto displs = displacements(sizes, counts);
+  std::vector<int> displs;
+  const std::vector<int> counts =
+      to_int_counts(allgather_sizes(ctx, mine.size(), ok, error), displs);
   std::vector<std::byte> all(static_cast<std::size_t>(displs.back()) + counts.back());
   DME_MPI_CHECK(MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, all.data(),
                                counts.data(), displs.data(), MPI_BYTE, ctx.comm));
