@@ -216,15 +216,6 @@ int run_cuda_pipeline_bench(const PipelineBenchConfig& cfg, std::ostream& os) {
 
 namespace {
 
-double level_error(std::span<const float> x, std::span<const float> levels, bool biased) {
-  if (!biased) return analytic_vnmse(x, levels);
-  std::vector<std::uint16_t> codes(x.size());
-  std::vector<float> xhat(x.size());
-  nearest_round(x, levels, codes);
-  dequantize(codes, levels, xhat);
-  return vnmse(x, xhat);
-}
-
 bool uses_grid(Solver s) {
   return s == Solver::kQuiverApx || s == Solver::kZipmlCpUnif || s == Solver::kZipmlCpQuant;
 }
@@ -262,7 +253,7 @@ SolverCell run_solver_cell(const SolverBenchConfig& c, cuda::Compressor& comp,
               [](const auto& a, const auto& b) { return a.first < b.first; });
     cell.ms = runs[runs.size() / 2].first;
     cell.times = runs[runs.size() / 2].second;
-    cell.vnmse = level_error(x_host, levels, solver_is_biased(solver));
+    cell.vnmse = level_set_vnmse(x_host, levels, solver_is_biased(solver));
   } catch (const Error& e) {
     cell.error = e.message();
   }

@@ -33,16 +33,6 @@ double median_ms(int reps, double budget_s, F&& f) {
   return t[t.size() / 2];
 }
 
-// The error of a level set for x: analytic stochastic-rounding vNMSE, or nearest-rounding vNMSE.
-double error_of(std::span<const float> x, std::span<const float> levels, bool biased) {
-  if (!biased) return analytic_vnmse(x, levels);
-  std::vector<std::uint16_t> codes(x.size());
-  std::vector<float> xhat(x.size());
-  nearest_round(x, levels, codes);
-  dequantize(codes, levels, xhat);
-  return vnmse(x, xhat);
-}
-
 struct Cell {
   Solver solver = Solver::kQuiver;
   std::size_t m = 0;
@@ -100,7 +90,7 @@ Cell run_cell(const SolverBenchConfig& c, const Input& in, Solver solver, std::s
   try {
     cell.ms =
         median_ms(c.reps, c.budget_s, [&] { levels = solve_levels(input, s, solver, options); });
-    cell.vnmse = error_of(in.x, levels, solver_is_biased(solver));
+    cell.vnmse = level_set_vnmse(in.x, levels, solver_is_biased(solver));
   } catch (const Error& e) {
     cell.error = e.message();
   }

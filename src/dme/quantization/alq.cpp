@@ -8,7 +8,6 @@
 #include "dme/quantization/detail/input_scan.h"
 #include "dme/quantization/detail/level_set.h"
 #include "dme/quantization/detail/magnitudes.h"
-#include "dme/quantization/detail/radix_sort.h"
 
 namespace dme {
 namespace detail {
@@ -112,12 +111,8 @@ std::vector<float> alq_levels(std::span<const float> x, std::size_t s) {
   std::vector<double> l = detail::alq_truncated_normal_levels(m, k);
   l = detail::alq_empirical_descent(m, std::move(l));
   std::vector<float> levels = m.signed_levels(l);
-  if (levels.size() < s) {
-    // Descent ties merged levels: fill up with input values (never increases the error).
-    std::vector<float> pool(x.begin(), x.end());
-    detail::radix_sort(pool);
-    detail::top_up_levels(levels, pool, s);
-  }
+  // Descent ties merged levels: fill up with input values (never increases the error).
+  detail::top_up_from_input(levels, x, s);
   return levels;
 }
 

@@ -6,7 +6,6 @@
 #include "dme/quantization/detail/input_scan.h"
 #include "dme/quantization/detail/level_set.h"
 #include "dme/quantization/detail/magnitudes.h"
-#include "dme/quantization/detail/radix_sort.h"
 
 namespace dme {
 namespace {
@@ -71,11 +70,7 @@ std::vector<float> amq_levels(std::span<const float> x, std::size_t s) {
   if (k == 0) return m.sign_levels();
   const double p = k == 1 ? 0.0 : best_multiplier(m, k);
   std::vector<float> levels = m.signed_levels(exponential_levels(p, k));
-  if (levels.size() < s) {
-    std::vector<float> pool(x.begin(), x.end());
-    detail::radix_sort(pool);
-    detail::top_up_levels(levels, pool, s);
-  }
+  detail::top_up_from_input(levels, x, s);
   return levels;
 }
 

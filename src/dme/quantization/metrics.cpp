@@ -81,4 +81,13 @@ double vnmse(std::span<const float> x, std::span<const float> xhat) {
   return ratio(sum_squared_error(x, xhat), squared_norm(x));
 }
 
+double level_set_vnmse(std::span<const float> x, std::span<const float> levels, bool biased) {
+  if (!biased) return analytic_vnmse(x, levels);
+  std::vector<std::uint16_t> codes(x.size());
+  std::vector<float> xhat(x.size());
+  nearest_round(x, levels, codes);
+  dequantize(codes, levels, xhat);
+  return vnmse(x, xhat);
+}
+
 }  // namespace dme

@@ -36,4 +36,8 @@ double sampled_vnmse(std::span<const float> x, std::span<const float> levels, st
 /// ‖x‖², in double.
 double squared_norm(std::span<const float> x);
 
+/// The error a level set gives x: analytic_vnmse for stochastic rounding, or the vNMSE of
+/// nearest rounding (biased = true).
+double level_set_vnmse(std::span<const float> x, std::span<const float> levels, bool biased);
+
 }  // namespace dme

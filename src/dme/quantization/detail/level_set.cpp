@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "dme/quantization/detail/radix_sort.h"
+
 namespace dme::detail {
 
 std::vector<float> distinct_sorted(std::span<const float> sorted) {
@@ -52,6 +54,13 @@ void top_up_levels(std::vector<float>& levels, std::span<const float> pool, std:
     for (const Gap& g : gaps) levels.push_back(g.value);
     levels = unique_levels(std::move(levels));
   }
+}
+
+void top_up_from_input(std::vector<float>& levels, std::span<const float> x, std::size_t s) {
+  if (levels.size() >= s) return;
+  std::vector<float> pool(x.begin(), x.end());
+  radix_sort(pool);
+  top_up_levels(levels, pool, s);
 }
 
 }  // namespace dme::detail

@@ -21,4 +21,7 @@ std::vector<float> unique_levels(std::vector<float> values);
 /// have that many distinct values.
 void top_up_levels(std::vector<float>& levels, std::span<const float> pool, std::size_t s);
 
+/// top_up_levels with the (unsorted) input itself as the pool, when levels has fewer than s.
+void top_up_from_input(std::vector<float>& levels, std::span<const float> x, std::size_t s);
+
 }  // namespace dme::detail
