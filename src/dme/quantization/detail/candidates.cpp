@@ -67,6 +67,7 @@ namespace {
 
 constexpr std::size_t kCopies = 8;    // interleaved histograms: repeated bins do not serialise
 constexpr std::size_t kChunk = 2048;  // bins are computed a chunk at a time, in L1
+constexpr std::size_t kPrefetchBytes = 8192;
 constexpr std::size_t kMaxVectorBins = std::size_t(1) << 20;  // float bin estimate within ±1
 
 // The grid is defined in float arithmetic, level[t] = min(lo + t·δ, hi) with level[m] = hi, so
@@ -89,32 +90,37 @@ inline std::uint32_t bin_of(const Grid& g, float v) {
   return static_cast<std::uint32_t>(t);
 }
 
-// One chunk of input prepared for the histogram: per value its slot offset (2·bin) and the pair
-// {1, x - shift} to add there, in an order the vector kernel chooses (the same for both arrays).
+// One chunk of input prepared for the histogram: per value its slot, the offset of its pair
+// {count, sum} in the accumulators (copy i % kCopies, bin t: 2·(copy·bins + t)), and x - shift.
 struct Prepared {
   std::uint32_t slot[kChunk];
-  alignas(64) double pair[2 * kChunk];
+  alignas(64) double value[kChunk];
 };
 
-void prepare_scalar(const Grid& g, const float* x, std::size_t n, double shift, std::uint32_t* slot,
-                    double* pair) {
+// i0: index of x[0] within the chunk (fixes the copy of each value).
+void prepare_scalar(const Grid& g, const float* x, std::size_t n, std::size_t i0, double shift,
+                    std::uint32_t* slot, double* value) {
+  const std::size_t bins = g.m + 1;
   for (std::size_t i = 0; i < n; ++i) {
-    slot[i] = 2 * bin_of(g, x[i]);
-    pair[2 * i] = 1.0;
-    pair[2 * i + 1] = static_cast<double>(x[i]) - shift;
+    slot[i] = static_cast<std::uint32_t>(2 * (((i0 + i) % kCopies) * bins + bin_of(g, x[i])));
+    value[i] = static_cast<double>(x[i]) - shift;
   }
 }
 
 #if DME_HAVE_AVX512
 // 16 values per step: bins by the float estimate and one correction against the recomputed
-// levels; pairs by unpacking, which orders each group of 8 as 0,2,4,6,1,3,5,7 (slots follow).
+// levels.
 void prepare_avx512(const Grid& g, const float* x, std::size_t n, double shift, Prepared& out) {
   const __m512 lo = _mm512_set1_ps(g.lo), hi = _mm512_set1_ps(g.hi);
   const __m512 delta = _mm512_set1_ps(g.delta), scale = _mm512_set1_ps(g.scale);
   const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
   const __m512i m = _mm512_set1_epi32(static_cast<int>(g.m));
-  const __m512i order = _mm512_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15);
-  const __m512d ones = _mm512_set1_pd(1.0), centre = _mm512_set1_pd(shift);
+  const __m512d centre = _mm512_set1_pd(shift);
+  static_assert(kCopies == 8, "lane l of a 16-value step belongs to copy l % 8");
+  const int bins = static_cast<int>(g.m + 1);
+  const __m512i copy_base =
+      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7),
+                         _mm512_set1_epi32(bins));
   const auto level = [&](__m512i t) {
     const __m512 v =
         _mm512_min_ps(_mm512_add_ps(lo, _mm512_mul_ps(_mm512_cvtepi32_ps(t), delta)), hi);
@@ -122,6 +128,8 @@ void prepare_avx512(const Grid& g, const float* x, std::size_t n, double shift, 
   };
   std::size_t i = 0;
   for (; i + 16 <= n; i += 16) {
+    // Streaming inputs: one line per step, a few KiB ahead (past the end is harmless).
+    _mm_prefetch(reinterpret_cast<const char*>(x + i) + kPrefetchBytes, _MM_HINT_T0);
     const __m512 v = _mm512_loadu_ps(x + i);
     const __m512 est = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_sub_ps(v, lo), scale),
                                             _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
@@ -132,16 +140,13 @@ void prepare_avx512(const Grid& g, const float* x, std::size_t n, double shift, 
                            _mm512_cmp_ps_mask(level(_mm512_sub_epi32(t, one)), v, _CMP_GE_OQ);
     t = _mm512_mask_add_epi32(t, up, t, one);
     t = _mm512_mask_sub_epi32(t, down, t, one);
-    _mm512_storeu_si512(out.slot + i, _mm512_slli_epi32(_mm512_permutexvar_epi32(order, t), 1));
-    for (int half = 0; half < 2; ++half) {
-      const __m256 h = half ? _mm512_extractf32x8_ps(v, 1) : _mm512_castps512_ps256(v);
-      const __m512d c = _mm512_sub_pd(_mm512_cvtps_pd(h), centre);
-      double* p = out.pair + 2 * (i + 8 * static_cast<std::size_t>(half));
-      _mm512_store_pd(p, _mm512_unpacklo_pd(ones, c));
-      _mm512_store_pd(p + 8, _mm512_unpackhi_pd(ones, c));
-    }
+    _mm512_storeu_si512(out.slot + i, _mm512_slli_epi32(_mm512_add_epi32(t, copy_base), 1));
+    _mm512_store_pd(out.value + i,
+                    _mm512_sub_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(v)), centre));
+    _mm512_store_pd(out.value + i + 8,
+                    _mm512_sub_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)), centre));
   }
-  prepare_scalar(g, x + i, n - i, shift, out.slot + i, out.pair + 2 * i);
+  prepare_scalar(g, x + i, n - i, i, shift, out.slot + i, out.value + i);
 }
 #endif
 
@@ -149,25 +154,23 @@ void prepare(const Grid& g, const float* x, std::size_t n, double shift, Prepare
 #if DME_HAVE_AVX512
   if (g.m <= kMaxVectorBins) return prepare_avx512(g, x, n, shift, out);
 #endif
-  prepare_scalar(g, x, n, shift, out.slot, out.pair);
+  prepare_scalar(g, x, n, 0, shift, out.slot, out.value);
 }
 
-// acc[copy][bin] += pair, copy = i % kCopies: one 128-bit add per value.
-void accumulate(double* acc, std::size_t bins, const Prepared& in, std::size_t n) {
-  double* copy[kCopies];
-  for (std::size_t c = 0; c < kCopies; ++c) copy[c] = acc + 2 * c * bins;
+// acc[slot] += {1, x - shift}: one 128-bit add per value, the copies interleaved by the slots.
+void accumulate(double* acc, const Prepared& in, std::size_t n) {
   std::size_t i = 0;
 #if defined(__SSE2__)
-  for (; i + kCopies <= n; i += kCopies) {
-    for (std::size_t c = 0; c < kCopies; ++c) {
-      double* slot = copy[c] + in.slot[i + c];
-      _mm_storeu_pd(slot, _mm_add_pd(_mm_loadu_pd(slot), _mm_load_pd(in.pair + 2 * (i + c))));
-    }
+  const __m128d one = _mm_set_sd(1.0);
+  for (; i < n; ++i) {
+    double* slot = acc + in.slot[i];
+    const __m128d pair = _mm_loadh_pd(one, in.value + i);  // {1, x - shift}
+    _mm_storeu_pd(slot, _mm_add_pd(_mm_loadu_pd(slot), pair));
   }
 #endif
   for (; i < n; ++i) {
-    copy[0][in.slot[i]] += in.pair[2 * i];
-    copy[0][in.slot[i] + 1] += in.pair[2 * i + 1];
+    acc[in.slot[i]] += 1.0;
+    acc[in.slot[i] + 1] += in.value[i];
   }
 }
 
@@ -192,13 +195,8 @@ GridStatistics grid_statistics(std::span<const float> x, float lo, float hi, std
   const auto prepared = std::make_unique<Prepared>();
   for (std::size_t base = 0; base < x.size(); base += kChunk) {
     const std::size_t n = std::min(kChunk, x.size() - base);
-#if defined(__SSE2__)
-    // Large inputs stream from memory: fetch the next chunk while this one is binned.
-    for (std::size_t i = base + kChunk; i < std::min(x.size(), base + 2 * kChunk); i += 16)
-      _mm_prefetch(reinterpret_cast<const char*>(x.data() + i), _MM_HINT_T0);
-#endif
     prepare(grid, x.data() + base, n, g.shift, *prepared);
-    accumulate(acc.data(), bins, *prepared, n);
+    accumulate(acc.data(), *prepared, n);
   }
   g.points.resize(bins);
   double alpha = 0;
