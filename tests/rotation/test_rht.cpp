@@ -73,6 +73,49 @@ TEST(Rht, EqualsSignsThenScaledHadamard) {
   for (std::size_t i = 0; i < d; ++i) EXPECT_NEAR(y[i], expect[i] / std::sqrt(512.0), 1e-5);
 }
 
+// k RHTs on a vector long enough to span several cache rows, where the chain shares sweeps
+// between consecutive transforms (fwht_chain): equal to k textbook RHTs in double.
+TEST(Rht, ChainEqualsComposedTextbookRhts) {
+  const std::size_t d = (std::size_t(1) << 17) + 5;  // padded 2^18: 4 rows of 2^16
+  for (int k = 1; k <= 3; ++k) {
+    dme::Rotation rot(21, 3, k, d);
+    const std::size_t n = rot.padded();
+    auto x = lognormal_vector(d, 100 + static_cast<unsigned>(k));
+    std::vector<double> expect(n, 0.0);
+    std::copy(x.begin(), x.end(), expect.begin());
+    for (int j = 0; j < k; ++j) {
+      for (std::size_t i = 0; i < n; ++i) expect[i] *= rot.sign(j, i);
+      dme::detail::fwht_reference(expect.data(), n);
+      for (double& v : expect) v /= std::sqrt(double(n));
+    }
+    double norm = 0;
+    for (double v : expect) norm = std::max(norm, std::fabs(v));
+    std::vector<float> y(n);
+    rot.forward(x, y);
+    double max_err = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      max_err = std::max(max_err, std::fabs(double(y[i]) - expect[i]) / norm);
+    EXPECT_LT(max_err, 1e-5) << "forward k=" << k;
+    // In place, and the inverse of the chain back to the input.
+    std::vector<float> z(x);
+    z.resize(n, 0.0f);
+    rot.forward_inplace(z);
+    EXPECT_EQ(z, y) << "k=" << k;
+    std::vector<double> back(expect);
+    for (int j = k - 1; j >= 0; --j) {
+      dme::detail::fwht_reference(back.data(), n);
+      for (std::size_t i = 0; i < n; ++i) back[i] *= rot.sign(j, i) / std::sqrt(double(n));
+    }
+    rot.inverse_inplace(y);
+    double inv_err = 0, xnorm = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      xnorm = std::max(xnorm, std::fabs(back[i]));
+      inv_err = std::max(inv_err, std::fabs(double(y[i]) - back[i]));
+    }
+    EXPECT_LT(inv_err / xnorm, 1e-5) << "inverse k=" << k;
+  }
+}
+
 TEST(Rht, SeedRoundAndStreamSelectSigns) {
   const std::size_t d = 1 << 12;
   dme::Rotation a(11, 1, 3, d), same(11, 1, 3, d), next_round(11, 2, 3, d),

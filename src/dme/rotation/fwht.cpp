@@ -337,12 +337,69 @@ bool fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
   return any_bad;
 }
 
+template <class T>
+bool fwht_chain(T* x, std::size_t n, int k, const std::uint64_t* lead,
+                const std::uint64_t* const* mid, const std::uint64_t* trail, T scale, const T* src,
+                std::size_t src_len) {
+  DME_ASSERT(n > 0 && std::has_single_bit(n) && k >= 1);
+  if (!src) {
+    src = x;
+    src_len = n;
+  }
+  const std::size_t c = std::min(n, kRowLength);
+  const std::size_t r = n / c;
+  if (k == 1 || r == 1 || n < Simd<T>::kLanes) {
+    // One transform, or every transform in one cache-resident row: one sweep each.
+    bool bad = fwht_fused(x, n, lead, k == 1 ? trail : nullptr, scale, src, src_len);
+    for (int t = 1; t < k; ++t)
+      fwht_fused(x, n, mid[t - 1], t == k - 1 ? trail : nullptr, scale);
+    return bad;
+  }
+  // H_t is done rows-then-columns for odd t and columns-then-rows for even t (H = R·C = C·R),
+  // so the second half of H_t and the first half of H_{t+1} are of one kind and share a sweep.
+  typename Simd<T>::I bad{};
+  for (std::size_t i = 0; i < r; ++i)  // first half of H_1: rows, with the leading signs
+    row_transform(x + i * c, src, src_len, c, lead, i * c, bad);
+  typename Simd<T>::I ignored{};
+  const std::size_t w = std::min(c, kPanelBytes / sizeof(T));
+  const int row_levels = std::countr_zero(r);
+  for (int t = 1;; ++t) {
+    const bool last = t == k;
+    const std::uint64_t* signs = last ? trail : mid[t - 1];
+    if (t % 2 == 1) {  // columns: second half of H_t, then the first of H_{t+1}
+      for (std::size_t c0 = 0; c0 < c; c0 += w) {
+        const std::ptrdiff_t next = c0 + w < c ? static_cast<std::ptrdiff_t>(w) : 0;
+        strided_levels(x + c0, r, c, w, 0, row_levels, next);
+        for (std::size_t i = 0; i < r; ++i)
+          scale_and_sign(x + i * c + c0, w, scale, signs, i * c + c0);
+        if (!last) strided_levels(x + c0, r, c, w, 0, row_levels);
+      }
+    } else {  // rows: second half of H_t, then the first of H_{t+1}
+      for (std::size_t i = 0; i < r; ++i) {
+        row_transform(x + i * c, x, n, c, nullptr, i * c, ignored);
+        scale_and_sign(x + i * c, c, scale, signs, i * c);
+        if (!last) row_transform(x + i * c, x, n, c, nullptr, i * c, ignored);
+      }
+    }
+    if (last) break;
+  }
+  bool any_bad = false;
+  for (std::size_t i = 0; i < Simd<T>::kLanes; ++i) any_bad |= bad[i] != 0;
+  return any_bad;
+}
+
 template void fwht_reference<float>(float*, std::size_t);
 template void fwht_reference<double>(double*, std::size_t);
 template bool fwht_fused<float>(float*, std::size_t, const std::uint64_t*, const std::uint64_t*,
                                 float, const float*, std::size_t);
 template bool fwht_fused<double>(double*, std::size_t, const std::uint64_t*, const std::uint64_t*,
                                  double, const double*, std::size_t);
+template bool fwht_chain<float>(float*, std::size_t, int, const std::uint64_t*,
+                                const std::uint64_t* const*, const std::uint64_t*, float,
+                                const float*, std::size_t);
+template bool fwht_chain<double>(double*, std::size_t, int, const std::uint64_t*,
+                                 const std::uint64_t* const*, const std::uint64_t*, double,
+                                 const double*, std::size_t);
 
 }  // namespace detail
 

@@ -34,6 +34,18 @@ bool fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
                 const std::uint64_t* post_signs, T scale, const T* src = nullptr,
                 std::size_t src_len = 0);
 
+/// k transforms with sign flips around and between them, in time order:
+///   x <- trail ⊙ (scale·H (mid[k-2] ⊙ … scale·H (mid[0] ⊙ (scale·H (lead ⊙ input)))))
+/// (an RHT chain R_k ∘ … ∘ R_1 is lead = D_1, mid = D_2 .. D_k; its inverse lead = none,
+/// mid = D_k .. D_2, trail = D_1). Signs, src and the return value as in fwht_fused; null sign
+/// pointers mean all +1 (mid needs k - 1 entries). Where n spans several rows, the second half
+/// of one transform and the first half of the next share a sweep of memory (H = R·C = C·R with
+/// R the row and C the column transforms), so k transforms take k + 1 sweeps instead of 2k.
+template <class T>
+bool fwht_chain(T* x, std::size_t n, int k, const std::uint64_t* lead,
+                const std::uint64_t* const* mid, const std::uint64_t* trail, T scale,
+                const T* src = nullptr, std::size_t src_len = 0);
+
 /// Textbook O(n log n) scalar transform, for tests and as the reference in benchmarks.
 template <class T>
 void fwht_reference(T* x, std::size_t n);

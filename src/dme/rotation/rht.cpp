@@ -138,28 +138,33 @@ void Rotation::forward_impl(std::span<const T> x, std::span<T> y) const {
   // The first RHT reads x directly (copy, zero padding and the finiteness check fused into its
   // first sweep); on a non-finite input it reports, and the error names the first offender.
   const T scale = T(1.0 / std::sqrt(double(padded_)));
-  if (detail::fwht_fused(y.data(), padded_, masks_[0].data(), nullptr, scale, x.data(), d_))
+  const std::uint64_t* mid[kMaxRotations];
+  for (int j = 1; j < k_; ++j) mid[j - 1] = masks_[j].data();
+  if (detail::fwht_chain(y.data(), padded_, k_, masks_[0].data(), mid, nullptr, scale, x.data(),
+                         d_))
     check_finite(x, "rotation input");
-  for (int j = 1; j < k_; ++j)
-    detail::fwht_fused(y.data(), padded_, masks_[j].data(), nullptr, scale);
 }
 
 template <class T>
 void Rotation::forward_inplace_impl(std::span<T> y) const {
   DME_CHECK(y.size() == padded_,
             "rotated vector has length " << y.size() << ", expected " << padded_);
+  if (k_ == 0) return;
   const T scale = T(1.0 / std::sqrt(double(padded_)));
-  for (int j = 0; j < k_; ++j)
-    detail::fwht_fused(y.data(), padded_, masks_[j].data(), nullptr, scale);
+  const std::uint64_t* mid[kMaxRotations];
+  for (int j = 1; j < k_; ++j) mid[j - 1] = masks_[j].data();
+  detail::fwht_chain(y.data(), padded_, k_, masks_[0].data(), mid, nullptr, scale);
 }
 
 template <class T>
 void Rotation::inverse_inplace_impl(std::span<T> y) const {
   DME_CHECK(y.size() == padded_,
             "rotated vector has length " << y.size() << ", expected " << padded_);
+  if (k_ == 0) return;
   const T scale = T(1.0 / std::sqrt(double(padded_)));
-  for (int j = k_ - 1; j >= 0; --j)
-    detail::fwht_fused(y.data(), padded_, nullptr, masks_[j].data(), scale);
+  const std::uint64_t* mid[kMaxRotations];
+  for (int t = 1; t < k_; ++t) mid[t - 1] = masks_[k_ - t].data();
+  detail::fwht_chain(y.data(), padded_, k_, nullptr, mid, masks_[0].data(), scale);
 }
 
 void Rotation::forward(std::span<const float> x, std::span<float> y) const {
