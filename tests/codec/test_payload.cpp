@@ -227,3 +227,69 @@ TEST(Payload, EncodeValidatesItsInputs) {
 }
 
 }  // namespace
+
+namespace {
+
+// Packs p's codes through a PayloadWriter in pieces of `piece` codes (a multiple of the
+// writer's alignment), each piece split off the code vector.
+std::vector<std::byte> write_in_pieces(const dme::test::PayloadParts& p, std::size_t piece) {
+  std::vector<std::byte> out;
+  dme::PayloadWriter w(p.header, p.levels, out);
+  const std::size_t step = std::max<std::size_t>(1, piece / w.alignment()) * w.alignment();
+  for (std::size_t first = 0; first < p.codes.size(); first += step) {
+    const std::size_t n = std::min(step, p.codes.size() - first);
+    w.pack(first, std::span<const std::uint16_t>(p.codes).subspan(first, n));
+  }
+  w.finish();
+  return out;
+}
+
+}  // namespace
+
+TEST(PayloadWriter, PiecesGiveTheBytesOfEncode) {
+  for (std::uint32_t s : {2u, 3u, 10u, 16u, 17u, 256u, 1000u, 65536u})
+    for (std::uint64_t count : {0ull, 1ull, 63ull, 4097ull})
+      for (std::uint64_t bucket : {0ull, 7ull, 1000ull})
+        for (std::size_t piece : {1u, 64u, 1000u}) {
+          const auto p = make_parts(count, s, bucket, 3 * s + count + bucket);
+          ASSERT_EQ(write_in_pieces(p, piece), encode_parts(p))
+              << "s=" << s << " count=" << count << " bucket=" << bucket << " piece=" << piece;
+        }
+}
+
+TEST(PayloadWriter, RawCodeBytesThenFinish) {
+  const auto p = make_parts(1000, 10, 0, 5);
+  const auto expect = encode_parts(p);
+  std::vector<std::byte> packed(dme::packed_bytes(p.codes.size(), dme::choose_layout(10)));
+  dme::pack_codes(p.codes, dme::choose_layout(10), packed);
+  std::vector<std::byte> out;
+  dme::PayloadWriter w(p.header, p.levels, out);
+  auto region = w.code_bytes();
+  ASSERT_EQ(region.size(), packed.size());
+  std::copy(packed.begin(), packed.end(), region.begin());
+  w.finish();
+  EXPECT_EQ(out, expect);
+}
+
+TEST(PayloadWriter, RejectsMisuse) {
+  const auto p = make_parts(100, 16, 0, 9);  // fixed width 4 bits: alignment 8
+  const std::span<const std::uint16_t> codes(p.codes);
+  {
+    std::vector<std::byte> out;
+    dme::PayloadWriter w(p.header, p.levels, out);
+    EXPECT_EQ(w.alignment(), 8u);
+    expect_error([&] { w.pack(8, codes.subspan(8, 8)); }, {"in order", "expected first = 0"});
+    expect_error([&] { w.pack(0, codes.subspan(0, 5)); }, {"multiple of 8"});
+    w.pack(0, codes.subspan(0, 16));
+    expect_error([&] { w.finish(); }, {"16 of 100 codes packed"});
+    expect_error([&] { w.pack(16, codes.subspan(16, 83)); }, {"multiple of 8"});
+    expect_error([&] { w.code_bytes(); }, {"after pack()"});
+  }
+  {
+    auto bad = p;
+    bad.codes[37] = 16;  // a 16-level bucket: codes 0..15
+    std::vector<std::byte> out;
+    dme::PayloadWriter w(bad.header, bad.levels, out);
+    expect_error([&] { w.pack(0, bad.codes); }, {"coordinate 40", "is 16", "16 levels"});
+  }
+}

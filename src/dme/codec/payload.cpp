@@ -129,13 +129,16 @@ std::size_t encoded_size(const PayloadHeader& h, const LevelTable& levels) {
   return plan(h, levels).sections.total;
 }
 
-void encode(const PayloadHeader& h, const LevelTable& levels, std::span<const std::uint16_t> codes,
-            std::vector<std::byte>& out) {
+PayloadWriter::PayloadWriter(const PayloadHeader& h, const LevelTable& levels,
+                             std::vector<std::byte>& out)
+    : header_(h), levels_(levels), out_(&out) {
   const WireHeader w = plan(h, levels);
-  DME_CHECK(codes.size() == h.count,
-            "encode: " << codes.size() << " codes for a header of count " << h.count);
-  check_codes_in_buckets(codes.data(), h, levels, std::uint64_t(-1));
+  layout_ = w.layout;
+  alignment_ = layout_.packing == Packing::kFixedWidth ? 8 : layout_.digits_per_word;
   const Sections& sec = w.sections;
+  codes_offset_ = sec.codes;
+  codes_bytes_ = sec.codes_bytes;
+  checksum_offset_ = sec.checksum;
   out.resize(sec.total);
   std::byte* p = out.data();
   write_header(w, p);
@@ -146,14 +149,65 @@ void encode(const PayloadHeader& h, const LevelTable& levels, std::span<const st
   for (std::size_t i = 0; i < w.levels; ++i)
     store_le<std::uint32_t>(p + sec.levels + 4 * i, std::bit_cast<std::uint32_t>(levels.values[i]));
   std::fill(p + sec.levels + 4 * w.levels, p + sec.codes, std::byte{0});
-  if (w.layout.packing == Packing::kFixedWidth) {
-    pack_fixed(codes.data(), codes.size(), w.layout.bits, p + sec.codes);
-  } else {
-    pack_radix(codes.data(), codes.size(), make_radix_table(h.s, w.layout.digits_per_word),
-               p + sec.codes);
+}
+
+void PayloadWriter::pack(std::uint64_t first, std::span<const std::uint16_t> codes) {
+  DME_CHECK(!finished_ && !raw_, "PayloadWriter::pack after finish() or code_bytes()");
+  DME_CHECK(first == next_, "PayloadWriter::pack: pieces must come in order: expected first = "
+                                << next_ << ", got " << first);
+  DME_CHECK(codes.size() <= header_.count - first,
+            "PayloadWriter::pack: codes [" << first << ", " << first + codes.size()
+                                           << ") run past the count " << header_.count);
+  DME_CHECK(first + codes.size() == header_.count || codes.size() % alignment_ == 0,
+            "PayloadWriter::pack: a piece other than the last must be a multiple of "
+                << alignment_ << " codes long, got " << codes.size());
+  // Codes against their buckets' level counts (the same rule as encode and decode).
+  const std::uint64_t size =
+      header_.bucket_size ? header_.bucket_size : std::max<std::uint64_t>(header_.count, 1);
+  for (std::uint64_t i = 0; i < codes.size();) {
+    const std::uint64_t b = (first + i) / size;
+    const std::uint64_t end = std::min<std::uint64_t>(codes.size(), (b + 1) * size - first);
+    const std::uint32_t n = levels_.offsets[b + 1] - levels_.offsets[b];
+    const std::size_t bad = find_code_at_least(codes.data() + i, end - i, n);
+    DME_CHECK(bad == SIZE_MAX, "code of coordinate " << header_.first + first + i + bad << " is "
+                                                     << codes[i + bad] << ", but its bucket " << b
+                                                     << " has " << n << " levels");
+    i = end;
   }
-  std::fill(p + sec.codes + sec.codes_bytes, p + sec.checksum, std::byte{0});
-  store_le<std::uint64_t>(p + sec.checksum, XXH3_64bits(p, sec.checksum));
+  std::byte* p = out_->data() + codes_offset_;
+  if (layout_.packing == Packing::kFixedWidth) {
+    pack_fixed(codes.data(), codes.size(), layout_.bits, p + first / 8 * layout_.bits);
+  } else {
+    pack_radix(codes.data(), codes.size(), make_radix_table(header_.s, layout_.digits_per_word),
+               p + first / alignment_ * 8);
+  }
+  next_ += codes.size();
+}
+
+std::span<std::byte> PayloadWriter::code_bytes() {
+  DME_CHECK(!finished_ && next_ == 0, "PayloadWriter::code_bytes after pack() or finish()");
+  raw_ = true;
+  return {out_->data() + codes_offset_, codes_bytes_};
+}
+
+void PayloadWriter::finish() {
+  DME_CHECK(!finished_, "PayloadWriter::finish called twice");
+  DME_CHECK(raw_ || next_ == header_.count, "PayloadWriter::finish: " << next_ << " of "
+                                                                      << header_.count
+                                                                      << " codes packed");
+  std::byte* p = out_->data();
+  std::fill(p + codes_offset_ + codes_bytes_, p + checksum_offset_, std::byte{0});
+  store_le<std::uint64_t>(p + checksum_offset_, XXH3_64bits(p, checksum_offset_));
+  finished_ = true;
+}
+
+void encode(const PayloadHeader& h, const LevelTable& levels, std::span<const std::uint16_t> codes,
+            std::vector<std::byte>& out) {
+  DME_CHECK(codes.size() == h.count,
+            "encode: " << codes.size() << " codes for a header of count " << h.count);
+  PayloadWriter writer(h, levels, out);
+  writer.pack(0, codes);
+  writer.finish();
 }
 
 PayloadHeader decode_header(std::span<const std::byte> buf, const DecodeExpectations& expect) {

@@ -42,6 +42,8 @@
 #include <span>
 #include <vector>
 
+#include "dme/codec/bitpack.h"
+
 namespace dme {
 
 struct PayloadHeader {
@@ -83,6 +85,47 @@ std::size_t encoded_size(const PayloadHeader& h, const LevelTable& levels);
 /// @param codes size h.count
 void encode(const PayloadHeader& h, const LevelTable& levels, std::span<const std::uint16_t> codes,
             std::vector<std::byte>& out);
+
+/// Writes a payload whose codes arrive in pieces, packed straight into the output (the fused
+/// compressor rounds and packs a block at a time; a device backend copies packed bytes in).
+/// The constructor validates header and levels (as encode does) and writes every section before
+/// the codes; pack() packs pieces in order; finish() writes the padding and the checksum.
+///   PayloadWriter w(h, levels, out);
+///   for (...) w.pack(first, codes_of_the_piece);
+///   w.finish();
+/// A writer that is destroyed unfinished leaves out without a valid checksum.
+class PayloadWriter {
+ public:
+  /// Resizes out to encoded_size(h, levels).
+  PayloadWriter(const PayloadHeader& h, const LevelTable& levels, std::vector<std::byte>& out);
+
+  const CodeLayout& layout() const noexcept { return layout_; }
+  /// Pieces start at multiples of this (8 codes for fixed width: whole bytes; the digits of a
+  /// word for mixed radix), and every piece but the last is a multiple of it long.
+  std::size_t alignment() const noexcept { return alignment_; }
+
+  /// Packs codes [first, first + codes.size()); first must be where the previous piece ended.
+  /// Every code must be below the level count of its bucket (else dme::Error naming it).
+  void pack(std::uint64_t first, std::span<const std::uint16_t> codes);
+
+  /// The packed-code section, packed_bytes(count, layout()) bytes, for callers that pack the
+  /// codes themselves (bitpack.h describes the layout). Using it replaces pack(): the codes
+  /// are then the caller's responsibility (decode validates them).
+  std::span<std::byte> code_bytes();
+
+  /// Zero padding and checksum. Throws unless every code was packed (or code_bytes() was used).
+  void finish();
+
+ private:
+  PayloadHeader header_;
+  LevelTable levels_;
+  CodeLayout layout_;
+  std::size_t alignment_ = 8;
+  std::uint64_t next_ = 0;
+  bool raw_ = false, finished_ = false;
+  std::uint64_t codes_offset_ = 0, codes_bytes_ = 0, checksum_offset_ = 0;
+  std::vector<std::byte>* out_;
+};
 
 /// Each set field must match the header exactly, else dme::Error naming field, expected, found.
 struct DecodeExpectations {

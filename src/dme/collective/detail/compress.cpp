@@ -7,6 +7,13 @@
 #include "dme/quantization/rounding.h"
 
 namespace dme::detail {
+namespace {
+
+// Codes rounded and packed per step: 16 KiB of codes, in L1 with the packed bytes.
+constexpr std::size_t kRoundBlock = 8192;
+
+}  // namespace
+
 
 void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
                     const CompressPlan& plan, const PhiloxStream& stream, CompressScratch& scratch,
@@ -16,32 +23,44 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
   const std::size_t count = chunk.size();
   const std::size_t bucket = plan.bucket_size ? plan.bucket_size : std::max<std::size_t>(count, 1);
   const std::size_t buckets = num_buckets(header);
-  scratch.codes.resize(count);
   scratch.levels.values.clear();
   scratch.levels.offsets.assign(1, 0);
 
-  double solve_ms = 0, round_ms = 0;
+  Timer solve_timer;
   for (std::size_t b = 0; b < buckets; ++b) {
     const std::size_t lo = b * bucket, hi = std::min(count, lo + bucket);
-    const auto part = chunk.subspan(lo, hi - lo);
-    Timer solve_timer;
-    const std::vector<float> levels = solve_levels(part, plan.s, plan.solver, plan.solver_options);
-    solve_ms += solve_timer.elapsed_ms();
-
-    Timer round_timer;
-    auto codes = std::span<std::uint16_t>(scratch.codes).subspan(lo, hi - lo);
-    if (plan.nearest)
-      nearest_round(part, levels, codes);
-    else
-      stochastic_round(part, levels, stream, header.first + lo, codes);
+    const std::vector<float> levels =
+        solve_levels(chunk.subspan(lo, hi - lo), plan.s, plan.solver, plan.solver_options);
     scratch.levels.values.insert(scratch.levels.values.end(), levels.begin(), levels.end());
     scratch.levels.offsets.push_back(static_cast<std::uint32_t>(scratch.levels.values.size()));
-    round_ms += round_timer.elapsed_ms();
   }
-  Timer pack_timer;
-  encode(header, scratch.levels, scratch.codes, out);
-  times.solve_ms += solve_ms;
-  times.round_pack_ms += round_ms + pack_timer.elapsed_ms();
-}
+  times.solve_ms += solve_timer.elapsed_ms();
 
+  // Rounding and packing fused: a block of codes at a time, in L1, straight into the payload.
+  Timer round_timer;
+  PayloadWriter writer(header, scratch.levels, out);
+  const std::size_t block = std::max<std::size_t>(1, kRoundBlock / writer.alignment()) *
+                            writer.alignment();
+  scratch.codes.resize(std::min(block, count));
+  for (std::size_t start = 0; start < count; start += block) {
+    const std::size_t n = std::min(block, count - start);
+    for (std::size_t i = start; i < start + n;) {
+      const std::size_t b = i / bucket;
+      const std::size_t end = std::min(start + n, (b + 1) * bucket);
+      const std::span<const float> levels(
+          scratch.levels.values.data() + scratch.levels.offsets[b],
+          scratch.levels.offsets[b + 1] - scratch.levels.offsets[b]);
+      const auto part = chunk.subspan(i, end - i);
+      const auto codes = std::span<std::uint16_t>(scratch.codes).subspan(i - start, end - i);
+      if (plan.nearest)
+        nearest_round(part, levels, codes);
+      else
+        stochastic_round(part, levels, stream, header.first + i, codes);
+      i = end;
+    }
+    writer.pack(start, std::span<const std::uint16_t>(scratch.codes).first(n));
+  }
+  writer.finish();
+  times.round_pack_ms += round_timer.elapsed_ms();
+}
 }  // namespace dme::detail

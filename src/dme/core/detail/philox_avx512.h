@@ -79,12 +79,14 @@ class Philox16 {
  private:
   static constexpr int kRounds = 10;
 
-  // 32x32 -> 64-bit products of all 16 lanes: even lanes directly, odd lanes shifted down.
+  // 32x32 -> 64-bit products of all 16 lanes: even lanes directly, odd lanes moved down. The
+  // lane moves are in-lane shuffles (port 5) rather than shifts, which would compete with the
+  // multiplies for port 0.
   static void mulhilo(__m512i a, __m512i m, __m512i& lo, __m512i& hi) {
     const __m512i even = _mm512_mul_epu32(a, m);
-    const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), m);
-    lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
-    hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
+    const __m512i odd = _mm512_mul_epu32(_mm512_shuffle_epi32(a, _MM_PERM_DDBB), m);
+    lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_shuffle_epi32(odd, _MM_PERM_CCAA));
+    hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_shuffle_epi32(even, _MM_PERM_DDBB), odd);
   }
 
   std::uint32_t tag_;
