@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "dme/core/error.h"
@@ -111,6 +112,40 @@ TEST(QuiverApprox, BadArguments) {
   EXPECT_THROW(dme::quiver_approx(x, 1, 400), dme::Error);
   EXPECT_THROW(dme::quiver_approx(std::vector<float>{}, 4, 400), dme::Error);
   EXPECT_EQ(dme::quiver_approx(std::vector<float>(10, 2.0f), 4, 400), std::vector<float>{2.0f});
+}
+
+// The overload for a known range (the rotation's extremes) equals the scanning one, and rejects
+// values it does not hold.
+TEST(QuiverApprox, KnownRangeEqualsTheScan) {
+  for (Dist dist : {Dist::kLogNormal, Dist::kNormal})
+    for (std::size_t d : {1u, 17u, 1000u, 4097u}) {
+      const std::vector<float> x = dme::test::make_input(dist, d, 7 + d);
+      const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+      for (std::size_t s : {2u, 4u, 16u})
+        EXPECT_EQ(dme::quiver_approx(x, s, 400, *lo, *hi), dme::quiver_approx(x, s, 400))
+            << "d=" << d << " s=" << s;
+    }
+  std::vector<float> x = dme::test::make_input(Dist::kNormal, 1000, 3);
+  const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+  const float a = *lo, b = *hi;
+  // A wider range is allowed (its grid just covers more); a narrower one is an error.
+  EXPECT_NO_THROW(dme::quiver_approx(x, 8, 400, a - 1.0f, b + 1.0f));
+  try {
+    dme::quiver_approx(x, 8, 400, a, 0.5f * b);
+    ADD_FAILURE() << "no error";
+  } catch (const dme::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("outside the given range"), std::string::npos) << e.what();
+  }
+  x[123] = std::nanf("");
+  try {
+    dme::quiver_approx(x, 8, 400, a, b);
+    ADD_FAILURE() << "no error";
+  } catch (const dme::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("x[123]"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(dme::quiver_approx(std::vector<float>{}, 4, 400, 0.0f, 1.0f), dme::Error);
+  EXPECT_THROW(dme::quiver_approx(x, 4, 400, 1.0f, 0.0f), dme::Error);
+  EXPECT_THROW(dme::quiver_approx(x, 4, 400, 0.0f, INFINITY), dme::Error);
 }
 
 }  // namespace

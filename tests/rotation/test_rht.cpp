@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -114,6 +115,23 @@ TEST(Rht, ChainEqualsComposedTextbookRhts) {
     }
     EXPECT_LT(inv_err / xnorm, 1e-5) << "inverse k=" << k;
   }
+}
+
+TEST(Rht, ForwardReportsTheExtremesOfItsOutput) {
+  for (int k = 0; k <= 3; ++k)
+    for (std::size_t d : {std::size_t(1), std::size_t(5), std::size_t(1000),
+                          (std::size_t(1) << 17) + 3}) {
+      dme::Rotation rot(5, 1, k, d);
+      const auto x = lognormal_vector(d, static_cast<unsigned>(3 * d + k));
+      std::vector<float> y(rot.padded()), plain(rot.padded());
+      float lo = 0, hi = 0;
+      rot.forward(x, y, lo, hi);
+      rot.forward(x, plain);
+      EXPECT_EQ(y, plain) << "k=" << k << " d=" << d;
+      const auto [mn, mx] = std::minmax_element(y.begin(), y.end());
+      EXPECT_EQ(lo, *mn) << "k=" << k << " d=" << d;
+      EXPECT_EQ(hi, *mx) << "k=" << k << " d=" << d;
+    }
 }
 
 TEST(Rht, SeedRoundAndStreamSelectSigns) {

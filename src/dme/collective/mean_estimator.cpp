@@ -97,7 +97,8 @@ Report MeanEstimator::estimate(std::span<const float> local, std::span<float> me
   const std::uint32_t stream = o.shared_rotation ? 0 : static_cast<std::uint32_t>(rank()) + 1;
   const Rotation rotation(o.seed, report.round, agreed.rotations, agreed.d, stream);
   im.rotated.resize(rotation.padded());
-  rotation.forward(local, std::span<float>(im.rotated));
+  detail::KnownRange range{};
+  rotation.forward(local, std::span<float>(im.rotated), range.min, range.max);
   report.times.rotate_ms += phase.elapsed_ms();
 
   report.rotations = agreed.rotations;
@@ -106,7 +107,8 @@ Report MeanEstimator::estimate(std::span<const float> local, std::span<float> me
                             o.bucket_size};
   detail::RoundContext ctx{
       im.comm.get(),     rank(),           size(),   o,      plan,       report.round,  agreed.d,
-      rotation.padded(), agreed.rotations, rotation, report, im.scratch, im.accumulator};
+      rotation.padded(), agreed.rotations, rotation, report, im.scratch, im.accumulator,
+      &range};
   switch (o.exchange) {
     case Exchange::kAllgather:
       detail::exchange_allgather(ctx, im.rotated, mean_out);

@@ -45,7 +45,8 @@ int run_pipeline_bench(const PipelineBenchConfig& cfg, std::ostream& os) {
       Timer total;
       const Rotation rot(o.seed, round, o.rotations, d);
       y.resize(rot.padded());
-      rot.forward(x, y);
+      detail::KnownRange range{};
+      rot.forward(x, y, range.min, range.max);
       const double rms = total.elapsed_ms();
       PayloadHeader h;
       h.d = d;
@@ -59,7 +60,7 @@ int run_pipeline_bench(const PipelineBenchConfig& cfg, std::ostream& os) {
       h.round = round;
       PhaseTimes t;
       detail::compress_chunk(y, h, plan, PhiloxStream(o.seed, round, 0, Purpose::kRounding),
-                             scratch, payload, t);
+                             scratch, payload, t, &range);
       const double tms = total.elapsed_ms();
       Timer mc;
       std::memcpy(copy.data(), x.data(), 4 * d);

@@ -1,5 +1,7 @@
 #include "dme/quantization/quiver_approx.h"
 
+#include <cmath>
+
 #include "dme/core/error.h"
 #include "dme/quantization/detail/asq_cost.h"
 #include "dme/quantization/detail/asq_dp.h"
@@ -10,21 +12,53 @@
 
 namespace dme {
 
-std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::size_t m) {
+namespace {
+
+void check_arguments(std::size_t s, std::size_t m) {
   DME_CHECK(s >= 2 && s <= kMaxLevels,
             "quiver-apx: s must be in 2.." << kMaxLevels << ", got " << s);
   DME_CHECK(m >= s, "quiver-apx: the grid needs at least s intervals (m >= s), got m = "
                         << m << " and s = " << s);
   DME_CHECK(m <= kMaxApxGrid, "quiver-apx: m must be at most " << kMaxApxGrid << ", got " << m);
-  const detail::InputSummary range = detail::scan_input(x, "quiver-apx");
-  if (range.min == range.max) return {range.min};
-  const detail::GridStatistics grid = detail::grid_statistics(x, range.min, range.max, m);
+}
+
+std::vector<float> solve_on_grid(const detail::GridStatistics& grid, std::size_t s,
+                                 std::size_t m) {
   const detail::AsqCost cost{grid.points.data()};
   std::vector<float> values;
   for (std::size_t t : detail::asq_smawk_indices(cost, m + 1, s)) values.push_back(grid.level[t]);
   std::vector<float> levels = detail::unique_levels(std::move(values));
   detail::top_up_levels(levels, grid.level, s);
   return levels;
+}
+
+}  // namespace
+
+std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::size_t m) {
+  check_arguments(s, m);
+  const detail::InputSummary range = detail::scan_input(x, "quiver-apx");
+  if (range.min == range.max) return {range.min};
+  const detail::GridStatistics grid = detail::grid_statistics(x, range.min, range.max, m);
+  DME_ASSERT(grid.contained);
+  return solve_on_grid(grid, s, m);
+}
+
+std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::size_t m,
+                                 float lo, float hi) {
+  check_arguments(s, m);
+  DME_CHECK(std::isfinite(lo) && std::isfinite(hi) && lo <= hi,
+            "quiver-apx: the given range [" << lo << ", " << hi << "] is not a finite interval");
+  DME_CHECK(!x.empty(), "quiver-apx: x is empty");
+  if (lo == hi) return quiver_approx(x, s, m);  // constant (or mis-stated): the checked path
+  const detail::GridStatistics grid = detail::grid_statistics(x, lo, hi, m);
+  if (!grid.contained) {
+    detail::scan_input(x, "quiver-apx");  // names a NaN or Inf first
+    for (std::size_t i = 0; i < x.size(); ++i)
+      DME_CHECK(x[i] >= lo && x[i] <= hi, "quiver-apx: x[" << i << "] = " << x[i]
+                                                           << " is outside the given range ["
+                                                           << lo << ", " << hi << "]");
+  }
+  return solve_on_grid(grid, s, m);
 }
 
 }  // namespace dme

@@ -28,4 +28,11 @@ inline constexpr std::size_t kMaxApxGrid = std::size_t(1) << 24;
 ///           unless x is constant (one level)
 std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::size_t m);
 
+/// The same when the caller already knows the range of x (a rotation finds it while writing x:
+/// Rotation::forward with y_min, y_max), which saves the pass that finds it. [lo, hi] must hold
+/// every x[i]; with lo = min(x) and hi = max(x) the result equals quiver_approx(x, s, m).
+/// A value outside [lo, hi], NaN or Inf -> dme::Error naming it; empty x -> dme::Error.
+std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::size_t m, float lo,
+                                 float hi);
+
 }  // namespace dme

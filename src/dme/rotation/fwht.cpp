@@ -12,6 +12,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "dme/core/error.h"
 
@@ -260,20 +261,57 @@ void row_transform(T* row, const T* src, std::size_t src_len, std::size_t c,
   if (c > sub) strided_levels(row, c / sub, sub, sub, 0, std::countr_zero(c / sub));
 }
 
+// Running minimum and maximum of the values a final sweep writes, in vector lanes, four
+// accumulators deep so the compare-and-select chains do not serialise the sweep.
+template <class T>
+struct ExtremaAcc {
+  using V = typename Simd<T>::V;
+  static constexpr std::size_t kDepth = 4;
+  V lo[kDepth], hi[kDepth];
+  ExtremaAcc() {
+    for (std::size_t j = 0; j < kDepth; ++j) {
+      lo[j] = V{} + std::numeric_limits<T>::infinity();
+      hi[j] = V{} - std::numeric_limits<T>::infinity();
+    }
+  }
+  void add(V v, std::size_t j) {
+    j %= kDepth;
+    lo[j] = v < lo[j] ? v : lo[j];
+    hi[j] = v > hi[j] ? v : hi[j];
+  }
+  void add(T v) {
+    lo[0][0] = std::min(lo[0][0], v);
+    hi[0][0] = std::max(hi[0][0], v);
+  }
+  detail::Extrema<T> result() const {
+    detail::Extrema<T> e{lo[0][0], hi[0][0]};
+    for (std::size_t j = 0; j < kDepth; ++j)
+      for (std::size_t i = 0; i < Simd<T>::kLanes; ++i) {
+        e.min = std::min(e.min, lo[j][i]);
+        e.max = std::max(e.max, hi[j][i]);
+      }
+    return e;
+  }
+};
+
+// The final step of a sweep: p <- post_signs ⊙ (scale · p), noting the results in acc if given.
 template <class T>
 void scale_and_sign(T* p, std::size_t count, T scale, const std::uint64_t* post_signs,
-                    std::size_t first) {
+                    std::size_t first, ExtremaAcc<T>* acc = nullptr) {
   using V = typename Simd<T>::V;
   constexpr std::size_t kLanes = Simd<T>::kLanes;
   if (count % kLanes || first % kLanes) {
     if (scale != T(1))
       for (std::size_t i = 0; i < count; ++i) p[i] *= scale;
     if (post_signs) apply_signs_scalar(p, count, post_signs, first);
+    if (acc)
+      for (std::size_t i = 0; i < count; ++i) acc->add(p[i]);
     return;
   }
   for (std::size_t k = 0; k < count; k += kLanes) {
     V v = load<V>(p + k) * scale;
     if (post_signs) v = signs_vector<T>(v, post_signs, first + k);
+    if (acc) acc->add(v, k / kLanes);
     store(p + k, v);
   }
 }
@@ -295,8 +333,11 @@ void fwht_reference(T* x, std::size_t n) {
 
 template <class T>
 bool fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
-                const std::uint64_t* post_signs, T scale, const T* src, std::size_t src_len) {
+                const std::uint64_t* post_signs, T scale, const T* src, std::size_t src_len,
+                Extrema<T>* extrema) {
   DME_ASSERT(n > 0 && std::has_single_bit(n));
+  ExtremaAcc<T> acc;
+  ExtremaAcc<T>* track = extrema ? &acc : nullptr;
   if (!src) {
     src = x;
     src_len = n;
@@ -310,7 +351,8 @@ bool fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
     for (std::size_t i = 0; i < n; ++i) bad |= !std::isfinite(x[i]);
     if (pre_signs) apply_signs(x, n, pre_signs, 0);
     fwht_reference(x, n);
-    scale_and_sign(x, n, scale, post_signs, 0);
+    scale_and_sign(x, n, scale, post_signs, 0, track);
+    if (extrema) *extrema = acc.result();
     return bad;
   }
   typename Simd<T>::I bad{};
@@ -321,7 +363,8 @@ bool fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
   bool any_bad = false;
   for (std::size_t i = 0; i < kLanes; ++i) any_bad |= bad[i] != 0;
   if (r == 1) {
-    scale_and_sign(x, n, scale, post_signs, 0);
+    scale_and_sign(x, n, scale, post_signs, 0, track);
+    if (extrema) *extrema = acc.result();
     return any_bad;
   }
   // Phase 2: columns, a panel of `w` columns at a time across all r rows.
@@ -330,17 +373,18 @@ bool fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
   for (std::size_t c0 = 0; c0 < c; c0 += w) {
     const std::ptrdiff_t next = c0 + w < c ? static_cast<std::ptrdiff_t>(w) : 0;
     strided_levels(x + c0, r, c, w, 0, row_levels, next);
-    if (scale != T(1) || post_signs)
+    if (scale != T(1) || post_signs || track)
       for (std::size_t i = 0; i < r; ++i)
-        scale_and_sign(x + i * c + c0, w, scale, post_signs, i * c + c0);
+        scale_and_sign(x + i * c + c0, w, scale, post_signs, i * c + c0, track);
   }
+  if (extrema) *extrema = acc.result();
   return any_bad;
 }
 
 template <class T>
 bool fwht_chain(T* x, std::size_t n, int k, const std::uint64_t* lead,
                 const std::uint64_t* const* mid, const std::uint64_t* trail, T scale, const T* src,
-                std::size_t src_len) {
+                std::size_t src_len, Extrema<T>* extrema) {
   DME_ASSERT(n > 0 && std::has_single_bit(n) && k >= 1);
   if (!src) {
     src = x;
@@ -350,9 +394,11 @@ bool fwht_chain(T* x, std::size_t n, int k, const std::uint64_t* lead,
   const std::size_t r = n / c;
   if (k == 1 || r == 1 || n < Simd<T>::kLanes) {
     // One transform, or every transform in one cache-resident row: one sweep each.
-    bool bad = fwht_fused(x, n, lead, k == 1 ? trail : nullptr, scale, src, src_len);
+    bool bad = fwht_fused(x, n, lead, k == 1 ? trail : nullptr, scale, src, src_len,
+                          k == 1 ? extrema : nullptr);
     for (int t = 1; t < k; ++t)
-      fwht_fused(x, n, mid[t - 1], t == k - 1 ? trail : nullptr, scale);
+      fwht_fused(x, n, mid[t - 1], t == k - 1 ? trail : nullptr, scale, static_cast<const T*>(nullptr),
+                 0, t == k - 1 ? extrema : nullptr);
     return bad;
   }
   // H_t is done rows-then-columns for odd t and columns-then-rows for even t (H = R·C = C·R),
@@ -361,6 +407,8 @@ bool fwht_chain(T* x, std::size_t n, int k, const std::uint64_t* lead,
   for (std::size_t i = 0; i < r; ++i)  // first half of H_1: rows, with the leading signs
     row_transform(x + i * c, src, src_len, c, lead, i * c, bad);
   typename Simd<T>::I ignored{};
+  ExtremaAcc<T> acc;
+  ExtremaAcc<T>* track = extrema ? &acc : nullptr;
   const std::size_t w = std::min(c, kPanelBytes / sizeof(T));
   const int row_levels = std::countr_zero(r);
   for (int t = 1;; ++t) {
@@ -371,13 +419,13 @@ bool fwht_chain(T* x, std::size_t n, int k, const std::uint64_t* lead,
         const std::ptrdiff_t next = c0 + w < c ? static_cast<std::ptrdiff_t>(w) : 0;
         strided_levels(x + c0, r, c, w, 0, row_levels, next);
         for (std::size_t i = 0; i < r; ++i)
-          scale_and_sign(x + i * c + c0, w, scale, signs, i * c + c0);
+          scale_and_sign(x + i * c + c0, w, scale, signs, i * c + c0, last ? track : nullptr);
         if (!last) strided_levels(x + c0, r, c, w, 0, row_levels);
       }
     } else {  // rows: second half of H_t, then the first of H_{t+1}
       for (std::size_t i = 0; i < r; ++i) {
         row_transform(x + i * c, x, n, c, nullptr, i * c, ignored);
-        scale_and_sign(x + i * c, c, scale, signs, i * c);
+        scale_and_sign(x + i * c, c, scale, signs, i * c, last ? track : nullptr);
         if (!last) row_transform(x + i * c, x, n, c, nullptr, i * c, ignored);
       }
     }
@@ -385,21 +433,22 @@ bool fwht_chain(T* x, std::size_t n, int k, const std::uint64_t* lead,
   }
   bool any_bad = false;
   for (std::size_t i = 0; i < Simd<T>::kLanes; ++i) any_bad |= bad[i] != 0;
+  if (extrema) *extrema = acc.result();
   return any_bad;
 }
 
 template void fwht_reference<float>(float*, std::size_t);
 template void fwht_reference<double>(double*, std::size_t);
 template bool fwht_fused<float>(float*, std::size_t, const std::uint64_t*, const std::uint64_t*,
-                                float, const float*, std::size_t);
+                                float, const float*, std::size_t, Extrema<float>*);
 template bool fwht_fused<double>(double*, std::size_t, const std::uint64_t*, const std::uint64_t*,
-                                 double, const double*, std::size_t);
+                                 double, const double*, std::size_t, Extrema<double>*);
 template bool fwht_chain<float>(float*, std::size_t, int, const std::uint64_t*,
                                 const std::uint64_t* const*, const std::uint64_t*, float,
-                                const float*, std::size_t);
+                                const float*, std::size_t, Extrema<float>*);
 template bool fwht_chain<double>(double*, std::size_t, int, const std::uint64_t*,
                                  const std::uint64_t* const*, const std::uint64_t*, double,
-                                 const double*, std::size_t);
+                                 const double*, std::size_t, Extrema<double>*);
 
 }  // namespace detail
 

@@ -29,10 +29,18 @@ namespace detail {
 /// two. Returns true when the input held a NaN or Inf (the output is then meaningless).
 /// Cache-blocked: rows are transformed in L1/L2, then column panels across rows, each in one
 /// sweep of memory.
+/// Smallest and largest value of a transform's output (NaN-free output assumed).
+template <class T>
+struct Extrema {
+  T min, max;
+};
+
+/// extrema, when given, receives the minimum and maximum of the output, found in the sweep
+/// that writes it (no extra pass over memory).
 template <class T>
 bool fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
                 const std::uint64_t* post_signs, T scale, const T* src = nullptr,
-                std::size_t src_len = 0);
+                std::size_t src_len = 0, Extrema<T>* extrema = nullptr);
 
 /// k transforms with sign flips around and between them, in time order:
 ///   x <- trail ⊙ (scale·H (mid[k-2] ⊙ … scale·H (mid[0] ⊙ (scale·H (lead ⊙ input)))))
@@ -44,7 +52,7 @@ bool fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
 template <class T>
 bool fwht_chain(T* x, std::size_t n, int k, const std::uint64_t* lead,
                 const std::uint64_t* const* mid, const std::uint64_t* trail, T scale,
-                const T* src = nullptr, std::size_t src_len = 0);
+                const T* src = nullptr, std::size_t src_len = 0, Extrema<T>* extrema = nullptr);
 
 /// Textbook O(n log n) scalar transform, for tests and as the reference in benchmarks.
 template <class T>

@@ -126,13 +126,18 @@ std::span<const std::uint64_t> Rotation::sign_mask(int j) const {
 }
 
 template <class T>
-void Rotation::forward_impl(std::span<const T> x, std::span<T> y) const {
+void Rotation::forward_impl(std::span<const T> x, std::span<T> y, T* y_min, T* y_max) const {
   DME_CHECK(x.size() == d_, "rotation input has length " << x.size() << ", expected " << d_);
   DME_CHECK(y.size() == padded_,
             "rotation output has length " << y.size() << ", expected " << padded_);
   if (k_ == 0) {
     check_finite(x, "rotation input");
     std::copy(x.begin(), x.end(), y.begin());
+    if (y_min) {
+      const auto [lo, hi] = std::minmax_element(y.begin(), y.end());
+      *y_min = *lo;
+      *y_max = *hi;
+    }
     return;
   }
   // The first RHT reads x directly (copy, zero padding and the finiteness check fused into its
@@ -140,9 +145,14 @@ void Rotation::forward_impl(std::span<const T> x, std::span<T> y) const {
   const T scale = T(1.0 / std::sqrt(double(padded_)));
   const std::uint64_t* mid[kMaxRotations];
   for (int j = 1; j < k_; ++j) mid[j - 1] = masks_[j].data();
+  detail::Extrema<T> range{};
   if (detail::fwht_chain(y.data(), padded_, k_, masks_[0].data(), mid, nullptr, scale, x.data(),
-                         d_))
+                         d_, y_min ? &range : nullptr))
     check_finite(x, "rotation input");
+  if (y_min) {
+    *y_min = range.min;
+    *y_max = range.max;
+  }
 }
 
 template <class T>
@@ -172,6 +182,10 @@ void Rotation::forward(std::span<const float> x, std::span<float> y) const {
 }
 void Rotation::forward(std::span<const double> x, std::span<double> y) const {
   forward_impl(x, y);
+}
+void Rotation::forward(std::span<const float> x, std::span<float> y, float& y_min,
+                       float& y_max) const {
+  forward_impl(x, y, &y_min, &y_max);
 }
 void Rotation::forward_inplace(std::span<float> y) const {
   forward_inplace_impl(y);

@@ -38,6 +38,9 @@ class Rotation {
   /// @param y output, size padded()
   void forward(std::span<const float> x, std::span<float> y) const;
   void forward(std::span<const double> x, std::span<double> y) const;
+  /// The same, also giving the smallest and largest coordinate of y, found in the sweep that
+  /// writes y (what a level solver needs first, without another pass over memory).
+  void forward(std::span<const float> x, std::span<float> y, float& y_min, float& y_max) const;
 
   /// In place on a padded vector: y <- R(y). @param y size padded()
   void forward_inplace(std::span<float> y) const;
@@ -60,7 +63,8 @@ class Rotation {
 
  private:
   template <class T>
-  void forward_impl(std::span<const T> x, std::span<T> y) const;
+  void forward_impl(std::span<const T> x, std::span<T> y, T* y_min = nullptr,
+                    T* y_max = nullptr) const;
   template <class T>
   void forward_inplace_impl(std::span<T> y) const;
   template <class T>

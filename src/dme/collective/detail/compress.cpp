@@ -1,9 +1,11 @@
 #include "dme/collective/detail/compress.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "dme/core/error.h"
 #include "dme/core/timer.h"
+#include "dme/quantization/quiver_approx.h"
 #include "dme/quantization/rounding.h"
 
 namespace dme::detail {
@@ -17,7 +19,7 @@ constexpr std::size_t kRoundBlock = 8192;
 
 void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
                     const CompressPlan& plan, const PhiloxStream& stream, CompressScratch& scratch,
-                    std::vector<std::byte>& out, PhaseTimes& times) {
+                    std::vector<std::byte>& out, PhaseTimes& times, const KnownRange* range) {
   DME_ASSERT(chunk.size() == header.count);
   DME_ASSERT(header.bucket_size == plan.bucket_size && header.s == plan.s);
   const std::size_t count = chunk.size();
@@ -30,7 +32,10 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
   for (std::size_t b = 0; b < buckets; ++b) {
     const std::size_t lo = b * bucket, hi = std::min(count, lo + bucket);
     const std::vector<float> levels =
-        solve_levels(chunk.subspan(lo, hi - lo), plan.s, plan.solver, plan.solver_options);
+        range && buckets == 1 && plan.solver == Solver::kQuiverApx &&
+                std::isfinite(range->min) && std::isfinite(range->max)
+            ? quiver_approx(chunk, plan.s, plan.solver_options.m, range->min, range->max)
+            : solve_levels(chunk.subspan(lo, hi - lo), plan.s, plan.solver, plan.solver_options);
     scratch.levels.values.insert(scratch.levels.values.end(), levels.begin(), levels.end());
     scratch.levels.offsets.push_back(static_cast<std::uint32_t>(scratch.levels.values.size()));
   }

@@ -27,13 +27,21 @@ struct CompressScratch {
   LevelTable levels;
 };
 
+/// The smallest and largest value of a chunk, when the caller knows them (the rotation finds
+/// them while writing the rotated vector).
+struct KnownRange {
+  float min, max;
+};
+
 /// Encodes chunk (the rotated coordinates [header.first, header.first + header.count)) into out.
 /// Each bucket gets its own levels from plan.solver; the rounding draw of coordinate i is
 /// stream.uniform_float(i), i the rotated-domain index, so it is the same whatever the chunking.
-/// Adds the solve and round+pack times to times.
+/// Adds the solve and round+pack times to times. With range (exact extremes of chunk), a
+/// one-bucket quiver-apx skips its scan for them.
 /// @param chunk size header.count
 void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
                     const CompressPlan& plan, const PhiloxStream& stream, CompressScratch& scratch,
-                    std::vector<std::byte>& out, PhaseTimes& times);
+                    std::vector<std::byte>& out, PhaseTimes& times,
+                    const KnownRange* range = nullptr);
 
 }  // namespace dme::detail

@@ -24,8 +24,10 @@ bool try_compress(RoundContext& ctx, std::span<const float> chunk, std::uint64_t
     PayloadHeader h = base_header(ctx);
     h.first = first;
     h.count = chunk.size();
+    // The rotation's extremes describe the whole rotated vector only.
+    const KnownRange* range = chunk.size() == ctx.padded ? ctx.rotated_range : nullptr;
     compress_chunk(chunk, h, ctx.plan, rounding_stream(ctx, purpose), ctx.scratch, out,
-                   ctx.report.times);
+                   ctx.report.times, range);
     return true;
   } catch (const Error& e) {
     error = e.message();

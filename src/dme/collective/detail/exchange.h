@@ -31,6 +31,7 @@ struct RoundContext {
   Report& report;
   CompressScratch& scratch;
   AlignedVector<float>& accumulator;  ///< size padded, reused across rounds
+  const KnownRange* rotated_range = nullptr;  ///< extremes of the rotated vector, when known
 };
 
 /// A payload size that signals a local failure: it travels with the sizes, so every rank

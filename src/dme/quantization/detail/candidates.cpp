@@ -98,20 +98,25 @@ struct Prepared {
 };
 
 // i0: index of x[0] within the chunk (fixes the copy of each value).
-void prepare_scalar(const Grid& g, const float* x, std::size_t n, std::size_t i0, double shift,
+// Returns false when some x[i] is outside [lo, hi] (NaN included); its slot is then unspecified.
+bool prepare_scalar(const Grid& g, const float* x, std::size_t n, std::size_t i0, double shift,
                     std::uint32_t* slot, double* value) {
   const std::size_t bins = g.m + 1;
+  bool inside = true;
   for (std::size_t i = 0; i < n; ++i) {
+    inside &= x[i] >= g.lo && x[i] <= g.hi;
     slot[i] = static_cast<std::uint32_t>(2 * (((i0 + i) % kCopies) * bins + bin_of(g, x[i])));
     value[i] = static_cast<double>(x[i]) - shift;
   }
+  return inside;
 }
 
 #if DME_HAVE_AVX512
 // 16 values per step: bins by the float estimate and one correction against the recomputed
 // levels.
-void prepare_avx512(const Grid& g, const float* x, std::size_t n, double shift, Prepared& out) {
+bool prepare_avx512(const Grid& g, const float* x, std::size_t n, double shift, Prepared& out) {
   const __m512 lo = _mm512_set1_ps(g.lo), hi = _mm512_set1_ps(g.hi);
+  __mmask16 outside = 0;
   const __m512 delta = _mm512_set1_ps(g.delta), scale = _mm512_set1_ps(g.scale);
   const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
   const __m512i m = _mm512_set1_epi32(static_cast<int>(g.m));
@@ -131,6 +136,7 @@ void prepare_avx512(const Grid& g, const float* x, std::size_t n, double shift, 
     // Streaming inputs: one line per step, a few KiB ahead (past the end is harmless).
     _mm_prefetch(reinterpret_cast<const char*>(x + i) + kPrefetchBytes, _MM_HINT_T0);
     const __m512 v = _mm512_loadu_ps(x + i);
+    outside |= ~(_mm512_cmp_ps_mask(v, lo, _CMP_GE_OQ) & _mm512_cmp_ps_mask(v, hi, _CMP_LE_OQ));
     const __m512 est = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_sub_ps(v, lo), scale),
                                             _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
     __m512i t = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvttps_epi32(est), zero), m);
@@ -146,15 +152,16 @@ void prepare_avx512(const Grid& g, const float* x, std::size_t n, double shift, 
     _mm512_store_pd(out.value + i + 8,
                     _mm512_sub_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)), centre));
   }
-  prepare_scalar(g, x + i, n - i, i, shift, out.slot + i, out.value + i);
+  const bool tail_inside = prepare_scalar(g, x + i, n - i, i, shift, out.slot + i, out.value + i);
+  return tail_inside && outside == 0;
 }
 #endif
 
-void prepare(const Grid& g, const float* x, std::size_t n, double shift, Prepared& out) {
+bool prepare(const Grid& g, const float* x, std::size_t n, double shift, Prepared& out) {
 #if DME_HAVE_AVX512
   if (g.m <= kMaxVectorBins) return prepare_avx512(g, x, n, shift, out);
 #endif
-  prepare_scalar(g, x, n, 0, shift, out.slot, out.value);
+  return prepare_scalar(g, x, n, 0, shift, out.slot, out.value);
 }
 
 // acc[slot] += {1, x - shift}: one 128-bit add per value, the copies interleaved by the slots.
@@ -195,7 +202,7 @@ GridStatistics grid_statistics(std::span<const float> x, float lo, float hi, std
   const auto prepared = std::make_unique<Prepared>();
   for (std::size_t base = 0; base < x.size(); base += kChunk) {
     const std::size_t n = std::min(kChunk, x.size() - base);
-    prepare(grid, x.data() + base, n, g.shift, *prepared);
+    g.contained &= prepare(grid, x.data() + base, n, g.shift, *prepared);
     accumulate(acc.data(), *prepared, n);
   }
   g.points.resize(bins);

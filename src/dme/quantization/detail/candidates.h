@@ -37,9 +37,11 @@ struct GridStatistics {
   std::vector<float> level;        ///< size m + 1, level[0] = lo, level[m] = hi
   std::vector<ChordPoint> points;  ///< size m + 1: level - shift, u = α·x - β (cumulative)
   double shift = 0;
+  bool contained = true;  ///< false when some value was outside [lo, hi] or NaN (then unusable)
 };
 
-/// @param x   unsorted data, size d, finite, all in [lo, hi]; lo < hi; m >= 1
+/// @param x   unsorted data, size d, all in [lo, hi] (else the result says !contained); lo < hi;
+///            m >= 1
 GridStatistics grid_statistics(std::span<const float> x, float lo, float hi, std::size_t m);
 
 }  // namespace dme::detail
