@@ -1,13 +1,11 @@
 // Compressor's codec half: rounding and packing on the device into payloads byte-identical to
 // dme::encode, and validated decoding into a device accumulator.
-#include <xxhash.h>
 
 #include <algorithm>
 #include <bit>
 
 #include "dme/codec/bitpack.h"
 #include "dme/codec/detail/code_reader.h"
-#include "dme/codec/detail/endian.h"
 #include "dme/codec/detail/payload_format.h"
 #include "dme/core/error.h"
 #include "dme/core/timer.h"
@@ -69,20 +67,6 @@ unsigned long long read_flag(Compressor::Impl& im) {
                                    << levels.values[levels.offsets[b + 1] - 1] << "]");
 }
 
-/// Header, level sections and their padding, as dme::encode writes them.
-void write_head(const codec::WireHeader& w, const LevelTable& levels, std::byte* p) {
-  const codec::Sections& sec = w.sections;
-  codec::write_header(w, p);
-  for (std::size_t b = 0; b < w.buckets; ++b)
-    codec::store_le<std::uint32_t>(p + sec.level_counts + 4 * b,
-                                   levels.offsets[b + 1] - levels.offsets[b]);
-  std::fill(p + sec.level_counts + 4 * w.buckets, p + sec.levels, std::byte{0});
-  for (std::size_t i = 0; i < w.levels; ++i)
-    codec::store_le<std::uint32_t>(p + sec.levels + 4 * i,
-                                   std::bit_cast<std::uint32_t>(levels.values[i]));
-  std::fill(p + sec.levels + 4 * w.levels, p + sec.codes, std::byte{0});
-}
-
 }  // namespace
 
 Compressor::Compressor() : impl_(std::make_unique<Impl>()) {}
@@ -92,20 +76,14 @@ Compressor& Compressor::operator=(Compressor&&) noexcept = default;
 
 void Compressor::encode(std::span<const float> x, const PayloadHeader& h, const LevelTable& levels,
                         bool nearest, const PhiloxStream& stream, std::vector<std::byte>& out) {
-  codec::validate_header(h);
-  codec::validate_level_table(levels, h);
   DME_CHECK(x.size() == h.count,
             "encode: " << x.size() << " values for a header of count " << h.count);
   detail::check_device_memory(x.data(), x.size_bytes(), "encode input");
-  codec::WireHeader w;
-  w.header = h;
-  w.layout = choose_layout(h.s);
-  w.buckets = num_buckets(h);
-  w.levels = levels.values.size();
-  w.sections = codec::section_offsets(w.buckets, w.levels, h.count, w.layout);
+  // Validates header and levels and writes every section before the codes.
+  PayloadWriter writer(h, levels, out);
 
   Impl& im = *impl_;
-  const detail::PackLayout layout = pack_layout(w.layout);
+  const detail::PackLayout layout = pack_layout(writer.layout());
   detail::RoundArgs args{};
   args.x = x.data();
   args.count = x.size();
@@ -123,13 +101,10 @@ void Compressor::encode(std::span<const float> x, const PayloadHeader& h, const 
   const unsigned long long bad = read_flag(im);
   if (bad != detail::kNoIndex) throw_rounding_error(x, h, levels, nearest, bad);
 
-  const codec::Sections& sec = w.sections;
-  out.resize(sec.total);
-  std::byte* p = out.data();
-  write_head(w, levels, p);
-  detail::copy_to_host(p + sec.codes, im.packed.data(), sec.codes_bytes);
-  std::fill(p + sec.codes + sec.codes_bytes, p + sec.checksum, std::byte{0});
-  codec::store_le<std::uint64_t>(p + sec.checksum, XXH3_64bits(p, sec.checksum));
+  // The device packed the codes in the wire layout: copy them in, then padding and checksum.
+  const std::span<std::byte> codes = writer.code_bytes();
+  detail::copy_to_host(codes.data(), im.packed.data(), codes.size());
+  writer.finish();
 }
 
 void Compressor::compress(std::span<const float> chunk, const PayloadHeader& h,
