@@ -2,6 +2,8 @@
 
 #include "dme/core/aligned_buffer.h"
 #include "dme/core/error.h"
+#include "dme/core/detail/simd.h"
+#include "dme/quantization/detail/accel_minima.h"
 #include "dme/quantization/detail/asq_cost.h"
 #include "dme/quantization/detail/asq_dp.h"
 #include "dme/quantization/detail/candidates.h"
@@ -34,7 +36,22 @@ std::vector<std::size_t> accelerated_indices(const ChordPoint* p, std::size_t d,
     dp.init(unit);
   else
     dp.init(accel);
+#if DME_HAVE_AVX512
+  // The vectorised monotone minima (accel_minima.h) want the points as two arrays.
+  if (passes > 0) {
+    AlignedVector<double> xs(d), us(d);
+    for (std::size_t t = 0; t < d; ++t) {
+      xs[t] = p[t].x;
+      us[t] = p[t].u;
+    }
+    for (std::size_t pass = 0; pass < passes; ++pass)
+      dp.step_with([&](const double* f, std::uint32_t* argmin, double* out) {
+        detail::accel_column_minima(f, xs.data(), us.data(), d, argmin, out);
+      });
+  }
+#else
   for (std::size_t pass = 0; pass < passes; ++pass) dp.step(accel);
+#endif
   std::size_t j = d - 1;
   std::size_t k = dp.last(accel);
   std::vector<std::size_t> idx = {j, accel.middle(k, j), k};

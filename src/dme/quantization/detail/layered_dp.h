@@ -49,6 +49,16 @@ class LayeredDp {
     ++done_;
   }
 
+  /// One layer by a caller's column-minima routine, minima(f, argmin, out): for every j,
+  /// out[j] = min_{k<=j} f[k] + cost(k, j) and argmin[j] the smallest minimising k.
+  template <class Minima>
+  void step_with(Minima&& minima) {
+    DME_ASSERT(done_ < passes_);
+    minima(f_.data(), table_.get() + done_ * n_, g_.data());
+    std::swap(f_, g_);
+    ++done_;
+  }
+
   /// The best predecessor of column n-1 under cost: argmin_k F[k] + cost(k, n-1).
   template <class Cost>
   std::size_t last(const Cost& cost) const {

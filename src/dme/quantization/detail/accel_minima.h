@@ -1,0 +1,38 @@
+// Column minima of the QUIVER layer matrices, vectorised (AVX-512); for accelerated QUIVER:
+//   out[j] = min_{k <= j} f[k] + c2(k, j),   argmin[j] = the smallest minimising k,
+// with c2 the two-level cost of asq_cost.h (AccelAsqCost). The matrix is totally monotone, so
+// the minimising rows are non-decreasing in j; the routine is the divide-and-conquer for
+// monotone matrices (the middle column by a scan of its row range, then each half with the
+// range cut at that column's argmin) with two changes that make it fast in practice:
+//   - a row range is scanned eight rows per step (the closed-form middle level b* for eight rows
+//     at once, its points gathered);
+//   - once a sub-problem's row range is at most a few rows (16 or 32, by measurement), all its
+//     columns are brute-forced against all its rows, eight columns per step: the deep levels of
+//     the recursion, where ranges are short and plateaus of equal argmins are common, cost one
+//     vector per eight columns and row.
+// O(n log n) evaluations against SMAWK's O(n), but each one is a lane of a vector instead of a
+// step of a branchy sequential loop: at n = 2^20 a layer takes ~35 ms against SMAWK's ~60 ms
+// (accelerated) and ~20 ms against ~42 ms (exact). The minima are SMAWK's (both are exact for
+// totally monotone matrices); argmins may differ only between rows tied to the last bit.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "dme/core/detail/simd.h"
+
+namespace dme::detail {
+
+#if DME_HAVE_AVX512
+/// @param f       layer values, size n
+/// @param x, u    chord points (asq_cost.h) as separate arrays, size n
+/// @param argmin  out, size n
+/// @param out     out, size n
+void accel_column_minima(const double* f, const double* x, const double* u, std::size_t n,
+                         std::uint32_t* argmin, double* out);
+/// The same for the one-level cost c(k, j) = x_j u_k - x_k u_j (AsqCost): exact QUIVER's layers.
+void asq_column_minima(const double* f, const double* x, const double* u, std::size_t n,
+                       std::uint32_t* argmin, double* out);
+#endif
+
+}  // namespace dme::detail
