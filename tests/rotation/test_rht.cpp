@@ -119,8 +119,8 @@ TEST(Rht, ChainEqualsComposedTextbookRhts) {
 
 TEST(Rht, ForwardReportsTheExtremesOfItsOutput) {
   for (int k = 0; k <= 3; ++k)
-    for (std::size_t d : {std::size_t(1), std::size_t(5), std::size_t(1000),
-                          (std::size_t(1) << 17) + 3}) {
+    for (std::size_t d :
+         {std::size_t(1), std::size_t(5), std::size_t(1000), (std::size_t(1) << 17) + 3}) {
       dme::Rotation rot(5, 1, k, d);
       const auto x = lognormal_vector(d, static_cast<unsigned>(3 * d + k));
       std::vector<float> y(rot.padded()), plain(rot.padded());

@@ -155,9 +155,9 @@ void PayloadWriter::pack(std::uint64_t first, std::span<const std::uint16_t> cod
   DME_CHECK(!finished_ && !raw_, "PayloadWriter::pack after finish() or code_bytes()");
   DME_CHECK(first == next_, "PayloadWriter::pack: pieces must come in order: expected first = "
                                 << next_ << ", got " << first);
-  DME_CHECK(codes.size() <= header_.count - first,
-            "PayloadWriter::pack: codes [" << first << ", " << first + codes.size()
-                                           << ") run past the count " << header_.count);
+  DME_CHECK(codes.size() <= header_.count - first, "PayloadWriter::pack: codes ["
+                                                       << first << ", " << first + codes.size()
+                                                       << ") run past the count " << header_.count);
   DME_CHECK(first + codes.size() == header_.count || codes.size() % alignment_ == 0,
             "PayloadWriter::pack: a piece other than the last must be a multiple of "
                 << alignment_ << " codes long, got " << codes.size());
@@ -192,9 +192,8 @@ std::span<std::byte> PayloadWriter::code_bytes() {
 
 void PayloadWriter::finish() {
   DME_CHECK(!finished_, "PayloadWriter::finish called twice");
-  DME_CHECK(raw_ || next_ == header_.count, "PayloadWriter::finish: " << next_ << " of "
-                                                                      << header_.count
-                                                                      << " codes packed");
+  DME_CHECK(raw_ || next_ == header_.count,
+            "PayloadWriter::finish: " << next_ << " of " << header_.count << " codes packed");
   std::byte* p = out_->data();
   std::fill(p + codes_offset_ + codes_bytes_, p + checksum_offset_, std::byte{0});
   store_le<std::uint64_t>(p + checksum_offset_, XXH3_64bits(p, checksum_offset_));

@@ -106,9 +106,8 @@ Report MeanEstimator::estimate(std::span<const float> local, std::span<float> me
   detail::CompressPlan plan{o.s, o.solver, o.solver_options, uses_nearest_rounding(o),
                             o.bucket_size};
   detail::RoundContext ctx{
-      im.comm.get(),     rank(),           size(),   o,      plan,       report.round,  agreed.d,
-      rotation.padded(), agreed.rotations, rotation, report, im.scratch, im.accumulator,
-      &range};
+      im.comm.get(),     rank(),           size(),   o,      plan,       report.round,   agreed.d,
+      rotation.padded(), agreed.rotations, rotation, report, im.scratch, im.accumulator, &range};
   switch (o.exchange) {
     case Exchange::kAllgather:
       detail::exchange_allgather(ctx, im.rotated, mean_out);

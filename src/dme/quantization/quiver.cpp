@@ -1,8 +1,8 @@
 #include "dme/quantization/quiver.h"
 
 #include "dme/core/aligned_buffer.h"
-#include "dme/core/error.h"
 #include "dme/core/detail/simd.h"
+#include "dme/core/error.h"
 #include "dme/quantization/detail/accel_minima.h"
 #include "dme/quantization/detail/asq_cost.h"
 #include "dme/quantization/detail/asq_dp.h"

@@ -22,8 +22,7 @@ void check_arguments(std::size_t s, std::size_t m) {
   DME_CHECK(m <= kMaxApxGrid, "quiver-apx: m must be at most " << kMaxApxGrid << ", got " << m);
 }
 
-std::vector<float> solve_on_grid(const detail::GridStatistics& grid, std::size_t s,
-                                 std::size_t m) {
+std::vector<float> solve_on_grid(const detail::GridStatistics& grid, std::size_t s, std::size_t m) {
   const detail::AsqCost cost{grid.points.data()};
   std::vector<float> values;
   for (std::size_t t : detail::asq_smawk_indices(cost, m + 1, s)) values.push_back(grid.level[t]);
@@ -43,8 +42,8 @@ std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::s
   return solve_on_grid(grid, s, m);
 }
 
-std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::size_t m,
-                                 float lo, float hi) {
+std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::size_t m, float lo,
+                                 float hi) {
   check_arguments(s, m);
   DME_CHECK(std::isfinite(lo) && std::isfinite(hi) && lo <= hi,
             "quiver-apx: the given range [" << lo << ", " << hi << "] is not a finite interval");
@@ -55,8 +54,8 @@ std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::s
     detail::scan_input(x, "quiver-apx");  // names a NaN or Inf first
     for (std::size_t i = 0; i < x.size(); ++i)
       DME_CHECK(x[i] >= lo && x[i] <= hi, "quiver-apx: x[" << i << "] = " << x[i]
-                                                           << " is outside the given range ["
-                                                           << lo << ", " << hi << "]");
+                                                           << " is outside the given range [" << lo
+                                                           << ", " << hi << "]");
   }
   return solve_on_grid(grid, s, m);
 }

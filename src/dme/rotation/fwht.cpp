@@ -397,8 +397,8 @@ bool fwht_chain(T* x, std::size_t n, int k, const std::uint64_t* lead,
     bool bad = fwht_fused(x, n, lead, k == 1 ? trail : nullptr, scale, src, src_len,
                           k == 1 ? extrema : nullptr);
     for (int t = 1; t < k; ++t)
-      fwht_fused(x, n, mid[t - 1], t == k - 1 ? trail : nullptr, scale, static_cast<const T*>(nullptr),
-                 0, t == k - 1 ? extrema : nullptr);
+      fwht_fused(x, n, mid[t - 1], t == k - 1 ? trail : nullptr, scale,
+                 static_cast<const T*>(nullptr), 0, t == k - 1 ? extrema : nullptr);
     return bad;
   }
   // H_t is done rows-then-columns for odd t and columns-then-rows for even t (H = R·C = C·R),

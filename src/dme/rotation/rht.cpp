@@ -36,8 +36,10 @@ AlignedVector<std::uint64_t> make_mask(const PhiloxStream& stream, std::size_t n
     __m512i w[4];
     philox.blocks(b0, w);
     // Block l's words 0,1 and 2,3 form mask words 2l and 2l+1.
-    const __m512i lo01 = _mm512_unpacklo_epi32(w[0], w[1]), hi01 = _mm512_unpackhi_epi32(w[0], w[1]);
-    const __m512i lo23 = _mm512_unpacklo_epi32(w[2], w[3]), hi23 = _mm512_unpackhi_epi32(w[2], w[3]);
+    const __m512i lo01 = _mm512_unpacklo_epi32(w[0], w[1]),
+                  hi01 = _mm512_unpackhi_epi32(w[0], w[1]);
+    const __m512i lo23 = _mm512_unpacklo_epi32(w[2], w[3]),
+                  hi23 = _mm512_unpackhi_epi32(w[2], w[3]);
     alignas(64) std::uint64_t a[8], b[8], c[8], d[8];
     _mm512_store_si512(a, lo01);
     _mm512_store_si512(b, hi01);
@@ -146,8 +148,8 @@ void Rotation::forward_impl(std::span<const T> x, std::span<T> y, T* y_min, T* y
   const std::uint64_t* mid[kMaxRotations];
   for (int j = 1; j < k_; ++j) mid[j - 1] = masks_[j].data();
   detail::Extrema<T> range{};
-  if (detail::fwht_chain(y.data(), padded_, k_, masks_[0].data(), mid, nullptr, scale, x.data(),
-                         d_, y_min ? &range : nullptr))
+  if (detail::fwht_chain(y.data(), padded_, k_, masks_[0].data(), mid, nullptr, scale, x.data(), d_,
+                         y_min ? &range : nullptr))
     check_finite(x, "rotation input");
   if (y_min) {
     *y_min = range.min;

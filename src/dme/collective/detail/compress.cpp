@@ -16,7 +16,6 @@ constexpr std::size_t kRoundBlock = 8192;
 
 }  // namespace
 
-
 void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
                     const CompressPlan& plan, const PhiloxStream& stream, CompressScratch& scratch,
                     std::vector<std::byte>& out, PhaseTimes& times, const KnownRange* range) {
@@ -28,12 +27,15 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
   scratch.levels.values.clear();
   scratch.levels.offsets.assign(1, 0);
 
+  // A one-bucket quiver-apx given the rotation's extremes skips the solver's pass that finds
+  // them (non-finite extremes, from an overflowing rotation, go the checked way and get named).
+  const bool use_range = range && buckets == 1 && plan.solver == Solver::kQuiverApx &&
+                         std::isfinite(range->min) && std::isfinite(range->max);
   Timer solve_timer;
   for (std::size_t b = 0; b < buckets; ++b) {
     const std::size_t lo = b * bucket, hi = std::min(count, lo + bucket);
     const std::vector<float> levels =
-        range && buckets == 1 && plan.solver == Solver::kQuiverApx &&
-                std::isfinite(range->min) && std::isfinite(range->max)
+        use_range
             ? quiver_approx(chunk, plan.s, plan.solver_options.m, range->min, range->max)
             : solve_levels(chunk.subspan(lo, hi - lo), plan.s, plan.solver, plan.solver_options);
     scratch.levels.values.insert(scratch.levels.values.end(), levels.begin(), levels.end());
@@ -44,8 +46,8 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
   // Rounding and packing fused: a block of codes at a time, in L1, straight into the payload.
   Timer round_timer;
   PayloadWriter writer(header, scratch.levels, out);
-  const std::size_t block = std::max<std::size_t>(1, kRoundBlock / writer.alignment()) *
-                            writer.alignment();
+  const std::size_t block =
+      std::max<std::size_t>(1, kRoundBlock / writer.alignment()) * writer.alignment();
   scratch.codes.resize(std::min(block, count));
   for (std::size_t start = 0; start < count; start += block) {
     const std::size_t n = std::min(block, count - start);
@@ -68,4 +70,5 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
   writer.finish();
   times.round_pack_ms += round_timer.elapsed_ms();
 }
+
 }  // namespace dme::detail

@@ -30,7 +30,7 @@ struct RoundContext {
   const Rotation& rotation;  ///< this rank's rotation (shared or its own)
   Report& report;
   CompressScratch& scratch;
-  AlignedVector<float>& accumulator;  ///< size padded, reused across rounds
+  AlignedVector<float>& accumulator;          ///< size padded, reused across rounds
   const KnownRange* rotated_range = nullptr;  ///< extremes of the rotated vector, when known
 };
 

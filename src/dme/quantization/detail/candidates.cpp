@@ -1,14 +1,14 @@
 #include "dme/quantization/detail/candidates.h"
 
 #include <algorithm>
-#include <limits>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 
+#include "dme/core/detail/simd.h"
 #include "dme/core/error.h"
 #include "dme/quantization/detail/compensated_sum.h"
-#include "dme/core/detail/simd.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -123,9 +123,8 @@ bool prepare_avx512(const Grid& g, const float* x, std::size_t n, double shift, 
   const __m512d centre = _mm512_set1_pd(shift);
   static_assert(kCopies == 8, "lane l of a 16-value step belongs to copy l % 8");
   const int bins = static_cast<int>(g.m + 1);
-  const __m512i copy_base =
-      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7),
-                         _mm512_set1_epi32(bins));
+  const __m512i copy_base = _mm512_mullo_epi32(
+      _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7), _mm512_set1_epi32(bins));
   const auto level = [&](__m512i t) {
     const __m512 v =
         _mm512_min_ps(_mm512_add_ps(lo, _mm512_mul_ps(_mm512_cvtepi32_ps(t), delta)), hi);
