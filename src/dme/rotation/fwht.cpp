@@ -243,8 +243,11 @@ void l1_transform(T* row, const T* src, std::size_t c, const std::uint64_t* pre_
 // L1-sized sub-rows first, then the levels across sub-rows while the row is still in L2.
 // The row's input is src[first .. first + c) with src[i] = 0 for i ≥ src_len (zero padding).
 template <class T>
+// prefetch_next: when set, the levels across sub-rows also fetch the next row (in place, the
+// next c elements after row), so its memory latency overlaps this row's work in L2.
 void row_transform(T* row, const T* src, std::size_t src_len, std::size_t c,
-                   const std::uint64_t* pre_signs, std::size_t first, typename Simd<T>::I& bad) {
+                   const std::uint64_t* pre_signs, std::size_t first, typename Simd<T>::I& bad,
+                   bool prefetch_next = false) {
   const std::size_t sub = std::min(c, kL1Length / sizeof(T));
   for (std::size_t s0 = 0; s0 < c; s0 += sub) {
     const std::size_t g = first + s0;
@@ -258,7 +261,9 @@ void row_transform(T* row, const T* src, std::size_t src_len, std::size_t c,
       l1_transform(row + s0, row + s0, sub, pre_signs, g, bad);
     }
   }
-  if (c > sub) strided_levels(row, c / sub, sub, sub, 0, std::countr_zero(c / sub));
+  if (c > sub)
+    strided_levels(row, c / sub, sub, sub, 0, std::countr_zero(c / sub),
+                   prefetch_next ? static_cast<std::ptrdiff_t>(c) : 0);
 }
 
 // Running minimum and maximum of the values a final sweep writes, in vector lanes, four
@@ -359,7 +364,7 @@ bool fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
   const std::size_t c = std::min(n, kRowLength);
   const std::size_t r = n / c;
   for (std::size_t i = 0; i < r; ++i)
-    row_transform(x + i * c, src, src_len, c, pre_signs, i * c, bad);
+    row_transform(x + i * c, src, src_len, c, pre_signs, i * c, bad, src == x && i + 1 < r);
   bool any_bad = false;
   for (std::size_t i = 0; i < kLanes; ++i) any_bad |= bad[i] != 0;
   if (r == 1) {
@@ -424,7 +429,7 @@ bool fwht_chain(T* x, std::size_t n, int k, const std::uint64_t* lead,
       }
     } else {  // rows: second half of H_t, then the first of H_{t+1}
       for (std::size_t i = 0; i < r; ++i) {
-        row_transform(x + i * c, x, n, c, nullptr, i * c, ignored);
+        row_transform(x + i * c, x, n, c, nullptr, i * c, ignored, i + 1 < r);
         scale_and_sign(x + i * c, c, scale, signs, i * c, last ? track : nullptr);
         if (!last) row_transform(x + i * c, x, n, c, nullptr, i * c, ignored);
       }
