@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "dme/core/detail/simd.h"
 #include "dme/core/error.h"
+#include "dme/quantization/detail/accel_minima.h"
 #include "dme/quantization/detail/asq_cost.h"
 #include "dme/quantization/detail/candidates.h"
 #include "dme/quantization/detail/input_scan.h"
@@ -40,7 +42,14 @@ KmeansPartition kmeans_partition(std::span<const float> sorted, std::size_t s) {
     const KmeansCost cost{prefix.data()};
     LayeredDp dp(d + 1, s - 2);
     dp.init(cost);
+#if DME_HAVE_AVX512
+    for (std::size_t c = 2; c < s; ++c)
+      dp.step_with([&](const double* f, std::uint32_t* argmin, double* out) {
+        kmeans_column_minima(f, prefix.data(), d + 1, argmin, out);
+      });
+#else
     for (std::size_t c = 2; c < s; ++c) dp.step(cost);
+#endif
     std::size_t k = dp.last(cost);
     part.ends = {d, k};
     for (std::size_t pass = s - 2; pass-- > 0;) {

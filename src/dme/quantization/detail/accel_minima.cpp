@@ -34,6 +34,20 @@ struct PlainKernel {
   }
 };
 
+// f[k] + cost of the 1-D k-means cluster [k, j) (KmeansCost: -(P_j - P_k)² / (j - k), 0 when
+// k = j), with P the exclusive prefix sums passed as x; evaluated in KmeansCost's order.
+struct KmeansKernel {
+  static constexpr std::size_t kLeafRows = 16;
+  static __m512d value(const double*, const double*, __m512d fk, __m512d pk, __m512d, __m512d kd,
+                       __m512i, __m512d pj, __m512d, __m512d jd, __mmask8) {
+    const __m512d sum = _mm512_sub_pd(pj, pk), count = _mm512_sub_pd(jd, kd);
+    const __m512d cost =
+        _mm512_div_pd(_mm512_sub_pd(_mm512_setzero_pd(), _mm512_mul_pd(sum, sum)), count);
+    const __mmask8 empty = _mm512_cmp_pd_mask(count, _mm512_setzero_pd(), _CMP_EQ_OQ);
+    return _mm512_add_pd(fk, _mm512_mask_mov_pd(cost, empty, _mm512_setzero_pd()));
+  }
+};
+
 inline __mmask8 first_lanes(std::size_t count) {
   return count >= 8 ? __mmask8(0xFF) : static_cast<__mmask8>((1u << count) - 1);
 }
@@ -125,6 +139,13 @@ void asq_column_minima(const double* f, const double* x, const double* u, std::s
                        std::uint32_t* argmin, double* out) {
   if (n == 0) return;
   const Problem<PlainKernel> p{f, x, u, argmin, out};
+  p.solve(0, n - 1, 0, n - 1);
+}
+
+void kmeans_column_minima(const double* f, const double* prefix, std::size_t n,
+                          std::uint32_t* argmin, double* out) {
+  if (n == 0) return;
+  const Problem<KmeansKernel> p{f, prefix, prefix, argmin, out};
   p.solve(0, n - 1, 0, n - 1);
 }
 

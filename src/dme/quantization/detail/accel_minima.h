@@ -1,4 +1,5 @@
-// Column minima of the QUIVER layer matrices, vectorised (AVX-512); for accelerated QUIVER:
+// Column minima of the QUIVER and 1-D k-means layer matrices, vectorised (AVX-512); for
+// accelerated QUIVER:
 //   out[j] = min_{k <= j} f[k] + c2(k, j),   argmin[j] = the smallest minimising k,
 // with c2 the two-level cost of asq_cost.h (AccelAsqCost). The matrix is totally monotone, so
 // the minimising rows are non-decreasing in j; the routine is the divide-and-conquer for
@@ -33,6 +34,10 @@ void accel_column_minima(const double* f, const double* x, const double* u, std:
 /// The same for the one-level cost c(k, j) = x_j u_k - x_k u_j (AsqCost): exact QUIVER's layers.
 void asq_column_minima(const double* f, const double* x, const double* u, std::size_t n,
                        std::uint32_t* argmin, double* out);
+/// The same for 1-D k-means (KmeansCost over exclusive prefix sums, size n): the optimal biased
+/// quantizer's layers.
+void kmeans_column_minima(const double* f, const double* prefix, std::size_t n,
+                          std::uint32_t* argmin, double* out);
 #endif
 
 }  // namespace dme::detail
