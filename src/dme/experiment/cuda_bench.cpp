@@ -263,12 +263,7 @@ SolverCell run_solver_cell(const SolverBenchConfig& c, cuda::Compressor& comp,
 }  // namespace
 
 int run_cuda_solver_bench(const SolverBenchConfig& c, std::ostream& os) {
-  DME_CHECK(c.reps >= 1, "--reps must be at least 1, got " << c.reps);
-  for (int l : c.log2d) DME_CHECK(l >= 1 && l <= 28, "--log2d values must be in 1..28, got " << l);
-  for (int s : c.s)
-    DME_CHECK(s >= 2 && s <= static_cast<int>(kMaxLevels),
-              "--s values must be in 2.." << kMaxLevels << ", got " << s);
-  for (int m : c.m) DME_CHECK(m >= 1, "--m values must be positive, got " << m);
+  check_solver_bench_config(c);
   const Distribution dist = parse_distribution(c.dist);
   DME_CHECK(
       dist != Distribution::kFile && dist != Distribution::kOneHot && dist != Distribution::kTwoHot,

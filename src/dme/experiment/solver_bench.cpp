@@ -97,14 +97,6 @@ Cell run_cell(const SolverBenchConfig& c, const Input& in, Solver solver, std::s
   return cell;
 }
 
-void check_config(const SolverBenchConfig& c) {
-  DME_CHECK(c.reps >= 1, "--reps must be at least 1, got " << c.reps);
-  for (int l : c.log2d) DME_CHECK(l >= 1 && l <= 28, "--log2d values must be in 1..28, got " << l);
-  for (int s : c.s)
-    DME_CHECK(s >= 2 && s <= static_cast<int>(kMaxLevels),
-              "--s values must be in 2.." << kMaxLevels << ", got " << s);
-  for (int m : c.m) DME_CHECK(m >= 1, "--m values must be positive, got " << m);
-}
 
 // The exact optimum of each kind among the cells (quiver/quiver-accel for unbiased, kmeans for
 // biased); flags quiver and quiver-accel disagreeing.
@@ -154,8 +146,17 @@ void print_cells(const Table& table, std::ostream& os, const std::vector<Cell>& 
 
 }  // namespace
 
+void check_solver_bench_config(const SolverBenchConfig& c) {
+  DME_CHECK(c.reps >= 1, "--reps must be at least 1, got " << c.reps);
+  for (int l : c.log2d) DME_CHECK(l >= 1 && l <= 28, "--log2d values must be in 1..28, got " << l);
+  for (int s : c.s)
+    DME_CHECK(s >= 2 && s <= static_cast<int>(kMaxLevels),
+              "--s values must be in 2.." << kMaxLevels << ", got " << s);
+  for (int m : c.m) DME_CHECK(m >= 1, "--m values must be positive, got " << m);
+}
+
 int run_solver_bench(const SolverBenchConfig& c, std::ostream& os) {
-  check_config(c);
+  check_solver_bench_config(c);
   const Distribution dist = parse_distribution(c.dist);
   DME_CHECK(
       dist != Distribution::kFile && dist != Distribution::kOneHot && dist != Distribution::kTwoHot,

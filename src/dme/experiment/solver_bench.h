@@ -32,6 +32,9 @@ struct SolverBenchConfig {
 /// biased ones) when one of those ran for the same (log2d, s), else "-".
 /// Returns 0, or 1 when a self-check fails (the exact solvers disagree, or a solver beats the
 /// optimum), after printing the table.
+/// Throws dme::Error on a bad --reps, --log2d, --s or --m (shared with the CUDA solver bench).
+void check_solver_bench_config(const SolverBenchConfig& config);
+
 int run_solver_bench(const SolverBenchConfig& config, std::ostream& os);
 
 }  // namespace dme
