@@ -32,6 +32,10 @@ namespace {
 constexpr std::size_t kL1Length = DME_FWHT_L1_BYTES;  // bytes of a sub-row done in L1
 constexpr std::size_t kRowLength = std::size_t(1) << DME_FWHT_ROW_LOG;  // elements of a row (L2)
 constexpr std::size_t kPanelBytes = DME_FWHT_PANEL_BYTES;  // bytes per row of a column panel
+// The row sweeps stream their input (and out of place their output) through software prefetches
+// this many bytes ahead: the hardware prefetcher alone left them waiting on memory (2 RHTs at
+// 2^24 forward: 37 -> 33.5 ms, inverse 42 -> 37.5 ms, A/B in one minute).
+constexpr std::size_t kStreamAhead = 4096;
 
 template <class T>
 struct Simd;
@@ -229,6 +233,10 @@ void l1_transform(T* row, const T* src, std::size_t c, const std::uint64_t* pre_
   using V = typename Simd<T>::V;
   constexpr std::size_t kLanes = Simd<T>::kLanes;
   for (std::size_t k = 0; k < c; k += kLanes) {
+    if (((k * sizeof(T)) & 63) == 0) {  // one line of input (and of output) per 64 bytes
+      __builtin_prefetch(src + k + kStreamAhead / sizeof(T), 0, 3);
+      if (src != row) __builtin_prefetch(row + k + kStreamAhead / sizeof(T), 1, 3);
+    }
     V v = load<V>(src + k);
     note_non_finite<T>(v, bad);
     if (pre_signs) v = signs_vector<T>(v, pre_signs, first + k);
