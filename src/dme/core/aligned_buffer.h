@@ -5,9 +5,23 @@
 #include <new>
 #include <vector>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 namespace dme {
 
 inline constexpr std::size_t kAlignment = 64;  // a cache line, and an AVX-512 register
+/// Buffers of at least this many bytes start on a 2 MiB boundary and ask Linux for transparent
+/// huge pages: far fewer page faults when they are first touched, and far fewer TLB misses when
+/// the Hadamard column sweeps stride through them a row (256 KiB) at a time.
+inline constexpr std::size_t kHugePageBytes = std::size_t(2) << 20;
+
+namespace detail {
+inline std::align_val_t buffer_alignment(std::size_t bytes) {
+  return std::align_val_t(bytes >= kHugePageBytes ? kHugePageBytes : kAlignment);
+}
+}  // namespace detail
 
 template <class T>
 struct AlignedAllocator {
@@ -18,10 +32,16 @@ struct AlignedAllocator {
 
   T* allocate(std::size_t n) {
     if (n > std::size_t(-1) / sizeof(T)) throw std::bad_array_new_length();
-    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(kAlignment)));
+    const std::size_t bytes = n * sizeof(T);
+    void* p = ::operator new(bytes, detail::buffer_alignment(bytes));
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    // Advice only: where THP is off or the call fails, the buffer simply keeps small pages.
+    if (bytes >= kHugePageBytes) ::madvise(p, bytes - bytes % kHugePageBytes, MADV_HUGEPAGE);
+#endif
+    return static_cast<T*>(p);
   }
-  void deallocate(T* p, std::size_t) noexcept {
-    ::operator delete(p, std::align_val_t(kAlignment));
+  void deallocate(T* p, std::size_t n) noexcept {
+    ::operator delete(p, detail::buffer_alignment(n * sizeof(T)));
   }
 
   template <class U>
