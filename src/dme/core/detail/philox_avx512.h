@@ -28,65 +28,82 @@ class Philox16 {
 
   /// Words of blocks b0 .. b0+15: out[w] lane l = word w of block b0 + l.
   void blocks(std::uint64_t b0, __m512i out[4]) const {
-    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    const __m512i base = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(b0)));
-    __m512i c0 = _mm512_add_epi32(base, lane);
-    // Lanes whose low word wrapped carry into the high bits of the block index.
-    const __mmask16 carry = _mm512_cmplt_epu32_mask(c0, base);
-    const std::uint32_t hi = static_cast<std::uint32_t>(b0 >> 32);
-    __m512i c1 =
-        _mm512_mask_blend_epi32(carry, _mm512_set1_epi32(static_cast<int>(tag_ | (hi & 0xFFFFFFu))),
-                                _mm512_set1_epi32(static_cast<int>(tag_ | ((hi + 1) & 0xFFFFFFu))));
-    __m512i c2 = round_, c3 = rank_;
-    const __m512i m0 = _mm512_set1_epi64(0xD2511F53), m1 = _mm512_set1_epi64(0xCD9E8D57);
-    for (int r = 0; r < kRounds; ++r) {
-      __m512i lo0, hi0, lo1, hi1;
-      mulhilo(c0, m0, lo0, hi0);
-      mulhilo(c2, m1, lo1, hi1);
-      c0 = _mm512_ternarylogic_epi32(hi1, c1, key0_[r], 0x96);  // three-way xor
-      c2 = _mm512_ternarylogic_epi32(hi0, c3, key1_[r], 0x96);
-      c1 = lo1;
-      c3 = lo0;
-    }
-    out[0] = c0;
-    out[1] = c1;
-    out[2] = c2;
-    out[3] = c3;
+    Half a, b;
+    rounds(b0, a, b);
+    // The low doublewords of the two halves' 64-bit lanes, in block order.
+    const __m512i low =
+        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    for (int w = 0; w < 4; ++w) out[w] = _mm512_permutex2var_epi32(a.c[w], low, b.c[w]);
   }
 
   /// 64 consecutive draws (4 per block, blocks b0 .. b0+15) as uniform floats in stream order:
   /// u[q] lane t = draw 16q + t, i.e. word t % 4 of block b0 + 4q + t / 4.
   void uniforms64(std::uint64_t b0, __m512 u[4]) const {
-    __m512i w[4];
-    blocks(b0, w);
-    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    const __m512i hi =
-        _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-    const __m512i a0 = _mm512_permutex2var_epi32(w[0], lo, w[1]);  // (w0,w1) of blocks 0..7
-    const __m512i a1 = _mm512_permutex2var_epi32(w[0], hi, w[1]);  // blocks 8..15
-    const __m512i c0 = _mm512_permutex2var_epi32(w[2], lo, w[3]);
-    const __m512i c1 = _mm512_permutex2var_epi32(w[2], hi, w[3]);
+    Half h[2];
+    rounds(b0, h[0], h[1]);
     const __m512i q_lo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
     const __m512i q_hi = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
-    const __m512i e[4] = {
-        _mm512_permutex2var_epi64(a0, q_lo, c0), _mm512_permutex2var_epi64(a0, q_hi, c0),
-        _mm512_permutex2var_epi64(a1, q_lo, c1), _mm512_permutex2var_epi64(a1, q_hi, c1)};
     const __m512 scale = _mm512_set1_ps(0x1p-24f);
-    for (int q = 0; q < 4; ++q)
-      u[q] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(e[q], 8)), scale);
+    for (int g = 0; g < 2; ++g) {
+      // 64-bit lane l of w01 = words (0, 1) of block 8g + l; of w23 = words (2, 3).
+      const __m512i w01 = _mm512_mask_shuffle_epi32(h[g].c[0], 0xAAAA, h[g].c[1], _MM_PERM_CCAA);
+      const __m512i w23 = _mm512_mask_shuffle_epi32(h[g].c[2], 0xAAAA, h[g].c[3], _MM_PERM_CCAA);
+      const __m512i e[2] = {_mm512_permutex2var_epi64(w01, q_lo, w23),
+                            _mm512_permutex2var_epi64(w01, q_hi, w23)};
+      for (int k = 0; k < 2; ++k)
+        u[2 * g + k] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(e[k], 8)), scale);
+    }
   }
 
  private:
   static constexpr int kRounds = 10;
 
-  // 32x32 -> 64-bit products of all 16 lanes: even lanes directly, odd lanes moved down. The
-  // lane moves are in-lane shuffles (port 5) rather than shifts, which would compete with the
-  // multiplies for port 0.
-  static void mulhilo(__m512i a, __m512i m, __m512i& lo, __m512i& hi) {
-    const __m512i even = _mm512_mul_epu32(a, m);
-    const __m512i odd = _mm512_mul_epu32(_mm512_shuffle_epi32(a, _MM_PERM_DDBB), m);
-    lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_shuffle_epi32(odd, _MM_PERM_CCAA));
-    hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_shuffle_epi32(even, _MM_PERM_DDBB), odd);
+  // Eight blocks, one per 64-bit lane: word w of the block is the low doubleword of c[w] (the
+  // high doublewords hold don't-care bits). In this layout a 32x32 -> 64-bit multiply yields
+  // lo and hi of a lane at once: lo is the product itself (its high half is ignored), hi is one
+  // shuffle away. A round of 16 blocks is then 4 multiplies, 4 shuffles and 4 three-way xors,
+  // split evenly between the two 512-bit ports (the packed 32-bit layout needed 16 operations).
+  struct Half {
+    __m512i c[4];
+  };
+
+  static inline void round(__m512i& c0, __m512i& c1, __m512i& c2, __m512i& c3, __m512i m0,
+                           __m512i m1, __m512i k0, __m512i k1) {
+    const __m512i p0 = _mm512_mul_epu32(c0, m0);
+    const __m512i p2 = _mm512_mul_epu32(c2, m1);
+    c0 = _mm512_ternarylogic_epi32(_mm512_shuffle_epi32(p2, _MM_PERM_DDBB), c1, k0, 0x96);
+    c2 = _mm512_ternarylogic_epi32(_mm512_shuffle_epi32(p0, _MM_PERM_DDBB), c3, k1, 0x96);
+    c1 = p2;
+    c3 = p0;
+  }
+
+  void rounds(std::uint64_t b0, Half& a, Half& b) const {
+    const __m512i base = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(b0)));
+    const std::uint32_t hi = static_cast<std::uint32_t>(b0 >> 32);
+    const __m512i tag = _mm512_set1_epi32(static_cast<int>(tag_ | (hi & 0xFFFFFFu)));
+    const __m512i tag_carry = _mm512_set1_epi32(static_cast<int>(tag_ | ((hi + 1) & 0xFFFFFFu)));
+    Half* half[2] = {&a, &b};
+    for (int g = 0; g < 2; ++g) {
+      const int o = 8 * g;
+      const __m512i lane = _mm512_setr_epi32(o, 0, o + 1, 0, o + 2, 0, o + 3, 0, o + 4, 0, o + 5, 0,
+                                             o + 6, 0, o + 7, 0);
+      const __m512i c0 = _mm512_add_epi32(base, lane);
+      // Lanes whose low word wrapped carry into the high bits of the block index.
+      const __mmask16 carry = _mm512_cmplt_epu32_mask(c0, base);
+      half[g]->c[0] = c0;
+      half[g]->c[1] = _mm512_mask_blend_epi32(carry, tag, tag_carry);
+      half[g]->c[2] = round_;
+      half[g]->c[3] = rank_;
+    }
+    const __m512i m0 = _mm512_set1_epi64(0xD2511F53), m1 = _mm512_set1_epi64(0xCD9E8D57);
+    __m512i a0 = a.c[0], a1 = a.c[1], a2 = a.c[2], a3 = a.c[3];
+    __m512i b0_ = b.c[0], b1 = b.c[1], b2 = b.c[2], b3 = b.c[3];
+    for (int r = 0; r < kRounds; ++r) {
+      round(a0, a1, a2, a3, m0, m1, key0_[r], key1_[r]);
+      round(b0_, b1, b2, b3, m0, m1, key0_[r], key1_[r]);
+    }
+    a = Half{{a0, a1, a2, a3}};
+    b = Half{{b0_, b1, b2, b3}};
   }
 
   std::uint32_t tag_;
