@@ -165,12 +165,71 @@ void apply_signs(T* p, std::size_t count, const std::uint64_t* mask, std::size_t
     store(p + k, signs_vector<T>(load<V>(p + k), mask, first + k));
 }
 
+// Running minimum and maximum of the values a final sweep writes, in vector lanes, four
+// accumulators deep so the compare-and-select chains do not serialise the sweep.
+template <class T>
+struct ExtremaAcc {
+  using V = typename Simd<T>::V;
+  static constexpr std::size_t kDepth = 4;
+  V lo[kDepth], hi[kDepth];
+  ExtremaAcc() {
+    for (std::size_t j = 0; j < kDepth; ++j) {
+      lo[j] = V{} + std::numeric_limits<T>::infinity();
+      hi[j] = V{} - std::numeric_limits<T>::infinity();
+    }
+  }
+  void add(V v, std::size_t j) {
+    j %= kDepth;
+    lo[j] = v < lo[j] ? v : lo[j];
+    hi[j] = v > hi[j] ? v : hi[j];
+  }
+  void add(V l, V h) {
+    lo[0] = l < lo[0] ? l : lo[0];
+    hi[0] = h > hi[0] ? h : hi[0];
+  }
+  void add(T v) {
+    lo[0][0] = std::min(lo[0][0], v);
+    hi[0][0] = std::max(hi[0][0], v);
+  }
+  detail::Extrema<T> result() const {
+    detail::Extrema<T> e{lo[0][0], hi[0][0]};
+    for (std::size_t j = 0; j < kDepth; ++j)
+      for (std::size_t i = 0; i < Simd<T>::kLanes; ++i) {
+        e.min = std::min(e.min, lo[j][i]);
+        e.max = std::max(e.max, hi[j][i]);
+      }
+    return e;
+  }
+};
+
+// What the last butterfly pass of a sweep does to each vector before storing it, so the sweep
+// needs no separate pass for it: v <- signs ⊙ (scale · v) (the same operations, in the same
+// order, as scale_and_sign below), noted in acc when given. origin is element 0 of the
+// transform, so a vector's offset from it is the global index of its signs.
+template <class T>
+struct Epilogue {
+  const T* origin;
+  T scale;
+  const std::uint64_t* signs;
+  ExtremaAcc<T>* acc;
+
+  typename Simd<T>::V apply(typename Simd<T>::V v, const T* at) const {
+    v = v * scale;
+    if (signs) v = signs_vector<T>(v, signs, static_cast<std::size_t>(at - origin));
+    return v;
+  }
+};
+
 // L (1..3) butterfly levels with strides h, 2h, 4h on the 2^L vectors p + m*h + k, for every
 // k in [0, count) in steps of one vector.
+// epi: applied to every vector as it is stored (the last pass of a sweep), or null.
 template <class T, int L>
-inline void butterflies(T* p, std::size_t h, std::size_t count, std::ptrdiff_t prefetch) {
+inline void butterflies(T* p, std::size_t h, std::size_t count, std::ptrdiff_t prefetch,
+                        const Epilogue<T>* epi) {
   using V = typename Simd<T>::V;
   constexpr int kM = 1 << L;
+  // Extremes noted for epi->acc, kept in registers here (stores through p could alias acc).
+  V lo = V{} + std::numeric_limits<T>::infinity(), hi = V{} - std::numeric_limits<T>::infinity();
   for (std::size_t k = 0; k < count; k += Simd<T>::kLanes) {
     V v[kM];
     for (int m = 0; m < kM; ++m) v[m] = load<V>(p + m * h + k);
@@ -183,17 +242,37 @@ inline void butterflies(T* p, std::size_t h, std::size_t count, std::ptrdiff_t p
           v[m] = a + b;
           v[m + lh] = a - b;
         }
-    for (int m = 0; m < kM; ++m) store(p + m * h + k, v[m]);
+    if (epi) {
+      for (int m = 0; m < kM; ++m) {
+        v[m] = epi->apply(v[m], p + m * h + k);
+        store(p + m * h + k, v[m]);
+      }
+      if (epi->acc) {  // the extremes of the 2^L vectors by a tree, then into the running ones
+        V a[kM], b[kM];
+        for (int m = 0; m < kM; ++m) a[m] = b[m] = v[m];
+        for (int half = kM / 2; half >= 1; half /= 2)
+          for (int m = 0; m < half; ++m) {
+            a[m] = a[m + half] < a[m] ? a[m + half] : a[m];
+            b[m] = b[m + half] > b[m] ? b[m + half] : b[m];
+          }
+        lo = a[0] < lo ? a[0] : lo;
+        hi = b[0] > hi ? b[0] : hi;
+      }
+    } else {
+      for (int m = 0; m < kM; ++m) store(p + m * h + k, v[m]);
+    }
   }
+  if (epi && epi->acc) epi->acc->add(lo, hi);
 }
 
 // Levels [first, last) of a transform over `units` units, unit u at p + u * unit_stride, each
 // unit `width` contiguous elements (a multiple of the vector length).
 // prefetch: when non-zero, the first merged pass also prefetches the elements `prefetch`
 // further on (the next panel), so its memory latency overlaps this panel's work.
+// epi: applied by the last pass as it stores (null: none).
 template <class T>
 void strided_levels(T* p, std::size_t units, std::size_t unit_stride, std::size_t width, int first,
-                    int last, std::ptrdiff_t prefetch = 0) {
+                    int last, std::ptrdiff_t prefetch = 0, const Epilogue<T>* epi = nullptr) {
   for (int l = first; l < last;) {
     const int step = std::min(3, last - l);
     const std::size_t h = std::size_t(1) << l;
@@ -202,12 +281,13 @@ void strided_levels(T* p, std::size_t units, std::size_t unit_stride, std::size_
       for (std::size_t j = 0; j < h; ++j) {
         T* q = p + (base + j) * unit_stride;
         const std::ptrdiff_t pf = l == first ? prefetch : 0;
+        const Epilogue<T>* e = l + step == last ? epi : nullptr;
         if (step == 3)
-          butterflies<T, 3>(q, h * unit_stride, width, pf);
+          butterflies<T, 3>(q, h * unit_stride, width, pf, e);
         else if (step == 2)
-          butterflies<T, 2>(q, h * unit_stride, width, pf);
+          butterflies<T, 2>(q, h * unit_stride, width, pf, e);
         else
-          butterflies<T, 1>(q, h * unit_stride, width, pf);
+          butterflies<T, 1>(q, h * unit_stride, width, pf, e);
       }
     l += step;
   }
@@ -253,10 +333,13 @@ void l1_transform(T* row, const T* src, std::size_t c, const std::uint64_t* pre_
 template <class T>
 // prefetch_next: when set, the levels across sub-rows also fetch the next row (in place, the
 // next c elements after row), so its memory latency overlaps this row's work in L2.
+// epi: applied as the last pass stores; only for rows longer than one L1 sub-row (the rows of a
+// multi-row transform), whose last pass is the one across sub-rows.
 void row_transform(T* row, const T* src, std::size_t src_len, std::size_t c,
                    const std::uint64_t* pre_signs, std::size_t first, typename Simd<T>::I& bad,
-                   bool prefetch_next = false) {
+                   bool prefetch_next = false, const Epilogue<T>* epi = nullptr) {
   const std::size_t sub = std::min(c, kL1Length / sizeof(T));
+  DME_ASSERT(!epi || c > sub);
   for (std::size_t s0 = 0; s0 < c; s0 += sub) {
     const std::size_t g = first + s0;
     if (g + sub <= src_len) {
@@ -271,41 +354,8 @@ void row_transform(T* row, const T* src, std::size_t src_len, std::size_t c,
   }
   if (c > sub)
     strided_levels(row, c / sub, sub, sub, 0, std::countr_zero(c / sub),
-                   prefetch_next ? static_cast<std::ptrdiff_t>(c) : 0);
+                   prefetch_next ? static_cast<std::ptrdiff_t>(c) : 0, epi);
 }
-
-// Running minimum and maximum of the values a final sweep writes, in vector lanes, four
-// accumulators deep so the compare-and-select chains do not serialise the sweep.
-template <class T>
-struct ExtremaAcc {
-  using V = typename Simd<T>::V;
-  static constexpr std::size_t kDepth = 4;
-  V lo[kDepth], hi[kDepth];
-  ExtremaAcc() {
-    for (std::size_t j = 0; j < kDepth; ++j) {
-      lo[j] = V{} + std::numeric_limits<T>::infinity();
-      hi[j] = V{} - std::numeric_limits<T>::infinity();
-    }
-  }
-  void add(V v, std::size_t j) {
-    j %= kDepth;
-    lo[j] = v < lo[j] ? v : lo[j];
-    hi[j] = v > hi[j] ? v : hi[j];
-  }
-  void add(T v) {
-    lo[0][0] = std::min(lo[0][0], v);
-    hi[0][0] = std::max(hi[0][0], v);
-  }
-  detail::Extrema<T> result() const {
-    detail::Extrema<T> e{lo[0][0], hi[0][0]};
-    for (std::size_t j = 0; j < kDepth; ++j)
-      for (std::size_t i = 0; i < Simd<T>::kLanes; ++i) {
-        e.min = std::min(e.min, lo[j][i]);
-        e.max = std::max(e.max, hi[j][i]);
-      }
-    return e;
-  }
-};
 
 // The final step of a sweep: p <- post_signs ⊙ (scale · p), noting the results in acc if given.
 template <class T>
@@ -383,12 +433,11 @@ bool fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
   // Phase 2: columns, a panel of `w` columns at a time across all r rows.
   const std::size_t w = std::min(c, kPanelBytes / sizeof(T));
   const int row_levels = std::countr_zero(r);
+  const Epilogue<T> epi{x, scale, post_signs, track};
+  const bool finish = scale != T(1) || post_signs || track;
   for (std::size_t c0 = 0; c0 < c; c0 += w) {
     const std::ptrdiff_t next = c0 + w < c ? static_cast<std::ptrdiff_t>(w) : 0;
-    strided_levels(x + c0, r, c, w, 0, row_levels, next);
-    if (scale != T(1) || post_signs || track)
-      for (std::size_t i = 0; i < r; ++i)
-        scale_and_sign(x + i * c + c0, w, scale, post_signs, i * c + c0, track);
+    strided_levels(x + c0, r, c, w, 0, row_levels, next, finish ? &epi : nullptr);
   }
   if (extrema) *extrema = acc.result();
   return any_bad;
@@ -426,19 +475,18 @@ bool fwht_chain(T* x, std::size_t n, int k, const std::uint64_t* lead,
   const int row_levels = std::countr_zero(r);
   for (int t = 1;; ++t) {
     const bool last = t == k;
-    const std::uint64_t* signs = last ? trail : mid[t - 1];
+    // The scale and the signs between H_t and H_{t+1} (or the trailing ones) are applied as
+    // the last pass of H_t's second half stores.
+    const Epilogue<T> epi{x, scale, last ? trail : mid[t - 1], last ? track : nullptr};
     if (t % 2 == 1) {  // columns: second half of H_t, then the first of H_{t+1}
       for (std::size_t c0 = 0; c0 < c; c0 += w) {
         const std::ptrdiff_t next = c0 + w < c ? static_cast<std::ptrdiff_t>(w) : 0;
-        strided_levels(x + c0, r, c, w, 0, row_levels, next);
-        for (std::size_t i = 0; i < r; ++i)
-          scale_and_sign(x + i * c + c0, w, scale, signs, i * c + c0, last ? track : nullptr);
+        strided_levels(x + c0, r, c, w, 0, row_levels, next, &epi);
         if (!last) strided_levels(x + c0, r, c, w, 0, row_levels);
       }
     } else {  // rows: second half of H_t, then the first of H_{t+1}
       for (std::size_t i = 0; i < r; ++i) {
-        row_transform(x + i * c, x, n, c, nullptr, i * c, ignored, i + 1 < r);
-        scale_and_sign(x + i * c, c, scale, signs, i * c, last ? track : nullptr);
+        row_transform(x + i * c, x, n, c, nullptr, i * c, ignored, i + 1 < r, &epi);
         if (!last) row_transform(x + i * c, x, n, c, nullptr, i * c, ignored);
       }
     }
