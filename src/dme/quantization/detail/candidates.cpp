@@ -65,8 +65,9 @@ std::vector<double> centred_square_prefix(std::span<const float> sorted, double 
 
 namespace {
 
-constexpr std::size_t kCopies = 8;    // interleaved histograms: repeated bins do not serialise
-constexpr std::size_t kChunk = 2048;  // bins are computed a chunk at a time, in L1
+constexpr std::size_t kCopies = 8;   // interleaved histograms: repeated bins do not serialise
+constexpr std::size_t kChunk = 512;  // a chunk of bins and pairs (8 KiB) stays in L1 with the
+                                     // accumulators (2^24: 512 -> 14.0 ms, 2048 -> 15.5)
 constexpr std::size_t kPrefetchBytes = 8192;
 constexpr std::size_t kMaxVectorBins = std::size_t(1) << 20;  // float bin estimate within ±1
 
@@ -91,22 +92,24 @@ inline std::uint32_t bin_of(const Grid& g, float v) {
 }
 
 // One chunk of input prepared for the histogram: per value its slot, the offset of its pair
-// {count, sum} in the accumulators (copy i % kCopies, bin t: 2·(copy·bins + t)), and x - shift.
+// {count, sum} in the accumulators (copy i % kCopies, bin t: 2·(copy·bins + t)), and the pair
+// {1, x - shift} to add there.
 struct Prepared {
   std::uint32_t slot[kChunk];
-  alignas(64) double value[kChunk];
+  alignas(64) double pair[2 * kChunk];
 };
 
 // i0: index of x[0] within the chunk (fixes the copy of each value).
 // Returns false when some x[i] is outside [lo, hi] (NaN included); its slot is then unspecified.
 bool prepare_scalar(const Grid& g, const float* x, std::size_t n, std::size_t i0, double shift,
-                    std::uint32_t* slot, double* value) {
+                    std::uint32_t* slot, double* pair) {
   const std::size_t bins = g.m + 1;
   bool inside = true;
   for (std::size_t i = 0; i < n; ++i) {
     inside &= x[i] >= g.lo && x[i] <= g.hi;
     slot[i] = static_cast<std::uint32_t>(2 * (((i0 + i) % kCopies) * bins + bin_of(g, x[i])));
-    value[i] = static_cast<double>(x[i]) - shift;
+    pair[2 * i] = 1.0;
+    pair[2 * i + 1] = static_cast<double>(x[i]) - shift;
   }
   return inside;
 }
@@ -121,6 +124,10 @@ bool prepare_avx512(const Grid& g, const float* x, std::size_t n, double shift, 
   const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
   const __m512i m = _mm512_set1_epi32(static_cast<int>(g.m));
   const __m512d centre = _mm512_set1_pd(shift);
+  // {1, y0, 1, y1, 1, y2, 1, y3} and the same for y4..y7 (index 0: the ones; 8 + k: y[k]).
+  const __m512d ones = _mm512_set1_pd(1.0);
+  const __m512i pair_lo = _mm512_setr_epi64(0, 8, 0, 9, 0, 10, 0, 11);
+  const __m512i pair_hi = _mm512_setr_epi64(0, 12, 0, 13, 0, 14, 0, 15);
   static_assert(kCopies == 8, "lane l of a 16-value step belongs to copy l % 8");
   const int bins = static_cast<int>(g.m + 1);
   const __m512i copy_base = _mm512_mullo_epi32(
@@ -146,12 +153,16 @@ bool prepare_avx512(const Grid& g, const float* x, std::size_t n, double shift, 
     t = _mm512_mask_add_epi32(t, up, t, one);
     t = _mm512_mask_sub_epi32(t, down, t, one);
     _mm512_storeu_si512(out.slot + i, _mm512_slli_epi32(_mm512_add_epi32(t, copy_base), 1));
-    _mm512_store_pd(out.value + i,
-                    _mm512_sub_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(v)), centre));
-    _mm512_store_pd(out.value + i + 8,
-                    _mm512_sub_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)), centre));
+    const __m512d y[2] = {_mm512_sub_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(v)), centre),
+                          _mm512_sub_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)), centre)};
+    for (int h = 0; h < 2; ++h) {
+      double* at = out.pair + 2 * (i + 8 * static_cast<std::size_t>(h));
+      _mm512_store_pd(at, _mm512_permutex2var_pd(ones, pair_lo, y[h]));
+      _mm512_store_pd(at + 8, _mm512_permutex2var_pd(ones, pair_hi, y[h]));
+    }
   }
-  const bool tail_inside = prepare_scalar(g, x + i, n - i, i, shift, out.slot + i, out.value + i);
+  const bool tail_inside =
+      prepare_scalar(g, x + i, n - i, i, shift, out.slot + i, out.pair + 2 * i);
   return tail_inside && outside == 0;
 }
 #endif
@@ -160,23 +171,28 @@ bool prepare(const Grid& g, const float* x, std::size_t n, double shift, Prepare
 #if DME_HAVE_AVX512
   if (g.m <= kMaxVectorBins) return prepare_avx512(g, x, n, shift, out);
 #endif
-  return prepare_scalar(g, x, n, 0, shift, out.slot, out.value);
+  return prepare_scalar(g, x, n, 0, shift, out.slot, out.pair);
 }
 
 // acc[slot] += {1, x - shift}: one 128-bit add per value, the copies interleaved by the slots.
 void accumulate(double* acc, const Prepared& in, std::size_t n) {
   std::size_t i = 0;
 #if defined(__SSE2__)
-  const __m128d one = _mm_set_sd(1.0);
-  for (; i < n; ++i) {
-    double* slot = acc + in.slot[i];
-    const __m128d pair = _mm_loadh_pd(one, in.value + i);  // {1, x - shift}
-    _mm_storeu_pd(slot, _mm_add_pd(_mm_loadu_pd(slot), pair));
+  const auto add = [&](std::size_t k) {
+    double* slot = acc + in.slot[k];
+    _mm_storeu_pd(slot, _mm_add_pd(_mm_loadu_pd(slot), _mm_load_pd(in.pair + 2 * k)));
+  };
+  for (; i + 4 <= n; i += 4) {
+    add(i);
+    add(i + 1);
+    add(i + 2);
+    add(i + 3);
   }
+  for (; i < n; ++i) add(i);
 #endif
   for (; i < n; ++i) {
-    acc[in.slot[i]] += 1.0;
-    acc[in.slot[i] + 1] += in.value[i];
+    acc[in.slot[i]] += in.pair[2 * i];
+    acc[in.slot[i] + 1] += in.pair[2 * i + 1];
   }
 }
 
