@@ -1,6 +1,7 @@
 #include "dme/quantization/detail/rounding_kernels.h"
 
 #include <algorithm>
+#include <bit>
 #include <limits>
 #include <vector>
 
@@ -116,12 +117,23 @@ inline void prefetch_ahead(const float* p) {
   _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchBytes, _MM_HINT_T0);
 }
 
-template <class Look>
+// Level interval of 16 values by binary search over the power-of-two search table (pow2 =
+// 2^steps entries). kSteps > 0 fixes the number of steps at compile time (tables in registers:
+// the loop unrolls and its constants are hoisted; the first step is a compare with one level);
+// kSteps = 0 takes it from pow2 at run time (gathered tables).
+template <int kSteps, class Look>
 inline __m512i interval16(__m512 x, const Look& search, int pow2) {
   __m512i c = _mm512_setzero_si512();
-  for (int step = pow2 / 2; step >= 1; step /= 2) {
-    const __m512i cand = _mm512_add_epi32(c, _mm512_set1_epi32(step));
-    c = _mm512_mask_mov_epi32(c, _mm512_cmp_ps_mask(search(cand), x, _CMP_LE_OQ), cand);
+  if constexpr (kSteps > 0) {
+    for (int k = kSteps - 1; k >= 0; --k) {
+      const __m512i cand = _mm512_add_epi32(c, _mm512_set1_epi32(1 << k));
+      c = _mm512_mask_mov_epi32(c, _mm512_cmp_ps_mask(search(cand), x, _CMP_LE_OQ), cand);
+    }
+  } else {
+    for (int step = pow2 / 2; step >= 1; step /= 2) {
+      const __m512i cand = _mm512_add_epi32(c, _mm512_set1_epi32(step));
+      c = _mm512_mask_mov_epi32(c, _mm512_cmp_ps_mask(search(cand), x, _CMP_LE_OQ), cand);
+    }
   }
   return c;
 }
@@ -130,7 +142,7 @@ inline void store_codes(std::uint16_t* out, __m512i code) {
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm512_cvtepi32_epi16(code));
 }
 
-template <class Look>
+template <class Look, int kSteps>
 std::size_t stochastic_avx512(const float* x, std::size_t n, std::span<const float> levels,
                               const PhiloxStream& stream, std::uint64_t first,
                               std::uint16_t* codes) {
@@ -154,7 +166,7 @@ std::size_t stochastic_avx512(const float* x, std::size_t n, std::span<const flo
       const __mmask16 inside =
           _mm512_cmp_ps_mask(v, lo, _CMP_GE_OQ) & _mm512_cmp_ps_mask(v, hi, _CMP_LE_OQ);
       if (inside != 0xFFFF) return at + static_cast<std::size_t>(__builtin_ctz(~inside & 0xFFFFu));
-      const __m512i c = interval16(v, search, pow2);
+      const __m512i c = interval16<kSteps>(v, search, pow2);
       const __m512 a = level(c), b = level(_mm512_add_epi32(c, one));
       const __m512 p = _mm512_div_ps(_mm512_sub_ps(v, a), _mm512_sub_ps(b, a));
       store_codes(codes + at,
@@ -166,7 +178,7 @@ std::size_t stochastic_avx512(const float* x, std::size_t n, std::span<const flo
   return i + bad;
 }
 
-template <class Look>
+template <class Look, int kSteps>
 std::size_t nearest_avx512(const float* x, std::size_t n, std::span<const float> levels,
                            std::uint16_t* codes) {
   const Tables tables(levels);
@@ -179,13 +191,59 @@ std::size_t nearest_avx512(const float* x, std::size_t n, std::span<const float>
     const __m512 v = _mm512_loadu_ps(x + i);
     const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
     if (nan) return i + static_cast<std::size_t>(__builtin_ctz(nan));
-    const __m512i c = interval16(v, search, pow2);
+    const __m512i c = interval16<kSteps>(v, search, pow2);
     const __m512 a = level(c), b = level(_mm512_add_epi32(c, one));
     const __mmask16 up = _mm512_cmp_ps_mask(_mm512_sub_ps(v, a), _mm512_sub_ps(b, v), _CMP_GT_OQ);
     store_codes(codes + i, _mm512_mask_add_epi32(c, up, c, one));
   }
   return i + nearest_round_scalar(x + i, n - i, levels, codes + i);
 }
+
+// Calls kernel.template run<Look, kSteps>() for the table lookup that fits s levels: registers
+// with the search depth fixed at compile time up to 64 levels, gathers beyond.
+template <class Kernel>
+std::size_t dispatch_levels(std::size_t s, const Kernel& kernel) {
+  switch (std::bit_width(std::bit_ceil(s)) - 1) {
+    case 1:
+      return kernel.template run<Lookup16, 1>();
+    case 2:
+      return kernel.template run<Lookup16, 2>();
+    case 3:
+      return kernel.template run<Lookup16, 3>();
+    case 4:
+      return kernel.template run<Lookup16, 4>();
+    case 5:
+      return kernel.template run<Lookup32, 5>();
+    case 6:
+      return kernel.template run<Lookup64, 6>();
+    default:
+      return kernel.template run<LookupGather, 0>();
+  }
+}
+
+struct StochasticKernel {
+  const float* x;
+  std::size_t n;
+  std::span<const float> levels;
+  const PhiloxStream& stream;
+  std::uint64_t first;
+  std::uint16_t* codes;
+  template <class Look, int kSteps>
+  std::size_t run() const {
+    return stochastic_avx512<Look, kSteps>(x, n, levels, stream, first, codes);
+  }
+};
+
+struct NearestKernel {
+  const float* x;
+  std::size_t n;
+  std::span<const float> levels;
+  std::uint16_t* codes;
+  template <class Look, int kSteps>
+  std::size_t run() const {
+    return nearest_avx512<Look, kSteps>(x, n, levels, codes);
+  }
+};
 
 }  // namespace
 
@@ -194,22 +252,13 @@ std::size_t stochastic_round_kernel(const float* x, std::size_t n, std::span<con
                                     std::uint16_t* codes) {
   if (levels.size() < 2 || n < 64)
     return stochastic_round_scalar(x, n, levels, stream, first_index, codes);
-  if (levels.size() <= 16)
-    return stochastic_avx512<Lookup16>(x, n, levels, stream, first_index, codes);
-  if (levels.size() <= 32)
-    return stochastic_avx512<Lookup32>(x, n, levels, stream, first_index, codes);
-  if (levels.size() <= 64)
-    return stochastic_avx512<Lookup64>(x, n, levels, stream, first_index, codes);
-  return stochastic_avx512<LookupGather>(x, n, levels, stream, first_index, codes);
+  return dispatch_levels(levels.size(), StochasticKernel{x, n, levels, stream, first_index, codes});
 }
 
 std::size_t nearest_round_kernel(const float* x, std::size_t n, std::span<const float> levels,
                                  std::uint16_t* codes) {
   if (levels.size() < 2 || n < 16) return nearest_round_scalar(x, n, levels, codes);
-  if (levels.size() <= 16) return nearest_avx512<Lookup16>(x, n, levels, codes);
-  if (levels.size() <= 32) return nearest_avx512<Lookup32>(x, n, levels, codes);
-  if (levels.size() <= 64) return nearest_avx512<Lookup64>(x, n, levels, codes);
-  return nearest_avx512<LookupGather>(x, n, levels, codes);
+  return dispatch_levels(levels.size(), NearestKernel{x, n, levels, codes});
 }
 
 bool rounding_kernels_vectorised() {
