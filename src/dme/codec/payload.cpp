@@ -149,6 +149,21 @@ PayloadWriter::PayloadWriter(const PayloadHeader& h, const LevelTable& levels,
   for (std::size_t i = 0; i < w.levels; ++i)
     store_le<std::uint32_t>(p + sec.levels + 4 * i, std::bit_cast<std::uint32_t>(levels.values[i]));
   std::fill(p + sec.levels + 4 * w.levels, p + sec.codes, std::byte{0});
+  hash_.reset(XXH3_createState());
+  DME_CHECK(hash_ != nullptr, "PayloadWriter: could not allocate the checksum state");
+  DME_CHECK(XXH3_64bits_reset(hash_.get()) == XXH_OK, "PayloadWriter: checksum reset failed");
+  hash_through(codes_offset_);
+}
+
+void PayloadWriter::HashDeleter::operator()(XXH3_state_s* state) const noexcept {
+  XXH3_freeState(state);
+}
+
+void PayloadWriter::hash_through(std::uint64_t end) {
+  DME_ASSERT(end >= hashed_ && end <= checksum_offset_);
+  if (end == hashed_) return;
+  XXH3_64bits_update(hash_.get(), out_->data() + hashed_, end - hashed_);
+  hashed_ = end;
 }
 
 void PayloadWriter::pack(std::uint64_t first, std::span<const std::uint16_t> codes) {
@@ -182,6 +197,9 @@ void PayloadWriter::pack(std::uint64_t first, std::span<const std::uint16_t> cod
                p + first / alignment_ * 8);
   }
   next_ += codes.size();
+  // Whole groups (bytes of 8 fixed-width codes, or mixed-radix words) are final once packed.
+  const std::uint64_t group_bytes = layout_.packing == Packing::kFixedWidth ? layout_.bits : 8;
+  hash_through(codes_offset_ + next_ / alignment_ * group_bytes);
 }
 
 std::span<std::byte> PayloadWriter::code_bytes() {
@@ -196,7 +214,8 @@ void PayloadWriter::finish() {
             "PayloadWriter::finish: " << next_ << " of " << header_.count << " codes packed");
   std::byte* p = out_->data();
   std::fill(p + codes_offset_ + codes_bytes_, p + checksum_offset_, std::byte{0});
-  store_le<std::uint64_t>(p + checksum_offset_, XXH3_64bits(p, checksum_offset_));
+  hash_through(checksum_offset_);
+  store_le<std::uint64_t>(p + checksum_offset_, XXH3_64bits_digest(hash_.get()));
   finished_ = true;
 }
 

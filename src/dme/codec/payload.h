@@ -38,11 +38,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
 
 #include "dme/codec/bitpack.h"
+
+struct XXH3_state_s;  // xxHash's streaming state (xxhash.h)
 
 namespace dme {
 
@@ -96,6 +99,9 @@ void encode(const PayloadHeader& h, const LevelTable& levels, std::span<const st
 /// A writer that is destroyed unfinished leaves out without a valid checksum.
 class PayloadWriter {
  public:
+  PayloadWriter(const PayloadWriter&) = delete;
+  PayloadWriter& operator=(const PayloadWriter&) = delete;
+
   /// Resizes out to encoded_size(h, levels).
   PayloadWriter(const PayloadHeader& h, const LevelTable& levels, std::vector<std::byte>& out);
 
@@ -117,6 +123,15 @@ class PayloadWriter {
   void finish();
 
  private:
+  struct HashDeleter {
+    void operator()(XXH3_state_s* state) const noexcept;
+  };
+  // Feeds payload bytes [hashed_, end) to the checksum: pieces are hashed as they are packed,
+  // while their bytes are still in cache, and the digest equals one XXH3 over the whole range.
+  void hash_through(std::uint64_t end);
+
+  std::unique_ptr<XXH3_state_s, HashDeleter> hash_;
+  std::uint64_t hashed_ = 0;
   PayloadHeader header_;
   LevelTable levels_;
   CodeLayout layout_;
