@@ -3,8 +3,8 @@
 #include <cmath>
 #include <limits>
 
-#include "dme/core/error.h"
 #include "dme/core/detail/simd.h"
+#include "dme/core/error.h"
 
 namespace dme::detail {
 namespace {
@@ -29,16 +29,31 @@ InputSummary scan_input(std::span<const float> x, const char* what) {
   bool bad = false;
   std::size_t i = 0;
 #if DME_HAVE_AVX512
-  __m512 vlo = _mm512_set1_ps(p[0]), vhi = vlo;
+  // Four accumulator pairs (the min/max chains would otherwise serialise the loop) and a
+  // software prefetch 4 KiB ahead (the hardware prefetcher alone left the scan waiting on memory:
+  // 2^24 values 6.5 -> ~4.5 ms).
+  __m512 vlo[4], vhi[4];
+  for (int a = 0; a < 4; ++a) vlo[a] = vhi[a] = _mm512_set1_ps(p[0]);
   __mmask16 nonfinite = 0;
+  for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
+    for (int a = 0; a < 4; ++a) {
+      _mm_prefetch(reinterpret_cast<const char*>(p + i + a * kLanes) + 4096, _MM_HINT_T0);
+      const __m512 v = _mm512_loadu_ps(p + i + a * kLanes);
+      vlo[a] = _mm512_min_ps(vlo[a], v);
+      vhi[a] = _mm512_max_ps(vhi[a], v);
+      nonfinite |= _mm512_fpclass_ps_mask(v, 0x99);  // QNaN, +Inf, -Inf, SNaN
+    }
+  }
   for (; i + kLanes <= n; i += kLanes) {
     const __m512 v = _mm512_loadu_ps(p + i);
-    vlo = _mm512_min_ps(vlo, v);
-    vhi = _mm512_max_ps(vhi, v);
-    nonfinite |= _mm512_fpclass_ps_mask(v, 0x99);  // QNaN, +Inf, -Inf, SNaN
+    vlo[0] = _mm512_min_ps(vlo[0], v);
+    vhi[0] = _mm512_max_ps(vhi[0], v);
+    nonfinite |= _mm512_fpclass_ps_mask(v, 0x99);
   }
-  lo = _mm512_reduce_min_ps(vlo);
-  hi = _mm512_reduce_max_ps(vhi);
+  lo = _mm512_reduce_min_ps(
+      _mm512_min_ps(_mm512_min_ps(vlo[0], vlo[1]), _mm512_min_ps(vlo[2], vlo[3])));
+  hi = _mm512_reduce_max_ps(
+      _mm512_max_ps(_mm512_max_ps(vhi[0], vhi[1]), _mm512_max_ps(vhi[2], vhi[3])));
   bad = nonfinite != 0;
 #endif
   constexpr float kMax = std::numeric_limits<float>::max();
