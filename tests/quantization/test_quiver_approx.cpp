@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dme/core/error.h"
+#include "dme/core/rng.h"
 #include "dme/quantization/detail/candidates.h"
 #include "dme/quantization/quiver.h"
 #include "dme/quantization/quiver_approx.h"
@@ -104,6 +105,61 @@ TEST(QuiverApprox, GridStatisticsMatchDirectBinning) {
         << "bin " << t;
   }
   EXPECT_EQ(alpha, static_cast<double>(x.size()));
+}
+
+// The vector binning decides most values from the float estimate alone and checks only those
+// near a bin edge: values on, just below and just above every level of grids near zero, far
+// from it (where the shortcut is off) and a few ulps wide must all land where the scalar rule
+// (first level at or above) puts them.
+TEST(QuiverApprox, GridBinningExactAtEveryEdge) {
+  struct Case {
+    float lo, hi;
+    std::size_t m;
+  };
+  std::vector<Case> cases = {{-3.1f, 2.7f, 400},    {0.0f, 1.0f, 97},
+                             {-1e-3f, 5e-4f, 4096}, {1000.0f, 1001.5f, 400},
+                             {-2.5e6f, 1e-3f, 400}, {1.0f, 1.0000005f, 400},
+                             {-7.0f, 9.0f, 1},      {5e-30f, 6e-30f, 257}};
+  const dme::PhiloxStream draws(5, 0, 0, dme::Purpose::kInput);
+  for (std::uint64_t k = 0; k < 60; ++k) {  // random grids: ranges of all scales and offsets
+    const float a =
+        std::ldexp(2.0f * draws.uniform_float(3 * k) - 1.0f, static_cast<int>(k % 13) - 6);
+    const float w = std::ldexp(draws.uniform_float(3 * k + 1) + 0.01f, static_cast<int>(k % 7) - 3);
+    cases.push_back(
+        {a, a + w, 1 + static_cast<std::size_t>(draws.uniform_float(3 * k + 2) * 2000)});
+  }
+  for (const Case& c : cases) {
+    std::vector<float> x = dme::test::make_input(Dist::kNormal, 3001, 17);
+    for (float& v : x) v = c.lo + (c.hi - c.lo) * (0.5f + 0.15f * v);  // mostly inside
+    const dme::detail::GridStatistics g0 =
+        dme::detail::grid_statistics(std::vector<float>{c.lo, c.hi}, c.lo, c.hi, c.m);
+    for (float level : g0.level)
+      for (float v : {std::nextafter(level, -INFINITY), level, std::nextafter(level, INFINITY)})
+        x.push_back(v);
+    for (float& v : x) v = std::clamp(v, c.lo, c.hi);
+    const dme::detail::GridStatistics h = dme::detail::grid_statistics(x, c.lo, c.hi, c.m);
+    ASSERT_TRUE(h.contained);
+    const std::vector<std::uint32_t> bins = dme::detail::grid_bins(x, c.lo, c.hi, c.m);
+    for (std::size_t i = 0; i < x.size(); ++i)
+      ASSERT_EQ(bins[i], std::lower_bound(h.level.begin(), h.level.end(), x[i]) - h.level.begin())
+          << "grid [" << c.lo << ", " << c.hi << "] m=" << c.m << " x=" << x[i];
+    std::vector<double> count(c.m + 1, 0), sum(c.m + 1, 0);
+    for (float v : x) {
+      const std::size_t t = static_cast<std::size_t>(
+          std::lower_bound(h.level.begin(), h.level.end(), v) - h.level.begin());
+      count[t] += 1;
+      sum[t] += static_cast<double>(v) - h.shift;
+    }
+    double alpha = 0, beta = 0;
+    for (std::size_t t = 0; t <= c.m; ++t) {
+      alpha += count[t];
+      beta += sum[t];
+      const double v = static_cast<double>(h.level[t]) - h.shift;
+      ASSERT_NEAR(h.points[t].u, alpha * v - beta,
+                  1e-9 * (std::fabs(alpha * v) + std::fabs(beta)) + 1e-300)
+          << "grid [" << c.lo << ", " << c.hi << "] m=" << c.m << " bin " << t;
+    }
+  }
 }
 
 TEST(QuiverApprox, BadArguments) {

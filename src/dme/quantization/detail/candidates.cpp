@@ -72,13 +72,16 @@ constexpr std::size_t kCopies = 4;
 constexpr std::size_t kChunk = 512;  // a chunk of slots and pairs (10 KiB) stays in L1 with the
                                      // accumulators (2^24: 512 -> 14.0 ms, 2048 -> 15.5)
 constexpr std::size_t kPrefetchBytes = 8192;
-constexpr std::size_t kMaxVectorBins = std::size_t(1) << 20;  // float bin estimate within ±1
+constexpr std::size_t kMaxVectorBins = std::size_t(1) << 20;
 
 // The grid is defined in float arithmetic, level[t] = min(lo + t·δ, hi) with level[m] = hi, so
 // the vector kernel can recompute any level instead of gathering it.
 struct Grid {
   float lo, hi, delta, scale;
   std::size_t m;
+  // An estimate (v - lo)·scale further than this from an integer rounds up to v's bin exactly
+  // (bound_estimate_error below); 2 when no such bound holds (every estimate gets checked).
+  float safe_margin = 2.0f;
   float level(std::size_t t) const {
     return t >= m ? hi : std::min(lo + static_cast<float>(t) * delta, hi);
   }
@@ -92,6 +95,22 @@ inline std::uint32_t bin_of(const Grid& g, float v) {
   while (t < g.m && g.level(t) < v) ++t;
   while (t > 0 && g.level(t - 1) >= v) --t;
   return static_cast<std::uint32_t>(t);
+}
+
+// How far from an integer an estimate e = fl(fl(v - lo)·scale) must be for ceil(e) to be v's
+// bin, the first t with level(t) >= v. With u = (v - lo)/δ exact, δ and scale rounded from one
+// double (|scale·δ - 1| <= 2^-23) and three more roundings, |e - u| <= u·2^-21 <= m·2^-21. Each
+// level(t) = fl(lo + fl(t·δ)) is within A = 2^-23·(m·δ + |lo| + |hi|) of lo + t·δ. So when
+// t = ceil(e) and the gap t - e lies in (margin, 1 - margin) with margin > m·2^-21 + A/δ,
+// level(t) >= lo + (u + margin - m·2^-21)·δ - A >= v and level(t-1) <= v - (margin -
+// m·2^-21)·δ + A < v; levels do not decrease, so t is the bin. (gap itself is exact by
+// Sterbenz's lemma when e >= 1; 2^-20 more covers e < 1.) Twice the bound is used; a grid whose
+// margin would exceed 1/4 (levels far from zero relative to δ) gets 2: every value is checked.
+float safe_margin(const Grid& g) {
+  const double m = static_cast<double>(g.m);
+  const double spread = (std::fabs(static_cast<double>(g.lo)) + std::fabs(g.hi)) / g.delta;
+  const double margin = 2.0 * (m * 0x1p-21 + 0x1p-23 * (m + spread) + 0x1p-20);
+  return margin < 0.25 ? static_cast<float>(margin) : 2.0f;
 }
 
 // One chunk of input prepared for the histogram: per value its slot, the offset of its pair
@@ -126,6 +145,9 @@ bool prepare_avx512(const Grid& g, const float* x, std::size_t n, double shift, 
   const __m512 delta = _mm512_set1_ps(g.delta), scale = _mm512_set1_ps(g.scale);
   const __m512i zero = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
   const __m512i m = _mm512_set1_epi32(static_cast<int>(g.m));
+  const __m512 margin = _mm512_set1_ps(g.safe_margin);
+  const __m512 one_less_margin = _mm512_set1_ps(1.0f - g.safe_margin);
+  const __m512 top = _mm512_set1_ps(static_cast<float>(g.m));
   const __m512d centre = _mm512_set1_pd(shift);
   // {1, y0, 1, y1, 1, y2, 1, y3} and the same for y4..y7 (index 0: the ones; 8 + k: y[k]).
   const __m512d ones = _mm512_set1_pd(1.0);
@@ -146,15 +168,23 @@ bool prepare_avx512(const Grid& g, const float* x, std::size_t n, double shift, 
     _mm_prefetch(reinterpret_cast<const char*>(x + i) + kPrefetchBytes, _MM_HINT_T0);
     const __m512 v = _mm512_loadu_ps(x + i);
     outside |= ~(_mm512_cmp_ps_mask(v, lo, _CMP_GE_OQ) & _mm512_cmp_ps_mask(v, hi, _CMP_LE_OQ));
-    const __m512 est = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_sub_ps(v, lo), scale),
-                                            _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
+    const __m512 raw = _mm512_mul_ps(_mm512_sub_ps(v, lo), scale);
+    const __m512 est = _mm512_roundscale_ps(raw, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
     __m512i t = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvttps_epi32(est), zero), m);
-    const __mmask16 up =
-        _mm512_cmplt_epi32_mask(t, m) & _mm512_cmp_ps_mask(level(t), v, _CMP_LT_OQ);
-    const __mmask16 down = _mm512_cmpgt_epi32_mask(t, zero) &
-                           _mm512_cmp_ps_mask(level(_mm512_sub_epi32(t, one)), v, _CMP_GE_OQ);
-    t = _mm512_mask_add_epi32(t, up, t, one);
-    t = _mm512_mask_sub_epi32(t, down, t, one);
+    // Estimates safely inside a bin are exact; the others (about 2 in 1000 values) are checked
+    // against the recomputed levels on both sides.
+    const __m512 gap = _mm512_sub_ps(est, raw);
+    const __mmask16 safe = _mm512_cmp_ps_mask(gap, margin, _CMP_GT_OQ) &
+                           _mm512_cmp_ps_mask(gap, one_less_margin, _CMP_LT_OQ) &
+                           _mm512_cmp_ps_mask(est, top, _CMP_LE_OQ);
+    if (safe != 0xFFFF) [[unlikely]] {
+      const __mmask16 up =
+          _mm512_cmplt_epi32_mask(t, m) & _mm512_cmp_ps_mask(level(t), v, _CMP_LT_OQ);
+      const __mmask16 down = _mm512_cmpgt_epi32_mask(t, zero) &
+                             _mm512_cmp_ps_mask(level(_mm512_sub_epi32(t, one)), v, _CMP_GE_OQ);
+      t = _mm512_mask_add_epi32(t, up, t, one);
+      t = _mm512_mask_sub_epi32(t, down, t, one);
+    }
     _mm512_storeu_si512(out.slot + i, _mm512_slli_epi32(_mm512_add_epi32(t, copy_base), 1));
     const __m512d y[2] = {_mm512_sub_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(v)), centre),
                           _mm512_sub_pd(_mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)), centre)};
@@ -172,7 +202,10 @@ bool prepare_avx512(const Grid& g, const float* x, std::size_t n, double shift, 
 
 bool prepare(const Grid& g, const float* x, std::size_t n, double shift, Prepared& out) {
 #if DME_HAVE_AVX512
-  if (g.m <= kMaxVectorBins) return prepare_avx512(g, x, n, shift, out);
+  // The vector kernel corrects an estimate by at most one bin: enough where the error bound of
+  // safe_margin holds (< 1/8 bin); on grids a few ulps wide it does not, and the scalar loops
+  // walk to the exact bin.
+  if (g.m <= kMaxVectorBins && g.safe_margin < 1.0f) return prepare_avx512(g, x, n, shift, out);
 #endif
   return prepare_scalar(g, x, n, 0, shift, out.slot, out.pair);
 }
@@ -199,17 +232,35 @@ void accumulate(double* acc, const Prepared& in, std::size_t n) {
   }
 }
 
-}  // namespace
-
-GridStatistics grid_statistics(std::span<const float> x, float lo, float hi, std::size_t m) {
+Grid make_grid(float lo, float hi, std::size_t m) {
   DME_ASSERT(lo < hi && m >= 1);
   const double width = static_cast<double>(hi) - lo;
   // A range near the float underflow limit makes m / width overflow float: cap it, so bin
   // estimates stay finite (the level comparisons then place each value).
   const double scale = std::min(static_cast<double>(m) / width,
                                 static_cast<double>(std::numeric_limits<float>::max()));
-  const Grid grid{lo, hi, static_cast<float>(width / static_cast<double>(m)),
-                  static_cast<float>(scale), m};
+  Grid grid{lo, hi, static_cast<float>(width / static_cast<double>(m)), static_cast<float>(scale),
+            m};
+  if (scale == static_cast<double>(m) / width) grid.safe_margin = safe_margin(grid);
+  return grid;
+}
+
+}  // namespace
+
+std::vector<std::uint32_t> grid_bins(std::span<const float> x, float lo, float hi, std::size_t m) {
+  const Grid grid = make_grid(lo, hi, m);
+  std::vector<std::uint32_t> bins(x.size());
+  const auto prepared = std::make_unique<Prepared>();
+  for (std::size_t base = 0; base < x.size(); base += kChunk) {
+    const std::size_t n = std::min(kChunk, x.size() - base);
+    prepare(grid, x.data() + base, n, 0.0, *prepared);
+    for (std::size_t i = 0; i < n; ++i) bins[base + i] = prepared->slot[i] / 2 % (m + 1);
+  }
+  return bins;
+}
+
+GridStatistics grid_statistics(std::span<const float> x, float lo, float hi, std::size_t m) {
+  const Grid grid = make_grid(lo, hi, m);
   GridStatistics g;
   g.level.resize(m + 1);
   for (std::size_t t = 0; t <= m; ++t) g.level[t] = grid.level(t);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -43,5 +44,10 @@ struct GridStatistics {
 /// @param x   unsorted data, size d, all in [lo, hi] (else the result says !contained); lo < hi;
 ///            m >= 1
 GridStatistics grid_statistics(std::span<const float> x, float lo, float hi, std::size_t m);
+
+/// The bin grid_statistics puts each value in (the first level at or above it), by the same
+/// kernels: for tests of the binning at bin edges, which the chord points cannot show (a value
+/// on a level contributes nothing to that level's point).
+std::vector<std::uint32_t> grid_bins(std::span<const float> x, float lo, float hi, std::size_t m);
 
 }  // namespace dme::detail
