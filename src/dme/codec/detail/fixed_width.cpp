@@ -12,6 +12,7 @@
 #define DME_CODEC_PDEP 1
 #include <immintrin.h>
 #endif
+#include "dme/core/detail/simd.h"
 
 namespace dme::detail::codec {
 namespace {
@@ -51,12 +52,43 @@ inline std::uint64_t compress8(const std::uint16_t* c) {
 
 // Groups of 8 codes move as one 64-bit load or store of which B bytes matter; the full-width
 // access is used while 8 bytes remain in the buffer, the exact B bytes after that.
+#if DME_HAVE_AVX512
+// 32 codes < 2^B (B = 1, 2, 4) into 4·B bytes: multiply-adds merge neighbouring codes (16-bit
+// pairs (c, c') into c + c'·2^B in 32-bit lanes; for B < 4 the lanes are narrowed to 16 bits and
+// merged again), and the low bytes of the lanes are the packed bytes. Returns the number of
+// codes packed (a multiple of 32).
+template <unsigned B>
+std::size_t pack_vector(const std::uint16_t* codes, std::size_t n, std::byte* out) {
+  const auto merge = [](__m512i v, unsigned bits) {
+    return _mm512_madd_epi16(v, _mm512_set1_epi32(static_cast<int>(1u | (1u << (16 + bits)))));
+  };
+  const auto narrow = [](__m512i v) { return _mm512_zextsi256_si512(_mm512_cvtepi32_epi16(v)); };
+  std::size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m512i v = merge(_mm512_loadu_si512(codes + i), B);  // 16 lanes of 2·B bits
+    if constexpr (B <= 2) v = merge(narrow(v), 2 * B);    // 8 lanes of 4·B bits
+    if constexpr (B == 1) v = merge(narrow(v), 4);        // 4 lanes of 8 bits
+    const __m128i bytes = _mm512_cvtepi32_epi8(v);
+    if constexpr (B == 4) _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i / 2), bytes);
+    if constexpr (B == 2) _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i / 4), bytes);
+    if constexpr (B == 1) {
+      const auto word = static_cast<std::uint32_t>(_mm_cvtsi128_si32(bytes));
+      std::memcpy(out + i / 8, &word, 4);
+    }
+  }
+  return i;
+}
+#endif
+
 template <unsigned B>
 void pack_small(const std::uint16_t* codes, std::size_t n, std::byte* out) {
   const std::size_t groups = n / 8;
   const std::size_t out_size = (n * B + 7) / 8;
   const std::size_t wide = out_size >= 8 ? std::min(groups, (out_size - 8) / B + 1) : 0;
   std::size_t g = 0;
+#if DME_HAVE_AVX512
+  if constexpr (B == 1 || B == 2 || B == 4) g = pack_vector<B>(codes, 8 * groups, out) / 8;
+#endif
   for (; g < wide; ++g) store_le<std::uint64_t>(out + g * B, compress8<B>(codes + 8 * g));
   for (; g < groups; ++g) store_le_partial(out + g * B, compress8<B>(codes + 8 * g), B);
   const std::size_t rest = n - 8 * groups;
