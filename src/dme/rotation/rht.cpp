@@ -32,27 +32,11 @@ AlignedVector<std::uint64_t> make_mask(const PhiloxStream& stream, std::size_t n
   const detail::PhiloxWords key = detail::philox_words(stream);
 #if DME_HAVE_AVX512
   const detail::Philox16 philox(key);
+  // Block l's words 0,1 and 2,3 form mask words 2l and 2l+1: Philox16's 64-bit word order.
   for (std::size_t b0 = 0; b0 < blocks; b0 += 16) {
     __m512i w[4];
-    philox.blocks(b0, w);
-    // Block l's words 0,1 and 2,3 form mask words 2l and 2l+1.
-    const __m512i lo01 = _mm512_unpacklo_epi32(w[0], w[1]),
-                  hi01 = _mm512_unpackhi_epi32(w[0], w[1]);
-    const __m512i lo23 = _mm512_unpacklo_epi32(w[2], w[3]),
-                  hi23 = _mm512_unpackhi_epi32(w[2], w[3]);
-    alignas(64) std::uint64_t a[8], b[8], c[8], d[8];
-    _mm512_store_si512(a, lo01);
-    _mm512_store_si512(b, hi01);
-    _mm512_store_si512(c, lo23);
-    _mm512_store_si512(d, hi23);
-    // unpacklo/hi interleave within 128-bit lanes: lane group g holds blocks 4g..4g+3.
-    for (std::size_t g = 0; g < 4; ++g) {
-      std::uint64_t* m = mask.data() + 2 * (b0 + 4 * g);
-      m[0] = a[2 * g], m[1] = c[2 * g];
-      m[2] = a[2 * g + 1], m[3] = c[2 * g + 1];
-      m[4] = b[2 * g], m[5] = d[2 * g];
-      m[6] = b[2 * g + 1], m[7] = d[2 * g + 1];
-    }
+    philox.words64(b0, w);
+    for (std::size_t q = 0; q < 4; ++q) _mm512_storeu_si512(mask.data() + 2 * b0 + 8 * q, w[q]);
   }
 #else
   std::uint32_t out[4][16];

@@ -36,23 +36,30 @@ class Philox16 {
     for (int w = 0; w < 4; ++w) out[w] = _mm512_permutex2var_epi32(a.c[w], low, b.c[w]);
   }
 
-  /// 64 consecutive draws (4 per block, blocks b0 .. b0+15) as uniform floats in stream order:
-  /// u[q] lane t = draw 16q + t, i.e. word t % 4 of block b0 + 4q + t / 4.
-  void uniforms64(std::uint64_t b0, __m512 u[4]) const {
+  /// The 64 words of blocks b0 .. b0+15 as 32 little-endian 64-bit words, in stream order:
+  /// out[q] lane t = word 2·(t % 2) | (word 2·(t % 2) + 1) << 32 of block b0 + 4q + t / 2.
+  void words64(std::uint64_t b0, __m512i out[4]) const {
     Half h[2];
     rounds(b0, h[0], h[1]);
     const __m512i q_lo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
     const __m512i q_hi = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
-    const __m512 scale = _mm512_set1_ps(0x1p-24f);
     for (int g = 0; g < 2; ++g) {
       // 64-bit lane l of w01 = words (0, 1) of block 8g + l; of w23 = words (2, 3).
       const __m512i w01 = _mm512_mask_shuffle_epi32(h[g].c[0], 0xAAAA, h[g].c[1], _MM_PERM_CCAA);
       const __m512i w23 = _mm512_mask_shuffle_epi32(h[g].c[2], 0xAAAA, h[g].c[3], _MM_PERM_CCAA);
-      const __m512i e[2] = {_mm512_permutex2var_epi64(w01, q_lo, w23),
-                            _mm512_permutex2var_epi64(w01, q_hi, w23)};
-      for (int k = 0; k < 2; ++k)
-        u[2 * g + k] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(e[k], 8)), scale);
+      out[2 * g] = _mm512_permutex2var_epi64(w01, q_lo, w23);
+      out[2 * g + 1] = _mm512_permutex2var_epi64(w01, q_hi, w23);
     }
+  }
+
+  /// 64 consecutive draws (4 per block, blocks b0 .. b0+15) as uniform floats in stream order:
+  /// u[q] lane t = draw 16q + t, i.e. word t % 4 of block b0 + 4q + t / 4.
+  void uniforms64(std::uint64_t b0, __m512 u[4]) const {
+    __m512i e[4];
+    words64(b0, e);
+    const __m512 scale = _mm512_set1_ps(0x1p-24f);
+    for (int q = 0; q < 4; ++q)
+      u[q] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(e[q], 8)), scale);
   }
 
  private:
