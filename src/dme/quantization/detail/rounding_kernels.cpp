@@ -61,19 +61,37 @@ namespace {
 
 // Search and level tables. The search table holds levels[1 .. s-2] at their own indices and +inf
 // elsewhere, over a power-of-two size, so the binary search needs no bounds checks.
+// Up to 64 levels the tables live inside the object (no allocation per call: compress_chunk
+// rounds 8192 values per call).
 struct Tables {
+  static constexpr std::size_t kInline = 64;
   std::size_t pow2 = 1;
-  AlignedVector<float> search, level;
+  alignas(64) float search_inline[kInline];
+  alignas(64) float level_inline[kInline];
+  AlignedVector<float> search_heap, level_heap;
+  float* search;
+  float* level;
 
   explicit Tables(std::span<const float> levels) {
     const std::size_t s = levels.size();
     while (pow2 < s) pow2 *= 2;
-    const std::size_t size = std::max<std::size_t>(pow2, 64);
-    search.assign(size, std::numeric_limits<float>::infinity());
+    const std::size_t size = std::max<std::size_t>(pow2, kInline);
+    if (size == kInline) {
+      search = search_inline;
+      level = level_inline;
+    } else {
+      search_heap.resize(size);
+      level_heap.resize(size);
+      search = search_heap.data();
+      level = level_heap.data();
+    }
+    std::fill_n(search, size, std::numeric_limits<float>::infinity());
     for (std::size_t t = 1; t + 1 < s; ++t) search[t] = levels[t];
-    level.assign(size, levels.back());
-    std::copy(levels.begin(), levels.end(), level.begin());
+    std::fill_n(level, size, levels.back());
+    std::copy(levels.begin(), levels.end(), level);
   }
+  Tables(const Tables&) = delete;
+  Tables& operator=(const Tables&) = delete;
 };
 
 // Table lookups by 16 indices: one register (s <= 16), two (s <= 32), four (s <= 64), or
@@ -147,7 +165,7 @@ std::size_t stochastic_avx512(const float* x, std::size_t n, std::span<const flo
                               const PhiloxStream& stream, std::uint64_t first,
                               std::uint16_t* codes) {
   const Tables tables(levels);
-  const Look search(tables.search.data()), level(tables.level.data());
+  const Look search(tables.search), level(tables.level);
   const int pow2 = static_cast<int>(tables.pow2);
   const __m512 lo = _mm512_set1_ps(levels.front()), hi = _mm512_set1_ps(levels.back());
   const __m512i one = _mm512_set1_epi32(1);
@@ -182,7 +200,7 @@ template <class Look, int kSteps>
 std::size_t nearest_avx512(const float* x, std::size_t n, std::span<const float> levels,
                            std::uint16_t* codes) {
   const Tables tables(levels);
-  const Look search(tables.search.data()), level(tables.level.data());
+  const Look search(tables.search), level(tables.level);
   const int pow2 = static_cast<int>(tables.pow2);
   const __m512i one = _mm512_set1_epi32(1);
   std::size_t i = 0;
