@@ -89,20 +89,19 @@ class Philox16 {
     const std::uint32_t hi = static_cast<std::uint32_t>(b0 >> 32);
     const __m512i tag = _mm512_set1_epi32(static_cast<int>(tag_ | (hi & 0xFFFFFFu)));
     const __m512i tag_carry = _mm512_set1_epi32(static_cast<int>(tag_ | ((hi + 1) & 0xFFFFFFu)));
-    Half* half[2] = {&a, &b};
-    for (int g = 0; g < 2; ++g) {
+    const auto start = [&](int g) {  // blocks b0 + 8g .. b0 + 8g + 7
       const int o = 8 * g;
       const __m512i lane = _mm512_setr_epi32(o, 0, o + 1, 0, o + 2, 0, o + 3, 0, o + 4, 0, o + 5, 0,
                                              o + 6, 0, o + 7, 0);
       const __m512i c0 = _mm512_add_epi32(base, lane);
       // Lanes whose low word wrapped carry into the high bits of the block index.
       const __mmask16 carry = _mm512_cmplt_epu32_mask(c0, base);
-      half[g]->c[0] = c0;
-      half[g]->c[1] = _mm512_mask_blend_epi32(carry, tag, tag_carry);
-      half[g]->c[2] = round_;
-      half[g]->c[3] = rank_;
-    }
+      return Half{{c0, _mm512_mask_blend_epi32(carry, tag, tag_carry), round_, rank_}};
+    };
+    a = start(0);
+    b = start(1);
     const __m512i m0 = _mm512_set1_epi64(0xD2511F53), m1 = _mm512_set1_epi64(0xCD9E8D57);
+    // The rounds on plain locals, which stay in registers.
     __m512i a0 = a.c[0], a1 = a.c[1], a2 = a.c[2], a3 = a.c[3];
     __m512i b0_ = b.c[0], b1 = b.c[1], b2 = b.c[2], b3 = b.c[3];
     for (int r = 0; r < kRounds; ++r) {
