@@ -78,6 +78,30 @@ TEST(QuiverApprox, ExactOverItsGridLikeZipmlCpUnif) {
   }
 }
 
+// The chord points of g against a direct binning of x: each value in the first level at or above
+// it, u[t] = α_t·level_t - β_t from the cumulative counts and (centred) sums.
+void expect_points_of_direct_binning(const std::vector<float>& x,
+                                     const dme::detail::GridStatistics& g) {
+  const std::size_t bins = g.level.size();
+  std::vector<double> count(bins, 0), sum(bins, 0);
+  for (float v : x) {
+    const std::size_t t = static_cast<std::size_t>(
+        std::lower_bound(g.level.begin(), g.level.end(), v) - g.level.begin());
+    count[t] += 1;
+    sum[t] += static_cast<double>(v) - g.shift;
+  }
+  double alpha = 0, beta = 0;
+  for (std::size_t t = 0; t < bins; ++t) {
+    alpha += count[t];
+    beta += sum[t];
+    const double v = static_cast<double>(g.level[t]) - g.shift;
+    ASSERT_NEAR(g.points[t].u, alpha * v - beta,
+                1e-9 * (std::fabs(alpha * v) + std::fabs(beta)) + 1e-300)
+        << "bin " << t;
+  }
+  EXPECT_EQ(alpha, static_cast<double>(x.size()));
+}
+
 TEST(QuiverApprox, GridStatisticsMatchDirectBinning) {
   // Every value counted once, in the first grid level at or above it (vector and scalar paths).
   std::vector<float> x = dme::test::make_input(Dist::kNormal, 10007, 61);
@@ -88,23 +112,7 @@ TEST(QuiverApprox, GridStatisticsMatchDirectBinning) {
   // Values exactly on grid levels stress the boundary rule.
   for (std::size_t i = 0; i < x.size(); i += 13) x[i] = g.level[(i / 13) % (m + 1)];
   const dme::detail::GridStatistics h = dme::detail::grid_statistics(x, lo, hi, m);
-  std::vector<double> count(m + 1, 0), sum(m + 1, 0);
-  for (float v : x) {
-    const std::size_t t = static_cast<std::size_t>(
-        std::lower_bound(h.level.begin(), h.level.end(), v) - h.level.begin());
-    count[t] += 1;
-    sum[t] += static_cast<double>(v) - h.shift;
-  }
-  double alpha = 0, beta = 0;
-  for (std::size_t t = 0; t <= m; ++t) {
-    alpha += count[t];
-    beta += sum[t];
-    const double v = static_cast<double>(h.level[t]) - h.shift;
-    ASSERT_NEAR(h.points[t].u, alpha * v - beta,
-                1e-9 * (std::fabs(alpha * v) + std::fabs(beta) + 1))
-        << "bin " << t;
-  }
-  EXPECT_EQ(alpha, static_cast<double>(x.size()));
+  ASSERT_NO_FATAL_FAILURE(expect_points_of_direct_binning(x, h));
 }
 
 // The vector binning decides most values from the float estimate alone and checks only those
@@ -143,22 +151,8 @@ TEST(QuiverApprox, GridBinningExactAtEveryEdge) {
     for (std::size_t i = 0; i < x.size(); ++i)
       ASSERT_EQ(bins[i], std::lower_bound(h.level.begin(), h.level.end(), x[i]) - h.level.begin())
           << "grid [" << c.lo << ", " << c.hi << "] m=" << c.m << " x=" << x[i];
-    std::vector<double> count(c.m + 1, 0), sum(c.m + 1, 0);
-    for (float v : x) {
-      const std::size_t t = static_cast<std::size_t>(
-          std::lower_bound(h.level.begin(), h.level.end(), v) - h.level.begin());
-      count[t] += 1;
-      sum[t] += static_cast<double>(v) - h.shift;
-    }
-    double alpha = 0, beta = 0;
-    for (std::size_t t = 0; t <= c.m; ++t) {
-      alpha += count[t];
-      beta += sum[t];
-      const double v = static_cast<double>(h.level[t]) - h.shift;
-      ASSERT_NEAR(h.points[t].u, alpha * v - beta,
-                  1e-9 * (std::fabs(alpha * v) + std::fabs(beta)) + 1e-300)
-          << "grid [" << c.lo << ", " << c.hi << "] m=" << c.m << " bin " << t;
-    }
+    SCOPED_TRACE(testing::Message() << "grid [" << c.lo << ", " << c.hi << "] m=" << c.m);
+    ASSERT_NO_FATAL_FAILURE(expect_points_of_direct_binning(x, h));
   }
 }
 
