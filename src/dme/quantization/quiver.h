@@ -22,4 +22,14 @@ std::vector<float> quiver_exact(std::span<const float> sorted, std::size_t s);
 /// passes of quiver_exact, same optimum). Arguments and result as quiver_exact.
 std::vector<float> quiver_accelerated(std::span<const float> sorted, std::size_t s);
 
+namespace detail {
+
+/// quiver_accelerated with the level ranges of detail/level_bounds.h computed on groups of
+/// group_size points (0: the default), for tests of the bounds at sizes where the default groups
+/// are single points.
+std::vector<float> quiver_accelerated_grouped(std::span<const float> sorted, std::size_t s,
+                                              std::size_t group_size);
+
+}  // namespace detail
+
 }  // namespace dme

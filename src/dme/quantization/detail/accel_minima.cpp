@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "dme/core/error.h"
+
 namespace dme::detail {
 namespace {
 
@@ -54,9 +56,11 @@ inline __mmask8 first_lanes(std::size_t count) {
 
 template <class Kernel>
 struct Problem {
-  const double *f, *x, *u;
-  std::uint32_t* argmin;
-  double* out;
+  const double* f;  // f[k - f0]: row k's layer value
+  const double *x, *u;
+  std::uint32_t* argmin;  // argmin[j - c0]
+  double* out;            // out[j - c0]
+  std::size_t f0 = 0, c0 = 0;
 
   // Column j over rows [lo, hi] (hi <= j), eight rows per step.
   void scan_column(std::size_t j, std::size_t lo, std::size_t hi) const {
@@ -68,9 +72,9 @@ struct Problem {
     for (std::size_t k = lo; k <= hi; k += 8) {
       const __mmask8 m = first_lanes(hi + 1 - k);
       const __m512i ki = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(k)), lane);
-      const __m512d v =
-          Kernel::value(x, u, _mm512_maskz_loadu_pd(m, f + k), _mm512_maskz_loadu_pd(m, x + k),
-                        _mm512_maskz_loadu_pd(m, u + k), _mm512_cvtepu64_pd(ki), ki, xj, uj, jd, m);
+      const __m512d v = Kernel::value(
+          x, u, _mm512_maskz_loadu_pd(m, f + (k - f0)), _mm512_maskz_loadu_pd(m, x + k),
+          _mm512_maskz_loadu_pd(m, u + k), _mm512_cvtepu64_pd(ki), ki, xj, uj, jd, m);
       const __mmask8 better = _mm512_mask_cmp_pd_mask(m, v, best, _CMP_LT_OQ);
       best = _mm512_mask_mov_pd(best, better, v);
       best_k = _mm512_mask_mov_epi64(best_k, better, ki);
@@ -80,8 +84,8 @@ struct Problem {
     const __mmask8 at = _mm512_cmp_pd_mask(best, _mm512_set1_pd(value), _CMP_EQ_OQ);
     const __m512i rows =
         _mm512_mask_mov_epi64(_mm512_set1_epi64(std::numeric_limits<long long>::max()), at, best_k);
-    argmin[j] = static_cast<std::uint32_t>(_mm512_reduce_min_epi64(rows));
-    out[j] = value;
+    argmin[j - c0] = static_cast<std::uint32_t>(_mm512_reduce_min_epi64(rows));
+    out[j - c0] = value;
   }
 
   // Every column of [c_lo, c_hi] against every row of [r_lo, r_hi] (row k only for columns
@@ -99,15 +103,15 @@ struct Problem {
       for (std::size_t k = r_lo; k <= k_end; ++k) {
         const __m512i ki = _mm512_set1_epi64(static_cast<long long>(k));
         const __mmask8 valid = m & _mm512_cmp_epu64_mask(ki, ji, _MM_CMPINT_LE);
-        const __m512d v =
-            Kernel::value(x, u, _mm512_set1_pd(f[k]), _mm512_set1_pd(x[k]), _mm512_set1_pd(u[k]),
-                          _mm512_set1_pd(static_cast<double>(k)), ki, xj, uj, jd, valid);
+        const __m512d v = Kernel::value(
+            x, u, _mm512_set1_pd(f[k - f0]), _mm512_set1_pd(x[k]), _mm512_set1_pd(u[k]),
+            _mm512_set1_pd(static_cast<double>(k)), ki, xj, uj, jd, valid);
         const __mmask8 better = _mm512_mask_cmp_pd_mask(valid, v, best, _CMP_LT_OQ);
         best = _mm512_mask_mov_pd(best, better, v);
         best_k = _mm512_mask_mov_epi64(best_k, better, ki);
       }
-      _mm512_mask_storeu_pd(out + j0, m, best);
-      _mm512_mask_cvtepi64_storeu_epi32(argmin + j0, m, best_k);
+      _mm512_mask_storeu_pd(out + (j0 - c0), m, best);
+      _mm512_mask_cvtepi64_storeu_epi32(argmin + (j0 - c0), m, best_k);
     }
   }
 
@@ -118,9 +122,9 @@ struct Problem {
       if (rows_hi - r_lo + 1 <= Kernel::kLeafRows) return brute_force(c_lo, c_hi, r_lo, rows_hi);
       const std::size_t mid = c_lo + (c_hi - c_lo) / 2;
       scan_column(mid, r_lo, std::min(r_hi, mid));
-      if (mid > c_lo) solve(c_lo, mid - 1, r_lo, argmin[mid]);
+      if (mid > c_lo) solve(c_lo, mid - 1, r_lo, argmin[mid - c0]);
       // The right half as a loop: recursion depth stays log2(n).
-      r_lo = argmin[mid];
+      r_lo = argmin[mid - c0];
       c_lo = mid + 1;
     }
   }
@@ -133,6 +137,14 @@ void accel_column_minima(const double* f, const double* x, const double* u, std:
   if (n == 0) return;
   const Problem<AccelKernel> p{f, x, u, argmin, out};
   p.solve(0, n - 1, 0, n - 1);
+}
+
+void accel_window_minima(const double* f, const double* x, const double* u, std::size_t r_lo,
+                         std::size_t r_hi, std::size_t c_lo, std::size_t c_hi,
+                         std::uint32_t* argmin, double* out) {
+  DME_ASSERT(r_lo <= r_hi && r_lo <= c_lo && c_lo <= c_hi && r_hi <= c_hi);
+  const Problem<AccelKernel> p{f, x, u, argmin, out, r_lo, c_lo};
+  p.solve(c_lo, c_hi, r_lo, r_hi);
 }
 
 void asq_column_minima(const double* f, const double* x, const double* u, std::size_t n,

@@ -31,6 +31,12 @@ namespace dme::detail {
 /// @param out     out, size n
 void accel_column_minima(const double* f, const double* x, const double* u, std::size_t n,
                          std::uint32_t* argmin, double* out);
+/// The same over a window: columns [c_lo, c_hi] against rows [r_lo, r_hi] (r_lo <= c_lo,
+/// r_hi <= c_hi), with f[k - r_lo] the value of row k, and argmin[j - c_lo], out[j - c_lo] the
+/// results of column j (the layers of a DP whose levels are confined to index ranges).
+void accel_window_minima(const double* f, const double* x, const double* u, std::size_t r_lo,
+                         std::size_t r_hi, std::size_t c_lo, std::size_t c_hi,
+                         std::uint32_t* argmin, double* out);
 /// The same for the one-level cost c(k, j) = x_j u_k - x_k u_j (AsqCost): exact QUIVER's layers.
 void asq_column_minima(const double* f, const double* x, const double* u, std::size_t n,
                        std::uint32_t* argmin, double* out);
