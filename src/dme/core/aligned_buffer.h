@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <new>
+#include <type_traits>
 #include <vector>
 
 #if defined(__linux__)
@@ -53,5 +54,31 @@ struct AlignedAllocator {
 /// A std::vector whose data() is 64-byte aligned.
 template <class T>
 using AlignedVector = std::vector<T, AlignedAllocator<T>>;
+
+/// An aligned array of n trivially copyable T left uninitialised: for large scratch buffers that
+/// are written in full before they are read (a zeroing pass over them costs a full write).
+template <class T>
+class UninitializedBuffer {
+  static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
+
+ public:
+  explicit UninitializedBuffer(std::size_t n)
+      : n_(n), p_(n > 0 ? AlignedAllocator<T>().allocate(n) : nullptr) {}
+  ~UninitializedBuffer() {
+    if (p_) AlignedAllocator<T>().deallocate(p_, n_);
+  }
+  UninitializedBuffer(const UninitializedBuffer&) = delete;
+  UninitializedBuffer& operator=(const UninitializedBuffer&) = delete;
+
+  T* data() { return p_; }
+  const T* data() const { return p_; }
+  std::size_t size() const { return n_; }
+  T& operator[](std::size_t i) { return p_[i]; }
+  const T& operator[](std::size_t i) const { return p_[i]; }
+
+ private:
+  std::size_t n_;
+  T* p_;
+};
 
 }  // namespace dme

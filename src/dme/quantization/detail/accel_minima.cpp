@@ -56,8 +56,9 @@ inline __mmask8 first_lanes(std::size_t count) {
 
 template <class Kernel>
 struct Problem {
-  const double* f;  // f[k - f0]: row k's layer value
-  const double *x, *u;
+  const double* f;        // f[k - f0]: row k's layer value
+  const double *x, *u;    // row coefficients (and the points the middle level is gathered from)
+  const double *xc, *uc;  // column coefficients: x and u again, but for bilinear_column_minima
   std::uint32_t* argmin;  // argmin[j - c0]
   double* out;            // out[j - c0]
   std::size_t f0 = 0, c0 = 0;
@@ -65,7 +66,7 @@ struct Problem {
   // Column j over rows [lo, hi] (hi <= j), eight rows per step.
   void scan_column(std::size_t j, std::size_t lo, std::size_t hi) const {
     const __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m512d xj = _mm512_set1_pd(x[j]), uj = _mm512_set1_pd(u[j]);
+    const __m512d xj = _mm512_set1_pd(xc[j]), uj = _mm512_set1_pd(uc[j]);
     const __m512d jd = _mm512_set1_pd(static_cast<double>(j));
     __m512d best = _mm512_set1_pd(std::numeric_limits<double>::infinity());
     __m512i best_k = _mm512_set1_epi64(static_cast<long long>(lo));
@@ -95,7 +96,7 @@ struct Problem {
     for (std::size_t j0 = c_lo; j0 <= c_hi; j0 += 8) {
       const __mmask8 m = first_lanes(c_hi + 1 - j0);
       const __m512i ji = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(j0)), lane);
-      const __m512d xj = _mm512_maskz_loadu_pd(m, x + j0), uj = _mm512_maskz_loadu_pd(m, u + j0);
+      const __m512d xj = _mm512_maskz_loadu_pd(m, xc + j0), uj = _mm512_maskz_loadu_pd(m, uc + j0);
       const __m512d jd = _mm512_cvtepu64_pd(ji);
       __m512d best = _mm512_set1_pd(std::numeric_limits<double>::infinity());
       __m512i best_k = _mm512_set1_epi64(static_cast<long long>(r_lo));
@@ -135,7 +136,7 @@ struct Problem {
 void accel_column_minima(const double* f, const double* x, const double* u, std::size_t n,
                          std::uint32_t* argmin, double* out) {
   if (n == 0) return;
-  const Problem<AccelKernel> p{f, x, u, argmin, out};
+  const Problem<AccelKernel> p{f, x, u, x, u, argmin, out};
   p.solve(0, n - 1, 0, n - 1);
 }
 
@@ -143,21 +144,28 @@ void accel_window_minima(const double* f, const double* x, const double* u, std:
                          std::size_t r_hi, std::size_t c_lo, std::size_t c_hi,
                          std::uint32_t* argmin, double* out) {
   DME_ASSERT(r_lo <= r_hi && r_lo <= c_lo && c_lo <= c_hi && r_hi <= c_hi);
-  const Problem<AccelKernel> p{f, x, u, argmin, out, r_lo, c_lo};
+  const Problem<AccelKernel> p{f, x, u, x, u, argmin, out, r_lo, c_lo};
   p.solve(c_lo, c_hi, r_lo, r_hi);
 }
 
 void asq_column_minima(const double* f, const double* x, const double* u, std::size_t n,
                        std::uint32_t* argmin, double* out) {
   if (n == 0) return;
-  const Problem<PlainKernel> p{f, x, u, argmin, out};
+  const Problem<PlainKernel> p{f, x, u, x, u, argmin, out};
+  p.solve(0, n - 1, 0, n - 1);
+}
+
+void bilinear_column_minima(const double* f, const double* xr, const double* ur, const double* xc,
+                            const double* uc, std::size_t n, std::uint32_t* argmin, double* out) {
+  if (n == 0) return;
+  const Problem<PlainKernel> p{f, xr, ur, xc, uc, argmin, out};
   p.solve(0, n - 1, 0, n - 1);
 }
 
 void kmeans_column_minima(const double* f, const double* prefix, std::size_t n,
                           std::uint32_t* argmin, double* out) {
   if (n == 0) return;
-  const Problem<KmeansKernel> p{f, prefix, prefix, argmin, out};
+  const Problem<KmeansKernel> p{f, prefix, prefix, prefix, prefix, argmin, out};
   p.solve(0, n - 1, 0, n - 1);
 }
 

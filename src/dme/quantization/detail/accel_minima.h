@@ -40,6 +40,11 @@ void accel_window_minima(const double* f, const double* x, const double* u, std:
 /// The same for the one-level cost c(k, j) = x_j u_k - x_k u_j (AsqCost): exact QUIVER's layers.
 void asq_column_minima(const double* f, const double* x, const double* u, std::size_t n,
                        std::uint32_t* argmin, double* out);
+/// The same for a cost with its own row and column coefficients,
+///   out[j] = min_{k <= j} f[k] + xc[j]·ur[k] - xr[k]·uc[j],
+/// which must be Monge in (k, j) (the group bounds of level_bounds.h).
+void bilinear_column_minima(const double* f, const double* xr, const double* ur, const double* xc,
+                            const double* uc, std::size_t n, std::uint32_t* argmin, double* out);
 /// The same for 1-D k-means (KmeansCost over exclusive prefix sums, size n): the optimal biased
 /// quantizer's layers.
 void kmeans_column_minima(const double* f, const double* prefix, std::size_t n,

@@ -50,24 +50,48 @@ struct AsqCost {
   }
 };
 
+/// b*(k, j) from the end points: ceil((u_j - u_k) / (x_j - x_k)) clamped to [k, j], or k when
+/// x_j = x_k (equal end points, from repeated input values, make every point between them equal
+/// too).
+inline std::size_t accel_middle(double xk, double uk, double xj, double uj, std::size_t k,
+                                std::size_t j) {
+  const double dx = xj - xk;
+  if (!(dx > 0)) return k;
+  // Rounding can push the slope just outside [k, j]; the clamp keeps b* inside the interval.
+  const double slope = std::clamp((uj - uk) / dx, static_cast<double>(k), static_cast<double>(j));
+  return static_cast<std::size_t>(std::ceil(slope));
+}
+
 /// Accelerated QUIVER over sorted data: c[k, b*] + c[b*, j] with the closed-form middle level.
-/// Equal end points (repeated input values) make every point between them equal too: b* = k.
 struct AccelAsqCost {
   const ChordPoint* p;
 
   std::size_t middle(std::size_t k, std::size_t j) const {
-    const double dx = p[j].x - p[k].x;
-    if (!(dx > 0)) return k;
-    // Rounding can push the slope just outside [k, j]; the clamp keeps b* inside the interval.
-    const double slope =
-        std::clamp((p[j].u - p[k].u) / dx, static_cast<double>(k), static_cast<double>(j));
-    return static_cast<std::size_t>(std::ceil(slope));
+    return accel_middle(p[k].x, p[k].u, p[j].x, p[j].u, k, j);
   }
 
   double operator()(std::size_t k, std::size_t j) const {
     const std::size_t b = middle(k, j);
     return p[b].u * (p[j].x - p[k].x) - p[b].x * (p[j].u - p[k].u);
   }
+};
+
+/// AccelAsqCost over the points as two arrays (x_t, u_t), the layout the vector kernels read.
+struct AccelAsqArrays {
+  const double* x;
+  const double* u;
+
+  std::size_t middle(std::size_t k, std::size_t j) const {
+    return accel_middle(x[k], u[k], x[j], u[j], k, j);
+  }
+
+  double operator()(std::size_t k, std::size_t j) const {
+    const std::size_t b = middle(k, j);
+    return u[b] * (x[j] - x[k]) - x[b] * (u[j] - u[k]);
+  }
+
+  /// c[k, j] = x_j u_k - x_k u_j (AsqCost): one level pair, no middle.
+  double unit(std::size_t k, std::size_t j) const { return x[j] * u[k] - x[k] * u[j]; }
 };
 
 /// 1-D k-means cost of the cluster of sorted points [k, j) (prefix positions, k <= j):

@@ -41,6 +41,16 @@ void chord_points(std::span<const float> sorted, double shift, ChordPoint* out) 
   }
 }
 
+void chord_arrays(std::span<const float> sorted, double shift, double* x, double* u) {
+  CompensatedSum sum;
+  for (std::size_t t = 0; t < sorted.size(); ++t) {
+    const double y = static_cast<double>(sorted[t]) - shift;
+    sum.add(y);
+    x[t] = y;
+    u[t] = static_cast<double>(t) * y - sum.value();
+  }
+}
+
 std::vector<double> centred_exclusive_prefix(std::span<const float> sorted, double shift) {
   std::vector<double> prefix(sorted.size() + 1);
   CompensatedSum sum;

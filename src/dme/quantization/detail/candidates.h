@@ -24,6 +24,9 @@ std::vector<double> centred_prefix(std::span<const float> sorted, double shift);
 /// @param out     out, size d
 void chord_points(std::span<const float> sorted, double shift, ChordPoint* out);
 
+/// chord_points as two arrays: x[t] = x_t - shift, u[t] = t·x[t] - B_t (each of size d).
+void chord_arrays(std::span<const float> sorted, double shift, double* x, double* u);
+
 /// Exclusive prefix sums of x_i - shift: size d + 1, element t = Σ_{i<t}.
 std::vector<double> centred_exclusive_prefix(std::span<const float> sorted, double shift);
 

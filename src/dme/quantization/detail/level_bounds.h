@@ -24,8 +24,6 @@
 #include <cstddef>
 #include <vector>
 
-#include "dme/quantization/detail/asq_cost.h"
-
 namespace dme::detail {
 
 /// An inclusive range of candidate indices.
@@ -36,12 +34,12 @@ struct IndexRange {
 
 /// The index ranges of the levels of some optimal s-level ASQ solution over n candidates with
 /// levels at 0 and n - 1.
-/// @param p           chord points, size n >= 2
+/// @param x           the candidates' values (centred, ascending), size n >= 2
 /// @param s           levels, 2 <= s
 /// @param group_size  points per group; 0 picks one from n (a few thousand groups)
 /// @return            size s + 1; element l (1 <= l <= s) holds the l-th level (1-based), with
 ///                    [0] unused, [1] = {0, 0} and [s] = {n - 1, n - 1}
-std::vector<IndexRange> optimal_level_ranges(const ChordPoint* p, std::size_t n, std::size_t s,
+std::vector<IndexRange> optimal_level_ranges(const double* x, std::size_t n, std::size_t s,
                                              std::size_t group_size = 0);
 
 }  // namespace dme::detail
