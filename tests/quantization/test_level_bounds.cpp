@@ -1,7 +1,7 @@
 // The index ranges of detail/level_bounds.h hold every optimal level position (checked against
 // brute-force forward and backward DPs), and the accelerated QUIVER that works inside them
 // still reaches the optimum: against brute force at small d with groups of every size, and
-// against the exact (unrestricted) QUIVER at medium d, outliers and repeats included.
+// against the unrestricted DP at medium d, outliers and repeats included.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "dme/core/rng.h"
+#include "dme/quantization/detail/asq_cost.h"
+#include "dme/quantization/detail/asq_dp.h"
 #include "dme/quantization/detail/candidates.h"
 #include "dme/quantization/detail/level_bounds.h"
 #include "dme/quantization/quiver.h"
@@ -112,8 +114,22 @@ TEST(LevelBounds, AcceleratedWithAnyGroupSizeMatchesBruteForce) {
   }
 }
 
-// Medium inputs, where the default groups hold many points each: the restricted DP reaches the
-// exact QUIVER's optimum (which runs every layer over every candidate).
+// The unrestricted layered DP (every layer over every candidate), the reference for the ranged
+// solvers.
+std::vector<float> unrestricted_quiver(const std::vector<float>& sorted, std::size_t s) {
+  const std::size_t d = sorted.size();
+  std::vector<dme::detail::ChordPoint> p(d);
+  dme::detail::chord_points(sorted, dme::detail::compensated_mean(sorted), p.data());
+  std::vector<float> levels;
+  for (std::size_t t : dme::detail::asq_smawk_indices(dme::detail::AsqCost{p.data()}, d, s))
+    levels.push_back(sorted[t]);
+  std::sort(levels.begin(), levels.end());
+  levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+  return levels;
+}
+
+// Medium inputs, where the default groups hold many points each: the ranged DPs (exact and
+// accelerated QUIVER) reach the optimum of the unrestricted DP.
 TEST(LevelBounds, AcceleratedMatchesExactQuiverAtMediumSizes) {
   struct Case {
     Dist dist;
@@ -131,7 +147,11 @@ TEST(LevelBounds, AcceleratedMatchesExactQuiverAtMediumSizes) {
       const std::string what = std::string(dme::test::dist_name(cs.dist)) +
                                " d=" + std::to_string(cs.d) + " s=" + std::to_string(s) +
                                (cs.outlier ? " outlier" : "");
-      const long double exact = dme::test::asq_error(sorted, dme::quiver_exact(sorted, s));
+      const long double exact = dme::test::asq_error(sorted, unrestricted_quiver(sorted, s));
+      const long double ranged = dme::test::asq_error(sorted, dme::quiver_exact(sorted, s));
+      EXPECT_NEAR(static_cast<double>(ranged), static_cast<double>(exact),
+                  1e-9 * static_cast<double>(exact))
+          << what << " quiver";
       for (std::size_t group : {std::size_t(0), std::size_t(3), std::size_t(500)}) {
         const long double accel =
             dme::test::asq_error(sorted, dme::detail::quiver_accelerated_grouped(sorted, s, group));

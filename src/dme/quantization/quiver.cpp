@@ -5,10 +5,8 @@
 #include "dme/core/error.h"
 #include "dme/quantization/detail/accel_minima.h"
 #include "dme/quantization/detail/asq_cost.h"
-#include "dme/quantization/detail/asq_dp.h"
 #include "dme/quantization/detail/candidates.h"
 #include "dme/quantization/detail/input_scan.h"
-#include "dme/quantization/detail/layered_dp.h"
 #include "dme/quantization/detail/level_bounds.h"
 #include "dme/quantization/detail/level_set.h"
 #include "dme/quantization/detail/smawk.h"
@@ -17,19 +15,108 @@ namespace dme {
 namespace {
 
 using detail::AccelAsqArrays;
-using detail::AsqCost;
-using detail::ChordPoint;
 using detail::IndexRange;
 
-std::vector<std::size_t> exact_indices(const ChordPoint* p, std::size_t d, std::size_t s) {
-  return detail::asq_smawk_indices(AsqCost{p}, d, s);
+// The layers of a level DP confined to index ranges (level_bounds.h): each layer covers the range
+// that can hold its level in an optimal solution and takes its rows from the previous layer's
+// range. The optimum is the unrestricted DP's (the optimal path survives, and every surviving
+// path is a feasible level set), at a fraction of the columns.
+class RangedLayers {
+ public:
+  /// The first layer: f[j - cols.lo] for j in cols.
+  RangedLayers(IndexRange cols, std::vector<double> f) : cols_(cols), f_(std::move(f)) {}
+
+  /// One layer over the columns of `want`:
+  ///   F'[j] = min_{k in the current range, k <= j} F[k] + cost(k, j),
+  /// by minima(f, rows, cols, argmin, out) with f, argmin and out relative to the ranges' starts.
+  template <class Minima>
+  void step(IndexRange want, Minima&& minima) {
+    const IndexRange rows = cols_;
+    // A column needs a row at or before it; rows after the last column are never used.
+    const IndexRange cols = {std::max(want.lo, rows.lo), want.hi};
+    DME_ASSERT(cols.lo <= cols.hi);  // the optimal path lies in both ranges
+    const IndexRange used = {rows.lo, std::min(rows.hi, cols.hi)};
+    std::vector<double> g(cols.size());
+    table_.emplace_back(cols.size());
+    layer_cols_.push_back(cols);
+    minima(f_.data(), used, cols, table_.back().data(), g.data());
+    f_ = std::move(g);
+    cols_ = cols;
+  }
+
+  /// The best k of the last layer for column j under cost (ties to the smallest k).
+  template <class Cost>
+  std::size_t last(Cost&& cost, std::size_t j) const {
+    std::size_t k = cols_.lo;
+    double best = f_[0] + cost(cols_.lo, j);
+    for (std::size_t t = cols_.lo + 1; t <= cols_.hi; ++t) {
+      const double v = f_[t - cols_.lo] + cost(t, j);
+      if (v < best) {
+        best = v;
+        k = t;
+      }
+    }
+    return k;
+  }
+
+  /// The predecessor of column j recorded by step `pass` (0-based).
+  std::size_t argmin(std::size_t pass, std::size_t j) const {
+    DME_ASSERT(pass < table_.size() && j >= layer_cols_[pass].lo && j <= layer_cols_[pass].hi);
+    return table_[pass][j - layer_cols_[pass].lo];
+  }
+
+ private:
+  IndexRange cols_;
+  std::vector<double> f_;
+  std::vector<IndexRange> layer_cols_;
+  std::vector<std::vector<std::uint32_t>> table_;
+};
+
+// minima() for RangedLayers::step with a scalar cost: SMAWK on the window (portable builds).
+template <class Cost>
+void smawk_window(detail::Smawk& smawk, const Cost& cost, const double* f, IndexRange rows,
+                  IndexRange cols, std::uint32_t* argmin, double* out) {
+  smawk.column_minima(
+      rows.size(), cols.size(),
+      [&](std::size_t r, std::size_t c) {
+        const std::size_t k = rows.lo + r, j = cols.lo + c;
+        return k > j ? std::numeric_limits<double>::infinity() : f[r] + cost(k, j);
+      },
+      argmin, out);
+  for (std::size_t c = 0; c < cols.size(); ++c) argmin[c] += static_cast<std::uint32_t>(rows.lo);
+}
+
+// Exact: F_2 = C(0, .), layers 3 .. s-1, the last level at d - 1.
+std::vector<std::size_t> exact_indices(const double* x, const double* u, std::size_t d,
+                                       std::size_t s) {
+  const AccelAsqArrays cost{x, u};
+  const std::vector<IndexRange> ranges = detail::optimal_level_ranges(x, d, s);
+  std::vector<double> f(ranges[2].size());
+  for (std::size_t j = ranges[2].lo; j <= ranges[2].hi; ++j) f[j - ranges[2].lo] = cost.unit(0, j);
+  RangedLayers dp(ranges[2], std::move(f));
+  [[maybe_unused]] detail::Smawk smawk;
+  for (std::size_t layer = 3; layer < s; ++layer)
+    dp.step(ranges[layer], [&](const double* fr, IndexRange rows, IndexRange cols,
+                               std::uint32_t* argmin, double* out) {
+#if DME_HAVE_AVX512
+      detail::asq_window_minima(fr, x, u, rows.lo, rows.hi, cols.lo, cols.hi, argmin, out);
+#else
+      smawk_window(smawk, [&](std::size_t k, std::size_t j) { return cost.unit(k, j); }, fr, rows,
+                   cols, argmin, out);
+#endif
+    });
+  std::size_t k = dp.last([&](std::size_t t, std::size_t j) { return cost.unit(t, j); }, d - 1);
+  std::vector<std::size_t> idx = {d - 1, k};
+  for (std::size_t pass = s - 3; pass-- > 0;) {
+    k = dp.argmin(pass, k);
+    idx.push_back(k);
+  }
+  idx.push_back(0);
+  return idx;
 }
 
 // Accelerated: layers advance by two with C2; the first layer is F_2 = C(0, .) for even s and
 // F_3 = C2(0, .) for odd s. Backtracking recovers each skipped level with the same b* formula.
-// Each layer only covers the index range that can hold its level in an optimal solution
-// (level_bounds.h), and takes its rows from the previous layer's range: the optimum is the
-// unrestricted DP's, at a fraction of the columns. Points as two arrays (AccelAsqArrays).
 std::vector<std::size_t> accelerated_indices(const double* x, const double* u, std::size_t d,
                                              std::size_t s, std::size_t group_size) {
   const AccelAsqArrays accel{x, u};
@@ -37,58 +124,28 @@ std::vector<std::size_t> accelerated_indices(const double* x, const double* u, s
   const std::vector<IndexRange> ranges = detail::optimal_level_ranges(x, d, s, group_size);
   const std::size_t first_layer = s % 2 == 0 ? 2 : 3;
   const std::size_t passes = (s - 2 - first_layer) / 2;
-  // The first layer over its range.
-  IndexRange cols = ranges[first_layer];
-  std::vector<double> f(cols.size());
-  for (std::size_t j = cols.lo; j <= cols.hi; ++j)
-    f[j - cols.lo] = first_layer == 2 ? accel.unit(0, j) : accel(0, j);
-  std::vector<IndexRange> layer_cols(passes);
-  std::vector<std::vector<std::uint32_t>> table(passes);
-#if !DME_HAVE_AVX512
-  detail::Smawk smawk;
-#endif
-  for (std::size_t pass = 0; pass < passes; ++pass) {
-    const IndexRange rows = cols;
-    const IndexRange want = ranges[first_layer + 2 * (pass + 1)];
-    // A column needs a row at or before it; rows after the last column are never used.
-    cols = {std::max(want.lo, rows.lo), want.hi};
-    DME_ASSERT(cols.lo <= cols.hi);  // the optimal path lies in both ranges
-    const IndexRange used = {rows.lo, std::min(rows.hi, cols.hi)};
-    std::vector<double> g(cols.size());
-    table[pass].resize(cols.size());
-    layer_cols[pass] = cols;
+  const IndexRange first = ranges[first_layer];
+  std::vector<double> f(first.size());
+  for (std::size_t j = first.lo; j <= first.hi; ++j)
+    f[j - first.lo] = first_layer == 2 ? accel.unit(0, j) : accel(0, j);
+  RangedLayers dp(first, std::move(f));
+  [[maybe_unused]] detail::Smawk smawk;
+  for (std::size_t pass = 0; pass < passes; ++pass)
+    dp.step(ranges[first_layer + 2 * (pass + 1)], [&](const double* fr, IndexRange rows,
+                                                      IndexRange cols, std::uint32_t* argmin,
+                                                      double* out) {
 #if DME_HAVE_AVX512
-    detail::accel_window_minima(f.data(), x, u, used.lo, used.hi, cols.lo, cols.hi,
-                                table[pass].data(), g.data());
+      detail::accel_window_minima(fr, x, u, rows.lo, rows.hi, cols.lo, cols.hi, argmin, out);
 #else
-    smawk.column_minima(
-        used.size(), cols.size(),
-        [&](std::size_t r, std::size_t c) {
-          const std::size_t k = used.lo + r, j = cols.lo + c;
-          return k > j ? std::numeric_limits<double>::infinity() : f[r] + accel(k, j);
-        },
-        table[pass].data(), g.data());
-    for (std::uint32_t& k : table[pass]) k += static_cast<std::uint32_t>(used.lo);
+              smawk_window(smawk, accel, fr, rows, cols, argmin, out);
 #endif
-    f = std::move(g);
-  }
-  // The last level pair, to d - 1, over the last layer's range (ties to the smallest k).
-  const std::size_t j_last = d - 1;
-  std::size_t k = cols.lo;
-  double best = f[0] + accel(cols.lo, j_last);
-  for (std::size_t t = cols.lo + 1; t <= cols.hi; ++t) {
-    const double v = f[t - cols.lo] + accel(t, j_last);
-    if (v < best) {
-      best = v;
-      k = t;
-    }
-  }
-  std::size_t j = j_last;
+    });
+  std::size_t j = d - 1;
+  std::size_t k = dp.last(accel, j);
   std::vector<std::size_t> idx = {j, accel.middle(k, j), k};
   for (std::size_t pass = passes; pass-- > 0;) {
     j = k;
-    DME_ASSERT(j >= layer_cols[pass].lo && j <= layer_cols[pass].hi);
-    k = table[pass][j - layer_cols[pass].lo];
+    k = dp.argmin(pass, j);
     idx.push_back(accel.middle(k, j));
     idx.push_back(k);
   }
@@ -112,9 +169,9 @@ std::vector<float> solve_exact(std::span<const float> sorted, std::size_t s) {
   if (detail::count_distinct_sorted(sorted) <= s) return detail::distinct_sorted(sorted);
   if (s == 2) return levels_from(sorted, s, {});
   const std::size_t d = sorted.size();
-  AlignedVector<ChordPoint> points(d);
-  detail::chord_points(sorted, detail::compensated_mean(sorted), points.data());
-  return levels_from(sorted, s, exact_indices(points.data(), d, s));
+  UninitializedBuffer<double> x(d), u(d);
+  detail::chord_arrays(sorted, detail::compensated_mean(sorted), x.data(), u.data());
+  return levels_from(sorted, s, exact_indices(x.data(), u.data(), d, s));
 }
 
 std::vector<float> solve_accelerated(std::span<const float> sorted, std::size_t s,

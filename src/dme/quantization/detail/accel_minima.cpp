@@ -148,6 +148,14 @@ void accel_window_minima(const double* f, const double* x, const double* u, std:
   p.solve(c_lo, c_hi, r_lo, r_hi);
 }
 
+void asq_window_minima(const double* f, const double* x, const double* u, std::size_t r_lo,
+                       std::size_t r_hi, std::size_t c_lo, std::size_t c_hi, std::uint32_t* argmin,
+                       double* out) {
+  DME_ASSERT(r_lo <= r_hi && r_lo <= c_lo && c_lo <= c_hi && r_hi <= c_hi);
+  const Problem<PlainKernel> p{f, x, u, x, u, argmin, out, r_lo, c_lo};
+  p.solve(c_lo, c_hi, r_lo, r_hi);
+}
+
 void asq_column_minima(const double* f, const double* x, const double* u, std::size_t n,
                        std::uint32_t* argmin, double* out) {
   if (n == 0) return;

@@ -40,6 +40,10 @@ void accel_window_minima(const double* f, const double* x, const double* u, std:
 /// The same for the one-level cost c(k, j) = x_j u_k - x_k u_j (AsqCost): exact QUIVER's layers.
 void asq_column_minima(const double* f, const double* x, const double* u, std::size_t n,
                        std::uint32_t* argmin, double* out);
+/// asq_column_minima over a window, as accel_window_minima.
+void asq_window_minima(const double* f, const double* x, const double* u, std::size_t r_lo,
+                       std::size_t r_hi, std::size_t c_lo, std::size_t c_hi, std::uint32_t* argmin,
+                       double* out);
 /// The same for a cost with its own row and column coefficients,
 ///   out[j] = min_{k <= j} f[k] + xc[j]·ur[k] - xr[k]·uc[j],
 /// which must be Monge in (k, j) (the group bounds of level_bounds.h).
