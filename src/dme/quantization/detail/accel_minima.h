@@ -15,6 +15,9 @@
 // step of a branchy sequential loop: at n = 2^20 a layer takes ~35 ms against SMAWK's ~60 ms
 // (accelerated) and ~20 ms against ~42 ms (exact). The minima are SMAWK's (both are exact for
 // totally monotone matrices); argmins may differ only between rows tied to the last bit.
+// The window variants run the same search on a block of columns against a block of rows: the
+// QUIVER layers confined to their levels' index ranges (level_bounds.h), which also run the
+// bilinear variant on their groups.
 #pragma once
 
 #include <cstddef>
