@@ -58,20 +58,23 @@ struct BruteForce {
 TEST(LevelBounds, EveryOptimalPositionLiesInItsRange) {
   const Dist dists[] = {Dist::kLogNormal, Dist::kNormal, Dist::kIntegers, Dist::kTwoValues,
                         Dist::kUniform};
-  const std::size_t group_sizes[] = {1, 2, 3, 7, 16, 0};
+  // (fine, coarse) group sizes: one pass, or a coarse pass first.
+  const std::size_t group_sizes[][2] = {{1, 0}, {2, 0}, {3, 0}, {7, 0}, {16, 0},
+                                        {0, 0}, {1, 4}, {2, 9}, {3, 40}};
   const dme::PhiloxStream pick(21, 0, 0, dme::Purpose::kInput);
   int positions = 0;
-  for (std::uint64_t c = 0; c < 360; ++c) {
+  for (std::uint64_t c = 0; c < 540; ++c) {
     const Dist dist = dists[c % 5];
-    const std::size_t group = group_sizes[(c / 5) % 6];
+    const std::size_t group = group_sizes[(c / 5) % 9][0], coarse = group_sizes[(c / 5) % 9][1];
     const std::size_t d = 2 + pick.bits32(2 * c) % 120;
     const std::size_t s = 3 + pick.bits32(2 * c + 1) % std::min<std::size_t>(d, 18);
     const std::vector<float> sorted = dme::test::sorted_copy(dme::test::make_input(dist, d, c));
     std::vector<double> x(d), u(d);
     dme::detail::chord_arrays(sorted, dme::detail::compensated_mean(sorted), x.data(), u.data());
-    const auto ranges = dme::detail::optimal_level_ranges(x.data(), d, s, group);
+    const auto ranges = dme::detail::optimal_level_ranges(x.data(), d, s, group, coarse);
     const std::string what = std::string(dme::test::dist_name(dist)) + " d=" + std::to_string(d) +
-                             " s=" + std::to_string(s) + " group=" + std::to_string(group);
+                             " s=" + std::to_string(s) + " group=" + std::to_string(group) +
+                             " coarse=" + std::to_string(coarse);
     ASSERT_EQ(ranges.size(), s + 1) << what;
     EXPECT_EQ(ranges[1].lo, 0u) << what;
     EXPECT_EQ(ranges[s].hi, d - 1) << what;
@@ -96,19 +99,22 @@ TEST(LevelBounds, EveryOptimalPositionLiesInItsRange) {
 TEST(LevelBounds, AcceleratedWithAnyGroupSizeMatchesBruteForce) {
   const Dist dists[] = {Dist::kLogNormal, Dist::kNormal, Dist::kIntegers, Dist::kConstant,
                         Dist::kTwoValues};
-  const std::size_t group_sizes[] = {1, 2, 3, 5, 16, 64};
+  const std::size_t group_sizes[][2] = {{1, 0},  {2, 0}, {3, 0}, {5, 0}, {16, 0},
+                                        {64, 0}, {1, 5}, {2, 8}, {3, 30}};
   const dme::PhiloxStream pick(22, 0, 0, dme::Purpose::kInput);
-  for (std::uint64_t c = 0; c < 1200; ++c) {
+  for (std::uint64_t c = 0; c < 1350; ++c) {
     const Dist dist = dists[c % 5];
-    const std::size_t group = group_sizes[(c / 5) % 6];
+    const std::size_t group = group_sizes[(c / 5) % 9][0], coarse = group_sizes[(c / 5) % 9][1];
     const std::size_t d = 1 + pick.bits32(2 * c) % 100;
     const std::size_t s = 2 + pick.bits32(2 * c + 1) % std::max<std::size_t>(1, d - 1);
     const std::vector<float> sorted = dme::test::sorted_copy(dme::test::make_input(dist, d, c));
     const long double opt = dme::test::brute_force_asq(sorted, s);
-    const std::vector<float> levels = dme::detail::quiver_accelerated_grouped(sorted, s, group);
+    const std::vector<float> levels =
+        dme::detail::quiver_accelerated_grouped(sorted, s, group, coarse);
     const long double got = dme::test::asq_error(sorted, levels);
     const std::string what = std::string(dme::test::dist_name(dist)) + " d=" + std::to_string(d) +
-                             " s=" + std::to_string(s) + " group=" + std::to_string(group);
+                             " s=" + std::to_string(s) + " group=" + std::to_string(group) +
+                             " coarse=" + std::to_string(coarse);
     EXPECT_LE(got, opt + 1e-9L * opt) << what;
     if (HasFailure()) break;
   }
@@ -152,12 +158,14 @@ TEST(LevelBounds, AcceleratedMatchesExactQuiverAtMediumSizes) {
       EXPECT_NEAR(static_cast<double>(ranged), static_cast<double>(exact),
                   1e-9 * static_cast<double>(exact))
           << what << " quiver";
-      for (std::size_t group : {std::size_t(0), std::size_t(3), std::size_t(500)}) {
-        const long double accel =
-            dme::test::asq_error(sorted, dme::detail::quiver_accelerated_grouped(sorted, s, group));
+      const std::size_t groups[][2] = {{0, 0}, {3, 0}, {500, 0}, {4, 100}, {10, 3000}};
+      for (const auto& gc : groups) {
+        const std::size_t group = gc[0];
+        const long double accel = dme::test::asq_error(
+            sorted, dme::detail::quiver_accelerated_grouped(sorted, s, gc[0], gc[1]));
         EXPECT_NEAR(static_cast<double>(accel), static_cast<double>(exact),
                     1e-9 * static_cast<double>(exact))
-            << what << " group=" << group;
+            << what << " group=" << group << " coarse=" << gc[1];
       }
     }
   }

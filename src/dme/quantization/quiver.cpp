@@ -118,10 +118,12 @@ std::vector<std::size_t> exact_indices(const double* x, const double* u, std::si
 // Accelerated: layers advance by two with C2; the first layer is F_2 = C(0, .) for even s and
 // F_3 = C2(0, .) for odd s. Backtracking recovers each skipped level with the same b* formula.
 std::vector<std::size_t> accelerated_indices(const double* x, const double* u, std::size_t d,
-                                             std::size_t s, std::size_t group_size) {
+                                             std::size_t s, std::size_t group_size,
+                                             std::size_t coarse_size) {
   const AccelAsqArrays accel{x, u};
   if (s == 3) return {0, accel.middle(0, d - 1), d - 1};
-  const std::vector<IndexRange> ranges = detail::optimal_level_ranges(x, d, s, group_size);
+  const std::vector<IndexRange> ranges =
+      detail::optimal_level_ranges(x, d, s, group_size, coarse_size);
   const std::size_t first_layer = s % 2 == 0 ? 2 : 3;
   const std::size_t passes = (s - 2 - first_layer) / 2;
   const IndexRange first = ranges[first_layer];
@@ -175,14 +177,15 @@ std::vector<float> solve_exact(std::span<const float> sorted, std::size_t s) {
 }
 
 std::vector<float> solve_accelerated(std::span<const float> sorted, std::size_t s,
-                                     std::size_t group_size) {
+                                     std::size_t group_size, std::size_t coarse_size) {
   DME_ASSERT(!sorted.empty() && s >= 2);
   if (detail::count_distinct_sorted(sorted) <= s) return detail::distinct_sorted(sorted);
   if (s == 2) return levels_from(sorted, s, {});
   const std::size_t d = sorted.size();
   UninitializedBuffer<double> x(d), u(d);
   detail::chord_arrays(sorted, detail::compensated_mean(sorted), x.data(), u.data());
-  return levels_from(sorted, s, accelerated_indices(x.data(), u.data(), d, s, group_size));
+  return levels_from(sorted, s,
+                     accelerated_indices(x.data(), u.data(), d, s, group_size, coarse_size));
 }
 
 }  // namespace
@@ -192,14 +195,14 @@ std::vector<float> quiver_exact(std::span<const float> sorted, std::size_t s) {
 }
 
 std::vector<float> quiver_accelerated(std::span<const float> sorted, std::size_t s) {
-  return solve_accelerated(sorted, s, 0);
+  return solve_accelerated(sorted, s, 0, 0);
 }
 
 namespace detail {
 
 std::vector<float> quiver_accelerated_grouped(std::span<const float> sorted, std::size_t s,
-                                              std::size_t group_size) {
-  return solve_accelerated(sorted, s, group_size);
+                                              std::size_t group_size, std::size_t coarse_size) {
+  return solve_accelerated(sorted, s, group_size, coarse_size);
 }
 
 }  // namespace detail

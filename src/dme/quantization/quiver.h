@@ -29,10 +29,10 @@ std::vector<float> quiver_accelerated(std::span<const float> sorted, std::size_t
 namespace detail {
 
 /// quiver_accelerated with the level ranges of detail/level_bounds.h computed on groups of
-/// group_size points (0: the default), for tests of the bounds at sizes where the default groups
-/// are single points.
+/// group_size points after a pass on groups of coarse_size points (0: none; both 0: the
+/// defaults), for tests of the bounds at sizes where the defaults make one pass of tiny groups.
 std::vector<float> quiver_accelerated_grouped(std::span<const float> sorted, std::size_t s,
-                                              std::size_t group_size);
+                                              std::size_t group_size, std::size_t coarse_size = 0);
 
 }  // namespace detail
 

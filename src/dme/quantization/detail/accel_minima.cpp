@@ -163,11 +163,12 @@ void asq_column_minima(const double* f, const double* x, const double* u, std::s
   p.solve(0, n - 1, 0, n - 1);
 }
 
-void bilinear_column_minima(const double* f, const double* xr, const double* ur, const double* xc,
-                            const double* uc, std::size_t n, std::uint32_t* argmin, double* out) {
-  if (n == 0) return;
-  const Problem<PlainKernel> p{f, xr, ur, xc, uc, argmin, out};
-  p.solve(0, n - 1, 0, n - 1);
+void bilinear_window_minima(const double* f, const double* xr, const double* ur, const double* xc,
+                            const double* uc, std::size_t r_lo, std::size_t r_hi, std::size_t c_lo,
+                            std::size_t c_hi, std::uint32_t* argmin, double* out) {
+  DME_ASSERT(r_lo <= r_hi && r_lo <= c_lo && c_lo <= c_hi && r_hi <= c_hi);
+  const Problem<PlainKernel> p{f, xr, ur, xc, uc, argmin, out, r_lo, c_lo};
+  p.solve(c_lo, c_hi, r_lo, r_hi);
 }
 
 void kmeans_column_minima(const double* f, const double* prefix, std::size_t n,

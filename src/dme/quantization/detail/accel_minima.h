@@ -47,11 +47,12 @@ void asq_column_minima(const double* f, const double* x, const double* u, std::s
 void asq_window_minima(const double* f, const double* x, const double* u, std::size_t r_lo,
                        std::size_t r_hi, std::size_t c_lo, std::size_t c_hi, std::uint32_t* argmin,
                        double* out);
-/// The same for a cost with its own row and column coefficients,
-///   out[j] = min_{k <= j} f[k] + xc[j]·ur[k] - xr[k]·uc[j],
+/// The same over a window for a cost with its own row and column coefficients,
+///   out[j - c_lo] = min_{r_lo <= k <= min(j, r_hi)} f[k - r_lo] + xc[j]·ur[k] - xr[k]·uc[j],
 /// which must be Monge in (k, j) (the group bounds of level_bounds.h).
-void bilinear_column_minima(const double* f, const double* xr, const double* ur, const double* xc,
-                            const double* uc, std::size_t n, std::uint32_t* argmin, double* out);
+void bilinear_window_minima(const double* f, const double* xr, const double* ur, const double* xc,
+                            const double* uc, std::size_t r_lo, std::size_t r_hi, std::size_t c_lo,
+                            std::size_t c_hi, std::uint32_t* argmin, double* out);
 /// The same for 1-D k-means (KmeansCost over exclusive prefix sums, size n): the optimal biased
 /// quantizer's layers.
 void kmeans_column_minima(const double* f, const double* prefix, std::size_t n,
