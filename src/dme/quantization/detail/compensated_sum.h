@@ -13,6 +13,11 @@ class CompensatedSum {
     comp_ += (sum_ - (s - bb)) + (y - bb);  // Knuth's TwoSum error term, branch free
     sum_ = s;
   }
+  /// Adds another compensated sum (its running sum exactly, its correction as is).
+  void add(const CompensatedSum& other) {
+    add(other.sum_);
+    comp_ += other.comp_;
+  }
   double value() const { return sum_ + comp_; }
 
  private:

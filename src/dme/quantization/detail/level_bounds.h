@@ -22,8 +22,8 @@
 // feasible level set). The comparison allows a tolerance above every rounding error of the bounds
 // (rounding never hides the optimum), and an empty range (impossible in exact arithmetic) gives
 // the whole index range. About 4·sqrt(n·s) groups, after a pass on ~16·s coarse groups whose
-// ranges confine these group DPs too. LogNormal, n = 2^20, s = 16: the bounds cost ~3 ms and
-// leave each level 0.01-13% of the candidates (a third of n over the accelerated layers).
+// ranges confine these group DPs too. LogNormal, n = 2^20, s = 16: the bounds cost ~4 ms and
+// leave each level at most 10% of the candidates (a quarter of n over the accelerated layers).
 #pragma once
 
 #include <cstddef>
