@@ -166,43 +166,36 @@ std::vector<float> levels_from(std::span<const float> sorted, std::size_t s,
   return levels;
 }
 
-std::vector<float> solve_exact(std::span<const float> sorted, std::size_t s) {
+// Sorted input to levels: the trivial cases, then indices(x, u, d, s) over the points as two
+// arrays (asq_cost.h).
+template <class Indices>
+std::vector<float> solve(std::span<const float> sorted, std::size_t s, Indices&& indices) {
   DME_ASSERT(!sorted.empty() && s >= 2);
   if (detail::count_distinct_sorted(sorted) <= s) return detail::distinct_sorted(sorted);
   if (s == 2) return levels_from(sorted, s, {});
   const std::size_t d = sorted.size();
   UninitializedBuffer<double> x(d), u(d);
   detail::chord_arrays(sorted, detail::compensated_mean(sorted), x.data(), u.data());
-  return levels_from(sorted, s, exact_indices(x.data(), u.data(), d, s));
-}
-
-std::vector<float> solve_accelerated(std::span<const float> sorted, std::size_t s,
-                                     std::size_t group_size, std::size_t coarse_size) {
-  DME_ASSERT(!sorted.empty() && s >= 2);
-  if (detail::count_distinct_sorted(sorted) <= s) return detail::distinct_sorted(sorted);
-  if (s == 2) return levels_from(sorted, s, {});
-  const std::size_t d = sorted.size();
-  UninitializedBuffer<double> x(d), u(d);
-  detail::chord_arrays(sorted, detail::compensated_mean(sorted), x.data(), u.data());
-  return levels_from(sorted, s,
-                     accelerated_indices(x.data(), u.data(), d, s, group_size, coarse_size));
+  return levels_from(sorted, s, indices(x.data(), u.data(), d, s));
 }
 
 }  // namespace
 
 std::vector<float> quiver_exact(std::span<const float> sorted, std::size_t s) {
-  return solve_exact(sorted, s);
+  return solve(sorted, s, exact_indices);
 }
 
 std::vector<float> quiver_accelerated(std::span<const float> sorted, std::size_t s) {
-  return solve_accelerated(sorted, s, 0, 0);
+  return detail::quiver_accelerated_grouped(sorted, s, 0, 0);
 }
 
 namespace detail {
 
 std::vector<float> quiver_accelerated_grouped(std::span<const float> sorted, std::size_t s,
                                               std::size_t group_size, std::size_t coarse_size) {
-  return solve_accelerated(sorted, s, group_size, coarse_size);
+  return solve(sorted, s, [=](const double* x, const double* u, std::size_t d, std::size_t levels) {
+    return accelerated_indices(x, u, d, levels, group_size, coarse_size);
+  });
 }
 
 }  // namespace detail
