@@ -13,6 +13,7 @@ packages=(
   libbenchmark-dev
   librandom123-dev
   libxxhash-dev
+  libhwy-dev
   clang libclang-rt-14-dev
   python3 python3-pip
 )

@@ -4,7 +4,10 @@
 #include <cstdint>
 
 #include "dme/core/rng.h"
-#include "dme/core/detail/philox_avx512.h"
+#include <string>
+#include <vector>
+
+#include "../simd_test_support.h"
 #include "dme/core/detail/philox_words.h"
 
 namespace {
@@ -38,33 +41,31 @@ TEST(PhiloxSimd, PortableBlocksMatchStream) {
   }
 }
 
-#if DME_HAVE_AVX512
-TEST(PhiloxSimd, Avx512BlocksAndUniformsMatchStream) {
-  for (const PhiloxStream& s : kStreams) {
-    const dme::detail::Philox16 philox(dme::detail::philox_words(s));
-    for (std::uint64_t b0 : kFirstBlocks) {
-      __m512i w[4];
-      philox.blocks(b0, w);
-      alignas(64) std::uint32_t words[4][16];
-      for (int word = 0; word < 4; ++word)
-        _mm512_store_si512(reinterpret_cast<__m512i*>(words[word]), w[word]);
-      for (int l = 0; l < 16; ++l) {
-        const PhiloxStream::Block expect = s.block(b0 + static_cast<std::uint64_t>(l));
-        for (int word = 0; word < 4; ++word) ASSERT_EQ(words[word][l], expect.v[word]);
+// philox_words64 and philox_uniforms on every SIMD target, at block counts that end inside a
+// vector call and at first blocks whose lanes carry into the high counter word.
+TEST(PhiloxSimd, EveryTargetMatchesStream) {
+  dme::test::for_each_simd_target([](const std::string&) {
+    for (const PhiloxStream& s : kStreams) {
+      const dme::detail::PhiloxWords w = dme::detail::philox_words(s);
+      for (std::uint64_t b0 : kFirstBlocks) {
+        for (std::size_t blocks : {1u, 3u, 4u, 15u, 16u, 17u, 40u}) {
+          std::vector<std::uint64_t> words(2 * blocks + 1, 0xAAAAu);
+          dme::detail::philox_words64(w, b0, blocks, words.data());
+          for (std::size_t l = 0; l < blocks; ++l) {
+            const PhiloxStream::Block e = s.block(b0 + l);
+            ASSERT_EQ(words[2 * l], std::uint64_t(e.v[0]) | std::uint64_t(e.v[1]) << 32) << l;
+            ASSERT_EQ(words[2 * l + 1], std::uint64_t(e.v[2]) | std::uint64_t(e.v[3]) << 32);
+          }
+          ASSERT_EQ(words[2 * blocks], 0xAAAAu) << "wrote past the end";
+          std::vector<float> u(4 * blocks + 1, -1.0f);
+          dme::detail::philox_uniforms(w, b0, blocks, u.data());
+          for (std::size_t i = 0; i < 4 * blocks; ++i)
+            ASSERT_EQ(u[i], s.uniform_float(4 * b0 + i)) << i;
+          ASSERT_EQ(u[4 * blocks], -1.0f) << "wrote past the end";
+        }
       }
-      __m512 u[4];
-      philox.uniforms64(b0, u);
-      alignas(64) float draws[64];
-      for (int q = 0; q < 4; ++q) _mm512_store_ps(draws + 16 * q, u[q]);
-      for (int i = 0; i < 64; ++i)
-        ASSERT_EQ(draws[i], s.uniform_float(4 * b0 + static_cast<std::uint64_t>(i))) << i;
     }
-  }
+  });
 }
-#else
-TEST(PhiloxSimd, Avx512BlocksAndUniformsMatchStream) {
-  GTEST_SKIP() << "built without AVX-512";
-}
-#endif
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "dme/quantization/detail/rounding_kernels.h"
 #include "dme/quantization/metrics.h"
 #include "dme/quantization/rounding.h"
+#include "../simd_test_support.h"
 #include "quant_test_support.h"
 
 namespace {
@@ -44,6 +45,7 @@ std::vector<float> values_in(float lo, float hi, std::size_t d, std::uint64_t se
 }
 
 TEST(Rounding, VectorKernelsEqualScalarDefinition) {
+  dme::test::for_each_simd_target([](const std::string&) {
   const std::size_t sizes[] = {0, 1, 7, 63, 64, 65, 127, 1000, 4099};
   const std::uint64_t firsts[] = {0, 1, 2, 3, 5, (std::uint64_t(1) << 34) - 5};
   const std::size_t level_counts[] = {1, 2, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 65536};
@@ -69,8 +71,21 @@ TEST(Rounding, VectorKernelsEqualScalarDefinition) {
       ASSERT_EQ(dme::detail::nearest_round_kernel(x.data(), d, levels, fast.data()), d);
       ASSERT_EQ(dme::detail::nearest_round_scalar(x.data(), d, levels, ref.data()), d);
       ASSERT_EQ(fast, ref) << "nearest s=" << s << " d=" << d;
+      // The first value outside the levels (or NaN) is found at the same index.
+      if (d >= 100 && s >= 2) {
+        for (std::size_t bad : {d - 1, d / 2, std::size_t{70}, std::size_t{3}}) {
+          std::vector<float> y = values_in(levels.front(), levels.back(), d, s + d, levels);
+          y[bad] = bad % 2 ? std::numeric_limits<float>::quiet_NaN() : levels.back() * 2 + 1;
+          ASSERT_EQ(dme::detail::stochastic_round_kernel(y.data(), d, levels, stream, 1,
+                                                         fast.data()),
+                    bad);
+          if (bad % 2)
+            ASSERT_EQ(dme::detail::nearest_round_kernel(y.data(), d, levels, fast.data()), bad);
+        }
+      }
     }
   }
+  });
 }
 
 TEST(Rounding, CodesPointToTheNeighbouringLevels) {

@@ -5,9 +5,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "dme/core/detail/philox_avx512.h"
 #include "dme/core/detail/philox_words.h"
-#include "dme/core/detail/simd.h"
 #include "dme/core/error.h"
 #include "dme/core/rng.h"
 #include "dme/rotation/fwht.h"
@@ -23,31 +21,14 @@ std::size_t padded_length(std::size_t d) {
 
 namespace {
 
-// Sign vector as a bit mask: one Philox block gives 128 signs (two 64-bit words); sixteen
-// blocks at a time through the vectorised Philox, which equals PhiloxStream::block bit for bit.
+// Sign vector as a bit mask: one Philox block gives 128 signs (two 64-bit words), drawn by the
+// vectorised Philox (philox_hwy-inl.h), which equals PhiloxStream::block bit for bit.
 AlignedVector<std::uint64_t> make_mask(const PhiloxStream& stream, std::size_t n) {
   const std::size_t words = (n + 63) / 64;
   const std::size_t blocks = (words + 1) / 2;
   AlignedVector<std::uint64_t> mask(32 * ((blocks + 15) / 16));
-  const detail::PhiloxWords key = detail::philox_words(stream);
-#if DME_HAVE_AVX512
-  const detail::Philox16 philox(key);
-  // Block l's words 0,1 and 2,3 form mask words 2l and 2l+1: Philox16's 64-bit word order.
-  for (std::size_t b0 = 0; b0 < blocks; b0 += 16) {
-    __m512i w[4];
-    philox.words64(b0, w);
-    for (std::size_t q = 0; q < 4; ++q) _mm512_storeu_si512(mask.data() + 2 * b0 + 8 * q, w[q]);
-  }
-#else
-  std::uint32_t out[4][16];
-  for (std::size_t b0 = 0; b0 < blocks; b0 += 16) {
-    detail::philox_blocks16(key, b0, out);
-    for (std::size_t l = 0; l < 16; ++l) {
-      mask[2 * (b0 + l)] = std::uint64_t(out[0][l]) | (std::uint64_t(out[1][l]) << 32);
-      mask[2 * (b0 + l) + 1] = std::uint64_t(out[2][l]) | (std::uint64_t(out[3][l]) << 32);
-    }
-  }
-#endif
+  // Block l's words 0,1 and 2,3 form mask words 2l and 2l+1: philox_words64's order.
+  detail::philox_words64(detail::philox_words(stream), 0, blocks, mask.data());
   mask.resize(words);
   return mask;
 }

@@ -1,3 +1,16 @@
+// Rounding kernels: the scalar loops (the definition) and one Highway source for every SIMD
+// target (scalar emulation, SSE4, AVX2, AVX-512, NEON, SVE), chosen at run time (core/simd.h).
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "dme/quantization/detail/rounding_kernels.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+
+#include <hwy/cache_control.h>
+#include <hwy/highway.h>
+
+#include "dme/core/detail/philox_hwy-inl.h"
+
+#ifndef DME_ROUNDING_KERNELS_ONCE
+#define DME_ROUNDING_KERNELS_ONCE
 #include "dme/quantization/detail/rounding_kernels.h"
 
 #include <algorithm>
@@ -6,9 +19,7 @@
 #include <vector>
 
 #include "dme/core/aligned_buffer.h"
-#include "dme/core/detail/philox_avx512.h"
 #include "dme/core/detail/philox_words.h"
-#include "dme/core/detail/simd.h"
 
 namespace dme::detail {
 
@@ -56,13 +67,13 @@ std::size_t nearest_round_scalar(const float* x, std::size_t n, std::span<const 
   return n;
 }
 
-#if DME_HAVE_AVX512
+
 namespace {
 
 // Search and level tables. The search table holds levels[1 .. s-2] at their own indices and +inf
-// elsewhere, over a power-of-two size, so the binary search needs no bounds checks.
-// Up to 64 levels the tables live inside the object (no allocation per call: compress_chunk
-// rounds 8192 values per call).
+// elsewhere, over a power-of-two size, so the binary search needs no bounds checks; the level
+// table repeats the last level past s. Up to 64 levels the tables live inside the object (no
+// allocation per call: compress_chunk rounds 8192 values per call).
 struct Tables {
   static constexpr std::size_t kInline = 64;
   std::size_t pow2 = 1;
@@ -94,101 +105,123 @@ struct Tables {
   Tables& operator=(const Tables&) = delete;
 };
 
-// Table lookups by 16 indices: one register (s <= 16), two (s <= 32), four (s <= 64), or
-// gathers.
-struct Lookup16 {
-  __m512 t;
-  explicit Lookup16(const float* table) : t(_mm512_loadu_ps(table)) {}
-  __m512 operator()(__m512i i) const { return _mm512_permutexvar_ps(i, t); }
-};
-struct Lookup32 {
-  __m512 lo, hi;
-  explicit Lookup32(const float* table)
-      : lo(_mm512_loadu_ps(table)), hi(_mm512_loadu_ps(table + 16)) {}
-  __m512 operator()(__m512i i) const { return _mm512_permutex2var_ps(lo, i, hi); }
-};
-struct Lookup64 {
-  __m512 t0, t1, t2, t3;
-  explicit Lookup64(const float* table)
-      : t0(_mm512_loadu_ps(table)),
-        t1(_mm512_loadu_ps(table + 16)),
-        t2(_mm512_loadu_ps(table + 32)),
-        t3(_mm512_loadu_ps(table + 48)) {}
-  __m512 operator()(__m512i i) const {
-    // permutex2var uses index bits 0..4; bit 5 picks the upper pair of registers.
-    const __m512 low = _mm512_permutex2var_ps(t0, i, t1);
-    const __m512 high = _mm512_permutex2var_ps(t2, i, t3);
-    return _mm512_mask_mov_ps(low, _mm512_test_epi32_mask(i, _mm512_set1_epi32(32)), high);
-  }
-};
-struct LookupGather {
-  const float* t;
-  explicit LookupGather(const float* table) : t(table) {}
-  __m512 operator()(__m512i i) const { return _mm512_i32gather_ps(i, t, 4); }
-};
+}  // namespace
+}  // namespace dme::detail
+#endif  // DME_ROUNDING_KERNELS_ONCE
+
+HWY_BEFORE_NAMESPACE();
+namespace dme::detail::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+#if HWY_TARGET == HWY_SCALAR  // one-lane fallback target: the reference loops
+std::size_t StochasticRound(const float* x, std::size_t n, std::span<const float> levels,
+                            const PhiloxStream& stream, std::uint64_t first_index,
+                            std::uint16_t* codes) {
+  return stochastic_round_scalar(x, n, levels, stream, first_index, codes);
+}
+std::size_t NearestRound(const float* x, std::size_t n, std::span<const float> levels,
+                         std::uint16_t* codes) {
+  return nearest_round_scalar(x, n, levels, codes);
+}
+#else
+namespace {
+
+using DF = hn::ScalableTag<float>;
+using DI = hn::RebindToSigned<DF>;
+using VF = hn::Vec<DF>;
+using VI = hn::Vec<DI>;
 
 // Streamed inputs are fetched this far ahead by software: the hardware prefetcher alone left the
-// 2^24 rounding waiting on memory (measured: 22.6 -> 16.2 ms with it; 2-8 KiB ahead all alike).
+// 2^24 rounding waiting on memory (measured on AVX-512: 22.6 -> 16.2 ms; 2-8 KiB ahead all alike).
 constexpr std::size_t kPrefetchBytes = 4096;
 
-inline void prefetch_ahead(const float* p) {
-  _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchBytes, _MM_HINT_T0);
-}
+// Table lookups by lane indices: tables of up to kVecs vectors held in registers
+// (TableLookupLanes on each, selected by the index's high bits), or gathers (kVecs = 0).
+// Scalable vectors (SVE) cannot live in arrays, so there every table is gathered.
+template <int kVecs>
+struct Lookup;
+#if !HWY_HAVE_SCALABLE
+template <int kVecs>
+struct Lookup {
+  VF t[kVecs];
+  int shift;
+  explicit Lookup(const float* table) : shift(static_cast<int>(hwy::FloorLog2(hn::Lanes(DF())))) {
+    for (int k = 0; k < kVecs; ++k) t[k] = hn::LoadU(DF(), table + k * hn::Lanes(DF()));
+  }
+  HWY_INLINE VF operator()(VI i) const {
+    const DF df;
+    const DI di;
+    if constexpr (kVecs == 1) {
+      return hn::TableLookupLanes(t[0], hn::IndicesFromVec(df, i));
+    } else {
+      const auto idx = hn::IndicesFromVec(df, hn::And(i, hn::Set(di, (1 << shift) - 1)));
+      const VI which = hn::ShiftRightSame(i, shift);
+      VF r = hn::TableLookupLanes(t[0], idx);
+      for (int k = 1; k < kVecs; ++k)
+        r = hn::IfThenElse(hn::RebindMask(df, hn::Eq(which, hn::Set(di, k))),
+                           hn::TableLookupLanes(t[k], idx), r);
+      return r;
+    }
+  }
+};
+#endif
+template <>
+struct Lookup<0> {
+  const float* t;
+  explicit Lookup(const float* table) : t(table) {}
+  HWY_INLINE VF operator()(VI i) const { return hn::GatherIndex(DF(), t, i); }
+};
 
-// Level interval of 16 values by binary search over the power-of-two search table (pow2 =
-// 2^steps entries). kSteps > 0 fixes the number of steps at compile time (tables in registers:
-// the loop unrolls and its constants are hoisted; the first step is a compare with one level);
-// kSteps = 0 takes it from pow2 at run time (gathered tables).
+// Level interval of a vector by binary search over the power-of-two search table of 2^kSteps
+// entries (the loop unrolls; its constants are hoisted).
 template <int kSteps, class Look>
-inline __m512i interval16(__m512 x, const Look& search, int pow2) {
-  __m512i c = _mm512_setzero_si512();
-  if constexpr (kSteps > 0) {
-    for (int k = kSteps - 1; k >= 0; --k) {
-      const __m512i cand = _mm512_add_epi32(c, _mm512_set1_epi32(1 << k));
-      c = _mm512_mask_mov_epi32(c, _mm512_cmp_ps_mask(search(cand), x, _CMP_LE_OQ), cand);
-    }
-  } else {
-    for (int step = pow2 / 2; step >= 1; step /= 2) {
-      const __m512i cand = _mm512_add_epi32(c, _mm512_set1_epi32(step));
-      c = _mm512_mask_mov_epi32(c, _mm512_cmp_ps_mask(search(cand), x, _CMP_LE_OQ), cand);
-    }
+HWY_INLINE VI interval(VF x, const Look& search) {
+  const DI di;
+  VI c = hn::Zero(di);
+  for (int k = kSteps - 1; k >= 0; --k) {
+    const VI cand = hn::Add(c, hn::Set(di, 1 << k));
+    c = hn::IfThenElse(hn::RebindMask(di, hn::Le(search(cand), x)), cand, c);
   }
   return c;
 }
 
-inline void store_codes(std::uint16_t* out, __m512i code) {
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm512_cvtepi32_epi16(code));
+HWY_INLINE void store_codes(VI code, std::uint16_t* out) {
+  const hn::Rebind<std::uint16_t, DI> d16;
+  hn::StoreU(hn::DemoteTo(d16, code), d16, out);
 }
 
-template <class Look, int kSteps>
-std::size_t stochastic_avx512(const float* x, std::size_t n, std::span<const float> levels,
-                              const PhiloxStream& stream, std::uint64_t first,
-                              std::uint16_t* codes) {
+template <int kVecs, int kSteps>
+std::size_t stochastic_impl(const float* x, std::size_t n, std::span<const float> levels,
+                            const PhiloxStream& stream, std::uint64_t first,
+                            std::uint16_t* codes) {
+  const DF df;
+  const DI di;
+  const std::size_t nf = hn::Lanes(df);
   const Tables tables(levels);
-  const Look search(tables.search), level(tables.level);
-  const int pow2 = static_cast<int>(tables.pow2);
-  const __m512 lo = _mm512_set1_ps(levels.front()), hi = _mm512_set1_ps(levels.back());
-  const __m512i one = _mm512_set1_epi32(1);
-  const Philox16 philox(philox_words(stream));
+  const Lookup<kVecs> search(tables.search), level(tables.level);
+  const VF lo = hn::Set(df, levels.front()), hi = hn::Set(df, levels.back());
+  const VI one = hn::Set(di, 1);
+  const PhiloxLanes philox(philox_words(stream));
+  const std::size_t step = 4 * nf;  // draws per Philox call
   // Scalar head up to a block boundary of the stream (4 draws per Philox block).
   std::size_t i = std::min<std::size_t>(n, (4 - first % 4) % 4);
   if (std::size_t bad = stochastic_round_scalar(x, i, levels, stream, first, codes); bad < i)
     return bad;
-  for (; i + 64 <= n; i += 64) {
-    for (int q = 0; q < 4; ++q) prefetch_ahead(x + i + 16 * q);  // one line per 16 values
-    __m512 u[4];
-    philox.uniforms64((first + i) / 4, u);
+  for (; i + step <= n; i += step) {
+    for (std::size_t q = 0; q < step; q += 16) hwy::Prefetch(x + i + q + kPrefetchBytes / 4);
+    VF u[4];
+    philox.uniforms((first + i) / 4, u[0], u[1], u[2], u[3]);
     for (int q = 0; q < 4; ++q) {
-      const std::size_t at = i + 16 * static_cast<std::size_t>(q);
-      const __m512 v = _mm512_loadu_ps(x + at);
-      const __mmask16 inside =
-          _mm512_cmp_ps_mask(v, lo, _CMP_GE_OQ) & _mm512_cmp_ps_mask(v, hi, _CMP_LE_OQ);
-      if (inside != 0xFFFF) return at + static_cast<std::size_t>(__builtin_ctz(~inside & 0xFFFFu));
-      const __m512i c = interval16<kSteps>(v, search, pow2);
-      const __m512 a = level(c), b = level(_mm512_add_epi32(c, one));
-      const __m512 p = _mm512_div_ps(_mm512_sub_ps(v, a), _mm512_sub_ps(b, a));
-      store_codes(codes + at,
-                  _mm512_mask_add_epi32(c, _mm512_cmp_ps_mask(u[q], p, _CMP_LT_OQ), c, one));
+      const std::size_t at = i + nf * static_cast<std::size_t>(q);
+      const VF v = hn::LoadU(df, x + at);
+      const auto outside = hn::Not(hn::And(hn::Ge(v, lo), hn::Le(v, hi)));
+      if (!hn::AllFalse(df, outside))
+        return at + static_cast<std::size_t>(hn::FindFirstTrue(df, outside));
+      const VI c = interval<kSteps>(v, search);
+      const VF a = level(c), b = level(hn::Add(c, one));
+      const VF p = hn::Div(hn::Sub(v, a), hn::Sub(b, a));
+      const VI up = hn::VecFromMask(di, hn::RebindMask(di, hn::Lt(u[q], p)));
+      store_codes(hn::Sub(c, up), codes + at);  // up is -1 where the draw rounds up
     }
   }
   const std::size_t bad =
@@ -196,46 +229,78 @@ std::size_t stochastic_avx512(const float* x, std::size_t n, std::span<const flo
   return i + bad;
 }
 
-template <class Look, int kSteps>
-std::size_t nearest_avx512(const float* x, std::size_t n, std::span<const float> levels,
-                           std::uint16_t* codes) {
+template <int kVecs, int kSteps>
+std::size_t nearest_impl(const float* x, std::size_t n, std::span<const float> levels,
+                         std::uint16_t* codes) {
+  const DF df;
+  const DI di;
+  const std::size_t nf = hn::Lanes(df);
   const Tables tables(levels);
-  const Look search(tables.search), level(tables.level);
-  const int pow2 = static_cast<int>(tables.pow2);
-  const __m512i one = _mm512_set1_epi32(1);
+  const Lookup<kVecs> search(tables.search), level(tables.level);
+  const VI one = hn::Set(di, 1);
   std::size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    prefetch_ahead(x + i);
-    const __m512 v = _mm512_loadu_ps(x + i);
-    const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-    if (nan) return i + static_cast<std::size_t>(__builtin_ctz(nan));
-    const __m512i c = interval16<kSteps>(v, search, pow2);
-    const __m512 a = level(c), b = level(_mm512_add_epi32(c, one));
-    const __mmask16 up = _mm512_cmp_ps_mask(_mm512_sub_ps(v, a), _mm512_sub_ps(b, v), _CMP_GT_OQ);
-    store_codes(codes + i, _mm512_mask_add_epi32(c, up, c, one));
+  for (; i + nf <= n; i += nf) {
+    if ((i * sizeof(float)) % 64 == 0) hwy::Prefetch(x + i + kPrefetchBytes / 4);
+    const VF v = hn::LoadU(df, x + i);
+    const auto nan = hn::Not(hn::Eq(v, v));
+    if (!hn::AllFalse(df, nan)) return i + static_cast<std::size_t>(hn::FindFirstTrue(df, nan));
+    const VI c = interval<kSteps>(v, search);
+    const VF a = level(c), b = level(hn::Add(c, one));
+    const VI up = hn::VecFromMask(di, hn::RebindMask(di, hn::Gt(hn::Sub(v, a), hn::Sub(b, v))));
+    store_codes(hn::Sub(c, up), codes + i);
   }
   return i + nearest_round_scalar(x + i, n - i, levels, codes + i);
 }
 
-// Calls kernel.template run<Look, kSteps>() for the table lookup that fits s levels: registers
-// with the search depth fixed at compile time up to 64 levels, gathers beyond.
+// Calls kernel.template run<kVecs, kSteps>() for the table that fits s levels: registers (up to
+// four vectors per table) with the search depth fixed at compile time up to 64 levels, gathers
+// beyond (and on scalable vectors).
 template <class Kernel>
 std::size_t dispatch_levels(std::size_t s, const Kernel& kernel) {
-  switch (std::bit_width(std::bit_ceil(s)) - 1) {
-    case 1:
-      return kernel.template run<Lookup16, 1>();
-    case 2:
-      return kernel.template run<Lookup16, 2>();
-    case 3:
-      return kernel.template run<Lookup16, 3>();
+  const int steps = std::bit_width(std::bit_ceil(s)) - 1;  // 1 .. 16
+#if HWY_HAVE_SCALABLE
+  switch (steps) {
+    case 1: return kernel.template run<0, 1>();
+    case 2: return kernel.template run<0, 2>();
+    case 3: return kernel.template run<0, 3>();
+    case 4: return kernel.template run<0, 4>();
+    case 5: return kernel.template run<0, 5>();
+    case 6: return kernel.template run<0, 6>();
+    default: break;
+  }
+#else
+  constexpr int kLanes = static_cast<int>(hn::MaxLanes(DF()));
+  // Vectors per table of 2^steps entries (at least one).
+  const auto vecs = [](int st) { return (1 << st) <= kLanes ? 1 : (1 << st) / kLanes; };
+  switch (steps) {
+    case 1: return kernel.template run<1, 1>();
+    case 2: return kernel.template run<1, 2>();
+    case 3: return (vecs(3) == 1) ? kernel.template run<1, 3>() : kernel.template run<2, 3>();
     case 4:
-      return kernel.template run<Lookup16, 4>();
+      if (vecs(4) == 1) return kernel.template run<1, 4>();
+      if (vecs(4) == 2) return kernel.template run<2, 4>();
+      return kernel.template run<4, 4>();
     case 5:
-      return kernel.template run<Lookup32, 5>();
+      if (vecs(5) <= 2) return kernel.template run<2, 5>();
+      if (vecs(5) == 4) return kernel.template run<4, 5>();
+      return kernel.template run<0, 5>();
     case 6:
-      return kernel.template run<Lookup64, 6>();
-    default:
-      return kernel.template run<LookupGather, 0>();
+      if (vecs(6) == 4) return kernel.template run<4, 6>();
+      return kernel.template run<0, 6>();
+    default: break;
+  }
+#endif
+  switch (steps) {
+    case 7: return kernel.template run<0, 7>();
+    case 8: return kernel.template run<0, 8>();
+    case 9: return kernel.template run<0, 9>();
+    case 10: return kernel.template run<0, 10>();
+    case 11: return kernel.template run<0, 11>();
+    case 12: return kernel.template run<0, 12>();
+    case 13: return kernel.template run<0, 13>();
+    case 14: return kernel.template run<0, 14>();
+    case 15: return kernel.template run<0, 15>();
+    default: return kernel.template run<0, 16>();
   }
 }
 
@@ -246,9 +311,9 @@ struct StochasticKernel {
   const PhiloxStream& stream;
   std::uint64_t first;
   std::uint16_t* codes;
-  template <class Look, int kSteps>
+  template <int kVecs, int kSteps>
   std::size_t run() const {
-    return stochastic_avx512<Look, kSteps>(x, n, levels, stream, first, codes);
+    return stochastic_impl<kVecs, kSteps>(x, n, levels, stream, first, codes);
   }
 };
 
@@ -257,49 +322,56 @@ struct NearestKernel {
   std::size_t n;
   std::span<const float> levels;
   std::uint16_t* codes;
-  template <class Look, int kSteps>
+  template <int kVecs, int kSteps>
   std::size_t run() const {
-    return nearest_avx512<Look, kSteps>(x, n, levels, codes);
+    return nearest_impl<kVecs, kSteps>(x, n, levels, codes);
   }
 };
 
 }  // namespace
 
-std::size_t stochastic_round_kernel(const float* x, std::size_t n, std::span<const float> levels,
-                                    const PhiloxStream& stream, std::uint64_t first_index,
-                                    std::uint16_t* codes) {
-  if (levels.size() < 2 || n < 64)
+std::size_t StochasticRound(const float* x, std::size_t n, std::span<const float> levels,
+                            const PhiloxStream& stream, std::uint64_t first_index,
+                            std::uint16_t* codes) {
+  if (levels.size() < 2 || n < 4 * hn::Lanes(DF()) + 4)
     return stochastic_round_scalar(x, n, levels, stream, first_index, codes);
   return dispatch_levels(levels.size(), StochasticKernel{x, n, levels, stream, first_index, codes});
 }
 
-std::size_t nearest_round_kernel(const float* x, std::size_t n, std::span<const float> levels,
-                                 std::uint16_t* codes) {
-  if (levels.size() < 2 || n < 16) return nearest_round_scalar(x, n, levels, codes);
+std::size_t NearestRound(const float* x, std::size_t n, std::span<const float> levels,
+                         std::uint16_t* codes) {
+  if (levels.size() < 2 || n < hn::Lanes(DF())) return nearest_round_scalar(x, n, levels, codes);
   return dispatch_levels(levels.size(), NearestKernel{x, n, levels, codes});
 }
+#endif  // HWY_TARGET == HWY_SCALAR
 
-bool rounding_kernels_vectorised() {
-  return true;
-}
+}  // namespace dme::detail::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
 
-#else  // no AVX-512: the scalar loops are the kernels
+#if HWY_ONCE
+#include "dme/core/simd.h"
+
+namespace dme::detail {
+
+HWY_EXPORT(StochasticRound);
+HWY_EXPORT(NearestRound);
 
 std::size_t stochastic_round_kernel(const float* x, std::size_t n, std::span<const float> levels,
                                     const PhiloxStream& stream, std::uint64_t first_index,
                                     std::uint16_t* codes) {
-  return stochastic_round_scalar(x, n, levels, stream, first_index, codes);
+  simd_init();
+  return HWY_DYNAMIC_DISPATCH(StochasticRound)(x, n, levels, stream, first_index, codes);
 }
 
 std::size_t nearest_round_kernel(const float* x, std::size_t n, std::span<const float> levels,
                                  std::uint16_t* codes) {
-  return nearest_round_scalar(x, n, levels, codes);
+  simd_init();
+  return HWY_DYNAMIC_DISPATCH(NearestRound)(x, n, levels, codes);
 }
 
 bool rounding_kernels_vectorised() {
-  return false;
+  return simd_target() != "scalar";
 }
 
-#endif
-
 }  // namespace dme::detail
+#endif  // HWY_ONCE

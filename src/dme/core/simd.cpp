@@ -1,0 +1,116 @@
+#include "dme/core/simd.h"
+
+#include <hwy/highway.h>
+#include <hwy/targets.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <mutex>
+#include <sstream>
+
+#include "dme/core/error.h"
+
+namespace dme {
+namespace {
+
+// Highway's target bits behind each of dme's names. Targets this build does not compile
+// (HWY_TARGETS) never count as available.
+std::int64_t target_bits(std::string_view name) {
+  if (name == "avx512") return HWY_AVX3 | HWY_AVX3_DL;
+  if (name == "avx2") return HWY_AVX2;
+  if (name == "sse4") return HWY_SSE4 | HWY_SSSE3;
+  if (name == "sve2") return HWY_SVE2 | HWY_SVE2_128;
+  if (name == "sve") return HWY_SVE | HWY_SVE_256;
+  if (name == "neon") return HWY_NEON;
+  if (name == "scalar") return HWY_EMU128 | HWY_SCALAR;
+  return 0;
+}
+
+std::string name_of(std::int64_t bit) {
+  for (std::string_view n : kSimdTargetNames)
+    if (target_bits(n) & bit) return std::string(n);
+  return hwy::TargetName(bit);
+}
+
+// What the CPU and this build allow, before any forcing (lower bit = better target).
+std::int64_t machine_targets() {
+  static const std::int64_t targets = [] {
+    hwy::SetSupportedTargetsForTest(0);
+    hwy::DisableTargets(0);
+    return hwy::SupportedTargets() & HWY_TARGETS;
+  }();
+  return targets;
+}
+
+std::mutex& mutex() {
+  static std::mutex m;
+  return m;
+}
+
+void apply_target(std::string_view name, const char* source) {
+  const std::int64_t machine = machine_targets();
+  if (name.empty() || name == "auto") {
+    hwy::DisableTargets(0);
+    hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+    return;
+  }
+  const std::int64_t bits = target_bits(name) & machine;
+  if (bits == 0) {
+    std::ostringstream os;
+    for (const std::string& t : simd_targets_available()) os << " " << t;
+    if (target_bits(name) == 0)
+      DME_THROW(source << " " << name << ": unknown SIMD target (one of auto, avx512, avx2, "
+                                         "sse4, neon, sve, sve2, scalar); this machine has:"
+                       << os.str());
+    DME_THROW(source << " " << name << ": this machine (or this build) cannot run it; it has:"
+                     << os.str());
+  }
+  // Disable every target better than the chosen one (lower bits).
+  const std::int64_t best = bits & -bits;
+  hwy::DisableTargets(best - 1);
+  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+}
+
+std::once_flag env_once;
+
+}  // namespace
+
+std::string simd_target_from_environment() {
+  const char* v = std::getenv("DME_SIMD");
+  return v ? std::string(v) : std::string();
+}
+
+namespace detail {
+void simd_init() {
+  std::call_once(env_once, [] {
+    machine_targets();
+    const std::string env = simd_target_from_environment();
+    if (!env.empty()) {
+      std::lock_guard<std::mutex> lock(mutex());
+      apply_target(env, "DME_SIMD=");
+    }
+  });
+}
+}  // namespace detail
+
+std::string simd_target() {
+  detail::simd_init();
+  const std::int64_t now = hwy::SupportedTargets() & HWY_TARGETS;
+  return now ? name_of(now & -now) : std::string("scalar");
+}
+
+std::vector<std::string> simd_targets_available() {
+  const std::int64_t machine = machine_targets();
+  std::vector<std::string> out;
+  for (std::string_view n : kSimdTargetNames)
+    if (target_bits(n) & machine) out.emplace_back(n);
+  return out;
+}
+
+void set_simd_target(std::string_view name) {
+  detail::simd_init();
+  std::lock_guard<std::mutex> lock(mutex());
+  apply_target(name, "SIMD target");
+}
+
+}  // namespace dme
