@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "dme/core/error.h"
+#include "dme/core/simd.h"
 
 namespace po = boost::program_options;
 
@@ -69,12 +70,24 @@ int dispatch(const std::string& program, const std::string& summary, int argc, c
 
 bool parse_options(int argc, char** argv, const std::string& usage_line,
                    const po::options_description& desc, po::variables_map& vm) {
-  po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+  // Every subcommand takes --simd: the kernels' SIMD target (dme/core/simd.h).
+  po::options_description all;
+  all.add(desc);
+  po::options_description common("SIMD");
+  // clang-format off
+  common.add_options()
+      ("simd", po::value<std::string>()->value_name("TARGET"),
+       "SIMD target of the kernels: auto (the best the CPU has), avx512, avx2, sse4, neon, sve, "
+       "sve2, scalar; no better than the machine's (default: $DME_SIMD, else auto)");
+  // clang-format on
+  all.add(common);
+  po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
   if (vm.count("help")) {
-    std::cout << "Usage: " << usage_line << "\n\n" << desc << "\n";
+    std::cout << "Usage: " << usage_line << "\n\n" << all << "\n";
     return false;
   }
   po::notify(vm);
+  if (vm.count("simd")) set_simd_target(vm["simd"].as<std::string>());
   return true;
 }
 

@@ -37,6 +37,8 @@ dme::Provenance sample_provenance(const std::string& tag) {
   p.hosts = {"node01", "node02"};
   p.ranks = 8;
   p.seeds = {1, 42, std::numeric_limits<std::uint64_t>::max()};
+  p.simd_target = "avx2, avx512";
+  p.cpu = "AMD EPYC 7B13, Intel(R) Xeon(R) Platinum 8480+";
   return p;
 }
 
@@ -61,7 +63,8 @@ bool same_provenance(const dme::Provenance& a, const dme::Provenance& b) {
   return a.program == b.program && a.version == b.version && a.git_commit == b.git_commit &&
          a.command_line == b.command_line && a.created_iso8601 == b.created_iso8601 &&
          a.mpi_library_version == b.mpi_library_version && a.hdf5_version == b.hdf5_version &&
-         a.hosts == b.hosts && a.ranks == b.ranks && a.seeds == b.seeds;
+         a.hosts == b.hosts && a.ranks == b.ranks && a.seeds == b.seeds &&
+         a.simd_target == b.simd_target && a.cpu == b.cpu;
 }
 
 void expect_same_run(const dme::Run& got, const dme::Run& want) {
@@ -104,7 +107,7 @@ TEST(Results, RoundTripOfRootProvenanceRunsAndDatasets) {
   EXPECT_TRUE(same_provenance(dme::provenance_from_attributes(file.root_attributes, ""), prov));
   EXPECT_EQ(file.root_attributes.at("format"), AttrValue(std::string("dme-results")));
   EXPECT_EQ(file.root_attributes.at("format_version"), AttrValue(std::int64_t{1}));
-  EXPECT_EQ(file.root_attributes.size(), 12u);  // format, format_version, 10 provenance fields
+  EXPECT_EQ(file.root_attributes.size(), 14u);  // format, format_version, 12 provenance fields
   ASSERT_EQ(file.runs.size(), 2u);
   expect_same_run(file.runs[0], runs[0]);
   expect_same_run(file.runs[1], runs[1]);

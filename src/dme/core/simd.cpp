@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
+#include <sys/utsname.h>
 #include <mutex>
 #include <sstream>
 
@@ -32,12 +34,23 @@ std::string name_of(std::int64_t bit) {
   return hwy::TargetName(bit);
 }
 
+// Note: hwy::SupportedTargets() re-detects the CPU and resets Highway's chosen target to the
+// best one before applying DisableTargets' mask, so every call to it here is followed by
+// ChosenTarget::Update with the masked set, and the current choice is kept in `chosen`.
+std::int64_t chosen = 0;  // HWY target bits the kernels dispatch among now
+
+std::int64_t refresh() {
+  const std::int64_t t = hwy::SupportedTargets();
+  hwy::GetChosenTarget().Update(t);
+  chosen = t & HWY_TARGETS;
+  return chosen;
+}
+
 // What the CPU and this build allow, before any forcing (lower bit = better target).
 std::int64_t machine_targets() {
   static const std::int64_t targets = [] {
-    hwy::SetSupportedTargetsForTest(0);
     hwy::DisableTargets(0);
-    return hwy::SupportedTargets() & HWY_TARGETS;
+    return refresh();
   }();
   return targets;
 }
@@ -51,7 +64,7 @@ void apply_target(std::string_view name, const char* source) {
   const std::int64_t machine = machine_targets();
   if (name.empty() || name == "auto") {
     hwy::DisableTargets(0);
-    hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+    refresh();
     return;
   }
   const std::int64_t bits = target_bits(name) & machine;
@@ -68,7 +81,7 @@ void apply_target(std::string_view name, const char* source) {
   // Disable every target better than the chosen one (lower bits).
   const std::int64_t best = bits & -bits;
   hwy::DisableTargets(best - 1);
-  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+  refresh();
 }
 
 std::once_flag env_once;
@@ -95,8 +108,8 @@ void simd_init() {
 
 std::string simd_target() {
   detail::simd_init();
-  const std::int64_t now = hwy::SupportedTargets() & HWY_TARGETS;
-  return now ? name_of(now & -now) : std::string("scalar");
+  std::lock_guard<std::mutex> lock(mutex());
+  return chosen ? name_of(chosen & -chosen) : std::string("scalar");
 }
 
 std::vector<std::string> simd_targets_available() {
@@ -105,6 +118,30 @@ std::vector<std::string> simd_targets_available() {
   for (std::string_view n : kSimdTargetNames)
     if (target_bits(n) & machine) out.emplace_back(n);
   return out;
+}
+
+std::string cpu_model() {
+  static const std::string model = [] {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("model name", 0) == 0 || line.rfind("Model", 0) == 0) {
+        const std::size_t colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        std::size_t b = line.find_first_not_of(" \t", colon + 1);
+        if (b != std::string::npos) return line.substr(b);
+      }
+    }
+    utsname u{};
+    return uname(&u) == 0 ? std::string(u.machine) : std::string("unknown");
+  }();
+  return model;
+}
+
+std::string simd_summary() {
+  std::string line = simd_target() + " (available:";
+  for (const std::string& t : simd_targets_available()) line += " " + t;
+  return line + "; cpu: " + cpu_model() + ")";
 }
 
 void set_simd_target(std::string_view name) {

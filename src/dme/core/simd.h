@@ -36,6 +36,13 @@ std::vector<std::string> simd_targets_available();
 /// Not thread-safe with kernels running concurrently: call it before the work starts.
 void set_simd_target(std::string_view name);
 
+/// The processor's model name ("AMD EPYC 9654 ...", from /proc/cpuinfo; the machine type from
+/// uname where the model is not listed), for reports next to every figure.
+std::string cpu_model();
+
+/// One line for reports: "avx2 (available: avx512 avx2 sse4 scalar; cpu: ...)".
+std::string simd_summary();
+
 /// The value of DME_SIMD applied by the first kernel call ("" when unset).
 std::string simd_target_from_environment();
 

@@ -1,5 +1,7 @@
 #include "dme/experiment/output.h"
 
+#include "dme/core/simd.h"
+
 #include <cstdio>
 
 #include "dme/collective/detail/agreement.h"
@@ -47,7 +49,13 @@ void write_output(const OutputOptions& o, const std::string& program, MPI_Comm c
 }
 
 Progress::Progress(std::string what, std::size_t total, bool enabled)
-    : what_(std::move(what)), total_(total), enabled_(enabled) {}
+    : what_(std::move(what)), total_(total), enabled_(enabled) {
+  static bool said = false;  // once per process: which SIMD target the kernels run on
+  if (enabled_ && !said) {
+    said = true;
+    std::fprintf(stderr, "%s: SIMD target %s\n", what_.c_str(), simd_summary().c_str());
+  }
+}
 
 void Progress::step(std::size_t n) {
   done_ += n;

@@ -6,15 +6,16 @@
 #include <cstring>
 
 #include "dme/core/mpi_helpers.h"
+#include "dme/core/simd.h"
 #include "dme/version.h"
 
 namespace dme {
 namespace {
 
-/// Distinct processor names of the ranks of comm, sorted, on every rank.
-std::vector<std::string> gather_hosts(MPI_Comm comm) {
+/// Distinct values of a string of every rank of comm (at most MPI_MAX_PROCESSOR_NAME - 1 bytes
+/// kept), sorted, on every rank.
+std::vector<std::string> gather_distinct(MPI_Comm comm, const std::string& name) {
   std::array<char, MPI_MAX_PROCESSOR_NAME> mine{};
-  const std::string name = mpi::processor_name();
   std::memcpy(mine.data(), name.data(), std::min(name.size(), mine.size() - 1));
   const int size = mpi::comm_size(comm);
   std::vector<char> all(static_cast<std::size_t>(size) * mine.size());
@@ -53,7 +54,14 @@ Provenance collect_provenance(const std::string& program, int argc, char** argv,
   p.created_iso8601 = shared_time(comm);
   p.mpi_library_version = mpi::library_version();
   p.hdf5_version = hdf5_library_version();
-  p.hosts = gather_hosts(comm);
+  p.hosts = gather_distinct(comm, mpi::processor_name());
+  const auto joined = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const std::string& s : v) out += (out.empty() ? "" : ", ") + s;
+    return out;
+  };
+  p.simd_target = joined(gather_distinct(comm, simd_target()));
+  p.cpu = joined(gather_distinct(comm, cpu_model()));
   p.ranks = mpi::comm_size(comm);
   p.seeds = std::move(seeds);
   return p;

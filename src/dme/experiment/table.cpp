@@ -6,6 +6,7 @@
 #include <iomanip>
 
 #include "dme/core/error.h"
+#include "dme/core/simd.h"
 
 namespace dme {
 
@@ -13,6 +14,8 @@ Table::Table(std::vector<std::string> columns, bool csv)
     : columns_(std::move(columns)), csv_(csv) {}
 
 void Table::print_header(std::ostream& os) const {
+  // People reading a table see which SIMD target and CPU produced it (CSV stays header-only).
+  if (!csv_) os << "# simd: " << simd_summary() << '\n';
   for (std::size_t i = 0; i < columns_.size(); ++i) {
     if (csv_) {
       os << (i ? "," : "") << columns_[i];

@@ -81,6 +81,8 @@ void write_provenance(h5::Location& loc, const Provenance& p, std::string_view p
   loc.write_attribute(pre + "hosts", p.hosts);
   loc.write_attribute(pre + "ranks", p.ranks);
   loc.write_attribute(pre + "seeds", std::span<const std::uint64_t>(p.seeds));
+  loc.write_attribute(pre + "simd_target", p.simd_target);
+  loc.write_attribute(pre + "cpu", p.cpu);
 }
 
 Provenance provenance_from_attributes(const std::map<std::string, AttrValue>& attributes,
@@ -98,6 +100,10 @@ Provenance provenance_from_attributes(const std::map<std::string, AttrValue>& at
   p.ranks = field<std::int64_t>(attributes, pre + "ranks");
   for (std::int64_t s : field<std::vector<std::int64_t>>(attributes, pre + "seeds"))
     p.seeds.push_back(static_cast<std::uint64_t>(s));  // stored as uint64; read as its bits
+  // Recorded since the SIMD layer; optional so that older files still read.
+  if (attributes.count(pre + "simd_target"))
+    p.simd_target = field<std::string>(attributes, pre + "simd_target");
+  if (attributes.count(pre + "cpu")) p.cpu = field<std::string>(attributes, pre + "cpu");
   return p;
 }
 

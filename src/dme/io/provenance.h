@@ -23,6 +23,9 @@ struct Provenance {
   std::vector<std::string> hosts;  ///< distinct host names of the ranks
   std::int64_t ranks = 1;
   std::vector<std::uint64_t> seeds;
+  /// SIMD targets the ranks' kernels ran on and their CPU models, distinct values joined by
+  /// ", " ("" in files written before dme recorded them).
+  std::string simd_target, cpu;
 };
 
 /// UTC time in ISO 8601 with a 'Z' suffix, to the second: "2025-01-31T17:04:05Z".
@@ -38,7 +41,8 @@ std::string hdf5_library_version();
 
 /// Writes the provenance as attributes of `loc`, each named `prefix` + field: program, version,
 /// git_commit, command_line, created (ISO 8601), mpi_library_version, hdf5_version, hosts
-/// (strings), ranks (int64), seeds (uint64). Throws dme::Error if one already exists.
+/// (strings), ranks (int64), seeds (uint64), simd_target, cpu. Throws dme::Error if one already
+/// exists.
 void write_provenance(h5::Location& loc, const Provenance& provenance, std::string_view prefix);
 
 /// The inverse of write_provenance on attributes read back (read_results); a missing or
