@@ -173,12 +173,21 @@ struct Lookup<0> {
 };
 
 // Level interval of a vector by binary search over the power-of-two search table of 2^kSteps
-// entries (the loop unrolls; its constants are hoisted).
+// entries (the loop unrolls; its constants are hoisted). The first two steps need no lookup:
+// their candidates are one table entry, then one of two, picked by the first comparison.
 template <int kSteps, class Look>
-HWY_INLINE VI interval(VF x, const Look& search) {
+HWY_INLINE VI interval(VF x, const Look& search, const float* table) {
+  const DF df;
   const DI di;
-  VI c = hn::Zero(di);
-  for (int k = kSteps - 1; k >= 0; --k) {
+  constexpr int h = 1 << (kSteps - 1);
+  const auto m = hn::Le(hn::Set(df, table[h]), x);
+  VI c = hn::IfThenElseZero(hn::RebindMask(di, m), hn::Set(di, h));
+  if constexpr (kSteps >= 2) {
+    constexpr int q = h / 2;
+    const VF t = hn::IfThenElse(m, hn::Set(df, table[h + q]), hn::Set(df, table[q]));
+    c = hn::IfThenElse(hn::RebindMask(di, hn::Le(t, x)), hn::Add(c, hn::Set(di, q)), c);
+  }
+  for (int k = kSteps - 3; k >= 0; --k) {
     const VI cand = hn::Add(c, hn::Set(di, 1 << k));
     c = hn::IfThenElse(hn::RebindMask(di, hn::Le(search(cand), x)), cand, c);
   }
@@ -217,7 +226,7 @@ std::size_t stochastic_impl(const float* x, std::size_t n, std::span<const float
       const auto outside = hn::Not(hn::And(hn::Ge(v, lo), hn::Le(v, hi)));
       if (!hn::AllFalse(df, outside))
         return at + static_cast<std::size_t>(hn::FindFirstTrue(df, outside));
-      const VI c = interval<kSteps>(v, search);
+      const VI c = interval<kSteps>(v, search, tables.search);
       const VF a = level(c), b = level(hn::Add(c, one));
       const VF p = hn::Div(hn::Sub(v, a), hn::Sub(b, a));
       const VI up = hn::VecFromMask(di, hn::RebindMask(di, hn::Lt(u[q], p)));
@@ -244,7 +253,7 @@ std::size_t nearest_impl(const float* x, std::size_t n, std::span<const float> l
     const VF v = hn::LoadU(df, x + i);
     const auto nan = hn::Not(hn::Eq(v, v));
     if (!hn::AllFalse(df, nan)) return i + static_cast<std::size_t>(hn::FindFirstTrue(df, nan));
-    const VI c = interval<kSteps>(v, search);
+    const VI c = interval<kSteps>(v, search, tables.search);
     const VF a = level(c), b = level(hn::Add(c, one));
     const VI up = hn::VecFromMask(di, hn::RebindMask(di, hn::Gt(hn::Sub(v, a), hn::Sub(b, v))));
     store_codes(hn::Sub(c, up), codes + i);
