@@ -5,15 +5,17 @@
 # is left in the build directory as crash-*, leak-*, timeout-* or oom-*).
 #
 # Environment: FUZZ_SECONDS, FUZZ_DIR (build and corpus directory, default build-fuzz),
-# FUZZ_CXX (default clang++), FUZZ_ARCH (default -march=native, as the library's DME_NATIVE),
+# FUZZ_CXX (default clang++), FUZZ_ARCH (default none: portable, as the library's default build;
+# the codec kernels pick their SIMD target at run time, and DME_SIMD=avx2 etc. fuzzes another),
 # FUZZ_JOBS (parallel fuzzing processes, default 1).
-# Needs clang and libFuzzer (Debian: clang and libclang-rt-14-dev), libxxhash-dev, librandom123-dev.
+# Needs clang and libFuzzer (Debian: clang and libclang-rt-14-dev), libxxhash-dev, librandom123-dev,
+# libhwy-dev.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds=${FUZZ_SECONDS:-60}
 dir=${FUZZ_DIR:-$root/build-fuzz}
 cxx=${FUZZ_CXX:-clang++}
-arch=${FUZZ_ARCH:--march=native}
+arch=${FUZZ_ARCH:-}
 jobs=${FUZZ_JOBS:-1}
 
 if ! command -v "$cxx" >/dev/null; then
@@ -29,13 +31,15 @@ if ! "$cxx" -fsanitize=fuzzer "$probe" -o "$dir/probe" 2>/dev/null; then
   exit 2
 fi
 
-sources=("$root"/src/dme/codec/*.cpp "$root"/src/dme/codec/detail/*.cpp "$root"/src/dme/core/error.cpp)
-flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer $arch -I"$root/src" -I"$root/tests/codec")
+sources=("$root"/src/dme/codec/*.cpp "$root"/src/dme/codec/detail/*.cpp "$root"/src/dme/core/error.cpp
+         "$root"/src/dme/core/simd.cpp)
+flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer $arch -DHWY_DISABLED_TARGETS=HWY_SSSE3
+       -I"$root/src" -I"$root/tests/codec")
 echo "fuzz.sh: building in $dir"
 "$cxx" "${flags[@]}" -DDME_FUZZ_WRITE_SEEDS "$root/tests/codec/fuzz_decode.cpp" "${sources[@]}" \
-  -lxxhash -o "$dir/write_seeds"
+  -lxxhash -lhwy -o "$dir/write_seeds"
 "$cxx" "${flags[@]}" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  "$root/tests/codec/fuzz_decode.cpp" "${sources[@]}" -lxxhash -o "$dir/fuzz_decode"
+  "$root/tests/codec/fuzz_decode.cpp" "${sources[@]}" -lxxhash -lhwy -o "$dir/fuzz_decode"
 "$dir/write_seeds" "$dir/corpus"
 
 echo "fuzz.sh: fuzzing for $seconds s"

@@ -218,10 +218,12 @@ std::size_t stochastic_impl(const float* x, std::size_t n, std::span<const float
     return bad;
   for (; i + step <= n; i += step) {
     for (std::size_t q = 0; q < step; q += 16) hwy::Prefetch(x + i + q + kPrefetchBytes / 4);
-    VF u[4];
-    philox.uniforms((first + i) / 4, u[0], u[1], u[2], u[3]);
-    for (int q = 0; q < 4; ++q) {
-      const std::size_t at = i + nf * static_cast<std::size_t>(q);
+    VF u0, u1, u2, u3;  // separate variables: SVE vectors cannot form arrays
+    philox.uniforms((first + i) / 4, u0, u1, u2, u3);
+    // Rounds the q-th vector of the step with draws u; returns the index of the first value
+    // outside the levels, or n when all are inside.
+    const auto round_vector = [&](std::size_t q, VF u) -> std::size_t {
+      const std::size_t at = i + nf * q;
       const VF v = hn::LoadU(df, x + at);
       const auto outside = hn::Not(hn::And(hn::Ge(v, lo), hn::Le(v, hi)));
       if (!hn::AllFalse(df, outside))
@@ -229,9 +231,14 @@ std::size_t stochastic_impl(const float* x, std::size_t n, std::span<const float
       const VI c = interval<kSteps>(v, search, tables.search);
       const VF a = level(c), b = level(hn::Add(c, one));
       const VF p = hn::Div(hn::Sub(v, a), hn::Sub(b, a));
-      const VI up = hn::VecFromMask(di, hn::RebindMask(di, hn::Lt(u[q], p)));
+      const VI up = hn::VecFromMask(di, hn::RebindMask(di, hn::Lt(u, p)));
       store_codes(hn::Sub(c, up), codes + at);  // up is -1 where the draw rounds up
-    }
+      return n;
+    };
+    if (std::size_t bad = round_vector(0, u0); bad < n) return bad;
+    if (std::size_t bad = round_vector(1, u1); bad < n) return bad;
+    if (std::size_t bad = round_vector(2, u2); bad < n) return bad;
+    if (std::size_t bad = round_vector(3, u3); bad < n) return bad;
   }
   const std::size_t bad =
       stochastic_round_scalar(x + i, n - i, levels, stream, first + i, codes + i);
