@@ -1,11 +1,28 @@
-// Fast Walsh–Hadamard transform, cache-blocked and vectorised with compiler vector extensions
-// (64-byte vectors: AVX-512 where the build targets it, split into AVX2/SSE ops otherwise).
+// Fast Walsh–Hadamard transform, cache-blocked, written once against Google Highway and compiled
+// for every SIMD target (scalar, SSE4, AVX2, AVX-512, NEON, SVE), chosen at run time
+// (dme/core/simd.h).
 //
 // View x (n = 2^L) as an R x C row-major matrix with C = min(n, kRowLength). H_n = H_R ⊗ H_C,
-// so the transform is: every row by H_C (phase 1, rows in L1), then every column by H_R
-// (phase 2, panels of kPanelWidth columns across all rows, in L2). Within a phase the levels are
-// merged three at a time (radix-8 butterflies in registers), and the levels shorter than a vector
-// are done with in-register shuffles, so each phase reads and writes memory once.
+// so the transform is: every row by H_C (phase 1, rows in L1/L2), then every column by H_R
+// (phase 2, panels of kPanelBytes-wide columns across all rows, in L2). Within a phase the levels
+// are merged three at a time (radix-8 butterflies over native vectors, in registers); the levels
+// shorter than a vector are done with in-register lane swaps, in the same pass as the first
+// three levels across vectors (the pass that reads the input), so each phase reads and writes
+// memory once.
+//
+// Every level is complete for the elements it combines before the next level reads them, however
+// the levels are grouped into passes, so each output is the same sequence of adds and subtracts
+// as in fwht_reference whatever the vector width: results are bit-identical on every target.
+// (fwht_chain runs some transforms columns first, a fixed order that does not depend on the
+// target either: see fwht.h.)
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "dme/rotation/fwht.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+
+#include <hwy/highway.h>
+
+#ifndef DME_FWHT_ONCE
+#define DME_FWHT_ONCE
 #include "dme/rotation/fwht.h"
 
 #include <algorithm>
@@ -13,11 +30,9 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "dme/core/error.h"
-
-namespace dme {
-namespace {
 
 #ifndef DME_FWHT_ROW_LOG
 #define DME_FWHT_ROW_LOG 16
@@ -26,9 +41,18 @@ namespace {
 #define DME_FWHT_PANEL_BYTES 2048
 #endif
 #ifndef DME_FWHT_L1_BYTES
-#define DME_FWHT_L1_BYTES 32768
+#define DME_FWHT_L1_BYTES 16384
 #endif
-// Tuned on a Sapphire Rapids core (48 KiB L1d, 2 MiB L2) with dme-bench rotation; see README.
+
+namespace dme::detail {
+namespace {
+
+// Row and panel sizes were tuned on a Sapphire Rapids core (48 KiB L1d, 2 MiB L2) with dme-bench
+// rotation (see README). The L1 sub-row is half a 32 KiB L1d: on a Zen 4 core (32 KiB L1d, 1 MiB
+// L2) 32 KiB sub-rows took 40 µs per 2^16 transform on AVX2 and 16 KiB ones 23 µs (8 KiB: the
+// same); 1 KiB panels were slower than 2 KiB at 2^24 (16.3 vs 12.3 ms), 4 KiB the same.
+// kRowLength also fixes the order of fwht_chain's column-first transforms, so changing it changes
+// the chain's rounding (not the plain transform's).
 constexpr std::size_t kL1Length = DME_FWHT_L1_BYTES;  // bytes of a sub-row done in L1
 constexpr std::size_t kRowLength = std::size_t(1) << DME_FWHT_ROW_LOG;  // elements of a row (L2)
 constexpr std::size_t kPanelBytes = DME_FWHT_PANEL_BYTES;  // bytes per row of a column panel
@@ -36,91 +60,6 @@ constexpr std::size_t kPanelBytes = DME_FWHT_PANEL_BYTES;  // bytes per row of a
 // this many bytes ahead: the hardware prefetcher alone left them waiting on memory (2 RHTs at
 // 2^24 forward: 37 -> 33.5 ms, inverse 42 -> 37.5 ms, A/B in one minute).
 constexpr std::size_t kStreamAhead = 4096;
-
-template <class T>
-struct Simd;
-template <>
-struct Simd<float> {
-  typedef float V __attribute__((vector_size(64)));
-  typedef std::uint32_t I __attribute__((vector_size(64)));
-  static constexpr std::size_t kLanes = 16;
-};
-template <>
-struct Simd<double> {
-  typedef double V __attribute__((vector_size(64)));
-  typedef std::uint64_t I __attribute__((vector_size(64)));
-  static constexpr std::size_t kLanes = 8;
-};
-
-template <class V, class T>
-inline V load(const T* p) {
-  V v;
-  std::memcpy(&v, p, sizeof(V));
-  return v;
-}
-template <class V, class T>
-inline void store(T* p, V v) {
-  std::memcpy(p, &v, sizeof(V));
-}
-
-// Lane i exchanged with lane i ^ H.
-template <int H>
-inline Simd<float>::V swap_lanes(Simd<float>::V v) {
-#if defined(__clang__)
-  if constexpr (H == 1)
-    return __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
-  if constexpr (H == 2)
-    return __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
-  if constexpr (H == 4)
-    return __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11);
-  if constexpr (H == 8)
-    return __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
-#else
-  constexpr Simd<float>::I idx = {0 ^ H, 1 ^ H, 2 ^ H,  3 ^ H,  4 ^ H,  5 ^ H,  6 ^ H,  7 ^ H,
-                                  8 ^ H, 9 ^ H, 10 ^ H, 11 ^ H, 12 ^ H, 13 ^ H, 14 ^ H, 15 ^ H};
-  return __builtin_shuffle(v, idx);
-#endif
-}
-template <int H>
-inline Simd<double>::V swap_lanes(Simd<double>::V v) {
-#if defined(__clang__)
-  if constexpr (H == 1) return __builtin_shufflevector(v, v, 1, 0, 3, 2, 5, 4, 7, 6);
-  if constexpr (H == 2) return __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5);
-  if constexpr (H == 4) return __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3);
-#else
-  constexpr Simd<double>::I idx = {0 ^ H, 1 ^ H, 2 ^ H, 3 ^ H, 4 ^ H, 5 ^ H, 6 ^ H, 7 ^ H};
-  return __builtin_shuffle(v, idx);
-#endif
-}
-
-// One in-register level: lane i gets v[i] + v[i^H] when bit H of i is clear, v[i^H] - v[i]
-// when it is set: flip the sign bit of those lanes, then one add (rounds exactly like the
-// add or subtract, and needs no FMA contraction to be fast).
-template <int H, class V>
-inline V level_in_register(V v) {
-  using T = std::remove_reference_t<decltype(v[0])>;
-  using I = typename Simd<T>::I;
-  using E = std::remove_reference_t<decltype(I{}[0])>;
-  constexpr std::size_t lanes = sizeof(V) / sizeof(T);
-  constexpr E kSign = E(1) << (sizeof(T) * 8 - 1);
-  I flip;
-  for (std::size_t i = 0; i < lanes; ++i) flip[i] = (i & H) ? kSign : E(0);
-  I raw;
-  std::memcpy(&raw, &v, sizeof(v));
-  raw ^= flip;
-  V negated;
-  std::memcpy(&negated, &raw, sizeof(v));
-  return negated + swap_lanes<H>(v);
-}
-
-template <class T>
-inline typename Simd<T>::V all_levels_in_register(typename Simd<T>::V v) {
-  v = level_in_register<1>(v);
-  v = level_in_register<2>(v);
-  v = level_in_register<4>(v);
-  if constexpr (Simd<T>::kLanes == 16) v = level_in_register<8>(v);
-  return v;
-}
 
 // Flips the sign of p[i] where bit (first + i) of the mask is set, for i < count.
 template <class T>
@@ -136,252 +75,26 @@ void apply_signs_scalar(T* p, std::size_t count, const std::uint64_t* mask, std:
   }
 }
 
-// The same on one vector whose first element has global index g (g a multiple of kLanes):
-// the kLanes mask bits become sign-bit flips with one variable shift per lane.
-template <class T>
-inline typename Simd<T>::V signs_vector(typename Simd<T>::V v, const std::uint64_t* mask,
-                                        std::size_t g) {
-  using I = typename Simd<T>::I;
-  using E = std::remove_reference_t<decltype(I{}[0])>;
-  constexpr std::size_t kLanes = Simd<T>::kLanes;
-  I lane;
-  for (std::size_t i = 0; i < kLanes; ++i) lane[i] = static_cast<E>(i);
-  const E bits = static_cast<E>(mask[g >> 6] >> (g & 63));
-  I b = (I{} + bits) >> lane;
-  b = (b & 1) << (sizeof(T) * 8 - 1);
-  I raw;
-  std::memcpy(&raw, &v, sizeof(v));
-  raw ^= b;
-  std::memcpy(&v, &raw, sizeof(v));
-  return v;
-}
-
-template <class T>
-void apply_signs(T* p, std::size_t count, const std::uint64_t* mask, std::size_t first) {
-  using V = typename Simd<T>::V;
-  constexpr std::size_t kLanes = Simd<T>::kLanes;
-  if (count % kLanes || first % kLanes) return apply_signs_scalar(p, count, mask, first);
-  for (std::size_t k = 0; k < count; k += kLanes)
-    store(p + k, signs_vector<T>(load<V>(p + k), mask, first + k));
-}
-
-// Running minimum and maximum of the values a final sweep writes, in vector lanes, four
-// accumulators deep so the compare-and-select chains do not serialise the sweep.
+// Smallest and largest output seen; the kernels keep running extremes in vector lanes and fold
+// them in here once per call.
 template <class T>
 struct ExtremaAcc {
-  using V = typename Simd<T>::V;
-  static constexpr std::size_t kDepth = 4;
-  V lo[kDepth], hi[kDepth];
-  ExtremaAcc() {
-    for (std::size_t j = 0; j < kDepth; ++j) {
-      lo[j] = V{} + std::numeric_limits<T>::infinity();
-      hi[j] = V{} - std::numeric_limits<T>::infinity();
-    }
-  }
-  void add(V v, std::size_t j) {
-    j %= kDepth;
-    lo[j] = v < lo[j] ? v : lo[j];
-    hi[j] = v > hi[j] ? v : hi[j];
-  }
-  void add(V l, V h) {
-    lo[0] = l < lo[0] ? l : lo[0];
-    hi[0] = h > hi[0] ? h : hi[0];
-  }
-  void add(T v) {
-    lo[0][0] = std::min(lo[0][0], v);
-    hi[0][0] = std::max(hi[0][0], v);
-  }
-  detail::Extrema<T> result() const {
-    detail::Extrema<T> e{lo[0][0], hi[0][0]};
-    for (std::size_t j = 0; j < kDepth; ++j)
-      for (std::size_t i = 0; i < Simd<T>::kLanes; ++i) {
-        e.min = std::min(e.min, lo[j][i]);
-        e.max = std::max(e.max, hi[j][i]);
-      }
-    return e;
+  T lo = std::numeric_limits<T>::infinity();
+  T hi = -std::numeric_limits<T>::infinity();
+  void add(T l, T h) {
+    lo = std::min(lo, l);
+    hi = std::max(hi, h);
   }
 };
 
-// What the last butterfly pass of a sweep does to each vector before storing it, so the sweep
-// needs no separate pass for it: v <- signs ⊙ (scale · v) (the same operations, in the same
-// order, as scale_and_sign below), noted in acc when given. origin is element 0 of the
-// transform, so a vector's offset from it is the global index of its signs.
+// A transform shorter than one vector: the textbook loops, with the same steps in the same order
+// as the vector kernels (copy and zero padding, pre-signs, H, scale, post-signs).
 template <class T>
-struct Epilogue {
-  const T* origin;
-  T scale;
-  const std::uint64_t* signs;
-  ExtremaAcc<T>* acc;
-
-  typename Simd<T>::V apply(typename Simd<T>::V v, const T* at) const {
-    v = v * scale;
-    if (signs) v = signs_vector<T>(v, signs, static_cast<std::size_t>(at - origin));
-    return v;
-  }
-};
-
-// L (1..3) butterfly levels with strides h, 2h, 4h on the 2^L vectors p + m*h + k, for every
-// k in [0, count) in steps of one vector.
-// epi: applied to every vector as it is stored (the last pass of a sweep), or null.
-template <class T, int L>
-inline void butterflies(T* p, std::size_t h, std::size_t count, std::ptrdiff_t prefetch,
-                        const Epilogue<T>* epi) {
-  using V = typename Simd<T>::V;
-  constexpr int kM = 1 << L;
-  // Extremes noted for epi->acc, kept in registers here (stores through p could alias acc).
-  V lo = V{} + std::numeric_limits<T>::infinity(), hi = V{} - std::numeric_limits<T>::infinity();
-  for (std::size_t k = 0; k < count; k += Simd<T>::kLanes) {
-    V v[kM];
-    for (int m = 0; m < kM; ++m) v[m] = load<V>(p + m * h + k);
-    if (prefetch && (k * sizeof(T)) % 64 == 0)
-      for (int m = 0; m < kM; ++m) __builtin_prefetch(p + m * h + k + prefetch, 1, 2);
-    for (int lh = 1; lh < kM; lh <<= 1)
-      for (int m = 0; m < kM; ++m)
-        if (!(m & lh)) {
-          V a = v[m], b = v[m + lh];
-          v[m] = a + b;
-          v[m + lh] = a - b;
-        }
-    if (epi) {
-      for (int m = 0; m < kM; ++m) {
-        v[m] = epi->apply(v[m], p + m * h + k);
-        store(p + m * h + k, v[m]);
-      }
-      if (epi->acc) {  // the extremes of the 2^L vectors by a tree, then into the running ones
-        V a[kM], b[kM];
-        for (int m = 0; m < kM; ++m) a[m] = b[m] = v[m];
-        for (int half = kM / 2; half >= 1; half /= 2)
-          for (int m = 0; m < half; ++m) {
-            a[m] = a[m + half] < a[m] ? a[m + half] : a[m];
-            b[m] = b[m + half] > b[m] ? b[m + half] : b[m];
-          }
-        lo = a[0] < lo ? a[0] : lo;
-        hi = b[0] > hi ? b[0] : hi;
-      }
-    } else {
-      for (int m = 0; m < kM; ++m) store(p + m * h + k, v[m]);
-    }
-  }
-  if (epi && epi->acc) epi->acc->add(lo, hi);
-}
-
-// Levels [first, last) of a transform over `units` units, unit u at p + u * unit_stride, each
-// unit `width` contiguous elements (a multiple of the vector length).
-// prefetch: when non-zero, the first merged pass also prefetches the elements `prefetch`
-// further on (the next panel), so its memory latency overlaps this panel's work.
-// epi: applied by the last pass as it stores (null: none).
-template <class T>
-void strided_levels(T* p, std::size_t units, std::size_t unit_stride, std::size_t width, int first,
-                    int last, std::ptrdiff_t prefetch = 0, const Epilogue<T>* epi = nullptr) {
-  for (int l = first; l < last;) {
-    const int step = std::min(3, last - l);
-    const std::size_t h = std::size_t(1) << l;
-    const std::size_t group = h << step;
-    for (std::size_t base = 0; base < units; base += group)
-      for (std::size_t j = 0; j < h; ++j) {
-        T* q = p + (base + j) * unit_stride;
-        const std::ptrdiff_t pf = l == first ? prefetch : 0;
-        const Epilogue<T>* e = l + step == last ? epi : nullptr;
-        if (step == 3)
-          butterflies<T, 3>(q, h * unit_stride, width, pf, e);
-        else if (step == 2)
-          butterflies<T, 2>(q, h * unit_stride, width, pf, e);
-        else
-          butterflies<T, 1>(q, h * unit_stride, width, pf, e);
-      }
-    l += step;
-  }
-}
-
-// Full transform of one contiguous block of c ≥ kLanes elements (c a power of two) that fits
-// L1: in-register levels, then merged levels over vectors.
-// OR-accumulates "some lane is NaN or Inf" (all exponent bits set) into bad.
-template <class T>
-inline void note_non_finite(typename Simd<T>::V v, typename Simd<T>::I& bad) {
-  using I = typename Simd<T>::I;
-  constexpr auto kExp = sizeof(T) == 4 ? 0x7f800000ull : 0x7ff0000000000000ull;
-  I raw;
-  std::memcpy(&raw, &v, sizeof(v));
-  bad |= (raw & kExp) == kExp;
-}
-
-// Full transform of one contiguous block of c ≥ kLanes elements (c a power of two) that fits
-// L1: in-register levels (with the pre-signs, reading from src), then merged levels over vectors.
-template <class T>
-void l1_transform(T* row, const T* src, std::size_t c, const std::uint64_t* pre_signs,
-                  std::size_t first, typename Simd<T>::I& bad) {
-  using V = typename Simd<T>::V;
-  constexpr std::size_t kLanes = Simd<T>::kLanes;
-  for (std::size_t k = 0; k < c; k += kLanes) {
-    if (((k * sizeof(T)) & 63) == 0) {  // one line of input (and of output) per 64 bytes
-      __builtin_prefetch(src + k + kStreamAhead / sizeof(T), 0, 3);
-      if (src != row) __builtin_prefetch(row + k + kStreamAhead / sizeof(T), 1, 3);
-    }
-    V v = load<V>(src + k);
-    note_non_finite<T>(v, bad);
-    if (pre_signs) v = signs_vector<T>(v, pre_signs, first + k);
-    store(row + k, all_levels_in_register<T>(v));
-  }
-  const int lanes_log = std::countr_zero(kLanes);
-  const int levels = std::countr_zero(c);
-  strided_levels(row, c / kLanes, kLanes, kLanes, 0, levels - lanes_log);
-}
-
-// Full transform of one contiguous row of c ≥ kLanes elements (c ≤ kRowLength, fits L2):
-// L1-sized sub-rows first, then the levels across sub-rows while the row is still in L2.
-// The row's input is src[first .. first + c) with src[i] = 0 for i ≥ src_len (zero padding).
-template <class T>
-// prefetch_next: when set, the levels across sub-rows also fetch the next row (in place, the
-// next c elements after row), so its memory latency overlaps this row's work in L2.
-// epi: applied as the last pass stores; only for rows longer than one L1 sub-row (the rows of a
-// multi-row transform), whose last pass is the one across sub-rows.
-void row_transform(T* row, const T* src, std::size_t src_len, std::size_t c,
-                   const std::uint64_t* pre_signs, std::size_t first, typename Simd<T>::I& bad,
-                   bool prefetch_next = false, const Epilogue<T>* epi = nullptr) {
-  const std::size_t sub = std::min(c, kL1Length / sizeof(T));
-  DME_ASSERT(!epi || c > sub);
-  for (std::size_t s0 = 0; s0 < c; s0 += sub) {
-    const std::size_t g = first + s0;
-    if (g + sub <= src_len) {
-      l1_transform(row + s0, src + g, sub, pre_signs, g, bad);
-    } else if (g >= src_len) {
-      std::fill_n(row + s0, sub, T(0));  // the transform of zeros is zeros
-    } else {
-      if (row + s0 != src + g) std::copy(src + g, src + src_len, row + s0);
-      std::fill(row + s0 + (src_len - g), row + s0 + sub, T(0));
-      l1_transform(row + s0, row + s0, sub, pre_signs, g, bad);
-    }
-  }
-  if (c > sub)
-    strided_levels(row, c / sub, sub, sub, 0, std::countr_zero(c / sub),
-                   prefetch_next ? static_cast<std::ptrdiff_t>(c) : 0, epi);
-}
-
-// The final step of a sweep: p <- post_signs ⊙ (scale · p), noting the results in acc if given.
-template <class T>
-void scale_and_sign(T* p, std::size_t count, T scale, const std::uint64_t* post_signs,
-                    std::size_t first, ExtremaAcc<T>* acc = nullptr) {
-  using V = typename Simd<T>::V;
-  constexpr std::size_t kLanes = Simd<T>::kLanes;
-  if (count % kLanes || first % kLanes) {
-    if (scale != T(1))
-      for (std::size_t i = 0; i < count; ++i) p[i] *= scale;
-    if (post_signs) apply_signs_scalar(p, count, post_signs, first);
-    if (acc)
-      for (std::size_t i = 0; i < count; ++i) acc->add(p[i]);
-    return;
-  }
-  for (std::size_t k = 0; k < count; k += kLanes) {
-    V v = load<V>(p + k) * scale;
-    if (post_signs) v = signs_vector<T>(v, post_signs, first + k);
-    if (acc) acc->add(v, k / kLanes);
-    store(p + k, v);
-  }
-}
+bool fwht_short(T* x, std::size_t n, const std::uint64_t* pre_signs,
+                const std::uint64_t* post_signs, T scale, const T* src, std::size_t src_len,
+                ExtremaAcc<T>* acc);
 
 }  // namespace
-
-namespace detail {
 
 template <class T>
 void fwht_reference(T* x, std::size_t n) {
@@ -394,10 +107,566 @@ void fwht_reference(T* x, std::size_t n) {
       }
 }
 
+template void fwht_reference<float>(float*, std::size_t);
+template void fwht_reference<double>(double*, std::size_t);
+
+namespace {
+
 template <class T>
-bool fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
+bool fwht_short(T* x, std::size_t n, const std::uint64_t* pre_signs,
+                const std::uint64_t* post_signs, T scale, const T* src, std::size_t src_len,
+                ExtremaAcc<T>* acc) {
+  if (src != x) std::copy_n(src, src_len, x);
+  std::fill(x + src_len, x + n, T(0));
+  bool bad = false;
+  for (std::size_t i = 0; i < n; ++i) bad |= !std::isfinite(x[i]);
+  if (pre_signs) apply_signs_scalar(x, n, pre_signs, 0);
+  fwht_reference(x, n);
+  if (scale != T(1))
+    for (std::size_t i = 0; i < n; ++i) x[i] *= scale;
+  if (post_signs) apply_signs_scalar(x, n, post_signs, 0);
+  if (acc)
+    for (std::size_t i = 0; i < n; ++i) acc->add(x[i], x[i]);
+  return bad;
+}
+
+}  // namespace
+}  // namespace dme::detail
+#endif  // DME_FWHT_ONCE
+
+HWY_BEFORE_NAMESPACE();
+namespace dme::detail::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+namespace {
+
+// Lane i's bit of a sign mask word: 1 << i (1 << (i mod 32) for 32-bit lanes, where scalable
+// vectors can hold more than 32; flip_signs then reads the word's upper half for those lanes).
+// From a table: variable shifts are not portable across targets in this Highway version.
+template <class U>
+struct LaneBitTable {
+  static constexpr std::size_t kMax = 64;  // lanes of a 2048-bit vector of 32-bit numbers
+  alignas(64) U bit[kMax];
+  constexpr LaneBitTable() : bit() {
+    for (std::size_t i = 0; i < kMax; ++i) bit[i] = U(1) << (i % (sizeof(U) * 8));
+  }
+};
+template <class U>
+constexpr LaneBitTable<U> kLaneBits{};
+
+template <class DU>
+HWY_INLINE hn::Vec<DU> lane_bits(DU du) {
+  return hn::Load(du, kLaneBits<hn::TFromD<DU>>.bit);
+}
+
+// v with the sign of lane i flipped where bit g + i of the mask is set. g is a multiple of the
+// lane count (at most 64), so every lane's bit is in the word of bit g.
+template <class D>
+HWY_INLINE hn::Vec<D> flip_signs(D d, hn::Vec<D> v, const std::uint64_t* mask, std::size_t g,
+                                 hn::Vec<hn::RebindToUnsigned<D>> lane_bit) {
+  const hn::RebindToUnsigned<D> du;
+  using U = hn::TFromD<decltype(du)>;
+  const std::uint64_t word = mask[g >> 6] >> (g & 63);
+  auto bits = hn::Set(du, static_cast<U>(word));
+#if HWY_HAVE_SCALABLE
+  if constexpr (sizeof(U) == 4)
+    bits = hn::IfThenElse(hn::Lt(hn::Iota(du, 0), hn::Set(du, U(32))), bits,
+                          hn::Set(du, static_cast<U>(word >> 32)));
+#endif
+  const auto sign = hn::Set(du, hwy::SignMask<hn::TFromD<D>>());
+  return hn::Xor(v, hn::BitCast(d, hn::IfThenElseZero(hn::TestBit(bits, lane_bit), sign)));
+}
+
+// On x86 with FMA, a level inside a vector is one fused multiply-add by ±1, exact like the sign
+// flip and add it replaces (the product by ±1 is exact and the sum is rounded once), and it runs
+// on the multiply pipes: AMD Zen cores add on only two of their four FP pipes (Zen 4, d = 2^16:
+// 23.9 -> 21.1 µs on AVX-512, 22.3 -> 21.1 µs on AVX2). Doing the butterflies' subtracts the same
+// way gained nothing measurable there (AVX2 21.1 -> 20.5 µs, AVX-512 21.1 -> 21.7 µs).
+constexpr bool kFmaLevels = HWY_ARCH_X86 && HWY_NATIVE_FMA;
+
+// One butterfly: (a, b) <- (a + b, a - b).
+template <class V>
+HWY_INLINE void bfly(V& a, V& b) {
+  const V t = a;
+  a = hn::Add(t, b);
+  b = hn::Sub(t, b);
+}
+
+// The same on plain numbers (the one-lane target's loops, below).
+HWY_INLINE void bfly(float& a, float& b) {
+  const float t = a;
+  a = t + b;
+  b = t - b;
+}
+HWY_INLINE void bfly(double& a, double& b) {
+  const double t = a;
+  a = t + b;
+  b = t - b;
+}
+
+// kLog (0..3) levels over the 2^kLog vectors v0.. (strides 1, 2, 4 between vectors), in level
+// order; the unused vectors are left alone.
+template <int kLog, class V>
+HWY_INLINE void network(V& v0, V& v1, V& v2, V& v3, V& v4, V& v5, V& v6, V& v7) {
+  if constexpr (kLog >= 1) {
+    bfly(v0, v1);
+    if constexpr (kLog >= 2) {
+      bfly(v2, v3);
+      if constexpr (kLog >= 3) {
+        bfly(v4, v5);
+        bfly(v6, v7);
+      }
+    }
+  }
+  if constexpr (kLog >= 2) {
+    bfly(v0, v2);
+    bfly(v1, v3);
+    if constexpr (kLog >= 3) {
+      bfly(v4, v6);
+      bfly(v5, v7);
+    }
+  }
+  if constexpr (kLog >= 3) {
+    bfly(v0, v4);
+    bfly(v1, v5);
+    bfly(v2, v6);
+    bfly(v3, v7);
+  }
+}
+
+// ---- the levels inside one vector --------------------------------------------------------------
+// Level H (lane i with lane i ^ H): lane i gets v[i] + v[i^H] when bit H of i is clear, v[i^H] -
+// v[i] when it is set: flip the sign bit of those lanes, then one add (rounds exactly like the add
+// or subtract), or one multiply-add by ±1 where kFmaLevels.
+#if !HWY_HAVE_SCALABLE
+// Lane i exchanged with lane i ^ H: in-block shuffles for 4 and 8 bytes, a half swap or a
+// permute across 128-bit blocks beyond.
+template <std::size_t H, class D>
+HWY_INLINE hn::Vec<D> swap_lanes(D d, hn::Vec<D> v) {
+#if HWY_TARGET == HWY_SCALAR
+  (void)d;
+  return v;  // one lane: there is no level inside a vector
+#else
+  using T = hn::TFromD<D>;
+  constexpr std::size_t kBytes = H * sizeof(T);
+  constexpr std::size_t kVecBytes = hn::MaxLanes(D()) * sizeof(T);
+  if constexpr (kBytes == 4) {
+    return hn::Shuffle2301(v);
+  } else if constexpr (kBytes == 8) {
+    if constexpr (sizeof(T) == 4)
+      return hn::Shuffle1032(v);
+    else
+      return hn::Shuffle01(v);
+  } else if constexpr (2 * kBytes == kVecBytes) {
+    return hn::ConcatLowerUpper(d, v, v);  // the two halves exchanged
+  } else {
+    // 128-bit blocks inside a 512-bit vector
+    const hn::RebindToSigned<D> di;
+    using I = hn::TFromD<decltype(di)>;
+    return hn::TableLookupLanes(v,
+                                hn::IndicesFromVec(d, hn::Xor(hn::Iota(di, 0), hn::Set(di, I(H)))));
+  }
+#endif
+}
+
+template <std::size_t H, class D>
+HWY_INLINE hn::Vec<D> levels_in_register_from(D d, hn::Vec<D> v) {
+  if constexpr (H >= hn::MaxLanes(D())) {
+    return v;
+  } else {
+    const hn::RebindToUnsigned<D> du;
+    using U = hn::TFromD<decltype(du)>;
+    const auto sign = hn::Set(du, hwy::SignMask<hn::TFromD<D>>());
+    const auto flip =
+        hn::BitCast(d, hn::IfThenElseZero(hn::TestBit(hn::Iota(du, 0), hn::Set(du, U(H))), sign));
+    if constexpr (kFmaLevels)  // v·(±1) + swapped
+      v = hn::MulAdd(hn::Xor(hn::Set(d, hn::TFromD<D>(1)), flip), v, swap_lanes<H>(d, v));
+    else
+      v = hn::Add(hn::Xor(v, flip), swap_lanes<H>(d, v));
+    return levels_in_register_from<2 * H>(d, v);
+  }
+}
+
+template <class D>
+HWY_INLINE hn::Vec<D> all_levels_in_register(D d, hn::Vec<D> v) {
+  return levels_in_register_from<1>(d, v);
+}
+#else
+// Scalable vectors: the lane count is known at run time only, so every level is a table lookup.
+template <class D>
+HWY_INLINE hn::Vec<D> all_levels_in_register(D d, hn::Vec<D> v) {
+  const hn::RebindToUnsigned<D> du;
+  const hn::RebindToSigned<D> di;
+  using U = hn::TFromD<decltype(du)>;
+  using I = hn::TFromD<decltype(di)>;
+  const auto sign = hn::Set(du, hwy::SignMask<hn::TFromD<D>>());
+  for (std::size_t h = 1; h < hn::Lanes(d); h <<= 1) {
+    const auto flip =
+        hn::BitCast(d, hn::IfThenElseZero(hn::TestBit(hn::Iota(du, 0), hn::Set(du, U(h))), sign));
+    const auto swapped =
+        hn::TableLookupLanes(v, hn::IndicesFromVec(d, hn::Xor(hn::Iota(di, 0), hn::Set(di, I(h)))));
+    v = hn::Add(hn::Xor(v, flip), swapped);
+  }
+  return v;
+}
+#endif
+
+// What the last butterfly pass of a sweep does to each vector before storing it, so the sweep
+// needs no separate pass for it: v <- signs ⊙ (scale · v) (the same operations, in the same
+// order, as scale_and_sign below), noted in acc when given. origin is element 0 of the
+// transform, so a vector's offset from it is the global index of its signs.
+template <class T>
+struct Epilogue {
+  const T* origin;
+  T scale;
+  const std::uint64_t* signs;
+  ExtremaAcc<T>* acc;
+};
+
+// L (1..3) butterfly levels with strides h, 2h, 4h on the 2^L vectors p + m*h + k, for every
+// k in [0, count) in steps of one vector. prefetch: when non-zero, also fetches the elements
+// that far on. With kEpi, epi is applied to every vector as it is stored (the last pass of a
+// sweep).
+template <int L, bool kEpi, class D, class T = hn::TFromD<D>>
+HWY_NOINLINE void butterflies(D d, T* HWY_RESTRICT p, std::size_t h, std::size_t count,
+                              std::ptrdiff_t prefetch, const Epilogue<T>* epi) {
+  using V = hn::Vec<D>;
+  const hn::RebindToUnsigned<D> du;
+  const std::size_t N = hn::Lanes(d);
+  T* const p0 = p;
+  T* const p1 = p + h;
+  T* const p2 = p + 2 * h;
+  T* const p3 = p + 3 * h;
+  T* const p4 = p + 4 * h;
+  T* const p5 = p + 5 * h;
+  T* const p6 = p + 6 * h;
+  T* const p7 = p + 7 * h;
+  // Epilogue constants; extremes are kept in registers here (stores through p could alias acc).
+  const V scale = hn::Set(d, kEpi ? epi->scale : T(1));
+  const auto lane_bit = lane_bits(du);
+  const std::uint64_t* const signs = kEpi ? epi->signs : nullptr;
+  const bool track = kEpi && epi->acc;
+  V lo = hn::Set(d, std::numeric_limits<T>::infinity());
+  V hi = hn::Set(d, -std::numeric_limits<T>::infinity());
+  const std::size_t origin = kEpi ? static_cast<std::size_t>(p - epi->origin) : 0;
+#if HWY_TARGET == HWY_SCALAR && defined(__GNUC__) && !defined(__clang__)
+  // One lane per vector: without the epilogue and the prefetches this is a plain loop over
+  // numbers, which GCC vectorises for the build's baseline ISA (SSE2 on x86-64) once told that
+  // the 2^L rows do not overlap (Zen 4, 2^20: 4.1 -> 3.7 ms).
+  if (!kEpi && !prefetch) {
+#pragma GCC ivdep
+    for (std::size_t k = 0; k < count; ++k) {
+      T a0 = p0[k], a1 = p1[k], a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+      if constexpr (L >= 2) {
+        a2 = p2[k];
+        a3 = p3[k];
+      }
+      if constexpr (L >= 3) {
+        a4 = p4[k];
+        a5 = p5[k];
+        a6 = p6[k];
+        a7 = p7[k];
+      }
+      network<L>(a0, a1, a2, a3, a4, a5, a6, a7);
+      p0[k] = a0;
+      p1[k] = a1;
+      if constexpr (L >= 2) {
+        p2[k] = a2;
+        p3[k] = a3;
+      }
+      if constexpr (L >= 3) {
+        p4[k] = a4;
+        p5[k] = a5;
+        p6[k] = a6;
+        p7[k] = a7;
+      }
+    }
+    return;
+  }
+#endif
+  for (std::size_t k = 0; k < count; k += N) {
+    V v0 = hn::LoadU(d, p0 + k), v1 = hn::LoadU(d, p1 + k), v2 = v0, v3 = v0, v4 = v0, v5 = v0,
+      v6 = v0, v7 = v0;
+    if constexpr (L >= 2) {
+      v2 = hn::LoadU(d, p2 + k);
+      v3 = hn::LoadU(d, p3 + k);
+    }
+    if constexpr (L >= 3) {
+      v4 = hn::LoadU(d, p4 + k);
+      v5 = hn::LoadU(d, p5 + k);
+      v6 = hn::LoadU(d, p6 + k);
+      v7 = hn::LoadU(d, p7 + k);
+    }
+    if (prefetch && (k * sizeof(T)) % 64 == 0)
+      for (int m = 0; m < (1 << L); ++m) __builtin_prefetch(p + m * h + k + prefetch, 1, 2);
+    network<L>(v0, v1, v2, v3, v4, v5, v6, v7);
+    if constexpr (kEpi) {
+      v0 = hn::Mul(v0, scale);
+      v1 = hn::Mul(v1, scale);
+      if constexpr (L >= 2) {
+        v2 = hn::Mul(v2, scale);
+        v3 = hn::Mul(v3, scale);
+      }
+      if constexpr (L >= 3) {
+        v4 = hn::Mul(v4, scale);
+        v5 = hn::Mul(v5, scale);
+        v6 = hn::Mul(v6, scale);
+        v7 = hn::Mul(v7, scale);
+      }
+      if (signs) {
+        const std::size_t g = origin + k;
+        v0 = flip_signs(d, v0, signs, g, lane_bit);
+        v1 = flip_signs(d, v1, signs, g + h, lane_bit);
+        if constexpr (L >= 2) {
+          v2 = flip_signs(d, v2, signs, g + 2 * h, lane_bit);
+          v3 = flip_signs(d, v3, signs, g + 3 * h, lane_bit);
+        }
+        if constexpr (L >= 3) {
+          v4 = flip_signs(d, v4, signs, g + 4 * h, lane_bit);
+          v5 = flip_signs(d, v5, signs, g + 5 * h, lane_bit);
+          v6 = flip_signs(d, v6, signs, g + 6 * h, lane_bit);
+          v7 = flip_signs(d, v7, signs, g + 7 * h, lane_bit);
+        }
+      }
+      if (track) {  // the extremes of the 2^L vectors by a tree, then into the running ones
+        V a = hn::Min(v1, v0), b = hn::Max(v1, v0);
+        if constexpr (L >= 2) {
+          a = hn::Min(a, hn::Min(v3, v2));
+          b = hn::Max(b, hn::Max(v3, v2));
+        }
+        if constexpr (L >= 3) {
+          a = hn::Min(a, hn::Min(hn::Min(v5, v4), hn::Min(v7, v6)));
+          b = hn::Max(b, hn::Max(hn::Max(v5, v4), hn::Max(v7, v6)));
+        }
+        lo = hn::Min(a, lo);
+        hi = hn::Max(b, hi);
+      }
+    }
+    hn::StoreU(v0, d, p0 + k);
+    hn::StoreU(v1, d, p1 + k);
+    if constexpr (L >= 2) {
+      hn::StoreU(v2, d, p2 + k);
+      hn::StoreU(v3, d, p3 + k);
+    }
+    if constexpr (L >= 3) {
+      hn::StoreU(v4, d, p4 + k);
+      hn::StoreU(v5, d, p5 + k);
+      hn::StoreU(v6, d, p6 + k);
+      hn::StoreU(v7, d, p7 + k);
+    }
+  }
+  if (track) epi->acc->add(hn::GetLane(hn::MinOfLanes(d, lo)), hn::GetLane(hn::MaxOfLanes(d, hi)));
+}
+
+// Levels [first, last) of a transform over `units` units, unit u at p + u * unit_stride, each
+// unit `width` contiguous elements (a multiple of the vector length).
+// prefetch: when non-zero, the first merged pass also prefetches the elements `prefetch`
+// further on (the next panel), so its memory latency overlaps this panel's work.
+// epi: applied by the last pass as it stores (null: none).
+template <class D, class T = hn::TFromD<D>>
+void strided_levels(D d, T* p, std::size_t units, std::size_t unit_stride, std::size_t width,
+                    int first, int last, std::ptrdiff_t prefetch = 0,
+                    const Epilogue<T>* epi = nullptr) {
+  for (int l = first; l < last;) {
+    // As few passes as radix-8 allows, the levels spread evenly over them (4 levels as 2 + 2,
+    // not 3 + 1: a radix-2 pass is bound by its stores, a radix-4 one barely).
+    const int passes = (last - l + 2) / 3;
+    const int step = (last - l + passes - 1) / passes;
+    const std::size_t h = std::size_t(1) << l;
+    const std::size_t group = h << step;
+    const std::ptrdiff_t pf = l == first ? prefetch : 0;
+    const Epilogue<T>* e = l + step == last ? epi : nullptr;
+    const std::size_t stride = h * unit_stride;
+    // Contiguous units (the levels inside a row): the h units at the start of a group are one
+    // span of h·width elements, done by one call (a unit can be a single vector).
+    const bool contiguous = unit_stride == width;
+    const std::size_t span = contiguous ? h * width : width;
+    const std::size_t inner = contiguous ? 1 : h;
+    for (std::size_t base = 0; base < units; base += group)
+      for (std::size_t j = 0; j < inner; ++j) {
+        T* q = p + (base + j) * unit_stride;
+        if (e) {
+          if (step == 3)
+            butterflies<3, true>(d, q, stride, span, pf, e);
+          else if (step == 2)
+            butterflies<2, true>(d, q, stride, span, pf, e);
+          else
+            butterflies<1, true>(d, q, stride, span, pf, e);
+        } else {
+          if (step == 3)
+            butterflies<3, false>(d, q, stride, span, pf, e);
+          else if (step == 2)
+            butterflies<2, false>(d, q, stride, span, pf, e);
+          else
+            butterflies<1, false>(d, q, stride, span, pf, e);
+        }
+      }
+    l += step;
+  }
+}
+
+// One vector of input at `at` (global index g) as the first pass takes it: NaN or Inf (all
+// exponent bits set) noted in bad, the pre-signs applied, the levels inside the vector done.
+template <class D, class M, class T = hn::TFromD<D>>
+HWY_INLINE hn::Vec<D> read_vector(D d, const T* at, const std::uint64_t* pre_signs, std::size_t g,
+                                  hn::Vec<hn::RebindToUnsigned<D>> exp,
+                                  hn::Vec<hn::RebindToUnsigned<D>> lane_bit, M& bad) {
+  const hn::RebindToUnsigned<D> du;
+  hn::Vec<D> v = hn::LoadU(d, at);
+  bad = hn::Or(bad, hn::Eq(hn::And(hn::BitCast(du, v), exp), exp));
+  if (pre_signs) v = flip_signs(d, v, pre_signs, g, lane_bit);
+  return all_levels_in_register(d, v);
+}
+
+// The pass that reads a sub-row of c elements (c a multiple of 2^kLog vectors) from src into
+// row: each vector is checked for NaN or Inf (OR-ed into bad), gets the pre-signs, and has its
+// in-register levels done; then kLog levels across each group of 2^kLog adjacent vectors.
+// first is the global index of src[0] (for the signs).
+template <int kLog, class D, class T = hn::TFromD<D>>
+HWY_NOINLINE bool first_pass(D d, T* row, const T* src, std::size_t c,
+                             const std::uint64_t* pre_signs, std::size_t first) {
+  using V = hn::Vec<D>;
+  const hn::RebindToUnsigned<D> du;
+  const std::size_t N = hn::Lanes(d);
+  const std::size_t group = N << kLog;
+  constexpr std::size_t kLine = 64 / sizeof(T);  // elements per cache line
+  const auto exp = hn::Set(du, hwy::ExponentMask<T>());
+  const auto lane_bit = lane_bits(du);
+  auto bad = hn::FirstN(du, 0);  // all false
+  for (std::size_t k = 0; k < c; k += group) {
+    // One prefetch per line of input (and of output).
+    for (std::size_t e = (k + kLine - 1) / kLine * kLine; e < k + group; e += kLine) {
+      __builtin_prefetch(src + e + kStreamAhead / sizeof(T), 0, 3);
+      if (src != row) __builtin_prefetch(row + e + kStreamAhead / sizeof(T), 1, 3);
+    }
+    V v0 = read_vector(d, src + k, pre_signs, first + k, exp, lane_bit, bad);
+    V v1 = v0, v2 = v0, v3 = v0, v4 = v0, v5 = v0, v6 = v0, v7 = v0;
+    if constexpr (kLog >= 1)
+      v1 = read_vector(d, src + k + N, pre_signs, first + k + N, exp, lane_bit, bad);
+    if constexpr (kLog >= 2) {
+      v2 = read_vector(d, src + k + 2 * N, pre_signs, first + k + 2 * N, exp, lane_bit, bad);
+      v3 = read_vector(d, src + k + 3 * N, pre_signs, first + k + 3 * N, exp, lane_bit, bad);
+    }
+    if constexpr (kLog >= 3) {
+      v4 = read_vector(d, src + k + 4 * N, pre_signs, first + k + 4 * N, exp, lane_bit, bad);
+      v5 = read_vector(d, src + k + 5 * N, pre_signs, first + k + 5 * N, exp, lane_bit, bad);
+      v6 = read_vector(d, src + k + 6 * N, pre_signs, first + k + 6 * N, exp, lane_bit, bad);
+      v7 = read_vector(d, src + k + 7 * N, pre_signs, first + k + 7 * N, exp, lane_bit, bad);
+    }
+    network<kLog>(v0, v1, v2, v3, v4, v5, v6, v7);
+    hn::StoreU(v0, d, row + k);
+    if constexpr (kLog >= 1) hn::StoreU(v1, d, row + k + N);
+    if constexpr (kLog >= 2) {
+      hn::StoreU(v2, d, row + k + 2 * N);
+      hn::StoreU(v3, d, row + k + 3 * N);
+    }
+    if constexpr (kLog >= 3) {
+      hn::StoreU(v4, d, row + k + 4 * N);
+      hn::StoreU(v5, d, row + k + 5 * N);
+      hn::StoreU(v6, d, row + k + 6 * N);
+      hn::StoreU(v7, d, row + k + 7 * N);
+    }
+  }
+  return !hn::AllFalse(du, bad);
+}
+
+// Full transform of one contiguous block of c ≥ one vector of elements (c a power of two) that
+// fits L1: the pass reading src (in-register levels and three levels across vectors), then the
+// remaining levels over vectors, merged three at a time. Returns true when src held a NaN or Inf.
+template <class D, class T = hn::TFromD<D>>
+bool l1_transform(D d, T* row, const T* src, std::size_t c, const std::uint64_t* pre_signs,
+                  std::size_t first) {
+  const std::size_t N = hn::Lanes(d);
+  const int vec_levels = std::countr_zero(c / N);
+  const int fused = std::min(3, vec_levels);
+  bool bad;
+  switch (fused) {
+    case 3:
+      bad = first_pass<3>(d, row, src, c, pre_signs, first);
+      break;
+    case 2:
+      bad = first_pass<2>(d, row, src, c, pre_signs, first);
+      break;
+    case 1:
+      bad = first_pass<1>(d, row, src, c, pre_signs, first);
+      break;
+    default:
+      bad = first_pass<0>(d, row, src, c, pre_signs, first);
+      break;
+  }
+  strided_levels(d, row, c / N, N, N, fused, vec_levels);
+  return bad;
+}
+
+// Full transform of one contiguous row of c ≥ one vector of elements (c ≤ kRowLength, fits L2):
+// L1-sized sub-rows first, then the levels across sub-rows while the row is still in L2.
+// The row's input is src[first .. first + c) with src[i] = 0 for i ≥ src_len (zero padding).
+// prefetch_next: when set, the levels across sub-rows also fetch the next row (in place, the
+// next c elements after row), so its memory latency overlaps this row's work in L2.
+// epi: applied as the last pass stores; only for rows longer than one L1 sub-row (the rows of a
+// multi-row transform), whose last pass is the one across sub-rows.
+// Returns true when the input held a NaN or Inf.
+template <class D, class T = hn::TFromD<D>>
+bool row_transform(D d, T* row, const T* src, std::size_t src_len, std::size_t c,
+                   const std::uint64_t* pre_signs, std::size_t first, bool prefetch_next = false,
+                   const Epilogue<T>* epi = nullptr) {
+  const std::size_t sub = std::min(c, kL1Length / sizeof(T));
+  DME_ASSERT(!epi || c > sub);
+  bool bad = false;
+  for (std::size_t s0 = 0; s0 < c; s0 += sub) {
+    const std::size_t g = first + s0;
+    if (g + sub <= src_len) {
+      bad |= l1_transform(d, row + s0, src + g, sub, pre_signs, g);
+    } else if (g >= src_len) {
+      std::fill_n(row + s0, sub, T(0));  // the transform of zeros is zeros
+    } else {
+      if (row + s0 != src + g) std::copy(src + g, src + src_len, row + s0);
+      std::fill(row + s0 + (src_len - g), row + s0 + sub, T(0));
+      bad |= l1_transform(d, row + s0, row + s0, sub, pre_signs, g);
+    }
+  }
+  if (c > sub)
+    strided_levels(d, row, c / sub, sub, sub, 0, std::countr_zero(c / sub),
+                   prefetch_next ? static_cast<std::ptrdiff_t>(c) : 0, epi);
+  return bad;
+}
+
+// The final step of a one-row transform: p <- post_signs ⊙ (scale · p), noting the results in
+// acc if given. count is a multiple of the vector length, first of the lane count.
+template <class D, class T = hn::TFromD<D>>
+void scale_and_sign(D d, T* p, std::size_t count, T scale, const std::uint64_t* post_signs,
+                    std::size_t first, ExtremaAcc<T>* acc) {
+  using V = hn::Vec<D>;
+  const hn::RebindToUnsigned<D> du;
+  const std::size_t N = hn::Lanes(d);
+  const V s = hn::Set(d, scale);
+  const auto lane_bit = lane_bits(du);
+  // Two pairs of running extremes, so the compare chains do not serialise the loop.
+  V lo0 = hn::Set(d, std::numeric_limits<T>::infinity()), lo1 = lo0;
+  V hi0 = hn::Set(d, -std::numeric_limits<T>::infinity()), hi1 = hi0;
+  for (std::size_t k = 0; k < count; k += N) {
+    V v = hn::Mul(hn::LoadU(d, p + k), s);
+    if (post_signs) v = flip_signs(d, v, post_signs, first + k, lane_bit);
+    if (acc) {
+      if ((k / N) % 2) {
+        lo1 = hn::Min(v, lo1);
+        hi1 = hn::Max(v, hi1);
+      } else {
+        lo0 = hn::Min(v, lo0);
+        hi0 = hn::Max(v, hi0);
+      }
+    }
+    hn::StoreU(v, d, p + k);
+  }
+  if (acc)
+    acc->add(hn::GetLane(hn::MinOfLanes(d, hn::Min(lo0, lo1))),
+             hn::GetLane(hn::MaxOfLanes(d, hn::Max(hi0, hi1))));
+}
+
+template <class T>
+bool fused_impl(T* x, std::size_t n, const std::uint64_t* pre_signs,
                 const std::uint64_t* post_signs, T scale, const T* src, std::size_t src_len,
                 Extrema<T>* extrema) {
+  const hn::ScalableTag<T> d;
   DME_ASSERT(n > 0 && std::has_single_bit(n));
   ExtremaAcc<T> acc;
   ExtremaAcc<T>* track = extrema ? &acc : nullptr;
@@ -406,29 +675,21 @@ bool fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
     src_len = n;
   }
   DME_ASSERT(src_len <= n);
-  constexpr std::size_t kLanes = Simd<T>::kLanes;
-  if (n < kLanes) {  // too short for one vector
-    if (src != x) std::copy_n(src, src_len, x);
-    std::fill(x + src_len, x + n, T(0));
-    bool bad = false;
-    for (std::size_t i = 0; i < n; ++i) bad |= !std::isfinite(x[i]);
-    if (pre_signs) apply_signs(x, n, pre_signs, 0);
-    fwht_reference(x, n);
-    scale_and_sign(x, n, scale, post_signs, 0, track);
-    if (extrema) *extrema = acc.result();
+  if (n < hn::Lanes(d)) {  // too short for one vector
+    const bool bad = fwht_short(x, n, pre_signs, post_signs, scale, src, src_len, track);
+    if (extrema) *extrema = {acc.lo, acc.hi};
     return bad;
   }
-  typename Simd<T>::I bad{};
   const std::size_t c = std::min(n, kRowLength);
   const std::size_t r = n / c;
+  bool bad = false;
   for (std::size_t i = 0; i < r; ++i)
-    row_transform(x + i * c, src, src_len, c, pre_signs, i * c, bad, src == x && i + 1 < r);
-  bool any_bad = false;
-  for (std::size_t i = 0; i < kLanes; ++i) any_bad |= bad[i] != 0;
+    bad |= row_transform(d, x + i * c, src, src_len, c, pre_signs, i * c, src == x && i + 1 < r);
   if (r == 1) {
-    scale_and_sign(x, n, scale, post_signs, 0, track);
-    if (extrema) *extrema = acc.result();
-    return any_bad;
+    // Multiplying by 1 changes nothing, so an unscaled, unsigned, untracked transform skips it.
+    if (scale != T(1) || post_signs || track) scale_and_sign(d, x, n, scale, post_signs, 0, track);
+    if (extrema) *extrema = {acc.lo, acc.hi};
+    return bad;
   }
   // Phase 2: columns, a panel of `w` columns at a time across all r rows.
   const std::size_t w = std::min(c, kPanelBytes / sizeof(T));
@@ -437,16 +698,17 @@ bool fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
   const bool finish = scale != T(1) || post_signs || track;
   for (std::size_t c0 = 0; c0 < c; c0 += w) {
     const std::ptrdiff_t next = c0 + w < c ? static_cast<std::ptrdiff_t>(w) : 0;
-    strided_levels(x + c0, r, c, w, 0, row_levels, next, finish ? &epi : nullptr);
+    strided_levels(d, x + c0, r, c, w, 0, row_levels, next, finish ? &epi : nullptr);
   }
-  if (extrema) *extrema = acc.result();
-  return any_bad;
+  if (extrema) *extrema = {acc.lo, acc.hi};
+  return bad;
 }
 
 template <class T>
-bool fwht_chain(T* x, std::size_t n, int k, const std::uint64_t* lead,
+bool chain_impl(T* x, std::size_t n, int k, const std::uint64_t* lead,
                 const std::uint64_t* const* mid, const std::uint64_t* trail, T scale, const T* src,
                 std::size_t src_len, Extrema<T>* extrema) {
+  const hn::ScalableTag<T> d;
   DME_ASSERT(n > 0 && std::has_single_bit(n) && k >= 1);
   if (!src) {
     src = x;
@@ -454,21 +716,20 @@ bool fwht_chain(T* x, std::size_t n, int k, const std::uint64_t* lead,
   }
   const std::size_t c = std::min(n, kRowLength);
   const std::size_t r = n / c;
-  if (k == 1 || r == 1 || n < Simd<T>::kLanes) {
+  if (k == 1 || r == 1 || n < hn::Lanes(d)) {
     // One transform, or every transform in one cache-resident row: one sweep each.
-    bool bad = fwht_fused(x, n, lead, k == 1 ? trail : nullptr, scale, src, src_len,
+    bool bad = fused_impl(x, n, lead, k == 1 ? trail : nullptr, scale, src, src_len,
                           k == 1 ? extrema : nullptr);
     for (int t = 1; t < k; ++t)
-      fwht_fused(x, n, mid[t - 1], t == k - 1 ? trail : nullptr, scale,
+      fused_impl(x, n, mid[t - 1], t == k - 1 ? trail : nullptr, scale,
                  static_cast<const T*>(nullptr), 0, t == k - 1 ? extrema : nullptr);
     return bad;
   }
   // H_t is done rows-then-columns for odd t and columns-then-rows for even t (H = R·C = C·R),
   // so the second half of H_t and the first half of H_{t+1} are of one kind and share a sweep.
-  typename Simd<T>::I bad{};
+  bool bad = false;
   for (std::size_t i = 0; i < r; ++i)  // first half of H_1: rows, with the leading signs
-    row_transform(x + i * c, src, src_len, c, lead, i * c, bad);
-  typename Simd<T>::I ignored{};
+    bad |= row_transform(d, x + i * c, src, src_len, c, lead, i * c);
   ExtremaAcc<T> acc;
   ExtremaAcc<T>* track = extrema ? &acc : nullptr;
   const std::size_t w = std::min(c, kPanelBytes / sizeof(T));
@@ -481,25 +742,84 @@ bool fwht_chain(T* x, std::size_t n, int k, const std::uint64_t* lead,
     if (t % 2 == 1) {  // columns: second half of H_t, then the first of H_{t+1}
       for (std::size_t c0 = 0; c0 < c; c0 += w) {
         const std::ptrdiff_t next = c0 + w < c ? static_cast<std::ptrdiff_t>(w) : 0;
-        strided_levels(x + c0, r, c, w, 0, row_levels, next, &epi);
-        if (!last) strided_levels(x + c0, r, c, w, 0, row_levels);
+        strided_levels(d, x + c0, r, c, w, 0, row_levels, next, &epi);
+        if (!last) strided_levels(d, x + c0, r, c, w, 0, row_levels);
       }
     } else {  // rows: second half of H_t, then the first of H_{t+1}
       for (std::size_t i = 0; i < r; ++i) {
-        row_transform(x + i * c, x, n, c, nullptr, i * c, ignored, i + 1 < r, &epi);
-        if (!last) row_transform(x + i * c, x, n, c, nullptr, i * c, ignored);
+        row_transform(d, x + i * c, x, n, c, nullptr, i * c, i + 1 < r, &epi);
+        if (!last) row_transform(d, x + i * c, x, n, c, nullptr, i * c);
       }
     }
     if (last) break;
   }
-  bool any_bad = false;
-  for (std::size_t i = 0; i < Simd<T>::kLanes; ++i) any_bad |= bad[i] != 0;
-  if (extrema) *extrema = acc.result();
-  return any_bad;
+  if (extrema) *extrema = {acc.lo, acc.hi};
+  return bad;
 }
 
-template void fwht_reference<float>(float*, std::size_t);
-template void fwht_reference<double>(double*, std::size_t);
+}  // namespace
+
+bool FwhtFusedF32(float* x, std::size_t n, const std::uint64_t* pre_signs,
+                  const std::uint64_t* post_signs, float scale, const float* src,
+                  std::size_t src_len, Extrema<float>* extrema) {
+  return fused_impl(x, n, pre_signs, post_signs, scale, src, src_len, extrema);
+}
+bool FwhtFusedF64(double* x, std::size_t n, const std::uint64_t* pre_signs,
+                  const std::uint64_t* post_signs, double scale, const double* src,
+                  std::size_t src_len, Extrema<double>* extrema) {
+  return fused_impl(x, n, pre_signs, post_signs, scale, src, src_len, extrema);
+}
+bool FwhtChainF32(float* x, std::size_t n, int k, const std::uint64_t* lead,
+                  const std::uint64_t* const* mid, const std::uint64_t* trail, float scale,
+                  const float* src, std::size_t src_len, Extrema<float>* extrema) {
+  return chain_impl(x, n, k, lead, mid, trail, scale, src, src_len, extrema);
+}
+bool FwhtChainF64(double* x, std::size_t n, int k, const std::uint64_t* lead,
+                  const std::uint64_t* const* mid, const std::uint64_t* trail, double scale,
+                  const double* src, std::size_t src_len, Extrema<double>* extrema) {
+  return chain_impl(x, n, k, lead, mid, trail, scale, src, src_len, extrema);
+}
+
+}  // namespace dme::detail::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include "dme/core/simd.h"
+
+namespace dme {
+namespace detail {
+
+HWY_EXPORT(FwhtFusedF32);
+HWY_EXPORT(FwhtFusedF64);
+HWY_EXPORT(FwhtChainF32);
+HWY_EXPORT(FwhtChainF64);
+
+template <class T>
+bool fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
+                const std::uint64_t* post_signs, T scale, const T* src, std::size_t src_len,
+                Extrema<T>* extrema) {
+  simd_init();
+  if constexpr (std::is_same_v<T, float>)
+    return HWY_DYNAMIC_DISPATCH(FwhtFusedF32)(x, n, pre_signs, post_signs, scale, src, src_len,
+                                              extrema);
+  else
+    return HWY_DYNAMIC_DISPATCH(FwhtFusedF64)(x, n, pre_signs, post_signs, scale, src, src_len,
+                                              extrema);
+}
+
+template <class T>
+bool fwht_chain(T* x, std::size_t n, int k, const std::uint64_t* lead,
+                const std::uint64_t* const* mid, const std::uint64_t* trail, T scale, const T* src,
+                std::size_t src_len, Extrema<T>* extrema) {
+  simd_init();
+  if constexpr (std::is_same_v<T, float>)
+    return HWY_DYNAMIC_DISPATCH(FwhtChainF32)(x, n, k, lead, mid, trail, scale, src, src_len,
+                                              extrema);
+  else
+    return HWY_DYNAMIC_DISPATCH(FwhtChainF64)(x, n, k, lead, mid, trail, scale, src, src_len,
+                                              extrema);
+}
+
 template bool fwht_fused<float>(float*, std::size_t, const std::uint64_t*, const std::uint64_t*,
                                 float, const float*, std::size_t, Extrema<float>*);
 template bool fwht_fused<double>(double*, std::size_t, const std::uint64_t*, const std::uint64_t*,
@@ -534,3 +854,4 @@ void fwht(std::span<double> x, Normalize norm) {
 }
 
 }  // namespace dme
+#endif  // HWY_ONCE

@@ -49,6 +49,8 @@ bool fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
 /// pointers mean all +1 (mid needs k - 1 entries). Where n spans several rows, the second half
 /// of one transform and the first half of the next share a sweep of memory (H = R·C = C·R with
 /// R the row and C the column transforms), so k transforms take k + 1 sweeps instead of 2k.
+/// The even-numbered transforms then do their column levels first, so there (k ≥ 2, n > 2^16)
+/// the rounding differs from fwht_reference's level order; it is the same on every SIMD target.
 template <class T>
 bool fwht_chain(T* x, std::size_t n, int k, const std::uint64_t* lead,
                 const std::uint64_t* const* mid, const std::uint64_t* trail, T scale,
