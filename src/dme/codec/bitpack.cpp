@@ -145,10 +145,8 @@ void CodeReader::read(std::size_t first, std::size_t n, std::uint16_t* out) cons
 
 std::size_t find_code_at_least(const std::uint16_t* codes, std::size_t n, std::uint32_t bound) {
   if (bound > 0xFFFF) return SIZE_MAX;
-  // A branch-free maximum vectorises; the position is searched only on failure.
-  std::uint16_t top = 0;
-  for (std::size_t i = 0; i < n; ++i) top = std::max(top, codes[i]);
-  if (top < bound) return SIZE_MAX;
+  // A vectorised maximum (fixed_width.cpp); the position is searched only on failure.
+  if (n == 0 || max_code(codes, n) < bound) return SIZE_MAX;
   return static_cast<std::size_t>(
       std::find_if(codes, codes + n, [&](std::uint16_t c) { return c >= bound; }) - codes);
 }

@@ -1,94 +1,47 @@
-#include "dme/codec/detail/fixed_width.h"
+// Fixed-width packing kernels: the scalar loops (the HWY_SCALAR target and every tail) and one
+// Highway source for every SIMD target (SSE4, AVX2, AVX-512, NEON), chosen at run time
+// (dme/core/simd.h). All of them write and read the same bytes (bitpack.h defines the format).
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "dme/codec/detail/fixed_width.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
 
+#include <hwy/highway.h>
+
+#ifndef DME_CODEC_FIXED_WIDTH_ONCE
+#define DME_CODEC_FIXED_WIDTH_ONCE
 #include <algorithm>
 #include <cstring>
 
 #include "dme/codec/detail/endian.h"
+#include "dme/codec/detail/fixed_width.h"
 #include "dme/core/error.h"
-
-// pdep/pext move 8 codes between b-bit fields and bytes in one instruction each, and SSE4.1
-// widens or narrows the 8 bytes; without them the kernels shift and mask.
-#if defined(__BMI2__) && defined(__SSE4_1__)
-#define DME_CODEC_PDEP 1
-#include <immintrin.h>
-#endif
-#include "dme/core/detail/simd.h"
 
 namespace dme::detail::codec {
 namespace {
 
-// The low b bits of every byte: pdep spreads 8 packed b-bit codes into the 8 bytes of a word.
-constexpr std::uint64_t byte_lanes_mask(unsigned b) {
-  return 0x0101010101010101ull * ((1ull << b) - 1);
-}
-
 /// 8 b-bit codes (b <= 8) from the low 8·b bits of v.
 template <unsigned B>
 inline void expand8(std::uint64_t v, std::uint16_t* out) {
-#if defined(DME_CODEC_PDEP)
-  const std::uint64_t x = _pdep_u64(v, byte_lanes_mask(B));
-  const __m128i wide = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(x)));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), wide);
-#else
   for (unsigned k = 0; k < 8; ++k)
     out[k] = static_cast<std::uint16_t>((v >> (k * B)) & ((1u << B) - 1));
-#endif
 }
 
 /// The inverse of expand8: 8 codes < 2^B into the low 8·B bits.
 template <unsigned B>
 inline std::uint64_t compress8(const std::uint16_t* c) {
-#if defined(DME_CODEC_PDEP)
-  const __m128i wide = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c));
-  // Codes are < 2^B <= 128 here, so the saturating pack is a plain narrowing.
-  const auto x = static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_packus_epi16(wide, wide)));
-  return _pext_u64(x, byte_lanes_mask(B));
-#else
   std::uint64_t v = 0;
   for (unsigned k = 0; k < 8; ++k) v |= std::uint64_t(c[k]) << (k * B);
   return v;
-#endif
 }
 
-// Groups of 8 codes move as one 64-bit load or store of which B bytes matter; the full-width
-// access is used while 8 bytes remain in the buffer, the exact B bytes after that.
-#if DME_HAVE_AVX512
-// 32 codes < 2^B (B = 1, 2, 4) into 4·B bytes: multiply-adds merge neighbouring codes (16-bit
-// pairs (c, c') into c + c'·2^B in 32-bit lanes; for B < 4 the lanes are narrowed to 16 bits and
-// merged again), and the low bytes of the lanes are the packed bytes. Returns the number of
-// codes packed (a multiple of 32).
+// Groups of 8 codes (B bytes) from group g on, then the codes after the last whole group. A
+// group moves as one 64-bit load or store of which B bytes matter while 8 bytes remain in the
+// buffer, as the exact B bytes after that.
 template <unsigned B>
-std::size_t pack_vector(const std::uint16_t* codes, std::size_t n, std::byte* out) {
-  const auto merge = [](__m512i v, unsigned bits) {
-    return _mm512_madd_epi16(v, _mm512_set1_epi32(static_cast<int>(1u | (1u << (16 + bits)))));
-  };
-  const auto narrow = [](__m512i v) { return _mm512_zextsi256_si512(_mm512_cvtepi32_epi16(v)); };
-  std::size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    __m512i v = merge(_mm512_loadu_si512(codes + i), B);  // 16 lanes of 2·B bits
-    if constexpr (B <= 2) v = merge(narrow(v), 2 * B);    // 8 lanes of 4·B bits
-    if constexpr (B == 1) v = merge(narrow(v), 4);        // 4 lanes of 8 bits
-    const __m128i bytes = _mm512_cvtepi32_epi8(v);
-    if constexpr (B == 4) _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i / 2), bytes);
-    if constexpr (B == 2) _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i / 4), bytes);
-    if constexpr (B == 1) {
-      const auto word = static_cast<std::uint32_t>(_mm_cvtsi128_si32(bytes));
-      std::memcpy(out + i / 8, &word, 4);
-    }
-  }
-  return i;
-}
-#endif
-
-template <unsigned B>
-void pack_small(const std::uint16_t* codes, std::size_t n, std::byte* out) {
+void pack_small_from(const std::uint16_t* codes, std::size_t n, std::byte* out, std::size_t g) {
   const std::size_t groups = n / 8;
   const std::size_t out_size = (n * B + 7) / 8;
   const std::size_t wide = out_size >= 8 ? std::min(groups, (out_size - 8) / B + 1) : 0;
-  std::size_t g = 0;
-#if DME_HAVE_AVX512
-  if constexpr (B == 1 || B == 2 || B == 4) g = pack_vector<B>(codes, 8 * groups, out) / 8;
-#endif
   for (; g < wide; ++g) store_le<std::uint64_t>(out + g * B, compress8<B>(codes + 8 * g));
   for (; g < groups; ++g) store_le_partial(out + g * B, compress8<B>(codes + 8 * g), B);
   const std::size_t rest = n - 8 * groups;
@@ -100,10 +53,10 @@ void pack_small(const std::uint16_t* codes, std::size_t n, std::byte* out) {
 }
 
 template <unsigned B>
-bool unpack_small(const std::byte* in, std::size_t in_size, std::size_t n, std::uint16_t* codes) {
+bool unpack_small_from(const std::byte* in, std::size_t in_size, std::size_t n,
+                       std::uint16_t* codes, std::size_t g) {
   const std::size_t groups = n / 8;
   const std::size_t wide = in_size >= 8 ? std::min(groups, (in_size - 8) / B + 1) : 0;
-  std::size_t g = 0;
   for (; g < wide; ++g) expand8<B>(load_le<std::uint64_t>(in + g * B), codes + 8 * g);
   for (; g < groups; ++g) expand8<B>(load_le_partial(in + g * B, B), codes + 8 * g);
   const std::size_t rest = n - 8 * groups;
@@ -114,15 +67,15 @@ bool unpack_small(const std::byte* in, std::size_t in_size, std::size_t n, std::
   return (v >> (rest * B)) == 0;
 }
 
-void pack_bytes(const std::uint16_t* codes, std::size_t n, std::byte* out) {
+inline void pack_bytes_scalar(const std::uint16_t* codes, std::size_t n, std::byte* out) {
   for (std::size_t i = 0; i < n; ++i) out[i] = std::byte(static_cast<std::uint8_t>(codes[i]));
 }
 
-void unpack_bytes(const std::byte* in, std::size_t n, std::uint16_t* codes) {
+inline void unpack_bytes_scalar(const std::byte* in, std::size_t n, std::uint16_t* codes) {
   for (std::size_t i = 0; i < n; ++i) codes[i] = std::to_integer<std::uint8_t>(in[i]);
 }
 
-void pack_u16(const std::uint16_t* codes, std::size_t n, std::byte* out) {
+inline void pack_u16(const std::uint16_t* codes, std::size_t n, std::byte* out) {
   if constexpr (std::endian::native == std::endian::little) {
     std::memcpy(out, codes, n * 2);
   } else {
@@ -130,7 +83,7 @@ void pack_u16(const std::uint16_t* codes, std::size_t n, std::byte* out) {
   }
 }
 
-void unpack_u16(const std::byte* in, std::size_t n, std::uint16_t* codes) {
+inline void unpack_u16(const std::byte* in, std::size_t n, std::uint16_t* codes) {
   if constexpr (std::endian::native == std::endian::little) {
     std::memcpy(codes, in, n * 2);
   } else {
@@ -138,10 +91,273 @@ void unpack_u16(const std::byte* in, std::size_t n, std::uint16_t* codes) {
   }
 }
 
+inline std::uint16_t max_code_scalar(const std::uint16_t* codes, std::size_t n) {
+  std::uint16_t top = 0;
+  for (std::size_t i = 0; i < n; ++i) top = std::max(top, codes[i]);
+  return top;
+}
+
+void pack_fixed_scalar(const std::uint16_t* codes, std::size_t n, unsigned bits, std::byte* out) {
+  switch (bits) {
+    case 1:
+      return pack_small_from<1>(codes, n, out, 0);
+    case 2:
+      return pack_small_from<2>(codes, n, out, 0);
+    case 3:
+      return pack_small_from<3>(codes, n, out, 0);
+    case 4:
+      return pack_small_from<4>(codes, n, out, 0);
+    case 5:
+      return pack_small_from<5>(codes, n, out, 0);
+    case 6:
+      return pack_small_from<6>(codes, n, out, 0);
+    case 7:
+      return pack_small_from<7>(codes, n, out, 0);
+    case 8:
+      return pack_bytes_scalar(codes, n, out);
+    case 16:
+      return pack_u16(codes, n, out);
+    default:
+      DME_ASSERT(false && "unsupported code width");
+  }
+}
+
+bool unpack_fixed_scalar(const std::byte* in, std::size_t in_size, unsigned bits, std::size_t n,
+                         std::uint16_t* codes) {
+  switch (bits) {
+    case 1:
+      return unpack_small_from<1>(in, in_size, n, codes, 0);
+    case 2:
+      return unpack_small_from<2>(in, in_size, n, codes, 0);
+    case 3:
+      return unpack_small_from<3>(in, in_size, n, codes, 0);
+    case 4:
+      return unpack_small_from<4>(in, in_size, n, codes, 0);
+    case 5:
+      return unpack_small_from<5>(in, in_size, n, codes, 0);
+    case 6:
+      return unpack_small_from<6>(in, in_size, n, codes, 0);
+    case 7:
+      return unpack_small_from<7>(in, in_size, n, codes, 0);
+    case 8:
+      unpack_bytes_scalar(in, n, codes);
+      return true;
+    case 16:
+      unpack_u16(in, n, codes);
+      return true;
+    default:
+      DME_ASSERT(false && "unsupported code width");
+  }
+  return false;
+}
+
+}  // namespace
+}  // namespace dme::detail::codec
+#endif  // DME_CODEC_FIXED_WIDTH_ONCE
+
+HWY_BEFORE_NAMESPACE();
+namespace dme::detail::codec::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+#if HWY_TARGET == HWY_SCALAR || HWY_HAVE_SCALABLE
+std::uint16_t MaxCode(const std::uint16_t* codes, std::size_t n) {
+  return max_code_scalar(codes, n);
+}
+// One-lane fallback target: the scalar loops. Scalable vectors (SVE, RVV) take them too: the
+// kernels below build vectors 128-bit block by block, which needs a size known at compile time.
+void PackFixed(const std::uint16_t* codes, std::size_t n, unsigned bits, std::byte* out) {
+  pack_fixed_scalar(codes, n, bits, out);
+}
+bool UnpackFixed(const std::byte* in, std::size_t in_size, unsigned bits, std::size_t n,
+                 std::uint16_t* codes) {
+  return unpack_fixed_scalar(in, in_size, bits, n, codes);
+}
+#else
+namespace {
+
+// Every 128-bit block of a u16 vector holds the 8 codes of one group, B bytes on the wire, so
+// both directions are shuffles inside a block once each block sees its group's bytes: block j of
+// a vector starting at group g reads 16 bytes from group g + j - j % 2 (two neighbouring groups,
+// 2·B <= 14 bytes, share one 16-byte window, so AVX2 needs a single broadcast load).
+using D16 = hn::ScalableTag<std::uint16_t>;
+using D8 = hn::Repartition<std::uint8_t, D16>;
+using D64 = hn::Repartition<std::uint64_t, D16>;
+constexpr std::size_t kBlocks = hn::MaxLanes(D16()) / 8;
+
+template <unsigned B, class D>
+HWY_INLINE hn::Vec<D> load_windows(D d, const std::uint8_t* p) {
+  constexpr std::size_t kBytes = hn::MaxLanes(d);
+  if constexpr (kBytes <= 16) {
+    return hn::LoadU(d, p);
+  } else if constexpr (kBytes == 32) {
+    return hn::LoadDup128(d, p);
+  } else {
+    const hn::Half<D> dh;
+    return hn::Combine(d, load_windows<B>(dh, p + kBytes / 32 * B), load_windows<B>(dh, p));
+  }
+}
+
+// The inverse direction: the low 8 bytes of block j go to p + j·B, in increasing j, so that each
+// store overwrites the 8 - B bytes past the previous block's group.
+template <unsigned B, class D>
+HWY_INLINE void store_windows(D d, hn::Vec<D> v, std::uint8_t* p) {
+  constexpr std::size_t kBytes = hn::MaxLanes(d);
+  const hn::Half<D> dh;
+  if constexpr (kBytes <= 16) {
+    hn::StoreU(hn::LowerHalf(dh, v), dh, p);
+  } else {
+    store_windows<B>(dh, hn::LowerHalf(dh, v), p);
+    store_windows<B>(dh, hn::UpperHalf(dh, v), p + kBytes / 32 * B);
+  }
+}
+
+// Code k of a group starts at bit k·B: its two bytes (floor(k·B / 8) and the next) make u16 lane
+// k; multiplying by 2^(16 - r - B), r = k·B % 8, moves the code to the top B bits (the bits above
+// it leave the lane) and a shift by 16 - B brings it down. r + B <= 14, so the factor fits.
+template <unsigned B>
+std::size_t unpack_vectors(const std::uint8_t* in, std::size_t in_size, std::size_t groups,
+                           std::uint16_t* codes) {
+  const D16 d16;
+  const D8 d8;
+  HWY_ALIGN std::uint8_t idx[hn::MaxLanes(D8())];
+  HWY_ALIGN std::uint16_t mul[hn::MaxLanes(D16())];
+  for (std::size_t j = 0; j < kBlocks; ++j)
+    for (unsigned k = 0; k < 8; ++k) {
+      const unsigned first = static_cast<unsigned>((j % 2) * B + k * B / 8);
+      idx[16 * j + 2 * k] = static_cast<std::uint8_t>(first);
+      idx[16 * j + 2 * k + 1] = static_cast<std::uint8_t>(first + 1);
+      mul[8 * j + k] = static_cast<std::uint16_t>(1u << (16 - k * B % 8 - B));
+    }
+  const auto table = hn::Load(d8, idx);
+  const auto factor = hn::Load(d16, mul);
+  std::size_t g = 0;
+  // The last window of a vector starts at group g + kBlocks - 1 at the latest.
+  for (; g + kBlocks <= groups && (g + kBlocks - 1) * B + 16 <= in_size; g += kBlocks) {
+    const auto bytes = load_windows<B>(d8, in + g * B);
+    const auto pairs = hn::BitCast(d16, hn::TableLookupBytes(bytes, table));
+    hn::StoreU(hn::ShiftRight<16 - B>(hn::Mul(pairs, factor)), d16, codes + 8 * g);
+  }
+  return g;
+}
+
+// 8 codes < 2^B of a block into its low B bytes: neighbouring u16 lanes merge into u32 lanes
+// (c + c'·2^B), those into u64 lanes (4 codes), and the upper u64 lane of the block joins the
+// lower one (4·B <= 28 bits up).
+template <unsigned B>
+std::size_t pack_vectors(const std::uint16_t* codes, std::size_t groups, std::size_t out_size,
+                         std::uint8_t* out) {
+  const D16 d16;
+  const D8 d8;
+  const D64 d64;
+  const hn::Repartition<std::uint32_t, D16> d32;
+  const auto low16 = hn::Set(d32, 0xFFFFu);
+  const auto low32 = hn::Set(d64, 0xFFFFFFFFull);
+  std::size_t g = 0;
+  for (; g + kBlocks <= groups && (g + kBlocks - 1) * B + 8 <= out_size; g += kBlocks) {
+    const auto v = hn::BitCast(d32, hn::LoadU(d16, codes + 8 * g));
+    const auto pairs = hn::Or(hn::And(v, low16), hn::ShiftLeft<B>(hn::ShiftRight<16>(v)));
+    const auto q = hn::BitCast(d64, pairs);
+    const auto quads = hn::Or(hn::And(q, low32), hn::ShiftLeft<2 * B>(hn::ShiftRight<32>(q)));
+    const auto groups8 = hn::Or(quads, hn::Shuffle01(hn::ShiftLeft<4 * B>(quads)));
+    store_windows<B>(d8, hn::BitCast(d8, groups8), out + g * B);
+  }
+  return g;
+}
+
+// B = 1, 2, 4 divide a byte, so a vector of codes packs into whole bytes with no shuffle across
+// blocks: the lanes that hold 8 bits of codes narrow to bytes in order (B = 1: the codes are the
+// bits of a lane mask). Every vector writes exactly its own bytes.
+template <unsigned B>
+std::size_t pack_vectors_pow2(const std::uint16_t* codes, std::size_t groups, std::uint8_t* out) {
+  const D16 d16;
+  const D64 d64;
+  const hn::Repartition<std::uint32_t, D16> d32;
+  std::size_t g = 0;
+  for (; g + kBlocks <= groups; g += kBlocks) {
+    const auto v = hn::LoadU(d16, codes + 8 * g);
+    if constexpr (B == 1) {
+      hn::StoreMaskBits(d16, hn::Ne(v, hn::Zero(d16)), out + g);
+    } else {
+      const auto w = hn::BitCast(d32, v);
+      const auto pairs = hn::Or(hn::And(w, hn::Set(d32, 0xFFFFu)),
+                                hn::ShiftLeft<B>(hn::ShiftRight<16>(w)));  // 2·B bits per u32
+      if constexpr (B == 4) {
+        const hn::Rebind<std::uint8_t, decltype(d32)> d8;
+        hn::StoreU(hn::TruncateTo(d8, pairs), d8, out + g * B);
+      } else {
+        const auto q = hn::BitCast(d64, pairs);
+        const auto quads = hn::Or(hn::And(q, hn::Set(d64, 0xFFFFFFFFull)),
+                                  hn::ShiftLeft<2 * B>(hn::ShiftRight<32>(q)));  // 8 bits per u64
+        const hn::Rebind<std::uint8_t, D64> d8;
+        hn::StoreU(hn::TruncateTo(d8, quads), d8, out + g * B);
+      }
+    }
+  }
+  return g;
+}
+
+template <unsigned B>
+void pack_small(const std::uint16_t* codes, std::size_t n, std::byte* out) {
+  auto* o = reinterpret_cast<std::uint8_t*>(out);
+  std::size_t g;
+  if constexpr (B == 1 || B == 2 || B == 4) {
+    g = pack_vectors_pow2<B>(codes, n / 8, o);
+  } else {
+    g = pack_vectors<B>(codes, n / 8, (n * B + 7) / 8, o);
+  }
+  pack_small_from<B>(codes, n, out, g);
+}
+
+template <unsigned B>
+bool unpack_small(const std::byte* in, std::size_t in_size, std::size_t n, std::uint16_t* codes) {
+  const std::size_t g =
+      unpack_vectors<B>(reinterpret_cast<const std::uint8_t*>(in), in_size, n / 8, codes);
+  return unpack_small_from<B>(in, in_size, n, codes, g);
+}
+
+void pack_bytes(const std::uint16_t* codes, std::size_t n, std::byte* out) {
+  const D16 d16;
+  const hn::Rebind<std::uint8_t, D16> d8;
+  const hn::Rebind<std::int16_t, D16> di16;
+  const std::size_t lanes = hn::Lanes(d16);
+  auto* o = reinterpret_cast<std::uint8_t*>(out);
+  std::size_t i = 0;
+  // Codes are below 256, so the saturating narrowing is a plain truncation.
+  for (; i + lanes <= n; i += lanes)
+    hn::StoreU(hn::DemoteTo(d8, hn::BitCast(di16, hn::LoadU(d16, codes + i))), d8, o + i);
+  pack_bytes_scalar(codes + i, n - i, out + i);
+}
+
+void unpack_bytes(const std::byte* in, std::size_t n, std::uint16_t* codes) {
+  const D16 d16;
+  const hn::Rebind<std::uint8_t, D16> d8;
+  const std::size_t lanes = hn::Lanes(d16);
+  const auto* p = reinterpret_cast<const std::uint8_t*>(in);
+  std::size_t i = 0;
+  for (; i + lanes <= n; i += lanes)
+    hn::StoreU(hn::PromoteTo(d16, hn::LoadU(d8, p + i)), d16, codes + i);
+  unpack_bytes_scalar(in + i, n - i, codes + i);
+}
+
 }  // namespace
 
-void pack_fixed(const std::uint16_t* codes, std::size_t n, unsigned bits, std::byte* out) {
-  if (n == 0) return;  // empty spans may hold null pointers, which memcpy must not see
+std::uint16_t MaxCode(const std::uint16_t* codes, std::size_t n) {
+  const D16 d16;
+  const std::size_t lanes = hn::Lanes(d16);
+  auto m0 = hn::Zero(d16), m1 = m0, m2 = m0, m3 = m0;
+  std::size_t i = 0;
+  for (; i + 4 * lanes <= n; i += 4 * lanes) {
+    m0 = hn::Max(m0, hn::LoadU(d16, codes + i));
+    m1 = hn::Max(m1, hn::LoadU(d16, codes + i + lanes));
+    m2 = hn::Max(m2, hn::LoadU(d16, codes + i + 2 * lanes));
+    m3 = hn::Max(m3, hn::LoadU(d16, codes + i + 3 * lanes));
+  }
+  for (; i + lanes <= n; i += lanes) m0 = hn::Max(m0, hn::LoadU(d16, codes + i));
+  const auto m = hn::Max(hn::Max(m0, m1), hn::Max(m2, m3));
+  return std::max(hn::GetLane(hn::MaxOfLanes(d16, m)), max_code_scalar(codes + i, n - i));
+}
+
+void PackFixed(const std::uint16_t* codes, std::size_t n, unsigned bits, std::byte* out) {
   switch (bits) {
     case 1:
       return pack_small<1>(codes, n, out);
@@ -159,16 +375,13 @@ void pack_fixed(const std::uint16_t* codes, std::size_t n, unsigned bits, std::b
       return pack_small<7>(codes, n, out);
     case 8:
       return pack_bytes(codes, n, out);
-    case 16:
-      return pack_u16(codes, n, out);
     default:
-      DME_ASSERT(false && "unsupported code width");
+      return pack_fixed_scalar(codes, n, bits, out);
   }
 }
 
-bool unpack_fixed(const std::byte* in, std::size_t in_size, unsigned bits, std::size_t n,
-                  std::uint16_t* codes) {
-  if (n == 0) return true;
+bool UnpackFixed(const std::byte* in, std::size_t in_size, unsigned bits, std::size_t n,
+                 std::uint16_t* codes) {
   switch (bits) {
     case 1:
       return unpack_small<1>(in, in_size, n, codes);
@@ -187,13 +400,42 @@ bool unpack_fixed(const std::byte* in, std::size_t in_size, unsigned bits, std::
     case 8:
       unpack_bytes(in, n, codes);
       return true;
-    case 16:
-      unpack_u16(in, n, codes);
-      return true;
     default:
-      DME_ASSERT(false && "unsupported code width");
+      return unpack_fixed_scalar(in, in_size, bits, n, codes);
   }
-  return false;
+}
+#endif  // HWY_TARGET == HWY_SCALAR || HWY_HAVE_SCALABLE
+
+}  // namespace dme::detail::codec::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include "dme/core/simd.h"
+
+namespace dme::detail::codec {
+
+HWY_EXPORT(PackFixed);
+HWY_EXPORT(UnpackFixed);
+HWY_EXPORT(MaxCode);
+
+std::uint16_t max_code(const std::uint16_t* codes, std::size_t n) {
+  simd_init();
+  return HWY_DYNAMIC_DISPATCH(MaxCode)(codes, n);
+}
+
+void pack_fixed(const std::uint16_t* codes, std::size_t n, unsigned bits, std::byte* out) {
+  if (n == 0) return;  // empty spans may hold null pointers, which memcpy must not see
+  DME_ASSERT(((bits >= 1 && bits <= 8) || bits == 16) && "unsupported code width");
+  simd_init();
+  HWY_DYNAMIC_DISPATCH(PackFixed)(codes, n, bits, out);
+}
+
+bool unpack_fixed(const std::byte* in, std::size_t in_size, unsigned bits, std::size_t n,
+                  std::uint16_t* codes) {
+  if (n == 0) return true;
+  DME_ASSERT(((bits >= 1 && bits <= 8) || bits == 16) && "unsupported code width");
+  simd_init();
+  return HWY_DYNAMIC_DISPATCH(UnpackFixed)(in, in_size, bits, n, codes);
 }
 
 void pack_fixed_reference(const std::uint16_t* codes, std::size_t n, unsigned bits,
@@ -222,3 +464,4 @@ bool unpack_fixed_reference(const std::byte* in, unsigned bits, std::size_t n,
 }
 
 }  // namespace dme::detail::codec
+#endif  // HWY_ONCE

@@ -16,6 +16,9 @@ void pack_fixed(const std::uint16_t* codes, std::size_t n, unsigned bits, std::b
 bool unpack_fixed(const std::byte* in, std::size_t in_size, unsigned bits, std::size_t n,
                   std::uint16_t* codes);
 
+/// The largest of n codes (0 when n is 0).
+std::uint16_t max_code(const std::uint16_t* codes, std::size_t n);
+
 /// Bit-by-bit versions of the two kernels, the definition of the format (for tests).
 void pack_fixed_reference(const std::uint16_t* codes, std::size_t n, unsigned bits, std::byte* out);
 bool unpack_fixed_reference(const std::byte* in, unsigned bits, std::size_t n,

@@ -1,14 +1,17 @@
+// acc[i] += levels[codes[i]]: the scalar loop (the HWY_SCALAR target, every tail, large tables)
+// and one Highway source for every SIMD target, chosen at run time (dme/core/simd.h). Level tables
+// of up to two vectors (and 32 levels) live in vector registers (table lookups across lanes).
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "dme/codec/detail/level_lookup.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+
+#include <hwy/highway.h>
+
+#ifndef DME_CODEC_LEVEL_LOOKUP_ONCE
+#define DME_CODEC_LEVEL_LOOKUP_ONCE
+#include <algorithm>
+
 #include "dme/codec/detail/level_lookup.h"
-
-#if defined(__AVX512F__) || defined(__AVX2__)
-#include <immintrin.h>
-#endif
-
-// GCC 12's AVX-512 intrinsics trip -Wmaybe-uninitialized on their own _mm512_undefined_*
-// operands (GCC bug 105593, fixed in GCC 13).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 
 namespace dme::detail::codec {
 namespace {
@@ -19,104 +22,158 @@ void add_levels_scalar(T* __restrict acc, const float* __restrict levels,
   for (std::size_t i = 0; i < n; ++i) acc[i] += static_cast<T>(levels[codes[i]]);
 }
 
-#if defined(__AVX512F__)
+// Level tables up to this size are held in registers; the copy is zero-padded so that loading
+// whole vectors never reads past the caller's table.
+constexpr std::uint32_t kRegisterLevels = 32;
 
-inline void add16(float* acc, __m512 v) {
-  _mm512_storeu_ps(acc, _mm512_add_ps(_mm512_loadu_ps(acc), v));
+}  // namespace
+}  // namespace dme::detail::codec
+#endif  // DME_CODEC_LEVEL_LOOKUP_ONCE
+
+HWY_BEFORE_NAMESPACE();
+namespace dme::detail::codec::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+#if HWY_TARGET == HWY_SCALAR  // one-lane fallback target: the plain loop
+void AddLevelsF(float* acc, const float* levels, std::uint32_t, const std::uint16_t* codes,
+                std::size_t n) {
+  add_levels_scalar(acc, levels, codes, n);
 }
-
-inline void add16(double* acc, __m512 v) {
-  const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
-  _mm512_storeu_pd(acc,
-                   _mm512_add_pd(_mm512_loadu_pd(acc), _mm512_cvtps_pd(_mm512_castps512_ps256(v))));
-  _mm512_storeu_pd(acc + 8, _mm512_add_pd(_mm512_loadu_pd(acc + 8), _mm512_cvtps_pd(hi)));
+void AddLevelsD(double* acc, const float* levels, std::uint32_t, const std::uint16_t* codes,
+                std::size_t n) {
+  add_levels_scalar(acc, levels, codes, n);
 }
+#else
+namespace {
 
-inline __m512i load_codes16(const std::uint16_t* codes) {
-  return _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes)));
-}
+using DF = hn::ScalableTag<float>;
+using DI = hn::RebindToSigned<DF>;
+using VF = hn::Vec<DF>;
+using VI = hn::Vec<DI>;
 
-/// 16 codes at a time; `lookup` maps 16 indices to their levels. Returns the codes done.
-template <class T, class Lookup>
-std::size_t add_levels_avx512(T* acc, const std::uint16_t* codes, std::size_t n, Lookup lookup) {
-  std::size_t i = 0;
-  for (; i + 16 <= n; i += 16) add16(acc + i, lookup(load_codes16(codes + i)));
-  return i;
-}
-
-template <class T>
-void add_levels_impl(T* acc, const float* levels, std::uint32_t count, const std::uint16_t* codes,
-                     std::size_t n) {
-  std::size_t done;
-  if (count <= 16) {
-    // Masked loads never touch the levels past count.
-    const __m512 table = _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << count) - 1), levels);
-    done = add_levels_avx512(acc, codes, n,
-                             [&](__m512i idx) { return _mm512_permutexvar_ps(idx, table); });
-  } else if (count <= 32) {
-    const __m512 lo = _mm512_loadu_ps(levels);
-    const __m512 hi =
-        _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << (count - 16)) - 1), levels + 16);
-    done = add_levels_avx512(acc, codes, n,
-                             [&](__m512i idx) { return _mm512_permutex2var_ps(lo, idx, hi); });
-  } else {
-    done = add_levels_avx512(acc, codes, n,
-                             [&](__m512i idx) { return _mm512_i32gather_ps(idx, levels, 4); });
+// Levels of a vector of codes: tables of up to kVecs vectors in registers (TableLookupLanes on
+// each, selected by the code's high bits), or gathers (kVecs = 0). Scalable vectors cannot live
+// in arrays, so there every table is gathered (SVE gathers are fast enough).
+template <int kVecs>
+struct Lookup;
+#if !HWY_HAVE_SCALABLE
+template <int kVecs>
+struct Lookup {
+  VF t[kVecs];
+  int shift;
+  explicit Lookup(const float* table) : shift(static_cast<int>(hwy::FloorLog2(hn::Lanes(DF())))) {
+    for (int k = 0; k < kVecs; ++k) t[k] = hn::LoadU(DF(), table + k * hn::Lanes(DF()));
   }
-  add_levels_scalar(acc + done, levels, codes + done, n - done);
+  HWY_INLINE VF operator()(VI i) const {
+    const DF df;
+    const DI di;
+    if constexpr (kVecs == 1) {
+      return hn::TableLookupLanes(t[0], hn::IndicesFromVec(df, i));
+    } else {
+      const auto idx = hn::IndicesFromVec(df, hn::And(i, hn::Set(di, (1 << shift) - 1)));
+      const VI which = hn::ShiftRightSame(i, shift);
+      VF r = hn::TableLookupLanes(t[0], idx);
+      for (int k = 1; k < kVecs; ++k)
+        r = hn::IfThenElse(hn::RebindMask(df, hn::Eq(which, hn::Set(di, k))),
+                           hn::TableLookupLanes(t[k], idx), r);
+      return r;
+    }
+  }
+};
+#endif
+template <>
+struct Lookup<0> {
+  const float* t;
+  explicit Lookup(const float* table) : t(table) {}
+  HWY_INLINE VF operator()(VI i) const { return hn::GatherIndex(DF(), t, i); }
+};
+
+HWY_INLINE void add_to(float* acc, VF v) {
+  const DF df;
+  hn::StoreU(hn::Add(hn::LoadU(df, acc), v), df, acc);
 }
 
-#elif defined(__AVX2__)
-
-inline void add8(float* acc, __m256 v) {
-  _mm256_storeu_ps(acc, _mm256_add_ps(_mm256_loadu_ps(acc), v));
+// float -> double is exact, so this is the scalar loop's sum lane by lane.
+HWY_INLINE void add_to(double* acc, VF v) {
+  const hn::Half<DF> dh;
+  const hn::Rebind<double, decltype(dh)> dd;
+  const std::size_t nd = hn::Lanes(dd);
+  hn::StoreU(hn::Add(hn::LoadU(dd, acc), hn::PromoteTo(dd, hn::LowerHalf(dh, v))), dd, acc);
+  hn::StoreU(hn::Add(hn::LoadU(dd, acc + nd), hn::PromoteTo(dd, hn::UpperHalf(dh, v))), dd,
+             acc + nd);
 }
 
-inline void add8(double* acc, __m256 v) {
-  _mm256_storeu_pd(acc,
-                   _mm256_add_pd(_mm256_loadu_pd(acc), _mm256_cvtps_pd(_mm256_castps256_ps128(v))));
-  _mm256_storeu_pd(acc + 4, _mm256_add_pd(_mm256_loadu_pd(acc + 4),
-                                          _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))));
-}
-
-template <class T>
-void add_levels_impl(T* acc, const float* levels, std::uint32_t count, const std::uint16_t* codes,
-                     std::size_t n) {
+template <int kVecs, class T>
+void add_impl(T* acc, const float* levels, const std::uint16_t* codes, std::size_t n) {
+  const DI di;
+  const hn::Rebind<std::uint16_t, DI> d16;
+  const hn::Rebind<std::uint32_t, DI> du32;
+  const std::size_t lanes = hn::Lanes(di);
+  const Lookup<kVecs> lookup(levels);
   std::size_t i = 0;
-  auto idx_at = [&](std::size_t j) {
-    return _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + j)));
-  };
-  if (count <= 8) {
-    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), lanes);
-    const __m256 table = _mm256_maskload_ps(levels, mask);
-    for (; i + 8 <= n; i += 8) add8(acc + i, _mm256_permutevar8x32_ps(table, idx_at(i)));
-  } else {
-    for (; i + 8 <= n; i += 8) add8(acc + i, _mm256_i32gather_ps(levels, idx_at(i), 4));
+  for (; i + lanes <= n; i += lanes) {
+    const VI idx = hn::BitCast(di, hn::PromoteTo(du32, hn::LoadU(d16, codes + i)));
+    add_to(acc + i, lookup(idx));
   }
   add_levels_scalar(acc + i, levels, codes + i, n - i);
 }
 
-#else
-
 template <class T>
-void add_levels_impl(T* acc, const float* levels, std::uint32_t, const std::uint16_t* codes,
-                     std::size_t n) {
+void add_levels_vec(T* acc, const float* levels, std::uint32_t count, const std::uint16_t* codes,
+                    std::size_t n) {
+#if !HWY_HAVE_SCALABLE
+  constexpr std::size_t kLanes = hn::MaxLanes(DF());
+  if (count <= kRegisterLevels) {
+    HWY_ALIGN float table[kRegisterLevels > kLanes ? kRegisterLevels : kLanes] = {};
+    std::copy_n(levels, count, table);
+    const std::size_t vecs = (count + kLanes - 1) / kLanes;
+    if (vecs <= 1) return add_impl<1>(acc, table, codes, n);
+    if (vecs <= 2) return add_impl<2>(acc, table, codes, n);
+  }
+  // Larger tables: the plain loop. On AMD Zen 4 it beat vector gathers (d = 2^20, s = 256:
+  // 0.37 ms against 0.5-0.8 ms with AVX2 or AVX-512 gathers) and matched or beat lookups in four
+  // vectors (AVX2, s = 32: 0.36 ms either way; SSE4, s = 16: 0.45 against 0.66 ms).
   add_levels_scalar(acc, levels, codes, n);
-}
-
+#else
+  (void)count;
+  add_impl<0>(acc, levels, codes, n);
 #endif
+}
 
 }  // namespace
 
+void AddLevelsF(float* acc, const float* levels, std::uint32_t count, const std::uint16_t* codes,
+                std::size_t n) {
+  add_levels_vec(acc, levels, count, codes, n);
+}
+void AddLevelsD(double* acc, const float* levels, std::uint32_t count, const std::uint16_t* codes,
+                std::size_t n) {
+  add_levels_vec(acc, levels, count, codes, n);
+}
+#endif  // HWY_TARGET == HWY_SCALAR
+
+}  // namespace dme::detail::codec::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include "dme/core/simd.h"
+
+namespace dme::detail::codec {
+
+HWY_EXPORT(AddLevelsF);
+HWY_EXPORT(AddLevelsD);
+
 void add_levels(float* acc, const float* levels, std::uint32_t count, const std::uint16_t* codes,
                 std::size_t n) {
-  add_levels_impl(acc, levels, count, codes, n);
+  simd_init();
+  HWY_DYNAMIC_DISPATCH(AddLevelsF)(acc, levels, count, codes, n);
 }
 
 void add_levels(double* acc, const float* levels, std::uint32_t count, const std::uint16_t* codes,
                 std::size_t n) {
-  add_levels_impl(acc, levels, count, codes, n);
+  simd_init();
+  HWY_DYNAMIC_DISPATCH(AddLevelsD)(acc, levels, count, codes, n);
 }
 
 }  // namespace dme::detail::codec
+#endif  // HWY_ONCE

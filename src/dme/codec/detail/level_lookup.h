@@ -1,7 +1,8 @@
 // The inner loop of decode_accumulate: acc[i] += levels[codes[i]], with the level table held in
-// vector registers when it is small (AVX-512: up to 32 levels; AVX2: up to 8) and gathers
-// otherwise. Every variant performs the same float (or float-to-double) additions as the plain
-// loop, so results are bit-identical across instruction sets.
+// vector registers when it is small (two vectors: AVX-512 up to 32 levels, AVX2 16, SSE4 8) and
+// read level by level otherwise; one Highway source for every SIMD target
+// (level_lookup.cpp). Every variant performs the same float (or float-to-double) additions as the
+// plain loop, so results are bit-identical across targets.
 #pragma once
 
 #include <cstddef>

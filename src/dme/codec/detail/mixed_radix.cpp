@@ -1,3 +1,17 @@
+// Mixed-radix kernels: packing, range checks and the references are plain C++ (compiled once);
+// unpacking has a scalar kernel (the HWY_SCALAR target) and one Highway source for every SIMD
+// target, chosen at run time (dme/core/simd.h): a batched kernel with a lane per word for fixed-
+// size vectors (SSE4, AVX2, AVX-512, NEON) and a kernel with a lane per digit of one word for
+// fewer words than a batch and for scalable vectors (SVE). Every kernel produces the same digits,
+// exactly (the bounds are next to each kernel).
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "dme/codec/detail/mixed_radix.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+
+#include <hwy/highway.h>
+
+#ifndef DME_CODEC_MIXED_RADIX_ONCE
+#define DME_CODEC_MIXED_RADIX_ONCE
 #include "dme/codec/detail/mixed_radix.h"
 
 #include <algorithm>
@@ -34,11 +48,34 @@ RadixTable make_radix_table(std::uint32_t s, unsigned k) {
   t.word_bound = t.pow[k];
   t.low_pow = t.pow[t.low_digits];
   t.split = Divider64(t.low_pow);
-  // s^h < 2^40 (s^k < 2^64, s <= 2^16), so the powers and their halves are exact doubles.
-  for (unsigned j = 0; j < t.low_digits; ++j) {
-    const double p = static_cast<double>(t.pow[j]);
-    t.inv[j] = 1.0 / p;
-    t.offset[j] = 0.5 - p / 2;
+  t.digit = Divider64(s);
+  // Chains start below 2^31: the largest m with s^m < 2^31 (at least 1, as s <= 2^16).
+  std::uint64_t chain_pow = 1;
+  while (chain_pow * s < (std::uint64_t(1) << 31)) {
+    chain_pow *= s;
+    ++t.chain_digits;
+  }
+  t.batched = t.low_digits <= 2 * t.chain_digits;
+  t.chain_pow = static_cast<double>(chain_pow);
+  t.chain_inv = 1.0 / t.chain_pow;
+  t.chain_half = t.chain_inv / 2;
+  // M = ceil(2^(31 + l) / s) with l = ceil(log2 s) >= 1: M·s = 2^(31 + l) + e with e < s <= 2^l,
+  // so x·M / 2^(31 + l) = x / s + x·e / (s·2^(31 + l)), and for x < 2^31 the error term is below
+  // 2^-l <= 1 / s while x / s is at least 1 / s below the next integer: the floor is floor(x / s).
+  // M < 2^32: M = 2^31 when s is a power of two; otherwise s >= 2^(l-1) + 1 keeps 2^(31 + l) / s
+  // at most 2^32 / (1 + 2^(1-l)) < 2^32 - 2^16.
+  const unsigned l = static_cast<unsigned>(std::bit_width(s - 1));
+  t.chain_mul = static_cast<std::uint32_t>(((std::uint64_t(1) << (31 + l)) + s - 1) / s);
+  t.chain_shift = l - 1;  // the kernel takes the high 32 bits of x·M, then shifts by l - 1
+  // s^h < 2^40 (s^k < 2^64, s <= 2^16), so the powers up to s^h are exact doubles and halving
+  // their reciprocals is exact.
+  for (unsigned j = 0; j < k; ++j) {
+    const unsigned m = j < t.low_digits ? j : j - t.low_digits;
+    t.part[j] = j < t.low_digits ? 0.0 : 1.0;
+    t.inv[j] = 1.0 / static_cast<double>(t.pow[m]);
+    t.bias[j] = t.inv[j] / 2 - 0.5;
+    t.inv_next[j] = 1.0 / static_cast<double>(t.pow[m + 1]);
+    t.half_next[j] = t.inv_next[j] / 2;
   }
   return t;
 }
@@ -58,72 +95,6 @@ inline std::uint64_t pack_word(const std::uint16_t* d, unsigned m, const RadixTa
   const std::uint64_t lo = horner(d, h, t.s);
   const std::uint64_t hi = horner(d + h, m - h, t.s);
   return hi * t.low_pow + lo;
-}
-
-// Digit j of a part x < s^h is q_j - s·q_(j+1) with q_j = floor(x / s^j), and x < 2^40. Each
-// lane computes q_j as round((x + 0.5 - s^j/2) · fl(1 / s^j)) = floor((x + 0.5) / s^j): the
-// relative error of the product (< 2^-52, so < 2^-12 / s^j in absolute terms) is far below the
-// distance 0.5 / s^j from (x + 0.5) / s^j to the nearest integer. Adding and subtracting
-// kRound = 1.5·2^52 rounds to an integer (IEEE round-to-nearest; this file must not be built
-// with -ffast-math, which would fold the pair away), and the digit is then exact. Lanes j >= h
-// have all-zero constants and give q_j = 0, which is right for every x < s^h. The lanes are
-// independent: 8 of them are one set of vector operations, and q_(j+1) is q shifted by a lane.
-typedef double V8d __attribute__((vector_size(64)));
-typedef std::int64_t V8l __attribute__((vector_size(64)));
-typedef std::int32_t V8i __attribute__((vector_size(32)));
-typedef std::uint16_t V8h __attribute__((vector_size(16)));
-constexpr double kRound = 0x1.8p52;
-
-template <unsigned Lanes>
-inline void part_digits(std::uint64_t x, const RadixTable& t, std::uint16_t* out) {
-  static_assert(Lanes % 8 == 0 && Lanes <= RadixTable::kMaxLanes);
-  constexpr unsigned kVectors = Lanes / 8;
-  const double xd = static_cast<double>(x);
-  const double sd = t.s;
-  V8d q[kVectors + 1];
-  for (unsigned v = 0; v < kVectors; ++v) {
-    // Loaded by memcpy: no function takes or returns a vector (that would change with the ABI).
-    V8d off, inv;
-    std::memcpy(&off, &t.offset[8 * v], sizeof off);
-    std::memcpy(&inv, &t.inv[8 * v], sizeof inv);
-    q[v] = ((xd + off) * inv + kRound) - kRound;
-  }
-  q[kVectors] = V8d{};  // lanes >= Lanes >= h
-  for (unsigned v = 0; v < kVectors; ++v) {
-#if defined(__clang__)
-    const V8d next = __builtin_shufflevector(q[v], q[v + 1], 1, 2, 3, 4, 5, 6, 7, 8);
-#else
-    const V8d next = __builtin_shuffle(q[v], q[v + 1], V8l{1, 2, 3, 4, 5, 6, 7, 8});
-#endif
-    const V8i digit = __builtin_convertvector(q[v] - sd * next, V8i);  // exact: 0 <= digit < s
-    const V8h d16 = __builtin_convertvector(digit, V8h);
-    std::memcpy(out + 8 * v, &d16, sizeof d16);
-  }
-}
-
-/// Writes the k digits of v to out[0, k) and scratch zeros or digits up to out[h + M).
-template <unsigned M>
-inline void unpack_word(std::uint64_t v, const RadixTable& t, std::uint16_t* out) {
-  const std::uint64_t hi = t.split.divide(v);
-  const std::uint64_t lo = v - hi * t.low_pow;
-  part_digits<M>(lo, t, out);
-  part_digits<M>(hi, t, out + t.low_digits);
-}
-
-template <unsigned M>
-void unpack_words(const std::byte* in, std::size_t n, const RadixTable& t, std::uint16_t* out) {
-  const std::size_t k = t.k, h = t.low_digits;
-  const std::size_t words = (n + k - 1) / k;
-  // Word w scribbles on out[w·k, w·k + h + M); the next word overwrites the excess, so words
-  // go straight to out while that range fits and through a buffer after.
-  const std::size_t direct = n >= h + M ? std::min(n / k, (n - h - M) / k + 1) : 0;
-  std::size_t w = 0;
-  for (; w < direct; ++w) unpack_word<M>(load_le<std::uint64_t>(in + 8 * w), t, out + w * k);
-  std::uint16_t buf[2 * RadixTable::kMaxDigits];
-  for (; w < words; ++w) {
-    unpack_word<M>(load_le<std::uint64_t>(in + 8 * w), t, buf);
-    std::copy_n(buf, std::min(k, n - w * k), out + w * k);
-  }
 }
 
 }  // namespace
@@ -151,15 +122,6 @@ std::size_t find_bad_radix_word(const std::byte* in, std::size_t n, const RadixT
   return SIZE_MAX;
 }
 
-void unpack_radix(const std::byte* in, std::size_t n, const RadixTable& t, std::uint16_t* digits) {
-  const unsigned lanes = std::max(t.low_digits, t.k - t.low_digits);
-  if (lanes <= 8) return unpack_words<8>(in, n, t, digits);
-  if (lanes <= 16) return unpack_words<16>(in, n, t, digits);
-  if (lanes <= 24) return unpack_words<24>(in, n, t, digits);
-  DME_ASSERT(lanes <= 32);
-  return unpack_words<32>(in, n, t, digits);
-}
-
 void pack_radix_reference(const std::uint16_t* digits, std::size_t n, std::uint32_t s, unsigned k,
                           std::byte* out) {
   for (std::size_t w = 0; w * k < n; ++w) {
@@ -178,4 +140,331 @@ void unpack_radix_reference(const std::byte* in, std::size_t n, std::uint32_t s,
   }
 }
 
+namespace {
+
+/// The k digits of v (a valid word) to out[0, m), m <= k, by integer division.
+inline void word_digits_scalar(std::uint64_t v, const RadixTable& t, unsigned m,
+                               std::uint16_t* out) {
+  std::uint64_t hi = t.split.divide(v);
+  std::uint64_t lo = v - hi * t.low_pow;
+  for (unsigned j = 0; j < m; ++j) {
+    std::uint64_t& x = j < t.low_digits ? lo : hi;
+    const std::uint64_t q = t.digit.divide(x);
+    out[j] = static_cast<std::uint16_t>(x - q * t.s);
+    x = q;
+  }
+}
+
+void unpack_radix_scalar(const std::byte* in, std::size_t n, const RadixTable& t,
+                         std::uint16_t* digits) {
+  for (std::size_t w = 0; w * t.k < n; ++w)
+    word_digits_scalar(load_le<std::uint64_t>(in + 8 * w), t,
+                       static_cast<unsigned>(std::min<std::size_t>(t.k, n - w * t.k)),
+                       digits + w * t.k);
+}
+
+}  // namespace
 }  // namespace dme::detail::codec
+#endif  // DME_CODEC_MIXED_RADIX_ONCE
+
+HWY_BEFORE_NAMESPACE();
+namespace dme::detail::codec::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+#if HWY_TARGET == HWY_SCALAR  // one-lane fallback target: integer division
+void UnpackRadix(const std::byte* in, std::size_t n, const RadixTable& t, std::uint16_t* digits) {
+  unpack_radix_scalar(in, n, t, digits);
+}
+#else
+namespace {
+
+// A word v splits (one 64x64 -> 128-bit multiply) into hi = floor(v / s^h) and lo = v - hi·s^h,
+// both < s^h < 2^40, and lane j of a vector of doubles computes digit m of its part x as
+// q_m - s·q_(m+1) with q_m = floor(x / s^m) (RadixTable holds the constants of each lane).
+// Since x is an integer, q_m = floor(y) with y = (x + 0.5) / s^m, which lies at least 0.5 / s^m
+// from every integer. The kernel computes y - 1/2 as fl(x·fl(1 / s^m) + fl(fl(1 / s^m) / 2 - 1/2))
+// and rounds it to the nearest integer, which is floor(y): the computed value is off by less than
+// 2^-13 / s^m for the rounding of 1 / s^m (x + 1/2 < 2^40), 2^-54 for the constant's, and
+// 2^-12 / s^m + 2^-53 for at most two roundings of a result below 2^40 / s^m + 1/2 (one with a
+// fused multiply-add), under 0.5 / s^m in all because s^m < 2^40. Adding R = 1.5·2^52 rounds it
+// (IEEE round-to-nearest; this file must not be built with -ffast-math, which would fold the
+// constant away) and leaves R + q_m, exact. q_(m+1) = floor(fl(x·fl(1 / s^(m+1)) + half of it)) by
+// the same bounds, and R + q_m - s·q_(m+1) = R + digit is exact (integers below 2^53), so the digit
+// is the low 16 bits of its bit pattern. Lanes >= k have zero constants: digit 0. The lanes are
+// independent, so a word takes ceil(k / lanes) vectors of the same operations.
+using DF = hn::ScalableTag<double>;
+constexpr double kRound = 0x1.8p52;
+
+HWY_INLINE void word_digits(std::uint64_t v, const RadixTable& t, std::size_t extent,
+                            std::uint16_t* out) {
+  const DF df;
+  const hn::RebindToUnsigned<DF> du;
+  const hn::Rebind<std::uint16_t, DF> d16;
+  const std::size_t lanes = hn::Lanes(df);
+  const std::uint64_t hi = t.split.divide(v);
+  const std::uint64_t lo = v - hi * t.low_pow;
+  // Both parts are below 2^40 for a valid word; the signed conversions are the cheap ones (and
+  // well defined for any word).
+  const double lo_d = static_cast<double>(static_cast<std::int64_t>(lo));
+  const double hi_d = static_cast<double>(static_cast<std::int64_t>(hi));
+  const auto x_lo = hn::Set(df, lo_d);
+  const auto x_diff = hn::Set(df, hi_d - lo_d);  // exact for a valid word
+  const auto radix = hn::Set(df, static_cast<double>(t.s));
+  const auto round = hn::Set(df, kRound);
+  for (std::size_t j = 0; j < extent; j += lanes) {
+    const auto x = hn::MulAdd(hn::LoadU(df, t.part.data() + j), x_diff, x_lo);  // lo or hi
+    const auto q = hn::Add(
+        hn::MulAdd(x, hn::LoadU(df, t.inv.data() + j), hn::LoadU(df, t.bias.data() + j)), round);
+    const auto q_next = hn::Floor(
+        hn::MulAdd(x, hn::LoadU(df, t.inv_next.data() + j), hn::LoadU(df, t.half_next.data() + j)));
+    const auto digit = hn::NegMulAdd(radix, q_next, q);  // R + digit
+    hn::StoreU(hn::TruncateTo(d16, hn::BitCast(du, digit)), d16, out + j);
+  }
+}
+
+void unpack_per_word(const std::byte* in, std::size_t n, const RadixTable& t,
+                     std::uint16_t* digits) {
+  const std::size_t k = t.k, lanes = hn::Lanes(DF());
+  const std::size_t words = (n + k - 1) / k;
+  // Word w writes out[w·k, w·k + extent); the next word overwrites the excess, so words go
+  // straight to the output while that range fits and through a buffer after.
+  const std::size_t extent = (k + lanes - 1) / lanes * lanes;
+  const std::size_t direct = n >= extent ? std::min(n / k, (n - extent) / k + 1) : 0;
+  std::size_t w = 0;
+  for (; w < direct; ++w)
+    word_digits(load_le<std::uint64_t>(in + 8 * w), t, extent, digits + w * k);
+  std::uint16_t buf[RadixTable::kLaneSlots];
+  for (; w < words; ++w) {
+    word_digits(load_le<std::uint64_t>(in + 8 * w), t, extent, buf);
+    std::copy_n(buf, std::min(k, n - w * k), digits + w * k);
+  }
+}
+
+#if !HWY_HAVE_SCALABLE
+// The batched kernel: a lane per word. A batch of kBatch words (8 per 128-bit block of u16) is
+// split into lo and hi as above (scalar, one batch ahead of the vector work: a wide load of
+// values just written by narrow stores cannot be forwarded and waits for them). In lanes of
+// doubles each half x splits exactly, by the bound above, into floor(x / s^c) and x mod s^c with
+// s^c < 2^31, and the digits of these four parts come out of chains of divisions by s in 32-bit
+// lanes (two multiplies, of the even and the odd lanes, give floor(x / s), exact by the bound in
+// make_radix_table): one row of kBatch digits per digit index. 8×8 transposes inside each block
+// turn 8 rows into 8 digits of 8 words.
+using D16 = hn::ScalableTag<std::uint16_t>;
+using D32 = hn::Repartition<std::uint32_t, D16>;
+using D64 = hn::Repartition<std::uint64_t, D16>;
+using DD = hn::Repartition<double, D16>;
+constexpr std::size_t kBatch = hn::MaxLanes(D16());
+constexpr std::size_t kHalf = kBatch / 2;
+
+struct BatchScratch {
+  // The halves lo and hi of word i, as doubles, at (i % 2)·kHalf + i / 2: the even words fill
+  // one 32-bit vector and the odd words the other, so that a row of 16-bit digits is the even
+  // vector or'ed with the odd one shifted up by 16 bits, in word order.
+  HWY_ALIGN double halves[2][2][kBatch];
+  HWY_ALIGN std::uint16_t rows[RadixTable::kMaxDigits + 8][kBatch];
+  HWY_ALIGN std::uint16_t cols[8][kBatch];
+};
+
+/// lo and hi of words in[0, count) into halves[0] and halves[1] (words past count are 0).
+HWY_INLINE void split_batch(const std::byte* in, std::size_t count, const RadixTable& t,
+                            double (*halves)[kBatch]) {
+  for (std::size_t i = 0; i < kBatch; ++i) {
+    const std::uint64_t v = i < count ? load_le<std::uint64_t>(in + 8 * i) : 0;
+    const std::uint64_t hi = t.split.divide(v);
+    const std::uint64_t lo = v - hi * t.low_pow;
+    const std::size_t at = (i % 2) * kHalf + i / 2;
+    halves[0][at] = static_cast<double>(static_cast<std::int64_t>(lo));
+    halves[1][at] = static_cast<double>(static_cast<std::int64_t>(hi));
+  }
+}
+
+/// floor(x / s) in 32-bit lanes; the quotient replaces x and the digit x mod s is returned.
+HWY_INLINE hn::Vec<D32> next_digit(hn::Vec<D32>& x, hn::Vec<D32> mul, hn::Vec<D32> radix,
+                                   int shift) {
+  const D32 d32;
+  const D64 d64;
+  const auto even = hn::MulEven(x, mul);
+  const auto odd = hn::MulEven(hn::BitCast(d32, hn::ShiftRight<32>(hn::BitCast(d64, x))), mul);
+  const auto high = hn::OddEven(hn::BitCast(d32, odd), hn::BitCast(d32, hn::ShiftRight<32>(even)));
+  const auto q = hn::ShiftRightSame(high, shift);
+  const auto digit = hn::Sub(x, hn::Mul(q, radix));
+  x = q;
+  return digit;
+}
+
+/// Rows j .. j + count - 1 of the digits of parts `even` and `odd` (32-bit lanes).
+HWY_INLINE void chain_rows(hn::Vec<D32> even, hn::Vec<D32> odd, const RadixTable& t, std::size_t j,
+                           std::size_t count, BatchScratch& sc) {
+  const D16 d16;
+  const D32 d32;
+  const auto mul = hn::Set(d32, t.chain_mul);
+  const auto radix = hn::Set(d32, t.s);
+  const int shift = static_cast<int>(t.chain_shift);
+  for (std::size_t end = j + count; j < end; ++j) {
+    const auto de = next_digit(even, mul, radix, shift);
+    const auto dd = next_digit(odd, mul, radix, shift);
+    hn::Store(hn::BitCast(d16, hn::Or(de, hn::ShiftLeft<16>(dd))), d16, sc.rows[j]);
+  }
+}
+
+/// kHalf doubles (integers below 2^31) to 32-bit lanes.
+HWY_INLINE hn::Vec<D32> to_u32(hn::Vec<DD> a, hn::Vec<DD> b) {
+  const D32 d32;
+  const hn::Half<D32> dh;
+  const hn::Rebind<std::int32_t, DD> di;
+  return hn::Combine(d32, hn::BitCast(dh, hn::DemoteTo(di, b)),
+                     hn::BitCast(dh, hn::DemoteTo(di, a)));
+}
+
+/// Rows of the digits of one half (halves[part]) of the batch, `digits` of them from row j.
+HWY_INLINE void half_rows(const double* x, const RadixTable& t, std::size_t j, std::size_t digits,
+                          BatchScratch& sc) {
+  const DD dd;
+  const std::size_t nd = hn::Lanes(dd);                                     // kHalf / 2
+  const auto x0 = hn::Load(dd, x), x1 = hn::Load(dd, x + nd);               // even words
+  const auto x2 = hn::Load(dd, x + 2 * nd), x3 = hn::Load(dd, x + 3 * nd);  // odd words
+  const std::size_t c = t.chain_digits;
+  if (digits <= c) return chain_rows(to_u32(x0, x1), to_u32(x2, x3), t, j, digits, sc);
+  const auto inv = hn::Set(dd, t.chain_inv), half = hn::Set(dd, t.chain_half);
+  const auto pw = hn::Set(dd, t.chain_pow);
+  const auto q0 = hn::Floor(hn::MulAdd(x0, inv, half)), q1 = hn::Floor(hn::MulAdd(x1, inv, half));
+  const auto q2 = hn::Floor(hn::MulAdd(x2, inv, half)), q3 = hn::Floor(hn::MulAdd(x3, inv, half));
+  chain_rows(to_u32(hn::NegMulAdd(q0, pw, x0), hn::NegMulAdd(q1, pw, x1)),
+             to_u32(hn::NegMulAdd(q2, pw, x2), hn::NegMulAdd(q3, pw, x3)), t, j, c, sc);
+  chain_rows(to_u32(q0, q1), to_u32(q2, q3), t, j + c, digits - c, sc);
+}
+
+/// Block b of v (8 digits of word 8·b + column) to p + b·stride, for every block.
+template <class D>
+HWY_INLINE void store_blocks(D d, hn::Vec<D> v, std::uint16_t* p, std::size_t stride) {
+  if constexpr (hn::MaxLanes(D()) <= 8) {
+    hn::StoreU(v, d, p);
+  } else {
+    const hn::Half<D> dh;
+    store_blocks(dh, hn::LowerHalf(dh, v), p, stride);
+    store_blocks(dh, hn::UpperHalf(dh, v), p + hn::MaxLanes(D()) / 16 * stride, stride);
+  }
+}
+
+/// The digits of the batch whose halves are in `halves` to out[i·k + j] for every word i < count
+/// (all kBatch words when count is kBatch), writing up to 7 digits past the last word's.
+HWY_INLINE void digits_of_batch(const double (*halves)[kBatch], const RadixTable& t,
+                                BatchScratch& sc, std::size_t count, std::uint16_t* out) {
+  const D16 d16;
+  const hn::RepartitionToWide<D16> dw32;
+  const hn::RepartitionToWide<decltype(dw32)> dw64;
+  const std::size_t k = t.k, h = t.low_digits;
+  half_rows(halves[0], t, 0, h, sc);
+  half_rows(halves[1], t, h, k - h, sc);
+  // Groups of 8 digits, the last (partial) one first: its digits past k land on the next word's
+  // first 8, which a later store of group 0 rewrites. With k < 8 a group also overlaps the
+  // words after, so the stores then go word by word in increasing order.
+  const std::size_t groups = (k + 7) / 8;
+  const bool whole = count == kBatch && k >= 8;
+  for (std::size_t g = groups; g-- > 0;) {
+    using V = hn::Vec<D16>;
+    const V r0 = hn::Load(d16, sc.rows[8 * g]), r1 = hn::Load(d16, sc.rows[8 * g + 1]);
+    const V r2 = hn::Load(d16, sc.rows[8 * g + 2]), r3 = hn::Load(d16, sc.rows[8 * g + 3]);
+    const V r4 = hn::Load(d16, sc.rows[8 * g + 4]), r5 = hn::Load(d16, sc.rows[8 * g + 5]);
+    const V r6 = hn::Load(d16, sc.rows[8 * g + 6]), r7 = hn::Load(d16, sc.rows[8 * g + 7]);
+    // Within each block: u16 pairs, then u32 pairs, then u64 pairs of rows.
+    const auto a0 = hn::BitCast(dw32, hn::InterleaveLower(d16, r0, r1));
+    const auto a1 = hn::BitCast(dw32, hn::InterleaveUpper(d16, r0, r1));
+    const auto a2 = hn::BitCast(dw32, hn::InterleaveLower(d16, r2, r3));
+    const auto a3 = hn::BitCast(dw32, hn::InterleaveUpper(d16, r2, r3));
+    const auto a4 = hn::BitCast(dw32, hn::InterleaveLower(d16, r4, r5));
+    const auto a5 = hn::BitCast(dw32, hn::InterleaveUpper(d16, r4, r5));
+    const auto a6 = hn::BitCast(dw32, hn::InterleaveLower(d16, r6, r7));
+    const auto a7 = hn::BitCast(dw32, hn::InterleaveUpper(d16, r6, r7));
+    const auto b0 = hn::BitCast(dw64, hn::InterleaveLower(dw32, a0, a2));
+    const auto b1 = hn::BitCast(dw64, hn::InterleaveUpper(dw32, a0, a2));
+    const auto b2 = hn::BitCast(dw64, hn::InterleaveLower(dw32, a1, a3));
+    const auto b3 = hn::BitCast(dw64, hn::InterleaveUpper(dw32, a1, a3));
+    const auto b4 = hn::BitCast(dw64, hn::InterleaveLower(dw32, a4, a6));
+    const auto b5 = hn::BitCast(dw64, hn::InterleaveUpper(dw32, a4, a6));
+    const auto b6 = hn::BitCast(dw64, hn::InterleaveLower(dw32, a5, a7));
+    const auto b7 = hn::BitCast(dw64, hn::InterleaveUpper(dw32, a5, a7));
+    // Column c: in block b, the 8 digits of word 8·b + c.
+    const V c[8] = {hn::BitCast(d16, hn::InterleaveLower(dw64, b0, b4)),
+                    hn::BitCast(d16, hn::InterleaveUpper(dw64, b0, b4)),
+                    hn::BitCast(d16, hn::InterleaveLower(dw64, b1, b5)),
+                    hn::BitCast(d16, hn::InterleaveUpper(dw64, b1, b5)),
+                    hn::BitCast(d16, hn::InterleaveLower(dw64, b2, b6)),
+                    hn::BitCast(d16, hn::InterleaveUpper(dw64, b2, b6)),
+                    hn::BitCast(d16, hn::InterleaveLower(dw64, b3, b7)),
+                    hn::BitCast(d16, hn::InterleaveUpper(dw64, b3, b7))};
+    if (whole) {
+      for (std::size_t i = 0; i < 8; ++i) store_blocks(d16, c[i], out + i * k + 8 * g, 8 * k);
+    } else {
+      for (std::size_t i = 0; i < 8; ++i) hn::Store(c[i], d16, sc.cols[i]);
+      for (std::size_t i = 0; i < count; ++i)
+        std::memcpy(out + i * k + 8 * g, &sc.cols[i % 8][8 * (i / 8)], 16);
+    }
+  }
+}
+
+void unpack_batched(const std::byte* in, std::size_t n, const RadixTable& t,
+                    std::uint16_t* digits) {
+  const std::size_t k = t.k;
+  const std::size_t words = (n + k - 1) / k;
+  const std::size_t extent = (k + 7) / 8 * 8;  // digits written per word
+  BatchScratch sc;
+  // Rows past k feed only the digits past each word's k, which later stores overwrite; they
+  // are zeroed so that no indeterminate value is read.
+  for (std::size_t j = k; j < extent; ++j) std::fill_n(sc.rows[j], kBatch, 0);
+  std::size_t w = 0;
+  unsigned cur = 0;
+  split_batch(in, std::min(kBatch, words), t, sc.halves[cur]);
+  // Whole batches whose writes stay inside the output go straight to it.
+  while (w + kBatch <= words && (w + kBatch - 1) * k + extent <= n) {
+    const std::size_t next = w + kBatch;
+    if (next < words)
+      split_batch(in + 8 * next, std::min(kBatch, words - next), t, sc.halves[cur ^ 1]);
+    digits_of_batch(sc.halves[cur], t, sc, kBatch, digits + w * k);
+    w = next;
+    cur ^= 1;
+  }
+  // The rest (at most a batch and the few words whose extent runs past n) through a buffer.
+  HWY_ALIGN std::uint16_t buf[kBatch * RadixTable::kMaxDigits + 8];
+  while (w < words) {
+    const std::size_t count = std::min(kBatch, words - w);
+    digits_of_batch(sc.halves[cur], t, sc, count, buf);
+    std::copy_n(buf, std::min(count * k, n - w * k), digits + w * k);
+    w += count;
+    if (w < words) {
+      cur ^= 1;
+      split_batch(in + 8 * w, std::min(kBatch, words - w), t, sc.halves[cur]);
+    }
+  }
+}
+#endif  // !HWY_HAVE_SCALABLE
+
+}  // namespace
+
+void UnpackRadix(const std::byte* in, std::size_t n, const RadixTable& t, std::uint16_t* digits) {
+#if !HWY_HAVE_SCALABLE
+  // Fewer words than a batch: the per-word kernel, which does no work for absent words.
+  if (t.batched && n >= kBatch * t.k) return unpack_batched(in, n, t, digits);
+#endif
+  unpack_per_word(in, n, t, digits);
+}
+#endif  // HWY_TARGET == HWY_SCALAR
+
+}  // namespace dme::detail::codec::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include "dme/core/simd.h"
+
+namespace dme::detail::codec {
+
+HWY_EXPORT(UnpackRadix);
+
+void unpack_radix(const std::byte* in, std::size_t n, const RadixTable& t, std::uint16_t* digits) {
+  if (n == 0) return;
+  simd_init();
+  HWY_DYNAMIC_DISPATCH(UnpackRadix)(in, n, t, digits);
+}
+
+}  // namespace dme::detail::codec
+#endif  // HWY_ONCE

@@ -29,16 +29,29 @@ class Divider64 {
 /// What the kernels of one (s, k) layout precompute.
 struct RadixTable {
   static constexpr unsigned kMaxDigits = 64;
+  /// Slots of the per-lane constants: a word's digits rounded up to whole vectors of doubles
+  /// (up to 32 lanes: SVE's 2048-bit vectors).
+  static constexpr unsigned kLaneSlots = kMaxDigits + 32;
   std::uint32_t s = 0;
   unsigned k = 0;                ///< digits per word
   unsigned low_digits = 0;       ///< h = ceil(k / 2): a word splits into lo < s^h and hi < s^(k-h)
   std::uint64_t low_pow = 0;     ///< s^h
   std::uint64_t word_bound = 0;  ///< s^k: every full word is below it
   Divider64 split{1};            ///< division by s^h
-  /// Lane j of the digit extraction of a part x < s^h (mixed_radix.cpp): 1 / s^j and
-  /// 0.5 - s^j / 2 for j < h, 0 after.
-  static constexpr unsigned kMaxLanes = 32;  // h <= 32 because k <= 63
-  alignas(64) std::array<double, kMaxLanes> inv{}, offset{};
+  Divider64 digit{1};            ///< division by s (the scalar kernel)
+  /// The batched kernel (mixed_radix.cpp) cuts each part, lo and hi, into a remainder below
+  /// chain_pow = s^chain_digits < 2^31 and a quotient (below 2^31 when `batched`: h <= 2 ·
+  /// chain_digits), and takes their digits by repeated division by s in 32-bit lanes:
+  /// floor(x / s) = floor(x·chain_mul / 2^(32 + chain_shift)) for every x < 2^31.
+  unsigned chain_digits = 0, chain_shift = 0;
+  std::uint32_t chain_mul = 0;
+  bool batched = false;
+  double chain_pow = 0, chain_inv = 0, chain_half = 0;  ///< s^chain_digits, fl(1 / it), half
+  /// Lane j < k of the vector digit extraction (mixed_radix.cpp) computes digit m of a part x,
+  /// m = j for the part lo (j < h) and m = j - h for hi: part[j] is 0 (lo) or 1 (hi), inv is
+  /// fl(1 / s^m) and bias fl(inv / 2 - 1/2); inv_next is fl(1 / s^(m+1)) and half_next half of
+  /// it. Lanes >= k are 0.
+  alignas(64) std::array<double, kLaneSlots> part{}, inv{}, bias{}, inv_next{}, half_next{};
   /// s^r for r <= k: the bound of a last word holding r digits.
   std::array<std::uint64_t, kMaxDigits + 1> pow{};
 };
