@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
+#include "../simd_test_support.h"
 #include "dme/core/error.h"
 #include "dme/core/rng.h"
 #include "dme/quantization/detail/asq_cost.h"
@@ -39,31 +41,34 @@ void check_levels_shape(const std::vector<float>& levels, const std::vector<floa
 }
 
 TEST(Quiver, ExactAndAcceleratedMatchBruteForceOnRandomSmallCases) {
-  // 2400 cases: d in 1..100, s in 2..max(2, d), every input family of the issue.
-  const Dist dists[] = {Dist::kLogNormal, Dist::kNormal, Dist::kIntegers, Dist::kConstant,
-                        Dist::kTwoValues};
-  const dme::PhiloxStream pick(11, 0, 0, dme::Purpose::kInput);
-  int cases = 0;
-  for (std::uint64_t c = 0; c < 2400; ++c) {
-    const Dist dist = dists[c % 5];
-    const std::size_t d = 1 + pick.bits32(2 * c) % 100;
-    const std::size_t s = 2 + pick.bits32(2 * c + 1) % std::max<std::size_t>(1, d - 1);
-    const std::vector<float> sorted = dme::test::sorted_copy(dme::test::make_input(dist, d, c));
-    const long double opt = dme::test::brute_force_asq(sorted, s);
-    const std::string what = std::string(dme::test::dist_name(dist)) + " d=" + std::to_string(d) +
-                             " s=" + std::to_string(s);
-    const std::vector<float> exact = dme::quiver_exact(sorted, s);
-    const std::vector<float> accel = dme::quiver_accelerated(sorted, s);
-    const std::vector<float> zipml = dme::zipml_exact(sorted, s);
-    check_levels_shape(exact, sorted, s, "quiver " + what);
-    check_levels_shape(accel, sorted, s, "quiver-accel " + what);
-    expect_optimal(dme::test::asq_error(sorted, exact), opt, sorted, "quiver " + what);
-    expect_optimal(dme::test::asq_error(sorted, accel), opt, sorted, "quiver-accel " + what);
-    expect_optimal(dme::test::asq_error(sorted, zipml), opt, sorted, "zipml " + what);
-    ++cases;
-    if (HasFailure()) break;
-  }
-  EXPECT_EQ(cases, 2400);
+  // Under every SIMD target (tests/simd_test_support.h).
+  dme::test::for_each_simd_target([&](const std::string&) {
+    // 2400 cases: d in 1..100, s in 2..max(2, d), every input family of the issue.
+    const Dist dists[] = {Dist::kLogNormal, Dist::kNormal, Dist::kIntegers, Dist::kConstant,
+                          Dist::kTwoValues};
+    const dme::PhiloxStream pick(11, 0, 0, dme::Purpose::kInput);
+    int cases = 0;
+    for (std::uint64_t c = 0; c < 2400; ++c) {
+      const Dist dist = dists[c % 5];
+      const std::size_t d = 1 + pick.bits32(2 * c) % 100;
+      const std::size_t s = 2 + pick.bits32(2 * c + 1) % std::max<std::size_t>(1, d - 1);
+      const std::vector<float> sorted = dme::test::sorted_copy(dme::test::make_input(dist, d, c));
+      const long double opt = dme::test::brute_force_asq(sorted, s);
+      const std::string what = std::string(dme::test::dist_name(dist)) + " d=" + std::to_string(d) +
+                               " s=" + std::to_string(s);
+      const std::vector<float> exact = dme::quiver_exact(sorted, s);
+      const std::vector<float> accel = dme::quiver_accelerated(sorted, s);
+      const std::vector<float> zipml = dme::zipml_exact(sorted, s);
+      check_levels_shape(exact, sorted, s, "quiver " + what);
+      check_levels_shape(accel, sorted, s, "quiver-accel " + what);
+      expect_optimal(dme::test::asq_error(sorted, exact), opt, sorted, "quiver " + what);
+      expect_optimal(dme::test::asq_error(sorted, accel), opt, sorted, "quiver-accel " + what);
+      expect_optimal(dme::test::asq_error(sorted, zipml), opt, sorted, "zipml " + what);
+      ++cases;
+      if (HasFailure()) break;
+    }
+    EXPECT_EQ(cases, 2400);
+  });
 }
 
 TEST(Quiver, AcceleratedHandlesLongRunsOfEqualValues) {
@@ -101,15 +106,18 @@ TEST(Quiver, MiddleLevelFormulaIsTheBestSingleLevel) {
 }
 
 TEST(Quiver, LargeInputExactAndAcceleratedAgree) {
-  // d = 2^16 LogNormal: both exact solvers must find the same optimum (relative 1e-9).
-  const std::vector<float> x =
-      dme::test::sorted_copy(dme::test::make_input(Dist::kLogNormal, 1 << 16, 77));
-  for (std::size_t s : {4u, 7u, 16u}) {
-    const long double a = dme::test::asq_error(x, dme::quiver_exact(x, s));
-    const long double b = dme::test::asq_error(x, dme::quiver_accelerated(x, s));
-    EXPECT_NEAR(static_cast<double>(a), static_cast<double>(b), 1e-9 * static_cast<double>(a))
-        << "s=" << s;
-  }
+  // Under every SIMD target (tests/simd_test_support.h).
+  dme::test::for_each_simd_target([&](const std::string&) {
+    // d = 2^16 LogNormal: both exact solvers must find the same optimum (relative 1e-9).
+    const std::vector<float> x =
+        dme::test::sorted_copy(dme::test::make_input(Dist::kLogNormal, 1 << 16, 77));
+    for (std::size_t s : {4u, 7u, 16u}) {
+      const long double a = dme::test::asq_error(x, dme::quiver_exact(x, s));
+      const long double b = dme::test::asq_error(x, dme::quiver_accelerated(x, s));
+      EXPECT_NEAR(static_cast<double>(a), static_cast<double>(b), 1e-9 * static_cast<double>(a))
+          << "s=" << s;
+    }
+  });
 }
 
 TEST(Quiver, ZipmlRefusesLargeInputs) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "../simd_test_support.h"
 #include "dme/core/error.h"
 #include "dme/core/rng.h"
 #include "dme/quantization/detail/candidates.h"
@@ -63,19 +64,22 @@ TEST(QuiverApprox, TendsToTheOptimumAsTheGridRefines) {
 }
 
 TEST(QuiverApprox, ExactOverItsGridLikeZipmlCpUnif) {
-  // SMAWK on the grid and ZipML-CP Unif's brute-force DP on the same grid reach the same error.
-  for (Dist dist : {Dist::kLogNormal, Dist::kNormal, Dist::kIntegers}) {
-    const std::vector<float> x = dme::test::make_input(dist, 3000, 51);
-    const std::vector<float> sorted = dme::test::sorted_copy(x);
-    for (std::size_t s : {2u, 3u, 5u, 16u}) {
-      for (std::size_t m : {16u, 100u, 257u}) {
-        const long double a = dme::test::asq_error(sorted, dme::quiver_approx(x, s, m));
-        const long double b = dme::test::asq_error(sorted, dme::zipml_cp_uniform(x, s, m));
-        EXPECT_NEAR(static_cast<double>(a), static_cast<double>(b), 1e-9 * static_cast<double>(b))
-            << dme::test::dist_name(dist) << " s=" << s << " m=" << m;
+  // Under every SIMD target (tests/simd_test_support.h).
+  dme::test::for_each_simd_target([&](const std::string&) {
+    // SMAWK on the grid and ZipML-CP Unif's brute-force DP on the same grid reach the same error.
+    for (Dist dist : {Dist::kLogNormal, Dist::kNormal, Dist::kIntegers}) {
+      const std::vector<float> x = dme::test::make_input(dist, 3000, 51);
+      const std::vector<float> sorted = dme::test::sorted_copy(x);
+      for (std::size_t s : {2u, 3u, 5u, 16u}) {
+        for (std::size_t m : {16u, 100u, 257u}) {
+          const long double a = dme::test::asq_error(sorted, dme::quiver_approx(x, s, m));
+          const long double b = dme::test::asq_error(sorted, dme::zipml_cp_uniform(x, s, m));
+          EXPECT_NEAR(static_cast<double>(a), static_cast<double>(b), 1e-9 * static_cast<double>(b))
+              << dme::test::dist_name(dist) << " s=" << s << " m=" << m;
+        }
       }
     }
-  }
+  });
 }
 
 // The chord points of g against a direct binning of x: each value in the first level at or above
@@ -103,16 +107,19 @@ void expect_points_of_direct_binning(const std::vector<float>& x,
 }
 
 TEST(QuiverApprox, GridStatisticsMatchDirectBinning) {
-  // Every value counted once, in the first grid level at or above it (vector and scalar paths).
-  std::vector<float> x = dme::test::make_input(Dist::kNormal, 10007, 61);
-  const float lo = *std::min_element(x.begin(), x.end()),
-              hi = *std::max_element(x.begin(), x.end());
-  const std::size_t m = 97;
-  const dme::detail::GridStatistics g = dme::detail::grid_statistics(x, lo, hi, m);
-  // Values exactly on grid levels stress the boundary rule.
-  for (std::size_t i = 0; i < x.size(); i += 13) x[i] = g.level[(i / 13) % (m + 1)];
-  const dme::detail::GridStatistics h = dme::detail::grid_statistics(x, lo, hi, m);
-  ASSERT_NO_FATAL_FAILURE(expect_points_of_direct_binning(x, h));
+  // Under every SIMD target (tests/simd_test_support.h).
+  dme::test::for_each_simd_target([&](const std::string&) {
+    // Every value counted once, in the first grid level at or above it (vector and scalar paths).
+    std::vector<float> x = dme::test::make_input(Dist::kNormal, 10007, 61);
+    const float lo = *std::min_element(x.begin(), x.end()),
+                hi = *std::max_element(x.begin(), x.end());
+    const std::size_t m = 97;
+    const dme::detail::GridStatistics g = dme::detail::grid_statistics(x, lo, hi, m);
+    // Values exactly on grid levels stress the boundary rule.
+    for (std::size_t i = 0; i < x.size(); i += 13) x[i] = g.level[(i / 13) % (m + 1)];
+    const dme::detail::GridStatistics h = dme::detail::grid_statistics(x, lo, hi, m);
+    ASSERT_NO_FATAL_FAILURE(expect_points_of_direct_binning(x, h));
+  });
 }
 
 // The vector binning decides most values from the float estimate alone and checks only those
@@ -120,40 +127,44 @@ TEST(QuiverApprox, GridStatisticsMatchDirectBinning) {
 // from it (where the shortcut is off) and a few ulps wide must all land where the scalar rule
 // (first level at or above) puts them.
 TEST(QuiverApprox, GridBinningExactAtEveryEdge) {
-  struct Case {
-    float lo, hi;
-    std::size_t m;
-  };
-  std::vector<Case> cases = {{-3.1f, 2.7f, 400},    {0.0f, 1.0f, 97},
-                             {-1e-3f, 5e-4f, 4096}, {1000.0f, 1001.5f, 400},
-                             {-2.5e6f, 1e-3f, 400}, {1.0f, 1.0000005f, 400},
-                             {-7.0f, 9.0f, 1},      {5e-30f, 6e-30f, 257}};
-  const dme::PhiloxStream draws(5, 0, 0, dme::Purpose::kInput);
-  for (std::uint64_t k = 0; k < 60; ++k) {  // random grids: ranges of all scales and offsets
-    const float a =
-        std::ldexp(2.0f * draws.uniform_float(3 * k) - 1.0f, static_cast<int>(k % 13) - 6);
-    const float w = std::ldexp(draws.uniform_float(3 * k + 1) + 0.01f, static_cast<int>(k % 7) - 3);
-    cases.push_back(
-        {a, a + w, 1 + static_cast<std::size_t>(draws.uniform_float(3 * k + 2) * 2000)});
-  }
-  for (const Case& c : cases) {
-    std::vector<float> x = dme::test::make_input(Dist::kNormal, 3001, 17);
-    for (float& v : x) v = c.lo + (c.hi - c.lo) * (0.5f + 0.15f * v);  // mostly inside
-    const dme::detail::GridStatistics g0 =
-        dme::detail::grid_statistics(std::vector<float>{c.lo, c.hi}, c.lo, c.hi, c.m);
-    for (float level : g0.level)
-      for (float v : {std::nextafter(level, -INFINITY), level, std::nextafter(level, INFINITY)})
-        x.push_back(v);
-    for (float& v : x) v = std::clamp(v, c.lo, c.hi);
-    const dme::detail::GridStatistics h = dme::detail::grid_statistics(x, c.lo, c.hi, c.m);
-    ASSERT_TRUE(h.contained);
-    const std::vector<std::uint32_t> bins = dme::detail::grid_bins(x, c.lo, c.hi, c.m);
-    for (std::size_t i = 0; i < x.size(); ++i)
-      ASSERT_EQ(bins[i], std::lower_bound(h.level.begin(), h.level.end(), x[i]) - h.level.begin())
-          << "grid [" << c.lo << ", " << c.hi << "] m=" << c.m << " x=" << x[i];
-    SCOPED_TRACE(testing::Message() << "grid [" << c.lo << ", " << c.hi << "] m=" << c.m);
-    ASSERT_NO_FATAL_FAILURE(expect_points_of_direct_binning(x, h));
-  }
+  // Under every SIMD target (tests/simd_test_support.h).
+  dme::test::for_each_simd_target([&](const std::string&) {
+    struct Case {
+      float lo, hi;
+      std::size_t m;
+    };
+    std::vector<Case> cases = {{-3.1f, 2.7f, 400},    {0.0f, 1.0f, 97},
+                               {-1e-3f, 5e-4f, 4096}, {1000.0f, 1001.5f, 400},
+                               {-2.5e6f, 1e-3f, 400}, {1.0f, 1.0000005f, 400},
+                               {-7.0f, 9.0f, 1},      {5e-30f, 6e-30f, 257}};
+    const dme::PhiloxStream draws(5, 0, 0, dme::Purpose::kInput);
+    for (std::uint64_t k = 0; k < 60; ++k) {  // random grids: ranges of all scales and offsets
+      const float a =
+          std::ldexp(2.0f * draws.uniform_float(3 * k) - 1.0f, static_cast<int>(k % 13) - 6);
+      const float w =
+          std::ldexp(draws.uniform_float(3 * k + 1) + 0.01f, static_cast<int>(k % 7) - 3);
+      cases.push_back(
+          {a, a + w, 1 + static_cast<std::size_t>(draws.uniform_float(3 * k + 2) * 2000)});
+    }
+    for (const Case& c : cases) {
+      std::vector<float> x = dme::test::make_input(Dist::kNormal, 3001, 17);
+      for (float& v : x) v = c.lo + (c.hi - c.lo) * (0.5f + 0.15f * v);  // mostly inside
+      const dme::detail::GridStatistics g0 =
+          dme::detail::grid_statistics(std::vector<float>{c.lo, c.hi}, c.lo, c.hi, c.m);
+      for (float level : g0.level)
+        for (float v : {std::nextafter(level, -INFINITY), level, std::nextafter(level, INFINITY)})
+          x.push_back(v);
+      for (float& v : x) v = std::clamp(v, c.lo, c.hi);
+      const dme::detail::GridStatistics h = dme::detail::grid_statistics(x, c.lo, c.hi, c.m);
+      ASSERT_TRUE(h.contained);
+      const std::vector<std::uint32_t> bins = dme::detail::grid_bins(x, c.lo, c.hi, c.m);
+      for (std::size_t i = 0; i < x.size(); ++i)
+        ASSERT_EQ(bins[i], std::lower_bound(h.level.begin(), h.level.end(), x[i]) - h.level.begin())
+            << "grid [" << c.lo << ", " << c.hi << "] m=" << c.m << " x=" << x[i];
+      SCOPED_TRACE(testing::Message() << "grid [" << c.lo << ", " << c.hi << "] m=" << c.m);
+      ASSERT_NO_FATAL_FAILURE(expect_points_of_direct_binning(x, h));
+    }
+  });
 }
 
 TEST(QuiverApprox, BadArguments) {

@@ -79,8 +79,9 @@ TEST(Rounding, VectorKernelsEqualScalarDefinition) {
           ASSERT_EQ(dme::detail::stochastic_round_kernel(y.data(), d, levels, stream, 1,
                                                          fast.data()),
                     bad);
-          if (bad % 2)
+          if (bad % 2) {
             ASSERT_EQ(dme::detail::nearest_round_kernel(y.data(), d, levels, fast.data()), bad);
+          }
         }
       }
     }

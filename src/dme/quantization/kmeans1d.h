@@ -1,6 +1,9 @@
 // The optimal biased quantizer: exact 1-D k-means (ALGORITHMS.md, "Optimal biased"). Clusters of
 // sorted data are contiguous, the within-cluster cost satisfies the quadrangle inequality, and the
-// same layered DP with SMAWK finds the optimum in O(s·d). Used with nearest rounding.
+// same layered DP finds the optimum: each layer by the vectorised monotone minima of
+// detail/accel_minima.h (the same partition on every SIMD target), confined to the positions its
+// boundary can take in an optimal partition (group bounds, kmeans1d.cpp; d = 2^20, s = 16,
+// LogNormal: ~50 ms instead of ~400 ms of full layers on AVX-512). Used with nearest rounding.
 #pragma once
 
 #include <cstddef>
@@ -22,8 +25,10 @@ struct KmeansPartition {
   double cost = 0;
 };
 
-/// @param sorted  ascending, size d >= 1; 1 <= s
-KmeansPartition kmeans_partition(std::span<const float> sorted, std::size_t s);
+/// @param sorted   ascending, size d >= 1; 1 <= s
+/// @param bounded  confine each DP layer to the positions its boundary can take (the default);
+///                 false runs full layers (the reference the bounded DP is tested against)
+KmeansPartition kmeans_partition(std::span<const float> sorted, std::size_t s, bool bounded = true);
 
 }  // namespace detail
 }  // namespace dme

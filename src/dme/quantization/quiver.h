@@ -1,9 +1,10 @@
 // Exact adaptive stochastic quantization (ASQ): QUIVER and accelerated QUIVER (ALGORITHMS.md).
 // Both return the level set of at most s values minimising Σ_i (b_i - x_i)(x_i - a_i), with
 // levels at input values including min and max. Each layer of the DP is a column-minima problem
-// of a totally monotone matrix: SMAWK solves it in O(d) (O(s·d) in all), the portable path; on
-// AVX-512 builds the vectorised divide-and-conquer of detail/accel_minima.h does, in
-// O(d log d) evaluations but 1.7–2.3x less time than SMAWK for d = 2^16 .. 2^23 (measured).
+// of a totally monotone matrix: SMAWK would solve it in O(d) (O(s·d) in all); the vectorised
+// divide-and-conquer of detail/accel_minima.h does, on every SIMD target (the same levels on
+// each), in O(d log d) evaluations but 1.7–2.3x less time than SMAWK for d = 2^16 .. 2^23 on
+// AVX-512 (measured).
 // Before the layers run, detail/level_bounds.h bounds where each level of an optimal solution
 // can lie (lower bounds on groups of candidates against the error of a feasible level set), and
 // every layer works only on its level's index range: still the exact optimum, on a fraction of

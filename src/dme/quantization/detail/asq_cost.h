@@ -6,7 +6,8 @@
 //   C[k, j] = (w_j - w_k) - (γ_j - γ_k) + x_j u_k - x_k u_j.
 // Along any chain of levels from the first candidate to the last, the w and γ differences
 // telescope to one constant, so they never change an argmin: the DPs use
-//   c[k, j] = x_j u_k - x_k u_j        (one multiply and one fused multiply-add)
+//   c[k, j] = x_j u_k - x_k u_j        (two multiplies and a subtraction, never fused: the
+//                                       build keeps FMAs out, so every SIMD target rounds alike)
 // and callers that need a true error recompute it from the levels.
 //
 // For sorted data (α_t = t), u_t = Σ_{i<=t} (x_t - x_i) is convex in x_t with chord slope exactly
@@ -21,20 +22,7 @@
 #include <cmath>
 #include <cstddef>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
 namespace dme::detail {
-
-/// ceil(v) as an index, v >= 0 (one rounding conversion where AVX-512 has it).
-inline std::size_t ceil_index(double v) {
-#if defined(__AVX512F__)
-  return _mm_cvt_roundsd_u64(_mm_set_sd(v), _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC);
-#else
-  return static_cast<std::size_t>(std::ceil(v));
-#endif
-}
 
 /// A candidate level in the (x, u) form above: x = value - shift, u = α x - β.
 struct ChordPoint {
@@ -59,7 +47,9 @@ inline std::size_t accel_middle(double xk, double uk, double xj, double uj, std:
   if (!(dx > 0)) return k;
   // Rounding can push the slope just outside [k, j]; the clamp keeps b* inside the interval.
   const double slope = std::clamp((uj - uk) / dx, static_cast<double>(k), static_cast<double>(j));
-  return static_cast<std::size_t>(std::ceil(slope));
+  // ceil(slope) exactly (slope >= 0), without the libm call std::ceil is on baseline x86-64.
+  const auto b = static_cast<std::size_t>(slope);
+  return b + (static_cast<double>(b) < slope ? 1 : 0);
 }
 
 /// Accelerated QUIVER over sorted data: c[k, b*] + c[b*, j] with the closed-form middle level.

@@ -1,8 +1,8 @@
 // Level indices of the ASQ dynamic programme over n candidates (ALGORITHMS.md): levels at
 // candidates 0 and n-1 and s - 2 between them, minimising the sum of interval costs.
-//   asq_smawk_indices: F_2 = C(0, .), layers 3 .. s-1 by SMAWK (for AsqCost on AVX-512 builds by
-//     the vectorised monotone minima of accel_minima.h, O(s·n log n) and faster), layer s at
-//     n - 1.
+//   asq_smawk_indices: F_2 = C(0, .), layers 3 .. s-1 by SMAWK (for AsqCost by the vectorised
+//     monotone minima of accel_minima.h, O(s·n log n) and faster, the same on every SIMD target),
+//     layer s at n - 1.
 //   asq_plain_indices: the same recurrence by brute force over k, O(s·n²) (ZipML's algorithm).
 // Both return s indices from n - 1 down to 0, possibly repeated (a tie between an empty interval
 // and a real one); callers dedupe.
@@ -15,7 +15,6 @@
 #include <type_traits>
 #include <vector>
 
-#include "dme/core/detail/simd.h"
 #include "dme/core/error.h"
 #include "dme/quantization/detail/accel_minima.h"
 #include "dme/quantization/detail/asq_cost.h"
@@ -29,7 +28,6 @@ std::vector<std::size_t> asq_smawk_indices(const Cost& cost, std::size_t n, std:
   if (s == 2) return {n - 1, 0};
   LayeredDp dp(n, s - 3);
   dp.init(cost);
-#if DME_HAVE_AVX512
   if constexpr (std::is_same_v<Cost, AsqCost>) {
     // The vectorised monotone minima (accel_minima.h), on the points as two arrays.
     if (s > 3) {
@@ -43,9 +41,7 @@ std::vector<std::size_t> asq_smawk_indices(const Cost& cost, std::size_t n, std:
           asq_column_minima(f, xs.data(), us.data(), n, argmin, out);
         });
     }
-  } else
-#endif
-  {
+  } else {
     for (std::size_t layer = 3; layer < s; ++layer) dp.step(cost);
   }
   std::size_t k = dp.last(cost);

@@ -1,15 +1,95 @@
+// The range scan: one Highway source for every SIMD target (core/simd.h), chosen at run time.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "dme/quantization/detail/input_scan.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+
+#include <hwy/cache_control.h>
+#include <hwy/highway.h>
+
+#ifndef DME_INPUT_SCAN_ONCE
+#define DME_INPUT_SCAN_ONCE
 #include "dme/quantization/detail/input_scan.h"
 
 #include <cmath>
 #include <limits>
 
-#include "dme/core/detail/simd.h"
 #include "dme/core/error.h"
 
 namespace dme::detail {
 namespace {
 
-constexpr std::size_t kLanes = 16;
+constexpr float kMaxFloat = std::numeric_limits<float>::max();
+
+// Min and max of p[i, n) folded into lo and hi; false when some value is NaN or Inf. The
+// definition the vector loop matches (the min and max of finite values do not depend on the
+// order, up to the sign of a zero).
+bool scan_tail(const float* p, std::size_t i, std::size_t n, float& lo, float& hi) {
+  bool ok = true;
+  for (; i < n; ++i) {
+    lo = p[i] < lo ? p[i] : lo;
+    hi = p[i] > hi ? p[i] : hi;
+    ok &= p[i] >= -kMaxFloat && p[i] <= kMaxFloat;
+  }
+  return ok;
+}
+
+}  // namespace
+}  // namespace dme::detail
+#endif  // DME_INPUT_SCAN_ONCE
+
+HWY_BEFORE_NAMESPACE();
+namespace dme::detail::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Writes min and max of p[0, n) (n >= 1); returns false when some value is NaN or Inf.
+bool ScanRange(const float* p, std::size_t n, float* lo_out, float* hi_out) {
+  float lo = p[0], hi = p[0];
+  std::size_t i = 0;
+  bool ok = true;
+#if HWY_TARGET != HWY_SCALAR
+  // Four accumulator pairs (the min/max chains would otherwise serialise the loop) and a
+  // software prefetch 4 KiB ahead (the hardware prefetcher alone left the scan waiting on memory:
+  // 2^24 values 6.5 -> ~4.5 ms on AVX-512).
+  const hn::ScalableTag<float> d;
+  const std::size_t N = hn::Lanes(d);
+  const auto first = hn::Set(d, p[0]), limit = hn::Set(d, kMaxFloat);
+  auto lo0 = first, lo1 = first, lo2 = first, lo3 = first;
+  auto hi0 = first, hi1 = first, hi2 = first, hi3 = first;
+  // Finite: |v| <= max (false for NaN), kept as a vector of all-ones lanes.
+  auto finite = hn::VecFromMask(d, hn::Eq(first, first));
+  const auto step = [&](auto& vlo, auto& vhi, const float* at) {
+    hwy::Prefetch(reinterpret_cast<const char*>(at) + 4096);
+    const auto v = hn::LoadU(d, at);
+    vlo = hn::Min(vlo, v);
+    vhi = hn::Max(vhi, v);
+    finite = hn::And(finite, hn::VecFromMask(d, hn::Le(hn::Abs(v), limit)));
+  };
+  for (; i + 4 * N <= n; i += 4 * N) {
+    step(lo0, hi0, p + i);
+    step(lo1, hi1, p + i + N);
+    step(lo2, hi2, p + i + 2 * N);
+    step(lo3, hi3, p + i + 3 * N);
+  }
+  for (; i + N <= n; i += N) step(lo0, hi0, p + i);
+  lo = hn::GetLane(hn::MinOfLanes(d, hn::Min(hn::Min(lo0, lo1), hn::Min(lo2, lo3))));
+  hi = hn::GetLane(hn::MaxOfLanes(d, hn::Max(hn::Max(hi0, hi1), hn::Max(hi2, hi3))));
+  ok = hn::AllTrue(d, hn::MaskFromVec(finite));
+#endif
+  ok &= scan_tail(p, i, n, lo, hi);
+  ok &= p[0] >= -kMaxFloat && p[0] <= kMaxFloat;
+  *lo_out = lo;
+  *hi_out = hi;
+  return ok;
+}
+
+}  // namespace dme::detail::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include "dme/core/simd.h"
+
+namespace dme::detail {
+namespace {
 
 [[noreturn]] void throw_first_bad(std::span<const float> x, const char* what) {
   for (std::size_t i = 0; i < x.size(); ++i)
@@ -21,50 +101,15 @@ constexpr std::size_t kLanes = 16;
 
 }  // namespace
 
+HWY_EXPORT(ScanRange);
+
 InputSummary scan_input(std::span<const float> x, const char* what) {
   DME_CHECK(!x.empty(), what << ": x is empty");
-  const float* p = x.data();
-  const std::size_t n = x.size();
-  float lo = p[0], hi = p[0];
-  bool bad = false;
-  std::size_t i = 0;
-#if DME_HAVE_AVX512
-  // Four accumulator pairs (the min/max chains would otherwise serialise the loop) and a
-  // software prefetch 4 KiB ahead (the hardware prefetcher alone left the scan waiting on memory:
-  // 2^24 values 6.5 -> ~4.5 ms).
-  __m512 vlo[4], vhi[4];
-  for (int a = 0; a < 4; ++a) vlo[a] = vhi[a] = _mm512_set1_ps(p[0]);
-  __mmask16 nonfinite = 0;
-  for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
-    for (int a = 0; a < 4; ++a) {
-      _mm_prefetch(reinterpret_cast<const char*>(p + i + a * kLanes) + 4096, _MM_HINT_T0);
-      const __m512 v = _mm512_loadu_ps(p + i + a * kLanes);
-      vlo[a] = _mm512_min_ps(vlo[a], v);
-      vhi[a] = _mm512_max_ps(vhi[a], v);
-      nonfinite |= _mm512_fpclass_ps_mask(v, 0x99);  // QNaN, +Inf, -Inf, SNaN
-    }
-  }
-  for (; i + kLanes <= n; i += kLanes) {
-    const __m512 v = _mm512_loadu_ps(p + i);
-    vlo[0] = _mm512_min_ps(vlo[0], v);
-    vhi[0] = _mm512_max_ps(vhi[0], v);
-    nonfinite |= _mm512_fpclass_ps_mask(v, 0x99);
-  }
-  lo = _mm512_reduce_min_ps(
-      _mm512_min_ps(_mm512_min_ps(vlo[0], vlo[1]), _mm512_min_ps(vlo[2], vlo[3])));
-  hi = _mm512_reduce_max_ps(
-      _mm512_max_ps(_mm512_max_ps(vhi[0], vhi[1]), _mm512_max_ps(vhi[2], vhi[3])));
-  bad = nonfinite != 0;
-#endif
-  constexpr float kMax = std::numeric_limits<float>::max();
-  for (; i < n; ++i) {
-    lo = p[i] < lo ? p[i] : lo;
-    hi = p[i] > hi ? p[i] : hi;
-    bad |= !(p[i] >= -kMax && p[i] <= kMax);
-  }
-  bad |= !(p[0] >= -kMax && p[0] <= kMax);
-  if (bad) throw_first_bad(x, what);
-  return {lo, hi};
+  simd_init();
+  InputSummary range;
+  if (!HWY_DYNAMIC_DISPATCH(ScanRange)(x.data(), x.size(), &range.min, &range.max))
+    throw_first_bad(x, what);
+  return range;
 }
 
 void check_sorted(std::span<const float> x, const char* what) {
@@ -84,3 +129,4 @@ std::size_t count_distinct_sorted(std::span<const float> sorted) {
 }
 
 }  // namespace dme::detail
+#endif  // HWY_ONCE

@@ -5,11 +5,9 @@
 #include <cstdint>
 #include <limits>
 
-#include "dme/core/detail/simd.h"
 #include "dme/core/error.h"
 #include "dme/quantization/detail/accel_minima.h"
 #include "dme/quantization/detail/compensated_sum.h"
-#include "dme/quantization/detail/smawk.h"
 
 namespace dme::detail {
 namespace {
@@ -29,8 +27,6 @@ std::size_t default_coarse_size(std::size_t n, std::size_t s, std::size_t g) {
   const std::size_t coarse = std::max<std::size_t>(1, n / (16 * s));
   return coarse >= 8 * g ? coarse : 0;
 }
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 class Groups {
  public:
@@ -167,21 +163,9 @@ class Groups {
 void minima(const std::vector<double>& f, const std::vector<double>& xr,
             const std::vector<double>& ur, const std::vector<double>& xc,
             const std::vector<double>& uc, IndexRange rows, IndexRange cols, std::uint32_t* argmin,
-            double* out, Smawk& smawk) {
-#if DME_HAVE_AVX512
-  (void)smawk;
+            double* out) {
   bilinear_window_minima(f.data(), xr.data(), ur.data(), xc.data(), uc.data(), rows.lo, rows.hi,
                          cols.lo, cols.hi, argmin, out);
-#else
-  smawk.column_minima(
-      rows.size(), cols.size(),
-      [&](std::size_t r, std::size_t c) {
-        const std::size_t k = rows.lo + r, j = cols.lo + c;
-        return k > j ? kInf : f[r] + (xc[j] * ur[k] - xr[k] * uc[j]);
-      },
-      argmin, out);
-  for (std::size_t c = 0; c < cols.size(); ++c) argmin[c] += static_cast<std::uint32_t>(rows.lo);
-#endif
 }
 
 // One layer of a group DP: values over a range of groups.
@@ -202,7 +186,7 @@ bool layer_ranges(IndexRange rows, IndexRange want, IndexRange& cols, IndexRange
 
 // One pass of group bounds: shrinks `ranges` (which hold an optimal solution, and still do after).
 void refine(const Groups& groups, std::size_t n, std::size_t s, double tol,
-            std::vector<IndexRange>& ranges, Smawk& smawk) {
+            std::vector<IndexRange>& ranges) {
   const std::size_t G = groups.count(), last = G - 1;
   const Groups::Terms t = groups.terms();
   // The groups each level may occupy.
@@ -230,7 +214,7 @@ void refine(const Groups& groups, std::size_t n, std::size_t s, double tol,
       row[k - used.lo] = prev.v[k - prev.cols.lo] + t.r[k];
     next.v.resize(next.cols.size());
     next.from.resize(next.cols.size());
-    minima(row, neg_q, t.a, t.p, t.b, used, next.cols, next.from.data(), next.v.data(), smawk);
+    minima(row, neg_q, t.a, t.p, t.b, used, next.cols, next.from.data(), next.v.data());
     for (std::size_t q = next.cols.lo; q <= next.cols.hi; ++q) next.v[q - next.cols.lo] += t.c[q];
   }
 
@@ -261,7 +245,7 @@ void refine(const Groups& groups, std::size_t n, std::size_t s, double tol,
       row[i - used.lo] = prev.v[(last - i) - prev.cols.lo] + t.c[last - i];
     out.resize(cols.size());
     scratch.resize(cols.size());
-    minima(row, rev_nb, rev_p, rev_a, rev_q, used, cols, scratch.data(), out.data(), smawk);
+    minima(row, rev_nb, rev_p, rev_a, rev_q, used, cols, scratch.data(), out.data());
     next.cols = reversed(cols);
     next.v.resize(cols.size());
     for (std::size_t q = next.cols.lo; q <= next.cols.hi; ++q)
@@ -317,10 +301,9 @@ std::vector<IndexRange> optimal_level_ranges(const double* x, std::size_t n, std
   // optimum on typical data.
   const double m = std::max(std::abs(x[0]), std::abs(x[n - 1]));
   const double tol = 1e-12 * static_cast<double>(s + 2) * static_cast<double>(n) * m * m;
-  Smawk smawk;
   const Groups fine(x, n, g);
-  if (coarse_size > g) refine(Groups(fine, n, coarse_size), n, s, tol, ranges, smawk);
-  refine(fine, n, s, tol, ranges, smawk);
+  if (coarse_size > g) refine(Groups(fine, n, coarse_size), n, s, tol, ranges);
+  refine(fine, n, s, tol, ranges);
   return ranges;
 }
 
