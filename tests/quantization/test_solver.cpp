@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <cstdlib>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -12,6 +15,7 @@
 #include "dme/quantization/solver.h"
 #include "dme/quantization/zipml.h"
 #include "quant_test_support.h"
+#include "simd_test_support.h"
 
 namespace {
 
@@ -136,7 +140,51 @@ TEST(RadixSort, MatchesStdSort) {
     dme::detail::radix_sort(x);
     ASSERT_TRUE(std::is_sorted(x.begin(), x.end())) << d;
     for (std::size_t i = 0; i < d; ++i) ASSERT_EQ(x[i], expect[i]) << d << " " << i;
+    // The total order of the keys: every -0.0 before every +0.0.
+    for (std::size_t i = 1; i < d; ++i)
+      ASSERT_FALSE(x[i] == 0 && x[i - 1] == 0 && !std::signbit(x[i - 1]) && std::signbit(x[i]))
+          << d << " " << i;
   }
+}
+
+// sort_floats (vqsort or radix, whichever the target's rule picks) and vqsort_floats give the
+// radix sort's bytes on every SIMD target, at sizes around the small-input cut and the vector
+// widths, with signed zeros, denormals, infinities and many ties.
+TEST(SortFloats, BitIdenticalToRadixSortOnEveryTarget) {
+  dme::test::for_each_simd_target([](const std::string& target) {
+    SCOPED_TRACE(std::string("sort used: ") + dme::detail::sort_method());
+    for (std::size_t d : {0u, 1u, 2u, 17u, 1023u, 1024u, 1025u, 4099u, 65536u, 300001u}) {
+      std::vector<float> x = dme::test::make_input(Dist::kNormal, d, d + 7);
+      for (std::size_t i = 0; i < d; i += 97) x[i] = (i % 2) ? 0.0f : -0.0f;
+      for (std::size_t i = 5; i < d; i += 101)
+        x[i] = std::numeric_limits<float>::denorm_min() * ((i % 3) - 1.0f);
+      for (std::size_t i = 11; i < d; i += 1009)
+        x[i] = (i % 2 ? 1 : -1) * std::numeric_limits<float>::infinity();
+      for (std::size_t i = 3; i < d; i += 13) x[i] = std::round(x[i] * 4) / 4;  // ties
+      std::vector<float> expect = x, sorted = x, vq = x;
+      dme::detail::radix_sort(expect);
+      dme::detail::sort_floats(sorted);
+      dme::detail::vqsort_floats(vq);
+      for (std::size_t i = 0; i < d; ++i) {
+        ASSERT_EQ(std::bit_cast<std::uint32_t>(sorted[i]), std::bit_cast<std::uint32_t>(expect[i]))
+            << target << " d=" << d << " i=" << i;
+        ASSERT_EQ(std::bit_cast<std::uint32_t>(vq[i]), std::bit_cast<std::uint32_t>(expect[i]))
+            << target << " d=" << d << " i=" << i;
+      }
+    }
+  });
+}
+
+TEST(SortFloats, MethodFollowsTheTargetRule) {
+  dme::test::for_each_simd_target([](const std::string& target) {
+    const std::string method = dme::detail::sort_method();
+    if (std::getenv("DME_SORT")) return;  // forced by the user
+    if (target == "avx2") {
+      EXPECT_EQ(method, "vqsort");
+    } else if (target != "avx512") {
+      EXPECT_EQ(method, "radix");
+    }
+  });
 }
 
 }  // namespace

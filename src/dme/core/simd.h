@@ -28,7 +28,8 @@ inline constexpr std::string_view kSimdTargetNames[] = {"avx512", "avx2", "sse4"
 /// "scalar": Highway's portable emulation of 128-bit vectors in plain C++).
 std::string simd_target();
 
-/// The targets this build can run on this machine, best first ("scalar" always last).
+/// The targets this build can run on this machine, best first, the baseline last: "scalar" on
+/// x86, "neon" on aarch64 (every aarch64 CPU has NEON, so the emulation is not compiled there).
 std::vector<std::string> simd_targets_available();
 
 /// Forces the kernels onto `name` ("auto" restores the best). Throws dme::Error naming the

@@ -12,7 +12,6 @@
 #include "dme/experiment/table.h"
 #include "dme/quantization/detail/radix_sort.h"
 
-#include <hwy/contrib/sort/vqsort.h>
 #include "dme/quantization/metrics.h"
 #include "dme/quantization/rounding.h"
 #include "dme/quantization/solver.h"
@@ -59,7 +58,6 @@ Input make_bench_input(const SolverBenchConfig& c, Distribution dist, int log2d)
   // Both sorts work on fresh copies; the copies are not timed.
   std::vector<float> work;
   std::vector<double> sort_t, radix_t, vq_t;
-  const hwy::Sorter vqsort;  // Highway's vectorised quicksort, on the current SIMD target
   for (int r = 0; r < std::max(1, c.reps); ++r) {
     work = in.x;
     Timer t;
@@ -71,7 +69,7 @@ Input make_bench_input(const SolverBenchConfig& c, Distribution dist, int log2d)
     radix_t.push_back(t.elapsed_ms());
     work = in.x;
     t.reset();
-    vqsort(work.data(), work.size(), hwy::SortAscending());
+    detail::vqsort_floats(work);  // Highway's vqsort on the current target, radix order
     vq_t.push_back(t.elapsed_ms());
   }
   std::sort(vq_t.begin(), vq_t.end());
@@ -151,7 +149,8 @@ void print_cells(const Table& table, std::ostream& os, const std::vector<Cell>& 
     const Table::Cell opt_cell = opt ? Table::Cell(*opt) : Table::Cell(std::string("-"));
     table.print_row(os, {std::string(solver_name(cell.solver)), dist, static_cast<long long>(l),
                          static_cast<long long>(s), m_cell, cell.ms, in.sort_ms,
-                         cell.ms / in.sort_ms, cell.vnmse, opt_cell, in.radix_ms, in.vqsort_ms});
+                         cell.ms / in.sort_ms, cell.vnmse, opt_cell, in.radix_ms, in.vqsort_ms,
+                         std::string(detail::sort_method())});
   }
 }
 
@@ -175,7 +174,7 @@ int run_solver_bench(const SolverBenchConfig& c, std::ostream& os) {
   std::vector<Solver> solvers;
   for (const std::string& name : c.solvers) solvers.push_back(parse_solver(name));
   const Table table({"solver", "dist", "log2d", "s", "m", "ms", "sort_ms", "ms_over_sort", "vnmse",
-                     "opt_vnmse", "radix_sort_ms", "vqsort_ms"},
+                     "opt_vnmse", "radix_sort_ms", "vqsort_ms", "sort_used"},
                     c.csv);
   table.print_header(os);
   int status = 0;

@@ -23,10 +23,12 @@ struct SolverBenchConfig {
 };
 
 /// Prints one row per (solver, log2d, s, m): solver, dist, log2d, s, m, ms, sort_ms,
-/// ms_over_sort, vnmse, opt_vnmse, radix_sort_ms. `ms` excludes sorting for the solvers that
-/// need sorted input (they get the sorted vector); quiver-apx and the other unsorted solvers get
-/// the unsorted input. sort_ms is std::sort of the same floats in the same run, radix_sort_ms the
-/// library's sort (what solve_levels uses on unsorted input). vnmse is the analytic vNMSE of
+/// ms_over_sort, vnmse, opt_vnmse, radix_sort_ms, vqsort_ms, sort_used. `ms` excludes sorting
+/// for the solvers that need sorted input (they get the sorted vector); quiver-apx and the other
+/// unsorted solvers get the unsorted input. sort_ms is std::sort of the same floats in the same
+/// run; radix_sort_ms and vqsort_ms are the library's two sorts (quantization/detail/
+/// radix_sort.h), sort_used the one that solve_levels uses on unsorted input on this target.
+/// vnmse is the analytic vNMSE of
 /// stochastic rounding to the levels (nearest-rounding error for kmeans and rtn); opt_vnmse is
 /// the exact optimum of the same kind (quiver or quiver-accel for unbiased solvers, kmeans for
 /// biased ones) when one of those ran for the same (log2d, s), else "-".

@@ -117,7 +117,7 @@ std::vector<float> solve_levels(std::span<const float> x, std::size_t s, Solver 
     return solve_sorted(x, s, solver, options);
   }
   std::vector<float> sorted(x.begin(), x.end());
-  detail::radix_sort(sorted);
+  detail::sort_floats(sorted);
   return solve_sorted(sorted, s, solver, options);
 }
 

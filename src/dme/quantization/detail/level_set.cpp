@@ -59,7 +59,7 @@ void top_up_levels(std::vector<float>& levels, std::span<const float> pool, std:
 void top_up_from_input(std::vector<float>& levels, std::span<const float> x, std::size_t s) {
   if (levels.size() >= s) return;
   std::vector<float> pool(x.begin(), x.end());
-  radix_sort(pool);
+  sort_floats(pool);
   top_up_levels(levels, pool, s);
 }
 

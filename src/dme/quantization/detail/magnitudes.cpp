@@ -22,7 +22,7 @@ Magnitudes::Magnitudes(std::span<const float> x) {
   }
   norm_ = std::sqrt(norm2.value());
   DME_ASSERT(norm_ > 0);
-  radix_sort(a);
+  sort_floats(a);
   max_abs_ = a.back();
   r_.resize(d);
   s1_.resize(d + 1);
