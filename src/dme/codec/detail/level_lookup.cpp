@@ -7,6 +7,8 @@
 
 #include <hwy/highway.h>
 
+#include "dme/core/detail/lane_table-inl.h"
+
 #ifndef DME_CODEC_LEVEL_LOOKUP_ONCE
 #define DME_CODEC_LEVEL_LOOKUP_ONCE
 #include <algorithm>
@@ -51,42 +53,8 @@ using DI = hn::RebindToSigned<DF>;
 using VF = hn::Vec<DF>;
 using VI = hn::Vec<DI>;
 
-// Levels of a vector of codes: tables of up to kVecs vectors in registers (TableLookupLanes on
-// each, selected by the code's high bits), or gathers (kVecs = 0). Scalable vectors cannot live
-// in arrays, so there every table is gathered (SVE gathers are fast enough).
 template <int kVecs>
-struct Lookup;
-#if !HWY_HAVE_SCALABLE
-template <int kVecs>
-struct Lookup {
-  VF t[kVecs];
-  int shift;
-  explicit Lookup(const float* table) : shift(static_cast<int>(hwy::FloorLog2(hn::Lanes(DF())))) {
-    for (int k = 0; k < kVecs; ++k) t[k] = hn::LoadU(DF(), table + k * hn::Lanes(DF()));
-  }
-  HWY_INLINE VF operator()(VI i) const {
-    const DF df;
-    const DI di;
-    if constexpr (kVecs == 1) {
-      return hn::TableLookupLanes(t[0], hn::IndicesFromVec(df, i));
-    } else {
-      const auto idx = hn::IndicesFromVec(df, hn::And(i, hn::Set(di, (1 << shift) - 1)));
-      const VI which = hn::ShiftRightSame(i, shift);
-      VF r = hn::TableLookupLanes(t[0], idx);
-      for (int k = 1; k < kVecs; ++k)
-        r = hn::IfThenElse(hn::RebindMask(df, hn::Eq(which, hn::Set(di, k))),
-                           hn::TableLookupLanes(t[k], idx), r);
-      return r;
-    }
-  }
-};
-#endif
-template <>
-struct Lookup<0> {
-  const float* t;
-  explicit Lookup(const float* table) : t(table) {}
-  HWY_INLINE VF operator()(VI i) const { return hn::GatherIndex(DF(), t, i); }
-};
+using Lookup = dme::detail::HWY_NAMESPACE::LaneTable<kVecs>;  // core/detail/lane_table-inl.h
 
 HWY_INLINE void add_to(float* acc, VF v) {
   const DF df;

@@ -7,6 +7,7 @@
 #include <hwy/cache_control.h>
 #include <hwy/highway.h>
 
+#include "dme/core/detail/lane_table-inl.h"
 #include "dme/core/detail/philox_hwy-inl.h"
 
 #ifndef DME_ROUNDING_KERNELS_ONCE
@@ -135,42 +136,8 @@ using VI = hn::Vec<DI>;
 // 2^24 rounding waiting on memory (measured on AVX-512: 22.6 -> 16.2 ms; 2-8 KiB ahead all alike).
 constexpr std::size_t kPrefetchBytes = 4096;
 
-// Table lookups by lane indices: tables of up to kVecs vectors held in registers
-// (TableLookupLanes on each, selected by the index's high bits), or gathers (kVecs = 0).
-// Scalable vectors (SVE) cannot live in arrays, so there every table is gathered.
 template <int kVecs>
-struct Lookup;
-#if !HWY_HAVE_SCALABLE
-template <int kVecs>
-struct Lookup {
-  VF t[kVecs];
-  int shift;
-  explicit Lookup(const float* table) : shift(static_cast<int>(hwy::FloorLog2(hn::Lanes(DF())))) {
-    for (int k = 0; k < kVecs; ++k) t[k] = hn::LoadU(DF(), table + k * hn::Lanes(DF()));
-  }
-  HWY_INLINE VF operator()(VI i) const {
-    const DF df;
-    const DI di;
-    if constexpr (kVecs == 1) {
-      return hn::TableLookupLanes(t[0], hn::IndicesFromVec(df, i));
-    } else {
-      const auto idx = hn::IndicesFromVec(df, hn::And(i, hn::Set(di, (1 << shift) - 1)));
-      const VI which = hn::ShiftRightSame(i, shift);
-      VF r = hn::TableLookupLanes(t[0], idx);
-      for (int k = 1; k < kVecs; ++k)
-        r = hn::IfThenElse(hn::RebindMask(df, hn::Eq(which, hn::Set(di, k))),
-                           hn::TableLookupLanes(t[k], idx), r);
-      return r;
-    }
-  }
-};
-#endif
-template <>
-struct Lookup<0> {
-  const float* t;
-  explicit Lookup(const float* table) : t(table) {}
-  HWY_INLINE VF operator()(VI i) const { return hn::GatherIndex(DF(), t, i); }
-};
+using Lookup = LaneTable<kVecs>;  // core/detail/lane_table-inl.h
 
 // Level interval of a vector by binary search over the power-of-two search table of 2^kSteps
 // entries (the loop unrolls; its constants are hoisted). The first two steps need no lookup:
