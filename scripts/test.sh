@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds dme, runs the whole test suite through ctest, then the same
 # suite in an AddressSanitizer + UndefinedBehaviorSanitizer build, then the decode fuzzer for a
-# bounded time. Exits non-zero on the first failure.
+# bounded time. Between them it installs the library and builds examples/ against the installed
+# CMake package (scripts/check-install.sh). Exits non-zero on the first failure.
 #   BUILD_DIR (default build), ASAN_BUILD_DIR (default build-asan), JOBS (default: all cores),
 #   SKIP_SANITIZE=1 to skip the sanitizer pass, FUZZ_SECONDS (default 60; 0 skips fuzzing).
 set -euo pipefail
@@ -22,6 +23,9 @@ cmake --build "$build" -j "$jobs"
 
 stamp "running the test suite"
 (cd "$build" && ctest --output-on-failure -j "$jobs")
+
+stamp "installing dme and building examples/ against the installed package"
+bash scripts/check-install.sh "$build"
 
 if [[ "${SKIP_SANITIZE:-0}" != 1 ]]; then
   stamp "configuring and building the sanitizer build ($asan_build)"
