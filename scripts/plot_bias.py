@@ -26,15 +26,21 @@ def panel_title(key):
 
 
 def plot_panel(ax, runs, metric):
-    guide_done = False
+    unbiased_starts = []
     for run in runs:
         ranks = run.data["ranks"]
         mean, std = pc.mean_std(run.data[metric])
         q, biased = run.params.get("quantizer", run.name), bool(run.params.get("biased", 0))
         ax.errorbar(ranks, mean, yerr=std, capsize=3, **pc.style(q, biased))
-        if not biased and not guide_done and len(ranks) > 1:
-            ax.plot(ranks, mean[0] * ranks[0] / ranks, ":", color="0.5", label="1/n guide")
-            guide_done = True
+        if not biased and len(ranks) > 1 and mean[0] > 0:
+            unbiased_starts.append((float(mean[0]), ranks))
+    if unbiased_starts:
+        # The unbiased lines themselves fall as 1/n, so a guide through one of them hides under
+        # it: draw it a factor 3 below the lowest of them, black and dotted, on top.
+        start, ranks = min(unbiased_starts, key=lambda t: t[0])
+        ranks = np.asarray(ranks, dtype=float)
+        ax.plot(ranks, start / 3 * ranks[0] / ranks, ":", color="k", linewidth=1.6, zorder=5,
+                label="1/n guide (slope -1)")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xticks(runs[0].data["ranks"])

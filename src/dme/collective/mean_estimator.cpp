@@ -94,7 +94,7 @@ Report MeanEstimator::estimate(std::span<const float> local, std::span<float> me
 
   phase.reset();
   const Options& o = im.options;
-  const std::uint32_t stream = o.shared_rotation ? 0 : static_cast<std::uint32_t>(rank()) + 1;
+  const std::uint32_t stream = rotation_stream(o.shared_rotation, rank());
   const Rotation rotation(o.seed, report.round, agreed.rotations, agreed.d, stream);
   im.rotated.resize(rotation.padded());
   detail::KnownRange range{};

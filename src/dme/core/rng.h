@@ -25,11 +25,10 @@ namespace dme {
 
 /// What a stream is used for; different purposes never share draws.
 enum class Purpose : std::uint32_t {
-  kRotationSigns = 1,  ///< Rademacher signs of the RHTs (rank is always 0: shared by all ranks)
+  kRotationSigns = 1,  ///< Rademacher signs of the RHTs (rank word 4·stream + j: rht.h)
   kRounding = 2,       ///< stochastic rounding draws, one per coordinate
   kRequantize = 3,     ///< the second rounding of reduce-scatter chunk owners
   kInput = 4,          ///< synthetic inputs of the experiments
-  kSolver = 5,         ///< randomised solvers and baselines
 };
 
 class PhiloxStream {

@@ -38,7 +38,7 @@ double max_rank_diff(const std::vector<float>& mine, MPI_Comm comm) {
 // Reduce-scatter quantises a second time (the averaged chunk), which at most doubles it.
 double variance_bound(const std::vector<float>& x, const Options& o, std::uint32_t round,
                       int rotations, MPI_Comm comm) {
-  const std::uint32_t stream = o.shared_rotation ? 0 : mpi::comm_rank(comm) + 1;
+  const std::uint32_t stream = rotation_stream(o.shared_rotation, mpi::comm_rank(comm));
   Rotation rot(o.seed, round, rotations, x.size(), stream);
   std::vector<float> y(rot.padded());
   rot.forward(x, y);

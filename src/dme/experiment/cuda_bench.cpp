@@ -236,7 +236,6 @@ SolverCell run_solver_cell(const SolverBenchConfig& c, cuda::Compressor& comp,
   cell.m = m;
   SolverOptions options;
   options.m = m;
-  options.seed = c.seed;
   try {
     std::vector<float> levels = comp.solve_levels(x_dev, s, solver, options);  // warm-up
     std::vector<std::pair<double, cuda::SolveTimes>> runs;

@@ -92,7 +92,6 @@ Cell run_cell(const SolverBenchConfig& c, const Input& in, Solver solver, std::s
   cell.uses_m = uses_grid(solver);
   SolverOptions options;
   options.m = m;
-  options.seed = c.seed;
   options.input_is_sorted = solver_needs_sorted_input(solver);
   const std::span<const float> input = options.input_is_sorted ? in.sorted : in.x;
   std::vector<float> levels;

@@ -58,7 +58,6 @@ struct SolverOptions {
   std::size_t m =
       kDefaultApxGrid;           ///< quiver-apx grid intervals (m + 1 points); zipml-cp candidates
   bool input_is_sorted = false;  ///< caller guarantees x is sorted ascending (skips the sort)
-  std::uint64_t seed = 0;        ///< for any randomised baseline (none of the current ones is)
 };
 
 /// Levels for x: sorted, STRICTLY increasing, size between 1 and s, levels.front() <= min(x) and

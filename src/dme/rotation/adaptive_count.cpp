@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "dme/core/error.h"
-#include "dme/core/mpi_helpers.h"
 #include "dme/rotation/rht.h"
 
 namespace dme {
@@ -30,12 +29,6 @@ int adaptive_rotation_count(std::span<const float> x, double max_rho) {
   DME_CHECK(max_rho > 0, "adaptive rotation count: threshold must be positive, got " << max_rho);
   const MomentSummary m = moment_summary(x);
   return m.rho <= max_rho ? 1 : 2;
-}
-
-int agree_rotation_count(int local_count, MPI_Comm comm) {
-  DME_CHECK(local_count >= 0 && local_count <= kMaxRotations,
-            "rotation count must be in 0.." << kMaxRotations << ", got " << local_count);
-  return mpi::allreduce(local_count, MPI_MAX, comm);
 }
 
 }  // namespace dme

@@ -34,7 +34,4 @@ MomentSummary moment_summary(std::span<const float> x);
 /// 1 or 2: the number of RHTs x needs (a zero vector needs 1).
 int adaptive_rotation_count(std::span<const float> x, double max_rho = kOneRotationMaxRho);
 
-/// The largest of the ranks' counts (MPI_Allreduce MAX): all ranks must rotate alike.
-int agree_rotation_count(int local_count, MPI_Comm comm);
-
 }  // namespace dme

@@ -19,11 +19,18 @@ inline constexpr int kMaxRotations = 3;
 /// Smallest power of two ≥ d (d ≥ 1).
 std::size_t padded_length(std::size_t d);
 
+/// The rotation stream of `rank`: 0 when all ranks share one rotation, rank + 1 when each rank
+/// rotates independently. The one place this rule lives (MeanEstimator, the exchanges and the
+/// experiments call it).
+constexpr std::uint32_t rotation_stream(bool shared, int rank) {
+  return shared ? 0u : static_cast<std::uint32_t>(rank) + 1u;
+}
+
 /// The k-fold composition R_k ∘ … ∘ R_1 of RHTs for vectors of length d.
 /// Sign vector j (1-based) is drawn from PhiloxStream(seed, round, 4·stream + j,
 /// Purpose::kRotationSigns): every rank that constructs a Rotation with the same (seed, round,
-/// stream) rotates identically. stream = 0 is the shared rotation of the collectives; independent
-/// per-rank rotations use stream = rank + 1.
+/// stream) rotates identically. The stream of a rank is rotation_stream(shared, rank): 0 for the
+/// shared rotation of the collectives, rank + 1 for independent per-rank rotations.
 /// With k = 0 the rotation is the identity and padded() == d (nothing is padded).
 class Rotation {
  public:

@@ -71,7 +71,7 @@ void decode_all(RoundContext& ctx, const std::vector<std::byte>& all,
     } else {
       own.assign(ctx.padded, 0.0f);
       decode_accumulate(buf, e, std::span<float>(own));
-      Rotation(ctx.options.seed, ctx.round, ctx.rotations, ctx.d, static_cast<std::uint32_t>(r) + 1)
+      Rotation(ctx.options.seed, ctx.round, ctx.rotations, ctx.d, rotation_stream(false, r))
           .inverse_inplace(std::span<float>(own));
       for (std::size_t i = 0; i < ctx.padded; ++i) acc[i] += own[i];
     }
