@@ -49,4 +49,9 @@ run2 "$experiment" bias --log2d 6 --trials 2 --quantizers quiver,rtn --quiet --c
 run2 "$experiment" bias --log2d 6 --trials 1 --quantizers rtn --csv >"$out/p.csv" 2>"$out/p.err"
 grep -q "bias: " "$out/p.err" || fail "no progress on stderr"
 ! grep -q "ETA" "$out/p.csv" || fail "progress in stdout"
+# The real vectors of data/ (data/README.md): 8 shards' gradients of an MLP, one row per rank.
+data="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../data" && pwd)/digits_mlp.h5"
+run2 "$experiment" bias --dist file --file "$data" --dataset gradients --d 9610 --inputs iid \
+  --rotations 2 --trials 2 --quantizers quiver,kmeans --quiet --csv >"$out/data.csv"
+[[ $(wc -l <"$out/data.csv") -eq 5 ]] || fail "bias on data/ gradients: $(cat "$out/data.csv")"
 echo "cli OK"
