@@ -26,9 +26,9 @@ struct CodecBenchConfig {
 ///                                 memcpy of the packed bytes, of the d uint16 codes and of d
 ///                                 floats, the memory-speed baselines of the same run
 ///   pack_GBps, unpack_GBps        2·d bytes of codes per second; acc_GBps: 4·d bytes of floats
-///   unpack_over_memcpy            unpack_ms / memcpy_codes_ms; acc_over_memcpy: acc_ms /
-///   memcpy_float_ms wire_bytes, overhead_pct      encoded payload size, and its excess over
-///   d·bits_per_code/8
+///   unpack_over_memcpy            unpack_ms / memcpy_codes_ms
+///   acc_over_memcpy               acc_ms / memcpy_float_ms
+///   wire_bytes, overhead_pct      encoded payload size, and its excess over d·bits_per_code/8
 ///                                 (header, levels, checksum, padding) in percent
 /// Returns 0, or 1 when a round trip or an accumulation differs from its reference (the
 /// benchmark checks its own output).

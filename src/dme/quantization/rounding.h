@@ -4,9 +4,9 @@
 //   c = #{ t in [1, s-2] : levels[t] <= x }     (so levels[c] <= x < levels[c+1] inside the range)
 //   a = levels[c], b = levels[c+1]
 // and then, in IEEE float arithmetic exactly as written (no fused multiply-add, no reciprocal):
-//   stochastic: code = c + (u < (x - a) / (b - a) ? 1 : 0),  u =
-//   stream.uniform_float(first_index+i) nearest:    code = c + ((x - a) > (b - x) ? 1 : 0) (ties go
-//   to the lower level)
+//   stochastic: code = c + (u < (x - a) / (b - a) ? 1 : 0),
+//               u = stream.uniform_float(first_index + i)
+//   nearest:    code = c + ((x - a) > (b - x) ? 1 : 0)          (ties go to the lower level)
 // A one-level set gives code 0. The CUDA backend reproduces these expressions bit for bit, so the
 // same (seed, round, rank) stream yields the same codes on any backend, thread count or chunking.
 // E[levels[code]] = x for stochastic rounding: P(up) = (x - a)/(b - a) up to float rounding of

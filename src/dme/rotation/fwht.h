@@ -21,6 +21,12 @@ void fwht(std::span<double> x, Normalize norm = Normalize::kNone);
 
 namespace detail {
 
+/// Smallest and largest value of a transform's output (NaN-free output assumed).
+template <class T>
+struct Extrema {
+  T min, max;
+};
+
 /// The fused kernel behind fwht and the RHT:
 ///   x <- post_signs ⊙ (scale · H (pre_signs ⊙ input))
 /// where input is x itself, or, when src is given, src[0 .. src_len) followed by zeros up to n
@@ -28,15 +34,8 @@ namespace detail {
 /// word i/64 set means -1), n/64 words rounded up, or nullptr for all +1. n must be a power of
 /// two. Returns true when the input held a NaN or Inf (the output is then meaningless).
 /// Cache-blocked: rows are transformed in L1/L2, then column panels across rows, each in one
-/// sweep of memory.
-/// Smallest and largest value of a transform's output (NaN-free output assumed).
-template <class T>
-struct Extrema {
-  T min, max;
-};
-
-/// extrema, when given, receives the minimum and maximum of the output, found in the sweep
-/// that writes it (no extra pass over memory).
+/// sweep of memory. extrema, when given, receives the minimum and maximum of the output, found
+/// in the sweep that writes it (no extra pass over memory).
 template <class T>
 bool fwht_fused(T* x, std::size_t n, const std::uint64_t* pre_signs,
                 const std::uint64_t* post_signs, T scale, const T* src = nullptr,
