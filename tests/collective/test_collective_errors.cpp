@@ -9,15 +9,12 @@
 #include "dme/collective/mean_estimator.h"
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
+#include "support/mpi_test_support.h"
 
 namespace {
 
-int world_rank() {
-  return dme::mpi::comm_rank(MPI_COMM_WORLD);
-}
-int world_size() {
-  return dme::mpi::comm_size(MPI_COMM_WORLD);
-}
+using dme::test::world_rank;
+using dme::test::world_size;
 
 // Runs f on every rank; expects every rank to throw dme::Error with the same message and rank,
 // and the message to contain `needle`. Returns the rank the error names.

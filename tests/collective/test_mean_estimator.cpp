@@ -10,15 +10,13 @@
 
 #include "dme/collective/mean_estimator.h"
 #include "dme/core/mpi_helpers.h"
+#include "support/mpi_test_support.h"
 
 namespace {
 
-int world_rank() {
-  return dme::mpi::comm_rank(MPI_COMM_WORLD);
-}
-int world_size() {
-  return dme::mpi::comm_size(MPI_COMM_WORLD);
-}
+using dme::test::identical_on_all_ranks;
+using dme::test::world_rank;
+using dme::test::world_size;
 
 // Rank r's vector: LogNormal(0,1) draws shifted by r, so the ranks' vectors differ.
 std::vector<float> rank_vector(std::size_t d, int rank, unsigned seed = 7) {
@@ -37,15 +35,6 @@ std::vector<double> true_mean(std::size_t d, unsigned seed = 7) {
   }
   for (auto& x : m) x /= world_size();
   return m;
-}
-
-// True when every rank holds exactly the same bits in v.
-bool identical_on_all_ranks(const std::vector<float>& v) {
-  std::vector<std::uint32_t> bits(v.size()), lo(v.size()), hi(v.size());
-  std::memcpy(bits.data(), v.data(), 4 * v.size());
-  MPI_Allreduce(bits.data(), lo.data(), int(v.size()), MPI_UINT32_T, MPI_MIN, MPI_COMM_WORLD);
-  MPI_Allreduce(bits.data(), hi.data(), int(v.size()), MPI_UINT32_T, MPI_MAX, MPI_COMM_WORLD);
-  return lo == bits && hi == bits;
 }
 
 double squared_distance(const std::vector<float>& a, const std::vector<double>& b) {

@@ -11,15 +11,12 @@
 
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
+#include "support/mpi_test_support.h"
 
 namespace dme::testing {
 
-inline int world_rank() {
-  return mpi::comm_rank(MPI_COMM_WORLD);
-}
-inline int world_size() {
-  return mpi::comm_size(MPI_COMM_WORLD);
-}
+using dme::test::world_rank;
+using dme::test::world_size;
 
 /// Runs f on every rank and expects every rank to throw a dme::Error containing `needle`, with
 /// the same text everywhere (the drivers check their configuration before any collective work).
