@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Small runs of every dme-bench subcommand under every SIMD target the machine has, and of
+# `dme-experiment collective` at 2 and 4 ranks. Each benchmark checks its own output (round
+# trips, accumulations against a reference, the exact solvers against each other, the mean
+# against MPI_Allreduce) and exits non-zero when a check fails; timings are not judged here.
+# Usage: run_bench_checks.sh DME_BENCH DME_EXPERIMENT MPIEXEC NUMPROC_FLAG [MPI FLAGS...]
+set -euo pipefail
+bench=$1 experiment=$2 mpiexec=$3 numproc=$4
+shift 4
+mpi_flags=("$@")
+fail() { echo "FAILED: $*"; exit 1; }
+
+targets=$("$bench" rotation --log2d 4 --reps 1 | sed -n 's/^# simd: [a-z0-9]* (available: \([^;]*\);.*/\1/p')
+[[ -n "$targets" ]] || fail "no '# simd:' line above the rotation table"
+for t in $targets; do
+  echo "== SIMD target $t"
+  "$bench" rotation --log2d 10,13 --reps 2 --simd "$t" >/dev/null || fail "rotation --simd $t"
+  "$bench" rotation --log2d 12 --rotations 3 --reps 1 --simd "$t" >/dev/null ||
+    fail "rotation --rotations 3 --simd $t"
+  "$bench" solvers --log2d 10,13 --s 4,16 --reps 1 --simd "$t" >/dev/null || fail "solvers --simd $t"
+  "$bench" rounding --log2d 12 --s 4,16 --simd "$t" >/dev/null || fail "rounding --simd $t"
+  "$bench" codec --log2d 12 --s 2,10,16,256 --simd "$t" >/dev/null || fail "codec --simd $t"
+  "$bench" pipeline --log2d 12,13 --s 16 --rotations 2 --simd "$t" >/dev/null ||
+    fail "pipeline --simd $t"
+done
+for n in 2 4; do
+  echo "== dme-experiment collective on $n ranks"
+  "$mpiexec" "$numproc" "$n" "${mpi_flags[@]}" "$experiment" collective --log2d 10,13 --trials 1 \
+    --quiet >/dev/null || fail "collective on $n ranks"
+done
+echo "bench checks OK"
