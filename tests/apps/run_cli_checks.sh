@@ -54,4 +54,14 @@ data="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../data" && pwd)/digits_mlp.h5"
 run2 "$experiment" bias --dist file --file "$data" --dataset gradients --d 9610 --inputs iid \
   --rotations 2 --trials 2 --quantizers quiver,kmeans --quiet --csv >"$out/data.csv"
 [[ $(wc -l <"$out/data.csv") -eq 5 ]] || fail "bias on data/ gradients: $(cat "$out/data.csv")"
+# Faults inside a sweep point reach the ranks that sat it out (they used to wait for ever): a
+# wrong file length, a d too large for zipml, a distribution that overflows float. `timeout`
+# turns a hang into a failure.
+expect_error "has vectors of length 9610 but d = 4096" timeout 60 "$mpiexec" "$numproc" 2 \
+  "${mpi_flags[@]}" "$experiment" bias --dist file --file "$data" --dataset gradients --d 4096 \
+  --trials 1 --quiet
+expect_error "zipml: the exact" timeout 60 "$mpiexec" "$numproc" 2 "${mpi_flags[@]}" \
+  "$experiment" bias --quantizers zipml --log2d 14 --trials 1 --quiet
+expect_error "which float cannot represent" timeout 60 "$mpiexec" "$numproc" 2 "${mpi_flags[@]}" \
+  "$experiment" bias --sigma 100 --log2d 10 --trials 1 --quiet
 echo "cli OK"

@@ -4,6 +4,11 @@
 #include <cstdint>
 #include <vector>
 
+#include <new>
+#include <stdexcept>
+#include <string>
+
+#include "dme/core/agree.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/core/rng.h"
 
@@ -63,6 +68,58 @@ TEST(MpiHelpers, SameSeedAndRoundGiveSameSignsOnEveryRank) {
       MPI_Allreduce(mine.data(), hi.data(), int(mine.size()), MPI_UINT32_T, MPI_MAX, comm.get()));
   EXPECT_EQ(lo, mine);
   EXPECT_EQ(hi, mine);
+}
+
+// mpi::agreed: a step that fails on some ranks throws the same dme::Error, naming the lowest
+// failing rank, on every rank; a step that succeeds everywhere returns its value everywhere.
+TEST(Agreed, ValueOnEveryRankWhenNoRankFails) {
+  const int rank = dme::mpi::comm_rank(MPI_COMM_WORLD);
+  EXPECT_EQ(dme::mpi::agreed(MPI_COMM_WORLD, [&] { return std::vector<int>(3, rank); }),
+            std::vector<int>(3, rank));
+  int calls = 0;
+  dme::mpi::agreed(MPI_COMM_WORLD, [&] { ++calls; });
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(Agreed, LowestFailingRanksErrorEverywhere) {
+  const int rank = dme::mpi::comm_rank(MPI_COMM_WORLD);
+  const int size = dme::mpi::comm_size(MPI_COMM_WORLD);
+  const int first_bad = size > 1 ? 1 : 0;
+  // Ranks >= first_bad fail, each with its own message: every rank throws first_bad's.
+  try {
+    dme::mpi::agreed(MPI_COMM_WORLD, [&]() -> int {
+      if (rank >= first_bad) DME_THROW("bad value " << rank * 10);
+      return 1;
+    });
+    FAIL() << "no throw on rank " << rank;
+  } catch (const dme::Error& e) {
+    EXPECT_EQ(e.rank(), first_bad);
+    EXPECT_EQ(e.message().rfind("bad value " + std::to_string(first_bad * 10) + " ", 0), 0u)
+        << e.message();
+  }
+}
+
+TEST(Agreed, AllocationFailureAndOtherExceptionsAreErrorsToo) {
+  const int rank = dme::mpi::comm_rank(MPI_COMM_WORLD);
+  const int last = dme::mpi::comm_size(MPI_COMM_WORLD) - 1;
+  try {
+    dme::mpi::agreed(MPI_COMM_WORLD, [&] {
+      if (rank == last) throw std::bad_alloc();
+    });
+    FAIL() << "no throw on rank " << rank;
+  } catch (const dme::Error& e) {
+    EXPECT_EQ(e.rank(), last);
+    EXPECT_NE(e.message().find("out of memory"), std::string::npos) << e.message();
+  }
+  try {
+    dme::mpi::agreed(MPI_COMM_WORLD, [&] {
+      if (rank == 0) throw std::out_of_range("index 7 past the end");
+    });
+    FAIL() << "no throw on rank " << rank;
+  } catch (const dme::Error& e) {
+    EXPECT_EQ(e.rank(), 0);
+    EXPECT_EQ(e.message(), "index 7 past the end");
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "dme/collective/mean_estimator.h"
+#include "dme/core/agree.h"
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/experiment/table.h"
@@ -96,8 +97,12 @@ BiasPoint measure_point(const BiasExperimentConfig& cfg, const SweepPoint& p, MP
   std::vector<float> est(cfg.d);
   std::vector<double> sum(cfg.d), mean(cfg.d);
   for (int t = 0; t < cfg.trials; ++t) {
-    const auto x = make_input(cfg.dist, cfg.params, cfg.inputs, cfg.d, rank, o.seed,
-                              static_cast<std::uint32_t>(t));
+    // A rank whose input cannot be made (a file row with NaN, a wrong length) fails the step
+    // on every rank of sub, before the collectives below.
+    const auto x = mpi::agreed(sub, [&] {
+      return make_input(cfg.dist, cfg.params, cfg.inputs, cfg.d, rank, o.seed,
+                        static_cast<std::uint32_t>(t));
+    });
     std::copy(x.begin(), x.end(), sum.begin());
     DME_MPI_CHECK(
         MPI_Allreduce(MPI_IN_PLACE, sum.data(), static_cast<int>(cfg.d), MPI_DOUBLE, MPI_SUM, sub));
@@ -273,7 +278,10 @@ std::vector<BiasPoint> run_bias_sweep(const BiasExperimentConfig& cfg, MPI_Comm 
         // for every n (a paired comparison across n); within one estimate the ranks' rounding
         // draws are independent because they are keyed by rank.
         BiasPoint p{q, solver_is_biased(q), rot, 0, n, {}, {}, 0};
-        if (sub.get() != MPI_COMM_NULL) p = measure_point(cfg, {q, rot, n}, sub.get());
+        // The ranks outside sub learn of a failure inside it before they wait for its result.
+        mpi::agreed(comm, [&] {
+          if (sub.get() != MPI_COMM_NULL) p = measure_point(cfg, {q, rot, n}, sub.get());
+        });
         share_point(p, cfg.trials, comm);
         points.push_back(std::move(p));
         progress.step();

@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "dme/collective/detail/agreement.h"
+#include "dme/core/agree.h"
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/experiment/provenance.h"
@@ -30,7 +30,7 @@ void on_root_agreed(MPI_Comm comm, F&& f) {
   }
   int failed = error.empty() ? 0 : 1;
   DME_MPI_CHECK(MPI_Bcast(&failed, 1, MPI_INT, 0, comm));
-  if (failed) detail::raise_everywhere(0, error, comm);
+  if (failed) mpi::raise_everywhere(0, error, comm);
 }
 }  // namespace
 

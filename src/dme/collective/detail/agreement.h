@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "dme/core/agree.h"
+
 namespace dme::detail {
 
 struct LocalStatus {
@@ -27,8 +29,6 @@ struct AgreedStatus {
 /// @param meta_bytes incremented by the bytes this rank sent
 AgreedStatus agree(const LocalStatus& local, MPI_Comm comm, std::uint64_t& meta_bytes);
 
-/// Collective: the failing rank broadcasts its message and every rank throws it as a
-/// dme::Error with rank() == failing_rank. my_message is used on the failing rank only.
-[[noreturn]] void raise_everywhere(int failing_rank, const std::string& my_message, MPI_Comm comm);
+using mpi::raise_everywhere;  // core/agree.h
 
 }  // namespace dme::detail

@@ -1,0 +1,26 @@
+#include "dme/core/agree.h"
+
+#include <climits>
+
+#include "dme/core/mpi_helpers.h"
+
+namespace dme::mpi {
+
+void raise_everywhere(int failing_rank, const std::string& my_message, MPI_Comm comm) {
+  const int rank = comm_rank(comm);
+  std::uint64_t len = rank == failing_rank ? my_message.size() : 0;
+  DME_MPI_CHECK(MPI_Bcast(&len, 1, MPI_UINT64_T, failing_rank, comm));
+  std::string text = rank == failing_rank ? my_message : std::string(len, '\0');
+  if (len > 0)
+    DME_MPI_CHECK(MPI_Bcast(text.data(), static_cast<int>(len), MPI_CHAR, failing_rank, comm));
+  throw Error(text, failing_rank);
+}
+
+void agree_or_throw(const std::optional<std::string>& local_error, MPI_Comm comm) {
+  const int mine = local_error ? comm_rank(comm) : INT_MAX;
+  int lowest = INT_MAX;
+  DME_MPI_CHECK(MPI_Allreduce(&mine, &lowest, 1, MPI_INT, MPI_MIN, comm));
+  if (lowest != INT_MAX) raise_everywhere(lowest, local_error ? *local_error : std::string(), comm);
+}
+
+}  // namespace dme::mpi
