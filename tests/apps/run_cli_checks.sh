@@ -64,4 +64,14 @@ expect_error "zipml: the exact" timeout 60 "$mpiexec" "$numproc" 2 "${mpi_flags[
   "$experiment" bias --quantizers zipml --log2d 14 --trials 1 --quiet
 expect_error "which float cannot represent" timeout 60 "$mpiexec" "$numproc" 2 "${mpi_flags[@]}" \
   "$experiment" bias --sigma 100 --log2d 10 --trials 1 --quiet
+# A NaN in rank 1's row only: every rank ends with rank 1's error (collective used to hang).
+if python3 -c "import h5py, numpy" 2>/dev/null; then
+  python3 -c "
+import h5py, numpy as np
+x = np.ones((2, 4096), np.float32); x[1, 5] = np.nan
+with h5py.File('$out/nan.h5', 'w') as f: f['x'] = x"
+  expect_error "(rank 1): input file" timeout 60 "$mpiexec" "$numproc" 2 "${mpi_flags[@]}" \
+    "$experiment" collective --dist file --file "$out/nan.h5" --dataset x --log2d 12 --quiet
+  grep -q "holds a non-finite value (nan) at index 5" "$out/stderr" || fail "NaN not named"
+fi
 echo "cli OK"

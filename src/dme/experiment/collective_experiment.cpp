@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "dme/collective/mean_estimator.h"
+#include "dme/core/agree.h"
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/core/timer.h"
@@ -71,8 +72,15 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
   std::vector<Run> runs;
   for (int l : cfg.log2d) {
     const std::size_t d = std::size_t(1) << l;
-    const auto x = make_input(cfg.dist, cfg.params, cfg.inputs, d, rank, cfg.options.seed, 0);
-    std::vector<float> sum(d), mean(d), est(d);
+    // Inputs and buffers are made as one agreed step: a rank whose file row is bad, or which
+    // runs out of memory, ends every rank with its error before the first collective call.
+    std::vector<float> x, sum, mean, est;
+    mpi::agreed(comm, [&] {
+      x = make_input(cfg.dist, cfg.params, cfg.inputs, d, rank, cfg.options.seed, 0);
+      sum.resize(d);
+      mean.resize(d);
+      est.resize(d);
+    });
     std::vector<double> allreduce_ms;
     for (int t = 0; t < cfg.trials + 1; ++t) {  // the first is a warm-up
       DME_MPI_CHECK(MPI_Barrier(comm));

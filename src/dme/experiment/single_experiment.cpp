@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 
+#include "dme/core/agree.h"
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/core/rng.h"
@@ -172,18 +173,22 @@ std::vector<SinglePoint> run_single_sweep(const SingleExperimentConfig& cfg, MPI
   std::vector<double> buf(3 * ns * nq * nt, 0.0);
   const std::size_t stride = ns * nq * nt;
   Progress progress("single", (tasks + size - 1 - rank) / size, !cfg.output.quiet && rank == 0);
-  for (std::size_t task = std::size_t(rank); task < tasks; task += std::size_t(size)) {
-    const std::size_t i = task / nt, t = task % nt;
-    const auto y = make_vector(cfg, i, static_cast<std::uint32_t>(t));
-    for (std::size_t q = 0; q < nq; ++q) {
-      const Measured m = quantize_once(y, cfg.quantizers[q], cfg, static_cast<std::uint32_t>(t));
-      const std::size_t at = (i * nq + q) * nt + t;
-      buf[at] = m.vnmse;
-      buf[stride + at] = m.expected;
-      buf[2 * stride + at] = m.solve_ms;
+  // Each rank works through its tasks alone; a failure on one (an allocation too large, a
+  // solver's limit) reaches every rank before the sum below instead of leaving them waiting.
+  mpi::agreed(comm, [&] {
+    for (std::size_t task = std::size_t(rank); task < tasks; task += std::size_t(size)) {
+      const std::size_t i = task / nt, t = task % nt;
+      const auto y = make_vector(cfg, i, static_cast<std::uint32_t>(t));
+      for (std::size_t q = 0; q < nq; ++q) {
+        const Measured m = quantize_once(y, cfg.quantizers[q], cfg, static_cast<std::uint32_t>(t));
+        const std::size_t at = (i * nq + q) * nt + t;
+        buf[at] = m.vnmse;
+        buf[stride + at] = m.expected;
+        buf[2 * stride + at] = m.solve_ms;
+      }
+      progress.step();
     }
-    progress.step();
-  }
+  });
   DME_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buf.data(), static_cast<int>(buf.size()), MPI_DOUBLE,
                               MPI_SUM, comm));
   std::vector<SinglePoint> pts;
