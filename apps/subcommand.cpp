@@ -4,6 +4,11 @@
 #include <exception>
 #include <iostream>
 #include <sstream>
+#include <string>
+#include <typeinfo>
+#include <vector>
+
+#include <boost/any.hpp>
 
 #include "dme/core/error.h"
 #include "dme/core/simd.h"
@@ -68,6 +73,33 @@ int dispatch(const std::string& program, const std::string& summary, int argc, c
   return 2;
 }
 
+namespace {
+
+template <class... T>
+bool holds_one_of(const boost::any& value) {
+  return ((value.type() == typeid(T)) || ...);
+}
+
+// Boost converts "-1" into an unsigned option as 2^64 - 1 (strtoul's rule); a count, a length or
+// a size given as a negative number is a mistake: name the option and the value as typed.
+void reject_negative_unsigned(const po::parsed_options& parsed, const po::variables_map& vm) {
+  for (const po::option& opt : parsed.options) {
+    if (opt.string_key.empty() || !vm.count(opt.string_key)) continue;
+    const boost::any& stored = vm[opt.string_key].value();
+    if (!holds_one_of<unsigned, unsigned long, unsigned long long, std::vector<unsigned>,
+                      std::vector<unsigned long>, std::vector<unsigned long long>>(stored))
+      continue;
+    for (const std::string& v : opt.value) {
+      const std::size_t first = v.find_first_not_of(" \t");
+      DME_CHECK(first == std::string::npos || v[first] != '-',
+                "--" << opt.string_key << " must be a non-negative whole number, got '" << v
+                     << "'");
+    }
+  }
+}
+
+}  // namespace
+
 bool parse_options(int argc, char** argv, const std::string& usage_line,
                    const po::options_description& desc, po::variables_map& vm) {
   // Every subcommand takes --simd: the kernels' SIMD target (dme/core/simd.h).
@@ -81,7 +113,9 @@ bool parse_options(int argc, char** argv, const std::string& usage_line,
        "sve2, scalar; no better than the machine's (default: $DME_SIMD, else auto)");
   // clang-format on
   all.add(common);
-  po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+  const po::parsed_options parsed = po::command_line_parser(argc, argv).options(all).run();
+  po::store(parsed, vm);
+  reject_negative_unsigned(parsed, vm);
   if (vm.count("help")) {
     std::cout << "Usage: " << usage_line << "\n\n" << all << "\n";
     return false;

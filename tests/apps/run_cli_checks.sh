@@ -31,6 +31,10 @@ expect_error "give --d or --log2d, not both" "$experiment" bias --d 100 --log2d 
 expect_error "unknown solver" "$experiment" bias --quantizers quiver,nosuch --log2d 6
 expect_error "--sigmas: 'abc' is not a number" "$experiment" single --sigmas 0.5,abc
 expect_error "--rotations values must be in 1..3, got 4" "$experiment" gaussianity --rotations 4
+# Negative values of unsigned options are refused with the option's name (Boost would wrap them).
+expect_error "--d must be a non-negative whole number, got '-1'" "$experiment" single --d -1
+expect_error "--bucket must be a non-negative whole number, got '-1'" "$experiment" collective \
+  --bucket -1 --log2d 6
 touch "$out/exists.h5"
 expect_error "exists.h5" run2 "$experiment" bias --log2d 6 --out "$out/exists.h5"
 
