@@ -1,5 +1,7 @@
 #include "subcommand.h"
 
+#include <mpi.h>
+
 #include <algorithm>
 #include <exception>
 #include <iostream>
@@ -45,6 +47,21 @@ bool register_subcommand(Subcommand sub) {
   return true;
 }
 
+namespace {
+
+// This process's rank in MPI_COMM_WORLD while MPI is running, else -1 (dme-bench runs without).
+int world_rank_if_mpi() {
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (!initialized || finalized) return -1;
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
+}  // namespace
+
 int dispatch(const std::string& program, const std::string& summary, int argc, char** argv) {
   g_argc = argc;
   g_argv = argv;
@@ -55,13 +72,18 @@ int dispatch(const std::string& program, const std::string& summary, int argc, c
   const std::string name = argv[1];
   for (auto& s : registry()) {
     if (s.name != name) continue;
+    // An error every rank holds (an argument error: every rank parses the same command line;
+    // or one the ranks agreed on, core/agree.h) is printed once, by rank 0; any other error by
+    // the rank that has it.
     try {
       return s.main(argc - 1, argv + 1);
     } catch (const po::error& e) {
-      std::cerr << program << " " << name << ": " << e.what() << " (see --help)\n";
+      if (world_rank_if_mpi() <= 0)
+        std::cerr << program << " " << name << ": " << e.what() << " (see --help)\n";
       return 2;
     } catch (const dme::Error& e) {
-      std::cerr << program << " " << name << ": " << e.what() << "\n";
+      if (!e.agreed() || world_rank_if_mpi() <= 0)
+        std::cerr << program << " " << name << ": " << e.what() << "\n";
       return 1;
     } catch (const std::exception& e) {
       std::cerr << program << " " << name << ": unexpected error: " << e.what() << "\n";
@@ -115,13 +137,18 @@ bool parse_options(int argc, char** argv, const std::string& usage_line,
   all.add(common);
   const po::parsed_options parsed = po::command_line_parser(argc, argv).options(all).run();
   po::store(parsed, vm);
-  reject_negative_unsigned(parsed, vm);
-  if (vm.count("help")) {
-    std::cout << "Usage: " << usage_line << "\n\n" << all << "\n";
-    return false;
+  try {
+    reject_negative_unsigned(parsed, vm);
+    if (vm.count("help")) {
+      std::cout << "Usage: " << usage_line << "\n\n" << all << "\n";
+      return false;
+    }
+    po::notify(vm);
+    if (vm.count("simd")) set_simd_target(vm["simd"].as<std::string>());
+  } catch (const Error& e) {
+    // Every rank parses the same command line, so every rank has this error.
+    throw Error(e.message(), e.rank(), /*agreed=*/true);
   }
-  po::notify(vm);
-  if (vm.count("simd")) set_simd_target(vm["simd"].as<std::string>());
   return true;
 }
 

@@ -13,7 +13,7 @@ void raise_everywhere(int failing_rank, const std::string& my_message, MPI_Comm 
   std::string text = rank == failing_rank ? my_message : std::string(len, '\0');
   if (len > 0)
     DME_MPI_CHECK(MPI_Bcast(text.data(), static_cast<int>(len), MPI_CHAR, failing_rank, comm));
-  throw Error(text, failing_rank);
+  throw Error(text, failing_rank, /*agreed=*/true);
 }
 
 void agree_or_throw(const std::optional<std::string>& local_error, MPI_Comm comm) {

@@ -20,8 +20,11 @@ const char* base_name(const char* path) {
 }
 }  // namespace
 
-Error::Error(const std::string& message, int rank)
-    : std::runtime_error(with_prefix(message, rank)), message_(message), rank_(rank) {}
+Error::Error(const std::string& message, int rank, bool agreed)
+    : std::runtime_error(with_prefix(message, rank)),
+      message_(message),
+      rank_(rank),
+      agreed_(agreed) {}
 
 void set_error_rank(int rank) noexcept {
   g_error_rank.store(rank, std::memory_order_relaxed);

@@ -16,15 +16,19 @@ class Error : public std::runtime_error {
  public:
   static constexpr int kNoRank = -1;
 
-  explicit Error(const std::string& message, int rank = kNoRank);
+  /// @param agreed  true when every rank of the collective throws this same error (the ranks
+  ///                agreed on it, core/agree.h), so one rank may report it for all
+  explicit Error(const std::string& message, int rank = kNoRank, bool agreed = false);
 
-  /// The message without the "dme error (rank r): " prefix or the source location.
+  /// The message without the "dme error (rank r): " prefix (the source location stays).
   const std::string& message() const noexcept { return message_; }
   int rank() const noexcept { return rank_; }
+  bool agreed() const noexcept { return agreed_; }
 
  private:
   std::string message_;
   int rank_;
+  bool agreed_;
 };
 
 /// The rank errors thrown by this process name by default (set by mpi::Environment and the
