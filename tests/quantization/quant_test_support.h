@@ -96,7 +96,7 @@ inline long double nearest_error(const std::vector<float>& x, const std::vector<
 }
 
 /// Optimal ASQ error with s levels at data points of sorted x: the plain O(s·d²) DP of
-/// ALGORITHMS.md in long double, interval costs accumulated directly (no prefix sums).
+/// docs/algorithms.md §3.3 in long double, interval costs accumulated directly (no prefix sums).
 inline long double brute_force_asq(const std::vector<float>& sorted, std::size_t s) {
   const std::size_t d = sorted.size();
   if (d <= 1) return 0;

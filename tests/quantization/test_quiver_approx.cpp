@@ -1,5 +1,6 @@
-// Approximate QUIVER: within the bound of ALGORITHMS.md, converging to the optimum as m grows,
-// and exact over its grid (the same result as ZipML-CP Unif's brute-force DP on that grid).
+// Approximate QUIVER: within the bound of docs/algorithms.md §5.3, converging to the optimum as
+// m grows, and exact over its grid (the same result as ZipML-CP Unif's brute-force DP on that
+// grid).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -23,7 +24,7 @@ using dme::test::Dist;
 
 TEST(QuiverApprox, WithinTheBoundOfTheExactOptimum) {
   // With 2s - 2 levels the grid brackets each optimal level with two grid points, so
-  //   apx(2s - 2) <= opt(s) + d·(max - min)²/(4m²)        (ALGORITHMS.md)
+  //   apx(2s - 2) <= opt(s) + d·(max - min)²/(4m²)        (docs/algorithms.md §5.3)
   // and, the grid being a subset of the reals, apx(s) >= opt(s) (levels at data points are
   // optimal among all level sets).
   for (Dist dist : {Dist::kLogNormal, Dist::kNormal, Dist::kUniform}) {

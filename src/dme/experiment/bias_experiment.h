@@ -51,7 +51,7 @@ struct BiasPoint {
   int rotations_requested = 0;  ///< as configured (kAutoRotations for auto)
   int rotations = 0;            ///< RHTs the estimator used (after agreement)
   int ranks = 1;
-  /// NMSE as ALGORITHMS.md defines it: ‖x̄̂ − x̄‖² / ((1/n) Σ_r ‖x_r‖²), size trials
+  /// NMSE as docs/algorithms.md §1.3 defines it: ‖x̄̂ − x̄‖² / ((1/n) Σ_r ‖x_r‖²), size trials
   std::vector<double> nmse;
   /// What a user of the mean sees: ‖x̄̂ − x̄‖² / ‖x̄‖², size trials
   std::vector<double> relerr;

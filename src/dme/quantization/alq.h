@@ -1,7 +1,7 @@
-// ALQ, adaptive levels (Faghri et al. 2020; ALGORITHMS.md): quantize the normalised magnitudes
-// r_i = |x_i|/‖x‖ ∈ [0, 1] with levels 0 = l_0 < ... < l_K = 1, the sign sent apart, so the
-// signed level set is {±‖x‖·l_j}. Levels are fitted by coordinate descent, each l_j moved to the
-// optimum between its neighbours,
+// ALQ, adaptive levels (Faghri et al. 2020; docs/algorithms.md §6.6): quantize the normalised
+// magnitudes r_i = |x_i|/‖x‖ ∈ [0, 1] with levels 0 = l_0 < ... < l_K = 1, the sign sent
+// apart, so the signed level set is {±‖x‖·l_j}. Levels are fitted by coordinate descent, each
+// l_j moved to the optimum between its neighbours,
 //   F(l_j) <- F(l_{j+1}) - ∫_{l_{j-1}}^{l_{j+1}} (r - l_{j-1})/(l_{j+1} - l_{j-1}) dF(r),
 // first under a truncated normal fitted to r (mean, variance, support [0, 1]), then under the
 // empirical distribution of r until no level moves.

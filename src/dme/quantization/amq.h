@@ -1,7 +1,8 @@
-// AMQ, adaptive multiplier (Faghri et al. 2020; ALGORITHMS.md): exponentially spaced magnitude
-// levels l_j = p^(K-j), j = 1..K, plus 0, on the normalised magnitudes |x_i|/‖x‖ (sign sent
-// apart), with the one multiplier p ∈ (0, 1) chosen to minimise the stochastic-rounding variance
-// of the input: a scan of 64 values of p, then golden-section search around the best.
+// AMQ, adaptive multiplier (Faghri et al. 2020; docs/algorithms.md §6.7): exponentially
+// spaced magnitude levels l_j = p^(K-j), j = 1..K, plus 0, on the normalised magnitudes
+// |x_i|/‖x‖ (sign sent apart), with the one multiplier p ∈ (0, 1) chosen to minimise the
+// stochastic-rounding variance of the input: a scan of 64 values of p, then golden-section
+// search around the best.
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,4 @@
-// The optimal biased quantizer: exact 1-D k-means (ALGORITHMS.md, "Optimal biased"). Clusters of
+// The optimal biased quantizer: exact 1-D k-means (docs/algorithms.md §6.2). Clusters of
 // sorted data are contiguous, the within-cluster cost satisfies the quadrangle inequality, and the
 // same layered DP finds the optimum: each layer by the vectorised monotone minima of
 // detail/accel_minima.h (the same partition on every SIMD target), confined to the positions its

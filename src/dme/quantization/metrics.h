@@ -1,4 +1,4 @@
-// Error measures of a quantized vector (ALGORITHMS.md, "Notation and metrics").
+// Error measures of a quantized vector (docs/algorithms.md §1, §2.3).
 #pragma once
 
 #include <cstdint>

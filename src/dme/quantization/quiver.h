@@ -1,4 +1,5 @@
-// Exact adaptive stochastic quantization (ASQ): QUIVER and accelerated QUIVER (ALGORITHMS.md).
+// Exact adaptive stochastic quantization (ASQ): QUIVER and accelerated QUIVER
+// (docs/algorithms.md §4).
 // Both return the level set of at most s values minimising Σ_i (b_i - x_i)(x_i - a_i), with
 // levels at input values including min and max. Each layer of the DP is a column-minima problem
 // of a totally monotone matrix: SMAWK would solve it in O(d) (O(s·d) in all); the vectorised

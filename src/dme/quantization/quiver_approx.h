@@ -1,4 +1,4 @@
-// Approximate QUIVER (ALGORITHMS.md, "ASQ — approximate"): candidate levels on the uniform grid
+// Approximate QUIVER (docs/algorithms.md §5): candidate levels on the uniform grid
 // of m + 1 points over [min, max], per-bin counts and sums from one pass over the UNSORTED input,
 // then the exact SMAWK DP over the grid: O(d + s·m) time, O(m) extra memory, no sort.
 // Guarantee: with 2s - 2 levels its error is within d·(max - min)²/(4m²) of the exact optimum

@@ -1,5 +1,5 @@
 // Level solvers, selected by name: given a vector x and a number of levels s, the level set to
-// round x to (ALGORITHMS.md has every formula).
+// round x to (docs/algorithms.md §3-§6 has every formula; §6.8 sums them up).
 //   quiver          exact ASQ, layered DP with SMAWK, O(s·d) after sorting
 //   quiver-accel    exact ASQ, two levels per SMAWK pass (closed-form middle level)
 //   quiver-apx      approximate ASQ on an (m+1)-point grid from one pass over unsorted input

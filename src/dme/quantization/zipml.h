@@ -1,4 +1,4 @@
-// The ZipML baselines for ASQ (ALGORITHMS.md, "Baselines for ASQ"), for comparison with QUIVER.
+// The ZipML baselines for ASQ (docs/algorithms.md §6.3-§6.5), for comparison with QUIVER.
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,4 @@
-// Interval costs of the level DPs (ALGORITHMS.md) in the form the inner loops evaluate.
+// Interval costs of the level DPs (docs/algorithms.md §3.2) in the form the inner loops evaluate.
 //
 // The ASQ cost of rounding the points (k, j] between x_k and x_j,
 //   C[k, j] = -x_j x_k (α_j - α_k) + (x_j + x_k)(β_j - β_k) - (γ_j - γ_k),
@@ -12,7 +12,8 @@
 //
 // For sorted data (α_t = t), u_t = Σ_{i<=t} (x_t - x_i) is convex in x_t with chord slope exactly
 // t between consecutive points, so the best single level between x_k and x_j (accelerated
-// QUIVER's closed form, ALGORITHMS.md) is where that slope reaches the chord slope from k to j:
+// QUIVER's closed form, docs/algorithms.md §4.4) is where that slope reaches the chord slope
+// from k to j:
 //   b*(k, j) = ceil((u_j - u_k) / (x_j - x_k)),
 //   c[k, b*] + c[b*, j] = u_b (x_j - x_k) - x_b (u_j - u_k).
 // Values are centred (minus a shift near the mean of the data) to keep the products small.

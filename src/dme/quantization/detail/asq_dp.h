@@ -1,5 +1,5 @@
-// Level indices of the ASQ dynamic programme over n candidates (ALGORITHMS.md): levels at
-// candidates 0 and n-1 and s - 2 between them, minimising the sum of interval costs.
+// Level indices of the ASQ dynamic programme over n candidates (docs/algorithms.md §3.3, §3.5):
+// levels at candidates 0 and n-1 and s - 2 between them, minimising the sum of interval costs.
 //   asq_smawk_indices: F_2 = C(0, .), layers 3 .. s-1 by SMAWK (for AsqCost by the vectorised
 //     monotone minima of accel_minima.h, O(s·n log n) and faster, the same on every SIMD target),
 //     layer s at n - 1.

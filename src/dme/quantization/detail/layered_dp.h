@@ -1,4 +1,4 @@
-// The layered dynamic programme shared by the exact solvers (ALGORITHMS.md):
+// The layered dynamic programme shared by the exact solvers (docs/algorithms.md §3.3, Monge: §3.4):
 //   F_1[j] = cost(0, j),   F_i[j] = min_{k<=j} F_{i-1}[k] + cost(k, j),
 // one SMAWK pass per layer (O(n) each), the argmins of every pass kept for backtracking in a
 // compact table of uint32 (passes·n·4 bytes: 4 GiB at n = 2^24 with 64 passes, the most any
