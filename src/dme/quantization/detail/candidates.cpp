@@ -31,17 +31,49 @@ namespace {
 constexpr std::size_t kMeanChains = 8;
 
 // The chains over x[0, n - n % 8) as the vector kernels run them: the definition for the scalar
-// target. Returns the number of values consumed.
+// target. Returns the number of values consumed. The chains live in local variables: through
+// `sums` and `comps` (which may alias) every step went to memory, 1.2 ms at 2^20 on the scalar
+// target against ~0.3 ms on AVX2 for the same sums; local arrays 0.9 ms, two-lane vectors 0.6.
 std::size_t mean_chains_scalar(const float* x, std::size_t n, double* sums, double* comps) {
+  double sum[kMeanChains], comp[kMeanChains];
+  std::copy_n(sums, kMeanChains, sum);
+  std::copy_n(comps, kMeanChains, comp);
   std::size_t i = 0;
+#if defined(__GNUC__)
+  // Two-lane generic vectors (SSE2 on x86-64, the baseline the scalar target runs on): the
+  // same operations lane by lane.
+  typedef double Pair __attribute__((vector_size(16)));
+  constexpr std::size_t kPairs = kMeanChains / 2;
+  Pair ps[kPairs], pc[kPairs];
+  for (std::size_t q = 0; q < kPairs; ++q) {
+    ps[q] = Pair{sum[2 * q], sum[2 * q + 1]};
+    pc[q] = Pair{comp[2 * q], comp[2 * q + 1]};
+  }
+  for (; i + kMeanChains <= n; i += kMeanChains)
+    for (std::size_t q = 0; q < kPairs; ++q) {
+      const Pair y = {x[i + 2 * q], x[i + 2 * q + 1]};
+      const Pair s = ps[q] + y;
+      const Pair bb = s - ps[q];
+      pc[q] = pc[q] + ((ps[q] - (s - bb)) + (y - bb));
+      ps[q] = s;
+    }
+  for (std::size_t q = 0; q < kPairs; ++q)
+    for (std::size_t l = 0; l < 2; ++l) {
+      sum[2 * q + l] = ps[q][l];
+      comp[2 * q + l] = pc[q][l];
+    }
+#else
   for (; i + kMeanChains <= n; i += kMeanChains)
     for (std::size_t lane = 0; lane < kMeanChains; ++lane) {
       const double y = x[i + lane];
-      const double s = sums[lane] + y;
-      const double bb = s - sums[lane];
-      comps[lane] = comps[lane] + ((sums[lane] - (s - bb)) + (y - bb));
-      sums[lane] = s;
+      const double s = sum[lane] + y;
+      const double bb = s - sum[lane];
+      comp[lane] = comp[lane] + ((sum[lane] - (s - bb)) + (y - bb));
+      sum[lane] = s;
     }
+#endif
+  std::copy_n(sum, kMeanChains, sums);
+  std::copy_n(comp, kMeanChains, comps);
   return i;
 }
 
@@ -67,11 +99,12 @@ void chord_points(std::span<const float> sorted, double shift, ChordPoint* out) 
 
 void chord_arrays(std::span<const float> sorted, double shift, double* x, double* u) {
   CompensatedSum sum;
-  for (std::size_t t = 0; t < sorted.size(); ++t) {
+  double td = 0;  // t as a double, counted (exact below 2^53): no integer conversion per point
+  for (std::size_t t = 0; t < sorted.size(); ++t, td += 1.0) {
     const double y = static_cast<double>(sorted[t]) - shift;
     sum.add(y);
     x[t] = y;
-    u[t] = static_cast<double>(t) * y - sum.value();
+    u[t] = td * y - sum.value();
   }
 }
 
