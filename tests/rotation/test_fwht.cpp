@@ -7,6 +7,8 @@
 #include "dme/core/error.h"
 #include "dme/rotation/fwht.h"
 
+#include "rotation_test_support.h"
+
 namespace {
 
 // Sylvester Hadamard entry: H[i][j] = (-1)^popcount(i & j).
@@ -14,14 +16,7 @@ double hadamard(std::size_t i, std::size_t j) {
   return (__builtin_popcountll(i & j) & 1) ? -1.0 : 1.0;
 }
 
-template <class T>
-std::vector<T> random_vector(std::size_t n, unsigned seed) {
-  std::mt19937_64 g(seed);
-  std::normal_distribution<double> nd;
-  std::vector<T> v(n);
-  for (auto& x : v) x = static_cast<T>(nd(g));
-  return v;
-}
+using dme::test::random_vector;
 
 template <class T>
 void expect_matches_explicit_matrix(T tol_per_unit) {

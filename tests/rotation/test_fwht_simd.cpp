@@ -16,6 +16,8 @@
 #include "dme/rotation/fwht.h"
 #include "dme/rotation/rht.h"
 
+#include "rotation_test_support.h"
+
 namespace {
 
 // Elements per row of the blocked transform (DME_FWHT_ROW_LOG in src/dme/rotation/fwht.cpp):
@@ -23,14 +25,7 @@ namespace {
 // fixes their rounding.
 constexpr std::size_t kRowLength = std::size_t(1) << 16;
 
-template <class T>
-std::vector<T> random_vector(std::size_t n, unsigned seed) {
-  std::mt19937_64 g(seed);
-  std::normal_distribution<double> nd;
-  std::vector<T> v(n);
-  for (auto& x : v) x = static_cast<T>(nd(g));
-  return v;
-}
+using dme::test::random_vector;
 
 std::vector<std::uint64_t> random_mask(std::size_t n, unsigned seed) {
   std::mt19937_64 g(seed);

@@ -1,4 +1,4 @@
-// Results files (HDF5): the schema of DESIGN.md, written atomically.
+// Results files (HDF5): the schema of docs/design.md §6, written atomically.
 //
 //   /                 root attributes: format ("dme-results"), format_version, and the
 //                     provenance (program, version, git_commit, command_line, created,

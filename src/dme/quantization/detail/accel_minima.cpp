@@ -62,6 +62,26 @@ double scalar_value(const Window& w, std::size_t k, std::size_t j) {
   }
 }
 
+// The divide and conquer every search shares (accel_minima.h): columns [c_lo, c_hi] whose minima
+// lie in rows [r_lo, r_hi]. The middle column is scanned, the left half recurses and the right
+// half loops (recursion depth log2 n); windows of at most leaf_rows rows go to the search's
+// brute force. Search provides scan_column(j, lo, hi) and brute_force(c_lo, c_hi, r_lo, r_hi).
+template <MinimaKind kKind, class Search>
+void monotone_minima(const Search& search, const Window& w, std::size_t c_lo, std::size_t c_hi,
+                     std::size_t r_lo, std::size_t r_hi) {
+  while (c_lo <= c_hi) {
+    const std::size_t rows_hi = std::min(r_hi, c_hi);
+    if (rows_hi - r_lo + 1 <= leaf_rows(kKind))
+      return search.brute_force(c_lo, c_hi, r_lo, rows_hi);
+    const std::size_t mid = c_lo + (c_hi - c_lo) / 2;
+    search.scan_column(mid, r_lo, std::min(r_hi, mid));
+    if (mid > c_lo)
+      monotone_minima<kKind>(search, w, c_lo, mid - 1, r_lo, w.argmin[mid - w.c_lo]);
+    r_lo = w.argmin[mid - w.c_lo];
+    c_lo = mid + 1;
+  }
+}
+
 // The search (see accel_minima.h) one evaluation at a time: the definition the vector kernels
 // reproduce, and Highway's scalar target.
 template <MinimaKind kKind>
@@ -83,19 +103,12 @@ struct ScalarSearch {
     w.out[j - w.c_lo] = best;
   }
 
+  void brute_force(std::size_t c_lo, std::size_t c_hi, std::size_t r_lo, std::size_t r_hi) const {
+    for (std::size_t j = c_lo; j <= c_hi; ++j) scan_column(j, r_lo, std::min(r_hi, j));
+  }
+
   void solve(std::size_t c_lo, std::size_t c_hi, std::size_t r_lo, std::size_t r_hi) const {
-    while (c_lo <= c_hi) {
-      const std::size_t rows_hi = std::min(r_hi, c_hi);
-      if (rows_hi - r_lo + 1 <= leaf_rows(kKind)) {
-        for (std::size_t j = c_lo; j <= c_hi; ++j) scan_column(j, r_lo, std::min(rows_hi, j));
-        return;
-      }
-      const std::size_t mid = c_lo + (c_hi - c_lo) / 2;
-      scan_column(mid, r_lo, std::min(r_hi, mid));
-      if (mid > c_lo) solve(c_lo, mid - 1, r_lo, w.argmin[mid - w.c_lo]);
-      r_lo = w.argmin[mid - w.c_lo];
-      c_lo = mid + 1;
-    }
+    monotone_minima<kKind>(*this, w, c_lo, c_hi, r_lo, r_hi);
   }
 };
 
@@ -273,15 +286,7 @@ struct LaneSearch {
   }
 
   void solve(std::size_t c_lo, std::size_t c_hi, std::size_t r_lo, std::size_t r_hi) const {
-    while (c_lo <= c_hi) {
-      const std::size_t rows_hi = std::min(r_hi, c_hi);
-      if (rows_hi - r_lo + 1 <= leaf_rows(kKind)) return brute_force(c_lo, c_hi, r_lo, rows_hi);
-      const std::size_t mid = c_lo + (c_hi - c_lo) / 2;
-      scan_column(mid, r_lo, std::min(r_hi, mid));
-      if (mid > c_lo) solve(c_lo, mid - 1, r_lo, w.argmin[mid - w.c_lo]);
-      r_lo = w.argmin[mid - w.c_lo];
-      c_lo = mid + 1;
-    }
+    monotone_minima<kKind>(*this, w, c_lo, c_hi, r_lo, r_hi);
   }
 };
 
@@ -475,16 +480,7 @@ struct VectorSearch {
 
   // Columns [c_lo, c_hi] whose minima lie in rows [r_lo, r_hi].
   void solve(std::size_t c_lo, std::size_t c_hi, std::size_t r_lo, std::size_t r_hi) const {
-    while (c_lo <= c_hi) {
-      const std::size_t rows_hi = std::min(r_hi, c_hi);
-      if (rows_hi - r_lo + 1 <= leaf_rows(kKind)) return brute_force(c_lo, c_hi, r_lo, rows_hi);
-      const std::size_t mid = c_lo + (c_hi - c_lo) / 2;
-      scan_column(mid, r_lo, std::min(r_hi, mid));
-      if (mid > c_lo) solve(c_lo, mid - 1, r_lo, w.argmin[mid - w.c_lo]);
-      // The right half as a loop: recursion depth stays log2(n).
-      r_lo = w.argmin[mid - w.c_lo];
-      c_lo = mid + 1;
-    }
+    monotone_minima<kKind>(*this, w, c_lo, c_hi, r_lo, r_hi);
   }
 };
 #endif  // HWY_TARGET != HWY_SCALAR
