@@ -1,5 +1,11 @@
 #include "dme/collective/mean_estimator.h"
 
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <vector>
+
 #include "dme/collective/detail/agreement.h"
 #include "dme/collective/detail/exchange.h"
 #include "dme/core/error.h"
@@ -17,11 +23,12 @@ struct MeanEstimator::Impl {
   detail::CompressScratch scratch;
   AlignedVector<float> rotated;
   AlignedVector<float> accumulator;
+  std::vector<float> scaled;  ///< the input times 2^-scale_exponent, when that is not 0
 };
 
 MeanEstimator::MeanEstimator(MPI_Comm comm, Options options)
     : impl_(
-          std::make_unique<Impl>(Impl{mpi::Comm(comm), options, options.first_round, {}, {}, {}})) {
+          std::make_unique<Impl>(Impl{mpi::Comm(comm), options, options.first_round, {}, {}, {}, {}})) {
   // Agree on the validity of the options now, so that no rank is left waiting.
   detail::LocalStatus status;
   try {
@@ -65,7 +72,7 @@ detail::LocalStatus check_local(std::span<const float> local, std::span<float> m
                                                                     << " but the input has length "
                                                                     << local.size());
     padded_length(local.size());  // throws beyond the supported length
-    check_finite(local, "input vector");
+    status.max_abs = finite_max_abs(local, "input vector");
     status.rotations =
         options.rotations == kAutoRotations ? adaptive_rotation_count(local) : options.rotations;
   } catch (const Error& e) {
@@ -73,6 +80,35 @@ detail::LocalStatus check_local(std::span<const float> local, std::span<float> m
     status.message = e.message();
   }
   return status;
+}
+
+// Every intermediate of a round is bounded by max|x| times D (a rotation's butterflies before
+// its 1/sqrt(D)) times n (the sum over ranks); the margin 2^5 covers the quantization's
+// spread. Inputs whose bound would reach 2^127 are scaled down by a power of two, which is
+// exact, so ordinary inputs (below 2^71 at the largest D and 2^20 ranks) keep every bit.
+int scale_exponent(float max_abs, std::uint64_t padded, int ranks) {
+  if (max_abs == 0.0f) return 0;
+  int top = 0;
+  std::frexp(max_abs, &top);  // max_abs < 2^top
+  const int budget = 122 - std::bit_width(padded - 1) -
+                     std::bit_width(static_cast<std::uint32_t>(ranks) - 1);
+  return std::max(0, top - budget);
+}
+
+// mean_out *= 2^k, saturating at ±FLT_MAX what float32 cannot hold; returns how many did not fit.
+std::uint64_t scale_back(std::span<float> mean_out, int k) {
+  std::uint64_t saturated = 0;
+  constexpr double kMax = std::numeric_limits<float>::max();
+  for (float& v : mean_out) {
+    const double w = std::ldexp(double(v), k);
+    if (std::fabs(w) > kMax) {
+      ++saturated;
+      v = static_cast<float>(std::copysign(kMax, w));
+    } else {
+      v = static_cast<float>(w);
+    }
+  }
+  return saturated;
 }
 
 }  // namespace
@@ -97,8 +133,16 @@ Report MeanEstimator::estimate(std::span<const float> local, std::span<float> me
   const std::uint32_t stream = rotation_stream(o.shared_rotation, rank());
   const Rotation rotation(o.seed, report.round, agreed.rotations, agreed.d, stream);
   im.rotated.resize(rotation.padded());
+  report.scale_exponent = scale_exponent(agreed.max_abs, rotation.padded(), size());
+  std::span<const float> input = local;
+  if (report.scale_exponent != 0) {
+    const float down = std::ldexp(1.0f, -report.scale_exponent);
+    im.scaled.resize(local.size());
+    for (std::size_t i = 0; i < local.size(); ++i) im.scaled[i] = local[i] * down;
+    input = im.scaled;
+  }
   detail::KnownRange range{};
-  rotation.forward(local, std::span<float>(im.rotated), range.min, range.max);
+  rotation.forward(input, std::span<float>(im.rotated), range.min, range.max);
   report.times.rotate_ms += phase.elapsed_ms();
 
   report.rotations = agreed.rotations;
@@ -118,6 +162,11 @@ Report MeanEstimator::estimate(std::span<const float> local, std::span<float> me
     case Exchange::kReduceScatter:
       detail::exchange_reduce_scatter(ctx, im.rotated, mean_out);
       break;
+  }
+  if (report.scale_exponent != 0) {
+    phase.reset();
+    report.saturated = scale_back(mean_out, report.scale_exponent);
+    report.times.inverse_ms += phase.elapsed_ms();
   }
   report.compression_ratio =
       report.payload_bytes ? double(report.float_bytes) / double(report.payload_bytes) : 0.0;

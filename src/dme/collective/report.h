@@ -28,6 +28,12 @@ struct Report {
   double bits_per_coordinate = 0;  ///< 8·payload_bytes / d
   int rotations = 0;               ///< RHTs used (after agreement)
   std::uint32_t round = 0;         ///< round of this estimate
+  /// Inputs near the float32 limit are scaled by 2^-scale_exponent before the rotation and the
+  /// estimate by 2^scale_exponent after it (exact: powers of two); 0 for ordinary inputs.
+  int scale_exponent = 0;
+  /// Coordinates of the estimate whose value lay beyond the float32 range (possible only when
+  /// the inputs come within the quantization error of ±FLT_MAX), returned as ±FLT_MAX.
+  std::uint64_t saturated = 0;
   PhaseTimes times;
 };
 

@@ -62,6 +62,19 @@ void check_finite_impl(std::span<const T> x, const char* what) {
 void check_finite(std::span<const float> x, const char* what) {
   check_finite_impl(x, what);
 }
+
+float finite_max_abs(std::span<const float> x, const char* what) {
+  // One pass on the raw bits: with the sign cleared, a float's bits order like its magnitude,
+  // and any NaN or Inf compares at or above the bits of +Inf.
+  std::uint32_t top = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    std::uint32_t b;
+    std::memcpy(&b, x.data() + i, 4);
+    top = std::max(top, b & 0x7fffffffu);
+  }
+  if (top >= 0x7f800000u) check_finite_impl(x, what);  // names the first offender
+  return std::bit_cast<float>(top);
+}
 void check_finite(std::span<const double> x, const char* what) {
   check_finite_impl(x, what);
 }

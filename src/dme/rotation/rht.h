@@ -86,5 +86,7 @@ class Rotation {
 /// Throws dme::Error naming the first NaN or Inf of x (index and value), if any.
 void check_finite(std::span<const float> x, const char* what);
 void check_finite(std::span<const double> x, const char* what);
+/// The largest |x[i]| (0 for an empty x), in the same single pass as check_finite's check.
+float finite_max_abs(std::span<const float> x, const char* what);
 
 }  // namespace dme

@@ -1,5 +1,6 @@
 #include "dme/collective/detail/agreement.h"
 
+#include <bit>
 #include <limits>
 #include <sstream>
 #include <vector>
@@ -41,9 +42,11 @@ AgreedStatus agree(const LocalStatus& local, MPI_Comm comm, std::uint64_t& meta_
   const auto d = static_cast<std::int64_t>(local.d);
   const auto fp = static_cast<std::int64_t>(local.fingerprint >> 1);
   // One MIN-allreduce carries minima and (negated) maxima of everything to agree on.
-  std::int64_t in[6] = {local.ok ? kNone : rank, d, -d, -local.rotations, fp, -fp};
-  std::int64_t out[6];
-  DME_MPI_CHECK(MPI_Allreduce(in, out, 6, MPI_INT64_T, MPI_MIN, comm));
+  // A non-negative float's bits order like its value.
+  const auto max_abs_bits = static_cast<std::int64_t>(std::bit_cast<std::uint32_t>(local.max_abs));
+  std::int64_t in[7] = {local.ok ? kNone : rank, d, -d, -local.rotations, fp, -fp, -max_abs_bits};
+  std::int64_t out[7];
+  DME_MPI_CHECK(MPI_Allreduce(in, out, 7, MPI_INT64_T, MPI_MIN, comm));
   meta_bytes += sizeof in;
   if (out[0] != kNone) raise_everywhere(static_cast<int>(out[0]), local.message, comm);
   if (out[1] != -out[2])
@@ -52,7 +55,8 @@ AgreedStatus agree(const LocalStatus& local, MPI_Comm comm, std::uint64_t& meta_
   if (out[4] != -out[5])
     raise_mismatch(allgather_value<std::uint64_t>(local.fingerprint, comm), "option fingerprints",
                    " (every rank must construct its MeanEstimator with the same options)");
-  return {local.d, static_cast<int>(-out[3])};
+  return {local.d, static_cast<int>(-out[3]),
+          std::bit_cast<float>(static_cast<std::uint32_t>(-out[6]))};
 }
 
 }  // namespace dme::detail

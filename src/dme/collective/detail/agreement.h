@@ -17,11 +17,13 @@ struct LocalStatus {
   std::uint64_t d = 0;            ///< local vector length
   int rotations = 0;              ///< local rotation count (the largest is agreed)
   std::uint64_t fingerprint = 0;  ///< options_fingerprint of the local options
+  float max_abs = 0;              ///< largest |x[i]| of the local vector (the largest is agreed)
 };
 
 struct AgreedStatus {
   std::uint64_t d = 0;
   int rotations = 0;
+  float max_abs = 0;  ///< largest |x[i]| over every rank's vector
 };
 
 /// Collective over comm (one small MPI_Allreduce; more only on failure). Throws on every rank:
