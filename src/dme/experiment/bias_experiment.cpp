@@ -188,12 +188,22 @@ void print_summary(const BiasExperimentConfig& cfg, const std::vector<BiasPoint>
   }
 }
 
+std::string run_name(const BiasExperimentConfig& cfg, Solver q, int rotations_requested) {
+  return "bias_" + std::string(solver_name(q)) + "_rot" + rotations_label(rotations_requested) +
+         (cfg.options.shared_rotation || rotations_requested == 0 ? "" : "_per_rank");
+}
+
+std::vector<std::string> run_names(const BiasExperimentConfig& cfg) {
+  std::vector<std::string> names;
+  for (int rot : cfg.rotations)
+    for (Solver q : cfg.quantizers) names.push_back(run_name(cfg, q, rot));
+  return names;
+}
+
 Run make_run(const BiasExperimentConfig& cfg, const std::vector<const BiasPoint*>& line) {
   const BiasPoint& first = *line.front();
   Run run;
-  run.name = "bias_" + std::string(solver_name(first.quantizer)) + "_rot" +
-             rotations_label(first.rotations_requested) +
-             (cfg.options.shared_rotation || first.rotations_requested == 0 ? "" : "_per_rank");
+  run.name = run_name(cfg, first.quantizer, first.rotations_requested);
   run.parameters = describe_input(cfg.dist, cfg.params, cfg.inputs);
   run.parameters["experiment"] = std::string("bias");
   run.parameters["quantizer"] = std::string(solver_name(first.quantizer));
@@ -266,7 +276,7 @@ std::vector<BiasPoint> run_bias_sweep(const BiasExperimentConfig& cfg, MPI_Comm 
   const int launched = mpi::comm_size(comm);
   const auto ranks = sweep_ranks(cfg, launched);
   validate_config(cfg, ranks, launched);
-  check_output(cfg.output, comm);
+  check_output(cfg.output, comm, run_names(cfg));
   Progress progress("bias", cfg.rotations.size() * ranks.size() * cfg.quantizers.size(),
                     !cfg.output.quiet && mpi::comm_rank(comm) == 0);
   std::vector<BiasPoint> points;

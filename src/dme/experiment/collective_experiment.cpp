@@ -52,6 +52,10 @@ double variance_bound(const std::vector<float>& x, const Options& o, std::uint32
   return total;
 }
 
+std::string run_name(Exchange ex, int log2d) {
+  return "collective_" + std::string(exchange_name(ex)) + "_log2d" + std::to_string(log2d);
+}
+
 }  // namespace
 
 int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm comm,
@@ -60,7 +64,10 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
   DME_CHECK(cfg.trials >= 1, "--trials must be at least 1, got " << cfg.trials);
   for (int l : cfg.log2d)
     DME_CHECK(l >= 0 && l <= 30, "--log2d values must be in 0..30, got " << l);
-  check_output(cfg.output, comm);
+  std::vector<std::string> names;
+  for (int l : cfg.log2d)
+    for (Exchange ex : cfg.exchanges) names.push_back(run_name(ex, l));
+  check_output(cfg.output, comm, names);
 
   Table table({"ranks", "log2d", "exchange", "compressed_ms", "allreduce_ms", "ratio",
                "bytes_per_rank", "float_bytes_per_rank", "compression", "nmse", "max_rank_diff"},
@@ -136,7 +143,7 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
         }
       }
       Run run;
-      run.name = "collective_" + std::string(exchange_name(ex)) + "_log2d" + std::to_string(l);
+      run.name = run_name(ex, l);
       run.parameters = describe_input(cfg.dist, cfg.params, cfg.inputs);
       run.parameters["exchange"] = std::string(exchange_name(ex));
       run.parameters["options"] = describe(o);

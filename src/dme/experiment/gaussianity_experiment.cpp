@@ -187,6 +187,9 @@ double ratio_to_two(const std::vector<GaussianityPoint>& pts, const GaussianityP
                                     : std::numeric_limits<double>::quiet_NaN();
 }
 
+std::string run_name(const GaussianityInput& in) {
+  return "gaussianity_" + in.label();
+}
 Run make_run(const GaussianityExperimentConfig& cfg, const std::vector<GaussianityPoint>& pts,
              const GaussianityInput& in);
 void print_summary(const GaussianityExperimentConfig& cfg, const std::vector<GaussianityPoint>& pts,
@@ -221,7 +224,9 @@ double kolmogorov_slope(const std::vector<GaussianityPoint>& pts, const std::str
 std::vector<GaussianityPoint> run_gaussianity_sweep(const GaussianityExperimentConfig& cfg,
                                                     MPI_Comm comm) {
   validate_config(cfg);
-  check_output(cfg.output, comm);
+  std::vector<std::string> names;
+  for (const auto& in : cfg.inputs) names.push_back(run_name(in));
+  check_output(cfg.output, comm, names);
   Progress progress("gaussianity", cfg.inputs.size() * cfg.log2d.size() * cfg.rotations.size(),
                     !cfg.output.quiet && mpi::comm_rank(comm) == 0);
   std::vector<GaussianityPoint> pts;
@@ -260,7 +265,7 @@ namespace {
 Run make_run(const GaussianityExperimentConfig& cfg, const std::vector<GaussianityPoint>& pts,
              const GaussianityInput& in) {
   Run run;
-  run.name = "gaussianity_" + in.label();
+  run.name = run_name(in);
   run.parameters["experiment"] = std::string("gaussianity");
   run.parameters["distribution"] = std::string(distribution_name(in.dist));
   if (in.dist == Distribution::kLogNormal) run.parameters["sigma"] = in.sigma;

@@ -3,6 +3,7 @@
 #include "dme/core/simd.h"
 
 #include <cstdio>
+#include <optional>
 
 #include "dme/core/agree.h"
 #include "dme/core/error.h"
@@ -17,26 +18,22 @@ WriteMode write_mode(const OutputOptions& o) {
 }
 
 namespace {
-// Runs f on rank 0 only; every rank throws rank 0's dme::Error if it failed.
+// Runs f on rank 0 only; every rank throws rank 0's error (any exception) if it failed.
 template <class F>
 void on_root_agreed(MPI_Comm comm, F&& f) {
-  std::string error;
-  if (mpi::comm_rank(comm) == 0) {
-    try {
-      f();
-    } catch (const Error& e) {
-      error = e.message();
-    }
-  }
-  int failed = error.empty() ? 0 : 1;
-  DME_MPI_CHECK(MPI_Bcast(&failed, 1, MPI_INT, 0, comm));
-  if (failed) mpi::raise_everywhere(0, error, comm);
+  std::optional<std::string> error;
+  if (mpi::comm_rank(comm) == 0) error = mpi::capture_error(f);
+  mpi::agree_or_throw(error, comm);
 }
 }  // namespace
 
-void check_output(const OutputOptions& o, MPI_Comm comm) {
+void check_output(const OutputOptions& o, MPI_Comm comm,
+                  const std::vector<std::string>& run_names) {
   if (o.out.empty()) return;
-  on_root_agreed(comm, [&] { check_output_path(o.out, write_mode(o)); });
+  on_root_agreed(comm, [&] {
+    check_output_path(o.out, write_mode(o));
+    check_run_names(o.out, write_mode(o), run_names);
+  });
 }
 
 void write_output(const OutputOptions& o, const std::string& program, MPI_Comm comm,

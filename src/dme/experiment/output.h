@@ -25,9 +25,10 @@ struct OutputOptions {
 
 WriteMode write_mode(const OutputOptions& o);
 
-/// Collective: rank 0 checks that o.out can be written (before any work starts) and every rank
-/// throws the same dme::Error when it cannot. No-op when o.out is empty.
-void check_output(const OutputOptions& o, MPI_Comm comm);
+/// Collective: rank 0 checks that o.out can be written and that the runs this job will write
+/// (`run_names`) neither repeat nor exist in a file appended to, before any work starts; every
+/// rank throws the same dme::Error when not. No-op when o.out is empty.
+void check_output(const OutputOptions& o, MPI_Comm comm, const std::vector<std::string>& run_names);
 
 /// Collective: gathers provenance, rank 0 writes the runs, and every rank learns the outcome
 /// (the same dme::Error on all ranks when the write fails). No-op when o.out is empty.

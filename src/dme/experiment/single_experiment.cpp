@@ -75,9 +75,13 @@ std::vector<float> make_vector(const SingleExperimentConfig& cfg, std::size_t i,
   return y;
 }
 
+std::string run_name(Solver q) {
+  return "single_" + std::string(solver_name(q));
+}
+
 Run make_run(const SingleExperimentConfig& cfg, const std::vector<SinglePoint>& pts, Solver q) {
   Run run;
-  run.name = "single_" + std::string(solver_name(q));
+  run.name = run_name(q);
   run.parameters["experiment"] = std::string("single");
   run.parameters["quantizer"] = std::string(solver_name(q));
   run.parameters["biased"] = std::int64_t(solver_is_biased(q));
@@ -163,7 +167,9 @@ double SinglePoint::vnmse_std() const {
 
 std::vector<SinglePoint> run_single_sweep(const SingleExperimentConfig& cfg, MPI_Comm comm) {
   validate_config(cfg);
-  check_output(cfg.output, comm);
+  std::vector<std::string> names;
+  for (Solver q : cfg.quantizers) names.push_back(run_name(q));
+  check_output(cfg.output, comm, names);
   const int rank = mpi::comm_rank(comm), size = mpi::comm_size(comm);
   const std::size_t ns = cfg.sigmas.size(), nq = cfg.quantizers.size(),
                     nt = std::size_t(cfg.trials);

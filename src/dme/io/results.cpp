@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <system_error>
 
@@ -175,29 +176,74 @@ void check_output_path(const std::string& path, WriteMode mode) {
   detail::probe_writable(path);
 }
 
+void check_run_names(const std::string& path, WriteMode mode,
+                     const std::vector<std::string>& names) {
+  std::set<std::string> seen;
+  for (const std::string& name : names)
+    DME_CHECK(seen.insert(name).second, "run name '" << name << "' appears twice in this run");
+  if (mode != WriteMode::kAppend || !fs::exists(path)) return;
+  std::vector<Run> runs(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) runs[i].name = names[i];
+  reject_existing_runs(path, runs);
+}
+
+namespace {
+
+// The file image of `runs` written on their own (provenance at the root), or appended to the
+// existing file at `path`.
+std::vector<unsigned char> build_image(const std::string& path, const std::string& temp_path,
+                                       const Provenance& provenance, const std::vector<Run>& runs,
+                                       bool appending) {
+  std::vector<unsigned char> image;
+  h5::File file =
+      appending ? h5::File::open_in_memory(path) : h5::File::create_in_memory(temp_path);
+  write_contents(file, provenance, runs, appending);
+  image = file.image();
+  file.close();
+  h5::File::check_image(image, path);
+  return image;
+}
+
+}  // namespace
+
 void write_results(const std::string& path, const Provenance& provenance,
                    const std::vector<Run>& runs, WriteMode mode) {
   validate_runs(runs);
   check_output_path(path, mode);
-  const bool appending = mode == WriteMode::kAppend && fs::exists(path);
-  if (appending) reject_existing_runs(path, runs);
-
   // HDF5 builds the file in memory (an appended file starts as the original's bytes), and
   // only then is the image written to the temporary: an I/O error is then a plain error of
   // ours rather than an HDF5 file left half-closed.
-  detail::TempFile temp(path);
-  std::vector<unsigned char> image;
-  {
-    h5::File file =
-        appending ? h5::File::open_in_memory(path) : h5::File::create_in_memory(temp.path());
-    write_contents(file, provenance, runs, appending);
-    image = file.image();
-    file.close();
+  for (;;) {
+    // Replacing an existing file (append, force) happens under its lock, so that concurrent
+    // appends serialise instead of one rename dropping the other's runs.
+    const std::optional<detail::FileLock> lock =
+        mode == WriteMode::kCreate ? std::nullopt : detail::FileLock::existing(path);
+    const bool appending = mode == WriteMode::kAppend && lock.has_value();
+    detail::TempFile temp(path);
+    if (appending) {
+      try {
+        reject_existing_runs(path, runs);
+      } catch (const Error& e) {
+        // Another job appended a run of the same name since the check before the run: keep
+        // this run's results in a file of their own rather than lose them.
+        temp.write(build_image(path, temp.path(), provenance, runs, /*appending=*/false));
+        temp.keep();
+        DME_THROW(e.message() << "; this run's results are kept in '" << temp.path() << "'");
+      }
+    }
+    temp.write(build_image(path, temp.path(), provenance, runs, appending));
+    if (mode == WriteMode::kForce || appending) {
+      temp.publish(/*no_clobber=*/false);
+      return;
+    }
+    if (mode == WriteMode::kCreate) {
+      temp.publish(/*no_clobber=*/true);  // keeps the temporary when the target appeared
+      return;
+    }
+    // Append to a missing file: create it, unless another job created it meanwhile; then
+    // append to theirs.
+    if (temp.publish_if_absent()) return;
   }
-  h5::File::check_image(image, path);
-  temp.write(image);
-  // kForce and appending replace the target; kCreate (and append to a missing file) must not.
-  temp.publish(/*no_clobber=*/!(mode == WriteMode::kForce || appending));
 }
 
 ResultsFile read_results(const std::string& path) {

@@ -9,9 +9,10 @@
 //
 // A file is written by one process (rank 0 after a reduction): HDF5 assembles it in memory,
 // its bytes go to "<path>.tmp.<pid>" (written, fsync'ed) and that is renamed over `path`, so a
-// reader or an interrupted job never sees a half-written file. Results files hold metrics, so
-// holding one in memory is cheap. Concurrent writers of one path are not supported (the last
-// rename wins).
+// reader or an interrupted job never sees a half-written file; SIGINT and SIGTERM remove the
+// temporary. Results files hold metrics, so holding one in memory is cheap. Writers that
+// replace an existing file take an exclusive flock(2) on it first, so concurrent appends to one
+// path serialise and every run lands.
 #pragma once
 
 #include <cstddef>
@@ -52,13 +53,21 @@ enum class WriteMode {
 /// probe file next to `path`, which it removes.
 void check_output_path(const std::string& path, WriteMode mode);
 
+/// Throws dme::Error when `names` repeat, or when `mode` is kAppend and the existing file at
+/// `path` holds a group of one of the names. Call it before the run, with check_output_path.
+void check_run_names(const std::string& path, WriteMode mode,
+                     const std::vector<std::string>& names);
+
 /// Writes `runs` (and, except when appending to an existing file, the root provenance) to
 /// `path` through a temporary file renamed over it. When appending, the existing file's bytes
 /// are the starting point of the new file; the existing file is never modified in place.
 /// Run names that repeat, or that exist in the file already, and malformed datasets are
 /// rejected before anything is written; on any failure the temporary is removed and `path` is
-/// left as it was (except that results whose target appeared meanwhile in kCreate mode are
-/// kept in the temporary, which the error names, rather than lost).
+/// left as it was, except that results are never lost to a concurrent writer: in kCreate mode
+/// a target that appeared meanwhile, and in kAppend mode a run name appended meanwhile, leave
+/// the results in the temporary, which the error names. Replacing an existing file (kAppend,
+/// kForce) holds its lock (detail::FileLock); an append to a missing file that another process
+/// creates meanwhile appends to that file.
 void write_results(const std::string& path, const Provenance& provenance,
                    const std::vector<Run>& runs, WriteMode mode);
 

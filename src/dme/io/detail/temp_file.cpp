@@ -1,9 +1,14 @@
 #include "dme/io/detail/temp_file.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -32,15 +37,57 @@ bool no_hard_links(int err) {
   return err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == ENOSYS;
 }
 
+// SIGINT/SIGTERM cleanup: the live temporary's path, in a buffer the handler may read.
+char g_signal_path[4096];
+volatile std::sig_atomic_t g_signal_path_set = 0;
+struct sigaction g_previous[2];
+constexpr int kSignals[2] = {SIGINT, SIGTERM};
+
+extern "C" void remove_temporary_on_signal(int sig) {
+  if (g_signal_path_set) ::unlink(g_signal_path);  // async-signal-safe
+  // Restore what was there before (the default: end the process) and deliver the signal again.
+  for (int i = 0; i < 2; ++i)
+    if (kSignals[i] == sig) ::sigaction(sig, &g_previous[i], nullptr);
+  ::raise(sig);
+}
+
+void watch_signals(const std::string& path) {
+  if (path.size() >= sizeof g_signal_path) return;  // cannot be named safely: no cleanup
+  std::memcpy(g_signal_path, path.c_str(), path.size() + 1);
+  g_signal_path_set = 1;
+  struct sigaction sa {};
+  sa.sa_handler = remove_temporary_on_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int i = 0; i < 2; ++i) {
+    struct sigaction old {};
+    ::sigaction(kSignals[i], nullptr, &old);
+    // A handler the program installed itself (not the default) stays in charge.
+    if (old.sa_handler != SIG_DFL) continue;
+    g_previous[i] = old;
+    ::sigaction(kSignals[i], &sa, nullptr);
+  }
+}
+
+void unwatch_signals() {
+  for (int i = 0; i < 2; ++i) {
+    struct sigaction cur {};
+    ::sigaction(kSignals[i], nullptr, &cur);
+    if (cur.sa_handler == remove_temporary_on_signal) ::sigaction(kSignals[i], &g_previous[i], nullptr);
+  }
+  g_signal_path_set = 0;
+}
+
 }  // namespace
 
 TempFile::TempFile(std::string target)
     : target_(std::move(target)), path_(temporary_path(target_)) {
   std::error_code ignored;
   std::filesystem::remove(path_, ignored);
+  watch_signals(path_);
 }
 
 TempFile::~TempFile() {
+  unwatch_signals();
   if (keep_) return;
   std::error_code ignored;
   std::filesystem::remove(path_, ignored);
@@ -70,27 +117,72 @@ void TempFile::write(std::span<const unsigned char> bytes) {
 void TempFile::publish(bool no_clobber) {
   if (!no_clobber) {
     rename_to_target();
-  } else if (::link(path_.c_str(), target_.c_str()) == 0) {
+    keep_ = true;  // it is the target now
+    sync_directory(directory_of(target_));
+  } else if (!publish_if_absent()) {
+    keep_ = true;
+    DME_THROW("'" << target_
+                  << "' was created by someone else while the results were being "
+                     "written; they are kept in '"
+                  << path_ << "'");
+  }
+}
+
+bool TempFile::publish_if_absent() {
+  if (::link(path_.c_str(), target_.c_str()) == 0) {
     std::error_code ignored;
     std::filesystem::remove(path_, ignored);
   } else {
     const int err = errno;
     std::error_code ec;
-    const bool appeared =
-        err == EEXIST || (no_hard_links(err) && std::filesystem::exists(target_, ec));
-    if (appeared) {
-      keep_ = true;
-      DME_THROW("'" << target_
-                    << "' was created by someone else while the results were being "
-                       "written; they are kept in '"
-                    << path_ << "'");
-    }
+    if (err == EEXIST || (no_hard_links(err) && std::filesystem::exists(target_, ec)))
+      return false;
     DME_CHECK(no_hard_links(err),
               "cannot link '" << path_ << "' to '" << target_ << "': " << std::strerror(err));
     rename_to_target();
   }
   keep_ = true;  // it is the target now
   sync_directory(directory_of(target_));
+  return true;
+}
+
+std::optional<FileLock> FileLock::existing(const std::string& path, double timeout_s) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  for (;;) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      DME_CHECK(errno == ENOENT, "cannot open '" << path << "' to lock it: " << std::strerror(errno));
+      return std::nullopt;
+    }
+    FileLock lock(fd);
+    int err = 0;
+    while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      err = errno;
+      if (err == EINTR) continue;
+      if (err != EWOULDBLOCK) break;
+      DME_CHECK(std::chrono::steady_clock::now() < deadline,
+                "'" << path << "' stayed locked by another writer for " << timeout_s
+                    << " s; the results were not written");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      err = 0;
+    }
+    if (err != 0) {  // ENOLCK, EOPNOTSUPP...: a file system without flock
+      std::fprintf(stderr, "dme: warning: cannot lock '%s' (%s); concurrent writers of it are not "
+                   "serialised\n", path.c_str(), std::strerror(err));
+      return lock;
+    }
+    // Granted: but a writer may have replaced the file meanwhile; then lock the new one.
+    struct stat held {}, now {};
+    const bool named = ::stat(path.c_str(), &now) == 0;
+    if (!named && errno == ENOENT) return std::nullopt;
+    if (named && ::fstat(fd, &held) == 0 && held.st_dev == now.st_dev && held.st_ino == now.st_ino)
+      return lock;
+  }
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
 }
 
 void TempFile::rename_to_target() {
