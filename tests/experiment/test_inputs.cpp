@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <functional>
 #include <numbers>
 #include <set>
@@ -300,6 +301,10 @@ class FileInputs : public ::testing::Test {
       }
       const std::vector<double> with_nan = {1, 2, std::nan(""), 4, 5};
       h5::Dataset::create(root, "nan", one, std::span<const double>(with_nan));
+      const std::vector<double> huge = {1, 2, 3, -1e300, 5}, edge = {3.4028234663852886e38, 0, 0,
+                                                                     0, -3.4028234663852886e38};
+      h5::Dataset::create(root, "huge", one, std::span<const double>(huge));
+      h5::Dataset::create(root, "edge", one, std::span<const double>(edge));
     }
     file.close();
   }
@@ -330,9 +335,11 @@ class FileInputs : public ::testing::Test {
 
 TEST_F(FileInputs, RowsPerRankOrShared) {
   for (int rank : {0, 1, 2, 4, 7}) {
-    const std::vector<float> row = input("per_rank", InputMode::kIid, 5, rank);
-    const float first = static_cast<float>((rank % 3) * 5) + 0.5f;
-    EXPECT_EQ(row, (std::vector<float>{first, first + 1, first + 2, first + 3, first + 4}));
+    if (rank < 3) {  // 3 rows: one per rank, never reused
+      const std::vector<float> row = input("per_rank", InputMode::kIid, 5, rank);
+      const float first = static_cast<float>(rank * 5) + 0.5f;
+      EXPECT_EQ(row, (std::vector<float>{first, first + 1, first + 2, first + 3, first + 4}));
+    }
     EXPECT_EQ(input("per_rank", InputMode::kIdentical, 5, rank),
               (std::vector<float>{0.5f, 1.5f, 2.5f, 3.5f, 4.5f}));
     EXPECT_EQ(input("inputs/shared", InputMode::kIid, 5, rank),
@@ -364,12 +371,20 @@ TEST_F(FileInputs, ErrorsNameFileDatasetAndSizes) {
   EXPECT_TRUE(has(what, {dir_.file("missing.h5")})) << what;
   what = error(path_, "inputs/rank_{rank}", 5, 3);  // ranks 0..2 have datasets
   EXPECT_TRUE(has(what, {path_, "'inputs/rank_3'"})) << what;
+  what = error(path_, "per_rank", 5, 3);  // 3 rows: ranks 0..2
+  EXPECT_TRUE(has(what, {path_, "per_rank", "3 rows", "rank 3", "--inputs identical"})) << what;
   what = error(path_, "cube", 5);
   EXPECT_TRUE(has(what, {"cube", "3 dimensions"})) << what;
   what = error(path_, "nan", 5);
   EXPECT_TRUE(has(what, {"nan", "non-finite", "index 2"})) << what;
   what = error(path_, "", 5);
   EXPECT_TRUE(has(what, {"dataset name"})) << what;
+  // float64 beyond float32: named as such, never as "inf".
+  what = error(path_, "huge", 5);
+  EXPECT_TRUE(has(what, {"huge", "-1e+300", "index 3", "float32 range"})) << what;
+  const std::vector<float> edge = input("edge", InputMode::kIid, 5, 0);
+  EXPECT_EQ(edge[0], std::numeric_limits<float>::max());
+  EXPECT_EQ(edge[4], -std::numeric_limits<float>::max());
 }
 
 TEST(Inputs, NamesRoundTripAndUnknownNamesAreListed) {

@@ -10,6 +10,7 @@
 #include "dme/collective/mean_estimator.h"
 #include "dme/core/agree.h"
 #include "dme/core/error.h"
+#include "dme/quantization/metrics.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/experiment/table.h"
 
@@ -115,8 +116,8 @@ BiasPoint measure_point(const BiasExperimentConfig& cfg, const SweepPoint& p, MP
     const double avg_norm2 = mpi::allreduce(norm2, MPI_SUM, sub) / n;
     const Report rep = estimator.estimate(x, est);
     for (std::size_t i = 0; i < cfg.d; ++i) err += (est[i] - mean[i]) * (est[i] - mean[i]);
-    out.nmse.push_back(err / avg_norm2);
-    out.relerr.push_back(err / mean_norm2);
+    out.nmse.push_back(normalized_error(err, avg_norm2));  // 0 for an exact all-zero mean
+    out.relerr.push_back(normalized_error(err, mean_norm2));
     out.rotations = rep.rotations;
     out.bits_per_coordinate = rep.bits_per_coordinate;
   }

@@ -8,6 +8,7 @@
 #include "dme/collective/mean_estimator.h"
 #include "dme/core/agree.h"
 #include "dme/core/error.h"
+#include "dme/quantization/metrics.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/core/timer.h"
 #include "dme/experiment/table.h"
@@ -118,8 +119,9 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
         ms.push_back(elapsed);
         double err = 0;
         for (std::size_t i = 0; i < d; ++i) err += double(est[i] - mean[i]) * (est[i] - mean[i]);
-        nmse_trials.push_back(err / mean_norm2);
-        bound += variance_bound(x, o, rep.round, rep.rotations, comm) / mean_norm2 / cfg.trials;
+        nmse_trials.push_back(normalized_error(err, mean_norm2));  // 0 for an exact zero mean
+        bound += normalized_error(variance_bound(x, o, rep.round, rep.rotations, comm), mean_norm2) /
+                 cfg.trials;
         diff = std::max(diff, max_rank_diff(est, comm));
       }
       double nmse = 0;

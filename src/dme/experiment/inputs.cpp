@@ -194,7 +194,7 @@ std::vector<float> read_file_input(const DistributionParams& p, InputMode mode, 
   const std::string name = dataset_name_for(p.dataset, mode, rank);
   const std::string what = "input file '" + p.file + "', dataset '" + name + "'";
   h5::File file = h5::File::open(p.file, /*writable=*/false);
-  std::vector<float> x;
+  std::vector<double> wide;  // read as double: a float64 value beyond float32 is named as such
   {
     h5::Group root = h5::Group::root(file);
     h5::Dataset dataset = [&] {
@@ -216,18 +216,33 @@ std::vector<float> read_file_input(const DistributionParams& p, InputMode mode, 
                                                      : std::string()));
     if (dims.size() == 1) {
       const hsize_t start[1] = {0}, count[1] = {d};
-      x = dataset.read_floats(start, count);
+      wide = dataset.read_doubles(start, count);
     } else {
       DME_CHECK(dims[0] >= 1, what << " has no rows");
-      const hsize_t row = mode == InputMode::kIdentical ? 0 : static_cast<hsize_t>(rank) % dims[0];
+      const hsize_t row = mode == InputMode::kIdentical ? 0 : static_cast<hsize_t>(rank);
+      DME_CHECK(row < dims[0], what << " has " << dims[0] << " rows (shape " << dims[0] << " x "
+                                    << dims[1] << ") but rank " << rank
+                                    << " reads row " << row
+                                    << ": a 2-D input needs one row per rank (launch at most "
+                                    << dims[0] << " ranks, or pass --inputs identical so that "
+                                                  "every rank reads row 0)");
       const hsize_t start[2] = {row, 0}, count[2] = {1, d};
-      x = dataset.read_floats(start, count);
+      wide = dataset.read_doubles(start, count);
     }
   }
   file.close();
-  auto bad = std::find_if(x.begin(), x.end(), [](float v) { return !std::isfinite(v); });
-  DME_CHECK(bad == x.end(), what << " holds a non-finite value (" << *bad << ") at index "
-                                 << (bad - x.begin()) << " of the row read for rank " << rank);
+  constexpr double kFloatMax = std::numeric_limits<float>::max();
+  std::vector<float> x(wide.size());
+  for (std::size_t i = 0; i < wide.size(); ++i) {
+    DME_CHECK(std::isfinite(wide[i]), what << " holds a non-finite value (" << wide[i]
+                                           << ") at index " << i << " of the row read for rank "
+                                           << rank);
+    DME_CHECK(std::fabs(wide[i]) <= kFloatMax,
+              what << " holds " << wide[i] << " at index " << i << " of the row read for rank "
+                   << rank << ", outside the float32 range (|x| <= " << kFloatMax
+                   << ") in which dme computes; scale the input down");
+    x[i] = static_cast<float>(wide[i]);
+  }
   return x;
 }
 

@@ -403,18 +403,33 @@ std::vector<double> Dataset::read_doubles() const {
   return values;
 }
 
-std::vector<float> Dataset::read_floats(std::span<const hsize_t> start,
-                                        std::span<const hsize_t> count) const {
-  require_numeric(get(), where());
-  Dataspace file_space = Dataspace::adopt(H5Dget_space(get()), "H5Dget_space", where());
+namespace {
+
+template <class T>
+std::vector<T> read_block(const Dataset& ds, hid_t mem_type, std::span<const hsize_t> start,
+                          std::span<const hsize_t> count) {
+  require_numeric(ds.get(), ds.where());
+  Dataspace file_space = Dataspace::adopt(H5Dget_space(ds.get()), "H5Dget_space", ds.where());
   file_space.select_block(start, count);
   Dataspace mem_space = Dataspace::simple(count);
-  std::vector<float> values(static_cast<std::size_t>(product(count)));
+  std::vector<T> values(static_cast<std::size_t>(product(count)));
   if (!values.empty())
-    check(H5Dread(get(), H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(), H5P_DEFAULT,
+    check(H5Dread(ds.get(), mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT,
                   values.data()),
-          "H5Dread", where());
+          "H5Dread", ds.where());
   return values;
+}
+
+}  // namespace
+
+std::vector<float> Dataset::read_floats(std::span<const hsize_t> start,
+                                        std::span<const hsize_t> count) const {
+  return read_block<float>(*this, H5T_NATIVE_FLOAT, start, count);
+}
+
+std::vector<double> Dataset::read_doubles(std::span<const hsize_t> start,
+                                          std::span<const hsize_t> count) const {
+  return read_block<double>(*this, H5T_NATIVE_DOUBLE, start, count);
 }
 
 }  // namespace dme::h5

@@ -194,6 +194,9 @@ class Dataset : public Location {
   /// The block at `start` of extents `count` converted to float, size product(count).
   std::vector<float> read_floats(std::span<const hsize_t> start,
                                  std::span<const hsize_t> count) const;
+  /// The same block converted to double.
+  std::vector<double> read_doubles(std::span<const hsize_t> start,
+                                   std::span<const hsize_t> count) const;
 
  private:
   using Location::Location;

@@ -9,14 +9,10 @@
 #include "dme/quantization/rounding.h"
 
 namespace dme {
-namespace {
-
-double ratio(double error, double norm2) {
+double normalized_error(double error, double norm2) {
   if (norm2 > 0) return error / norm2;
   return error == 0 ? 0.0 : std::numeric_limits<double>::infinity();
 }
-
-}  // namespace
 
 double analytic_sse(std::span<const float> x, std::span<const float> levels) {
   check_levels(levels);
@@ -37,7 +33,7 @@ double analytic_sse(std::span<const float> x, std::span<const float> levels) {
 
 double analytic_vnmse(std::span<const float> x, std::span<const float> levels) {
   const double sse = analytic_sse(x, levels);
-  return ratio(sse, squared_norm(x));
+  return normalized_error(sse, squared_norm(x));
 }
 
 double sum_squared_error(std::span<const float> x, std::span<const float> xhat) {
@@ -78,7 +74,7 @@ double squared_norm(std::span<const float> x) {
 }
 
 double vnmse(std::span<const float> x, std::span<const float> xhat) {
-  return ratio(sum_squared_error(x, xhat), squared_norm(x));
+  return normalized_error(sum_squared_error(x, xhat), squared_norm(x));
 }
 
 double level_set_vnmse(std::span<const float> x, std::span<const float> levels, bool biased) {

@@ -20,6 +20,10 @@ double analytic_sse(std::span<const float> x, std::span<const float> levels);
 /// Σ_i (xhat_i - x_i)², in double. Sizes must match.
 double sum_squared_error(std::span<const float> x, std::span<const float> xhat);
 
+/// error / norm2 with the conventions of a normalised error: 0 when both are 0 (an exact
+/// estimate of the zero vector), +inf for a nonzero error of a zero vector.
+double normalized_error(double error, double norm2);
+
 /// ‖xhat - x‖² / ‖x‖² (0 when both are zero, +inf for a zero x and a nonzero error).
 double vnmse(std::span<const float> x, std::span<const float> xhat);
 
