@@ -83,6 +83,30 @@ TEST(QuiverApprox, ExactOverItsGridLikeZipmlCpUnif) {
   });
 }
 
+TEST(QuiverApprox, ManyLevelsTakeEveryBorderingGridLevel) {
+  // With s above the number of grid levels that border a nonempty bin, those levels are the
+  // optimum over the grid (the DP is skipped): the same error as ZipML-CP Unif's brute force,
+  // and as all m + 1 grid levels together.
+  for (Dist dist : {Dist::kLogNormal, Dist::kNormal, Dist::kIntegers}) {
+    const std::vector<float> x = dme::test::make_input(dist, 40, 53);
+    const std::vector<float> sorted = dme::test::sorted_copy(x);
+    const std::size_t m = 100;
+    const auto grid = dme::detail::grid_statistics(x, sorted.front(), sorted.back(), m);
+    ASSERT_LE(grid.bordering.size() + 2, 90u);
+    const long double all = dme::test::asq_error(sorted, grid.level);
+    for (std::size_t s : {grid.bordering.size() + 2, std::size_t{90}}) {
+      const std::vector<float> levels = dme::quiver_approx(x, s, m);
+      EXPECT_LE(levels.size(), s);
+      const long double a = dme::test::asq_error(sorted, levels);
+      const long double b = dme::test::asq_error(sorted, dme::zipml_cp_uniform(x, s, m));
+      EXPECT_NEAR(static_cast<double>(a), static_cast<double>(b), 1e-9 * static_cast<double>(b) + 1e-30)
+          << dme::test::dist_name(dist) << " s=" << s;
+      EXPECT_NEAR(static_cast<double>(a), static_cast<double>(all), 1e-9 * static_cast<double>(all) + 1e-30)
+          << dme::test::dist_name(dist) << " s=" << s;
+    }
+  }
+}
+
 // The chord points of g against a direct binning of x: each value in the first level at or above
 // it, u[t] = α_t·level_t - β_t from the cumulative counts and (centred) sums.
 void expect_points_of_direct_binning(const std::vector<float>& x,
@@ -104,6 +128,14 @@ void expect_points_of_direct_binning(const std::vector<float>& x,
                 1e-9 * (std::fabs(alpha * v) + std::fabs(beta)) + 1e-300)
         << "bin " << t;
   }
+  std::vector<std::uint32_t> bordering;
+  for (std::size_t t = 0; t < bins; ++t)
+    if (count[t] > 0) {
+      if (t > 0 && (bordering.empty() || bordering.back() != t - 1))
+        bordering.push_back(static_cast<std::uint32_t>(t - 1));
+      bordering.push_back(static_cast<std::uint32_t>(t));
+    }
+  EXPECT_EQ(g.bordering, bordering);
   EXPECT_EQ(alpha, static_cast<double>(x.size()));
 }
 

@@ -23,9 +23,17 @@ void check_arguments(std::size_t s, std::size_t m) {
 }
 
 std::vector<float> solve_on_grid(const detail::GridStatistics& grid, std::size_t s, std::size_t m) {
-  const detail::AsqCost cost{grid.points.data()};
   std::vector<float> values;
-  for (std::size_t t : detail::asq_smawk_indices(cost, m + 1, s)) values.push_back(grid.level[t]);
+  // Room for every level that borders a nonempty bin (and the two ends): that set is optimal
+  // among grid level sets, so the O(s m log m) DP is skipped (s large next to d or m).
+  if (grid.bordering.size() + 2 <= s) {
+    values.push_back(grid.level[0]);
+    for (std::uint32_t t : grid.bordering) values.push_back(grid.level[t]);
+    values.push_back(grid.level[m]);
+  } else {
+    const detail::AsqCost cost{grid.points.data()};
+    for (std::size_t t : detail::asq_smawk_indices(cost, m + 1, s)) values.push_back(grid.level[t]);
+  }
   std::vector<float> levels = detail::unique_levels(std::move(values));
   detail::top_up_levels(levels, grid.level, s);
   return levels;

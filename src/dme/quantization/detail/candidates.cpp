@@ -451,9 +451,16 @@ GridStatistics grid_statistics(std::span<const float> x, float lo, float hi, std
   double alpha = 0;
   CompensatedSum beta;
   for (std::size_t t = 0; t < bins; ++t) {
+    const double before = alpha;
     for (std::size_t c = 0; c < kCopies; ++c) {
       alpha += acc[2 * (c * bins + t)];
       beta.add(acc[2 * (c * bins + t) + 1]);
+    }
+    if (alpha != before) {
+      const auto level = static_cast<std::uint32_t>(t);
+      if (t > 0 && (g.bordering.empty() || g.bordering.back() != level - 1))
+        g.bordering.push_back(level - 1);
+      g.bordering.push_back(level);
     }
     const double v = static_cast<double>(g.level[t]) - g.shift;
     g.points[t] = {v, alpha * v - beta.value()};

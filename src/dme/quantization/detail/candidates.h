@@ -42,6 +42,10 @@ struct GridStatistics {
   std::vector<ChordPoint> points;  ///< size m + 1: level - shift, u = α·x - β (cumulative)
   double shift = 0;
   bool contained = true;  ///< false when some value was outside [lo, hi] or NaN (then unusable)
+  /// Grid levels that border a bin holding values (level t when bin t, the values in
+  /// (level[t-1], level[t]], is not empty, and level t - 1 when t >= 1): with all of them as
+  /// levels every value rounds within its own bin, the least error any grid level set gives.
+  std::vector<std::uint32_t> bordering;
 };
 
 /// @param x   unsorted data, size d, all in [lo, hi] (else the result says !contained); lo < hi;
