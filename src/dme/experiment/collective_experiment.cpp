@@ -30,7 +30,7 @@ double max_rank_diff(const std::vector<float>& mine, MPI_Comm comm) {
   DME_MPI_CHECK(MPI_Bcast(root.data(), static_cast<int>(root.size()), MPI_FLOAT, 0, comm));
   double diff = 0;
   for (std::size_t i = 0; i < mine.size(); ++i)
-    diff = std::max(diff, double(std::fabs(mine[i] - root[i])));
+    diff = std::max(diff, std::fabs(double(mine[i]) - double(root[i])));
   return mpi::allreduce(diff, MPI_MAX, comm);
 }
 
@@ -42,10 +42,12 @@ double variance_bound(const std::vector<float>& x, const Options& o, std::uint32
                       int rotations, MPI_Comm comm) {
   const std::uint32_t stream = rotation_stream(o.shared_rotation, mpi::comm_rank(comm));
   Rotation rot(o.seed, round, rotations, x.size(), stream);
-  std::vector<float> y(rot.padded());
-  rot.forward(x, y);
+  // In double: the rotated vector of an input near the float32 limit may not fit in float.
+  const std::vector<double> wide(x.begin(), x.end());
+  std::vector<double> y(rot.padded());
+  rot.forward(std::span<const double>(wide), std::span<double>(y));
   auto [lo, hi] = std::minmax_element(y.begin(), y.end());
-  const double delta = (double(*hi) - double(*lo)) / double(o.s - 1);
+  const double delta = (*hi - *lo) / double(o.s - 1);
   double local = double(y.size()) * delta * delta / 4;
   const double n = mpi::comm_size(comm);
   double total = mpi::allreduce(local, MPI_SUM, comm) / (n * n);
@@ -83,12 +85,17 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
     // Inputs and buffers are made as one agreed step: a rank whose file row is bad, or which
     // runs out of memory, ends every rank with its error before the first collective call.
     std::vector<float> x, sum, mean, est;
+    std::vector<double> ref;  // the exact mean, in double (float32 sums of huge inputs overflow)
     mpi::agreed(comm, [&] {
       x = make_input(cfg.dist, cfg.params, cfg.inputs, d, rank, cfg.options.seed, 0);
       sum.resize(d);
       mean.resize(d);
       est.resize(d);
+      ref.assign(x.begin(), x.end());
     });
+    DME_MPI_CHECK(
+        MPI_Allreduce(MPI_IN_PLACE, ref.data(), static_cast<int>(d), MPI_DOUBLE, MPI_SUM, comm));
+    for (double& v : ref) v /= n;
     std::vector<double> allreduce_ms;
     for (int t = 0; t < cfg.trials + 1; ++t) {  // the first is a warm-up
       DME_MPI_CHECK(MPI_Barrier(comm));
@@ -118,7 +125,7 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
         if (t == 0) continue;
         ms.push_back(elapsed);
         double err = 0;
-        for (std::size_t i = 0; i < d; ++i) err += double(est[i] - mean[i]) * (est[i] - mean[i]);
+        for (std::size_t i = 0; i < d; ++i) err += (est[i] - ref[i]) * (est[i] - ref[i]);
         nmse_trials.push_back(normalized_error(err, mean_norm2));  // 0 for an exact zero mean
         bound += normalized_error(variance_bound(x, o, rep.round, rep.rotations, comm), mean_norm2) /
                  cfg.trials;

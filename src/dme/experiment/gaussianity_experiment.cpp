@@ -7,6 +7,7 @@
 #include <sstream>
 #include <utility>
 
+#include "dme/core/agree.h"
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/core/rng.h"
@@ -143,23 +144,28 @@ std::pair<double, double> covariances(const Sums& s, int seeds, int pairs) {
 GaussianityPoint measure(const GaussianityExperimentConfig& cfg, const GaussianityInput& in,
                          int log2d, int k, MPI_Comm comm) {
   const std::size_t dim = std::size_t(1) << log2d;
-  const auto xf = fixed_input(in, dim, cfg.seed);
-  const std::vector<double> x(xf.begin(), xf.end());
-  double norm2 = 0;
-  for (double v : x) norm2 += v * v;
-  DME_CHECK(norm2 > 0,
-            "gaussianity: the " << in.label() << " input of length " << dim << " is zero");
-  const double scale = std::sqrt(double(dim) / norm2);
-  const auto pairs = coordinate_pairs(dim, cfg.pairs, cfg.seed);
-  Sums sums(cfg.pairs);
-  std::vector<double> z(dim);
   const int rank = mpi::comm_rank(comm), size = mpi::comm_size(comm);
-  for (int s = rank; s < cfg.seeds; s += size) {
-    Rotation rot(cfg.seed, static_cast<std::uint32_t>(s), k, dim);
-    rot.forward(x, z);
-    for (double& v : z) v *= scale;
-    sums.add(z, pairs);
-  }
+  Sums sums(cfg.pairs);
+  std::vector<float> xf;
+  // The local work (the input, its rotations; an allocation of 2^log2d doubles can fail on one
+  // rank) is one agreed step: a failure reaches every rank before the reductions below.
+  mpi::agreed(comm, [&] {
+    xf = fixed_input(in, dim, cfg.seed);
+    const std::vector<double> x(xf.begin(), xf.end());
+    double norm2 = 0;
+    for (double v : x) norm2 += v * v;
+    DME_CHECK(norm2 > 0,
+              "gaussianity: the " << in.label() << " input of length " << dim << " is zero");
+    const double scale = std::sqrt(double(dim) / norm2);
+    const auto pairs = coordinate_pairs(dim, cfg.pairs, cfg.seed);
+    std::vector<double> z(dim);
+    for (int s = rank; s < cfg.seeds; s += size) {
+      Rotation rot(cfg.seed, static_cast<std::uint32_t>(s), k, dim);
+      rot.forward(x, z);
+      for (double& v : z) v *= scale;
+      sums.add(z, pairs);
+    }
+  });
   sums.reduce_to_root(comm);
   const MomentSummary m = moment_summary(xf);
   GaussianityPoint pt{in, log2d, k, m.rho, m.kappa, adaptive_rotation_count(xf), 0, 0, 0, 0, 0};
