@@ -10,9 +10,10 @@
 #include "dme/collective/mean_estimator.h"
 #include "dme/core/agree.h"
 #include "dme/core/error.h"
-#include "dme/quantization/metrics.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/experiment/table.h"
+#include "dme/quantization/metrics.h"
+#include "dme/quantization/solver_progress.h"
 
 namespace dme {
 namespace {
@@ -280,6 +281,8 @@ std::vector<BiasPoint> run_bias_sweep(const BiasExperimentConfig& cfg, MPI_Comm 
   check_output(cfg.output, comm, run_names(cfg));
   Progress progress("bias", cfg.rotations.size() * ranks.size() * cfg.quantizers.size(),
                     !cfg.output.quiet && mpi::comm_rank(comm) == 0);
+  const ScopedSolverProgress solver_progress(
+      [&](std::size_t done, std::size_t total) { progress.solver_layer(done, total); });
   std::vector<BiasPoint> points;
   for (int rot : cfg.rotations)
     for (Solver q : cfg.quantizers)

@@ -54,10 +54,21 @@ Progress::Progress(std::string what, std::size_t total, bool enabled)
   }
 }
 
+void Progress::solver_layer(std::size_t done, std::size_t total) {
+  if (!enabled_) return;
+  const double t = timer_.elapsed_s();
+  if (t - step_start_s_ < 2.0 || t - last_print_s_ < 1.0) return;
+  last_print_s_ = t;
+  std::fprintf(stderr, "\r%s: %zu/%zu, elapsed %.1f s, solver layer %zu/%zu   ", what_.c_str(),
+               done_, total_, t, done, total);
+  std::fflush(stderr);
+}
+
 void Progress::step(std::size_t n) {
   done_ += n;
   if (!enabled_) return;
   const double t = timer_.elapsed_s();
+  step_start_s_ = t;
   if (done_ < total_ && t - last_print_s_ < 1.0) return;
   last_print_s_ = t;
   const double eta = done_ ? t / double(done_) * double(total_ - done_) : 0.0;

@@ -41,6 +41,9 @@ class Progress {
  public:
   Progress(std::string what, std::size_t total, bool enabled);
   void step(std::size_t n = 1);
+  /// Inside a step: the level solver finished DP layer `done` of `total` (ScopedSolverProgress),
+  /// shown with the steps, at most once per second, once the step has run for 2 s.
+  void solver_layer(std::size_t done, std::size_t total);
 
  private:
   std::string what_;
@@ -48,6 +51,7 @@ class Progress {
   bool enabled_;
   Timer timer_;
   double last_print_s_ = -1;
+  double step_start_s_ = 0;
 };
 
 }  // namespace dme

@@ -15,6 +15,7 @@
 #include "dme/experiment/table.h"
 #include "dme/quantization/metrics.h"
 #include "dme/quantization/rounding.h"
+#include "dme/quantization/solver_progress.h"
 #include "dme/rotation/rht.h"
 
 namespace dme {
@@ -179,6 +180,8 @@ std::vector<SinglePoint> run_single_sweep(const SingleExperimentConfig& cfg, MPI
   std::vector<double> buf(3 * ns * nq * nt, 0.0);
   const std::size_t stride = ns * nq * nt;
   Progress progress("single", (tasks + size - 1 - rank) / size, !cfg.output.quiet && rank == 0);
+  const ScopedSolverProgress solver_progress(
+      [&](std::size_t done, std::size_t total) { progress.solver_layer(done, total); });
   // Each rank works through its tasks alone; a failure on one (an allocation too large, a
   // solver's limit) reaches every rank before the sum below instead of leaving them waiting.
   mpi::agreed(comm, [&] {

@@ -189,7 +189,7 @@ KmeansPartition kmeans_partition(std::span<const float> sorted, std::size_t s, b
       const std::vector<IndexRange> ranges = boundary_ranges(y, s);
       std::vector<double> f(ranges[1].size());
       for (std::size_t j = ranges[1].lo; j <= ranges[1].hi; ++j) f[j - ranges[1].lo] = cost(0, j);
-      RangedLayers dp(ranges[1], std::move(f));
+      RangedLayers dp(ranges[1], std::move(f), s - 2);
       for (std::size_t c = 2; c < s; ++c)
         dp.step(ranges[c], [&](const double* fr, IndexRange rows, IndexRange cols,
                                std::uint32_t* argmin, double* out) {

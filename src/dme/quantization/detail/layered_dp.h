@@ -14,6 +14,7 @@
 
 #include "dme/core/error.h"
 #include "dme/quantization/detail/smawk.h"
+#include "dme/quantization/solver_progress.h"
 
 namespace dme::detail {
 
@@ -46,7 +47,7 @@ class LayeredDp {
     };
     smawk_.column_minima(n_, n_, value, table_.get() + done_ * n_, g_.data());
     std::swap(f_, g_);
-    ++done_;
+    report_solver_layer(++done_, passes_);
   }
 
   /// One layer by a caller's column-minima routine, minima(f, argmin, out): for every j,
@@ -56,7 +57,7 @@ class LayeredDp {
     DME_ASSERT(done_ < passes_);
     minima(f_.data(), table_.get() + done_ * n_, g_.data());
     std::swap(f_, g_);
-    ++done_;
+    report_solver_layer(++done_, passes_);
   }
 
   /// The best predecessor of column n-1 under cost: argmin_k F[k] + cost(k, n-1).

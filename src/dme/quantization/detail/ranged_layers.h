@@ -10,6 +10,7 @@
 
 #include "dme/core/error.h"
 #include "dme/quantization/detail/level_bounds.h"
+#include "dme/quantization/solver_progress.h"
 
 namespace dme::detail {
 
@@ -19,8 +20,9 @@ namespace dme::detail {
 // path is a feasible level set), at a fraction of the columns.
 class RangedLayers {
  public:
-  /// The first layer: f[j - cols.lo] for j in cols.
-  RangedLayers(IndexRange cols, std::vector<double> f) : cols_(cols), f_(std::move(f)) {}
+  /// The first layer: f[j - cols.lo] for j in cols; `passes` steps will follow (for progress).
+  RangedLayers(IndexRange cols, std::vector<double> f, std::size_t passes)
+      : cols_(cols), f_(std::move(f)), passes_(passes) {}
 
   /// One layer over the columns of `want`:
   ///   F'[j] = min_{k in the current range, k <= j} F[k] + cost(k, j),
@@ -38,6 +40,7 @@ class RangedLayers {
     minima(f_.data(), used, cols, table_.back().data(), g.data());
     f_ = std::move(g);
     cols_ = cols;
+    report_solver_layer(table_.size(), passes_);
   }
 
   /// The best k of the last layer for column j under cost (ties to the smallest k).
@@ -64,6 +67,7 @@ class RangedLayers {
  private:
   IndexRange cols_;
   std::vector<double> f_;
+  std::size_t passes_;
   std::vector<IndexRange> layer_cols_;
   std::vector<std::vector<std::uint32_t>> table_;
 };
