@@ -42,8 +42,8 @@ struct Case {
 
 std::vector<Case> all_cases() {
   std::vector<Case> cases;
-  for (auto ex : {dme::Exchange::kAllgather, dme::Exchange::kGatherBcast,
-                  dme::Exchange::kReduceScatter})
+  for (auto ex :
+       {dme::Exchange::kAllgather, dme::Exchange::kGatherBcast, dme::Exchange::kReduceScatter})
     for (int k = 0; k <= 3; ++k)
       for (bool shared : {true, false}) {
         if (ex == dme::Exchange::kReduceScatter && !shared) continue;  // needs a shared rotation
@@ -80,7 +80,8 @@ TEST(CollectiveOverflow, NearFloatMaxIsFiniteAndEqualsTheScaledRound) {
       if (!std::isfinite(out[i])) ++non_finite;
       // The scaled round, scaled back; what float32 cannot hold saturates at ±FLT_MAX.
       const double back = std::ldexp(double(out_small[i]), 100);
-      const float expect = static_cast<float>(std::clamp(back, -double(kFloatMax), double(kFloatMax)));
+      const float expect =
+          static_cast<float>(std::clamp(back, -double(kFloatMax), double(kFloatMax)));
       if (std::memcmp(&expect, &out[i], 4) != 0) ++mismatches;
     }
     EXPECT_EQ(non_finite, 0u) << describe(c);

@@ -13,8 +13,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <functional>
+#include <limits>
 #include <numbers>
 #include <set>
 #include <sstream>
@@ -301,8 +301,8 @@ class FileInputs : public ::testing::Test {
       }
       const std::vector<double> with_nan = {1, 2, std::nan(""), 4, 5};
       h5::Dataset::create(root, "nan", one, std::span<const double>(with_nan));
-      const std::vector<double> huge = {1, 2, 3, -1e300, 5}, edge = {3.4028234663852886e38, 0, 0,
-                                                                     0, -3.4028234663852886e38};
+      const std::vector<double> huge = {1, 2, 3, -1e300, 5},
+                                edge = {3.4028234663852886e38, 0, 0, 0, -3.4028234663852886e38};
       h5::Dataset::create(root, "huge", one, std::span<const double>(huge));
       h5::Dataset::create(root, "edge", one, std::span<const double>(edge));
     }

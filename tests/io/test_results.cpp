@@ -22,12 +22,12 @@ namespace {
 
 using dme::AttrValue;
 using dme::WriteMode;
-using dme::testing::read_bytes;
-using dme::testing::TempDir;
 using dme::testing::contains;
 using dme::testing::error_text;
+using dme::testing::read_bytes;
 using dme::testing::sample_provenance;
 using dme::testing::sample_run;
+using dme::testing::TempDir;
 namespace fs = std::filesystem;
 
 bool same_provenance(const dme::Provenance& a, const dme::Provenance& b) {

@@ -42,6 +42,15 @@ void in_children(int count, const std::function<int(int)>& body) {
   }
 }
 
+// "w<c>_<i>", built by appending (GCC 12 warns falsely on "literal" + std::string&&).
+std::string writer_run(int c, int i) {
+  std::string name("w");
+  name += std::to_string(c);
+  name += '_';
+  name += std::to_string(i);
+  return name;
+}
+
 std::set<std::string> run_names_in(const std::string& path) {
   std::set<std::string> names;
   for (const auto& run : dme::read_results(path).runs) names.insert(run.name);
@@ -57,9 +66,8 @@ TEST(ResultsConcurrency, ConcurrentAppendsKeepEveryRun) {
   in_children(kWriters, [&](int c) {
     for (int i = 0; i < kRuns; ++i) {
       try {
-        dme::write_results(path, sample_provenance("c" + std::to_string(c)),
-                           {sample_run("w" + std::to_string(c) + "_" + std::to_string(i), 3)},
-                           WriteMode::kAppend);
+        dme::write_results(path, sample_provenance(writer_run(c, 0)),
+                           {sample_run(writer_run(c, i), 3)}, WriteMode::kAppend);
       } catch (const std::exception& e) {
         std::fprintf(stderr, "writer %d, run %d: %s\n", c, i, e.what());
         return 1;
@@ -71,8 +79,7 @@ TEST(ResultsConcurrency, ConcurrentAppendsKeepEveryRun) {
   EXPECT_EQ(names.size(), std::size_t(kWriters * kRuns));
   for (int c = 0; c < kWriters; ++c)
     for (int i = 0; i < kRuns; ++i)
-      EXPECT_TRUE(names.count("w" + std::to_string(c) + "_" + std::to_string(i)))
-          << "lost run w" << c << "_" << i;
+      EXPECT_TRUE(names.count(writer_run(c, i))) << "lost run w" << c << "_" << i;
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"shared.h5"}) << "no temporary is left";
 }
 
@@ -138,9 +145,10 @@ TEST(ResultsConcurrency, RunNamesAreCheckedBeforeTheRun) {
                        "run name 'x' appears twice"));
   EXPECT_NO_THROW(dme::check_run_names(path, WriteMode::kAppend, {"x"}));  // no file yet
   dme::write_results(path, sample_provenance("a"), {sample_run("x")}, WriteMode::kCreate);
-  EXPECT_TRUE(contains(
-      error_text([&] { dme::check_run_names(path, WriteMode::kAppend, {"y", "x"}); }),
-      "cannot append run 'x'"));
+  EXPECT_TRUE(contains(error_text([&] {
+                         dme::check_run_names(path, WriteMode::kAppend, {"y", "x"});
+                       }),
+                       "cannot append run 'x'"));
   EXPECT_NO_THROW(dme::check_run_names(path, WriteMode::kForce, {"x"}));
 }
 
@@ -161,7 +169,8 @@ TEST(ResultsConcurrency, TerminationSignalsRemoveTheTemporary) {
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig)
         << "the signal still ends the process; status " << status;
-    EXPECT_TRUE(dir.entries().empty()) << "left: " << (dir.entries().empty() ? "" : dir.entries()[0]);
+    EXPECT_TRUE(dir.entries().empty())
+        << "left: " << (dir.entries().empty() ? "" : dir.entries()[0]);
   }
   // Outside a write, the default dispositions are back.
   { dme::detail::TempFile temp(TempDir("results_signal2").file("r.h5")); }

@@ -99,9 +99,11 @@ TEST(QuiverApprox, ManyLevelsTakeEveryBorderingGridLevel) {
       EXPECT_LE(levels.size(), s);
       const long double a = dme::test::asq_error(sorted, levels);
       const long double b = dme::test::asq_error(sorted, dme::zipml_cp_uniform(x, s, m));
-      EXPECT_NEAR(static_cast<double>(a), static_cast<double>(b), 1e-9 * static_cast<double>(b) + 1e-30)
+      EXPECT_NEAR(static_cast<double>(a), static_cast<double>(b),
+                  1e-9 * static_cast<double>(b) + 1e-30)
           << dme::test::dist_name(dist) << " s=" << s;
-      EXPECT_NEAR(static_cast<double>(a), static_cast<double>(all), 1e-9 * static_cast<double>(all) + 1e-30)
+      EXPECT_NEAR(static_cast<double>(a), static_cast<double>(all),
+                  1e-9 * static_cast<double>(all) + 1e-30)
           << dme::test::dist_name(dist) << " s=" << s;
     }
   }

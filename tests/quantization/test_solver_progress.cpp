@@ -32,9 +32,8 @@ TEST(SolverProgress, EveryLayeredSolverReportsEachLayer) {
                              dme::Solver::kQuiverApx, dme::Solver::kKmeans}) {
     Calls calls;
     {
-      dme::ScopedSolverProgress hook([&](std::size_t done, std::size_t total) {
-        calls.emplace_back(done, total);
-      });
+      dme::ScopedSolverProgress hook(
+          [&](std::size_t done, std::size_t total) { calls.emplace_back(done, total); });
       dme::solve_levels(x, s, solver);
     }
     expect_counting_up(calls, std::string(dme::solver_name(solver)).c_str());

@@ -76,7 +76,7 @@ TEST(SolversSimd, KernelsEqualTheReferenceTarget) {
       const std::vector<float> x = dme::test::make_input(dist, d, d + 3);
       const auto run = [&] {
         std::vector<std::vector<std::uint64_t>> r;
-        const dd::InputSummary range = dd::scan_input(x, "test");
+        const dme::Extrema<float> range = dd::scan_input(x, "test");
         r.push_back(bits(std::vector<float>{range.min, range.max}));
         r.push_back(bits(std::vector<double>{dd::compensated_mean(x)}));
         if (range.min < range.max)
@@ -123,7 +123,7 @@ TEST(SolversSimd, ScanNamesTheFirstBadValueOnEveryTarget) {
       for (std::size_t i = 0; i < d; ++i) x[i] = static_cast<float>((i * 37) % 101) - 50.0f;
       x[d - 1] = 1e30f;
       x[d / 3] = -1e30f;
-      const dd::InputSummary r = dd::scan_input(x, "test");
+      const dme::Extrema<float> r = dd::scan_input(x, "test");
       EXPECT_EQ(r.max, 1e30f);
       EXPECT_EQ(r.min, -1e30f);
     }

@@ -106,7 +106,7 @@ void check_fused(std::size_t n, std::size_t src_len, bool signs, bool in_place, 
   const std::uint64_t* q = signs ? post.data() : nullptr;
   const auto want = chain_definition<T>(n, 1, p, {}, q, scale, src);
   std::vector<T> x(n, T(7));  // garbage past src_len: the kernel must pad with zeros
-  dme::detail::Extrema<T> ext{};
+  dme::Extrema<T> ext{};
   bool bad;
   if (in_place) {
     std::fill(x.begin(), x.end(), T(0));
@@ -194,7 +194,7 @@ void chain_matches_definition() {
         const auto want =
             chain_definition<T>(n, k, masks[0].data(), mid, masks[3].data(), scale, src);
         std::vector<T> x(n, T(-3));
-        dme::detail::Extrema<T> ext{};
+        dme::Extrema<T> ext{};
         const bool bad = dme::detail::fwht_chain(x.data(), n, k, masks[0].data(), mid.data(),
                                                  masks[3].data(), scale, src.data(), src_len, &ext);
         const std::string what = describe<T>(n, src_len, k) + " chain";

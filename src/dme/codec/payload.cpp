@@ -40,11 +40,6 @@ std::uint64_t guaranteed_code_bound(const CodeLayout& layout) {
   return layout.packing == Packing::kFixedWidth ? std::uint64_t(1) << layout.bits : layout.s;
 }
 
-/// Bucket of code i is i / bucket_length (one bucket of every code when bucket_size is 0).
-std::uint64_t bucket_length(const PayloadHeader& h) {
-  return h.bucket_size ? h.bucket_size : std::max<std::uint64_t>(h.count, 1);
-}
-
 CodeReader code_reader(std::span<const std::byte> buf, const WireHeader& w) {
   const Sections& sec = w.sections;
   CodeReader reader(buf.subspan(sec.codes, sec.codes_bytes), w.layout, w.header.count);
@@ -121,6 +116,10 @@ PayloadHeader decode_accumulate_impl(std::span<const std::byte> buf,
 
 }  // namespace
 
+std::uint64_t bucket_length(const PayloadHeader& h) {
+  return h.bucket_size ? h.bucket_size : std::max<std::uint64_t>(h.count, 1);
+}
+
 std::size_t num_buckets(const PayloadHeader& h) {
   return h.bucket_size == 0 ? 1 : ceil_div(h.count, h.bucket_size);
 }
@@ -177,8 +176,7 @@ void PayloadWriter::pack(std::uint64_t first, std::span<const std::uint16_t> cod
             "PayloadWriter::pack: a piece other than the last must be a multiple of "
                 << alignment_ << " codes long, got " << codes.size());
   // Codes against their buckets' level counts (the same rule as encode and decode).
-  const std::uint64_t size =
-      header_.bucket_size ? header_.bucket_size : std::max<std::uint64_t>(header_.count, 1);
+  const std::uint64_t size = bucket_length(header_);
   for (std::uint64_t i = 0; i < codes.size();) {
     const std::uint64_t b = (first + i) / size;
     const std::uint64_t end = std::min<std::uint64_t>(codes.size(), (b + 1) * size - first);

@@ -79,6 +79,9 @@ inline constexpr std::uint16_t kPayloadVersion = 1;
 
 /// ceil(count / bucket_size), or 1 when bucket_size == 0.
 std::size_t num_buckets(const PayloadHeader& h);
+/// Coordinates per bucket: bucket_size, or every coordinate (count, at least 1) when it is 0.
+/// Code i of a payload belongs to bucket i / bucket_length(h).
+std::uint64_t bucket_length(const PayloadHeader& h);
 
 /// Exact bytes of the encoded payload. Invalid header or level table -> dme::Error.
 std::size_t encoded_size(const PayloadHeader& h, const LevelTable& levels);

@@ -27,8 +27,8 @@ struct MeanEstimator::Impl {
 };
 
 MeanEstimator::MeanEstimator(MPI_Comm comm, Options options)
-    : impl_(
-          std::make_unique<Impl>(Impl{mpi::Comm(comm), options, options.first_round, {}, {}, {}, {}})) {
+    : impl_(std::make_unique<Impl>(
+          Impl{mpi::Comm(comm), options, options.first_round, {}, {}, {}, {}})) {
   // Agree on the validity of the options now, so that no rank is left waiting.
   detail::LocalStatus status;
   try {
@@ -90,8 +90,8 @@ int scale_exponent(float max_abs, std::uint64_t padded, int ranks) {
   if (max_abs == 0.0f) return 0;
   int top = 0;
   std::frexp(max_abs, &top);  // max_abs < 2^top
-  const int budget = 122 - std::bit_width(padded - 1) -
-                     std::bit_width(static_cast<std::uint32_t>(ranks) - 1);
+  const int budget =
+      122 - std::bit_width(padded - 1) - std::bit_width(static_cast<std::uint32_t>(ranks) - 1);
   return std::max(0, top - budget);
 }
 

@@ -26,11 +26,6 @@ detail::PackLayout pack_layout(const CodeLayout& layout) {
   return p;
 }
 
-/// Coordinates per bucket (every one when the header has a single bucket).
-std::uint64_t bucket_length(const PayloadHeader& h) {
-  return h.bucket_size ? h.bucket_size : std::max<std::uint64_t>(h.count, 1);
-}
-
 /// The level table on the device; returns the level count of a single bucket, else 0.
 std::uint32_t upload_levels(Compressor::Impl& im, const LevelTable& levels) {
   const std::size_t buckets = levels.offsets.size() - 1;

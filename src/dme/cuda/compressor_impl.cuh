@@ -34,14 +34,10 @@ void ensure_size(DeviceBuffer<T>& buffer, std::size_t n) {
   if (buffer.size() < n) buffer = DeviceBuffer<T>(n);
 }
 
-struct Range {
-  float min = 0, max = 0;
-};
-
 /// Min and max of device x exactly as the CPU's detail::scan_input computes them (the same
 /// errors for empty input and NaN/Inf, naming `what`, the same bits for a zero minimum).
-Range scan_device(Compressor::Impl& im, std::span<const float> x, const char* what,
-                  SolveTimes* times);
+Extrema<float> scan_device(Compressor::Impl& im, std::span<const float> x, const char* what,
+                           SolveTimes* times);
 
 }  // namespace detail
 }  // namespace dme::cuda

@@ -18,8 +18,8 @@
 namespace dme::cuda {
 namespace detail {
 
-Range scan_device(Compressor::Impl& im, std::span<const float> x, const char* what,
-                  SolveTimes* times) {
+Extrema<float> scan_device(Compressor::Impl& im, std::span<const float> x, const char* what,
+                           SolveTimes* times) {
   DME_CHECK(!x.empty(), what << ": x is empty");
   check_device_memory(x.data(), x.size_bytes(), what);
   Timer timer;
@@ -33,7 +33,7 @@ Range scan_device(Compressor::Impl& im, std::span<const float> x, const char* wh
     copy_to_host(&v, x.data() + r.first_bad, sizeof v);
     DME_THROW(what << ": x[" << r.first_bad << "] = " << v << " is not finite (NaN or Inf)");
   }
-  Range range{key_to_float(r.min_key), key_to_float(r.max_key)};
+  Extrema<float> range{key_to_float(r.min_key), key_to_float(r.max_key)};
   if (range.min == 0.0f || range.max == 0.0f) {
     find_zero_representative(x.data(), x.size(), im.scan.data(), nullptr);
     copy_to_host(&r, im.scan.data(), sizeof r);
@@ -48,8 +48,6 @@ Range scan_device(Compressor::Impl& im, std::span<const float> x, const char* wh
 }  // namespace detail
 
 namespace {
-
-using detail::Range;
 
 // The CPU's grid (candidates.cpp, Grid::level), by the same host expression compiled with the
 // same flags, so the device bins against bit-identical levels: float arithmetic,
@@ -84,7 +82,7 @@ std::vector<float> quiver_apx(Compressor::Impl& im, std::span<const float> x, st
   DME_CHECK(m >= s, "quiver-apx: the grid needs at least s intervals (m >= s), got m = "
                         << m << " and s = " << s);
   DME_CHECK(m <= kMaxApxGrid, "quiver-apx: m must be at most " << kMaxApxGrid << ", got " << m);
-  const Range range = detail::scan_device(im, x, "quiver-apx", times);
+  const Extrema<float> range = detail::scan_device(im, x, "quiver-apx", times);
   if (range.min == range.max) return {range.min};
 
   Timer timer;
@@ -157,7 +155,7 @@ std::vector<float> sorted_solve(Compressor::Impl& im, std::span<const float> x, 
     DME_CHECK(x.size() <= kMaxZipmlD,
               "zipml: the exact O(s·d²) DP accepts d <= " << kMaxZipmlD << ", got d = " << x.size()
                                                           << " (use quiver for large inputs)");
-  const Range range = detail::scan_device(im, x, name.c_str(), times);
+  const Extrema<float> range = detail::scan_device(im, x, name.c_str(), times);
   if (range.min == range.max) return {range.min};
   SolverOptions sorted_options = options;
   if (!options.input_is_sorted) {
@@ -204,7 +202,7 @@ std::vector<float> Compressor::solve_levels(std::span<const float> x, std::size_
       return quiver_apx(im, x, s, options.m, times);
     case Solver::kUniform:
     case Solver::kRtn: {
-      const Range range = detail::scan_device(im, x, name.c_str(), times);
+      const Extrema<float> range = detail::scan_device(im, x, name.c_str(), times);
       return uniform_levels(range.min, range.max, s);
     }
     default:

@@ -46,7 +46,7 @@ Case make_case(std::size_t d, std::uint32_t s, const CodecBenchConfig& config) {
 
 /// Level of code i, the reference of decode_accumulate into a zero accumulator.
 bool accumulation_matches(const Case& c, const AlignedVector<float>& acc) {
-  const std::uint64_t size = c.header.bucket_size ? c.header.bucket_size : c.header.count;
+  const std::uint64_t size = bucket_length(c.header);
   for (std::size_t i = 0; i < acc.size(); ++i) {
     const float* lv = c.levels.values.data() + c.levels.offsets[i / size];
     if (acc[i] != lv[c.codes[i]]) return false;

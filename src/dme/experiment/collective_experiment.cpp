@@ -8,11 +8,11 @@
 #include "dme/collective/mean_estimator.h"
 #include "dme/core/agree.h"
 #include "dme/core/error.h"
-#include "dme/quantization/metrics.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/core/timer.h"
 #include "dme/experiment/table.h"
 #include "dme/experiment/timing.h"
+#include "dme/quantization/metrics.h"
 #include "dme/rotation/rht.h"
 
 namespace dme {
@@ -127,8 +127,9 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
         double err = 0;
         for (std::size_t i = 0; i < d; ++i) err += (est[i] - ref[i]) * (est[i] - ref[i]);
         nmse_trials.push_back(normalized_error(err, mean_norm2));  // 0 for an exact zero mean
-        bound += normalized_error(variance_bound(x, o, rep.round, rep.rotations, comm), mean_norm2) /
-                 cfg.trials;
+        bound +=
+            normalized_error(variance_bound(x, o, rep.round, rep.rotations, comm), mean_norm2) /
+            cfg.trials;
         diff = std::max(diff, max_rank_diff(est, comm));
       }
       double nmse = 0;

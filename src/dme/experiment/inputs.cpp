@@ -221,11 +221,11 @@ std::vector<float> read_file_input(const DistributionParams& p, InputMode mode, 
       DME_CHECK(dims[0] >= 1, what << " has no rows");
       const hsize_t row = mode == InputMode::kIdentical ? 0 : static_cast<hsize_t>(rank);
       DME_CHECK(row < dims[0], what << " has " << dims[0] << " rows (shape " << dims[0] << " x "
-                                    << dims[1] << ") but rank " << rank
-                                    << " reads row " << row
+                                    << dims[1] << ") but rank " << rank << " reads row " << row
                                     << ": a 2-D input needs one row per rank (launch at most "
-                                    << dims[0] << " ranks, or pass --inputs identical so that "
-                                                  "every rank reads row 0)");
+                                    << dims[0]
+                                    << " ranks, or pass --inputs identical so that "
+                                       "every rank reads row 0)");
       const hsize_t start[2] = {row, 0}, count[2] = {1, d};
       wide = dataset.read_doubles(start, count);
     }

@@ -414,9 +414,9 @@ std::vector<T> read_block(const Dataset& ds, hid_t mem_type, std::span<const hsi
   Dataspace mem_space = Dataspace::simple(count);
   std::vector<T> values(static_cast<std::size_t>(product(count)));
   if (!values.empty())
-    check(H5Dread(ds.get(), mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT,
-                  values.data()),
-          "H5Dread", ds.where());
+    check(
+        H5Dread(ds.get(), mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, values.data()),
+        "H5Dread", ds.where());
   return values;
 }
 

@@ -103,7 +103,7 @@ std::vector<double> alq_empirical_descent(const Magnitudes& m, std::vector<doubl
 }  // namespace detail
 
 std::vector<float> alq_levels(std::span<const float> x, std::size_t s) {
-  const detail::InputSummary range = detail::scan_input(x, "alq");
+  const Extrema<float> range = detail::scan_input(x, "alq");
   if (range.min == range.max) return {range.min};
   const detail::Magnitudes m(x);
   const std::size_t k = m.magnitude_count(s);

@@ -55,7 +55,7 @@ double best_multiplier(const detail::Magnitudes& m, std::size_t k) {
 }  // namespace
 
 double amq_multiplier(std::span<const float> x, std::size_t s) {
-  const detail::InputSummary range = detail::scan_input(x, "amq");
+  const Extrema<float> range = detail::scan_input(x, "amq");
   DME_CHECK(range.min != range.max, "amq: a constant input has no multiplier");
   const detail::Magnitudes m(x);
   const std::size_t k = m.magnitude_count(s);
@@ -63,7 +63,7 @@ double amq_multiplier(std::span<const float> x, std::size_t s) {
 }
 
 std::vector<float> amq_levels(std::span<const float> x, std::size_t s) {
-  const detail::InputSummary range = detail::scan_input(x, "amq");
+  const Extrema<float> range = detail::scan_input(x, "amq");
   if (range.min == range.max) return {range.min};
   const detail::Magnitudes m(x);
   const std::size_t k = m.magnitude_count(s);

@@ -43,7 +43,7 @@ std::vector<float> solve_on_grid(const detail::GridStatistics& grid, std::size_t
 
 std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::size_t m) {
   check_arguments(s, m);
-  const detail::InputSummary range = detail::scan_input(x, "quiver-apx");
+  const Extrema<float> range = detail::scan_input(x, "quiver-apx");
   if (range.min == range.max) return {range.min};
   const detail::GridStatistics grid = detail::grid_statistics(x, range.min, range.max, m);
   DME_ASSERT(grid.contained);

@@ -108,7 +108,7 @@ std::vector<float> solve_levels(std::span<const float> x, std::size_t s, Solver 
     DME_CHECK(x.size() <= kMaxZipmlD,
               "zipml: the exact O(s·d²) DP accepts d <= " << kMaxZipmlD << ", got d = " << x.size()
                                                           << " (use quiver for large inputs)");
-  const detail::InputSummary range = detail::scan_input(x, name.c_str());
+  const Extrema<float> range = detail::scan_input(x, name.c_str());
   if (solver == Solver::kUniform || solver == Solver::kRtn)
     return uniform_levels(range.min, range.max, s);
   if (range.min == range.max) return {range.min};

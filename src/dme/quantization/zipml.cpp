@@ -90,7 +90,7 @@ std::vector<float> zipml_exact(std::span<const float> sorted, std::size_t s) {
 
 std::vector<float> zipml_cp_uniform(std::span<const float> x, std::size_t s, std::size_t m) {
   check_candidates("zipml-cp-unif", s, m);
-  const detail::InputSummary range = detail::scan_input(x, "zipml-cp-unif");
+  const Extrema<float> range = detail::scan_input(x, "zipml-cp-unif");
   if (range.min == range.max) return {range.min};
   const detail::GridStatistics grid = detail::grid_statistics(x, range.min, range.max, m);
   std::vector<float> values;

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <span>
 
+#include "dme/core/extrema.h"
+
 namespace dme {
 
 enum class Normalize { kNone, kOrthonormal };
@@ -20,12 +22,6 @@ void fwht(std::span<float> x, Normalize norm = Normalize::kNone);
 void fwht(std::span<double> x, Normalize norm = Normalize::kNone);
 
 namespace detail {
-
-/// Smallest and largest value of a transform's output (NaN-free output assumed).
-template <class T>
-struct Extrema {
-  T min, max;
-};
 
 /// The fused kernel behind fwht and the RHT:
 ///   x <- post_signs ⊙ (scale · H (pre_signs ⊙ input))

@@ -125,7 +125,7 @@ void Rotation::forward_impl(std::span<const T> x, std::span<T> y, T* y_min, T* y
   const T scale = T(1.0 / std::sqrt(double(padded_)));
   const std::uint64_t* mid[kMaxRotations];
   for (int j = 1; j < k_; ++j) mid[j - 1] = masks_[j].data();
-  detail::Extrema<T> range{};
+  Extrema<T> range{};
   if (detail::fwht_chain(y.data(), padded_, k_, masks_[0].data(), mid, nullptr, scale, x.data(), d_,
                          y_min ? &range : nullptr))
     check_finite(x, "rotation input");

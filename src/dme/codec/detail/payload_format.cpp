@@ -296,7 +296,7 @@ LevelTable read_levels(std::span<const std::byte> buf, const WireHeader& w) {
 
 void check_codes_in_buckets(const std::uint16_t* codes, const PayloadHeader& h,
                             const LevelTable& levels, std::uint64_t always_below) {
-  const std::uint64_t size = h.bucket_size ? h.bucket_size : std::max<std::uint64_t>(h.count, 1);
+  const std::uint64_t size = bucket_length(h);
   for (std::size_t b = 0; b + 1 < levels.offsets.size(); ++b) {
     const std::uint32_t n = levels.offsets[b + 1] - levels.offsets[b];
     if (n >= always_below) continue;

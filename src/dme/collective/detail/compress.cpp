@@ -22,7 +22,7 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
   DME_ASSERT(chunk.size() == header.count);
   DME_ASSERT(header.bucket_size == plan.bucket_size && header.s == plan.s);
   const std::size_t count = chunk.size();
-  const std::size_t bucket = plan.bucket_size ? plan.bucket_size : std::max<std::size_t>(count, 1);
+  const std::size_t bucket = bucket_length(header);
   const std::size_t buckets = num_buckets(header);
   scratch.levels.values.clear();
   scratch.levels.offsets.assign(1, 0);

@@ -8,6 +8,7 @@
 
 #include "dme/codec/payload.h"
 #include "dme/collective/report.h"
+#include "dme/core/extrema.h"
 #include "dme/core/rng.h"
 #include "dme/quantization/solver.h"
 
@@ -29,9 +30,7 @@ struct CompressScratch {
 
 /// The smallest and largest value of a chunk, when the caller knows them (the rotation finds
 /// them while writing the rotated vector).
-struct KnownRange {
-  float min, max;
-};
+using KnownRange = Extrema<float>;
 
 /// Encodes chunk (the rotated coordinates [header.first, header.first + header.count)) into out.
 /// Each bucket gets its own levels from plan.solver; the rounding draw of coordinate i is

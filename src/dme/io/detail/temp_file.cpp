@@ -8,11 +8,11 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
+#include <thread>
 
 #include "dme/core/error.h"
 #include "dme/io/results.h"
@@ -72,7 +72,8 @@ void unwatch_signals() {
   for (int i = 0; i < 2; ++i) {
     struct sigaction cur {};
     ::sigaction(kSignals[i], nullptr, &cur);
-    if (cur.sa_handler == remove_temporary_on_signal) ::sigaction(kSignals[i], &g_previous[i], nullptr);
+    if (cur.sa_handler == remove_temporary_on_signal)
+      ::sigaction(kSignals[i], &g_previous[i], nullptr);
   }
   g_signal_path_set = 0;
 }
@@ -135,8 +136,7 @@ bool TempFile::publish_if_absent() {
   } else {
     const int err = errno;
     std::error_code ec;
-    if (err == EEXIST || (no_hard_links(err) && std::filesystem::exists(target_, ec)))
-      return false;
+    if (err == EEXIST || (no_hard_links(err) && std::filesystem::exists(target_, ec))) return false;
     DME_CHECK(no_hard_links(err),
               "cannot link '" << path_ << "' to '" << target_ << "': " << std::strerror(err));
     rename_to_target();
@@ -147,12 +147,12 @@ bool TempFile::publish_if_absent() {
 }
 
 std::optional<FileLock> FileLock::existing(const std::string& path, double timeout_s) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
   for (;;) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-      DME_CHECK(errno == ENOENT, "cannot open '" << path << "' to lock it: " << std::strerror(errno));
+      DME_CHECK(errno == ENOENT,
+                "cannot open '" << path << "' to lock it: " << std::strerror(errno));
       return std::nullopt;
     }
     FileLock lock(fd);
@@ -168,12 +168,15 @@ std::optional<FileLock> FileLock::existing(const std::string& path, double timeo
       err = 0;
     }
     if (err != 0) {  // ENOLCK, EOPNOTSUPP...: a file system without flock
-      std::fprintf(stderr, "dme: warning: cannot lock '%s' (%s); concurrent writers of it are not "
-                   "serialised\n", path.c_str(), std::strerror(err));
+      std::fprintf(stderr,
+                   "dme: warning: cannot lock '%s' (%s); concurrent writers of it are not "
+                   "serialised\n",
+                   path.c_str(), std::strerror(err));
       return lock;
     }
     // Granted: but a writer may have replaced the file meanwhile; then lock the new one.
-    struct stat held {}, now {};
+    struct stat held {
+    }, now{};
     const bool named = ::stat(path.c_str(), &now) == 0;
     if (!named && errno == ENOENT) return std::nullopt;
     if (named && ::fstat(fd, &held) == 0 && held.st_dev == now.st_dev && held.st_ino == now.st_ino)

@@ -103,10 +103,10 @@ namespace {
 
 HWY_EXPORT(ScanRange);
 
-InputSummary scan_input(std::span<const float> x, const char* what) {
+Extrema<float> scan_input(std::span<const float> x, const char* what) {
   DME_CHECK(!x.empty(), what << ": x is empty");
   simd_init();
-  InputSummary range;
+  Extrema<float> range;
   if (!HWY_DYNAMIC_DISPATCH(ScanRange)(x.data(), x.size(), &range.min, &range.max))
     throw_first_bad(x, what);
   return range;

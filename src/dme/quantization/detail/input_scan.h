@@ -4,15 +4,13 @@
 #include <cstddef>
 #include <span>
 
-namespace dme::detail {
+#include "dme/core/extrema.h"
 
-struct InputSummary {
-  float min = 0, max = 0;
-};
+namespace dme::detail {
 
 /// Min and max of x. Throws dme::Error when x is empty or holds NaN/Inf (naming the first such
 /// index and value); `what` names the caller in the message.
-InputSummary scan_input(std::span<const float> x, const char* what);
+Extrema<float> scan_input(std::span<const float> x, const char* what);
 
 /// Throws dme::Error naming the first i with x[i] < x[i-1] (for inputs promised sorted).
 void check_sorted(std::span<const float> x, const char* what);
