@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "dme/collective/detail/agreement.h"
-#include "dme/collective/detail/exchange.h"
+#include "dme/collective/detail/round.h"
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/core/timer.h"
@@ -152,17 +152,12 @@ Report MeanEstimator::estimate(std::span<const float> local, std::span<float> me
   detail::RoundContext ctx{
       im.comm.get(),     rank(),           size(),   o,      plan,       report.round,   agreed.d,
       rotation.padded(), agreed.rotations, rotation, report, im.scratch, im.accumulator, &range};
-  switch (o.exchange) {
-    case Exchange::kAllgather:
-      detail::exchange_allgather(ctx, im.rotated, mean_out);
-      break;
-    case Exchange::kGatherBcast:
-      detail::exchange_gather_bcast(ctx, im.rotated, mean_out);
-      break;
-    case Exchange::kReduceScatter:
-      detail::exchange_reduce_scatter(ctx, im.rotated, mean_out);
-      break;
-  }
+  // The round's skeleton (collective/detail/round.h): the exchange reduces, this rank finishes
+  // the mean if it holds the sum, and the exchange distributes it where not every rank does.
+  const detail::ExchangeAlgorithm& exchange = detail::exchange_algorithm(o.exchange);
+  const detail::RoundSum sum = exchange.reduce(ctx, im.rotated);
+  if (sum.held) detail::finish_round(ctx, sum, mean_out);
+  if (exchange.distribute != nullptr) exchange.distribute(ctx, mean_out);
   if (report.scale_exponent != 0) {
     phase.reset();
     report.saturated = scale_back(mean_out, report.scale_exponent);

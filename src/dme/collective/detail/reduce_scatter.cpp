@@ -5,7 +5,8 @@
 
 #include "dme/codec/payload.h"
 #include "dme/collective/detail/agreement.h"
-#include "dme/collective/detail/exchange.h"
+#include "dme/collective/detail/round.h"
+#include "dme/core/agree.h"
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/core/timer.h"
@@ -18,48 +19,35 @@ std::uint64_t bound(const RoundContext& ctx, int j) {
   return ctx.padded * static_cast<std::uint64_t>(j) / static_cast<std::uint64_t>(ctx.size);
 }
 
-PayloadHeader chunk_header(const RoundContext& ctx, std::uint64_t first, std::uint64_t count) {
-  PayloadHeader h = base_header(ctx);
-  h.first = first;
-  h.count = count;
-  return h;
-}
-
-// Step 1: quantise every chunk of y with its own levels, one payload per owner.
-bool compress_chunks(RoundContext& ctx, std::span<const float> y, std::vector<std::byte>& send,
-                     std::vector<std::int64_t>& sizes, std::string& error) {
+// Step 1: quantise every chunk of y with its own levels, one payload per owner. On a failure
+// every size is kFailedSize, so each owner learns of it from the sizes.
+std::optional<std::string> compress_chunks(RoundContext& ctx, std::span<const float> y,
+                                           std::vector<std::byte>& send,
+                                           std::vector<std::int64_t>& sizes) {
   sizes.assign(static_cast<std::size_t>(ctx.size), 0);
   send.clear();
   std::vector<std::byte> one;
-  const PhiloxStream stream(ctx.options.seed, ctx.round, static_cast<std::uint32_t>(ctx.rank),
-                            Purpose::kRounding);
-  try {
-    for (int j = 0; j < ctx.size; ++j) {
-      const std::uint64_t lo = bound(ctx, j), hi = bound(ctx, j + 1);
-      if (hi == lo) continue;
-      compress_chunk(y.subspan(lo, hi - lo), chunk_header(ctx, lo, hi - lo), ctx.plan, stream,
-                     ctx.scratch, one, ctx.report.times);
-      sizes[static_cast<std::size_t>(j)] = static_cast<std::int64_t>(one.size());
-      send.insert(send.end(), one.begin(), one.end());
+  for (int j = 0; j < ctx.size; ++j) {
+    const std::uint64_t lo = bound(ctx, j), hi = bound(ctx, j + 1);
+    if (hi == lo) continue;
+    if (auto error = try_compress(ctx, y.subspan(lo, hi - lo), lo, Purpose::kRounding, one)) {
+      sizes.assign(static_cast<std::size_t>(ctx.size), kFailedSize);
+      send.clear();
+      return error;
     }
-    return true;
-  } catch (const Error& e) {
-    error = e.message();
-    sizes.assign(static_cast<std::size_t>(ctx.size), kFailedSize);
-    send.clear();
-    return false;
+    sizes[static_cast<std::size_t>(j)] = static_cast<std::int64_t>(one.size());
+    send.insert(send.end(), one.begin(), one.end());
   }
+  return std::nullopt;
 }
 
 }  // namespace
 
-void exchange_reduce_scatter(RoundContext& ctx, std::span<const float> y,
-                             std::span<float> mean_out) {
+RoundSum reduce_reduce_scatter(RoundContext& ctx, std::span<const float> y) {
   auto& rep = ctx.report;
   std::vector<std::byte> send;
   std::vector<std::int64_t> send_sizes, recv_sizes(static_cast<std::size_t>(ctx.size));
-  std::string error;
-  compress_chunks(ctx, y, send, send_sizes, error);
+  std::optional<std::string> error = compress_chunks(ctx, y, send, send_sizes);
   std::uint64_t own_bytes = 0;
   for (auto s : send_sizes) own_bytes += s > 0 ? static_cast<std::uint64_t>(s) : 0;
   rep.payload_bytes = own_bytes;
@@ -83,39 +71,24 @@ void exchange_reduce_scatter(RoundContext& ctx, std::span<const float> y,
   // Step 2: the owner sums its chunk over the ranks, averages and re-quantises it.
   const std::uint64_t lo = bound(ctx, ctx.rank), hi = bound(ctx, ctx.rank + 1);
   std::vector<std::byte> mine;
-  bool ok = true;
   t.reset();
-  try {
-    AlignedVector<float> avg(hi - lo, 0.0f);
-    if (hi > lo) {
-      for (int r = 0; r < ctx.size; ++r) {
-        DecodeExpectations e = base_expectations(ctx);
-        e.rank = static_cast<std::uint32_t>(r);
-        e.first = lo;
-        e.count = hi - lo;
-        decode_accumulate(std::span<const std::byte>(recv.data() + rdispls[r],
-                                                     static_cast<std::size_t>(rcounts[r])),
-                          e, std::span<float>(avg));
-      }
-      const float n = static_cast<float>(ctx.size);
-      for (auto& v : avg) v /= n;
-      rep.times.decode_ms += t.elapsed_ms();
-      const PhiloxStream requant(ctx.options.seed, ctx.round, static_cast<std::uint32_t>(ctx.rank),
-                                 Purpose::kRequantize);
-      compress_chunk(avg, chunk_header(ctx, lo, hi - lo), ctx.plan, requant, ctx.scratch, mine,
-                     rep.times);
-    }
-  } catch (const Error& e) {
-    error = e.message();
-    ok = false;
-    mine.clear();
-  }
+  AlignedVector<float> avg;
+  error = mpi::capture_error([&] {
+    avg.assign(hi - lo, 0.0f);
+    for (int r = 0; r < ctx.size && hi > lo; ++r)
+      decode_accumulate(std::span<const std::byte>(recv.data() + rdispls[r],
+                                                   static_cast<std::size_t>(rcounts[r])),
+                        expectations(ctx, r, lo, hi - lo), std::span<float>(avg));
+    const float n = static_cast<float>(ctx.size);
+    for (auto& v : avg) v /= n;
+  });
+  rep.times.decode_ms += t.elapsed_ms();
+  if (!error && hi > lo) error = try_compress(ctx, avg, lo, Purpose::kRequantize, mine);
 
   // Step 3: everyone gathers the averaged chunks.
   t.reset();
   std::vector<int> displs;
-  const std::vector<int> counts =
-      to_int_counts(allgather_sizes(ctx, mine.size(), ok, error), displs);
+  const std::vector<int> counts = to_int_counts(allgather_sizes(ctx, mine.size(), error), displs);
   std::vector<std::byte> all(static_cast<std::size_t>(displs.back()) + counts.back());
   DME_MPI_CHECK(MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, all.data(),
                                counts.data(), displs.data(), MPI_BYTE, ctx.comm));
@@ -129,19 +102,12 @@ void exchange_reduce_scatter(RoundContext& ctx, std::span<const float> y,
   for (int j = 0; j < ctx.size; ++j) {
     const std::uint64_t a = bound(ctx, j), b = bound(ctx, j + 1);
     if (a == b) continue;
-    DecodeExpectations e = base_expectations(ctx);
-    e.rank = static_cast<std::uint32_t>(j);
-    e.first = a;
-    e.count = b - a;
     decode_accumulate(
-        std::span<const std::byte>(all.data() + displs[j], static_cast<std::size_t>(counts[j])), e,
-        std::span<float>(acc).subspan(a, b - a));
+        std::span<const std::byte>(all.data() + displs[j], static_cast<std::size_t>(counts[j])),
+        expectations(ctx, j, a, b - a), std::span<float>(acc).subspan(a, b - a));
   }
   rep.times.decode_ms += t.elapsed_ms();
-  t.reset();
-  ctx.rotation.inverse_inplace(std::span<float>(acc));
-  std::copy_n(acc.begin(), ctx.d, mean_out.begin());
-  rep.times.inverse_ms += t.elapsed_ms();
+  return {true, 1.0f, true};  // the chunks are averages already, in the rotated domain
 }
 
 }  // namespace dme::detail

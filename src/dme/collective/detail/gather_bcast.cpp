@@ -1,0 +1,60 @@
+// The gather-bcast exchange: rank 0 gathers the payloads (MPI_Gatherv) and decodes them, then
+// broadcasts the finished float32 mean (MPI_Bcast).
+#include "dme/collective/detail/agreement.h"
+#include "dme/collective/detail/round.h"
+#include "dme/core/agree.h"
+#include "dme/core/error.h"
+#include "dme/core/mpi_helpers.h"
+#include "dme/core/timer.h"
+
+namespace dme::detail {
+namespace {
+constexpr int kRoot = 0;
+}  // namespace
+
+RoundSum reduce_gather_bcast(RoundContext& ctx, std::span<const float> y) {
+  std::vector<std::byte> mine;
+  const auto error = try_compress(ctx, y, 0, Purpose::kRounding, mine, ctx.rotated_range);
+  Timer t;
+  // Sizes go to every rank (not only the root), so a failure is known everywhere.
+  std::vector<int> displs;
+  const std::vector<int> counts = to_int_counts(allgather_sizes(ctx, mine.size(), error), displs);
+  std::vector<std::byte> all;
+  if (ctx.rank == kRoot) all.resize(static_cast<std::size_t>(displs.back()) + counts.back());
+  DME_MPI_CHECK(MPI_Gatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, all.data(),
+                            counts.data(), displs.data(), MPI_BYTE, kRoot, ctx.comm));
+  ctx.report.times.exchange_ms += t.elapsed_ms();
+  ctx.report.payload_bytes = mine.size();
+  if (ctx.rank == kRoot)
+    ctx.report.payload_bytes_received = all.size() - mine.size();
+  else
+    ctx.report.payload_bytes_sent = mine.size();
+
+  // The root decodes; a corrupt payload there must reach every rank before the broadcast.
+  RoundSum sum{false, 1.0f, true};
+  std::optional<std::string> decode_error;
+  if (ctx.rank == kRoot) {
+    t.reset();
+    decode_error = mpi::capture_error([&] { sum = decode_all(ctx, all, counts, displs); });
+    ctx.report.times.decode_ms += t.elapsed_ms();
+  }
+  t.reset();
+  int root_failed = decode_error ? 1 : 0;
+  DME_MPI_CHECK(MPI_Bcast(&root_failed, 1, MPI_INT, kRoot, ctx.comm));
+  if (root_failed) raise_everywhere(kRoot, decode_error.value_or(std::string()), ctx.comm);
+  ctx.report.times.exchange_ms += t.elapsed_ms();
+  return sum;
+}
+
+void distribute_gather_bcast(RoundContext& ctx, std::span<float> mean_out) {
+  Timer t;
+  DME_MPI_CHECK(MPI_Bcast(mean_out.data(), static_cast<int>(ctx.d), MPI_FLOAT, kRoot, ctx.comm));
+  ctx.report.times.exchange_ms += t.elapsed_ms();
+  const std::uint64_t result_bytes = 4 * ctx.d;
+  if (ctx.rank == kRoot)
+    ctx.report.payload_bytes_sent = result_bytes * static_cast<std::uint64_t>(ctx.size - 1);
+  else
+    ctx.report.payload_bytes_received = result_bytes;
+}
+
+}  // namespace dme::detail

@@ -1,0 +1,108 @@
+// One round of MeanEstimator, the skeleton every exchange fills in:
+//
+//   compress (each rank) ─ reduce (the exchange: move and decode-accumulate payloads into the
+//   round's sum) ─ finish (divide, rotate back, crop: finish_round, once) ─ distribute (only
+//   gather-bcast: the root's mean to all)
+//
+// The exchanges live one per file (allgather.cpp, gather_bcast.cpp, reduce_scatter.cpp) and
+// share what is here: the round's context, the payload header and the expectations of received
+// payloads, and the failure rule (a rank that fails to compress sends the size kFailedSize, so
+// every rank throws its error instead of waiting for its payload).
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dme/collective/detail/compress.h"
+#include "dme/collective/options.h"
+#include "dme/collective/report.h"
+#include "dme/core/aligned_buffer.h"
+#include "dme/rotation/rht.h"
+
+namespace dme::detail {
+
+/// Everything one round of one rank needs.
+struct RoundContext {
+  MPI_Comm comm;
+  int rank;
+  int size;
+  const Options& options;
+  CompressPlan plan;
+  std::uint32_t round;
+  std::uint64_t d;
+  std::uint64_t padded;
+  int rotations;
+  const Rotation& rotation;  ///< this rank's rotation (shared or its own)
+  Report& report;
+  CompressScratch& scratch;
+  AlignedVector<float>& accumulator;          ///< size padded, reused across rounds
+  const KnownRange* rotated_range = nullptr;  ///< extremes of the rotated vector, when known
+};
+
+/// What an exchange leaves in ctx.accumulator.
+struct RoundSum {
+  bool held = true;      ///< this rank holds it (gather-bcast: the root only)
+  float divisor = 1.0f;  ///< the mean is accumulator / divisor (n for a sum, 1 for a mean)
+  bool rotated = true;   ///< in the rotated domain (a shared rotation), else already rotated back
+};
+
+/// An exchange algorithm: reduce() turns the rotated local vector y (size padded) into the
+/// round's sum; distribute(), where not null, gives every rank the finished mean of the ranks
+/// that hold it (size d). Both are collective.
+struct ExchangeAlgorithm {
+  RoundSum (*reduce)(RoundContext& ctx, std::span<const float> y);
+  void (*distribute)(RoundContext& ctx, std::span<float> mean_out);
+};
+const ExchangeAlgorithm& exchange_algorithm(Exchange e);
+
+/// mean_out <- the first d coordinates of R⁻¹(accumulator / divisor) (R⁻¹ only when rotated).
+void finish_round(RoundContext& ctx, const RoundSum& sum, std::span<float> mean_out);
+
+// ---- shared by the exchanges ----------------------------------------------------------------
+
+/// A payload size that signals a local failure: it travels with the sizes, so every rank
+/// learns of it instead of waiting for a payload that never comes.
+inline constexpr std::int64_t kFailedSize = -1;
+
+/// Throws, on every rank, the error of the lowest rank whose size is kFailedSize (collective
+/// when there is one). my_error is this rank's message when it failed.
+void raise_if_failed(const std::vector<std::int64_t>& sizes,
+                     const std::optional<std::string>& my_error, MPI_Comm comm);
+/// MPI counts and displacements of byte sizes; throws when they exceed one MPI call's int range.
+std::vector<int> to_int_counts(const std::vector<std::int64_t>& sizes, std::vector<int>& displs);
+/// Collective: every rank's payload size (kFailedSize from a rank that failed, which makes every
+/// rank throw its error). Counts the metadata bytes in ctx.report.
+std::vector<std::int64_t> allgather_sizes(RoundContext& ctx, std::size_t my_bytes,
+                                          const std::optional<std::string>& error);
+
+/// The header of this rank's payload of y[first, first + count) in this round.
+PayloadHeader payload_header(const RoundContext& ctx, std::uint64_t first, std::uint64_t count);
+/// What the payload of `sender` covering [first, first + count) must carry.
+DecodeExpectations expectations(const RoundContext& ctx, int sender, std::uint64_t first,
+                                std::uint64_t count);
+
+/// Compresses chunk = y[first, first + chunk.size()) as this rank with the rounding stream of
+/// `purpose` (range: the chunk's exact extremes, when known); returns the error instead of
+/// throwing (out is then empty).
+std::optional<std::string> try_compress(RoundContext& ctx, std::span<const float> chunk,
+                                        std::uint64_t first, Purpose purpose,
+                                        std::vector<std::byte>& out,
+                                        const KnownRange* range = nullptr);
+
+/// Sum of the decoded whole-vector payloads of all ranks, in rank order, into ctx.accumulator;
+/// with per-rank rotations each is rotated back with its sender's rotation first.
+/// @return the sum's description (divisor n; rotated when the rotation is shared)
+RoundSum decode_all(RoundContext& ctx, const std::vector<std::byte>& all,
+                    const std::vector<int>& counts, const std::vector<int>& displs);
+
+RoundSum reduce_allgather(RoundContext& ctx, std::span<const float> y);
+RoundSum reduce_gather_bcast(RoundContext& ctx, std::span<const float> y);
+void distribute_gather_bcast(RoundContext& ctx, std::span<float> mean_out);
+RoundSum reduce_reduce_scatter(RoundContext& ctx, std::span<const float> y);
+
+}  // namespace dme::detail
