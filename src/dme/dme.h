@@ -8,6 +8,7 @@
 // and links the CMake target dme::dme (find_package(dme CONFIG); examples/ has a whole program).
 #pragma once
 
+#include "dme/collective/compression.h"     // Compression: the seam of schemes and backends
 #include "dme/collective/mean_estimator.h"  // MeanEstimator
 #include "dme/collective/options.h"         // Options, Exchange, Rounding, Backend
 #include "dme/collective/report.h"          // Report, PhaseTimes: bytes and time per phase

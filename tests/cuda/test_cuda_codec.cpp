@@ -113,13 +113,12 @@ TEST_F(CudaCodec, CompressMatchesCpuCompressChunk) {
       for (std::size_t s : {std::size_t(4), std::size_t(16)}) {
         PayloadHeader h = make_header(d, static_cast<std::uint32_t>(s), bucket_size, 0, false);
         const PhiloxStream stream(h.seed, h.round, h.rank, Purpose::kRounding);
-        dme::detail::CompressPlan cpu_plan{s, solver, {}, false, bucket_size};
+        const dme::CompressionPlan plan{s, solver, {}, false, bucket_size};
         dme::detail::CompressScratch scratch;
         PhaseTimes times;
         std::vector<std::byte> want, got;
-        dme::detail::compress_chunk(y, h, cpu_plan, stream, scratch, want, times);
-        cuda::QuantizePlan plan{s, solver, {}, false, bucket_size};
-        cuda::CompressTimes gpu_times;
+        dme::detail::compress_chunk(y, h, plan, stream, scratch, want, times);
+        dme::PhaseTimes gpu_times;
         comp.compress(dev.span(), h, plan, stream, got, &gpu_times);
         EXPECT_EQ(got, want) << solver_name(solver) << " bucket=" << bucket_size << " s=" << s;
         EXPECT_GT(gpu_times.solve_ms, 0);

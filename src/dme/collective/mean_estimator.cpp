@@ -20,19 +20,25 @@ struct MeanEstimator::Impl {
   mpi::Comm comm;
   Options options;
   std::uint32_t next_round;
-  detail::CompressScratch scratch;
+  std::unique_ptr<Compression> compression;  ///< Options::backend's (collective/compression.h)
   AlignedVector<float> rotated;
   AlignedVector<float> accumulator;
   std::vector<float> scaled;  ///< the input times 2^-scale_exponent, when that is not 0
 };
 
 MeanEstimator::MeanEstimator(MPI_Comm comm, Options options)
+    : MeanEstimator(comm, options, nullptr) {}
+
+MeanEstimator::MeanEstimator(MPI_Comm comm, Options options,
+                             std::unique_ptr<Compression> compression)
     : impl_(std::make_unique<Impl>(
           Impl{mpi::Comm(comm), options, options.first_round, {}, {}, {}, {}})) {
   // Agree on the validity of the options now, so that no rank is left waiting.
   detail::LocalStatus status;
   try {
     validate(impl_->options);
+    impl_->compression =
+        compression ? std::move(compression) : make_compression(impl_->options.backend);
   } catch (const Error& e) {
     status.ok = false;
     status.message = e.message();
@@ -147,11 +153,21 @@ Report MeanEstimator::estimate(std::span<const float> local, std::span<float> me
 
   report.rotations = agreed.rotations;
   report.float_bytes = 4 * agreed.d;
-  detail::CompressPlan plan{o.s, o.solver, o.solver_options, uses_nearest_rounding(o),
-                            o.bucket_size};
-  detail::RoundContext ctx{
-      im.comm.get(),     rank(),           size(),   o,      plan,       report.round,   agreed.d,
-      rotation.padded(), agreed.rotations, rotation, report, im.scratch, im.accumulator, &range};
+  const CompressionPlan plan = compression_plan(o);
+  detail::RoundContext ctx{im.comm.get(),
+                           rank(),
+                           size(),
+                           o,
+                           plan,
+                           report.round,
+                           agreed.d,
+                           rotation.padded(),
+                           agreed.rotations,
+                           rotation,
+                           report,
+                           *im.compression,
+                           im.accumulator,
+                           &range};
   // The round's skeleton (collective/detail/round.h): the exchange reduces, this rank finishes
   // the mean if it holds the sum, and the exchange distributes it where not every rank does.
   const detail::ExchangeAlgorithm& exchange = detail::exchange_algorithm(o.exchange);

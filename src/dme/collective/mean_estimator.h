@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 
+#include "dme/collective/compression.h"
 #include "dme/collective/options.h"
 #include "dme/collective/report.h"
 
@@ -22,6 +23,10 @@ class MeanEstimator {
   /// Collective over comm (duplicates it). Invalid options on any rank make every rank throw
   /// the same dme::Error; so do options that differ between ranks (at the first estimate).
   MeanEstimator(MPI_Comm comm, Options options);
+  /// The same with the caller's implementation of the compression seam instead of the one
+  /// options.backend selects (another encoding scheme, an instrumented backend). Every rank's
+  /// implementation must produce and accept the same payloads.
+  MeanEstimator(MPI_Comm comm, Options options, std::unique_ptr<Compression> compression);
   ~MeanEstimator();
   MeanEstimator(MeanEstimator&&) noexcept;
   MeanEstimator& operator=(MeanEstimator&&) noexcept;

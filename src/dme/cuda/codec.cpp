@@ -103,26 +103,13 @@ void Compressor::encode(std::span<const float> x, const PayloadHeader& h, const 
 }
 
 void Compressor::compress(std::span<const float> chunk, const PayloadHeader& h,
-                          const QuantizePlan& plan, const PhiloxStream& stream,
-                          std::vector<std::byte>& out, CompressTimes* times) {
-  DME_CHECK(h.bucket_size == plan.bucket_size && h.s == plan.s,
-            "compress: header (s = " << h.s << ", bucket_size = " << h.bucket_size
-                                     << ") disagrees with the plan (s = " << plan.s
-                                     << ", bucket_size = " << plan.bucket_size << ")");
-  DME_CHECK(chunk.size() == h.count,
-            "compress: chunk of " << chunk.size() << " values for a header of count " << h.count);
-  const std::uint64_t size = bucket_length(h);
-  const std::size_t buckets = num_buckets(h);
-  LevelTable table;
-  table.offsets.assign(1, 0);
+                          const CompressionPlan& plan, const PhiloxStream& stream,
+                          std::vector<std::byte>& out, PhaseTimes* times) {
+  dme::detail::check_plan(h, plan, chunk.size());
   Timer solve_timer;
-  for (std::size_t b = 0; b < buckets; ++b) {
-    const std::size_t lo = b * size, hi = std::min<std::uint64_t>(chunk.size(), lo + size);
-    const std::vector<float> levels =
-        solve_levels(chunk.subspan(lo, hi - lo), plan.s, plan.solver, plan.solver_options);
-    table.values.insert(table.values.end(), levels.begin(), levels.end());
-    table.offsets.push_back(static_cast<std::uint32_t>(table.values.size()));
-  }
+  const LevelTable table = dme::detail::bucket_levels(h, [&](std::uint64_t lo, std::uint64_t hi) {
+    return solve_levels(chunk.subspan(lo, hi - lo), plan.s, plan.solver, plan.solver_options);
+  });
   const double solve_ms = solve_timer.elapsed_ms();
   Timer pack_timer;
   encode(chunk, h, table, plan.nearest, stream, out);
@@ -173,6 +160,37 @@ PayloadHeader Compressor::decode_accumulate(std::span<const std::byte> payload,
   }
   detail::accumulate_codes(args, layout, acc.data(), nullptr);
   return h;
+}
+
+namespace {
+
+class DeviceCompression final : public dme::Compression {
+ public:
+  std::string_view name() const override { return "cuda"; }
+  void encode(std::span<const float> chunk, const PayloadHeader& h, const CompressionPlan& plan,
+              const PhiloxStream& stream, std::vector<std::byte>& out, PhaseTimes& times,
+              const Extrema<float>* /*range: the device scan is cheap*/) override {
+    chunk_.resize(chunk.size());
+    chunk_.upload(chunk);
+    comp_.compress(chunk_.span(), h, plan, stream, out, &times);
+  }
+  void decode_accumulate(std::span<const std::byte> payload, const DecodeExpectations& expect,
+                         std::span<float> acc) override {
+    acc_.resize(acc.size());
+    acc_.upload(acc);
+    comp_.decode_accumulate(payload, expect, acc_.span());
+    acc_.download(acc);
+  }
+
+ private:
+  Compressor comp_;
+  DeviceBuffer<float> chunk_, acc_;
+};
+
+}  // namespace
+
+std::unique_ptr<dme::Compression> make_compression() {
+  return std::make_unique<DeviceCompression>();
 }
 
 }  // namespace dme::cuda

@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "dme/codec/payload.h"
+#include "dme/collective/compression.h"
+#include "dme/collective/report.h"
 #include "dme/core/error.h"
 #include "dme/core/rng.h"
 #include "dme/quantization/solver.h"
@@ -167,15 +169,6 @@ class CudaRotation {
 
 // ---- quantization and payloads --------------------------------------------------------------
 
-/// What compress() does with one range of a rotated vector (dme::detail::CompressPlan).
-struct QuantizePlan {
-  std::size_t s = 16;
-  Solver solver = Solver::kQuiverApx;
-  SolverOptions solver_options;
-  bool nearest = false;         ///< round to nearest instead of stochastically
-  std::size_t bucket_size = 0;  ///< 0: one bucket for the whole range
-};
-
 /// Where the time of solve_levels went (milliseconds, host wall clock around synchronised steps).
 struct SolveTimes {
   double scan_ms = 0;       ///< min/max and finiteness pass on the device
@@ -184,11 +177,6 @@ struct SolveTimes {
   double transfer_ms = 0;   ///< device-to-host copies the host solver needs
   double host_ms = 0;       ///< the DP (or a host-only solver) on the host
   double total() const { return scan_ms + histogram_ms + sort_ms + transfer_ms + host_ms; }
-};
-
-struct CompressTimes {
-  double solve_ms = 0;       ///< levels of every bucket
-  double round_pack_ms = 0;  ///< rounding + packing kernel, copy to host, header and checksum
 };
 
 /// Device-resident quantizer and codec. Holds scratch buffers that grow to the largest call, so
@@ -224,9 +212,9 @@ class Compressor {
 
   /// dme::detail::compress_chunk on the device: levels per bucket (solve_levels), then encode().
   /// @param chunk device, size h.count
-  void compress(std::span<const float> chunk, const PayloadHeader& h, const QuantizePlan& plan,
+  void compress(std::span<const float> chunk, const PayloadHeader& h, const CompressionPlan& plan,
                 const PhiloxStream& stream, std::vector<std::byte>& out,
-                CompressTimes* times = nullptr);
+                PhaseTimes* times = nullptr);
 
   /// dme::decode_accumulate with a device accumulator: the payload (host) is validated exactly
   /// as on the CPU (header, checksum, levels, every code) before the first addition, so on
@@ -240,6 +228,11 @@ class Compressor {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+/// The compression seam (dme/collective/compression.h) on the device: each call copies the
+/// chunk (or the accumulator) to the device, runs Compressor, and copies back, giving the CPU
+/// implementation's bytes and sums. What MeanEstimator would hold for Backend::kCuda.
+std::unique_ptr<dme::Compression> make_compression();
 
 template <class T>
 void DeviceBuffer<T>::upload(std::span<const T> host) {

@@ -147,8 +147,7 @@ int run_cuda_pipeline_bench(const PipelineBenchConfig& cfg, std::ostream& os) {
     cuda::DeviceBuffer<float> x_dev{std::span<const float>(x)}, copy_dev(d);
     cuda::CudaRotation rot(o.seed, 0, o.rotations, d);
     cuda::DeviceBuffer<float> y(rot.padded());
-    const cuda::QuantizePlan plan{o.s, o.solver, o.solver_options, uses_nearest_rounding(o),
-                                  o.bucket_size};
+    const CompressionPlan plan = compression_plan(o);
     std::vector<PipelineSample> samples;
     std::vector<std::byte> payload;
     PayloadHeader h;
@@ -165,7 +164,7 @@ int run_cuda_pipeline_bench(const PipelineBenchConfig& cfg, std::ostream& os) {
       rot.rekey(o.seed, h.round);
       rot.forward(x_dev.span(), y.span());
       const double rotate_ms = total.elapsed_ms();
-      cuda::CompressTimes t;
+      PhaseTimes t;
       comp.compress(y.span(), h, plan, PhiloxStream(o.seed, h.round, 0, Purpose::kRounding),
                     payload, &t);
       if (r > 0) samples.push_back({rotate_ms, t.solve_ms, t.round_pack_ms, total.elapsed_ms()});

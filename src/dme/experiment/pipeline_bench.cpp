@@ -38,8 +38,7 @@ int run_pipeline_bench(const PipelineBenchConfig& cfg, std::ostream& os) {
     std::vector<std::byte> payload;
     AlignedVector<float> y;
     detail::CompressScratch scratch;
-    const detail::CompressPlan plan{o.s, o.solver, o.solver_options, uses_nearest_rounding(o),
-                                    o.bucket_size};
+    const CompressionPlan plan = compression_plan(o);
     for (int r = 0; r < cfg.reps + 1; ++r) {
       const std::uint32_t round = static_cast<std::uint32_t>(r);
       Timer total;

@@ -17,30 +17,23 @@ constexpr std::size_t kRoundBlock = 8192;
 }  // namespace
 
 void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
-                    const CompressPlan& plan, const PhiloxStream& stream, CompressScratch& scratch,
-                    std::vector<std::byte>& out, PhaseTimes& times, const KnownRange* range) {
-  DME_ASSERT(chunk.size() == header.count);
-  DME_ASSERT(header.bucket_size == plan.bucket_size && header.s == plan.s);
+                    const CompressionPlan& plan, const PhiloxStream& stream,
+                    CompressScratch& scratch, std::vector<std::byte>& out, PhaseTimes& times,
+                    const KnownRange* range) {
+  check_plan(header, plan, chunk.size());
   const std::size_t count = chunk.size();
   const std::size_t bucket = bucket_length(header);
-  const std::size_t buckets = num_buckets(header);
-  scratch.levels.values.clear();
-  scratch.levels.offsets.assign(1, 0);
 
   // A one-bucket quiver-apx given the rotation's extremes skips the solver's pass that finds
   // them (non-finite extremes, from an overflowing rotation, go the checked way and get named).
-  const bool use_range = range && buckets == 1 && plan.solver == Solver::kQuiverApx &&
+  const bool use_range = range && num_buckets(header) == 1 && plan.solver == Solver::kQuiverApx &&
                          std::isfinite(range->min) && std::isfinite(range->max);
   Timer solve_timer;
-  for (std::size_t b = 0; b < buckets; ++b) {
-    const std::size_t lo = b * bucket, hi = std::min(count, lo + bucket);
-    const std::vector<float> levels =
-        use_range
-            ? quiver_approx(chunk, plan.s, plan.solver_options.m, range->min, range->max)
-            : solve_levels(chunk.subspan(lo, hi - lo), plan.s, plan.solver, plan.solver_options);
-    scratch.levels.values.insert(scratch.levels.values.end(), levels.begin(), levels.end());
-    scratch.levels.offsets.push_back(static_cast<std::uint32_t>(scratch.levels.values.size()));
-  }
+  scratch.levels = bucket_levels(header, [&](std::uint64_t lo, std::uint64_t hi) {
+    return use_range
+               ? quiver_approx(chunk, plan.s, plan.solver_options.m, range->min, range->max)
+               : solve_levels(chunk.subspan(lo, hi - lo), plan.s, plan.solver, plan.solver_options);
+  });
   times.solve_ms += solve_timer.elapsed_ms();
 
   // Rounding and packing fused: a block of codes at a time, in L1, straight into the payload.
@@ -69,6 +62,31 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
   }
   writer.finish();
   times.round_pack_ms += round_timer.elapsed_ms();
+}
+
+namespace {
+
+class CpuCompression final : public Compression {
+ public:
+  std::string_view name() const override { return "cpu"; }
+  void encode(std::span<const float> chunk, const PayloadHeader& h, const CompressionPlan& plan,
+              const PhiloxStream& stream, std::vector<std::byte>& out, PhaseTimes& times,
+              const Extrema<float>* range) override {
+    compress_chunk(chunk, h, plan, stream, scratch_, out, times, range);
+  }
+  void decode_accumulate(std::span<const std::byte> payload, const DecodeExpectations& expect,
+                         std::span<float> acc) override {
+    dme::decode_accumulate(payload, expect, acc);
+  }
+
+ private:
+  CompressScratch scratch_;
+};
+
+}  // namespace
+
+std::unique_ptr<Compression> make_cpu_compression() {
+  return std::make_unique<CpuCompression>();
 }
 
 }  // namespace dme::detail

@@ -1,4 +1,5 @@
-// Quantise and encode one range of a rotated vector: the per-rank half of every exchange.
+// The CPU implementation of the compression seam (collective/compression.h): quantise and
+// encode one range of a rotated vector with dme's solvers and codec.
 #pragma once
 
 #include <cstddef>
@@ -7,20 +8,13 @@
 #include <vector>
 
 #include "dme/codec/payload.h"
+#include "dme/collective/compression.h"
 #include "dme/collective/report.h"
 #include "dme/core/extrema.h"
 #include "dme/core/rng.h"
 #include "dme/quantization/solver.h"
 
 namespace dme::detail {
-
-struct CompressPlan {
-  std::size_t s = 16;
-  Solver solver = Solver::kQuiverApx;
-  SolverOptions solver_options;
-  bool nearest = false;         ///< round to nearest instead of stochastically
-  std::size_t bucket_size = 0;  ///< 0: one bucket for the whole range
-};
 
 /// Reusable buffers, so repeated rounds do not reallocate.
 struct CompressScratch {
@@ -39,8 +33,11 @@ using KnownRange = Extrema<float>;
 /// one-bucket quiver-apx skips its scan for them.
 /// @param chunk size header.count
 void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
-                    const CompressPlan& plan, const PhiloxStream& stream, CompressScratch& scratch,
-                    std::vector<std::byte>& out, PhaseTimes& times,
+                    const CompressionPlan& plan, const PhiloxStream& stream,
+                    CompressScratch& scratch, std::vector<std::byte>& out, PhaseTimes& times,
                     const KnownRange* range = nullptr);
+
+/// The CPU Compression: compress_chunk and dme::decode_accumulate, with reusable buffers.
+std::unique_ptr<Compression> make_cpu_compression();
 
 }  // namespace dme::detail

@@ -76,9 +76,10 @@ RoundSum reduce_reduce_scatter(RoundContext& ctx, std::span<const float> y) {
   error = mpi::capture_error([&] {
     avg.assign(hi - lo, 0.0f);
     for (int r = 0; r < ctx.size && hi > lo; ++r)
-      decode_accumulate(std::span<const std::byte>(recv.data() + rdispls[r],
-                                                   static_cast<std::size_t>(rcounts[r])),
-                        expectations(ctx, r, lo, hi - lo), std::span<float>(avg));
+      ctx.compression.decode_accumulate(
+          std::span<const std::byte>(recv.data() + rdispls[r],
+                                     static_cast<std::size_t>(rcounts[r])),
+          expectations(ctx, r, lo, hi - lo), std::span<float>(avg));
     const float n = static_cast<float>(ctx.size);
     for (auto& v : avg) v /= n;
   });
@@ -102,7 +103,7 @@ RoundSum reduce_reduce_scatter(RoundContext& ctx, std::span<const float> y) {
   for (int j = 0; j < ctx.size; ++j) {
     const std::uint64_t a = bound(ctx, j), b = bound(ctx, j + 1);
     if (a == b) continue;
-    decode_accumulate(
+    ctx.compression.decode_accumulate(
         std::span<const std::byte>(all.data() + displs[j], static_cast<std::size_t>(counts[j])),
         expectations(ctx, j, a, b - a), std::span<float>(acc).subspan(a, b - a));
   }

@@ -113,8 +113,8 @@ std::optional<std::string> try_compress(RoundContext& ctx, std::span<const float
   auto error = mpi::capture_error([&] {
     const PhiloxStream stream(ctx.options.seed, ctx.round, static_cast<std::uint32_t>(ctx.rank),
                               purpose);
-    compress_chunk(chunk, payload_header(ctx, first, chunk.size()), ctx.plan, stream, ctx.scratch,
-                   out, ctx.report.times, range);
+    ctx.compression.encode(chunk, payload_header(ctx, first, chunk.size()), ctx.plan, stream, out,
+                           ctx.report.times, range);
   });
   if (error) out.clear();
   return error;
@@ -129,10 +129,10 @@ RoundSum decode_all(RoundContext& ctx, const std::vector<std::byte>& all,
     std::span<const std::byte> buf(all.data() + displs[r], static_cast<std::size_t>(counts[r]));
     const DecodeExpectations e = expectations(ctx, r, 0, ctx.padded);
     if (ctx.options.shared_rotation) {
-      decode_accumulate(buf, e, std::span<float>(acc));
+      ctx.compression.decode_accumulate(buf, e, std::span<float>(acc));
     } else {
       own.assign(ctx.padded, 0.0f);
-      decode_accumulate(buf, e, std::span<float>(own));
+      ctx.compression.decode_accumulate(buf, e, std::span<float>(own));
       Rotation(ctx.options.seed, ctx.round, ctx.rotations, ctx.d, rotation_stream(false, r))
           .inverse_inplace(std::span<float>(own));
       for (std::size_t i = 0; i < ctx.padded; ++i) acc[i] += own[i];

@@ -32,14 +32,14 @@ struct RoundContext {
   int rank;
   int size;
   const Options& options;
-  CompressPlan plan;
+  CompressionPlan plan;
   std::uint32_t round;
   std::uint64_t d;
   std::uint64_t padded;
   int rotations;
   const Rotation& rotation;  ///< this rank's rotation (shared or its own)
   Report& report;
-  CompressScratch& scratch;
+  Compression& compression;                   ///< the backend that encodes and decodes payloads
   AlignedVector<float>& accumulator;          ///< size padded, reused across rounds
   const KnownRange* rotated_range = nullptr;  ///< extremes of the rotated vector, when known
 };

@@ -1,0 +1,172 @@
+// The compression seam (dme/collective/compression.h): the CPU implementation is compress_chunk
+// and decode_accumulate; MeanEstimator runs every exchange through whatever implementation it
+// holds, so an instrumented one sees the calls each exchange makes, and another encoding scheme
+// (here: raw float32) plugs in without touching the exchanges.
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "dme/collective/compression.h"
+#include "dme/collective/detail/compress.h"
+#include "dme/collective/mean_estimator.h"
+#include "support/mpi_test_support.h"
+
+namespace {
+
+using dme::test::world_rank;
+using dme::test::world_size;
+
+std::vector<float> local_input(std::size_t d) {
+  std::mt19937 gen(100 + static_cast<unsigned>(world_rank()));
+  std::lognormal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> x(d);
+  for (auto& v : x) v = dist(gen);
+  return x;
+}
+
+// Counts the calls and forwards them to the CPU implementation.
+class Counting final : public dme::Compression {
+ public:
+  std::string_view name() const override { return "counting"; }
+  void encode(std::span<const float> chunk, const dme::PayloadHeader& h,
+              const dme::CompressionPlan& plan, const dme::PhiloxStream& stream,
+              std::vector<std::byte>& out, dme::PhaseTimes& times,
+              const dme::Extrema<float>* range) override {
+    ++encodes;
+    inner_->encode(chunk, h, plan, stream, out, times, range);
+  }
+  void decode_accumulate(std::span<const std::byte> payload, const dme::DecodeExpectations& expect,
+                         std::span<float> acc) override {
+    ++decodes;
+    inner_->decode_accumulate(payload, expect, acc);
+  }
+  int encodes = 0, decodes = 0;
+
+ private:
+  std::unique_ptr<dme::Compression> inner_ = dme::make_compression(dme::Backend::kCpu);
+};
+
+TEST(Compression, CpuImplementationIsCompressChunk) {
+  auto comp = dme::make_compression(dme::Backend::kCpu);
+  EXPECT_EQ(comp->name(), "cpu");
+  const std::vector<float> y = local_input(3000);
+  dme::PayloadHeader h;
+  h.d = h.padded = h.count = y.size();
+  h.s = 8;
+  h.bucket_size = 1000;
+  const dme::CompressionPlan plan{8, dme::Solver::kQuiverApx, {}, false, 1000};
+  const dme::PhiloxStream stream(5, 1, 0, dme::Purpose::kRounding);
+  dme::PhaseTimes t1, t2;
+  std::vector<std::byte> a, b;
+  comp->encode(y, h, plan, stream, a, t1);
+  dme::detail::CompressScratch scratch;
+  dme::detail::compress_chunk(y, h, plan, stream, scratch, b, t2);
+  EXPECT_EQ(a, b);
+  std::vector<float> acc(y.size(), 0.0f), want(y.size(), 0.0f);
+  comp->decode_accumulate(a, {}, acc);
+  dme::decode_accumulate(a, {}, std::span<float>(want));
+  EXPECT_EQ(acc, want);
+  // A plan that disagrees with the header is refused by name.
+  dme::CompressionPlan other = plan;
+  other.s = 9;
+  EXPECT_THROW(comp->encode(y, h, other, stream, a, t1), dme::Error);
+}
+
+TEST(Compression, EveryExchangeRunsThroughTheHeldImplementation) {
+  const int n = world_size();
+  const std::vector<float> x = local_input(5000);
+  for (auto ex :
+       {dme::Exchange::kAllgather, dme::Exchange::kGatherBcast, dme::Exchange::kReduceScatter}) {
+    dme::Options o;
+    o.exchange = ex;
+    o.seed = 21;
+    auto counting = std::make_unique<Counting>();
+    Counting* seen = counting.get();
+    dme::MeanEstimator with(MPI_COMM_WORLD, o, std::move(counting));
+    dme::MeanEstimator plain(MPI_COMM_WORLD, o);
+    std::vector<float> a(x.size()), b(x.size());
+    with.estimate(x, a);
+    plain.estimate(x, b);
+    EXPECT_EQ(0, std::memcmp(a.data(), b.data(), 4 * a.size())) << dme::exchange_name(ex);
+    switch (ex) {
+      case dme::Exchange::kAllgather:
+        EXPECT_EQ(seen->encodes, 1);
+        EXPECT_EQ(seen->decodes, n);
+        break;
+      case dme::Exchange::kGatherBcast:
+        EXPECT_EQ(seen->encodes, 1);
+        EXPECT_EQ(seen->decodes, world_rank() == 0 ? n : 0);
+        break;
+      case dme::Exchange::kReduceScatter:  // n chunks, one re-quantised; n chunks in, n out
+        EXPECT_EQ(seen->encodes, n + 1);
+        EXPECT_EQ(seen->decodes, 2 * n);
+        break;
+    }
+  }
+}
+
+// Another scheme: the payload is the chunk's float32 bytes, decoded by adding them back.
+class RawFloats final : public dme::Compression {
+ public:
+  std::string_view name() const override { return "raw-float32"; }
+  void encode(std::span<const float> chunk, const dme::PayloadHeader&, const dme::CompressionPlan&,
+              const dme::PhiloxStream&, std::vector<std::byte>& out, dme::PhaseTimes&,
+              const dme::Extrema<float>*) override {
+    out.resize(chunk.size_bytes());
+    std::memcpy(out.data(), chunk.data(), out.size());
+  }
+  void decode_accumulate(std::span<const std::byte> payload, const dme::DecodeExpectations& expect,
+                         std::span<float> acc) override {
+    DME_CHECK(payload.size() == 4 * acc.size() && acc.size() == expect.count,
+              "raw payload of " << payload.size() << " bytes for " << acc.size() << " values");
+    for (std::size_t i = 0; i < acc.size(); ++i) {
+      float v;
+      std::memcpy(&v, payload.data() + 4 * i, 4);
+      acc[i] += v;
+    }
+  }
+};
+
+TEST(Compression, AnotherSchemePlugsInWithoutTouchingTheExchanges) {
+  const int n = world_size();
+  const std::size_t d = 3000;
+  std::vector<double> mean(d, 0.0);
+  for (int r = 0; r < n; ++r) {
+    std::mt19937 gen(100 + static_cast<unsigned>(r));
+    std::lognormal_distribution<float> dist(0.0f, 1.0f);
+    for (std::size_t i = 0; i < d; ++i) mean[i] += double(dist(gen)) / n;
+  }
+  const std::vector<float> x = local_input(d);
+  for (auto ex : {dme::Exchange::kAllgather, dme::Exchange::kGatherBcast}) {
+    dme::Options o;
+    o.exchange = ex;
+    dme::MeanEstimator est(MPI_COMM_WORLD, o, std::make_unique<RawFloats>());
+    std::vector<float> out(d);
+    const dme::Report rep = est.estimate(x, out);
+    EXPECT_EQ(rep.payload_bytes, 4 * 4096u);  // the padded rotated vector, uncompressed
+    double worst = 0;
+    for (std::size_t i = 0; i < d; ++i)
+      worst = std::max(worst, std::fabs(double(out[i]) - mean[i]) / (std::fabs(mean[i]) + 1));
+    EXPECT_LT(worst, 1e-5) << dme::exchange_name(ex) << ": exact up to float32 rounding";
+  }
+}
+
+TEST(Compression, CudaBackendWithoutCudaIsAClearError) {
+#if !defined(DME_HAVE_CUDA)
+  try {
+    dme::make_compression(dme::Backend::kCuda);
+    FAIL() << "no error";
+  } catch (const dme::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no CUDA backend"), std::string::npos) << e.what();
+  }
+#else
+  GTEST_SKIP() << "this build has the CUDA backend (tests/cuda/ covers it)";
+#endif
+}
+
+}  // namespace
