@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -39,8 +40,12 @@ void usage(std::ostream& os, const std::string& program, const std::string& summ
 }
 }  // namespace
 
-int full_argc() { return g_argc; }
-char** full_argv() { return g_argv; }
+int full_argc() {
+  return g_argc;
+}
+char** full_argv() {
+  return g_argv;
+}
 
 bool register_subcommand(Subcommand sub) {
   registry().push_back(std::move(sub));
@@ -113,9 +118,9 @@ void reject_negative_unsigned(const po::parsed_options& parsed, const po::variab
       continue;
     for (const std::string& v : opt.value) {
       const std::size_t first = v.find_first_not_of(" \t");
-      DME_CHECK(first == std::string::npos || v[first] != '-',
-                "--" << opt.string_key << " must be a non-negative whole number, got '" << v
-                     << "'");
+      DME_CHECK(
+          first == std::string::npos || v[first] != '-',
+          "--" << opt.string_key << " must be a non-negative whole number, got '" << v << "'");
     }
   }
 }
@@ -127,9 +132,12 @@ bool parse_options(int argc, char** argv, const std::string& usage_line,
   // Every subcommand takes --simd: the kernels' SIMD target (dme/core/simd.h).
   po::options_description all;
   all.add(desc);
-  po::options_description common("SIMD");
+  po::options_description common("Common");
   // clang-format off
   common.add_options()
+      ("config", po::value<std::string>()->value_name("FILE"),
+       "read options from FILE (lines 'name = value', '#' comments; the data/experiments/ files); "
+       "options on the command line win")
       ("simd", po::value<std::string>()->value_name("TARGET"),
        "SIMD target of the kernels: auto (the best the CPU has), avx512, avx2, sse4, neon, sve, "
        "sve2, scalar; no better than the machine's (default: $DME_SIMD, else auto)");
@@ -139,6 +147,15 @@ bool parse_options(int argc, char** argv, const std::string& usage_line,
   po::store(parsed, vm);
   try {
     reject_negative_unsigned(parsed, vm);
+    if (vm.count("config") && !vm.count("help")) {
+      // Stored after the command line, so that the command line's values win.
+      const std::string path = vm["config"].as<std::string>();
+      std::ifstream file(path);
+      DME_CHECK(file, "cannot read --config file '" << path << "'");
+      const po::parsed_options from_file = po::parse_config_file(file, all);
+      po::store(from_file, vm);
+      reject_negative_unsigned(from_file, vm);
+    }
     if (vm.count("help")) {
       std::cout << "Usage: " << usage_line << "\n\n" << all << "\n";
       return false;
@@ -174,7 +191,8 @@ std::vector<double> parse_double_list(const std::vector<std::string>& items,
     } catch (const std::exception&) {
       used = 0;
     }
-    DME_CHECK(used == tok.size() && used > 0, "--" << option << ": '" << tok << "' is not a number");
+    DME_CHECK(used == tok.size() && used > 0,
+              "--" << option << ": '" << tok << "' is not a number");
     out.push_back(v);
   }
   DME_CHECK(!out.empty(), "--" << option << ": empty list");

@@ -58,6 +58,16 @@ data="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../data" && pwd)/digits_mlp.h5"
 run2 "$experiment" bias --dist file --file "$data" --dataset gradients --d 9610 --inputs iid \
   --rotations 2 --trials 2 --quantizers quiver,kmeans --quiet --csv >"$out/data.csv"
 [[ $(wc -l <"$out/data.csv") -eq 5 ]] || fail "bias on data/ gradients: $(cat "$out/data.csv")"
+# Experiment configurations (data/experiments/): read with --config, the command line wins.
+(cd "$(dirname "$data")/.." && run2 "$experiment" bias --config data/experiments/bias_digits.cfg \
+  --trials 1 --quantizers quiver --quiet --csv) >"$out/cfg.csv"
+[[ $(wc -l <"$out/cfg.csv") -eq 3 ]] || fail "bias --config: $(cat "$out/cfg.csv")"
+grep -q "^quiver,0,2," "$out/cfg.csv" || fail "bias --config rows: $(cat "$out/cfg.csv")"
+expect_error "cannot read --config file '$out/none.cfg'" "$experiment" single --config "$out/none.cfg"
+printf 'sigmas = 1\nnosuch = 3\n' >"$out/bad.cfg"
+expect_error "nosuch" "$experiment" single --config "$out/bad.cfg"
+printf 'd = -5\n' >"$out/neg.cfg"
+expect_error "--d must be a non-negative whole number, got '-5'" "$experiment" single --config "$out/neg.cfg"
 # Faults inside a sweep point reach the ranks that sat it out (they used to wait for ever): a
 # wrong file length, a d too large for zipml, a distribution that overflows float. `timeout`
 # turns a hang into a failure.
