@@ -1,7 +1,7 @@
 // dme-bench codec --log2d 20,24 --s 2,4,10,16,256 [--reps R] [--bucket-size B] [--seed S] [--csv]
 #include <iostream>
 
-#include "dme/experiment/codec_bench.h"
+#include "dme/bench/codec_bench.h"
 #include "subcommand.h"
 
 namespace po = boost::program_options;

@@ -2,8 +2,8 @@
 #include <iostream>
 
 #include "common_options.h"
-#include "dme/experiment/cuda_bench.h"
-#include "dme/experiment/pipeline_bench.h"
+#include "dme/bench/cuda_bench.h"
+#include "dme/bench/pipeline_bench.h"
 #include "subcommand.h"
 
 namespace po = boost::program_options;

@@ -2,8 +2,8 @@
 #include <iostream>
 
 #include "dme/collective/options.h"
-#include "dme/experiment/cuda_bench.h"
-#include "dme/experiment/rotation_bench.h"
+#include "dme/bench/cuda_bench.h"
+#include "dme/bench/rotation_bench.h"
 #include "subcommand.h"
 
 namespace po = boost::program_options;

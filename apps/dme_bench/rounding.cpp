@@ -1,7 +1,7 @@
 // dme-bench rounding --log2d 20,24 --s 16 [--dist normal] [--reps R] [--seed N] [--csv]
 #include <iostream>
 
-#include "dme/experiment/rounding_bench.h"
+#include "dme/bench/rounding_bench.h"
 #include "subcommand.h"
 
 namespace po = boost::program_options;

@@ -2,9 +2,9 @@
 //   --solvers quiver,quiver-accel,quiver-apx,kmeans,zipml-cp-unif,alq [--reps R] [--seed N] [--csv]
 #include <iostream>
 
-#include "dme/experiment/solver_bench.h"
+#include "dme/bench/solver_bench.h"
 #include "dme/collective/options.h"
-#include "dme/experiment/cuda_bench.h"
+#include "dme/bench/cuda_bench.h"
 #include "subcommand.h"
 
 namespace po = boost::program_options;

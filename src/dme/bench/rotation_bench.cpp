@@ -1,4 +1,4 @@
-#include "dme/experiment/rotation_bench.h"
+#include "dme/bench/rotation_bench.h"
 
 #include <algorithm>
 #include <cmath>

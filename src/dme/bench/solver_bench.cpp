@@ -1,4 +1,4 @@
-#include "dme/experiment/solver_bench.h"
+#include "dme/bench/solver_bench.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "dme/experiment/rounding_bench.h"
+#include "dme/bench/rounding_bench.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "dme/experiment/codec_bench.h"
+#include "dme/bench/codec_bench.h"
 
 #include <algorithm>
 #include <cstring>

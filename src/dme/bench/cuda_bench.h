@@ -12,9 +12,9 @@
 
 #include <ostream>
 
-#include "dme/experiment/pipeline_bench.h"
-#include "dme/experiment/rotation_bench.h"
-#include "dme/experiment/solver_bench.h"
+#include "dme/bench/pipeline_bench.h"
+#include "dme/bench/rotation_bench.h"
+#include "dme/bench/solver_bench.h"
 
 namespace dme {
 

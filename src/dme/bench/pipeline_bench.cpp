@@ -1,4 +1,4 @@
-#include "dme/experiment/pipeline_bench.h"
+#include "dme/bench/pipeline_bench.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "dme/experiment/cuda_bench.h"
+#include "dme/bench/cuda_bench.h"
 
 #include "dme/core/error.h"
 
