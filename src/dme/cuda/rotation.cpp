@@ -69,9 +69,9 @@ CudaRotation::CudaRotation(std::uint64_t seed, std::uint32_t round, int k, std::
 void CudaRotation::rekey(std::uint64_t seed, std::uint32_t round, std::uint32_t stream) {
   DME_CHECK(stream < (1u << 29), "rotation stream id too large: " << stream);
   for (int j = 0; j < k_; ++j)
-    detail::make_sign_mask(PhiloxStream(seed, round, 4 * stream + static_cast<std::uint32_t>(j) + 1,
-                                        Purpose::kRotationSigns),
-                           padded_, masks_.data() + j * mask_words_, nullptr);
+    detail::make_sign_mask(
+        PhiloxStream(seed, round, sign_stream_key(stream, j), Purpose::kRotationSigns), padded_,
+        masks_.data() + j * mask_words_, nullptr);
 }
 
 int CudaRotation::passes() const noexcept {

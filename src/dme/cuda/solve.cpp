@@ -10,8 +10,10 @@
 #include "dme/cuda/compressor_impl.cuh"
 #include "dme/quantization/detail/asq_cost.h"
 #include "dme/quantization/detail/asq_dp.h"
+#include "dme/quantization/detail/candidates.h"
 #include "dme/quantization/detail/compensated_sum.h"
 #include "dme/quantization/detail/level_set.h"
+#include "dme/quantization/quiver_approx.h"
 #include "dme/quantization/uniform.h"
 #include "dme/quantization/zipml.h"
 
@@ -49,18 +51,6 @@ Extrema<float> scan_device(Compressor::Impl& im, std::span<const float> x, const
 
 namespace {
 
-// The CPU's grid (candidates.cpp, Grid::level), by the same host expression compiled with the
-// same flags, so the device bins against bit-identical levels: float arithmetic,
-// level[t] = min(lo + t·δ, hi) with δ = float((hi - lo) / m) and level[m] = hi.
-std::vector<float> grid_levels(float lo, float hi, std::size_t m) {
-  const double width = static_cast<double>(hi) - lo;
-  const float delta = static_cast<float>(width / static_cast<double>(m));
-  std::vector<float> level(m + 1);
-  for (std::size_t t = 0; t <= m; ++t)
-    level[t] = t >= m ? hi : std::min(lo + static_cast<float>(t) * delta, hi);
-  return level;
-}
-
 /// The fixed-point unit of the bin sums: a power of two with every offset level[t] - x below
 /// 2^32 units, so that a bin of up to 2^31 values sums exactly in 64 bits.
 double offset_unit(const std::vector<float>& level) {
@@ -77,17 +67,13 @@ double offset_unit(const std::vector<float>& level) {
 // sums only by rounding, which moves a DP argmin only at an exact tie of the costs.
 std::vector<float> quiver_apx(Compressor::Impl& im, std::span<const float> x, std::size_t s,
                               std::size_t m, SolveTimes* times) {
-  DME_CHECK(s >= 2 && s <= kMaxLevels,
-            "quiver-apx: s must be in 2.." << kMaxLevels << ", got " << s);
-  DME_CHECK(m >= s, "quiver-apx: the grid needs at least s intervals (m >= s), got m = "
-                        << m << " and s = " << s);
-  DME_CHECK(m <= kMaxApxGrid, "quiver-apx: m must be at most " << kMaxApxGrid << ", got " << m);
+  dme::detail::check_apx_arguments(s, m);
   const Extrema<float> range = detail::scan_device(im, x, "quiver-apx", times);
   if (range.min == range.max) return {range.min};
 
   Timer timer;
   const std::size_t bins = m + 1;
-  const std::vector<float> level = grid_levels(range.min, range.max, m);
+  const std::vector<float> level = dme::detail::grid_levels(range.min, range.max, m);
   const double unit = offset_unit(level);
   detail::ensure_size(im.grid, bins);
   detail::ensure_size(im.counts, bins);
@@ -116,22 +102,21 @@ std::vector<float> quiver_apx(Compressor::Impl& im, std::span<const float> x, st
   timer.reset();
   // GridStatistics as the CPU builds it (candidates.cpp): centred grid values and chord
   // coordinates u = α·x - β from the cumulative counts α and sums β.
-  const double shift = 0.5 * (static_cast<double>(range.min) + range.max);
-  std::vector<dme::detail::ChordPoint> points(bins);
+  dme::detail::GridStatistics grid;
+  grid.level = level;
+  grid.shift = 0.5 * (static_cast<double>(range.min) + range.max);
+  grid.points.resize(bins);
   double alpha = 0;
   dme::detail::CompensatedSum beta;
   for (std::size_t t = 0; t < bins; ++t) {
     const double n = static_cast<double>(im.host_counts[t]);
-    const double v = static_cast<double>(level[t]) - shift;
+    const double v = static_cast<double>(level[t]) - grid.shift;
     alpha += n;
     beta.add(n * v - static_cast<double>(im.host_sums[t]) * unit);  // Σ (x - shift) over bin t
-    points[t] = {v, alpha * v - beta.value()};
+    grid.points[t] = {v, alpha * v - beta.value()};
+    if (n > 0) dme::detail::note_nonempty_bin(grid.bordering, static_cast<std::uint32_t>(t));
   }
-  const dme::detail::AsqCost cost{points.data()};
-  std::vector<float> values;
-  for (std::size_t t : dme::detail::asq_smawk_indices(cost, bins, s)) values.push_back(level[t]);
-  std::vector<float> levels = dme::detail::unique_levels(std::move(values));
-  dme::detail::top_up_levels(levels, level, s);
+  std::vector<float> levels = dme::detail::apx_levels_on_grid(grid, s, m);
   if (times) times->host_ms += timer.elapsed_ms();
   return levels;
 }

@@ -12,9 +12,9 @@
 
 namespace dme {
 
-namespace {
+namespace detail {
 
-void check_arguments(std::size_t s, std::size_t m) {
+void check_apx_arguments(std::size_t s, std::size_t m) {
   DME_CHECK(s >= 2 && s <= kMaxLevels,
             "quiver-apx: s must be in 2.." << kMaxLevels << ", got " << s);
   DME_CHECK(m >= s, "quiver-apx: the grid needs at least s intervals (m >= s), got m = "
@@ -22,7 +22,7 @@ void check_arguments(std::size_t s, std::size_t m) {
   DME_CHECK(m <= kMaxApxGrid, "quiver-apx: m must be at most " << kMaxApxGrid << ", got " << m);
 }
 
-std::vector<float> solve_on_grid(const detail::GridStatistics& grid, std::size_t s, std::size_t m) {
+std::vector<float> apx_levels_on_grid(const GridStatistics& grid, std::size_t s, std::size_t m) {
   std::vector<float> values;
   // Room for every level that borders a nonempty bin (and the two ends): that set is optimal
   // among grid level sets, so the O(s m log m) DP is skipped (s large next to d or m).
@@ -31,28 +31,28 @@ std::vector<float> solve_on_grid(const detail::GridStatistics& grid, std::size_t
     for (std::uint32_t t : grid.bordering) values.push_back(grid.level[t]);
     values.push_back(grid.level[m]);
   } else {
-    const detail::AsqCost cost{grid.points.data()};
-    for (std::size_t t : detail::asq_smawk_indices(cost, m + 1, s)) values.push_back(grid.level[t]);
+    const AsqCost cost{grid.points.data()};
+    for (std::size_t t : asq_smawk_indices(cost, m + 1, s)) values.push_back(grid.level[t]);
   }
-  std::vector<float> levels = detail::unique_levels(std::move(values));
-  detail::top_up_levels(levels, grid.level, s);
+  std::vector<float> levels = unique_levels(std::move(values));
+  top_up_levels(levels, grid.level, s);
   return levels;
 }
 
-}  // namespace
+}  // namespace detail
 
 std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::size_t m) {
-  check_arguments(s, m);
+  detail::check_apx_arguments(s, m);
   const Extrema<float> range = detail::scan_input(x, "quiver-apx");
   if (range.min == range.max) return {range.min};
   const detail::GridStatistics grid = detail::grid_statistics(x, range.min, range.max, m);
   DME_ASSERT(grid.contained);
-  return solve_on_grid(grid, s, m);
+  return detail::apx_levels_on_grid(grid, s, m);
 }
 
 std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::size_t m, float lo,
                                  float hi) {
-  check_arguments(s, m);
+  detail::check_apx_arguments(s, m);
   DME_CHECK(std::isfinite(lo) && std::isfinite(hi) && lo <= hi,
             "quiver-apx: the given range [" << lo << ", " << hi << "] is not a finite interval");
   DME_CHECK(!x.empty(), "quiver-apx: x is empty");
@@ -65,7 +65,7 @@ std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::s
                                                            << " is outside the given range [" << lo
                                                            << ", " << hi << "]");
   }
-  return solve_on_grid(grid, s, m);
+  return detail::apx_levels_on_grid(grid, s, m);
 }
 
 }  // namespace dme

@@ -35,4 +35,10 @@ std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::s
 std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::size_t m, float lo,
                                  float hi);
 
+namespace detail {
+/// quiver-apx's argument checks (s in 2..kMaxLevels, s <= m <= kMaxApxGrid), shared with the
+/// CUDA backend's.
+void check_apx_arguments(std::size_t s, std::size_t m);
+}  // namespace detail
+
 }  // namespace dme

@@ -88,10 +88,8 @@ Rotation::Rotation(std::uint64_t seed, std::uint32_t round, int k, std::size_t d
   if (k == 0) padded_ = d;
   DME_CHECK(stream < (1u << 29), "rotation stream id too large: " << stream);
   for (int j = 0; j < k; ++j)
-    masks_.push_back(
-        make_mask(PhiloxStream(seed, round, 4 * stream + static_cast<std::uint32_t>(j) + 1,
-                               Purpose::kRotationSigns),
-                  padded_));
+    masks_.push_back(make_mask(
+        PhiloxStream(seed, round, sign_stream_key(stream, j), Purpose::kRotationSigns), padded_));
 }
 
 float Rotation::sign(int j, std::size_t i) const {

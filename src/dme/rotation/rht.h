@@ -26,6 +26,13 @@ constexpr std::uint32_t rotation_stream(bool shared, int rank) {
   return shared ? 0u : static_cast<std::uint32_t>(rank) + 1u;
 }
 
+/// The Philox stream of the signs of RHT j (0-based) of rotation stream `stream`, under
+/// Purpose::kRotationSigns: 4·stream + j + 1. The one place this key lives (the CPU Rotation and
+/// the CUDA rotation use it). stream must be below 2^29.
+constexpr std::uint32_t sign_stream_key(std::uint32_t stream, int j) {
+  return 4u * stream + static_cast<std::uint32_t>(j) + 1u;
+}
+
 /// The k-fold composition R_k ∘ … ∘ R_1 of RHTs for vectors of length d.
 /// Sign vector j (1-based) is drawn from PhiloxStream(seed, round, 4·stream + j,
 /// Purpose::kRotationSigns): every rank that constructs a Rotation with the same (seed, round,

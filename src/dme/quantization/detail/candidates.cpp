@@ -427,6 +427,13 @@ double compensated_mean(std::span<const float> x) {
   return total.value() / static_cast<double>(x.size());
 }
 
+std::vector<float> grid_levels(float lo, float hi, std::size_t m) {
+  const Grid grid = make_grid(lo, hi, m);
+  std::vector<float> level(m + 1);
+  for (std::size_t t = 0; t <= m; ++t) level[t] = grid.level(t);
+  return level;
+}
+
 std::vector<std::uint32_t> grid_bins(std::span<const float> x, float lo, float hi, std::size_t m) {
   const Grid grid = make_grid(lo, hi, m);
   std::vector<std::uint32_t> bins(x.size());
@@ -456,12 +463,7 @@ GridStatistics grid_statistics(std::span<const float> x, float lo, float hi, std
       alpha += acc[2 * (c * bins + t)];
       beta.add(acc[2 * (c * bins + t) + 1]);
     }
-    if (alpha != before) {
-      const auto level = static_cast<std::uint32_t>(t);
-      if (t > 0 && (g.bordering.empty() || g.bordering.back() != level - 1))
-        g.bordering.push_back(level - 1);
-      g.bordering.push_back(level);
-    }
+    if (alpha != before) note_nonempty_bin(g.bordering, static_cast<std::uint32_t>(t));
     const double v = static_cast<double>(g.level[t]) - g.shift;
     g.points[t] = {v, alpha * v - beta.value()};
   }

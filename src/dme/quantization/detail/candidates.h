@@ -48,6 +48,23 @@ struct GridStatistics {
   std::vector<std::uint32_t> bordering;
 };
 
+/// Records that bin t (values in (level[t-1], level[t]]) is not empty: levels t - 1 and t
+/// border it. Call in increasing t.
+inline void note_nonempty_bin(std::vector<std::uint32_t>& bordering, std::uint32_t t) {
+  if (t > 0 && (bordering.empty() || bordering.back() != t - 1)) bordering.push_back(t - 1);
+  bordering.push_back(t);
+}
+
+/// quiver-apx's levels from the statistics of its grid (m intervals): the SMAWK DP over the grid
+/// points, or every bordering level when s has room for them all (optimal over the grid then);
+/// deduplicated and topped up to s. Shared by the CPU and the CUDA histograms.
+std::vector<float> apx_levels_on_grid(const GridStatistics& grid, std::size_t s, std::size_t m);
+
+/// The m + 1 levels of the grid on [lo, hi] (lo < hi): level[t] = min(lo + t·δ, hi) in float,
+/// δ = float((hi - lo) / m), level[m] = hi. The one definition of the quiver-apx grid (the CUDA
+/// histogram bins against these same levels).
+std::vector<float> grid_levels(float lo, float hi, std::size_t m);
+
 /// @param x   unsorted data, size d, all in [lo, hi] (else the result says !contained); lo < hi;
 ///            m >= 1
 GridStatistics grid_statistics(std::span<const float> x, float lo, float hi, std::size_t m);
