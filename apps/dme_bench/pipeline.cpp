@@ -2,7 +2,6 @@
 #include <iostream>
 
 #include "common_options.h"
-#include "dme/bench/cuda_bench.h"
 #include "dme/bench/pipeline_bench.h"
 #include "subcommand.h"
 
@@ -26,8 +25,6 @@ int pipeline_main(int argc, char** argv) {
   if (!dme::app::parse_options(argc, argv, "dme-bench pipeline [options]", desc, vm)) return 0;
   if (!log2d.empty()) cfg.log2d = dme::app::parse_int_list(log2d, "log2d");
   dme::app::finish_estimator(est, cfg.options);
-  if (cfg.options.backend == dme::Backend::kCuda)
-    return dme::run_cuda_pipeline_bench(cfg, std::cout);
   return dme::run_pipeline_bench(cfg, std::cout);
 }
 

@@ -1,9 +1,8 @@
 // dme-bench rotation --log2d 16,20,24 [--reps R] [--rotations K] [--seed S] [--csv]
 #include <iostream>
 
-#include "dme/collective/options.h"
-#include "dme/bench/cuda_bench.h"
 #include "dme/bench/rotation_bench.h"
+#include "dme/collective/options.h"
 #include "subcommand.h"
 
 namespace po = boost::program_options;
@@ -27,8 +26,7 @@ int rotation_main(int argc, char** argv) {
   po::variables_map vm;
   if (!dme::app::parse_options(argc, argv, "dme-bench rotation [options]", desc, vm)) return 0;
   if (!log2d.empty()) config.log2d = dme::app::parse_int_list(log2d, "log2d");
-  if (dme::parse_backend(backend) == dme::Backend::kCuda)
-    return dme::run_cuda_rotation_bench(config, std::cout);
+  config.backend = dme::parse_backend(backend);
   return dme::run_rotation_bench(config, std::cout);
 }
 

@@ -4,7 +4,6 @@
 
 #include "dme/bench/solver_bench.h"
 #include "dme/collective/options.h"
-#include "dme/bench/cuda_bench.h"
 #include "subcommand.h"
 
 namespace po = boost::program_options;
@@ -36,8 +35,7 @@ int solvers_main(int argc, char** argv) {
   if (!s.empty()) config.s = dme::app::parse_int_list(s, "s");
   if (!m.empty()) config.m = dme::app::parse_int_list(m, "m");
   if (!solvers.empty()) config.solvers = dme::app::parse_name_list(solvers);
-  if (dme::parse_backend(backend) == dme::Backend::kCuda)
-    return dme::run_cuda_solver_bench(config, std::cout);
+  config.backend = dme::parse_backend(backend);
   return dme::run_solver_bench(config, std::cout);
 }
 

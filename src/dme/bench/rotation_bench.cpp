@@ -2,16 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <iostream>
 
+#include "dme/bench/device.h"
 #include "dme/core/aligned_buffer.h"
 #include "dme/core/error.h"
 #include "dme/core/rng.h"
 #include "dme/core/timer.h"
 #include "dme/experiment/table.h"
-#include "dme/experiment/timing.h"
-#include "dme/rotation/fwht.h"
 #include "dme/rotation/rht.h"
 
 namespace dme {
@@ -23,28 +21,22 @@ int run_rotation_bench(const RotationBenchConfig& config, std::ostream& os) {
   for (int l : config.log2d)
     DME_CHECK(l >= 0 && l <= 30, "--log2d values must be in 0..30, got " << l);
 
-  Table table({"log2d", "fwht_ms", "memcpy_ms", "fwht_over_memcpy", "rht_forward_ms",
-               "rht_inverse_ms", "max_roundtrip_err"},
-              config.csv);
+  const std::unique_ptr<RotationDevice> device = make_rotation_device(config.backend);
+  std::vector<std::string> columns = {
+      "log2d",          "fwht_ms",        "memcpy_ms",        "fwht_over_memcpy",
+      "rht_forward_ms", "rht_inverse_ms", "max_roundtrip_err"};
+  for (auto& c : device->extra_columns()) columns.push_back(c);
+  Table table(columns, config.csv);
+  if (!config.csv && !device->banner().empty()) os << device->banner() << "\n";
   table.print_header(os);
   int status = 0;
   for (int l : config.log2d) {
     const std::size_t n = std::size_t(1) << l;
-    AlignedVector<float> x(n), y(n), back(n);
+    AlignedVector<float> x(n);
     PhiloxStream input(config.seed, 0, 0, Purpose::kInput);
     for (std::size_t i = 0; i < n; ++i) x[i] = input.uniform_float(i) * 2.0f - 1.0f;
-    std::copy(x.begin(), x.end(), y.begin());
-
-    const double fwht_ms = median_ms(config.reps, [&] { fwht(std::span<float>(y)); });
-    const double memcpy_ms =
-        median_ms(config.reps, [&] { std::memcpy(back.data(), y.data(), n * sizeof(float)); });
-
-    Rotation rot(config.seed, 0, config.rotations, n);
-    const double fwd_ms = median_ms(config.reps, [&] { rot.forward(x, y); });
-    // Repeated inverses of an orthogonal map keep y bounded, so no copy is timed with them.
-    const double inv_ms = median_ms(config.reps, [&] { rot.inverse(y, back); });
-    rot.forward(x, y);
-    rot.inverse(y, back);
+    std::vector<float> back;
+    const RotationTimes t = device->run(x, config.rotations, config.seed, config.reps, back);
 
     double max_err = 0, max_abs = 0;
     for (std::size_t i = 0; i < n; ++i) {
@@ -55,12 +47,19 @@ int run_rotation_bench(const RotationBenchConfig& config, std::ostream& os) {
     // Float precision after 2·rotations·log2 D butterfly levels: a few ulps per level.
     const double limit = 4 * 0x1p-24 * (2.0 * config.rotations * std::max(1, l) + 1);
     if (rel_err > limit) {
-      std::cerr << "dme-bench rotation: round trip error " << rel_err << " at log2d " << l
-                << " exceeds float precision (" << limit << ")\n";
+      std::cerr << "dme-bench rotation (" << backend_name(config.backend) << "): round trip error "
+                << rel_err << " at log2d " << l << " exceeds float precision (" << limit << ")\n";
       status = 1;
     }
-    table.print_row(os, {static_cast<long long>(l), fwht_ms, memcpy_ms, fwht_ms / memcpy_ms, fwd_ms,
-                         inv_ms, rel_err});
+    std::vector<Table::Cell> row = {static_cast<long long>(l),
+                                    t.fwht_ms,
+                                    t.copy_ms,
+                                    t.fwht_ms / t.copy_ms,
+                                    t.forward_ms,
+                                    t.inverse_ms,
+                                    rel_err};
+    for (auto& c : device->extra_cells(n, config.rotations, t)) row.push_back(c);
+    table.print_row(os, row);
   }
   return status;
 }

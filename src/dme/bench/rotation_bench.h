@@ -5,6 +5,8 @@
 #include <ostream>
 #include <vector>
 
+#include "dme/collective/options.h"
+
 namespace dme {
 
 struct RotationBenchConfig {
@@ -13,11 +15,14 @@ struct RotationBenchConfig {
   int rotations = 1;  ///< RHTs composed in rht_forward / rht_inverse
   std::uint64_t seed = 1;
   bool csv = false;
+  Backend backend = Backend::kCpu;  ///< where it runs (bench/device.h)
 };
 
 /// Prints one row per size: log2d, fwht_ms, memcpy_ms, fwht_over_memcpy, rht_forward_ms,
-/// rht_inverse_ms, max_roundtrip_err. Returns 0, or 1 when a round trip error exceeds float
-/// precision (the benchmark checks its own output).
+/// rht_inverse_ms, max_roundtrip_err, then the device's columns (CUDA: copy_gbps, fwht_passes,
+/// fwht_gbps, fwht_fraction, rht_passes, rht_forward_fraction, rht_inverse_fraction; memcpy is
+/// then cudaMemcpy device to device and times are device event times). Returns 0, or 1 when a
+/// round trip error exceeds float precision (the benchmark checks its own output).
 int run_rotation_bench(const RotationBenchConfig& config, std::ostream& os);
 
 }  // namespace dme

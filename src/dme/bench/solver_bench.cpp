@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 
+#include "dme/bench/device.h"
 #include "dme/core/error.h"
 #include "dme/core/timer.h"
 #include "dme/experiment/inputs.h"
@@ -19,26 +20,12 @@
 namespace dme {
 namespace {
 
-// Median of timed runs of f: at least one, at most reps, and no new run once budget_s is spent.
-template <class F>
-double median_ms(int reps, double budget_s, F&& f) {
-  std::vector<double> t;
-  double total_ms = 0;
-  while (t.empty() || (static_cast<int>(t.size()) < reps && total_ms < budget_s * 1e3)) {
-    Timer timer;
-    f();
-    t.push_back(timer.elapsed_ms());
-    total_ms += t.back();
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
 struct Cell {
   Solver solver = Solver::kQuiver;
   std::size_t m = 0;
   bool uses_m = false;
-  double ms = NAN, vnmse = NAN;
+  double vnmse = NAN;
+  SolveRun run;  ///< the median run (its time, levels and the device's parts)
   std::string error;
 };
 
@@ -46,65 +33,32 @@ bool uses_grid(Solver s) {
   return s == Solver::kQuiverApx || s == Solver::kZipmlCpUnif || s == Solver::kZipmlCpQuant;
 }
 
-struct Input {
-  std::vector<float> x, sorted;
-  double sort_ms = 0, radix_ms = 0, vqsort_ms = 0;
-};
-
-Input make_bench_input(const SolverBenchConfig& c, Distribution dist, int log2d) {
-  Input in;
-  in.x.resize(std::size_t(1) << log2d);
-  generate(dist, DistributionParams{}, c.seed, 0, 0, in.x);
-  // Both sorts work on fresh copies; the copies are not timed.
-  std::vector<float> work;
-  std::vector<double> sort_t, radix_t, vq_t;
-  for (int r = 0; r < std::max(1, c.reps); ++r) {
-    work = in.x;
-    Timer t;
-    std::sort(work.begin(), work.end());
-    sort_t.push_back(t.elapsed_ms());
-    work = in.x;
-    t.reset();
-    detail::radix_sort(work);
-    radix_t.push_back(t.elapsed_ms());
-    work = in.x;
-    t.reset();
-    detail::vqsort_floats(work);  // Highway's vqsort on the current target, radix order
-    vq_t.push_back(t.elapsed_ms());
-  }
-  std::sort(vq_t.begin(), vq_t.end());
-  in.vqsort_ms = vq_t[vq_t.size() / 2];
-  work = in.x;
-  detail::radix_sort(work);
-  std::sort(sort_t.begin(), sort_t.end());
-  std::sort(radix_t.begin(), radix_t.end());
-  in.sort_ms = sort_t[sort_t.size() / 2];
-  in.radix_ms = radix_t[radix_t.size() / 2];
-  in.sorted = std::move(work);  // radix sorted: the same floats in the same order as std::sort
-  return in;
-}
-
-Cell run_cell(const SolverBenchConfig& c, const Input& in, Solver solver, std::size_t s,
-              std::size_t m) {
+// The median of the timed solves: at least one, at most reps, and no new run once budget_s is
+// spent (after one untimed solve where the device wants one).
+Cell run_cell(const SolverBenchConfig& c, SolverDevice& device, std::span<const float> x,
+              Solver solver, std::size_t s, std::size_t m) {
   Cell cell;
   cell.solver = solver;
   cell.m = m;
   cell.uses_m = uses_grid(solver);
-  SolverOptions options;
-  options.m = m;
-  options.input_is_sorted = solver_needs_sorted_input(solver);
-  const std::span<const float> input = options.input_is_sorted ? in.sorted : in.x;
-  std::vector<float> levels;
   try {
-    cell.ms =
-        median_ms(c.reps, c.budget_s, [&] { levels = solve_levels(input, s, solver, options); });
-    cell.vnmse = level_set_vnmse(in.x, levels, solver_is_biased(solver));
+    if (device.warm_up()) device.solve(s, solver, m);
+    std::vector<SolveRun> runs;
+    double spent_ms = 0;
+    while (runs.empty() ||
+           (static_cast<int>(runs.size()) < c.reps && spent_ms < c.budget_s * 1e3)) {
+      runs.push_back(device.solve(s, solver, m));
+      spent_ms += runs.back().ms;
+    }
+    std::sort(runs.begin(), runs.end(),
+              [](const SolveRun& a, const SolveRun& b) { return a.ms < b.ms; });
+    cell.run = std::move(runs[runs.size() / 2]);
+    cell.vnmse = level_set_vnmse(x, cell.run.levels, solver_is_biased(solver));
   } catch (const Error& e) {
     cell.error = e.message();
   }
   return cell;
 }
-
 
 // The exact optimum of each kind among the cells (quiver/quiver-accel for unbiased, kmeans for
 // biased); flags quiver and quiver-accel disagreeing.
@@ -130,7 +84,7 @@ Optima optima(const std::vector<Cell>& cells, int l, int s, int& status) {
 }
 
 void print_cells(const Table& table, std::ostream& os, const std::vector<Cell>& cells,
-                 const std::string& dist, const Input& in, int l, int s, const Optima& o,
+                 const SolverDevice& device, const std::string& dist, int l, int s, const Optima& o,
                  int& status) {
   for (const Cell& cell : cells) {
     const std::optional<double>& opt = solver_is_biased(cell.solver) ? o.biased : o.unbiased;
@@ -146,10 +100,19 @@ void print_cells(const Table& table, std::ostream& os, const std::vector<Cell>& 
     const Table::Cell m_cell =
         cell.uses_m ? Table::Cell(static_cast<long long>(cell.m)) : Table::Cell(std::string("-"));
     const Table::Cell opt_cell = opt ? Table::Cell(*opt) : Table::Cell(std::string("-"));
-    table.print_row(os, {std::string(solver_name(cell.solver)), dist, static_cast<long long>(l),
-                         static_cast<long long>(s), m_cell, cell.ms, in.sort_ms,
-                         cell.ms / in.sort_ms, cell.vnmse, opt_cell, in.radix_ms, in.vqsort_ms,
-                         std::string(detail::sort_method())});
+    const double sort_ms = device.sort_ms(cell.run);
+    std::vector<Table::Cell> row = {std::string(solver_name(cell.solver)),
+                                    dist,
+                                    static_cast<long long>(l),
+                                    static_cast<long long>(s),
+                                    m_cell,
+                                    cell.run.ms,
+                                    sort_ms,
+                                    cell.run.ms / sort_ms,
+                                    cell.vnmse,
+                                    opt_cell};
+    for (auto& c : device.extra_cells(cell.run)) row.push_back(c);
+    table.print_row(os, row);
   }
 }
 
@@ -172,25 +135,30 @@ int run_solver_bench(const SolverBenchConfig& c, std::ostream& os) {
       "--dist must be lognormal, normal, exponential, truncnorm or weibull, got " << c.dist);
   std::vector<Solver> solvers;
   for (const std::string& name : c.solvers) solvers.push_back(parse_solver(name));
-  const Table table({"solver", "dist", "log2d", "s", "m", "ms", "sort_ms", "ms_over_sort", "vnmse",
-                     "opt_vnmse", "radix_sort_ms", "vqsort_ms", "sort_used"},
-                    c.csv);
+  const std::unique_ptr<SolverDevice> device = make_solver_device(c.backend);
+  std::vector<std::string> columns = {"solver", "dist",    "log2d",        "s",     "m",
+                                      "ms",     "sort_ms", "ms_over_sort", "vnmse", "opt_vnmse"};
+  for (auto& col : device->extra_columns()) columns.push_back(col);
+  const Table table(columns, c.csv);
+  if (!c.csv && !device->banner().empty()) os << device->banner() << "\n";
   table.print_header(os);
   int status = 0;
   for (int l : c.log2d) {
-    const Input in = make_bench_input(c, dist, l);
+    std::vector<float> x(std::size_t(1) << l);
+    generate(dist, DistributionParams{}, c.seed, 0, 0, x);
+    device->load(x, c.reps);
     for (int s : c.s) {
       const std::size_t levels = static_cast<std::size_t>(s);
       std::vector<Cell> cells;
       for (Solver solver : solvers) {
         if (!uses_grid(solver)) {
-          cells.push_back(run_cell(c, in, solver, levels, 0));
+          cells.push_back(run_cell(c, *device, x, solver, levels, 0));
           continue;
         }
         for (int m : c.m)
-          cells.push_back(run_cell(c, in, solver, levels, static_cast<std::size_t>(m)));
+          cells.push_back(run_cell(c, *device, x, solver, levels, static_cast<std::size_t>(m)));
       }
-      print_cells(table, os, cells, c.dist, in, l, s, optima(cells, l, s, status), status);
+      print_cells(table, os, cells, *device, c.dist, l, s, optima(cells, l, s, status), status);
     }
   }
   return status;

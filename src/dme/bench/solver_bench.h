@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "dme/collective/options.h"
+
 namespace dme {
 
 struct SolverBenchConfig {
@@ -20,14 +22,20 @@ struct SolverBenchConfig {
   double budget_s = 3.0;           ///< stop repeating a cell once its runs took this long
   std::uint64_t seed = 1;
   bool csv = false;
+  Backend backend = Backend::kCpu;  ///< where it runs (bench/device.h)
 };
 
 /// Prints one row per (solver, log2d, s, m): solver, dist, log2d, s, m, ms, sort_ms,
-/// ms_over_sort, vnmse, opt_vnmse, radix_sort_ms, vqsort_ms, sort_used. `ms` excludes sorting
-/// for the solvers that need sorted input (they get the sorted vector); quiver-apx and the other
-/// unsorted solvers get the unsorted input. sort_ms is std::sort of the same floats in the same
-/// run; radix_sort_ms and vqsort_ms are the library's two sorts (quantization/detail/
-/// radix_sort.h), sort_used the one that solve_levels uses on unsorted input on this target.
+/// ms_over_sort, vnmse, opt_vnmse, then the device's columns (bench/device.h).
+/// CPU: `ms` excludes sorting for the solvers that need sorted input (they get the sorted
+/// vector); quiver-apx and the other unsorted solvers get the unsorted input. sort_ms is
+/// std::sort of the same floats in the same run; then radix_sort_ms and vqsort_ms, the library's
+/// two sorts (quantization/detail/radix_sort.h), and sort_used, the one that solve_levels uses on
+/// unsorted input on this target.
+/// CUDA: `ms` is Compressor::solve_levels on the unsorted device vector, all in; sort_ms is the
+/// CUB sort inside it for the sorted-input solvers (for the others a CUB sort of the same vector,
+/// timed apart); then radix_sort_ms (the CPU library's sort, for scale), scan_ms, histogram_ms,
+/// transfer_ms, host_ms (the DP on the host), copy_gbps and scan_fraction.
 /// vnmse is the analytic vNMSE of
 /// stochastic rounding to the levels (nearest-rounding error for kmeans and rtn); opt_vnmse is
 /// the exact optimum of the same kind (quiver or quiver-accel for unbiased solvers, kmeans for
