@@ -1,0 +1,43 @@
+// MeanEstimator through the CUDA implementation of the compression seam
+// (cuda::make_compression()): the same means and the same bytes as the CPU implementation, for
+// every exchange, on any rank count. Skips without a GPU, on every rank alike.
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <cstring>
+#include <vector>
+
+#include "cuda_test_util.h"
+#include "dme/collective/mean_estimator.h"
+#include "support/mpi_test_support.h"
+
+namespace {
+
+using dme::test::world_rank;
+
+TEST(CudaEstimator, SameMeanAndBytesAsTheCpuCompression) {
+  if (!dme::cuda::available()) GTEST_SKIP() << "no GPU: " << dme::cuda::device_summary();
+  const std::size_t d = (std::size_t(1) << 18) + 5;
+  const std::vector<float> x =
+      dme::test::normal_vector(d, 40 + static_cast<std::uint64_t>(world_rank()), 1.0f, 2.0f);
+  for (auto ex :
+       {dme::Exchange::kAllgather, dme::Exchange::kGatherBcast, dme::Exchange::kReduceScatter})
+    for (std::size_t bucket : {std::size_t(0), std::size_t(50000)}) {
+      dme::Options o;
+      o.exchange = ex;
+      o.bucket_size = bucket;
+      o.seed = 9;
+      dme::MeanEstimator cpu(MPI_COMM_WORLD, o);
+      dme::MeanEstimator gpu(MPI_COMM_WORLD, o, dme::cuda::make_compression());
+      std::vector<float> a(d), b(d);
+      for (int round = 0; round < 2; ++round) {
+        const dme::Report ra = cpu.estimate(x, a), rb = gpu.estimate(x, b);
+        EXPECT_EQ(0, std::memcmp(a.data(), b.data(), 4 * d))
+            << dme::exchange_name(ex) << " bucket " << bucket << " round " << round;
+        EXPECT_EQ(ra.payload_bytes, rb.payload_bytes);
+        EXPECT_EQ(ra.payload_bytes_received, rb.payload_bytes_received);
+      }
+    }
+}
+
+}  // namespace
