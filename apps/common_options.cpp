@@ -56,6 +56,9 @@ void add_estimator_options(po::options_description& desc, EstimatorArgs& est, Op
       ("bucket", po::value(&opt.bucket_size)->default_value(opt.bucket_size),
        "coordinates per bucket with its own levels (0: none)")
       ("backend", po::value(&est.backend)->default_value(est.backend), "cpu or cuda")
+      ("scheme", po::value(&est.scheme)->default_value(est.scheme),
+       "encoding: asq (levels from --solver) or eden (Lloyd-Max centroids, s = 2^b; s = 2 is "
+       "DRIVE; unbiased with --per-rank-rotation)")
       ("seed", po::value(&opt.seed)->default_value(opt.seed), "seed of inputs, signs and rounding");
   // clang-format on
 }
@@ -77,6 +80,7 @@ void finish_estimator(const EstimatorArgs& est, Options& opt) {
   opt.rotations = parse_rotations(est.rotations);
   opt.rounding = parse_rounding(est.rounding);
   opt.backend = parse_backend(est.backend);
+  opt.scheme = parse_scheme(est.scheme);
   opt.shared_rotation = !est.per_rank_rotation;
 }
 

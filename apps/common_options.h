@@ -23,6 +23,7 @@ struct EstimatorArgs {
   std::string rotations = "2";
   std::string rounding = "auto";
   std::string backend = "cpu";
+  std::string scheme = "asq";
   bool per_rank_rotation = false;
 };
 

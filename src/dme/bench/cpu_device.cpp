@@ -60,7 +60,7 @@ class CpuPipeline final : public PipelineDevice {
     const std::size_t d = x.size();
     AlignedVector<float> copy(d), y;
     std::vector<double> rot_ms, solve_ms, rp_ms, total_ms, memcpy_ms;
-    detail::CompressScratch scratch;
+    const std::unique_ptr<Compression> compression = make_compression(Backend::kCpu, o.scheme);
     const CompressionPlan plan = compression_plan(o);
     for (int r = 0; r < reps + 1; ++r) {
       const std::uint32_t round = static_cast<std::uint32_t>(r);
@@ -71,9 +71,8 @@ class CpuPipeline final : public PipelineDevice {
       rot.forward(x, y, range.min, range.max);
       const double rms = total.elapsed_ms();
       PhaseTimes t;
-      detail::compress_chunk(y, pipeline_header(o, d, rot.padded(), round), plan,
-                             PhiloxStream(o.seed, round, 0, Purpose::kRounding), scratch, payload,
-                             t, &range);
+      compression->encode(y, pipeline_header(o, d, rot.padded(), round), plan,
+                          PhiloxStream(o.seed, round, 0, Purpose::kRounding), payload, t, &range);
       const double tms = total.elapsed_ms();
       Timer mc;
       std::memcpy(copy.data(), x.data(), 4 * d);

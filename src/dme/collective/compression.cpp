@@ -1,6 +1,7 @@
 #include "dme/collective/compression.h"
 
 #include "dme/collective/detail/compress.h"
+#include "dme/collective/detail/eden.h"
 #if defined(DME_HAVE_CUDA)
 #include "dme/cuda/cuda_backend.h"
 #endif
@@ -11,7 +12,13 @@ CompressionPlan compression_plan(const Options& o) {
   return {o.s, o.solver, o.solver_options, uses_nearest_rounding(o), o.bucket_size};
 }
 
-std::unique_ptr<Compression> make_compression(Backend backend) {
+std::unique_ptr<Compression> make_compression(Backend backend, Scheme scheme) {
+  if (scheme == Scheme::kEden) {
+    DME_CHECK(backend == Backend::kCpu, "scheme 'eden' has no " << backend_name(backend)
+                                                                << " implementation; use backend "
+                                                                   "'cpu'");
+    return detail::make_eden_compression();
+  }
   switch (backend) {
     case Backend::kCpu:
       return detail::make_cpu_compression();

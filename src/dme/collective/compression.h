@@ -61,9 +61,9 @@ class Compression {
                                  const DecodeExpectations& expect, std::span<float> acc) = 0;
 };
 
-/// The implementation for `backend`: kCpu always; kCuda in builds with the CUDA backend
-/// (dme::Error naming what is missing otherwise).
-std::unique_ptr<Compression> make_compression(Backend backend);
+/// The implementation of `scheme` for `backend`: kCpu always; kCuda in builds with the CUDA
+/// backend, for the asq scheme (dme::Error naming what is missing otherwise).
+std::unique_ptr<Compression> make_compression(Backend backend, Scheme scheme = Scheme::kAsq);
 
 namespace detail {
 

@@ -37,8 +37,9 @@ MeanEstimator::MeanEstimator(MPI_Comm comm, Options options,
   detail::LocalStatus status;
   try {
     validate(impl_->options);
-    impl_->compression =
-        compression ? std::move(compression) : make_compression(impl_->options.backend);
+    impl_->compression = compression
+                             ? std::move(compression)
+                             : make_compression(impl_->options.backend, impl_->options.scheme);
   } catch (const Error& e) {
     status.ok = false;
     status.message = e.message();

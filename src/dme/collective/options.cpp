@@ -56,6 +56,16 @@ std::string_view backend_name(Backend b) {
   return b == Backend::kCpu ? "cpu" : "cuda";
 }
 
+Scheme parse_scheme(std::string_view name) {
+  if (name == "asq") return Scheme::kAsq;
+  if (name == "eden") return Scheme::kEden;
+  DME_THROW("unknown scheme '" << name << "' (valid: asq, eden; DRIVE is eden with s = 2)");
+}
+
+std::string_view scheme_name(Scheme s) {
+  return s == Scheme::kAsq ? "asq" : "eden";
+}
+
 int parse_rotations(std::string_view text) {
   if (text == "auto") return kAutoRotations;
   if (text.size() == 1 && text[0] >= '0' && text[0] <= '0' + kMaxRotations) return text[0] - '0';
@@ -70,6 +80,10 @@ void validate(const Options& o) {
   if (o.solver == Solver::kQuiverApx)
     DME_CHECK(o.solver_options.m >= o.s, "quiver-apx needs a grid of m >= s points, got m = "
                                              << o.solver_options.m << " < s = " << o.s);
+  if (o.scheme == Scheme::kEden)
+    DME_CHECK(o.s <= 256 && (o.s & (o.s - 1)) == 0,
+              "eden quantizes to 2^b Lloyd-Max centroids, b = 1..8: s must be 2, 4, ..., 256, got "
+                  << o.s);
   DME_CHECK(o.shared_rotation || o.exchange != Exchange::kReduceScatter,
             "reduce-scatter sums chunks in the rotated domain and needs a shared rotation");
 #ifndef DME_HAVE_CUDA
@@ -86,6 +100,7 @@ void validate(const Options& o) {
 }
 
 bool uses_nearest_rounding(const Options& o) {
+  if (o.scheme == Scheme::kEden) return true;  // each value to its nearest centroid
   if (o.rounding == Rounding::kAuto) return solver_is_biased(o.solver);
   return o.rounding == Rounding::kNearest;
 }
@@ -108,6 +123,7 @@ std::uint64_t options_fingerprint(const Options& o) {
   mix(static_cast<std::uint64_t>(o.exchange));
   mix(o.seed);
   mix(o.bucket_size);
+  mix(static_cast<std::uint64_t>(o.scheme));
   return h;
 }
 
@@ -117,7 +133,8 @@ std::string describe(const Options& o) {
      << " rounding=" << (uses_nearest_rounding(o) ? "nearest" : "stochastic") << " rotations="
      << (o.rotations == kAutoRotations ? std::string("auto") : std::to_string(o.rotations))
      << (o.shared_rotation ? " shared" : " per-rank") << " exchange=" << exchange_name(o.exchange)
-     << " backend=" << backend_name(o.backend) << " seed=" << o.seed << " bucket=" << o.bucket_size;
+     << " backend=" << backend_name(o.backend) << " scheme=" << scheme_name(o.scheme)
+     << " seed=" << o.seed << " bucket=" << o.bucket_size;
   return os.str();
 }
 

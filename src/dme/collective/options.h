@@ -34,6 +34,14 @@ enum class Rounding {
 
 enum class Backend { kCpu, kCuda };
 
+/// How a rank's rotated vector is encoded (docs/algorithms.md §11 for EDEN).
+enum class Scheme {
+  kAsq,   ///< adaptive stochastic quantization: levels from `solver`, `rounding` to them
+  kEden,  ///< EDEN: nearest of the 2^b Lloyd–Max centroids of N(0, 1) (s = 2^b, b = 1..8),
+          ///< scaled to the vector and by EDEN's unbiasing factor; b = 1 is DRIVE. Unbiased
+          ///< with per-rank rotations (shared_rotation = false)
+};
+
 /// rotations = kAutoRotations: each rank measures its input (adaptive_rotation_count) and all
 /// ranks use the largest count.
 inline constexpr int kAutoRotations = -1;
@@ -47,6 +55,7 @@ struct Options {
   bool shared_rotation = true;  ///< all ranks rotate alike (one inverse); else per rank
   Exchange exchange = Exchange::kAllgather;
   Backend backend = Backend::kCpu;
+  Scheme scheme = Scheme::kAsq;   ///< the encoding (collective/compression.h)
   std::uint64_t seed = 0;         ///< shared by all ranks: signs and rounding draws
   std::uint32_t first_round = 0;  ///< round of the first estimate; +1 on every call
   std::size_t bucket_size = 0;    ///< coordinates per bucket with its own levels; 0 = none
@@ -59,6 +68,8 @@ Rounding parse_rounding(
 std::string_view rounding_name(Rounding r);
 Backend parse_backend(std::string_view name);  ///< "cpu", "cuda"
 std::string_view backend_name(Backend b);
+Scheme parse_scheme(std::string_view name);  ///< "asq", "eden" (DRIVE: "eden" with s = 2)
+std::string_view scheme_name(Scheme s);
 /// "auto" or 0..3.
 int parse_rotations(std::string_view text);
 

@@ -1,0 +1,201 @@
+#include "dme/collective/detail/eden.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <mutex>
+#include <numbers>
+
+#include "dme/core/error.h"
+#include "dme/core/timer.h"
+
+namespace dme::detail {
+namespace {
+
+double normal_pdf(double x) {
+  return std::exp(-0.5 * x * x) / std::sqrt(2 * std::numbers::pi);
+}
+double normal_cdf(double x) {
+  return 0.5 * std::erfc(-x / std::numbers::sqrt2);
+}
+
+std::vector<double> lloyd_max(unsigned b) {
+  const std::size_t k = std::size_t(1) << b;
+  std::vector<double> c(k);
+  // Start from the asymptotically optimal point density, ∝ φ^(1/3): the quantiles of N(0, 3)
+  // (by bisection on Φ), then iterate to the fixed point: thresholds at the midpoints, each
+  // centroid E[X | cell] = (φ(lo) − φ(hi)) / (Φ(hi) − Φ(lo)).
+  for (std::size_t j = 0; j < k; ++j) {
+    const double p = (double(j) + 0.5) / double(k);
+    double lo = -40, hi = 40;
+    for (int i = 0; i < 200; ++i) {
+      const double mid = 0.5 * (lo + hi);
+      (normal_cdf(mid) < p ? lo : hi) = mid;
+    }
+    c[j] = std::sqrt(3.0) * 0.5 * (lo + hi);
+  }
+  // A few Lloyd steps, then Newton on c = g(c), whose Jacobian is tridiagonal: with
+  // M = Φ(hi) − Φ(lo), ∂g/∂lo = φ(lo)(g − lo)/M and ∂g/∂hi = φ(hi)(hi − g)/M, and lo, hi the
+  // midpoints with the neighbours (Lloyd alone needs ~10^5 steps at b = 8).
+  std::vector<double> g(k), dlo(k), dhi(k);
+  auto evaluate = [&] {
+    for (std::size_t j = 0; j < k; ++j) {
+      const double lo = j == 0 ? -INFINITY : 0.5 * (c[j - 1] + c[j]);
+      const double hi = j + 1 == k ? INFINITY : 0.5 * (c[j] + c[j + 1]);
+      const double mass = normal_cdf(hi) - normal_cdf(lo);
+      g[j] = (normal_pdf(lo) - normal_pdf(hi)) / mass;
+      dlo[j] = std::isinf(lo) ? 0.0 : normal_pdf(lo) * (g[j] - lo) / mass;
+      dhi[j] = std::isinf(hi) ? 0.0 : normal_pdf(hi) * (hi - g[j]) / mass;
+    }
+  };
+  for (int it = 0; it < 200; ++it) {
+    evaluate();
+    c = g;
+  }
+  std::vector<double> sub(k), diag(k), sup(k), rhs(k);
+  for (int it = 0; it < 100; ++it) {
+    evaluate();
+    // J = I − ∂g/∂c: row j has −dlo/2 at j−1, 1 − (dlo + dhi)/2 at j, −dhi/2 at j+1.
+    double residual = 0;
+    for (std::size_t j = 0; j < k; ++j) {
+      sub[j] = -0.5 * dlo[j];
+      diag[j] = 1 - 0.5 * (dlo[j] + dhi[j]);
+      sup[j] = -0.5 * dhi[j];
+      rhs[j] = g[j] - c[j];
+      residual = std::max(residual, std::fabs(rhs[j]));
+    }
+    if (residual < 1e-15) break;
+    for (std::size_t j = 1; j < k; ++j) {  // Thomas algorithm
+      const double f = sub[j] / diag[j - 1];
+      diag[j] -= f * sup[j - 1];
+      rhs[j] -= f * rhs[j - 1];
+    }
+    for (std::size_t j = k; j-- > 0;) {
+      const double step = (rhs[j] - (j + 1 < k ? sup[j] * rhs[j + 1] : 0.0)) / diag[j];
+      rhs[j] = step;
+      c[j] += step;
+    }
+  }
+  // Exactly symmetric: average each centroid with its mirror.
+  for (std::size_t j = 0; j < k / 2; ++j) {
+    const double m = 0.5 * (c[k - 1 - j] - c[j]);
+    c[j] = -m;
+    c[k - 1 - j] = m;
+  }
+  return c;
+}
+
+// Σ_i term(i) in double, in 8 interleaved partial sums (independent chains of adds; a fixed
+// order, so the same on every run and machine).
+template <class Term>
+double sum_of(std::size_t n, Term term) {
+  double part[8] = {};
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (std::size_t l = 0; l < 8; ++l) part[l] += term(i + l);
+  for (std::size_t l = 0; i < n; ++i, ++l) part[l] += term(i);
+  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
+class EdenCompression final : public Compression {
+ public:
+  std::string_view name() const override { return "eden"; }
+
+  void encode(std::span<const float> chunk, const PayloadHeader& h, const CompressionPlan& plan,
+              const PhiloxStream&, std::vector<std::byte>& out, PhaseTimes& times,
+              const Extrema<float>*) override {
+    check_plan(h, plan, chunk.size());
+    DME_CHECK(std::has_single_bit(plan.s) && plan.s >= 2 && plan.s <= 256,
+              "eden: s must be 2^b levels, b = 1..8, got " << plan.s);
+    const std::span<const double> c = normal_lloyd_max(std::countr_zero(plan.s));
+    Timer solve_timer;
+    const std::size_t bucket = bucket_length(h);
+    codes_.resize(chunk.size());
+    LevelTable table;
+    table.offsets.assign(1, 0);
+    for (std::size_t lo = 0; lo < chunk.size(); lo += bucket) {
+      const std::size_t hi = std::min(chunk.size(), lo + bucket);
+      encode_bucket(chunk.subspan(lo, hi - lo), c, codes_.data() + lo, table);
+    }
+    times.solve_ms += solve_timer.elapsed_ms();
+    Timer pack_timer;
+    PayloadWriter writer(h, table, out);
+    writer.pack(0, codes_);
+    writer.finish();
+    times.round_pack_ms += pack_timer.elapsed_ms();
+  }
+
+  void decode_accumulate(std::span<const std::byte> payload, const DecodeExpectations& expect,
+                         std::span<float> acc) override {
+    dme::decode_accumulate(payload, expect, acc);
+  }
+
+ private:
+  // One bucket: codes by the nearest centroid of y / σ (σ the bucket's RMS), then the level
+  // table S·σ·c with S = ‖y‖² / Σ y_i·σ·c_code(i), which makes E[⟨estimate, y⟩] exact.
+  static void encode_bucket(std::span<const float> y, std::span<const double> c,
+                            std::uint16_t* codes, LevelTable& table) {
+    const double norm2 = sum_of(y.size(), [&](std::size_t i) { return double(y[i]) * y[i]; });
+    if (norm2 == 0) {  // all zero: one level, 0
+      std::fill(codes, codes + y.size(), std::uint16_t(0));
+      table.values.push_back(0.0f);
+      table.offsets.push_back(static_cast<std::uint32_t>(table.values.size()));
+      return;
+    }
+    const double sigma = std::sqrt(norm2 / double(y.size()));
+    const std::size_t k = c.size();
+    // Nearest centroid of y_i / σ: the number of midpoints below y_i, in float (the thresholds
+    // are rounded once; a value on a rounded threshold may go either way, which only moves which
+    // centroid is "nearest" by a rounding, and the scale below stays exact for the codes sent).
+    std::array<float, 255> mid{};
+    for (std::size_t j = 0; j + 1 < k; ++j)
+      mid[j] = static_cast<float>(sigma * 0.5 * (c[j] + c[j + 1]));
+    if (k <= 16) {
+      for (std::size_t i = 0; i < y.size(); ++i) {  // branch-free, vectorised by the compiler
+        unsigned code = 0;
+        for (std::size_t j = 0; j + 1 < k; ++j) code += y[i] > mid[j] ? 1u : 0u;
+        codes[i] = static_cast<std::uint16_t>(code);
+      }
+    } else {
+      for (std::size_t i = 0; i < y.size(); ++i)
+        codes[i] = static_cast<std::uint16_t>(
+            std::upper_bound(mid.begin(), mid.begin() + (k - 1), y[i]) - mid.begin());
+    }
+    std::array<double, 256> level{};
+    for (std::size_t j = 0; j < k; ++j) level[j] = sigma * c[j];
+    const double dot =
+        sum_of(y.size(), [&](std::size_t i) { return double(y[i]) * level[codes[i]]; });
+    DME_CHECK(dot > 0,
+              "eden: the quantized bucket is orthogonal to the input (norm " << norm2 << ")");
+    const double scale = norm2 / dot * sigma;
+    float previous = -INFINITY;
+    for (std::size_t j = 0; j < k; ++j) {
+      const float level = static_cast<float>(scale * c[j]);
+      DME_CHECK(std::isfinite(level) && level > previous, "eden: the levels of a bucket with RMS "
+                                                              << sigma
+                                                              << " are not distinct in float32");
+      table.values.push_back(level);
+      previous = level;
+    }
+    table.offsets.push_back(static_cast<std::uint32_t>(table.values.size()));
+  }
+
+  std::vector<std::uint16_t> codes_;
+};
+
+}  // namespace
+
+std::span<const double> normal_lloyd_max(unsigned b) {
+  DME_CHECK(b >= 1 && b <= 8, "Lloyd-Max centroids: b must be in 1..8, got " << b);
+  static std::array<std::vector<double>, 9> tables;
+  static std::once_flag once[9];
+  std::call_once(once[b], [b] { tables[b] = lloyd_max(b); });
+  return tables[b];
+}
+
+std::unique_ptr<Compression> make_eden_compression() {
+  return std::make_unique<EdenCompression>();
+}
+
+}  // namespace dme::detail

@@ -1,0 +1,180 @@
+// EDEN through MeanEstimator (Options::scheme = kEden): the Lloyd–Max centroids of N(0, 1); the
+// error of one round against EDEN's theory, ε_b / (1 − ε_b) per vector with ε_b the centroids'
+// mean squared error, falling as 1/n for per-rank rotations; no bias over rounds; and a shared
+// rotation correlating the ranks' errors so that identical inputs no longer average out.
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <cmath>
+#include <numbers>
+#include <random>
+#include <vector>
+
+#include "dme/collective/detail/eden.h"
+#include "dme/collective/mean_estimator.h"
+#include "support/mpi_test_support.h"
+
+namespace {
+
+using dme::test::world_rank;
+using dme::test::world_size;
+
+double pdf(double x) {
+  return std::isinf(x) ? 0.0 : std::exp(-0.5 * x * x) / std::sqrt(2 * std::numbers::pi);
+}
+double cdf(double x) {
+  return 0.5 * std::erfc(-x / std::numbers::sqrt2);
+}
+
+// E[(X − Q(X))²] for X ~ N(0, 1) and Q the nearest of the centroids c.
+double quantizer_mse(std::span<const double> c) {
+  double mse = 0;
+  for (std::size_t j = 0; j < c.size(); ++j) {
+    const double a = j == 0 ? -INFINITY : 0.5 * (c[j - 1] + c[j]);
+    const double b = j + 1 == c.size() ? INFINITY : 0.5 * (c[j] + c[j + 1]);
+    const double mass = cdf(b) - cdf(a);
+    const double ax = std::isinf(a) ? 0.0 : a * pdf(a), bx = std::isinf(b) ? 0.0 : b * pdf(b);
+    mse += mass + ax - bx - 2 * c[j] * (pdf(a) - pdf(b)) + c[j] * c[j] * mass;
+  }
+  return mse;
+}
+
+TEST(Eden, LloydMaxCentroidsOfTheNormal) {
+  const auto c1 = dme::detail::normal_lloyd_max(1);
+  ASSERT_EQ(c1.size(), 2u);
+  EXPECT_NEAR(c1[1], std::sqrt(2 / std::numbers::pi), 1e-12);
+  EXPECT_EQ(c1[0], -c1[1]);
+  const auto c2 = dme::detail::normal_lloyd_max(2);  // Max (1960): 0.4528, 1.5104
+  EXPECT_NEAR(c2[2], 0.4528, 2e-4);
+  EXPECT_NEAR(c2[3], 1.5104, 2e-4);
+  for (unsigned b = 1; b <= 8; ++b) {
+    const auto c = dme::detail::normal_lloyd_max(b);
+    ASSERT_EQ(c.size(), std::size_t(1) << b);
+    for (std::size_t j = 0; j < c.size(); ++j) {  // each centroid is the mean of its cell
+      const double lo = j == 0 ? -INFINITY : 0.5 * (c[j - 1] + c[j]);
+      const double hi = j + 1 == c.size() ? INFINITY : 0.5 * (c[j] + c[j + 1]);
+      EXPECT_NEAR(c[j], (pdf(lo) - pdf(hi)) / (cdf(hi) - cdf(lo)), 1e-9) << "b " << b;
+      if (j > 0) EXPECT_LT(c[j - 1], c[j]);
+    }
+  }
+  // The published distortions (Max 1960): 0.3634, 0.1175, 0.03454, 0.009497.
+  EXPECT_NEAR(quantizer_mse(dme::detail::normal_lloyd_max(1)), 1 - 2 / std::numbers::pi, 1e-9);
+  EXPECT_NEAR(quantizer_mse(dme::detail::normal_lloyd_max(2)), 0.1175, 2e-4);
+  EXPECT_NEAR(quantizer_mse(dme::detail::normal_lloyd_max(3)), 0.03454, 1e-4);
+  EXPECT_NEAR(quantizer_mse(dme::detail::normal_lloyd_max(4)), 0.009497, 3e-5);
+}
+
+std::vector<float> lognormal_input(std::size_t d, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::lognormal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> x(d);
+  for (auto& v : x) v = dist(gen);
+  return x;
+}
+
+// Σ_i (a_i − b_i)² in double.
+double sq_dist(const std::vector<float>& a, const std::vector<double>& b) {
+  double s = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) s += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+  return s;
+}
+
+struct Setting {
+  std::vector<float> x;      // this rank's input
+  std::vector<double> mean;  // the exact mean
+  double avg_norm2 = 0;      // (1/n) Σ_r ‖x_r‖²
+};
+
+Setting make_setting(std::size_t d, bool identical) {
+  const int n = world_size();
+  Setting st;
+  st.mean.assign(d, 0.0);
+  for (int r = 0; r < n; ++r) {
+    const auto xr = lognormal_input(d, identical ? 7u : 7u + unsigned(r));
+    if (r == world_rank()) st.x = xr;
+    for (std::size_t i = 0; i < d; ++i) {
+      st.mean[i] += double(xr[i]) / n;
+      st.avg_norm2 += double(xr[i]) * xr[i] / n;
+    }
+  }
+  return st;
+}
+
+// Mean over `rounds` estimates of ‖estimate − mean‖² / avg_norm2, and the average estimate.
+double mean_nmse(const Setting& st, dme::Options o, int rounds, std::vector<double>* average) {
+  dme::MeanEstimator est(MPI_COMM_WORLD, o);
+  std::vector<float> out(st.x.size());
+  double nmse = 0;
+  if (average) average->assign(st.x.size(), 0.0);
+  for (int r = 0; r < rounds; ++r) {
+    est.estimate(st.x, out);
+    nmse += sq_dist(out, st.mean) / st.avg_norm2 / rounds;
+    if (average)
+      for (std::size_t i = 0; i < out.size(); ++i) (*average)[i] += double(out[i]) / rounds;
+  }
+  return nmse;
+}
+
+TEST(Eden, ErrorFollowsTheTheoryAndFallsAsOneOverN) {
+  // Per rank, EDEN's vNMSE is ε/(1 − ε) for a rotated vector that is close to Gaussian; n ranks
+  // with independent rotations (and iid inputs) average it down by n.
+  const int n = world_size();
+  const Setting st = make_setting(1 << 15, /*identical=*/false);
+  for (unsigned b : {1u, 2u, 4u}) {
+    dme::Options o;
+    o.scheme = dme::Scheme::kEden;
+    o.s = std::size_t(1) << b;
+    o.shared_rotation = false;
+    o.seed = 3;
+    const double eps = quantizer_mse(dme::detail::normal_lloyd_max(b));
+    const double theory = eps / (1 - eps) / n;
+    const double got = mean_nmse(st, o, 6, nullptr);
+    EXPECT_NEAR(got / theory, 1.0, 0.05) << "b " << b << ": " << got << " vs " << theory;
+  }
+}
+
+TEST(Eden, UnbiasedOverRounds) {
+  // The average of R rounds of an unbiased estimator is off by Var/R in expectation; a bias
+  // would leave a floor. Bound: 3x Var/R (the ratio concentrates near 1 over d = 4096).
+  const Setting st = make_setting(4096, /*identical=*/false);
+  dme::Options o;
+  o.scheme = dme::Scheme::kEden;
+  o.s = 2;  // DRIVE
+  o.shared_rotation = false;
+  constexpr int kRounds = 48;
+  std::vector<double> average;
+  const double per_round = mean_nmse(st, o, kRounds, &average);
+  double avg_err = 0;
+  for (std::size_t i = 0; i < average.size(); ++i)
+    avg_err += (average[i] - st.mean[i]) * (average[i] - st.mean[i]);
+  avg_err /= st.avg_norm2;
+  EXPECT_LT(avg_err, 3 * per_round / kRounds) << "per round " << per_round;
+  EXPECT_GT(avg_err, 0.2 * per_round / kRounds) << "the rounds' errors are independent";
+}
+
+TEST(Eden, SharedRotationCorrelatesTheRanksErrors) {
+  // Identical inputs: with one shared rotation every rank sends the same payload, so the mean's
+  // error is one vector's; independent rotations average n errors down by n.
+  const int n = world_size();
+  if (n < 4) GTEST_SKIP() << "needs 4 ranks to separate the two";
+  const Setting st = make_setting(1 << 13, /*identical=*/true);
+  dme::Options o;
+  o.scheme = dme::Scheme::kEden;
+  o.s = 4;
+  o.shared_rotation = true;
+  const double shared = mean_nmse(st, o, 4, nullptr);
+  o.shared_rotation = false;
+  const double independent = mean_nmse(st, o, 4, nullptr);
+  EXPECT_GT(shared, 0.5 * n * independent) << shared << " vs " << independent;
+}
+
+TEST(Eden, RefusesLevelCountsThatAreNotPowersOfTwo) {
+  dme::Options o;
+  o.scheme = dme::Scheme::kEden;
+  o.s = 10;
+  EXPECT_THROW(dme::MeanEstimator(MPI_COMM_WORLD, o), dme::Error);
+  EXPECT_THROW(dme::parse_scheme("qsgd"), dme::Error);
+  EXPECT_EQ(dme::parse_scheme("eden"), dme::Scheme::kEden);
+}
+
+}  // namespace
