@@ -12,6 +12,7 @@
 
 #include "dme/collective/detail/eden.h"
 #include "dme/collective/mean_estimator.h"
+#include "dme/core/normal.h"
 #include "support/mpi_test_support.h"
 
 namespace {
@@ -19,12 +20,8 @@ namespace {
 using dme::test::world_rank;
 using dme::test::world_size;
 
-double pdf(double x) {
-  return std::isinf(x) ? 0.0 : std::exp(-0.5 * x * x) / std::sqrt(2 * std::numbers::pi);
-}
-double cdf(double x) {
-  return 0.5 * std::erfc(-x / std::numbers::sqrt2);
-}
+using dme::normal_cdf;
+using dme::normal_pdf;
 
 // E[(X − Q(X))²] for X ~ N(0, 1) and Q the nearest of the centroids c.
 double quantizer_mse(std::span<const double> c) {
@@ -32,9 +29,10 @@ double quantizer_mse(std::span<const double> c) {
   for (std::size_t j = 0; j < c.size(); ++j) {
     const double a = j == 0 ? -INFINITY : 0.5 * (c[j - 1] + c[j]);
     const double b = j + 1 == c.size() ? INFINITY : 0.5 * (c[j] + c[j + 1]);
-    const double mass = cdf(b) - cdf(a);
-    const double ax = std::isinf(a) ? 0.0 : a * pdf(a), bx = std::isinf(b) ? 0.0 : b * pdf(b);
-    mse += mass + ax - bx - 2 * c[j] * (pdf(a) - pdf(b)) + c[j] * c[j] * mass;
+    const double mass = normal_cdf(b) - normal_cdf(a);
+    const double ax = std::isinf(a) ? 0.0 : a * normal_pdf(a),
+                 bx = std::isinf(b) ? 0.0 : b * normal_pdf(b);
+    mse += mass + ax - bx - 2 * c[j] * (normal_pdf(a) - normal_pdf(b)) + c[j] * c[j] * mass;
   }
   return mse;
 }
@@ -53,8 +51,11 @@ TEST(Eden, LloydMaxCentroidsOfTheNormal) {
     for (std::size_t j = 0; j < c.size(); ++j) {  // each centroid is the mean of its cell
       const double lo = j == 0 ? -INFINITY : 0.5 * (c[j - 1] + c[j]);
       const double hi = j + 1 == c.size() ? INFINITY : 0.5 * (c[j] + c[j + 1]);
-      EXPECT_NEAR(c[j], (pdf(lo) - pdf(hi)) / (cdf(hi) - cdf(lo)), 1e-9) << "b " << b;
-      if (j > 0) EXPECT_LT(c[j - 1], c[j]);
+      EXPECT_NEAR(c[j], (normal_pdf(lo) - normal_pdf(hi)) / (normal_cdf(hi) - normal_cdf(lo)), 1e-9)
+          << "b " << b;
+      if (j > 0) {
+        EXPECT_LT(c[j - 1], c[j]);
+      }
     }
   }
   // The published distortions (Max 1960): 0.3634, 0.1175, 0.03454, 0.009497.

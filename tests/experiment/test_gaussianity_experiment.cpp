@@ -7,16 +7,14 @@
 #include <cmath>
 #include <numbers>
 
+#include "dme/core/normal.h"
 #include "dme/experiment/gaussianity_experiment.h"
 #include "experiment_test_support.h"
 
 namespace {
 
 using dme::Distribution;
-
-double normal_cdf(double t) {
-  return 0.5 * std::erfc(-t / std::sqrt(2.0));
-}
+using dme::normal_cdf;
 
 // Brute force: sup_t |F(t) − Φ(t)| for z = (2B − D)/sqrt(D), B ~ Binomial(D, 1/2), checked on
 // both sides of every atom.

@@ -10,6 +10,7 @@
 #include "dme/core/agree.h"
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
+#include "dme/core/normal.h"
 #include "dme/core/rng.h"
 #include "dme/experiment/table.h"
 #include "dme/rotation/adaptive_count.h"
@@ -26,10 +27,6 @@ constexpr double kRange = 8.0;
 constexpr int kMaxLog2d = 24;
 // E[sup |F_N − Φ|] ≈ sqrt(π/2)·ln 2/sqrt(N) for N iid samples (Kolmogorov's limit law).
 constexpr double kKolmogorovMean = 0.8687;
-
-double normal_cdf(double t) {
-  return 0.5 * std::erfc(-t / std::sqrt(2.0));
-}
 
 void validate_config(const GaussianityExperimentConfig& cfg) {
   DME_CHECK(!cfg.log2d.empty() && !cfg.rotations.empty() && !cfg.inputs.empty(),

@@ -8,33 +8,20 @@
 #include <numbers>
 
 #include "dme/core/error.h"
+#include "dme/core/normal.h"
 #include "dme/core/timer.h"
 
 namespace dme::detail {
 namespace {
 
-double normal_pdf(double x) {
-  return std::exp(-0.5 * x * x) / std::sqrt(2 * std::numbers::pi);
-}
-double normal_cdf(double x) {
-  return 0.5 * std::erfc(-x / std::numbers::sqrt2);
-}
-
 std::vector<double> lloyd_max(unsigned b) {
   const std::size_t k = std::size_t(1) << b;
   std::vector<double> c(k);
-  // Start from the asymptotically optimal point density, ∝ φ^(1/3): the quantiles of N(0, 3)
-  // (by bisection on Φ), then iterate to the fixed point: thresholds at the midpoints, each
+  // Start from the asymptotically optimal point density, ∝ φ^(1/3): the quantiles of N(0, 3),
+  // then iterate to the fixed point: thresholds at the midpoints, each
   // centroid E[X | cell] = (φ(lo) − φ(hi)) / (Φ(hi) − Φ(lo)).
-  for (std::size_t j = 0; j < k; ++j) {
-    const double p = (double(j) + 0.5) / double(k);
-    double lo = -40, hi = 40;
-    for (int i = 0; i < 200; ++i) {
-      const double mid = 0.5 * (lo + hi);
-      (normal_cdf(mid) < p ? lo : hi) = mid;
-    }
-    c[j] = std::sqrt(3.0) * 0.5 * (lo + hi);
-  }
+  for (std::size_t j = 0; j < k; ++j)
+    c[j] = std::sqrt(3.0) * normal_quantile((double(j) + 0.5) / double(k));
   // A few Lloyd steps, then Newton on c = g(c), whose Jacobian is tridiagonal: with
   // M = Φ(hi) − Φ(lo), ∂g/∂lo = φ(lo)(g − lo)/M and ∂g/∂hi = φ(hi)(hi − g)/M, and lo, hi the
   // midpoints with the neighbours (Lloyd alone needs ~10^5 steps at b = 8).
