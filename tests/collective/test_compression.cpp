@@ -15,6 +15,9 @@
 #include "dme/collective/detail/compress.h"
 #include "dme/collective/mean_estimator.h"
 #include "support/mpi_test_support.h"
+#if defined(DME_HAVE_CUDA)
+#include "dme/cuda/cuda_backend.h"
+#endif
 
 namespace {
 
@@ -156,7 +159,7 @@ TEST(Compression, AnotherSchemePlugsInWithoutTouchingTheExchanges) {
   }
 }
 
-TEST(Compression, CudaBackendWithoutCudaIsAClearError) {
+TEST(Compression, CudaBackendWithoutCudaOrGpuIsAClearError) {
 #if !defined(DME_HAVE_CUDA)
   try {
     dme::make_compression(dme::Backend::kCuda);
@@ -165,7 +168,13 @@ TEST(Compression, CudaBackendWithoutCudaIsAClearError) {
     EXPECT_NE(std::string(e.what()).find("no CUDA backend"), std::string::npos) << e.what();
   }
 #else
-  GTEST_SKIP() << "this build has the CUDA backend (tests/cuda/ covers it)";
+  if (dme::cuda::available()) GTEST_SKIP() << "a GPU is present (tests/cuda/ covers it)";
+  try {
+    dme::make_compression(dme::Backend::kCuda);
+    FAIL() << "no error";
+  } catch (const dme::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no CUDA device"), std::string::npos) << e.what();
+  }
 #endif
 }
 

@@ -5,6 +5,7 @@
 #include <mpi.h>
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "cuda_test_util.h"
@@ -29,15 +30,34 @@ TEST(CudaEstimator, SameMeanAndBytesAsTheCpuCompression) {
       o.seed = 9;
       dme::MeanEstimator cpu(MPI_COMM_WORLD, o);
       dme::MeanEstimator gpu(MPI_COMM_WORLD, o, dme::cuda::make_compression());
-      std::vector<float> a(d), b(d);
+      dme::Options oc = o;
+      oc.backend = dme::Backend::kCuda;  // the public route: Options::backend
+      dme::MeanEstimator by_option(MPI_COMM_WORLD, oc);
+      std::vector<float> a(d), b(d), c(d);
       for (int round = 0; round < 2; ++round) {
         const dme::Report ra = cpu.estimate(x, a), rb = gpu.estimate(x, b);
+        const dme::Report rc = by_option.estimate(x, c);
         EXPECT_EQ(0, std::memcmp(a.data(), b.data(), 4 * d))
             << dme::exchange_name(ex) << " bucket " << bucket << " round " << round;
+        EXPECT_EQ(0, std::memcmp(a.data(), c.data(), 4 * d))
+            << dme::exchange_name(ex) << " bucket " << bucket << " round " << round;
+        EXPECT_EQ(ra.payload_bytes, rc.payload_bytes);
         EXPECT_EQ(ra.payload_bytes, rb.payload_bytes);
         EXPECT_EQ(ra.payload_bytes_received, rb.payload_bytes_received);
       }
     }
+}
+
+TEST(CudaEstimator, NoGpuIsTheSameClearErrorOnEveryRank) {
+  if (dme::cuda::available()) GTEST_SKIP() << "a GPU is present";
+  dme::Options o;
+  o.backend = dme::Backend::kCuda;
+  try {
+    dme::MeanEstimator est(MPI_COMM_WORLD, o);
+    FAIL() << "no error";
+  } catch (const dme::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no CUDA device"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

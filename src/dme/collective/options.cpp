@@ -90,13 +90,10 @@ void validate(const Options& o) {
   DME_CHECK(o.backend != Backend::kCuda,
             "backend 'cuda' requested but this build of dme has no CUDA backend "
             "(configure with -DDME_ENABLE_CUDA=ON on a machine with nvcc)");
-#else
-  // The device kernels (dme/cuda/cuda_backend.h) have not run on a GPU yet, so MeanEstimator
-  // does not route through them: refuse rather than silently computing on the CPU.
-  DME_CHECK(o.backend != Backend::kCuda,
-            "backend 'cuda' is not available in MeanEstimator yet (its kernels are untested "
-            "on a GPU); use backend 'cpu', or dme::cuda::Compressor directly");
 #endif
+  DME_CHECK(o.backend == Backend::kCpu || o.scheme == Scheme::kAsq,
+            "scheme '" << scheme_name(o.scheme) << "' has no " << backend_name(o.backend)
+                       << " implementation; use backend 'cpu'");
 }
 
 bool uses_nearest_rounding(const Options& o) {

@@ -190,6 +190,7 @@ class DeviceCompression final : public dme::Compression {
 }  // namespace
 
 std::unique_ptr<dme::Compression> make_compression() {
+  DME_CHECK(available(), "backend 'cuda': " << device_summary());
   return std::make_unique<DeviceCompression>();
 }
 
