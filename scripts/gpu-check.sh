@@ -58,10 +58,18 @@ system_lib() {  # the C library and the driver come from the node itself
   return 1
 }
 
+needed_by_programs() {  # is library $1 among the programs' own dependencies?
+  local p
+  for p in "${programs[@]}"; do
+    ldd "$build/$p" 2>/dev/null | awk '{print $3}' | grep -qxF "$1" && return 0
+  done
+  return 1
+}
+
 make_bundle() {
   build_programs
   rm -rf "$bundle"
-  mkdir -p "$bundle/bin" "$bundle/lib"
+  mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/mpi-lib"
   local elves=()
   for p in "${programs[@]}"; do
     cp "$build/$p" "$bundle/bin/"
@@ -89,26 +97,41 @@ make_bundle() {
   echo "$ompi_lib" >"$bundle/ompi/openmpi.path"
   elves+=("$bundle/bin/mpirun")
   while IFS= read -r f; do elves+=("$f"); done < <(find "$bundle/ompi" -name '*.so*' -type f)
-  local lib
+  # lib/: what the programs need besides MPI; mpi-lib/: Open MPI and what it needs, used only
+  # where the node has no Open MPI of its own (its own plugins need its own libraries).
+  local lib mpi_re='^lib(mpi|open-(pal|rte)|oshmem|pmix|event|hwloc|fabric|uc[pstm]|nl-|ibverbs|rdmacm|psm|munge|udev)'
   for e in "${elves[@]}"; do
     ldd "$e" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3}'
   done | sort -u | while IFS= read -r lib; do
-    system_lib "$lib" || cp -L "$lib" "$bundle/lib/"
+    system_lib "$lib" && continue
+    if [[ "$(basename "$lib")" =~ $mpi_re ]] || ! needed_by_programs "$lib"; then
+      cp -L "$lib" "$bundle/mpi-lib/"
+    else
+      cp -L "$lib" "$bundle/lib/"
+    fi
   done
   (cd "$root" && git rev-parse HEAD 2>/dev/null) >"$bundle/commit"
-  strip --strip-unneeded "$bundle"/bin/* "$bundle"/lib/* 2>/dev/null
+  strip --strip-unneeded "$bundle"/bin/* "$bundle"/lib/* "$bundle"/mpi-lib/* 2>/dev/null
   echo "gpu-check: bundle in $bundle ($(du -sh "$bundle" | cut -f1)); on the GPU node:"
   echo "  scripts/gpu-check.sh --prebuilt $bundle"
 }
 
-# Puts a bundle's Open MPI (and PMIx) where the binaries look for them, only where nothing is.
+# The bundle's libraries first; Open MPI: the node's own when it has one (dme's programs take
+# any Open MPI 4.x or 5.x libmpi.so.40), else the bundle's, its plugin folders linked at the
+# paths it was built for where nothing is there.
 use_bundle() {
-  local b
+  local b p
   b=$(cd "$bundle" && pwd)
-  export LD_LIBRARY_PATH="$b/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   bin="$b/bin"
+  if mpirun --version 2>/dev/null | grep -q "Open MPI"; then
+    echo "gpu-check: the node's $(mpirun --version | head -1)" >&2
+    mpirun_cmd=(mpirun)
+    export LD_LIBRARY_PATH="$b/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    return
+  fi
+  echo "gpu-check: the bundle's Open MPI" >&2
   mpirun_cmd=("$b/bin/mpirun")
-  local p
+  export LD_LIBRARY_PATH="$b/lib:$b/mpi-lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   p=$(cat "$b/ompi/openmpi.path")
   [[ -e "$p" ]] || { mkdir -p "$(dirname "$p")" && ln -s "$b/ompi/openmpi" "$p"; }
   [[ -e /usr/share/openmpi || ! -d "$b/ompi/share-openmpi" ]] ||
@@ -145,6 +168,8 @@ run_checks() {
     echo "commit: $(cat "${bundle:-/nonexistent}/commit" 2>/dev/null || git rev-parse HEAD)"
     echo "host: $(uname -n), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
       "$(nproc) cores, $(ldd --version 2>&1 | head -1)"
+    echo "cpu flags: $(grep -o -m1 -w 'avx512f' /proc/cpuinfo || echo 'no avx512f')," \
+      "$("$bin/dme-bench" rotation --log2d 10 --reps 1 2>&1 | head -1)"
     nvidia-smi --query-gpu=name,compute_cap,driver_version,memory.total,clocks.max.sm \
       --format=csv 2>&1
   } >"$out/device.txt"
@@ -156,10 +181,17 @@ run_checks() {
     --rotations 1 "${b[@]}"
   step rotation_cuda_r2 60 "$bin/dme-bench" rotation --backend cuda --log2d 20,24,26 \
     --rotations 2 "${b[@]}"
-  step rotation_cpu_r2 60 "$bin/dme-bench" rotation --backend cpu --log2d 20,24 --rotations 2 \
-    --reps 3 "${b[@]}"
   step pipeline_cuda 60 "$bin/dme-bench" pipeline --backend cuda --log2d 20,24,26 "${b[@]}"
-  step pipeline_cpu 60 "$bin/dme-bench" pipeline --backend cpu --log2d 20,24 --reps 3 "${b[@]}"
+  # The CPU beside it, with each wide SIMD target the host has (one core).
+  local simd available
+  available=$("$bin/dme-bench" rotation --log2d 10 --reps 1 2>&1 | sed -n 's/.*available: \([^;]*\);.*/\1/p')
+  for simd in avx512 avx2 neon sve; do
+    [[ " $available " == *" $simd "* ]] || continue
+    step "rotation_cpu_$simd" 60 "$bin/dme-bench" rotation --simd "$simd" --log2d 20,24 \
+      --rotations 2 --reps 3 "${b[@]}"
+    step "pipeline_cpu_$simd" 60 "$bin/dme-bench" pipeline --simd "$simd" --log2d 20,24 --reps 3 \
+      "${b[@]}"
+  done
   step solvers_cuda 60 "$bin/dme-bench" solvers --backend cuda --log2d 20,24 --s 16 \
     --solvers quiver-apx,quiver,kmeans "${b[@]}"
   step solvers_cpu 60 "$bin/dme-bench" solvers --backend cpu --log2d 20 --s 16 \

@@ -70,7 +70,10 @@ inline std::string error_of(const std::function<void()>& f) {
   try {
     f();
   } catch (const Error& e) {
-    return e.message();
+    // Without the source location (" [in function at file:line]"), which names the CPU or the
+    // CUDA source that threw.
+    const std::string& m = e.message();
+    return m.substr(0, m.rfind(" [in "));
   }
   return "";
 }

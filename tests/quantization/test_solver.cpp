@@ -129,6 +129,42 @@ TEST(Solver, DeterministicAcrossCalls) {
   }
 }
 
+// A zero extreme keeps its sign in the order -0 < +0 whatever lane of which SIMD target saw it
+// first: the uniform levels of s = 2 are exactly the extremes, so their bits show it.
+TEST(Solver, ZeroExtremesHaveTheSameSignOnEveryTarget) {
+  std::vector<std::vector<float>> cases;
+  for (std::size_t n : {5u, 37u, 40u, 1000u}) {
+    std::vector<float> pos(n, 1.0f), neg(n, -1.0f), zeros(n, 0.0f);
+    pos[n / 3] = 0.0f;
+    pos[n - 1] = -0.0f;  // min -0 (seen after a +0)
+    neg[1] = 0.0f;
+    neg[n - 2] = -0.0f;  // max +0 (seen after... or before a -0, by lane)
+    zeros[n / 2] = -0.0f;  // min -0, max +0
+    cases.insert(cases.end(), {pos, neg, zeros, std::vector<float>(n, -0.0f)});
+  }
+  for (const auto& x : cases) {
+    // The reference: min and max of the order-preserving integer keys.
+    const auto key = [](float v) {
+      const auto u = std::bit_cast<std::uint32_t>(v);
+      return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+    };
+    float lo = x[0], hi = x[0];
+    for (float v : x) {
+      if (key(v) < key(lo)) lo = v;
+      if (key(v) > key(hi)) hi = v;
+    }
+    dme::test::for_each_simd_target([&](const std::string&) {
+      const std::vector<float> levels = dme::solve_levels(x, 2, Solver::kUniform);
+      ASSERT_EQ(levels.size(), lo == hi ? 1u : 2u);  // -0 == +0: one level, the minimum
+      EXPECT_EQ(std::bit_cast<std::uint32_t>(levels.front()), std::bit_cast<std::uint32_t>(lo))
+          << "n=" << x.size();
+      if (lo != hi)
+        EXPECT_EQ(std::bit_cast<std::uint32_t>(levels.back()), std::bit_cast<std::uint32_t>(hi))
+            << "n=" << x.size();
+    });
+  }
+}
+
 TEST(RadixSort, MatchesStdSort) {
   for (std::size_t d : {0u, 1u, 100u, 1023u, 1024u, 100000u}) {
     std::vector<float> x = dme::test::make_input(Dist::kNormal, d, d);

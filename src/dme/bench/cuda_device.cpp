@@ -115,7 +115,7 @@ class CudaPipelineDevice final : public PipelineDevice {
     cuda::CudaRotation rot(o.seed, 0, o.rotations, d);
     cuda::DeviceBuffer<float> y(rot.padded());
     const CompressionPlan plan = compression_plan(o);
-    std::vector<double> rot_ms, solve_ms, rp_ms, total_ms;
+    std::vector<double> rot_ms, solve_ms, rp_ms, transfer_ms, total_ms;
     for (int r = 0; r < reps + 1; ++r) {  // run 0 is the warm-up
       const std::uint32_t round = static_cast<std::uint32_t>(r);
       Timer total;
@@ -129,6 +129,7 @@ class CudaPipelineDevice final : public PipelineDevice {
       rot_ms.push_back(rotate_ms);
       solve_ms.push_back(t.solve_ms);
       rp_ms.push_back(t.round_pack_ms);
+      transfer_ms.push_back(t.transfer_ms);
       total_ms.push_back(total.elapsed_ms());
     }
     const double copy_ms =
@@ -142,13 +143,17 @@ class CudaPipelineDevice final : public PipelineDevice {
     out = out_dev.to_host();
     passes_ = rot.passes();
     padded_ = rot.padded();
-    return {median(rot_ms), median(solve_ms), median(rp_ms), median(total_ms), copy_ms};
+    return {median(rot_ms), median(solve_ms), median(rp_ms), median(total_ms),
+            median(transfer_ms), copy_ms};
   }
   std::vector<std::string> extra_columns() const override {
-    return {"copy_gbps", "rotate_fraction", "solve_fraction", "round_pack_fraction"};
+    return {"copy_gbps",          "rotate_fraction", "solve_fraction",
+            "round_pack_fraction", "transfer_ms",     "device_gb_per_s"};
   }
   // solve_fraction: the solver's device passes (scan and histogram read the input once each);
-  // round_pack_fraction: reads the input, writes the codes.
+  // round_pack_fraction: reads the input, writes the codes (the copy to the host excluded);
+  // device_gb_per_s: input bytes over rotate + solve + round_pack, the compression until the
+  // codes are packed in device memory (total_ms adds their copy to the host, transfer_ms).
   std::vector<Table::Cell> extra_cells(std::size_t d, const Options& o, std::size_t payload_bytes,
                                        const PipelineTimes& t) const override {
     const double copy_gbps = sweep_gbps(1, d, t.copy_ms);
@@ -157,7 +162,9 @@ class CudaPipelineDevice final : public PipelineDevice {
         (4.0 * padded + static_cast<double>(payload_bytes)) / (t.round_pack_ms * 1e6);
     return {copy_gbps, sweep_gbps(passes_, padded_, t.rotate_ms) / copy_gbps,
             solver_sweeps(o.solver) * 4.0 * padded / (t.solve_ms * 1e6) / copy_gbps,
-            rp_gbps / copy_gbps};
+            rp_gbps / copy_gbps,
+            t.transfer_ms,
+            4.0 * double(d) / ((t.rotate_ms + t.solve_ms + t.round_pack_ms) * 1e6)};
   }
 
  private:

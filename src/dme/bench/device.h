@@ -48,7 +48,8 @@ class RotationDevice {
 /// Medians over the timed rounds, in milliseconds.
 struct PipelineTimes {
   double rotate_ms = 0, solve_ms = 0, round_pack_ms = 0, total_ms = 0;
-  double copy_ms = 0;  ///< a copy of the input (memcpy; cudaMemcpy on a GPU)
+  double transfer_ms = 0;  ///< GPU: the payload's codes copied to the host (in total_ms)
+  double copy_ms = 0;      ///< a copy of the input (memcpy; cudaMemcpy on a GPU)
 };
 
 /// The header of round `round`'s payload of the whole rotated vector (rank 0).

@@ -9,6 +9,7 @@ struct PhaseTimes {
   double rotate_ms = 0;      ///< forward rotation (and the input checks)
   double solve_ms = 0;       ///< level solver (sorting included for the exact solvers)
   double round_pack_ms = 0;  ///< rounding and encoding the payload(s)
+  double transfer_ms = 0;    ///< a GPU backend's copies between host and device memory
   double exchange_ms = 0;    ///< MPI communication (status agreement included)
   double decode_ms = 0;      ///< decoding and summing the received payloads
   double inverse_ms = 0;     ///< inverse rotation and the final scaling

@@ -70,7 +70,9 @@ Compressor::Compressor(Compressor&&) noexcept = default;
 Compressor& Compressor::operator=(Compressor&&) noexcept = default;
 
 void Compressor::encode(std::span<const float> x, const PayloadHeader& h, const LevelTable& levels,
-                        bool nearest, const PhiloxStream& stream, std::vector<std::byte>& out) {
+                        bool nearest, const PhiloxStream& stream, std::vector<std::byte>& out,
+                        PhaseTimes* times) {
+  Timer timer;
   DME_CHECK(x.size() == h.count,
             "encode: " << x.size() << " values for a header of count " << h.count);
   detail::check_device_memory(x.data(), x.size_bytes(), "encode input");
@@ -98,8 +100,14 @@ void Compressor::encode(std::span<const float> x, const PayloadHeader& h, const 
 
   // The device packed the codes in the wire layout: copy them in, then padding and checksum.
   const std::span<std::byte> codes = writer.code_bytes();
+  const double packed_ms = timer.elapsed_ms();
   detail::copy_to_host(codes.data(), im.packed.data(), codes.size());
+  const double copied_ms = timer.elapsed_ms();
   writer.finish();
+  if (times) {
+    times->round_pack_ms += packed_ms + (timer.elapsed_ms() - copied_ms);
+    times->transfer_ms += copied_ms - packed_ms;
+  }
 }
 
 void Compressor::compress(std::span<const float> chunk, const PayloadHeader& h,
@@ -110,13 +118,8 @@ void Compressor::compress(std::span<const float> chunk, const PayloadHeader& h,
   const LevelTable table = dme::detail::bucket_levels(h, [&](std::uint64_t lo, std::uint64_t hi) {
     return solve_levels(chunk.subspan(lo, hi - lo), plan.s, plan.solver, plan.solver_options);
   });
-  const double solve_ms = solve_timer.elapsed_ms();
-  Timer pack_timer;
-  encode(chunk, h, table, plan.nearest, stream, out);
-  if (times) {
-    times->solve_ms += solve_ms;
-    times->round_pack_ms += pack_timer.elapsed_ms();
-  }
+  if (times) times->solve_ms += solve_timer.elapsed_ms();
+  encode(chunk, h, table, plan.nearest, stream, out, times);
 }
 
 PayloadHeader Compressor::decode_accumulate(std::span<const std::byte> payload,
@@ -170,8 +173,10 @@ class DeviceCompression final : public dme::Compression {
   void encode(std::span<const float> chunk, const PayloadHeader& h, const CompressionPlan& plan,
               const PhiloxStream& stream, std::vector<std::byte>& out, PhaseTimes& times,
               const Extrema<float>* /*range: the device scan is cheap*/) override {
+    Timer t;
     chunk_.resize(chunk.size());
     chunk_.upload(chunk);
+    times.transfer_ms += t.elapsed_ms();
     comp_.compress(chunk_.span(), h, plan, stream, out, &times);
   }
   void decode_accumulate(std::span<const std::byte> payload, const DecodeExpectations& expect,

@@ -207,8 +207,11 @@ class Compressor {
   /// then encode(): out receives exactly the bytes dme::encode would write for those codes.
   /// Values outside a bucket's level range (stochastic) or NaN -> dme::Error naming the index.
   /// @param x device, size h.count;  levels: one bucket per h.bucket_size coordinates
+  /// times (when given): round_pack_ms gets the device rounding and packing and the payload's
+  /// host sections, transfer_ms the copy of the codes to the host.
   void encode(std::span<const float> x, const PayloadHeader& h, const LevelTable& levels,
-              bool nearest, const PhiloxStream& stream, std::vector<std::byte>& out);
+              bool nearest, const PhiloxStream& stream, std::vector<std::byte>& out,
+              PhaseTimes* times = nullptr);
 
   /// dme::detail::compress_chunk on the device: levels per bucket (solve_levels), then encode().
   /// @param chunk device, size h.count

@@ -84,25 +84,6 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-// The CPU scan visits x[0] first (it seeds every lane), then lane l = i % 16 of the first
-// n - n % 16 values in order, the tail belonging to lane 0 after them; lanes are merged in order
-// and a tie keeps the value seen first.
-__global__ void zero_rep_kernel(const float* x, std::uint64_t n, ScanWords* out) {
-  const std::uint64_t full = n / kCpuScanLanes * kCpuScanLanes;
-  for (std::uint64_t i = global_thread(); i < n; i += grid_threads()) {
-    const float v = x[i];
-    if (v != 0.0f) continue;
-    std::uint64_t rank = 0;
-    if (i > 0) {
-      const std::uint64_t lane = i < full ? i % kCpuScanLanes : 0;
-      const std::uint64_t pos = i < full ? i / kCpuScanLanes : full / kCpuScanLanes + (i - full);
-      rank = (lane << 40) | (pos + 1);
-    }
-    atomicMin(&out->zero_rep,
-              static_cast<unsigned long long>((rank << 1) | (__float_as_uint(v) >> 31)));
-  }
-}
-
 // ---- Apx. QUIVER histogram --------------------------------------------------------------------
 
 /// The CPU's bin of v (candidates.cpp, grid_statistics): a float estimate, then corrected
@@ -445,10 +426,6 @@ void scan_range(const float* x, std::size_t n, ScanWords* out, cudaStream_t stre
   DME_CUDA_CHECK_LAUNCH();
 }
 
-void find_zero_representative(const float* x, std::size_t n, ScanWords* out, cudaStream_t stream) {
-  zero_rep_kernel<<<blocks_for(n, kThreads * 8), kThreads, 0, stream>>>(x, n, out);
-  DME_CUDA_CHECK_LAUNCH();
-}
 
 void grid_histogram(const HistogramArgs& args, cudaStream_t stream) {
   const std::size_t shared =

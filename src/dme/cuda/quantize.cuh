@@ -20,7 +20,6 @@ struct ScanWords {
   unsigned min_key;              ///< init 0xFFFFFFFF
   unsigned max_key;              ///< init 0
   unsigned long long first_bad;  ///< index of the first NaN/Inf, init kNoIndex
-  unsigned long long zero_rep;   ///< see find_zero_representative, init kNoIndex
 };
 
 /// The float whose order-preserving key is `key`: keys flip every bit of negative floats and
@@ -33,12 +32,6 @@ inline float key_to_float(unsigned key) {
 /// caller initialised as documented in ScanWords.
 void scan_range(const float* x, std::size_t n, ScanWords* out, cudaStream_t stream);
 
-/// When the minimum or the maximum of x is zero, the CPU's scan (16 interleaved lanes, first
-/// value wins a tie) returns one particular zero, +0 or -0. This lowers out->zero_rep to
-/// (rank of that zero in the CPU's visiting order) · 2 + its sign bit, so bit 0 of the result
-/// is the sign the CPU reports (detail::scan_input in quantization/detail/input_scan.cpp).
-inline constexpr unsigned kCpuScanLanes = 16;
-void find_zero_representative(const float* x, std::size_t n, ScanWords* out, cudaStream_t stream);
 
 /// Apx. QUIVER histogram: for every x_i (size n) its bin t, the first grid level >= x_i (exactly
 /// the CPU's rule: a float estimate from lo and scale corrected against `level`), then

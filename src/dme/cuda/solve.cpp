@@ -25,7 +25,7 @@ Extrema<float> scan_device(Compressor::Impl& im, std::span<const float> x, const
   DME_CHECK(!x.empty(), what << ": x is empty");
   check_device_memory(x.data(), x.size_bytes(), what);
   Timer timer;
-  const ScanWords init{0xFFFFFFFFu, 0u, kNoIndex, kNoIndex};
+  const ScanWords init{0xFFFFFFFFu, 0u, kNoIndex};
   copy_to_device(im.scan.data(), &init, sizeof init);
   scan_range(x.data(), x.size(), im.scan.data(), nullptr);
   ScanWords r{};
@@ -35,14 +35,8 @@ Extrema<float> scan_device(Compressor::Impl& im, std::span<const float> x, const
     copy_to_host(&v, x.data() + r.first_bad, sizeof v);
     DME_THROW(what << ": x[" << r.first_bad << "] = " << v << " is not finite (NaN or Inf)");
   }
-  Extrema<float> range{key_to_float(r.min_key), key_to_float(r.max_key)};
-  if (range.min == 0.0f || range.max == 0.0f) {
-    find_zero_representative(x.data(), x.size(), im.scan.data(), nullptr);
-    copy_to_host(&r, im.scan.data(), sizeof r);
-    const float zero = (r.zero_rep & 1) ? -0.0f : 0.0f;
-    if (range.min == 0.0f) range.min = zero;
-    if (range.max == 0.0f) range.max = zero;
-  }
+  // The keys order -0 before +0: the extremes detail::scan_input gives on the CPU.
+  const Extrema<float> range{key_to_float(r.min_key), key_to_float(r.max_key)};
   if (times) times->scan_ms += timer.elapsed_ms();
   return range;
 }

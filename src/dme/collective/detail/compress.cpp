@@ -27,7 +27,8 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
   // A one-bucket quiver-apx given the rotation's extremes skips the solver's pass that finds
   // them (non-finite extremes, from an overflowing rotation, go the checked way and get named).
   const bool use_range = range && num_buckets(header) == 1 && plan.solver == Solver::kQuiverApx &&
-                         std::isfinite(range->min) && std::isfinite(range->max);
+                         std::isfinite(range->min) && std::isfinite(range->max) &&
+                         range->min != 0.0f && range->max != 0.0f;  // a zero's sign: the scan's
   Timer solve_timer;
   scratch.levels = bucket_levels(header, [&](std::uint64_t lo, std::uint64_t hi) {
     return use_range

@@ -109,6 +109,15 @@ Extrema<float> scan_input(std::span<const float> x, const char* what) {
   Extrema<float> range;
   if (!HWY_DYNAMIC_DISPATCH(ScanRange)(x.data(), x.size(), &range.min, &range.max))
     throw_first_bad(x, what);
+  // Which zero a vector min/max keeps depends on the lanes it was seen in, so on the SIMD
+  // target; the extremes in the order -0 < +0 do not (a second pass, only for a zero extreme).
+  if (range.min == 0.0f || range.max == 0.0f) {
+    bool negative_zero = false, positive_zero = false;
+    for (const float v : x)
+      if (v == 0.0f) (std::signbit(v) ? negative_zero : positive_zero) = true;
+    if (range.min == 0.0f) range.min = negative_zero ? -0.0f : 0.0f;
+    if (range.max == 0.0f) range.max = positive_zero ? 0.0f : -0.0f;
+  }
   return range;
 }
 

@@ -8,7 +8,7 @@
 
 namespace dme::detail {
 
-/// Min and max of x. Throws dme::Error when x is empty or holds NaN/Inf (naming the first such
+/// Min and max of x in the order -0 < +0 (so the same bits on every SIMD target). Throws dme::Error when x is empty or holds NaN/Inf (naming the first such
 /// index and value); `what` names the caller in the message.
 Extrema<float> scan_input(std::span<const float> x, const char* what);
 
