@@ -65,6 +65,23 @@ inline std::vector<std::uint32_t> bits_of(std::span<const float> v) {
   return b;
 }
 
+/// "" when a and b hold the same bits, else where they first differ and how many differ (short,
+/// where EXPECT_EQ on whole vectors would print millions of values).
+inline std::string bit_difference(std::span<const float> a, std::span<const float> b) {
+  if (a.size() != b.size())
+    return "sizes " + std::to_string(a.size()) + " and " + std::to_string(b.size());
+  std::size_t count = 0, first = 0;
+  for (std::size_t i = a.size(); i-- > 0;)
+    if (std::bit_cast<std::uint32_t>(a[i]) != std::bit_cast<std::uint32_t>(b[i])) {
+      ++count;
+      first = i;
+    }
+  if (count == 0) return "";
+  return std::to_string(count) + " of " + std::to_string(a.size()) + " differ, first at " +
+         std::to_string(first) + ": " + std::to_string(a[first]) + " vs " +
+         std::to_string(b[first]);
+}
+
 /// The message of the dme::Error f throws ("" when it throws nothing).
 inline std::string error_of(const std::function<void()>& f) {
   try {

@@ -5,6 +5,7 @@
 
 #include "dme/core/error.h"
 #include "dme/cuda/check.cuh"
+#include "dme/rotation/fwht.h"
 
 namespace dme::cuda::detail {
 namespace {
@@ -117,11 +118,12 @@ __device__ __forceinline__ void store_four(float* y, const TileOps& ops, std::ui
       if (g + q < ops.copy_len) ops.copy_out[g + q] = v[q];
 }
 
-/// In-register Walsh–Hadamard transform of E values (E a power of two).
-template <int E>
+/// Levels h = From, 2·From, ... below To of the in-register Walsh–Hadamard transform of E values
+/// (E a power of two); all of them by default.
+template <int E, int From = 1, int To = E>
 __device__ __forceinline__ void wht_registers(float* v) {
 #pragma unroll
-  for (int h = 1; h < E; h <<= 1)
+  for (int h = From; h < To; h <<= 1)
 #pragma unroll
     for (int r = 0; r < E; ++r)
       if ((r & h) == 0) {
@@ -182,8 +184,9 @@ __global__ void __launch_bounds__(kSmallThreads) small_kernel(float* y, int log2
 // Layout A (after the coalesced float4 load): register r = 4k + q of lane l in warp w holds tile
 // element w·512 + k·128 + 4l + q, so tile bits {0, 1, 7, 8} are register bits, bits 2..6 lanes.
 // Layout B: register m of thread t holds element m·512 + t, so tile bits 9..12 are register bits.
-// Each transform runs the A levels and the B levels with one shared-memory transpose between;
-// consecutive transforms alternate A-B, B-A so that a chain needs one transpose per transform.
+// Each transform runs its levels in increasing bit order, the CPU's: in layout A the register
+// bits 0, 1, the lane bits 2..6 and the register bits 7, 8, then, after a shared-memory
+// transpose, bits 9..12 in layout B (a further transpose back to A before a chain's next one).
 
 struct LocalThread {
   int tid, lane, warp;
@@ -237,30 +240,19 @@ __global__ void __launch_bounds__(kLocalThreads, 2) local_kernel(float* y, TileO
 #pragma unroll
   for (int rep = 0; rep < kMaxReps; ++rep) {
     if (rep >= ops.reps) break;
-    if (rep % 2 == 0) {  // starts in layout A, ends in B
-      if (rep > 0) slot_a(slot_of(ops, rep), v, t);
-      wht_registers<16>(v);
-      wht_lanes<16>(v, t.lane);
-      transpose_a_to_b(s, v, t);
-      wht_registers<16>(v);
-    } else {  // starts in B, ends in A
-      slot_b(slot_of(ops, rep), v, t);
-      wht_registers<16>(v);
+    if (rep > 0) {
       transpose_b_to_a(s, v, t);
-      wht_registers<16>(v);
-      wht_lanes<16>(v, t.lane);
+      slot_a(slot_of(ops, rep), v, t);
     }
+    wht_registers<16, 1, 4>(v);   // tile bits 0, 1
+    wht_lanes<16>(v, t.lane);     // bits 2..6
+    wht_registers<16, 4, 16>(v);  // bits 7, 8
+    transpose_a_to_b(s, v, t);
+    wht_registers<16>(v);  // bits 9..12
   }
-  const Slot last = slot_of(ops, ops.reps);
-  if (ops.reps % 2 == 1) {
-    slot_b(last, v, t);
+  slot_b(slot_of(ops, ops.reps), v, t);
 #pragma unroll
-    for (int m = 0; m < 16; ++m) store_one(y, ops, t.index_b(m), v[m]);
-  } else {
-    slot_a(last, v, t);
-#pragma unroll
-    for (int k = 0; k < 4; ++k) store_four(y, ops, t.index_a(k), v + 4 * k);
-  }
+  for (int m = 0; m < 16; ++m) store_one(y, ops, t.index_b(m), v[m]);
 }
 
 // ---- global kernel: `bits` index bits from `first_bit`, in tiles of 2^14 -----------------------
@@ -398,25 +390,61 @@ unsigned grid_for(std::uint64_t items, unsigned threads) {
       std::clamp<std::uint64_t>((items + threads - 1) / threads, 1, kMaxBlocks));
 }
 
-/// Bits transformed by each pass: [0, L) alone when small; else bits [0, 13) then global passes
-/// of balanced sizes, each at most kGlobalMaxBits.
+/// Bits transformed by one pass (kernel launch).
 struct Pass {
   int first_bit;
   int bits;
+  bool operator==(const Pass&) const = default;
 };
 
-std::vector<Pass> plan_passes(int log2n) {
-  if (log2n <= kSmallMaxBits) return {{0, log2n}};
-  std::vector<Pass> passes{{0, kLocalBits}};
-  const int rest = log2n - kLocalBits;
+static_assert(dme::detail::kFwhtRowLog >= kLocalBits &&
+                  dme::detail::kFwhtRowLog - kLocalBits <= kGlobalMaxBits,
+              "the CPU's rows must be the local pass and at most one global pass");
+
+/// The passes of one transform, split as the CPU splits it (rotation/fwht.h: rows are bits
+/// [0, R), R = min(L, kFwhtRowLog), columns the others). Rows: the small kernel (L <= 12), else
+/// the local pass [0, 13) and a global pass [13, R). Columns: global passes of balanced sizes,
+/// each at most kGlobalMaxBits. Every pass, and so every transform, runs its levels in
+/// increasing bit order.
+struct TransformPlan {
+  std::vector<Pass> rows, columns;
+};
+
+TransformPlan plan_transform(int log2n) {
+  TransformPlan p;
+  if (log2n <= kSmallMaxBits) {
+    p.rows.push_back({0, log2n});
+    return p;
+  }
+  const int row_bits = std::min(log2n, dme::detail::kFwhtRowLog);
+  p.rows.push_back({0, kLocalBits});
+  if (row_bits > kLocalBits) p.rows.push_back({kLocalBits, row_bits - kLocalBits});
+  const int rest = log2n - row_bits;
   const int count = (rest + kGlobalMaxBits - 1) / kGlobalMaxBits;
-  int first = kLocalBits;
+  int first = row_bits;
   for (int i = 0; i < count; ++i) {
     const int bits = rest / count + (i < rest % count ? 1 : 0);
-    passes.push_back({first, bits});
+    p.columns.push_back({first, bits});
     first += bits;
   }
-  return passes;
+  return p;
+}
+
+/// The passes of a chain in time order, as the CPU's fwht_chain orders the levels: transform t
+/// (from 0) rows then columns, except that in a chain of several transforms with columns the odd
+/// ones go columns then rows. So the last pass of one transform and the first of the next are
+/// often the same tiling, and run as one kernel with the slot between them.
+std::vector<Pass> pass_sequence(int log2n, int transforms) {
+  const TransformPlan plan = plan_transform(log2n);
+  std::vector<Pass> order;
+  for (int t = 0; t < transforms; ++t) {
+    const bool columns_first = transforms >= 2 && !plan.columns.empty() && t % 2 == 1;
+    const auto& a = columns_first ? plan.columns : plan.rows;
+    const auto& b = columns_first ? plan.rows : plan.columns;
+    order.insert(order.end(), a.begin(), a.end());
+    order.insert(order.end(), b.begin(), b.end());
+  }
+  return order;
 }
 
 void launch_pass(float* y, int log2n, const Pass& pass, const TileOps& ops, cudaStream_t stream) {
@@ -438,26 +466,23 @@ void launch_pass(float* y, int log2n, const Pass& pass, const TileOps& ops, cuda
 }  // namespace
 
 int hadamard_launches(int log2n, int transforms) {
-  const int passes = static_cast<int>(plan_passes(log2n).size());
-  return transforms * (passes - 1) + 1;
+  const std::vector<Pass> order = pass_sequence(log2n, transforms);
+  int launches = 0;
+  for (std::size_t e = 0; e < order.size(); ++e) launches += e == 0 || !(order[e] == order[e - 1]);
+  return launches;
 }
 
 void run_hadamard_chain(float* y, int log2n, const HadamardChain& chain, cudaStream_t stream) {
   DME_ASSERT(log2n >= 0 && log2n <= 31);
   DME_ASSERT(chain.transforms >= 1 && chain.transforms <= kMaxChain);
   DME_ASSERT((reinterpret_cast<std::uintptr_t>(y) & 15u) == 0);
-  const std::vector<Pass> passes = plan_passes(log2n);
-  const int np = static_cast<int>(passes.size());
-  // Transform j runs the passes forwards for even j and backwards for odd j, so each transform
-  // starts with the pass its predecessor ended with: those two share one launch.
-  std::vector<int> order;
-  for (int j = 0; j < chain.transforms; ++j)
-    for (int i = 0; i < np; ++i) order.push_back(j % 2 == 0 ? i : np - 1 - i);
+  const std::vector<Pass> order = pass_sequence(log2n, chain.transforms);
+  const std::size_t np = order.size() / static_cast<std::size_t>(chain.transforms);
   std::size_t e = 0;
   while (e < order.size()) {
     std::size_t run = 1;
     while (e + run < order.size() && order[e + run] == order[e]) ++run;
-    const int transform = static_cast<int>(e) / np;  // the transform of rep 0
+    const int transform = static_cast<int>(e / np);  // the transform of rep 0
     const bool first = e == 0, last = e + run == order.size();
     TileOps ops{};
     ops.reps = static_cast<int>(run);
@@ -468,7 +493,7 @@ void run_hadamard_chain(float* y, int log2n, const HadamardChain& chain, cudaStr
       ops.src = chain.src;
       ops.src_len = chain.src_len;
       ops.first_bad = chain.first_bad;
-      DME_ASSERT(!chain.src || passes[order[0]].first_bit == 0);
+      DME_ASSERT(!chain.src || order[0].first_bit == 0);
     }
     for (int r = 1; r < ops.reps; ++r) {
       ops.sign[r] = chain.sign[transform + r];
@@ -480,7 +505,7 @@ void run_hadamard_chain(float* y, int log2n, const HadamardChain& chain, cudaStr
       ops.copy_out = chain.copy_out;
       ops.copy_len = chain.copy_out ? chain.copy_len : 0;
     }
-    launch_pass(y, log2n, passes[order[e]], ops, stream);
+    launch_pass(y, log2n, order[e], ops, stream);
     e += run;
   }
 }

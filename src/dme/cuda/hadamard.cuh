@@ -5,14 +5,17 @@
 // a set of index bits inside tiles held on chip:
 //   L <= 12        one block does everything in shared memory (the "small" kernel);
 //   L >= 13        the "local" pass: bits [0, 13) of contiguous tiles of 2^13 floats, butterflies
-//                  in registers (4 levels), warp shuffles (5 levels) and, after one transpose in
-//                  shared memory, registers again (4 levels);
-//                  then "global" passes of up to 10 bits each: tiles of 2^10 rows at the pass's
-//                  stride by 16 contiguous columns (64-byte segments), in shared memory.
-// So D <= 2^23 takes 2 passes and D <= 2^33 takes 3. The levels of a transform commute, so a
-// chain of transforms alternates the pass order (P0 P1 P2, P2 P1 P0, ...): the last pass of one
-// transform and the first pass of the next are the same tiling and run as one kernel with the
-// sign flip in between. A chain of k transforms costs k·(passes - 1) + 1 kernels.
+//                  in registers, warp shuffles and, after one transpose in shared memory,
+//                  registers again;
+//                  then "global" passes of up to 10 bits each: tiles of 2^bits rows at the pass's
+//                  stride by 2^(14 - bits) >= 16 contiguous columns, in shared memory.
+// The passes follow the CPU's split of a transform into rows (bits [0, 16): the local pass and
+// one global pass of bits [13, 16)) and columns (bits [16, L): one global pass up to 2^26, two
+// up to 2^31), and every pass runs its levels in increasing bit order, so the device's levels are
+// the CPU's, one for one, and its results the same bits (rotation/fwht.h). Like the CPU's chain,
+// a chain of several transforms runs its odd ones (from 0) columns first: the columns pass of
+// one transform and of the next are then one kernel with the sign flip in between (2 RHTs at
+// 2^17..2^26: 5 launches).
 #pragma once
 
 #include <cuda_runtime.h>

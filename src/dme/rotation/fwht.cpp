@@ -34,9 +34,6 @@
 
 #include "dme/core/error.h"
 
-#ifndef DME_FWHT_ROW_LOG
-#define DME_FWHT_ROW_LOG 16
-#endif
 #ifndef DME_FWHT_PANEL_BYTES
 #define DME_FWHT_PANEL_BYTES 2048
 #endif
@@ -54,7 +51,7 @@ namespace {
 // kRowLength also fixes the order of fwht_chain's column-first transforms, so changing it changes
 // the chain's rounding (not the plain transform's).
 constexpr std::size_t kL1Length = DME_FWHT_L1_BYTES;  // bytes of a sub-row done in L1
-constexpr std::size_t kRowLength = std::size_t(1) << DME_FWHT_ROW_LOG;  // elements of a row (L2)
+constexpr std::size_t kRowLength = std::size_t(1) << kFwhtRowLog;  // elements of a row (L2)
 constexpr std::size_t kPanelBytes = DME_FWHT_PANEL_BYTES;  // bytes per row of a column panel
 // The row sweeps stream their input (and out of place their output) through software prefetches
 // this many bytes ahead: the hardware prefetcher alone left them waiting on memory (2 RHTs at

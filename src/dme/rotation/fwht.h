@@ -23,6 +23,14 @@ void fwht(std::span<double> x, Normalize norm = Normalize::kNone);
 
 namespace detail {
 
+#ifndef DME_FWHT_ROW_LOG
+#define DME_FWHT_ROW_LOG 16
+#endif
+/// log2 of the transform's row length: the levels of bits [0, kFwhtRowLog) are the rows, the
+/// others the columns. It fixes fwht_chain's level order, which the CUDA backend follows level
+/// for level to give the same bits (cuda/hadamard.cuh).
+inline constexpr int kFwhtRowLog = DME_FWHT_ROW_LOG;
+
 /// The fused kernel behind fwht and the RHT:
 ///   x <- post_signs ⊙ (scale · H (pre_signs ⊙ input))
 /// where input is x itself, or, when src is given, src[0 .. src_len) followed by zeros up to n
