@@ -158,9 +158,10 @@ TEST(Solver, ZeroExtremesHaveTheSameSignOnEveryTarget) {
       ASSERT_EQ(levels.size(), lo == hi ? 1u : 2u);  // -0 == +0: one level, the minimum
       EXPECT_EQ(std::bit_cast<std::uint32_t>(levels.front()), std::bit_cast<std::uint32_t>(lo))
           << "n=" << x.size();
-      if (lo != hi)
+      if (lo != hi) {
         EXPECT_EQ(std::bit_cast<std::uint32_t>(levels.back()), std::bit_cast<std::uint32_t>(hi))
             << "n=" << x.size();
+      }
     });
   }
 }

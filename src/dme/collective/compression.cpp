@@ -1,7 +1,10 @@
 #include "dme/collective/compression.h"
 
+#include <algorithm>
+
 #include "dme/collective/detail/compress.h"
 #include "dme/collective/detail/eden.h"
+#include "dme/rotation/rht.h"
 #if defined(DME_HAVE_CUDA)
 #include "dme/cuda/cuda_backend.h"
 #endif
@@ -10,6 +13,40 @@ namespace dme {
 
 CompressionPlan compression_plan(const Options& o) {
   return {o.s, o.solver, o.solver_options, uses_nearest_rounding(o), o.bucket_size};
+}
+
+std::span<float> Compression::vector(RoundVector which, std::size_t n) {
+  AlignedVector<float>& v = host_vectors_[static_cast<int>(which)];
+  if (v.size() < n) v.resize(n);
+  return std::span<float>(v).first(n);
+}
+
+bool Compression::rotate(const RotationKey& key, std::span<const float> x, std::span<float> y,
+                         Extrema<float>& range) {
+  Rotation(key.seed, key.round, key.count, key.d, key.stream).forward(x, y, range.min, range.max);
+  return true;
+}
+
+void Compression::inverse(const RotationKey& key, std::span<float> v) {
+  Rotation(key.seed, key.round, key.count, key.d, key.stream).inverse_inplace(v);
+}
+
+void Compression::fill_zero(std::span<float> v) {
+  std::fill(v.begin(), v.end(), 0.0f);
+}
+
+void Compression::divide(std::span<float> v, float divisor) {
+  for (float& x : v) x /= divisor;
+}
+
+void Compression::add(std::span<float> dst, std::span<const float> src) {
+  DME_ASSERT(dst.size() == src.size());
+  for (std::size_t i = 0; i < dst.size(); ++i) dst[i] += src[i];
+}
+
+void Compression::to_host(std::span<const float> v, std::span<float> host) {
+  DME_ASSERT(v.size() == host.size());
+  std::copy(v.begin(), v.end(), host.begin());
 }
 
 std::unique_ptr<Compression> make_compression(Backend backend, Scheme scheme) {

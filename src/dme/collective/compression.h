@@ -1,9 +1,14 @@
 // The compression seam: how one rank's rotated coordinates become a payload, and how received
 // payloads become a rotated-domain sum. MeanEstimator holds one implementation, chosen by
-// Options::backend, and the exchanges (collective/detail/round.h) call only these two methods:
-// another encoding scheme or backend plugs in here without touching them.
+// Options::backend, and a round (collective/detail/round.h) touches its vectors only through it:
+// another encoding scheme or backend plugs in here without touching the exchanges. The round's
+// vectors (the rotated input, the sum, a scratch vector) live where the implementation works:
+// host memory for the CPU, device memory for CUDA, so a GPU round moves only the input, the
+// payloads and the mean between host and device.
 //
 //   auto comp = dme::make_compression(dme::Backend::kCpu);
+//   std::span<float> y = comp->vector(dme::RoundVector::kRotated, padded);
+//   comp->rotate(key, x, y, range);
 //   comp->encode(y, header, dme::compression_plan(options), stream, payload, times);
 //   comp->decode_accumulate(payload, expectations, sum);
 #pragma once
@@ -17,6 +22,7 @@
 #include "dme/codec/payload.h"
 #include "dme/collective/options.h"
 #include "dme/collective/report.h"
+#include "dme/core/aligned_buffer.h"
 #include "dme/core/error.h"
 #include "dme/core/extrema.h"
 #include "dme/core/rng.h"
@@ -37,6 +43,18 @@ struct CompressionPlan {
 /// The plan of MeanEstimator's options (nearest rounding as uses_nearest_rounding says).
 CompressionPlan compression_plan(const Options& o);
 
+/// The arguments of dme::Rotation(seed, round, count, d, stream): which rotation.
+struct RotationKey {
+  std::uint64_t seed = 0;
+  std::uint32_t round = 0;
+  int count = 0;
+  std::size_t d = 0;
+  std::uint32_t stream = 0;
+};
+
+/// The vectors of a round, in a compression's memory.
+enum class RoundVector { kRotated, kSum, kScratch };
+
 class Compression {
  public:
   virtual ~Compression() = default;
@@ -44,8 +62,30 @@ class Compression {
   /// "cpu" or "cuda".
   virtual std::string_view name() const = 0;
 
-  /// Encodes chunk, the rotated coordinates [h.first, h.first + h.count) in host memory, into
-  /// out. The rounding draw of coordinate i is stream.uniform_float(i), i the rotated-domain
+  // ---- the round's vectors: host memory here, overridden by a device implementation ---------
+
+  /// The first n values of round vector `which` in this compression's memory, grown as needed
+  /// (values kept unless it grows).
+  virtual std::span<float> vector(RoundVector which, std::size_t n);
+  /// y <- R(x) for the rotation of key; x in host memory (size key.d), y of this compression
+  /// (size padded_length(key.d)). Returns true with range = y's extremes when it found them on
+  /// the way. Throws dme::Error naming the first NaN or Inf of x.
+  virtual bool rotate(const RotationKey& key, std::span<const float> x, std::span<float> y,
+                      Extrema<float>& range);
+  /// v <- R⁻¹(v) in place, v of this compression, size padded_length(key.d).
+  virtual void inverse(const RotationKey& key, std::span<float> v);
+  virtual void fill_zero(std::span<float> v);
+  /// v[i] <- v[i] / divisor (IEEE division).
+  virtual void divide(std::span<float> v, float divisor);
+  /// dst[i] <- dst[i] + src[i].
+  virtual void add(std::span<float> dst, std::span<const float> src);
+  /// host <- v (same size), v of this compression.
+  virtual void to_host(std::span<const float> v, std::span<float> host);
+
+  // ---- the encoding -------------------------------------------------------------------------
+
+  /// Encodes chunk, the rotated coordinates [h.first, h.first + h.count) in this compression's
+  /// memory (a range of vector()), into out (host). The rounding draw of coordinate i is stream.uniform_float(i), i the rotated-domain
   /// index, so the payload does not depend on how the vector is cut. Adds the solve and
   /// round+pack times to times. range: the chunk's exact extremes, when the caller knows them
   /// (a one-bucket quiver-apx then skips its scan). Throws dme::Error on bad input.
@@ -54,11 +94,14 @@ class Compression {
                       std::vector<std::byte>& out, PhaseTimes& times,
                       const Extrema<float>* range = nullptr) = 0;
 
-  /// Validates payload against expect completely (header, checksum, levels, every code), then
-  /// adds its decoded values into acc (host memory, size expect.count); on dme::Error acc is
-  /// unchanged.
+  /// Validates payload (host) against expect completely (header, checksum, levels, every code),
+  /// then adds its decoded values into acc (this compression's memory, size expect.count); on
+  /// dme::Error acc is unchanged.
   virtual void decode_accumulate(std::span<const std::byte> payload,
                                  const DecodeExpectations& expect, std::span<float> acc) = 0;
+
+ private:
+  AlignedVector<float> host_vectors_[3];  // the host implementation of vector()
 };
 
 /// The implementation of `scheme` for `backend`: kCpu always; kCuda in builds with the CUDA

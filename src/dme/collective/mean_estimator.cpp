@@ -20,9 +20,8 @@ struct MeanEstimator::Impl {
   mpi::Comm comm;
   Options options;
   std::uint32_t next_round;
-  std::unique_ptr<Compression> compression;  ///< Options::backend's (collective/compression.h)
-  AlignedVector<float> rotated;
-  AlignedVector<float> accumulator;
+  /// Options::backend's (collective/compression.h); holds the round's vectors.
+  std::unique_ptr<Compression> compression;
   std::vector<float> scaled;  ///< the input times 2^-scale_exponent, when that is not 0
 };
 
@@ -32,7 +31,7 @@ MeanEstimator::MeanEstimator(MPI_Comm comm, Options options)
 MeanEstimator::MeanEstimator(MPI_Comm comm, Options options,
                              std::unique_ptr<Compression> compression)
     : impl_(std::make_unique<Impl>(
-          Impl{mpi::Comm(comm), options, options.first_round, {}, {}, {}, {}})) {
+          Impl{mpi::Comm(comm), options, options.first_round, {}, {}})) {
   // Agree on the validity of the options now, so that no rank is left waiting.
   detail::LocalStatus status;
   try {
@@ -137,10 +136,10 @@ Report MeanEstimator::estimate(std::span<const float> local, std::span<float> me
 
   phase.reset();
   const Options& o = im.options;
-  const std::uint32_t stream = rotation_stream(o.shared_rotation, rank());
-  const Rotation rotation(o.seed, report.round, agreed.rotations, agreed.d, stream);
-  im.rotated.resize(rotation.padded());
-  report.scale_exponent = scale_exponent(agreed.max_abs, rotation.padded(), size());
+  const RotationKey key{o.seed, report.round, agreed.rotations, agreed.d,
+                       rotation_stream(o.shared_rotation, rank())};
+  const std::uint64_t padded = agreed.rotations == 0 ? agreed.d : padded_length(agreed.d);
+  report.scale_exponent = scale_exponent(agreed.max_abs, padded, size());
   std::span<const float> input = local;
   if (report.scale_exponent != 0) {
     const float down = std::ldexp(1.0f, -report.scale_exponent);
@@ -149,7 +148,8 @@ Report MeanEstimator::estimate(std::span<const float> local, std::span<float> me
     input = im.scaled;
   }
   detail::KnownRange range{};
-  rotation.forward(input, std::span<float>(im.rotated), range.min, range.max);
+  const std::span<float> rotated = im.compression->vector(RoundVector::kRotated, padded);
+  const bool range_known = im.compression->rotate(key, input, rotated, range);
   report.times.rotate_ms += phase.elapsed_ms();
 
   report.rotations = agreed.rotations;
@@ -162,17 +162,16 @@ Report MeanEstimator::estimate(std::span<const float> local, std::span<float> me
                            plan,
                            report.round,
                            agreed.d,
-                           rotation.padded(),
+                           padded,
                            agreed.rotations,
-                           rotation,
+                           key,
                            report,
                            *im.compression,
-                           im.accumulator,
-                           &range};
+                           range_known ? &range : nullptr};
   // The round's skeleton (collective/detail/round.h): the exchange reduces, this rank finishes
   // the mean if it holds the sum, and the exchange distributes it where not every rank does.
   const detail::ExchangeAlgorithm& exchange = detail::exchange_algorithm(o.exchange);
-  const detail::RoundSum sum = exchange.reduce(ctx, im.rotated);
+  const detail::RoundSum sum = exchange.reduce(ctx, rotated);
   if (sum.held) detail::finish_round(ctx, sum, mean_out);
   if (exchange.distribute != nullptr) exchange.distribute(ctx, mean_out);
   if (report.scale_exponent != 0) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <optional>
 
 #include "dme/codec/bitpack.h"
 #include "dme/codec/detail/code_reader.h"
@@ -170,9 +171,37 @@ namespace {
 class DeviceCompression final : public dme::Compression {
  public:
   std::string_view name() const override { return "cuda"; }
+
+  std::span<float> vector(RoundVector which, std::size_t n) override {
+    DeviceBuffer<float>& v = vectors_[static_cast<int>(which)];
+    if (v.size() < n) v = DeviceBuffer<float>(n);
+    return v.span().first(n);
+  }
+  bool rotate(const RotationKey& key, std::span<const float> x, std::span<float> y,
+              Extrema<float>& /*range: the device scan finds it*/) override {
+    input_.resize(x.size());
+    input_.upload(x);
+    rotation(key).forward(input_.span(), y);
+    return false;
+  }
+  void inverse(const RotationKey& key, std::span<float> v) override {
+    rotation(key).inverse_inplace(v);
+  }
+  void fill_zero(std::span<float> v) override { cuda::fill_zero(v); }
+  void divide(std::span<float> v, float divisor) override { cuda::divide(v, divisor); }
+  void add(std::span<float> dst, std::span<const float> src) override { cuda::add(dst, src); }
+  void to_host(std::span<const float> v, std::span<float> host) override {
+    DME_CHECK(v.size() == host.size(), "to_host: " << v.size() << " values into " << host.size());
+    detail::copy_to_host(host.data(), v.data(), v.size_bytes());
+  }
+
   void encode(std::span<const float> chunk, const PayloadHeader& h, const CompressionPlan& plan,
               const PhiloxStream& stream, std::vector<std::byte>& out, PhaseTimes& times,
               const Extrema<float>* /*range: the device scan is cheap*/) override {
+    if (chunk.empty() || detail::is_device_memory(chunk.data())) {
+      comp_.compress(chunk, h, plan, stream, out, &times);
+      return;
+    }
     Timer t;
     chunk_.resize(chunk.size());
     chunk_.upload(chunk);
@@ -181,6 +210,10 @@ class DeviceCompression final : public dme::Compression {
   }
   void decode_accumulate(std::span<const std::byte> payload, const DecodeExpectations& expect,
                          std::span<float> acc) override {
+    if (acc.empty() || detail::is_device_memory(acc.data())) {
+      comp_.decode_accumulate(payload, expect, acc);
+      return;
+    }
     acc_.resize(acc.size());
     acc_.upload(acc);
     comp_.decode_accumulate(payload, expect, acc_.span());
@@ -188,8 +221,23 @@ class DeviceCompression final : public dme::Compression {
   }
 
  private:
+  /// The rotation of key: the signs remade on the device only when the key changes.
+  CudaRotation& rotation(const RotationKey& key) {
+    const bool same_shape = rot_ && rot_->count() == key.count && rot_->d() == key.d;
+    if (!same_shape) {
+      rot_.emplace(key.seed, key.round, key.count, key.d, key.stream);
+    } else if (key.seed != key_.seed || key.round != key_.round || key.stream != key_.stream) {
+      rot_->rekey(key.seed, key.round, key.stream);
+    }
+    key_ = key;
+    return *rot_;
+  }
+
   Compressor comp_;
-  DeviceBuffer<float> chunk_, acc_;
+  DeviceBuffer<float> vectors_[3];
+  DeviceBuffer<float> input_, chunk_, acc_;
+  std::optional<CudaRotation> rot_;
+  RotationKey key_;
 };
 
 }  // namespace

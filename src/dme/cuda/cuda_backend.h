@@ -42,6 +42,8 @@ void synchronize();
 /// @param dst device, size n;  @param src device, size n
 void copy(std::span<float> dst, std::span<const float> src);
 
+/// x[i] <- +0. @param x device, size n
+void fill_zero(std::span<float> x);
 /// x[i] <- x[i] / divisor (IEEE division, as the CPU's `v /= n` of the mean).
 /// @param x device, size n
 void divide(std::span<float> x, float divisor);
@@ -71,6 +73,8 @@ void* allocate(std::size_t bytes);
 void release(void* p) noexcept;
 void copy_to_device(void* dst, const void* host_src, std::size_t bytes);
 void copy_to_host(void* host_dst, const void* src, std::size_t bytes);
+/// Whether p points into device (or managed) memory.
+bool is_device_memory(const void* p);
 /// Throws dme::Error naming `what` unless [p, p + bytes) is device (or managed) memory.
 void check_device_memory(const void* p, std::size_t bytes, const char* what);
 }  // namespace detail
@@ -232,9 +236,11 @@ class Compressor {
   std::unique_ptr<Impl> impl_;
 };
 
-/// The compression seam (dme/collective/compression.h) on the device: each call copies the
-/// chunk (or the accumulator) to the device, runs Compressor, and copies back, giving the CPU
-/// implementation's bytes and sums. What MeanEstimator would hold for Backend::kCuda.
+/// The compression seam (dme/collective/compression.h) on the device, what MeanEstimator holds
+/// for Backend::kCuda: the round's vectors in device memory, the rotation a CudaRotation, and
+/// Compressor's rounding, packing and decoding, so a round moves only the input (up), the
+/// payloads and the mean (down); the CPU implementation's bytes and means, bit for bit. Host
+/// chunks and accumulators are accepted too (copied to the device and back).
 std::unique_ptr<dme::Compression> make_compression();
 
 template <class T>

@@ -46,18 +46,30 @@ void copy_to_host(void* host_dst, const void* src, std::size_t bytes) {
   if (bytes) DME_CUDA_CHECK(cudaMemcpy(host_dst, src, bytes, cudaMemcpyDeviceToHost));
 }
 
-void check_device_memory(const void* p, std::size_t bytes, const char* what) {
-  if (bytes == 0) return;
-  DME_CHECK(p != nullptr, what << ": null pointer for " << bytes << " bytes of device memory");
+namespace {
+cudaMemoryType memory_type(const void* p) {
   cudaPointerAttributes attr{};
   const cudaError_t err = cudaPointerGetAttributes(&attr, p);
   if (err == cudaErrorInvalidValue)
     cudaGetLastError();
   else
     DME_CUDA_CHECK(err);
-  DME_CHECK(attr.type == cudaMemoryTypeDevice || attr.type == cudaMemoryTypeManaged,
+  return attr.type;
+}
+}  // namespace
+
+bool is_device_memory(const void* p) {
+  const cudaMemoryType t = memory_type(p);
+  return t == cudaMemoryTypeDevice || t == cudaMemoryTypeManaged;
+}
+
+void check_device_memory(const void* p, std::size_t bytes, const char* what) {
+  if (bytes == 0) return;
+  DME_CHECK(p != nullptr, what << ": null pointer for " << bytes << " bytes of device memory");
+  const cudaMemoryType type = memory_type(p);
+  DME_CHECK(type == cudaMemoryTypeDevice || type == cudaMemoryTypeManaged,
             what << ": expected device memory (cudaMalloc or dme::cuda::DeviceBuffer), got a "
-                 << (attr.type == cudaMemoryTypeHost ? "pinned host" : "host") << " pointer");
+                 << (type == cudaMemoryTypeHost ? "pinned host" : "host") << " pointer");
 }
 
 }  // namespace detail
@@ -103,6 +115,11 @@ void copy(std::span<float> dst, std::span<const float> src) {
   if (!src.empty())
     DME_CUDA_CHECK(
         cudaMemcpyAsync(dst.data(), src.data(), src.size_bytes(), cudaMemcpyDeviceToDevice));
+}
+
+void fill_zero(std::span<float> x) {
+  detail::check_device_memory(x.data(), x.size_bytes(), "cuda::fill_zero input");
+  if (!x.empty()) DME_CUDA_CHECK(cudaMemsetAsync(x.data(), 0, x.size_bytes()));
 }
 
 void divide(std::span<float> x, float divisor) {

@@ -494,6 +494,9 @@ void run_hadamard_chain(float* y, int log2n, const HadamardChain& chain, cudaStr
       ops.src_len = chain.src_len;
       ops.first_bad = chain.first_bad;
       DME_ASSERT(!chain.src || order[0].first_bit == 0);
+    } else if (e % np == 0) {  // a transform begins here: the slot before it, at load
+      ops.sign[0] = chain.sign[transform];
+      ops.scale[0] = chain.scale[transform];
     }
     for (int r = 1; r < ops.reps; ++r) {
       ops.sign[r] = chain.sign[transform + r];

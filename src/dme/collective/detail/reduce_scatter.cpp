@@ -72,16 +72,15 @@ RoundSum reduce_reduce_scatter(RoundContext& ctx, std::span<const float> y) {
   const std::uint64_t lo = bound(ctx, ctx.rank), hi = bound(ctx, ctx.rank + 1);
   std::vector<std::byte> mine;
   t.reset();
-  AlignedVector<float> avg;
+  Compression& c = ctx.compression;
+  const std::span<float> avg = c.vector(RoundVector::kScratch, hi - lo);
   error = mpi::capture_error([&] {
-    avg.assign(hi - lo, 0.0f);
+    c.fill_zero(avg);
     for (int r = 0; r < ctx.size && hi > lo; ++r)
-      ctx.compression.decode_accumulate(
-          std::span<const std::byte>(recv.data() + rdispls[r],
-                                     static_cast<std::size_t>(rcounts[r])),
-          expectations(ctx, r, lo, hi - lo), std::span<float>(avg));
-    const float n = static_cast<float>(ctx.size);
-    for (auto& v : avg) v /= n;
+      c.decode_accumulate(std::span<const std::byte>(recv.data() + rdispls[r],
+                                                     static_cast<std::size_t>(rcounts[r])),
+                          expectations(ctx, r, lo, hi - lo), avg);
+    c.divide(avg, static_cast<float>(ctx.size));
   });
   rep.times.decode_ms += t.elapsed_ms();
   if (!error && hi > lo) error = try_compress(ctx, avg, lo, Purpose::kRequantize, mine);
@@ -98,14 +97,14 @@ RoundSum reduce_reduce_scatter(RoundContext& ctx, std::span<const float> y) {
   rep.payload_bytes_received += all.size() - mine.size();
 
   t.reset();
-  auto& acc = ctx.accumulator;
-  acc.assign(ctx.padded, 0.0f);
+  const std::span<float> acc = c.vector(RoundVector::kSum, ctx.padded);
+  c.fill_zero(acc);
   for (int j = 0; j < ctx.size; ++j) {
     const std::uint64_t a = bound(ctx, j), b = bound(ctx, j + 1);
     if (a == b) continue;
-    ctx.compression.decode_accumulate(
+    c.decode_accumulate(
         std::span<const std::byte>(all.data() + displs[j], static_cast<std::size_t>(counts[j])),
-        expectations(ctx, j, a, b - a), std::span<float>(acc).subspan(a, b - a));
+        expectations(ctx, j, a, b - a), acc.subspan(a, b - a));
   }
   rep.times.decode_ms += t.elapsed_ms();
   return {true, 1.0f, true};  // the chunks are averages already, in the rotated domain

@@ -29,11 +29,11 @@ const ExchangeAlgorithm& exchange_algorithm(Exchange e) {
 
 void finish_round(RoundContext& ctx, const RoundSum& sum, std::span<float> mean_out) {
   Timer t;
-  auto& acc = ctx.accumulator;
-  if (sum.divisor != 1.0f)
-    for (auto& v : acc) v /= sum.divisor;
-  if (sum.rotated) ctx.rotation.inverse_inplace(std::span<float>(acc));
-  std::copy_n(acc.begin(), ctx.d, mean_out.begin());
+  Compression& c = ctx.compression;
+  const std::span<float> acc = c.vector(RoundVector::kSum, ctx.padded);
+  if (sum.divisor != 1.0f) c.divide(acc, sum.divisor);
+  if (sum.rotated) c.inverse(ctx.rotation, acc);
+  c.to_host(acc.first(ctx.d), mean_out.first(ctx.d));
   ctx.report.times.inverse_ms += t.elapsed_ms();
 }
 
@@ -122,20 +122,22 @@ std::optional<std::string> try_compress(RoundContext& ctx, std::span<const float
 
 RoundSum decode_all(RoundContext& ctx, const std::vector<std::byte>& all,
                     const std::vector<int>& counts, const std::vector<int>& displs) {
-  auto& acc = ctx.accumulator;
-  acc.assign(ctx.padded, 0.0f);
-  AlignedVector<float> own;
+  Compression& c = ctx.compression;
+  const std::span<float> acc = c.vector(RoundVector::kSum, ctx.padded);
+  c.fill_zero(acc);
   for (int r = 0; r < ctx.size; ++r) {
     std::span<const std::byte> buf(all.data() + displs[r], static_cast<std::size_t>(counts[r]));
     const DecodeExpectations e = expectations(ctx, r, 0, ctx.padded);
     if (ctx.options.shared_rotation) {
-      ctx.compression.decode_accumulate(buf, e, std::span<float>(acc));
+      c.decode_accumulate(buf, e, acc);
     } else {
-      own.assign(ctx.padded, 0.0f);
-      ctx.compression.decode_accumulate(buf, e, std::span<float>(own));
-      Rotation(ctx.options.seed, ctx.round, ctx.rotations, ctx.d, rotation_stream(false, r))
-          .inverse_inplace(std::span<float>(own));
-      for (std::size_t i = 0; i < ctx.padded; ++i) acc[i] += own[i];
+      const std::span<float> own = c.vector(RoundVector::kScratch, ctx.padded);
+      c.fill_zero(own);
+      c.decode_accumulate(buf, e, own);
+      RotationKey sender = ctx.rotation;
+      sender.stream = rotation_stream(false, r);
+      c.inverse(sender, own);
+      c.add(acc, own);
     }
   }
   return {true, static_cast<float>(ctx.size), ctx.options.shared_rotation};

@@ -37,14 +37,15 @@ struct RoundContext {
   std::uint64_t d;
   std::uint64_t padded;
   int rotations;
-  const Rotation& rotation;  ///< this rank's rotation (shared or its own)
+  RotationKey rotation;  ///< this rank's rotation (shared or its own)
   Report& report;
-  Compression& compression;                   ///< the backend that encodes and decodes payloads
-  AlignedVector<float>& accumulator;          ///< size padded, reused across rounds
+  /// The backend that holds the round's vectors (RoundVector::kSum is the accumulator, size
+  /// padded) and encodes and decodes payloads.
+  Compression& compression;
   const KnownRange* rotated_range = nullptr;  ///< extremes of the rotated vector, when known
 };
 
-/// What an exchange leaves in ctx.accumulator.
+/// What an exchange leaves in the accumulator (ctx.compression's RoundVector::kSum).
 struct RoundSum {
   bool held = true;      ///< this rank holds it (gather-bcast: the root only)
   float divisor = 1.0f;  ///< the mean is accumulator / divisor (n for a sum, 1 for a mean)
@@ -60,7 +61,8 @@ struct ExchangeAlgorithm {
 };
 const ExchangeAlgorithm& exchange_algorithm(Exchange e);
 
-/// mean_out <- the first d coordinates of R⁻¹(accumulator / divisor) (R⁻¹ only when rotated).
+/// mean_out (host) <- the first d coordinates of R⁻¹(accumulator / divisor) (R⁻¹ only when
+/// rotated).
 void finish_round(RoundContext& ctx, const RoundSum& sum, std::span<float> mean_out);
 
 // ---- shared by the exchanges ----------------------------------------------------------------
@@ -94,7 +96,7 @@ std::optional<std::string> try_compress(RoundContext& ctx, std::span<const float
                                         std::vector<std::byte>& out,
                                         const KnownRange* range = nullptr);
 
-/// Sum of the decoded whole-vector payloads of all ranks, in rank order, into ctx.accumulator;
+/// Sum of the decoded whole-vector payloads of all ranks, in rank order, into the accumulator;
 /// with per-rank rotations each is rotated back with its sender's rotation first.
 /// @return the sum's description (divisor n; rotated when the rotation is shared)
 RoundSum decode_all(RoundContext& ctx, const std::vector<std::byte>& all,
