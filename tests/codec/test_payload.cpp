@@ -8,6 +8,7 @@
 #include "dme/codec/detail/endian.h"
 #include "dme/codec/payload.h"
 #include "dme/core/error.h"
+#include "dme/core/rng.h"
 #include "payload_test_util.h"
 
 namespace {
@@ -115,6 +116,34 @@ void check_accumulate(const dme::test::PayloadParts& p) {
   }
   EXPECT_EQ(dme::decode_accumulate(buf, {}, std::span<T>(acc)), p.header);
   ASSERT_EQ(acc, want);  // the same additions in the same order: bit-identical
+}
+
+// A kind-1 payload decodes to level + c·(u − 1/2), u the sender's rounding draw of each
+// coordinate, regenerated from (seed, round, rank, purpose) and the rotated-domain index.
+TEST(Payload, DitheredLevelsAddTheSendersDraws) {
+  for (auto purpose : {dme::Purpose::kRounding, dme::Purpose::kRequantize}) {
+    auto p = make_parts(37, 10, 16, 6);
+    p.header.kind = dme::PayloadKind::kDitheredLevels;
+    p.header.dither_purpose = static_cast<std::uint8_t>(purpose);
+    p.header.dither = 0.375f;
+    const auto buf = encode_parts(p);
+    EXPECT_EQ(dme::decode_header(buf), p.header);
+    const dme::PhiloxStream stream(p.header.seed, p.header.round, p.header.rank, purpose);
+    std::vector<double> acc(p.header.count, 0.0), want(p.header.count, 0.0);
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      const std::size_t b = i / p.header.bucket_size;
+      const float level = p.levels.values[p.levels.offsets[b] + p.codes[i]];
+      const float u = stream.uniform_float(p.header.first + i);
+      want[i] = double(level) + double(0.375f * (u - 0.5f));
+    }
+    dme::decode_accumulate(buf, {}, std::span<double>(acc));
+    EXPECT_EQ(acc, want);
+    dme::DecodeExpectations e;
+    e.kind = dme::PayloadKind::kLevels;
+    EXPECT_THROW(dme::decode_header(buf, e), dme::Error);
+    p.header.biased = true;  // a dither needs stochastic rounding: encode refuses it too
+    EXPECT_THROW(encode_parts(p), dme::Error);
+  }
 }
 
 TEST(Payload, DecodeAccumulateEqualsDecodeThenAdd) {

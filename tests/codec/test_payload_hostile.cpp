@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <bit>
 #include <cstdlib>
 #include <functional>
 #include <limits>
@@ -157,8 +158,28 @@ TEST(PayloadHostile, ResealedBadFieldsAreNamed) {
   expect_resealed_reject(10, 0, put<std::uint8_t>(11, 18), "found packing 1 with parameter 18");
   expect_resealed_reject(10, 0, put<std::uint8_t>(12, 4), "rotations must be in 0..3, got 4");
   expect_resealed_reject(10, 0, put<std::uint8_t>(13, 4), "'flags'");
-  expect_resealed_reject(10, 0, put<std::uint16_t>(14, 1), "reserved");
-  expect_resealed_reject(10, 0, put<std::uint32_t>(28, 1), "reserved");
+  expect_resealed_reject(10, 0, put<std::uint8_t>(14, 2), "'kind': expected 0 (levels) or 1");
+  expect_resealed_reject(10, 0, put<std::uint8_t>(15, 2), "kind 0 (levels) carries a dither");
+  expect_resealed_reject(10, 0, put<std::uint32_t>(28, 1), "kind 0 (levels) carries a dither");
+  // Kind 1 (dithered levels): its purpose and scale are checked, and nearest rounding excluded.
+  const auto kind1 = [](std::uint8_t purpose, float c) {
+    return [=](std::vector<std::byte>& b) {
+      dc::store_le<std::uint8_t>(b.data() + 14, 1);
+      dc::store_le<std::uint8_t>(b.data() + 15, purpose);
+      dc::store_le<std::uint32_t>(b.data() + 28, std::bit_cast<std::uint32_t>(c));
+    };
+  };
+  expect_resealed_reject(10, 0, kind1(4, 0.5f), "dither purpose must be 2");
+  expect_resealed_reject(10, 0, kind1(2, -1.0f), "dither scale must be finite and >= 0");
+  expect_resealed_reject(10, 0, kind1(2, std::numeric_limits<float>::infinity()),
+                         "dither scale must be finite");
+  expect_resealed_reject(
+      10, 0,
+      [&](auto& b) {
+        kind1(2, 0.5f)(b);
+        b[13] = std::byte{1};  // biased
+      },
+      "must come from stochastic rounding");
   expect_resealed_reject(10, 0, put<std::uint32_t>(16, 1), "'s': expected 2..65536, found 1");
   expect_resealed_reject(10, 0, put<std::uint32_t>(16, 16), "code layout");
   expect_resealed_reject(10, 0, put<std::uint64_t>(40, 48), "power of two");

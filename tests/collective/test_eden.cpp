@@ -13,6 +13,7 @@
 #include "dme/collective/detail/eden.h"
 #include "dme/collective/mean_estimator.h"
 #include "dme/core/normal.h"
+#include "scheme_test_support.h"
 #include "support/mpi_test_support.h"
 
 namespace {
@@ -22,6 +23,9 @@ using dme::test::world_size;
 
 using dme::normal_cdf;
 using dme::normal_pdf;
+using dme::test::make_setting;
+using dme::test::mean_nmse;
+using dme::test::Setting;
 
 // E[(X − Q(X))²] for X ~ N(0, 1) and Q the nearest of the centroids c.
 double quantizer_mse(std::span<const double> c) {
@@ -63,57 +67,6 @@ TEST(Eden, LloydMaxCentroidsOfTheNormal) {
   EXPECT_NEAR(quantizer_mse(dme::detail::normal_lloyd_max(2)), 0.1175, 2e-4);
   EXPECT_NEAR(quantizer_mse(dme::detail::normal_lloyd_max(3)), 0.03454, 1e-4);
   EXPECT_NEAR(quantizer_mse(dme::detail::normal_lloyd_max(4)), 0.009497, 3e-5);
-}
-
-std::vector<float> lognormal_input(std::size_t d, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::lognormal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> x(d);
-  for (auto& v : x) v = dist(gen);
-  return x;
-}
-
-// Σ_i (a_i − b_i)² in double.
-double sq_dist(const std::vector<float>& a, const std::vector<double>& b) {
-  double s = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) s += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-  return s;
-}
-
-struct Setting {
-  std::vector<float> x;      // this rank's input
-  std::vector<double> mean;  // the exact mean
-  double avg_norm2 = 0;      // (1/n) Σ_r ‖x_r‖²
-};
-
-Setting make_setting(std::size_t d, bool identical) {
-  const int n = world_size();
-  Setting st;
-  st.mean.assign(d, 0.0);
-  for (int r = 0; r < n; ++r) {
-    const auto xr = lognormal_input(d, identical ? 7u : 7u + unsigned(r));
-    if (r == world_rank()) st.x = xr;
-    for (std::size_t i = 0; i < d; ++i) {
-      st.mean[i] += double(xr[i]) / n;
-      st.avg_norm2 += double(xr[i]) * xr[i] / n;
-    }
-  }
-  return st;
-}
-
-// Mean over `rounds` estimates of ‖estimate − mean‖² / avg_norm2, and the average estimate.
-double mean_nmse(const Setting& st, dme::Options o, int rounds, std::vector<double>* average) {
-  dme::MeanEstimator est(MPI_COMM_WORLD, o);
-  std::vector<float> out(st.x.size());
-  double nmse = 0;
-  if (average) average->assign(st.x.size(), 0.0);
-  for (int r = 0; r < rounds; ++r) {
-    est.estimate(st.x, out);
-    nmse += sq_dist(out, st.mean) / st.avg_norm2 / rounds;
-    if (average)
-      for (std::size_t i = 0; i < out.size(); ++i) (*average)[i] += double(out[i]) / rounds;
-  }
-  return nmse;
 }
 
 TEST(Eden, ErrorFollowsTheTheoryAndFallsAsOneOverN) {

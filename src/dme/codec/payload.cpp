@@ -14,6 +14,7 @@
 #include "dme/codec/detail/mixed_radix.h"
 #include "dme/codec/detail/payload_format.h"
 #include "dme/core/error.h"
+#include "dme/core/rng.h"
 
 namespace dme {
 
@@ -100,6 +101,22 @@ void accumulate_chunks(const CodeReader& reader, const PayloadHeader& h, const L
   }
 }
 
+/// acc[i] += c·(u - 1/2), u the sender's rounding draw of coordinate first + i (its
+/// PhiloxStream::uniform_float, one Philox block per four draws).
+template <class T>
+void add_dither(const PayloadHeader& h, T* acc) {
+  const PhiloxStream stream(h.seed, h.round, h.rank, static_cast<Purpose>(h.dither_purpose));
+  const float c = h.dither;
+  const std::uint64_t end = h.first + h.count;
+  for (std::uint64_t g = h.first; g < end;) {
+    const PhiloxStream::Block block = stream.block(g >> 2);
+    for (unsigned w = static_cast<unsigned>(g & 3); w < 4 && g < end; ++w, ++g) {
+      const float u = static_cast<float>(block.v[w] >> 8) * 0x1p-24f;
+      acc[g - h.first] += static_cast<T>(c * (u - 0.5f));
+    }
+  }
+}
+
 template <class T>
 PayloadHeader decode_accumulate_impl(std::span<const std::byte> buf,
                                      const DecodeExpectations& expect, std::span<T> acc) {
@@ -111,6 +128,7 @@ PayloadHeader decode_accumulate_impl(std::span<const std::byte> buf,
   const CodeReader reader = code_reader(buf, w);
   check_codes_chunked(reader, w.header, levels, guaranteed_code_bound(w.layout));
   accumulate_chunks(reader, w.header, levels, acc.data());
+  if (w.header.kind == PayloadKind::kDitheredLevels) add_dither(w.header, acc.data());
   return w.header;
 }
 

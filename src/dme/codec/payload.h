@@ -11,11 +11,13 @@
 //       11     1  bits per code (fixed width) or base-s digits per 64-bit word (mixed radix)
 //       12     1  rotations, 0..3
 //       13     1  flags: bit 0 biased, bit 1 independent_rotation, bits 2..7 zero
-//       14     2  reserved, zero
+//       14     1  kind: 0 levels, 1 dithered levels (PayloadKind)
+//       15     1  kind 1: the Purpose of the sender's rounding stream (2 rounding, 3 requantize);
+//                 kind 0: zero
 //       16     4  s, 2..65536: codes are base-s digits
 //       20     4  round
 //       24     4  rank of the sender
-//       28     4  reserved, zero
+//       28     4  kind 1: the dither scale c, float32, finite and >= 0; kind 0: zero
 //       32     8  d, the vector length
 //       40     8  padded length D (== d without rotation, a power of two >= d with)
 //       48     8  first coordinate carried
@@ -34,6 +36,10 @@
 //
 // So N = 112 + pad8(4B) + pad8(4L) + pad8(P). decode() checks all of the above, in an order that
 // never reads past the buffer nor allocates before the lengths are proven to fit it.
+//
+// Coordinate first + i decodes to the level of its code, plus, in a kind-1 payload,
+// c · (u - 1/2) with u = PhiloxStream(seed, round, rank, purpose).uniform_float(first + i): the
+// sender's own rounding draw, which the receiver regenerates (docs/algorithms.md, asq-shared).
 #pragma once
 
 #include <cstddef>
@@ -49,6 +55,12 @@ struct XXH3_state_s;  // xxHash's streaming state (xxhash.h)
 
 namespace dme {
 
+/// What a receiver adds for each coordinate.
+enum class PayloadKind : std::uint8_t {
+  kLevels = 0,          ///< the level of its code (asq, eden)
+  kDitheredLevels = 1,  ///< the level plus dither · (u - 1/2), u the sender's draw (asq-shared)
+};
+
 struct PayloadHeader {
   std::uint64_t d = 0;            ///< original vector length
   std::uint64_t padded = 0;       ///< rotated length D (== d when no rotation)
@@ -62,6 +74,10 @@ struct PayloadHeader {
   std::uint64_t seed = 0;
   std::uint32_t round = 0;
   std::uint32_t rank = 0;  ///< sender
+  PayloadKind kind = PayloadKind::kLevels;
+  /// kDitheredLevels: the Purpose of the sender's rounding stream, and the scale c of the dither.
+  std::uint8_t dither_purpose = 0;
+  float dither = 0.0f;
 
   bool operator==(const PayloadHeader&) const = default;
 };
@@ -151,6 +167,7 @@ struct DecodeExpectations {
   std::optional<std::uint32_t> s, round, rank;
   std::optional<std::uint8_t> rotations;
   std::optional<bool> biased, independent_rotation;
+  std::optional<PayloadKind> kind;
 };
 
 struct Payload {

@@ -12,7 +12,8 @@
 namespace dme {
 
 CompressionPlan compression_plan(const Options& o) {
-  return {o.s, o.solver, o.solver_options, uses_nearest_rounding(o), o.bucket_size};
+  return {o.s,           o.solver, o.solver_options, uses_nearest_rounding(o),
+          o.bucket_size, o.scheme == Scheme::kAsqShared};
 }
 
 std::span<float> Compression::vector(RoundVector which, std::size_t n) {
@@ -50,12 +51,10 @@ void Compression::to_host(std::span<const float> v, std::span<float> host) {
 }
 
 std::unique_ptr<Compression> make_compression(Backend backend, Scheme scheme) {
-  if (scheme == Scheme::kEden) {
-    DME_CHECK(backend == Backend::kCpu, "scheme 'eden' has no " << backend_name(backend)
-                                                                << " implementation; use backend "
-                                                                   "'cpu'");
-    return detail::make_eden_compression();
-  }
+  DME_CHECK(backend == Backend::kCpu || scheme == Scheme::kAsq,
+            "scheme '" << scheme_name(scheme) << "' has no " << backend_name(backend)
+                       << " implementation; use backend 'cpu'");
+  if (scheme == Scheme::kEden) return detail::make_eden_compression();
   switch (backend) {
     case Backend::kCpu:
       return detail::make_cpu_compression();

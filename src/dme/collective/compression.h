@@ -38,6 +38,7 @@ struct CompressionPlan {
   SolverOptions solver_options;
   bool nearest = false;         ///< round to nearest instead of stochastically
   std::size_t bucket_size = 0;  ///< coordinates per bucket; 0: one bucket for the whole range
+  bool shared_dither = false;   ///< asq-shared: a dithered-levels payload (stochastic rounding)
 };
 
 /// The plan of MeanEstimator's options (nearest rounding as uses_nearest_rounding says).

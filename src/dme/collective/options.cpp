@@ -59,11 +59,21 @@ std::string_view backend_name(Backend b) {
 Scheme parse_scheme(std::string_view name) {
   if (name == "asq") return Scheme::kAsq;
   if (name == "eden") return Scheme::kEden;
-  DME_THROW("unknown scheme '" << name << "' (valid: asq, eden; DRIVE is eden with s = 2)");
+  if (name == "asq-shared") return Scheme::kAsqShared;
+  DME_THROW("unknown scheme '" << name
+                               << "' (valid: asq, eden, asq-shared; DRIVE is eden with s = 2)");
 }
 
 std::string_view scheme_name(Scheme s) {
-  return s == Scheme::kAsq ? "asq" : "eden";
+  switch (s) {
+    case Scheme::kAsq:
+      return "asq";
+    case Scheme::kEden:
+      return "eden";
+    case Scheme::kAsqShared:
+      return "asq-shared";
+  }
+  return "?";
 }
 
 int parse_rotations(std::string_view text) {
@@ -84,6 +94,9 @@ void validate(const Options& o) {
     DME_CHECK(o.s <= 256 && (o.s & (o.s - 1)) == 0,
               "eden quantizes to 2^b Lloyd-Max centroids, b = 1..8: s must be 2, 4, ..., 256, got "
                   << o.s);
+  DME_CHECK(o.scheme != Scheme::kAsqShared || o.rounding != Rounding::kNearest,
+            "asq-shared rounds stochastically (its dither corrects the rounding draws): rounding "
+            "must be auto or stochastic, got nearest");
   DME_CHECK(o.shared_rotation || o.exchange != Exchange::kReduceScatter,
             "reduce-scatter sums chunks in the rotated domain and needs a shared rotation");
 #ifndef DME_HAVE_CUDA
@@ -97,7 +110,8 @@ void validate(const Options& o) {
 }
 
 bool uses_nearest_rounding(const Options& o) {
-  if (o.scheme == Scheme::kEden) return true;  // each value to its nearest centroid
+  if (o.scheme == Scheme::kEden) return true;         // each value to its nearest centroid
+  if (o.scheme == Scheme::kAsqShared) return false;  // the dither needs the rounding draws
   if (o.rounding == Rounding::kAuto) return solver_is_biased(o.solver);
   return o.rounding == Rounding::kNearest;
 }

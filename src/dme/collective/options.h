@@ -40,6 +40,9 @@ enum class Scheme {
   kEden,  ///< EDEN: nearest of the 2^b Lloyd–Max centroids of N(0, 1) (s = 2^b, b = 1..8),
           ///< scaled to the vector and by EDEN's unbiasing factor; b = 1 is DRIVE. Unbiased
           ///< with per-rank rotations (shared_rotation = false)
+  kAsqShared,  ///< asq with shared randomness: stochastic rounding to the solver's levels, and
+               ///< the receiver adds c·(u - 1/2) with the sender's draw u (docs/algorithms.md
+               ///< §12): unbiased, and a lower variance than asq for every vector
 };
 
 /// rotations = kAutoRotations: each rank measures its input (adaptive_rotation_count) and all
@@ -68,7 +71,8 @@ Rounding parse_rounding(
 std::string_view rounding_name(Rounding r);
 Backend parse_backend(std::string_view name);  ///< "cpu", "cuda"
 std::string_view backend_name(Backend b);
-Scheme parse_scheme(std::string_view name);  ///< "asq", "eden" (DRIVE: "eden" with s = 2)
+/// "asq", "eden" (DRIVE: "eden" with s = 2), "asq-shared"
+Scheme parse_scheme(std::string_view name);
 std::string_view scheme_name(Scheme s);
 /// "auto" or 0..3.
 int parse_rotations(std::string_view text);

@@ -47,6 +47,7 @@ class PhiloxStream {
   DME_HOST_DEVICE std::uint32_t round() const { return round_; }
   DME_HOST_DEVICE std::uint32_t rank() const { return rank_; }
   DME_HOST_DEVICE std::uint32_t purpose_tag() const { return purpose_ << 24; }
+  DME_HOST_DEVICE Purpose purpose() const { return static_cast<Purpose>(purpose_); }
 
   /// The 128 bits of block b.
   DME_HOST_DEVICE Block block(std::uint64_t b) const {

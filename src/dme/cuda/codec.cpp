@@ -115,6 +115,8 @@ void Compressor::compress(std::span<const float> chunk, const PayloadHeader& h,
                           const CompressionPlan& plan, const PhiloxStream& stream,
                           std::vector<std::byte>& out, PhaseTimes* times) {
   dme::detail::check_plan(h, plan, chunk.size());
+  DME_CHECK(!plan.shared_dither,
+            "the CUDA backend has no shared-dither (asq-shared) encoder; use backend 'cpu'");
   Timer solve_timer;
   const LevelTable table = dme::detail::bucket_levels(h, [&](std::uint64_t lo, std::uint64_t hi) {
     return solve_levels(chunk.subspan(lo, hi - lo), plan.s, plan.solver, plan.solver_options);
@@ -128,6 +130,9 @@ PayloadHeader Compressor::decode_accumulate(std::span<const std::byte> payload,
                                             std::span<float> acc) {
   const codec::WireHeader w = codec::read_header(payload, expect);
   const PayloadHeader& h = w.header;
+  DME_CHECK(h.kind == PayloadKind::kLevels,
+            "the CUDA backend decodes payloads of kind 0 (levels), got kind "
+                << int(static_cast<std::uint8_t>(h.kind)) << " (asq-shared); use backend 'cpu'");
   DME_CHECK(acc.size() == h.count, "decode_accumulate: accumulator of size "
                                        << acc.size() << " for a payload of count " << h.count);
   detail::check_device_memory(acc.data(), acc.size_bytes(), "decode_accumulate accumulator");

@@ -12,6 +12,7 @@
 #include "dme/codec/detail/code_reader.h"
 #include "dme/codec/detail/endian.h"
 #include "dme/core/error.h"
+#include "dme/core/rng.h"
 
 namespace dme::detail::codec {
 namespace {
@@ -26,11 +27,12 @@ enum Offset : std::size_t {
   kOffCodeParam = 11,
   kOffRotations = 12,
   kOffFlags = 13,
-  kOffReserved16 = 14,
+  kOffKind = 14,
+  kOffDitherPurpose = 15,
   kOffS = 16,
   kOffRound = 20,
   kOffRank = 24,
-  kOffReserved32 = 28,
+  kOffDither = 28,
   kOffD = 32,
   kOffPadded = 40,
   kOffFirst = 48,
@@ -76,6 +78,10 @@ void check_expectations(const PayloadHeader& h, const DecodeExpectations& e) {
   expect_field("rotations", e.rotations, h.rotations);
   expect_field("biased", e.biased, h.biased);
   expect_field("independent_rotation", e.independent_rotation, h.independent_rotation);
+  if (e.kind && *e.kind != h.kind)
+    DME_THROW("payload field 'kind': expected " << int(static_cast<std::uint8_t>(*e.kind))
+                                                << ", found "
+                                                << int(static_cast<std::uint8_t>(h.kind)));
 }
 
 /// Reads the fields after magic, version, length and checksum have been accepted.
@@ -87,9 +93,12 @@ WireHeader parse_fields(std::span<const std::byte> buf) {
   const auto flags = field<std::uint8_t>(buf, kOffFlags);
   DME_CHECK((flags & ~(kFlagBiased | kFlagIndependentRotation)) == 0,
             "payload field 'flags': unknown bits set in 0x" << std::hex << int(flags));
-  DME_CHECK(field<std::uint16_t>(buf, kOffReserved16) == 0 &&
-                field<std::uint32_t>(buf, kOffReserved32) == 0,
-            "payload: reserved header fields are not zero");
+  const auto kind = field<std::uint8_t>(buf, kOffKind);
+  DME_CHECK(kind <= static_cast<std::uint8_t>(PayloadKind::kDitheredLevels),
+            "payload field 'kind': expected 0 (levels) or 1 (dithered levels), found " << int(kind));
+  h.kind = static_cast<PayloadKind>(kind);
+  h.dither_purpose = field<std::uint8_t>(buf, kOffDitherPurpose);
+  h.dither = std::bit_cast<float>(field<std::uint32_t>(buf, kOffDither));
   h.s = field<std::uint32_t>(buf, kOffS);
   DME_CHECK(h.s >= 2 && h.s <= kMaxRadix,
             "payload field 's': expected 2.." << kMaxRadix << ", found " << h.s);
@@ -165,6 +174,21 @@ void validate_header(const PayloadHeader& h) {
   DME_CHECK(h.first <= h.padded && h.count <= h.padded - h.first,
             "payload carries coordinates [" << h.first << ", " << h.first << " + " << h.count
                                             << ") outside [0, " << h.padded << ")");
+  if (h.kind == PayloadKind::kLevels) {
+    DME_CHECK(h.dither_purpose == 0 && std::bit_cast<std::uint32_t>(h.dither) == 0,
+              "payload of kind 0 (levels) carries a dither (purpose "
+                  << int(h.dither_purpose) << ", scale " << h.dither << "), expected none");
+  } else {
+    DME_CHECK(h.kind == PayloadKind::kDitheredLevels,
+              "payload kind " << int(static_cast<std::uint8_t>(h.kind)) << " is unknown");
+    DME_CHECK(std::isfinite(h.dither) && h.dither >= 0.0f,
+              "payload dither scale must be finite and >= 0, got " << h.dither);
+    DME_CHECK(h.dither_purpose == static_cast<std::uint8_t>(Purpose::kRounding) ||
+                  h.dither_purpose == static_cast<std::uint8_t>(Purpose::kRequantize),
+              "payload dither purpose must be 2 (rounding) or 3 (requantize), got "
+                  << int(h.dither_purpose));
+    DME_CHECK(!h.biased, "payload with a dither must come from stochastic rounding, not nearest");
+  }
 }
 
 void validate_level_table(const LevelTable& levels, const PayloadHeader& h) {
@@ -198,11 +222,12 @@ void write_header(const WireHeader& w, std::byte* out) {
       out + kOffFlags,
       static_cast<std::uint8_t>((h.biased ? kFlagBiased : 0) |
                                 (h.independent_rotation ? kFlagIndependentRotation : 0)));
-  store_le<std::uint16_t>(out + kOffReserved16, 0);
+  store_le<std::uint8_t>(out + kOffKind, static_cast<std::uint8_t>(h.kind));
+  store_le<std::uint8_t>(out + kOffDitherPurpose, h.dither_purpose);
   store_le<std::uint32_t>(out + kOffS, h.s);
   store_le<std::uint32_t>(out + kOffRound, h.round);
   store_le<std::uint32_t>(out + kOffRank, h.rank);
-  store_le<std::uint32_t>(out + kOffReserved32, 0);
+  store_le<std::uint32_t>(out + kOffDither, std::bit_cast<std::uint32_t>(h.dither));
   store_le<std::uint64_t>(out + kOffD, h.d);
   store_le<std::uint64_t>(out + kOffPadded, h.padded);
   store_le<std::uint64_t>(out + kOffFirst, h.first);

@@ -14,7 +14,34 @@ namespace {
 // Codes rounded and packed per step: 16 KiB of codes, in L1 with the packed bytes.
 constexpr std::size_t kRoundBlock = 8192;
 
+// Coordinates that estimate the dither scale (a deterministic subsample of longer chunks).
+constexpr std::size_t kDitherSample = 65536;
+
 }  // namespace
+
+float dither_scale(std::span<const float> chunk, const PayloadHeader& header,
+                   const LevelTable& levels) {
+  // c = 6 · mean of Δ·f·(1 - f) = 6 · mean of (x - a)(b - x)/Δ over the coordinates, x in
+  // [a, b] between adjacent levels (docs/algorithms.md §12); any c keeps the estimate unbiased,
+  // so a subsample serves.
+  const std::size_t count = chunk.size();
+  if (count == 0) return 0.0f;
+  const std::size_t bucket = bucket_length(header);
+  const std::size_t step = std::max<std::size_t>(1, count / kDitherSample);
+  double sum = 0;
+  std::size_t used = 0;
+  for (std::size_t i = 0; i < count; i += step, ++used) {
+    const std::size_t b = i / bucket;
+    const float* lo = levels.values.data() + levels.offsets[b];
+    const float* hi = levels.values.data() + levels.offsets[b + 1];
+    if (hi - lo < 2) continue;
+    const float x = chunk[i];
+    const float* up = std::upper_bound(lo + 1, hi - 1, x);  // first level above x, or the last
+    const double a = up[-1], c = up[0];
+    sum += (double(x) - a) * (c - double(x)) / (c - a);
+  }
+  return static_cast<float>(6.0 * sum / static_cast<double>(used));
+}
 
 void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
                     const CompressionPlan& plan, const PhiloxStream& stream,
@@ -39,7 +66,14 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
 
   // Rounding and packing fused: a block of codes at a time, in L1, straight into the payload.
   Timer round_timer;
-  PayloadWriter writer(header, scratch.levels, out);
+  PayloadHeader h = header;
+  if (plan.shared_dither) {
+    DME_CHECK(!plan.nearest, "a shared dither needs stochastic rounding");
+    h.kind = PayloadKind::kDitheredLevels;
+    h.dither_purpose = static_cast<std::uint8_t>(stream.purpose());
+    h.dither = dither_scale(chunk, header, scratch.levels);
+  }
+  PayloadWriter writer(h, scratch.levels, out);
   const std::size_t block =
       std::max<std::size_t>(1, kRoundBlock / writer.alignment()) * writer.alignment();
   scratch.codes.resize(std::min(block, count));

@@ -37,6 +37,11 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
                     CompressScratch& scratch, std::vector<std::byte>& out, PhaseTimes& times,
                     const KnownRange* range = nullptr);
 
+/// asq-shared's dither scale c for chunk rounded stochastically to levels: the c that minimises
+/// the variance of level + c·(u - 1/2), from the coordinates (a fixed subsample of long chunks).
+float dither_scale(std::span<const float> chunk, const PayloadHeader& header,
+                   const LevelTable& levels);
+
 /// The CPU Compression: compress_chunk and dme::decode_accumulate, with reusable buffers.
 std::unique_ptr<Compression> make_cpu_compression();
 
