@@ -1,7 +1,7 @@
 // asq-shared (Options::scheme = kAsqShared): stochastic rounding to the solver's levels, and the
 // receiver adds c·(u − 1/2) with the sender's own draw u, regenerated from its stream. Checked:
 // one vector's variance against its formula, Σ Δ²f(1−f) + d·c²/12 − c·Σ Δf(1−f) (docs/
-// algorithms.md §12), below asq's Σ Δ²f(1−f); no bias over rounds; a lower NMSE than asq at
+// schemes.md), below asq's Σ Δ²f(1−f); no bias over rounds; a lower NMSE than asq at
 // every level count, through every exchange and with per-rank rotations.
 #include <gtest/gtest.h>
 #include <mpi.h>

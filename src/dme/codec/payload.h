@@ -39,7 +39,7 @@
 //
 // Coordinate first + i decodes to the level of its code, plus, in a kind-1 payload,
 // c · (u - 1/2) with u = PhiloxStream(seed, round, rank, purpose).uniform_float(first + i): the
-// sender's own rounding draw, which the receiver regenerates (docs/algorithms.md, asq-shared).
+// sender's own rounding draw, which the receiver regenerates (docs/schemes.md, asq-shared).
 #pragma once
 
 #include <cstddef>

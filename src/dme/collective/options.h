@@ -41,8 +41,8 @@ enum class Scheme {
           ///< scaled to the vector and by EDEN's unbiasing factor; b = 1 is DRIVE. Unbiased
           ///< with per-rank rotations (shared_rotation = false)
   kAsqShared,  ///< asq with shared randomness: stochastic rounding to the solver's levels, and
-               ///< the receiver adds c·(u - 1/2) with the sender's draw u (docs/algorithms.md
-               ///< §12): unbiased, and a lower variance than asq for every vector
+               ///< the receiver adds c·(u - 1/2) with the sender's draw u (docs/schemes.md):
+               ///< unbiased, and a lower variance than asq for every vector
 };
 
 /// rotations = kAutoRotations: each rank measures its input (adaptive_rotation_count) and all

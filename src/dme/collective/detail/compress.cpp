@@ -22,7 +22,7 @@ constexpr std::size_t kDitherSample = 65536;
 float dither_scale(std::span<const float> chunk, const PayloadHeader& header,
                    const LevelTable& levels) {
   // c = 6 · mean of Δ·f·(1 - f) = 6 · mean of (x - a)(b - x)/Δ over the coordinates, x in
-  // [a, b] between adjacent levels (docs/algorithms.md §12); any c keeps the estimate unbiased,
+  // [a, b] between adjacent levels (docs/schemes.md); any c keeps the estimate unbiased,
   // so a subsample serves.
   const std::size_t count = chunk.size();
   if (count == 0) return 0.0f;
