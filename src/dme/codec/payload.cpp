@@ -14,6 +14,7 @@
 #include "dme/codec/detail/mixed_radix.h"
 #include "dme/codec/detail/payload_format.h"
 #include "dme/core/error.h"
+#include "dme/core/detail/philox_words.h"
 #include "dme/core/rng.h"
 
 namespace dme {
@@ -102,18 +103,22 @@ void accumulate_chunks(const CodeReader& reader, const PayloadHeader& h, const L
 }
 
 /// acc[i] += c·(u - 1/2), u the sender's rounding draw of coordinate first + i (its
-/// PhiloxStream::uniform_float, one Philox block per four draws).
+/// PhiloxStream::uniform_float): the draws made on the SIMD target, a buffer of them at a time.
 template <class T>
 void add_dither(const PayloadHeader& h, T* acc) {
   const PhiloxStream stream(h.seed, h.round, h.rank, static_cast<Purpose>(h.dither_purpose));
+  const detail::PhiloxWords words = detail::philox_words(stream);
   const float c = h.dither;
+  constexpr std::size_t kBlocks = 1024;
+  float u[4 * kBlocks];
   const std::uint64_t end = h.first + h.count;
   for (std::uint64_t g = h.first; g < end;) {
-    const PhiloxStream::Block block = stream.block(g >> 2);
-    for (unsigned w = static_cast<unsigned>(g & 3); w < 4 && g < end; ++w, ++g) {
-      const float u = static_cast<float>(block.v[w] >> 8) * 0x1p-24f;
-      acc[g - h.first] += static_cast<T>(c * (u - 0.5f));
-    }
+    const std::uint64_t block = g >> 2;
+    const std::size_t blocks =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kBlocks, ((end + 3) >> 2) - block));
+    detail::philox_uniforms(words, block, blocks, u);
+    const std::uint64_t stop = std::min<std::uint64_t>(end, 4 * (block + blocks));
+    for (; g < stop; ++g) acc[g - h.first] += static_cast<T>(c * (u[g - 4 * block] - 0.5f));
   }
 }
 

@@ -15,7 +15,7 @@ namespace {
 constexpr std::size_t kRoundBlock = 8192;
 
 // Coordinates that estimate the dither scale (a deterministic subsample of longer chunks).
-constexpr std::size_t kDitherSample = 65536;
+constexpr std::size_t kDitherSample = 16384;
 
 }  // namespace
 

@@ -1,0 +1,158 @@
+#include "dme/experiment/schemes_experiment.h"
+
+#include <cmath>
+#include <iostream>
+#include <string>
+
+#include "dme/collective/mean_estimator.h"
+#include "dme/core/agree.h"
+#include "dme/core/error.h"
+#include "dme/core/mpi_helpers.h"
+#include "dme/experiment/table.h"
+#include "dme/experiment/timing.h"
+#include "dme/quantization/metrics.h"
+
+namespace dme {
+
+namespace {
+
+std::string run_name(Scheme scheme, int bits, int log2d) {
+  return "schemes_" + std::string(scheme_name(scheme)) + "_b" + std::to_string(bits) + "_log2d" +
+         std::to_string(log2d);
+}
+
+// The options of one row: EDEN's published form has per-rank rotations (docs/schemes.md), which
+// reduce-scatter cannot use.
+Options row_options(const Options& base, Scheme scheme, int bits) {
+  Options o = base;
+  o.scheme = scheme;
+  o.s = std::size_t(1) << bits;
+  if (scheme == Scheme::kEden && o.exchange != Exchange::kReduceScatter) o.shared_rotation = false;
+  return o;
+}
+
+double sum_sq_diff(const std::vector<float>& a, const std::vector<double>& b) {
+  double s = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) s += (a[i] - b[i]) * (a[i] - b[i]);
+  return s;
+}
+
+}  // namespace
+
+int run_schemes_experiment(const SchemesExperimentConfig& cfg, MPI_Comm comm, std::ostream& os) {
+  const int rank = mpi::comm_rank(comm), n = mpi::comm_size(comm);
+  DME_CHECK(cfg.trials >= 1, "--trials must be at least 1, got " << cfg.trials);
+  DME_CHECK(!cfg.schemes.empty(), "--schemes needs at least one scheme");
+  for (int l : cfg.log2d)
+    DME_CHECK(l >= 0 && l <= 30, "--log2d values must be in 0..30, got " << l);
+  for (int b : cfg.bits)
+    DME_CHECK(b >= 1 && b <= 16, "--bits values must be in 1..16 (s = 2^b levels), got " << b);
+  std::vector<std::string> names;
+  for (int l : cfg.log2d)
+    for (Scheme scheme : cfg.schemes)
+      for (int b : cfg.bits) {
+        validate(row_options(cfg.options, scheme, b));  // every row's options, before any work
+        names.push_back(run_name(scheme, b, l));
+      }
+  check_output(cfg.output, comm, names);
+
+  Table table({"ranks", "log2d", "scheme", "bits", "s", "rotation", "bits_per_coord", "nmse",
+               "vnmse", "encode_ms", "exchange_ms", "decode_ms", "total_ms"},
+              cfg.output.csv);
+  if (rank == 0) table.print_header(os);
+  Progress progress("schemes", names.size(), !cfg.output.quiet && rank == 0);
+  int status = 0;
+  std::vector<Run> runs;
+  for (int l : cfg.log2d) {
+    const std::size_t d = std::size_t(1) << l;
+    std::vector<float> x, est, own;
+    std::vector<double> mean, mine;
+    mpi::agreed(comm, [&] {
+      x = make_input(cfg.dist, cfg.params, cfg.inputs, d, rank, cfg.options.seed, 0);
+      est.resize(d);
+      own.resize(d);
+      mean.assign(x.begin(), x.end());
+      mine.assign(x.begin(), x.end());
+    });
+    DME_MPI_CHECK(
+        MPI_Allreduce(MPI_IN_PLACE, mean.data(), static_cast<int>(d), MPI_DOUBLE, MPI_SUM, comm));
+    for (double& v : mean) v /= n;
+    double norm2 = 0;
+    for (float v : x) norm2 += double(v) * v;
+    const double mean_norm2 = mpi::allreduce(norm2, MPI_SUM, comm) / n;
+
+    for (Scheme scheme : cfg.schemes)
+      for (int b : cfg.bits) {
+        const Options o = row_options(cfg.options, scheme, b);
+        MeanEstimator estimator(comm, o);
+        MeanEstimator alone(MPI_COMM_SELF, o);  // one vector: its own estimate
+        std::vector<double> nmse, vnmse, encode_ms, exchange_ms, decode_ms, total_ms;
+        Report rep;
+        for (int t = 0; t < cfg.trials; ++t) {
+          rep = estimator.estimate(x, est);
+          const PhaseTimes& pt = rep.times;
+          encode_ms.push_back(
+              mpi::allreduce(pt.rotate_ms + pt.solve_ms + pt.round_pack_ms, MPI_MAX, comm));
+          exchange_ms.push_back(mpi::allreduce(pt.exchange_ms, MPI_MAX, comm));
+          decode_ms.push_back(mpi::allreduce(pt.decode_ms + pt.inverse_ms, MPI_MAX, comm));
+          total_ms.push_back(mpi::allreduce(pt.total_ms, MPI_MAX, comm));
+          nmse.push_back(normalized_error(sum_sq_diff(est, mean), mean_norm2));
+          // Every rank must hold rank 0's estimate.
+          std::vector<float> root(est);
+          DME_MPI_CHECK(MPI_Bcast(root.data(), static_cast<int>(d), MPI_FLOAT, 0, comm));
+          int differ = root != est;
+          differ = mpi::allreduce(differ, MPI_MAX, comm);
+          if (differ && rank == 0) {
+            std::cerr << "FAILED: ranks disagree on the estimate of " << scheme_name(scheme)
+                      << " at " << b << " bits, log2d " << l << "\n";
+            status = 1;
+          }
+          alone.estimate(x, own);
+          const double v = normalized_error(sum_sq_diff(own, mine), norm2);
+          vnmse.push_back(mpi::allreduce(v, MPI_SUM, comm) / n);
+        }
+        double nmse_avg = 0, vnmse_avg = 0;
+        for (double v : nmse) nmse_avg += v / double(nmse.size());
+        for (double v : vnmse) vnmse_avg += v / double(vnmse.size());
+        const auto bytes = mpi::allreduce(rep.payload_bytes, MPI_MAX, comm);
+        const double bits_sent = 8.0 * double(bytes) / double(d);
+        const std::string rotation = o.shared_rotation ? "shared" : "per-rank";
+        if (rank == 0) {
+          table.print_row(os, {static_cast<long long>(n), static_cast<long long>(l),
+                               std::string(scheme_name(scheme)), static_cast<long long>(b),
+                               static_cast<long long>(o.s), rotation, bits_sent, nmse_avg,
+                               vnmse_avg, median(encode_ms), median(exchange_ms),
+                               median(decode_ms), median(total_ms)});
+          if (!std::isfinite(nmse_avg) || !std::isfinite(vnmse_avg)) {
+            std::cerr << "FAILED: non-finite error of " << scheme_name(scheme) << " at " << b
+                      << " bits, log2d " << l << "\n";
+            status = 1;
+          }
+        }
+        Run run;
+        run.name = run_name(scheme, b, l);
+        run.parameters = describe_input(cfg.dist, cfg.params, cfg.inputs);
+        run.parameters["scheme"] = std::string(scheme_name(scheme));
+        run.parameters["bits"] = std::int64_t(b);
+        run.parameters["s"] = std::int64_t(o.s);
+        run.parameters["rotation"] = rotation;
+        run.parameters["options"] = describe(o);
+        run.parameters["ranks"] = std::int64_t(n);
+        run.parameters["d"] = std::int64_t(d);
+        run.parameters["log2d"] = std::int64_t(l);
+        run.datasets.push_back({"bits_per_coord", {bits_sent}, {1}, "bits", {}});
+        run.datasets.push_back({"nmse", nmse, {nmse.size()}, "1", {}});
+        run.datasets.push_back({"vnmse", vnmse, {vnmse.size()}, "1", {}});
+        run.datasets.push_back({"encode_ms", encode_ms, {encode_ms.size()}, "ms", {}});
+        run.datasets.push_back({"exchange_ms", exchange_ms, {exchange_ms.size()}, "ms", {}});
+        run.datasets.push_back({"decode_ms", decode_ms, {decode_ms.size()}, "ms", {}});
+        run.datasets.push_back({"total_ms", total_ms, {total_ms.size()}, "ms", {}});
+        runs.push_back(std::move(run));
+        progress.step();
+      }
+  }
+  write_output(cfg.output, "dme-experiment schemes", comm, {cfg.options.seed}, runs);
+  return mpi::allreduce(status, MPI_MAX, comm);
+}
+
+}  // namespace dme

@@ -1,0 +1,37 @@
+// `dme-experiment schemes`: the encoding schemes side by side (docs/schemes.md): NMSE of the
+// mean, vNMSE of one vector, bits per coordinate as sent and time per phase, against the bit
+// budget, for each scheme, vector length and input.
+#pragma once
+
+#include <mpi.h>
+
+#include <ostream>
+#include <vector>
+
+#include "dme/collective/options.h"
+#include "dme/experiment/inputs.h"
+#include "dme/experiment/output.h"
+
+namespace dme {
+
+struct SchemesExperimentConfig {
+  std::vector<int> log2d = {16};
+  std::vector<Scheme> schemes = {Scheme::kAsq, Scheme::kAsqShared, Scheme::kEden};
+  std::vector<int> bits = {1, 2, 4};  ///< budgets b: s = 2^b levels
+  Options options;  ///< solver, rotations, exchange, seed ... (scheme and s are swept)
+  int trials = 5;   ///< estimates per row (NMSE averaged, times median)
+  Distribution dist = Distribution::kLogNormal;
+  DistributionParams params;
+  InputMode inputs = InputMode::kIid;
+  OutputOptions output;
+};
+
+/// Rows (rank 0): ranks, log2d, scheme, bits, s, rotation (shared or per-rank: EDEN runs with
+/// per-rank rotations, as published, except under reduce-scatter), bits_per_coord (payload bits
+/// per coordinate as sent, side information included), nmse (of the mean, averaged over
+/// trials), vnmse (one vector estimated alone, MPI_COMM_SELF, averaged over ranks and trials),
+/// encode_ms, exchange_ms, decode_ms, total_ms (medians, the slowest rank). Returns 1 (and says
+/// why on stderr) when ranks disagree on the estimate or an error is not finite.
+int run_schemes_experiment(const SchemesExperimentConfig& config, MPI_Comm comm, std::ostream& os);
+
+}  // namespace dme
