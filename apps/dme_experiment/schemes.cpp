@@ -1,5 +1,5 @@
 // mpirun -np N dme-experiment schemes --schemes asq,asq-shared,eden --bits 1,2,4 --log2d 16
-//   [--inputs iid|identical] [--dist ...] [--trials T] [--out FILE.h5] [--csv]
+//   [--exchange allgather] [--inputs iid|identical] [--dist ...] [--trials T] [--out FILE.h5]
 #include <iostream>
 
 #include "common_options.h"
@@ -13,6 +13,7 @@ namespace {
 int schemes_main(int argc, char** argv) {
   dme::SchemesExperimentConfig cfg;
   std::vector<std::string> log2d, schemes, bits;
+  std::string exchange = "allgather";
   dme::app::InputArgs in;
   dme::app::EstimatorArgs est;
   po::options_description desc(
@@ -21,9 +22,11 @@ int schemes_main(int argc, char** argv) {
   desc.add_options()("help,h", "show this help")
       ("log2d", po::value(&log2d)->multitoken(), "log2 of the vector lengths (default 16)")
       ("schemes", po::value(&schemes)->multitoken(),
-       "schemes to compare (default asq,asq-shared,eden)")
+       "schemes to compare (default qsgd,asq,asq-shared,eden)")
       ("bits", po::value(&bits)->multitoken(),
        "bit budgets b, s = 2^b levels (default 1,2,4)")
+      ("exchange", po::value(&exchange)->default_value(exchange),
+       "exchange algorithm: allgather, gather-bcast, reduce-scatter")
       ("trials", po::value(&cfg.trials)->default_value(cfg.trials), "estimates per row");
   // clang-format on
   dme::app::add_estimator_options(desc, est, cfg.options);
@@ -41,6 +44,7 @@ int schemes_main(int argc, char** argv) {
       cfg.schemes.push_back(dme::parse_scheme(name));
   }
   dme::app::finish_estimator(est, cfg.options);
+  cfg.options.exchange = dme::parse_exchange(exchange);
   dme::app::finish_input(in, cfg.dist, cfg.inputs);
   cfg.params = in.params;
   dme::app::finish_output(cfg.output, argc, argv);

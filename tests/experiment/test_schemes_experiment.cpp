@@ -1,7 +1,7 @@
 // The schemes driver: one run per (scheme, bits, d) with the bits actually sent, EDEN with
-// per-rank rotations, asq-shared below asq and EDEN below both at every budget (the gaps at
-// d = 2^14 are 1.7x and more, far beyond a few trials' spread), and bad budgets refused on every
-// rank before any work.
+// per-rank rotations and QSGD without rotation, and at every budget QSGD above asq, asq-shared
+// below it and EDEN lowest (the gaps at d = 2^14 are 1.7x and more, far beyond a few trials'
+// spread); bad budgets refused on every rank before any work.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -30,14 +30,14 @@ TEST(SchemesExperiment, OneRunPerSchemeAndBudgetInTheExpectedOrder) {
   EXPECT_EQ(dme::run_schemes_experiment(cfg, MPI_COMM_WORLD, table), 0);
   if (world_rank() != 0) return;
   const auto file = dme::read_results(cfg.output.out);
-  ASSERT_EQ(file.runs.size(), 6u);
+  ASSERT_EQ(file.runs.size(), 8u);
   std::map<std::string, double> nmse;
   for (const auto& run : file.runs) {
     const auto scheme = std::get<std::string>(run.parameters.at("scheme"));
     const auto bits = std::get<std::int64_t>(run.parameters.at("bits"));
     EXPECT_EQ(run.name, "schemes_" + scheme + "_b" + std::to_string(bits) + "_log2d14");
     EXPECT_EQ(std::get<std::string>(run.parameters.at("rotation")),
-              scheme == "eden" ? "per-rank" : "shared");
+              scheme == "eden" ? "per-rank" : scheme == "qsgd" ? "none" : "shared");
     std::map<std::string, const dme::Dataset*> ds;
     for (const auto& d : run.datasets) ds[d.name] = &d;
     ASSERT_TRUE(ds.count("nmse") && ds.count("vnmse") && ds.count("bits_per_coord") &&
@@ -50,6 +50,7 @@ TEST(SchemesExperiment, OneRunPerSchemeAndBudgetInTheExpectedOrder) {
     nmse[scheme + std::to_string(bits)] = (ds["nmse"]->values[0] + ds["nmse"]->values[1]) / 2;
   }
   for (const char* b : {"1", "4"}) {
+    EXPECT_LT(nmse[std::string("asq") + b], nmse[std::string("qsgd") + b]) << b << " bits";
     EXPECT_LT(nmse[std::string("asq-shared") + b], nmse[std::string("asq") + b]) << b << " bits";
     EXPECT_LT(nmse[std::string("eden") + b], nmse[std::string("asq-shared") + b]) << b << " bits";
   }

@@ -12,8 +12,10 @@
 namespace dme {
 
 CompressionPlan compression_plan(const Options& o) {
-  return {o.s,           o.solver, o.solver_options, uses_nearest_rounding(o),
-          o.bucket_size, o.scheme == Scheme::kAsqShared};
+  CompressionPlan plan{o.s, o.solver, o.solver_options, uses_nearest_rounding(o), o.bucket_size};
+  plan.shared_dither = o.scheme == Scheme::kAsqShared;
+  plan.norm_grid = o.scheme == Scheme::kQsgd;
+  return plan;
 }
 
 std::span<float> Compression::vector(RoundVector which, std::size_t n) {

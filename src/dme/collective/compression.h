@@ -39,6 +39,7 @@ struct CompressionPlan {
   bool nearest = false;         ///< round to nearest instead of stochastically
   std::size_t bucket_size = 0;  ///< coordinates per bucket; 0: one bucket for the whole range
   bool shared_dither = false;   ///< asq-shared: a dithered-levels payload (stochastic rounding)
+  bool norm_grid = false;       ///< qsgd: levels uniform on [-‖bucket‖₂, ‖bucket‖₂], no solver
 };
 
 /// The plan of MeanEstimator's options (nearest rounding as uses_nearest_rounding says).

@@ -60,8 +60,9 @@ Scheme parse_scheme(std::string_view name) {
   if (name == "asq") return Scheme::kAsq;
   if (name == "eden") return Scheme::kEden;
   if (name == "asq-shared") return Scheme::kAsqShared;
-  DME_THROW("unknown scheme '" << name
-                               << "' (valid: asq, eden, asq-shared; DRIVE is eden with s = 2)");
+  if (name == "qsgd") return Scheme::kQsgd;
+  DME_THROW("unknown scheme '"
+            << name << "' (valid: asq, eden, asq-shared, qsgd; DRIVE is eden with s = 2)");
 }
 
 std::string_view scheme_name(Scheme s) {
@@ -72,6 +73,8 @@ std::string_view scheme_name(Scheme s) {
       return "eden";
     case Scheme::kAsqShared:
       return "asq-shared";
+    case Scheme::kQsgd:
+      return "qsgd";
   }
   return "?";
 }
@@ -112,6 +115,7 @@ void validate(const Options& o) {
 bool uses_nearest_rounding(const Options& o) {
   if (o.scheme == Scheme::kEden) return true;         // each value to its nearest centroid
   if (o.scheme == Scheme::kAsqShared) return false;  // the dither needs the rounding draws
+  if (o.scheme == Scheme::kQsgd) return o.rounding == Rounding::kNearest;
   if (o.rounding == Rounding::kAuto) return solver_is_biased(o.solver);
   return o.rounding == Rounding::kNearest;
 }

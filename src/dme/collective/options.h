@@ -43,6 +43,8 @@ enum class Scheme {
   kAsqShared,  ///< asq with shared randomness: stochastic rounding to the solver's levels, and
                ///< the receiver adds c·(u - 1/2) with the sender's draw u (docs/schemes.md):
                ///< unbiased, and a lower variance than asq for every vector
+  kQsgd,  ///< QSGD: stochastic rounding to the uniform grid of s points on [-‖x‖₂, ‖x‖₂] of each
+          ///< bucket (the classic baseline; published without rotation: rotations = 0)
 };
 
 /// rotations = kAutoRotations: each rank measures its input (adaptive_rotation_count) and all
@@ -71,7 +73,7 @@ Rounding parse_rounding(
 std::string_view rounding_name(Rounding r);
 Backend parse_backend(std::string_view name);  ///< "cpu", "cuda"
 std::string_view backend_name(Backend b);
-/// "asq", "eden" (DRIVE: "eden" with s = 2), "asq-shared"
+/// "asq", "eden" (DRIVE: "eden" with s = 2), "asq-shared", "qsgd"
 Scheme parse_scheme(std::string_view name);
 std::string_view scheme_name(Scheme s);
 /// "auto" or 0..3.

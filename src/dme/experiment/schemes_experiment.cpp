@@ -21,13 +21,14 @@ std::string run_name(Scheme scheme, int bits, int log2d) {
          std::to_string(log2d);
 }
 
-// The options of one row: EDEN's published form has per-rank rotations (docs/schemes.md), which
-// reduce-scatter cannot use.
+// The options of one row, each scheme as published (docs/schemes.md): EDEN with per-rank
+// rotations (which reduce-scatter cannot use), QSGD without rotation.
 Options row_options(const Options& base, Scheme scheme, int bits) {
   Options o = base;
   o.scheme = scheme;
   o.s = std::size_t(1) << bits;
   if (scheme == Scheme::kEden && o.exchange != Exchange::kReduceScatter) o.shared_rotation = false;
+  if (scheme == Scheme::kQsgd) o.rotations = 0;
   return o;
 }
 
@@ -116,7 +117,8 @@ int run_schemes_experiment(const SchemesExperimentConfig& cfg, MPI_Comm comm, st
         for (double v : vnmse) vnmse_avg += v / double(vnmse.size());
         const auto bytes = mpi::allreduce(rep.payload_bytes, MPI_MAX, comm);
         const double bits_sent = 8.0 * double(bytes) / double(d);
-        const std::string rotation = o.shared_rotation ? "shared" : "per-rank";
+        const std::string rotation =
+            rep.rotations == 0 ? "none" : o.shared_rotation ? "shared" : "per-rank";
         if (rank == 0) {
           table.print_row(os, {static_cast<long long>(n), static_cast<long long>(l),
                                std::string(scheme_name(scheme)), static_cast<long long>(b),

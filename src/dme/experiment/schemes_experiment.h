@@ -16,7 +16,7 @@ namespace dme {
 
 struct SchemesExperimentConfig {
   std::vector<int> log2d = {16};
-  std::vector<Scheme> schemes = {Scheme::kAsq, Scheme::kAsqShared, Scheme::kEden};
+  std::vector<Scheme> schemes = {Scheme::kQsgd, Scheme::kAsq, Scheme::kAsqShared, Scheme::kEden};
   std::vector<int> bits = {1, 2, 4};  ///< budgets b: s = 2^b levels
   Options options;  ///< solver, rotations, exchange, seed ... (scheme and s are swept)
   int trials = 5;   ///< estimates per row (NMSE averaged, times median)
@@ -26,8 +26,9 @@ struct SchemesExperimentConfig {
   OutputOptions output;
 };
 
-/// Rows (rank 0): ranks, log2d, scheme, bits, s, rotation (shared or per-rank: EDEN runs with
-/// per-rank rotations, as published, except under reduce-scatter), bits_per_coord (payload bits
+/// Rows (rank 0): ranks, log2d, scheme, bits, s, rotation (none, shared or per-rank: each scheme
+/// as published, EDEN with per-rank rotations except under reduce-scatter, QSGD with none),
+/// bits_per_coord (payload bits
 /// per coordinate as sent, side information included), nmse (of the mean, averaged over
 /// trials), vnmse (one vector estimated alone, MPI_COMM_SELF, averaged over ranks and trials),
 /// encode_ms, exchange_ms, decode_ms, total_ms (medians, the slowest rank). Returns 1 (and says

@@ -7,6 +7,7 @@
 #include "dme/core/timer.h"
 #include "dme/quantization/quiver_approx.h"
 #include "dme/quantization/rounding.h"
+#include "dme/quantization/uniform.h"
 
 namespace dme::detail {
 namespace {
@@ -18,6 +19,16 @@ constexpr std::size_t kRoundBlock = 8192;
 constexpr std::size_t kDitherSample = 16384;
 
 }  // namespace
+
+std::vector<float> norm_grid_levels(std::span<const float> bucket, std::size_t s) {
+  double sum = 0;
+  for (float v : bucket) sum += double(v) * v;
+  DME_CHECK(std::isfinite(sum), "qsgd: the bucket's norm is not finite (NaN or Inf in the input?)");
+  // Rounded to float, the norm stays >= every |x_i| (each is a float <= the exact norm).
+  const auto norm = static_cast<float>(std::sqrt(sum));
+  if (norm == 0.0f) return {0.0f};
+  return uniform_levels(-norm, norm, s);
+}
 
 float dither_scale(std::span<const float> chunk, const PayloadHeader& header,
                    const LevelTable& levels) {
@@ -53,11 +64,13 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
 
   // A one-bucket quiver-apx given the rotation's extremes skips the solver's pass that finds
   // them (non-finite extremes, from an overflowing rotation, go the checked way and get named).
-  const bool use_range = range && num_buckets(header) == 1 && plan.solver == Solver::kQuiverApx &&
+  const bool use_range = range && num_buckets(header) == 1 && !plan.norm_grid &&
+                         plan.solver == Solver::kQuiverApx &&
                          std::isfinite(range->min) && std::isfinite(range->max) &&
                          range->min != 0.0f && range->max != 0.0f;  // a zero's sign: the scan's
   Timer solve_timer;
   scratch.levels = bucket_levels(header, [&](std::uint64_t lo, std::uint64_t hi) {
+    if (plan.norm_grid) return norm_grid_levels(chunk.subspan(lo, hi - lo), plan.s);
     return use_range
                ? quiver_approx(chunk, plan.s, plan.solver_options.m, range->min, range->max)
                : solve_levels(chunk.subspan(lo, hi - lo), plan.s, plan.solver, plan.solver_options);

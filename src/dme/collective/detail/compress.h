@@ -37,6 +37,10 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
                     CompressScratch& scratch, std::vector<std::byte>& out, PhaseTimes& times,
                     const KnownRange* range = nullptr);
 
+/// qsgd's levels of a bucket: s points evenly spaced on [-‖bucket‖₂, ‖bucket‖₂] ({0} for a zero
+/// bucket).
+std::vector<float> norm_grid_levels(std::span<const float> bucket, std::size_t s);
+
 /// asq-shared's dither scale c for chunk rounded stochastically to levels: the c that minimises
 /// the variance of level + c·(u - 1/2), from the coordinates (a fixed subsample of long chunks).
 float dither_scale(std::span<const float> chunk, const PayloadHeader& header,
