@@ -2,7 +2,11 @@
 """Export the real input vectors of data/ from the handwritten-digits dataset that scikit-learn
 ships inside its package (no network access at run time).
 
-Writes data/digits_mlp.h5 (float32 datasets, attributes name the source and the licence):
+Writes data/digits.h5, the dataset itself for `dme-experiment train` (float32):
+  x_train 1440 x 64, y_train 1440, x_test 357 x 64, y_test 357: pixels scaled to [0, 1], labels
+  0..9, split by a fixed random permutation (1440 training images divide among 1..6, 8, 9, 10,
+  12, 15, 16 ... ranks evenly)
+and data/digits_mlp.h5 (float32 datasets, attributes name the source and the licence):
   weights    1-D, d: the parameters of a 64-128-10 tanh MLP trained on the digits training split
   gradients  2-D, 8 x d: the gradient of the mean cross-entropy on 8 disjoint shards of the
              training split (one row per rank, as `--dist file --dataset gradients` reads them),
@@ -49,10 +53,25 @@ def loss_and_grad(theta, x, y):
     return loss, grad
 
 
+def write_dataset(path, x, y, train, test):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with h5py.File(path, "w") as f:
+        f.attrs["source"] = ("scikit-learn's bundled copy of the UCI Optical Recognition of "
+                             "Handwritten Digits test set (sklearn.datasets.load_digits)")
+        f.attrs["licence"] = "data: CC BY 4.0 (UCI); scikit-learn: BSD-3-Clause"
+        f.attrs["layout"] = "x: images x 64 pixels (8x8 row-major) in [0, 1]; y: labels 0..9"
+        f.attrs["script"] = "scripts/prepare_data.py"
+        for name, rows in (("train", train), ("test", test)):
+            f.create_dataset("x_" + name, data=x[rows].astype(np.float32))
+            f.create_dataset("y_" + name, data=y[rows].astype(np.float32))
+    print(f"{path}: {len(train)} training and {len(test)} test images")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     here = os.path.dirname(os.path.abspath(__file__))
     p.add_argument("-o", "--output", default=os.path.join(here, "..", "data", "digits_mlp.h5"))
+    p.add_argument("--dataset-output", default=os.path.join(here, "..", "data", "digits.h5"))
     args = p.parse_args()
 
     digits = load_digits()
@@ -61,6 +80,7 @@ def main():
     rng = np.random.default_rng(20261204)
     order = rng.permutation(len(y))
     train, test = order[:1440], order[1440:]
+    write_dataset(args.dataset_output, x, y, train, test)
     n_in = x.shape[1]
     d = n_in * HIDDEN + HIDDEN + HIDDEN * CLASSES + CLASSES
     theta = np.concatenate([rng.normal(0, 1 / np.sqrt(n_in), n_in * HIDDEN), np.zeros(HIDDEN),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs bias, single, gaussianity and schemes at tiny sizes with --out, then every plot script on the
+# Runs bias, single, gaussianity, schemes and train at tiny sizes with --out, then every plot script on the
 # files (and plot_solvers.py on `dme-bench solvers --csv` when that subcommand exists), and
 # checks that each wrote a PNG. Exits 77 (ctest: skipped) when python3 cannot import h5py,
 # matplotlib and numpy.
@@ -20,11 +20,13 @@ run2 "$experiment" bias --log2d 8 --trials 2 --rotations 0,2 --quiet --out "$out
 run2 "$experiment" single --log2d 8 --trials 2 --sigmas 0.5,1 --quiet --out "$out/single.h5" >"$out/single.txt"
 run2 "$experiment" gaussianity --log2d 4,6 --seeds 8 --quiet --out "$out/gaussianity.h5" >"$out/gaussianity.txt"
 run2 "$experiment" schemes --log2d 8,10 --bits 1,2 --trials 2 --quiet --out "$out/schemes.h5" >"$out/schemes.txt"
+run2 "$experiment" train --data "$scripts/../data/digits.h5" --model softmax --steps 20 --eval-every 5 \
+  --estimators exact,asq,kmeans --bits 2 --quiet --out "$out/train.h5" >"$out/train.txt"
 
 check_png() {  # a PNG starts with \x89PNG
   [[ -s $1 && $(head -c 4 "$1" | od -An -c | tr -d ' ') == '211PNG' ]] || { echo "not a PNG: $1"; exit 1; }
 }
-for name in bias single gaussianity schemes; do
+for name in bias single gaussianity schemes train; do
   "$python" "$scripts/plot_$name.py" --help >/dev/null
   "$python" "$scripts/plot_$name.py" "$out/$name.h5" -o "$out/$name.png"
   check_png "$out/$name.png"
