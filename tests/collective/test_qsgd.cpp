@@ -36,43 +36,18 @@ TEST(Qsgd, OneVectorErrorFollowsTheClosedForm) {
     const double f = std::fmod(double(v) - levels[0], delta) / delta;
     expected += delta * delta * f * (1 - f);
   }
-  dme::PayloadHeader h;
-  h.d = h.padded = h.count = x.size();
-  h.s = s;
   dme::CompressionPlan plan;
   plan.s = s;
   plan.norm_grid = true;
-  dme::detail::CompressScratch scratch;
-  dme::PhaseTimes times;
-  std::vector<std::byte> payload;
-  double total = 0;
-  constexpr int kRounds = 200;
-  for (int r = 0; r < kRounds; ++r) {
-    h.round = static_cast<std::uint32_t>(r);
-    const dme::PhiloxStream stream(h.seed, h.round, h.rank, dme::Purpose::kRounding);
-    dme::detail::compress_chunk(x, h, plan, stream, scratch, payload, times);
-    std::vector<double> est(x.size(), 0.0);
-    dme::decode_accumulate(payload, {}, std::span<double>(est));
-    for (std::size_t i = 0; i < x.size(); ++i) total += (est[i] - x[i]) * (est[i] - x[i]);
-  }
-  EXPECT_NEAR(total / kRounds / expected, 1.0, 0.03);
+  EXPECT_NEAR(dme::test::monte_carlo_error(x, plan, 200) / expected, 1.0, 0.03);
 }
 
 TEST(Qsgd, UnbiasedOverRoundsAndExactForZero) {
-  const Setting st = make_setting(4096, /*identical=*/false);
   dme::Options o;
   o.scheme = dme::Scheme::kQsgd;
   o.rotations = 0;
   o.s = 4;
-  constexpr int kRounds = 48;
-  std::vector<double> average;
-  const double per_round = mean_nmse(st, o, kRounds, &average);
-  double avg_err = 0;
-  for (std::size_t i = 0; i < average.size(); ++i)
-    avg_err += (average[i] - st.mean[i]) * (average[i] - st.mean[i]);
-  avg_err /= st.avg_norm2;
-  EXPECT_LT(avg_err, 3 * per_round / kRounds) << "per round " << per_round;
-  EXPECT_GT(avg_err, 0.2 * per_round / kRounds) << "the rounds' errors are independent";
+  dme::test::expect_unbiased_over_rounds(make_setting(4096, /*identical=*/false), o, 48);
 
   dme::MeanEstimator est(MPI_COMM_WORLD, o);
   std::vector<float> zero(1000, 0.0f), out(1000, 1.0f);
