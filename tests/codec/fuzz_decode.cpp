@@ -21,6 +21,7 @@
 #include "dme/codec/bitpack.h"
 #include "dme/codec/detail/endian.h"
 #include "dme/codec/payload.h"
+#include "dme/core/rng.h"
 #include "dme/core/error.h"
 
 namespace {
@@ -64,10 +65,17 @@ void check_decoders(std::span<const std::byte> buf) {
   if (accumulated != decoded) finding("decode and decode_accumulate disagree on validity");
   if (!decoded) return;
   const std::uint64_t size = p.header.bucket_size ? p.header.bucket_size : p.header.count;
+  const bool dithered = p.header.kind == dme::PayloadKind::kDitheredLevels;
+  const dme::PhiloxStream stream(p.header.seed, p.header.round, p.header.rank,
+                                 static_cast<dme::Purpose>(p.header.dither_purpose));
   for (std::size_t i = 0; i < acc.size(); ++i) {
     const float level = p.levels.values[p.levels.offsets[i / size] + p.codes[i]];
-    if (acc[i] != level || acc_d[i] != double(level))
-      finding("decode_accumulate disagrees with decode");
+    // A kind-1 payload adds c·(u − 1/2), u the sender's draw of the coordinate.
+    const float dither =
+        dithered ? p.header.dither * (stream.uniform_float(p.header.first + i) - 0.5f) : 0.0f;
+    const float want = dithered ? level + dither : level;
+    const double want_d = dithered ? double(level) + double(dither) : double(level);
+    if (acc[i] != want || acc_d[i] != want_d) finding("decode_accumulate disagrees with decode");
   }
 }
 
@@ -121,7 +129,13 @@ int main(int argc, char** argv) {
   for (std::uint32_t s : {2u, 3u, 10u, 16u, 17u, 256u, 1000u, 65536u})
     for (std::uint64_t count : {0ull, 1ull, 9ull, 40ull})
       for (std::uint64_t bucket : {0ull, 1ull, 7ull}) {
-        const auto buf = dme::test::encode_parts(dme::test::make_parts(count, s, bucket, ++n));
+        auto parts = dme::test::make_parts(count, s, bucket, ++n);
+        if (n % 4 == 0) {  // a kind-1 payload (asq-shared) among the unbiased ones
+          parts.header.kind = dme::PayloadKind::kDitheredLevels;
+          parts.header.dither_purpose = static_cast<std::uint8_t>(dme::Purpose::kRounding);
+          parts.header.dither = 0.25f;
+        }
+        const auto buf = dme::test::encode_parts(parts);
         const std::string path = std::string(argv[1]) + "/seed_" + std::to_string(n);
         std::FILE* f = std::fopen(path.c_str(), "wb");
         if (!f || std::fwrite(buf.data(), 1, buf.size(), f) != buf.size() || std::fclose(f) != 0) {
