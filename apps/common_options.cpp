@@ -57,8 +57,11 @@ void add_estimator_options(po::options_description& desc, EstimatorArgs& est, Op
        "coordinates per bucket with its own levels (0: none)")
       ("backend", po::value(&est.backend)->default_value(est.backend), "cpu or cuda")
       ("scheme", po::value(&est.scheme)->default_value(est.scheme),
-       "encoding: asq (levels from --solver) or eden (Lloyd-Max centroids, s = 2^b; s = 2 is "
-       "DRIVE; unbiased with --per-rank-rotation)")
+       "encoding: asq (levels from --solver), asq-shared (asq + a dither the receiver "
+       "regenerates), qsgd (grid on [-norm, norm]) or eden (Lloyd-Max centroids, s = 2^b; s = 2 "
+       "is DRIVE; unbiased with --per-rank-rotation)")
+      ("compressed-downlink", po::bool_switch(&opt.compressed_downlink),
+       "gather-bcast: the root broadcasts the mean as a payload, not float32")
       ("seed", po::value(&opt.seed)->default_value(opt.seed), "seed of inputs, signs and rounding");
   // clang-format on
 }

@@ -12,7 +12,8 @@
 //       12     1  rotations, 0..3
 //       13     1  flags: bit 0 biased, bit 1 independent_rotation, bits 2..7 zero
 //       14     1  kind: 0 levels, 1 dithered levels (PayloadKind)
-//       15     1  kind 1: the Purpose of the sender's rounding stream (2 rounding, 3 requantize);
+//       15     1  kind 1: the Purpose of the sender's rounding stream (2 rounding, 3 requantize,
+//                 5 downlink);
 //                 kind 0: zero
 //       16     4  s, 2..65536: codes are base-s digits
 //       20     4  round

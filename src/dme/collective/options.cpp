@@ -100,6 +100,9 @@ void validate(const Options& o) {
   DME_CHECK(o.scheme != Scheme::kAsqShared || o.rounding != Rounding::kNearest,
             "asq-shared rounds stochastically (its dither corrects the rounding draws): rounding "
             "must be auto or stochastic, got nearest");
+  DME_CHECK(!o.compressed_downlink || o.exchange == Exchange::kGatherBcast,
+            "a compressed downlink is an option of gather-bcast (the exchange whose root "
+            "broadcasts the mean), not of " << exchange_name(o.exchange));
   DME_CHECK(o.shared_rotation || o.exchange != Exchange::kReduceScatter,
             "reduce-scatter sums chunks in the rotated domain and needs a shared rotation");
 #ifndef DME_HAVE_CUDA
@@ -139,6 +142,7 @@ std::uint64_t options_fingerprint(const Options& o) {
   mix(o.seed);
   mix(o.bucket_size);
   mix(static_cast<std::uint64_t>(o.scheme));
+  mix(o.compressed_downlink);
   return h;
 }
 
@@ -149,7 +153,8 @@ std::string describe(const Options& o) {
      << (o.rotations == kAutoRotations ? std::string("auto") : std::to_string(o.rotations))
      << (o.shared_rotation ? " shared" : " per-rank") << " exchange=" << exchange_name(o.exchange)
      << " backend=" << backend_name(o.backend) << " scheme=" << scheme_name(o.scheme)
-     << " seed=" << o.seed << " bucket=" << o.bucket_size;
+     << " seed=" << o.seed << " bucket=" << o.bucket_size
+     << (o.compressed_downlink ? " downlink=compressed" : "");
   return os.str();
 }
 

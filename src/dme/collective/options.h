@@ -64,6 +64,9 @@ struct Options {
   std::uint64_t seed = 0;         ///< shared by all ranks: signs and rounding draws
   std::uint32_t first_round = 0;  ///< round of the first estimate; +1 on every call
   std::size_t bucket_size = 0;    ///< coordinates per bucket with its own levels; 0 = none
+  /// gather-bcast only: the root broadcasts the mean as a payload (requantized unbiasedly with
+  /// its kDownlink stream) instead of float32, which adds that rounding's error to the mean.
+  bool compressed_downlink = false;
 };
 
 Exchange parse_exchange(std::string_view name);  ///< "allgather", "gather-bcast", "reduce-scatter"

@@ -29,6 +29,7 @@ enum class Purpose : std::uint32_t {
   kRounding = 2,       ///< stochastic rounding draws, one per coordinate
   kRequantize = 3,     ///< the second rounding of reduce-scatter chunk owners
   kInput = 4,          ///< synthetic inputs of the experiments
+  kDownlink = 5,       ///< gather-bcast's root requantizing the mean (compressed downlink)
 };
 
 class PhiloxStream {

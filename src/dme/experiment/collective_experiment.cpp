@@ -37,7 +37,8 @@ double max_rank_diff(const std::vector<float>& mine, MPI_Comm comm) {
 // Upper bound on E‖x̄̂ − x̄‖²: stochastic rounding between optimal (or uniform) levels moves a
 // rotated coordinate with variance ≤ Δ²/4, Δ = range/(s−1) on uniform levels, which the optimal
 // levels never exceed in total; ranks are independent, so the mean's variance is the sum / n².
-// Reduce-scatter quantises a second time (the averaged chunk), which at most doubles it.
+// Reduce-scatter quantises a second time (the averaged chunk), which at most doubles it; a
+// compressed downlink rounds the mean itself once more.
 double variance_bound(const std::vector<float>& x, const Options& o, std::uint32_t round,
                       int rotations, MPI_Comm comm) {
   const std::uint32_t stream = rotation_stream(o.shared_rotation, mpi::comm_rank(comm));
@@ -52,6 +53,8 @@ double variance_bound(const std::vector<float>& x, const Options& o, std::uint32
   const double n = mpi::comm_size(comm);
   double total = mpi::allreduce(local, MPI_SUM, comm) / (n * n);
   if (o.exchange == Exchange::kReduceScatter) total *= 2;
+  // A compressed downlink rounds the mean once more, whose range is within the ranks' largest.
+  if (o.compressed_downlink) total += mpi::allreduce(local, MPI_MAX, comm);
   return total;
 }
 
@@ -113,6 +116,8 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
     for (Exchange ex : cfg.exchanges) {
       Options o = cfg.options;
       o.exchange = ex;
+      // The compressed downlink is gather-bcast's option: the other exchanges run without it.
+      o.compressed_downlink = cfg.options.compressed_downlink && ex == Exchange::kGatherBcast;
       MeanEstimator estimator(comm, o);
       std::vector<double> ms, nmse_trials;
       double bound = 0, diff = 0;

@@ -184,8 +184,9 @@ void validate_header(const PayloadHeader& h) {
     DME_CHECK(std::isfinite(h.dither) && h.dither >= 0.0f,
               "payload dither scale must be finite and >= 0, got " << h.dither);
     DME_CHECK(h.dither_purpose == static_cast<std::uint8_t>(Purpose::kRounding) ||
-                  h.dither_purpose == static_cast<std::uint8_t>(Purpose::kRequantize),
-              "payload dither purpose must be 2 (rounding) or 3 (requantize), got "
+                  h.dither_purpose == static_cast<std::uint8_t>(Purpose::kRequantize) ||
+                  h.dither_purpose == static_cast<std::uint8_t>(Purpose::kDownlink),
+              "payload dither purpose must be 2 (rounding), 3 (requantize) or 5 (downlink), got "
                   << int(h.dither_purpose));
     DME_CHECK(!h.biased, "payload with a dither must come from stochastic rounding, not nearest");
   }

@@ -1,0 +1,78 @@
+// gather-bcast with a compressed downlink (Options::compressed_downlink): the root requantizes
+// the mean with its kDownlink stream and broadcasts the payload. Every rank holds the same
+// estimate, the downlink moves a payload instead of 4·d bytes, the estimate stays unbiased over
+// rounds, its added error is the one rounding of the mean (above the float downlink's, below
+// the float downlink's plus one vector's rounding bound), and only gather-bcast takes it.
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <vector>
+
+#include "dme/collective/mean_estimator.h"
+#include "scheme_test_support.h"
+#include "support/mpi_test_support.h"
+
+namespace {
+
+using dme::test::make_setting;
+using dme::test::mean_nmse;
+using dme::test::world_rank;
+using dme::test::world_size;
+
+dme::Options downlink_options() {
+  dme::Options o;
+  o.exchange = dme::Exchange::kGatherBcast;
+  o.compressed_downlink = true;
+  o.s = 16;
+  o.seed = 4;
+  return o;
+}
+
+TEST(CompressedDownlink, EveryRankHoldsTheSameMeanAndTheDownlinkIsAPayload) {
+  const std::size_t d = 5000;  // pads to 8192
+  std::vector<float> x = dme::test::lognormal_input(d, 3 + unsigned(world_rank())), out(d);
+  dme::MeanEstimator est(MPI_COMM_WORLD, downlink_options());
+  const dme::Report rep = est.estimate(x, out);
+  std::vector<float> root(out);
+  MPI_Bcast(root.data(), static_cast<int>(d), MPI_FLOAT, 0, MPI_COMM_WORLD);
+  EXPECT_EQ(root, out);
+  // 4 bits per rotated coordinate plus the frame and 16 levels, not 4·d bytes.
+  const std::uint64_t payload = 8192 / 2 + 112 + 8 + 64;
+  if (world_rank() == 0) {
+    EXPECT_EQ(rep.payload_bytes_sent, payload * std::uint64_t(world_size() - 1));
+  } else {
+    EXPECT_EQ(rep.payload_bytes_received, payload);
+  }
+}
+
+TEST(CompressedDownlink, UnbiasedAndItsErrorIsOneMoreRounding) {
+  const auto st = make_setting(4096, /*identical=*/false);
+  dme::Options o = downlink_options();
+  dme::test::expect_unbiased_over_rounds(st, o, 48);
+  const double compressed = mean_nmse(st, o, 6, nullptr);
+  o.compressed_downlink = false;
+  const double plain = mean_nmse(st, o, 6, nullptr);
+  // The mean's own rounding adds about one vector's error over n (the mean's norm is near the
+  // inputs'); allow 3x that.
+  const double vector_error = plain * world_size();
+  // One rank: the mean is its decoded payload, whose values are the s levels that the root's
+  // solver then picks again, so the second rounding is exact.
+  if (world_size() > 1) {
+    EXPECT_GT(compressed, plain);
+  } else {
+    EXPECT_EQ(compressed, plain);
+  }
+  EXPECT_LT(compressed, plain + 3 * vector_error) << compressed << " vs " << plain;
+}
+
+TEST(CompressedDownlink, OnlyGatherBcastTakesIt) {
+  dme::Options o = downlink_options();
+  o.exchange = dme::Exchange::kAllgather;
+  EXPECT_THROW(dme::MeanEstimator(MPI_COMM_WORLD, o), dme::Error);
+  o.exchange = dme::Exchange::kGatherBcast;
+  o.scheme = dme::Scheme::kAsqShared;  // the root's dither rides on its kDownlink stream
+  const auto st = make_setting(2048, /*identical=*/true);
+  EXPECT_GT(mean_nmse(st, o, 2, nullptr), 0.0);
+}
+
+}  // namespace
