@@ -2,7 +2,8 @@
 """Plot `dme-experiment bias --out FILE.h5`: NMSE of the mean estimate versus the number of
 ranks n, one line per quantizer (biased dashed), error bars = standard deviation over trials,
 log-log axes as in the QUIVER paper's Figure 1b, with a 1/n guide. One panel per rotation
-setting found in the file (e.g. a run with --rotations 0,2 gives two panels).
+setting and exchange found in the file (e.g. --rotations 0,2 gives two panels, and
+--exchange allgather,reduce-scatter doubles them).
 
 Expected picture with identical inputs: biased lines flat, unbiased lines falling like 1/n,
 crossing between n = 1 and n = 8.
@@ -14,15 +15,17 @@ import plot_common as pc
 
 
 def panel_key(run):
-    return (str(run.params.get("rotations", "0")), int(run.params.get("shared_rotation", 1)))
+    return (str(run.params.get("rotations", "0")), int(run.params.get("shared_rotation", 1)),
+            str(run.params.get("exchange", "allgather")))
 
 
 def panel_title(key):
-    rotations, shared = key
+    rotations, shared, exchange = key
+    suffix = "" if exchange == "allgather" else f", {exchange}"
     if rotations == "0":
-        return "no rotation"
+        return "no rotation" + suffix
     return f"{rotations} RHT" + ("s" if rotations != "1" else "") + (
-        ", shared seed" if shared else ", per-rank seeds")
+        ", shared seed" if shared else ", per-rank seeds") + suffix
 
 
 def plot_panel(ax, runs, metric):

@@ -1,6 +1,7 @@
 // mpirun -np 8 dme-experiment bias [--ranks 1,2,4,8] [--trials 10]
 //   [--quantizers quiver,kmeans,uniform,rtn] [--d D | --log2d L] [--s 10] [--dist lognormal
-//   --sigma 0.5] [--inputs identical] [--rotations 0,2] [--csv] [--out bias.h5]
+//   --sigma 0.5] [--inputs identical] [--rotations 0,2] [--exchange allgather,reduce-scatter]
+//   [--csv] [--out bias.h5]
 #include <iostream>
 
 #include "common_options.h"
@@ -14,8 +15,7 @@ namespace {
 
 int bias_main(int argc, char** argv) {
   dme::BiasExperimentConfig cfg;
-  std::vector<std::string> ranks, quantizers, rotations;
-  std::string exchange = "allgather";
+  std::vector<std::string> ranks, quantizers, rotations, exchanges;
   int log2d = -1;
   bool per_rank_rotation = false;
   dme::app::InputArgs in;
@@ -38,8 +38,8 @@ int bias_main(int argc, char** argv) {
        "RHT counts to sweep: 0..3 or auto (default 0, the paper's setting; try 0,2)")
       ("per-rank-rotation", po::bool_switch(&per_rank_rotation),
        "independent rotation per rank instead of the shared-seed one")
-      ("exchange", po::value(&exchange)->default_value(exchange),
-       "allgather, gather-bcast or reduce-scatter")
+      ("exchange", po::value(&exchanges)->multitoken(),
+       "exchanges to sweep: allgather, gather-bcast, reduce-scatter (default allgather)")
       ("m", po::value(&cfg.options.solver_options.m)->default_value(cfg.options.solver_options.m),
        "quiver-apx grid intervals")
       ("seed", po::value(&cfg.options.seed)->default_value(cfg.options.seed),
@@ -66,7 +66,12 @@ int bias_main(int argc, char** argv) {
     for (const auto& r : dme::app::parse_name_list(rotations))
       cfg.rotations.push_back(dme::parse_rotations(r));
   }
-  cfg.options.exchange = dme::parse_exchange(exchange);
+  if (!exchanges.empty()) {
+    cfg.exchanges.clear();
+    for (const auto& name : dme::app::parse_name_list(exchanges))
+      cfg.exchanges.push_back(dme::parse_exchange(name));
+  }
+
   cfg.options.shared_rotation = !per_rank_rotation;
   dme::app::finish_input(in, cfg.dist, cfg.inputs);
   cfg.params = in.params;

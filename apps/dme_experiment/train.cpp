@@ -39,8 +39,7 @@ int train_main(int argc, char** argv) {
   dme::app::add_estimator_options(desc, est, cfg.options);
   dme::app::add_output_options(desc, cfg.output);
   po::variables_map vm;
-  if (!dme::app::parse_options(argc, argv, "mpirun -np N dme-experiment train [options]", desc,
-                               vm))
+  if (!dme::app::parse_options(argc, argv, "mpirun -np N dme-experiment train [options]", desc, vm))
     return 0;
   if (!estimators.empty()) cfg.estimators = dme::app::parse_name_list(estimators);
   if (!bits.empty()) cfg.bits = dme::app::parse_int_list(bits, "bits");

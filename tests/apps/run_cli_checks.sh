@@ -40,7 +40,7 @@ expect_error "exists.h5" run2 "$experiment" bias --log2d 6 --out "$out/exists.h5
 
 # CSV: exactly the header, then one row per (quantizer, n).
 run2 "$experiment" bias --log2d 6 --trials 2 --quantizers quiver,rtn --quiet --csv >"$out/bias.csv"
-[[ $(head -1 "$out/bias.csv") == "quantizer,biased,ranks,nmse_mean,nmse_std,relerr_mean,relerr_std,rotations,bits_per_coord" ]] ||
+[[ $(head -1 "$out/bias.csv") == "quantizer,biased,exchange,ranks,nmse_mean,nmse_std,relerr_mean,relerr_std,rotations,bits_per_coord" ]] ||
   fail "bias CSV header: $(head -1 "$out/bias.csv")"
 [[ $(wc -l <"$out/bias.csv") -eq 5 ]] || fail "bias CSV rows: $(cat "$out/bias.csv")"
 "$experiment" single --log2d 6 --trials 1 --sigmas 1 --quiet --csv >"$out/single.csv"
@@ -62,7 +62,7 @@ run2 "$experiment" bias --dist file --file "$data" --dataset gradients --d 9610 
 (cd "$(dirname "$data")/.." && run2 "$experiment" bias --config data/experiments/bias_digits.cfg \
   --trials 1 --quantizers quiver --quiet --csv) >"$out/cfg.csv"
 [[ $(wc -l <"$out/cfg.csv") -eq 3 ]] || fail "bias --config: $(cat "$out/cfg.csv")"
-grep -q "^quiver,0,2," "$out/cfg.csv" || fail "bias --config rows: $(cat "$out/cfg.csv")"
+grep -q "^quiver,0,allgather,2," "$out/cfg.csv" || fail "bias --config rows: $(cat "$out/cfg.csv")"
 expect_error "cannot read --config file '$out/none.cfg'" "$experiment" single --config "$out/none.cfg"
 printf 'sigmas = 1\nnosuch = 3\n' >"$out/bad.cfg"
 expect_error "nosuch" "$experiment" single --config "$out/bad.cfg"

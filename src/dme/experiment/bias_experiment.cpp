@@ -67,23 +67,27 @@ void validate_config(const BiasExperimentConfig& cfg, const std::vector<int>& ra
   DME_CHECK(cfg.d >= 1, "--d must be at least 1, got " << cfg.d);
   DME_CHECK(!cfg.quantizers.empty(), "--quantizers must name at least one quantizer");
   DME_CHECK(!cfg.rotations.empty(), "--rotations must give at least one value");
+  DME_CHECK(!cfg.exchanges.empty(), "--exchange must name at least one exchange");
   for (int n : ranks)
     DME_CHECK(n >= 1 && n <= launched, "--ranks value " << n << " is outside 1.." << launched
                                                         << " (the number of launched ranks)");
   validate_params(cfg.dist, cfg.params);
   for (Solver q : cfg.quantizers)
-    for (int r : cfg.rotations) {
-      Options o = cfg.options;
-      o.solver = q;
-      o.rotations = r;
-      o.rounding = Rounding::kAuto;
-      validate(o);
-    }
+    for (int r : cfg.rotations)
+      for (Exchange ex : cfg.exchanges) {
+        Options o = cfg.options;
+        o.solver = q;
+        o.rotations = r;
+        o.exchange = ex;
+        o.rounding = Rounding::kAuto;
+        validate(o);
+      }
 }
 
 struct SweepPoint {
   Solver quantizer;
   int rotations;
+  Exchange exchange;
   int ranks;
 };
 
@@ -93,9 +97,11 @@ BiasPoint measure_point(const BiasExperimentConfig& cfg, const SweepPoint& p, MP
   Options o = cfg.options;
   o.solver = p.quantizer;
   o.rotations = p.rotations;
+  o.exchange = p.exchange;
   o.rounding = Rounding::kAuto;  // nearest for the biased quantizers
   MeanEstimator estimator(sub, o);
-  BiasPoint out{p.quantizer, solver_is_biased(p.quantizer), p.rotations, 0, n, {}, {}, 0};
+  BiasPoint out{
+      p.quantizer, solver_is_biased(p.quantizer), p.rotations, 0, p.exchange, n, {}, {}, 0};
   std::vector<float> est(cfg.d);
   std::vector<double> sum(cfg.d), mean(cfg.d);
   for (int t = 0; t < cfg.trials; ++t) {
@@ -156,56 +162,71 @@ double no_negative_zero(double v) {
   return std::fabs(v) < 5e-4 ? 0.0 : v;
 }
 
-std::vector<const BiasPoint*> line_of(const std::vector<BiasPoint>& all, Solver q, int rot) {
+std::vector<const BiasPoint*> line_of(const std::vector<BiasPoint>& all, Solver q, int rot,
+                                      Exchange ex) {
   std::vector<const BiasPoint*> out;
   for (const auto& p : all)
-    if (p.quantizer == q && p.rotations_requested == rot) out.push_back(&p);
+    if (p.quantizer == q && p.rotations_requested == rot && p.exchange == ex) out.push_back(&p);
   return out;
 }
 
 void print_summary(const BiasExperimentConfig& cfg, const std::vector<BiasPoint>& all,
                    std::ostream& os) {
-  for (int rot : cfg.rotations) {
-    std::ostringstream line;
-    line.setf(std::ios::fixed);
-    line.precision(3);
-    line << "# rotations " << rotations_label(rot)
-         << ": slope of log NMSE vs log n (-1: averages out, 0: does not):";
-    for (Solver q : cfg.quantizers)
-      line << " " << solver_name(q) << " " << no_negative_zero(log_slope(line_of(all, q, rot)));
-    os << line.str() << "\n";
-    for (Solver u : cfg.quantizers)
-      for (Solver b : cfg.quantizers) {
-        if (solver_is_biased(u) || !solver_is_biased(b)) continue;
-        const auto lu = line_of(all, u, rot), lb = line_of(all, b, rot);
-        std::string verdict = "never in this sweep";
-        for (std::size_t i = 0; i < lu.size() && i < lb.size(); ++i)
-          if (lu[i]->nmse_mean() < lb[i]->nmse_mean()) {
-            verdict = "from n = " + std::to_string(lu[i]->ranks);
-            break;
-          }
-        os << "#   " << solver_name(u) << " (unbiased) beats " << solver_name(b)
-           << " (biased): " << verdict << "\n";
-      }
-  }
+  for (int rot : cfg.rotations)
+    for (Exchange ex : cfg.exchanges) {
+      std::ostringstream line;
+      line.setf(std::ios::fixed);
+      line.precision(3);
+      line << "# rotations " << rotations_label(rot)
+           << (cfg.exchanges.size() > 1 ? ", " + std::string(exchange_name(ex)) : std::string())
+           << ": slope of log NMSE vs log n (-1: averages out, 0: does not):";
+      for (Solver q : cfg.quantizers)
+        line << " " << solver_name(q) << " "
+             << no_negative_zero(log_slope(line_of(all, q, rot, ex)));
+      os << line.str() << "\n";
+      for (Solver u : cfg.quantizers)
+        for (Solver b : cfg.quantizers) {
+          if (solver_is_biased(u) || !solver_is_biased(b)) continue;
+          const auto lu = line_of(all, u, rot, ex), lb = line_of(all, b, rot, ex);
+          std::string verdict = "never in this sweep";
+          for (std::size_t i = 0; i < lu.size() && i < lb.size(); ++i)
+            if (lu[i]->nmse_mean() < lb[i]->nmse_mean()) {
+              verdict = "from n = " + std::to_string(lu[i]->ranks);
+              break;
+            }
+          os << "#   " << solver_name(u) << " (unbiased) beats " << solver_name(b)
+             << " (biased): " << verdict << "\n";
+        }
+    }
 }
 
-std::string run_name(const BiasExperimentConfig& cfg, Solver q, int rotations_requested) {
-  return "bias_" + std::string(solver_name(q)) + "_rot" + rotations_label(rotations_requested) +
-         (cfg.options.shared_rotation || rotations_requested == 0 ? "" : "_per_rank");
+// bias_<quantizer>_rot<k>[_per_rank][_<exchange> for other exchanges than allgather].
+std::string run_name(const BiasExperimentConfig& cfg, Solver q, int rotations_requested,
+                     Exchange ex) {
+  std::string name = "bias_";
+  name += solver_name(q);
+  name += "_rot";
+  name += rotations_label(rotations_requested);
+  if (!cfg.options.shared_rotation && rotations_requested != 0) name += "_per_rank";
+  if (ex != Exchange::kAllgather) {
+    name += '_';
+    name += exchange_name(ex);
+  }
+  return name;
 }
 
 std::vector<std::string> run_names(const BiasExperimentConfig& cfg) {
   std::vector<std::string> names;
   for (int rot : cfg.rotations)
-    for (Solver q : cfg.quantizers) names.push_back(run_name(cfg, q, rot));
+    for (Exchange ex : cfg.exchanges)
+      for (Solver q : cfg.quantizers) names.push_back(run_name(cfg, q, rot, ex));
   return names;
 }
 
 Run make_run(const BiasExperimentConfig& cfg, const std::vector<const BiasPoint*>& line) {
   const BiasPoint& first = *line.front();
   Run run;
-  run.name = run_name(cfg, first.quantizer, first.rotations_requested);
+  run.name = run_name(cfg, first.quantizer, first.rotations_requested, first.exchange);
   run.parameters = describe_input(cfg.dist, cfg.params, cfg.inputs);
   run.parameters["experiment"] = std::string("bias");
   run.parameters["quantizer"] = std::string(solver_name(first.quantizer));
@@ -216,7 +237,7 @@ Run make_run(const BiasExperimentConfig& cfg, const std::vector<const BiasPoint*
   run.parameters["d"] = std::int64_t(cfg.d);
   run.parameters["s"] = std::int64_t(cfg.options.s);
   run.parameters["trials"] = std::int64_t(cfg.trials);
-  run.parameters["exchange"] = std::string(exchange_name(cfg.options.exchange));
+  run.parameters["exchange"] = std::string(exchange_name(first.exchange));
   const std::size_t k = line.size(), t = std::size_t(cfg.trials);
   std::vector<double> ranks, nmse, relerr, nmse_mean, nmse_std, bits;
   for (const BiasPoint* p : line) {
@@ -279,47 +300,50 @@ std::vector<BiasPoint> run_bias_sweep(const BiasExperimentConfig& cfg, MPI_Comm 
   const auto ranks = sweep_ranks(cfg, launched);
   validate_config(cfg, ranks, launched);
   check_output(cfg.output, comm, run_names(cfg));
-  Progress progress("bias", cfg.rotations.size() * ranks.size() * cfg.quantizers.size(),
-                    !cfg.output.quiet && mpi::comm_rank(comm) == 0);
+  Progress progress(
+      "bias", cfg.rotations.size() * cfg.exchanges.size() * ranks.size() * cfg.quantizers.size(),
+      !cfg.output.quiet && mpi::comm_rank(comm) == 0);
   const ScopedSolverProgress solver_progress(
       [&](std::size_t done, std::size_t total) { progress.solver_layer(done, total); });
   std::vector<BiasPoint> points;
   for (int rot : cfg.rotations)
-    for (Solver q : cfg.quantizers)
-      for (int n : ranks) {
-        SubComm sub(comm, n);
-        // Every n uses the same rounds: trial t rotates alike and its shared ranks draw alike
-        // for every n (a paired comparison across n); within one estimate the ranks' rounding
-        // draws are independent because they are keyed by rank.
-        BiasPoint p{q, solver_is_biased(q), rot, 0, n, {}, {}, 0};
-        // The ranks outside sub learn of a failure inside it before they wait for its result.
-        mpi::agreed(comm, [&] {
-          if (sub.get() != MPI_COMM_NULL) p = measure_point(cfg, {q, rot, n}, sub.get());
-        });
-        share_point(p, cfg.trials, comm);
-        points.push_back(std::move(p));
-        progress.step();
-      }
+    for (Exchange ex : cfg.exchanges)
+      for (Solver q : cfg.quantizers)
+        for (int n : ranks) {
+          SubComm sub(comm, n);
+          // Every n uses the same rounds: trial t rotates alike and its shared ranks draw alike
+          // for every n (a paired comparison across n); within one estimate the ranks' rounding
+          // draws are independent because they are keyed by rank.
+          BiasPoint p{q, solver_is_biased(q), rot, 0, ex, n, {}, {}, 0};
+          // The ranks outside sub learn of a failure inside it before they wait for its result.
+          mpi::agreed(comm, [&] {
+            if (sub.get() != MPI_COMM_NULL) p = measure_point(cfg, {q, rot, ex, n}, sub.get());
+          });
+          share_point(p, cfg.trials, comm);
+          points.push_back(std::move(p));
+          progress.step();
+        }
   return points;
 }
 
 int run_bias_experiment(const BiasExperimentConfig& cfg, MPI_Comm comm, std::ostream& os) {
   const auto points = run_bias_sweep(cfg, comm);
   if (mpi::comm_rank(comm) == 0) {
-    Table table({"quantizer", "biased", "ranks", "nmse_mean", "nmse_std", "relerr_mean",
+    Table table({"quantizer", "biased", "exchange", "ranks", "nmse_mean", "nmse_std", "relerr_mean",
                  "relerr_std", "rotations", "bits_per_coord"},
                 cfg.output.csv);
     table.print_header(os);
     for (const auto& p : points)
-      table.print_row(
-          os, {std::string(solver_name(p.quantizer)), static_cast<long long>(p.biased),
-               static_cast<long long>(p.ranks), p.nmse_mean(), p.nmse_std(), p.relerr_mean(),
-               p.relerr_std(), static_cast<long long>(p.rotations), p.bits_per_coordinate});
+      table.print_row(os, {std::string(solver_name(p.quantizer)), static_cast<long long>(p.biased),
+                           std::string(exchange_name(p.exchange)), static_cast<long long>(p.ranks),
+                           p.nmse_mean(), p.nmse_std(), p.relerr_mean(), p.relerr_std(),
+                           static_cast<long long>(p.rotations), p.bits_per_coordinate});
     if (!cfg.output.csv) print_summary(cfg, points, os);
   }
   std::vector<Run> runs;
   for (int rot : cfg.rotations)
-    for (Solver q : cfg.quantizers) runs.push_back(make_run(cfg, line_of(points, q, rot)));
+    for (Exchange ex : cfg.exchanges)
+      for (Solver q : cfg.quantizers) runs.push_back(make_run(cfg, line_of(points, q, rot, ex)));
   write_output(cfg.output, "dme-experiment bias", comm, {cfg.options.seed}, runs);
   return 0;
 }

@@ -29,11 +29,14 @@ struct BiasExperimentConfig {
                                     Solver::kRtn};
   /// RHT counts to sweep (0..3 or kAutoRotations); 0 is the paper's setting (raw vector).
   std::vector<int> rotations = {0};
+  /// Exchanges to sweep: the figure per exchange (reduce-scatter requantizes the owners'
+  /// averages, which puts a floor under its error).
+  std::vector<Exchange> exchanges = {Exchange::kAllgather};
   /// 2^18: `mpirun -np 4 dme-experiment bias` takes 15-35 s on 2 shared cores; the paper: 10^7
   std::size_t d = std::size_t(1) << 18;
   int trials = 10;  ///< estimates per (quantizer, n); trial t draws input t and fresh rounding
-  /// s (10 by default, as in the paper), seed, shared_rotation, exchange, solver_options, bucket;
-  /// solver, rounding (auto) and rotations are set per sweep point.
+  /// s (10 by default, as in the paper), seed, shared_rotation, solver_options, bucket;
+  /// solver, rounding (auto), rotations and exchange are set per sweep point.
   Options options = default_options();
   Distribution dist = Distribution::kLogNormal;
   DistributionParams params = default_params();  ///< LogNormal(0, sigma = 1/2)
@@ -50,6 +53,7 @@ struct BiasPoint {
   bool biased = false;
   int rotations_requested = 0;  ///< as configured (kAutoRotations for auto)
   int rotations = 0;            ///< RHTs the estimator used (after agreement)
+  Exchange exchange = Exchange::kAllgather;
   int ranks = 1;
   /// NMSE as docs/algorithms.md §1.3 defines it: ‖x̄̂ − x̄‖² / ((1/n) Σ_r ‖x_r‖²), size trials
   std::vector<double> nmse;

@@ -117,14 +117,15 @@ int run_schemes_experiment(const SchemesExperimentConfig& cfg, MPI_Comm comm, st
         for (double v : vnmse) vnmse_avg += v / double(vnmse.size());
         const auto bytes = mpi::allreduce(rep.payload_bytes, MPI_MAX, comm);
         const double bits_sent = 8.0 * double(bytes) / double(d);
-        const std::string rotation =
-            rep.rotations == 0 ? "none" : o.shared_rotation ? "shared" : "per-rank";
+        const std::string rotation = rep.rotations == 0  ? "none"
+                                     : o.shared_rotation ? "shared"
+                                                         : "per-rank";
         if (rank == 0) {
-          table.print_row(os, {static_cast<long long>(n), static_cast<long long>(l),
-                               std::string(scheme_name(scheme)), static_cast<long long>(b),
-                               static_cast<long long>(o.s), rotation, bits_sent, nmse_avg,
-                               vnmse_avg, median(encode_ms), median(exchange_ms),
-                               median(decode_ms), median(total_ms)});
+          table.print_row(
+              os, {static_cast<long long>(n), static_cast<long long>(l),
+                   std::string(scheme_name(scheme)), static_cast<long long>(b),
+                   static_cast<long long>(o.s), rotation, bits_sent, nmse_avg, vnmse_avg,
+                   median(encode_ms), median(exchange_ms), median(decode_ms), median(total_ms)});
           if (!std::isfinite(nmse_avg) || !std::isfinite(vnmse_avg)) {
             std::cerr << "FAILED: non-finite error of " << scheme_name(scheme) << " at " << b
                       << " bits, log2d " << l << "\n";

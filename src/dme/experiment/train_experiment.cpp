@@ -50,8 +50,8 @@ Options estimator_options(std::string name, int bits, const Options& base) {
     o.solver = Solver::kKmeans;
     o.rounding = Rounding::kAuto;  // nearest: the optimal biased quantizer
   } else {
-    DME_THROW("unknown estimator '"
-              << name << "' (valid: exact, asq, asq-shared, eden, qsgd, kmeans)");
+    DME_THROW("unknown estimator '" << name
+                                    << "' (valid: exact, asq, asq-shared, eden, qsgd, kmeans)");
   }
   validate(o);
   return o;
@@ -105,12 +105,12 @@ std::vector<TrainCurve> run_train_sweep(const TrainExperimentConfig& cfg, MPI_Co
   mpi::agreed(comm, [&] {
     train = load_split(cfg.data, "train", kClasses);
     test = load_split(cfg.data, "test", kClasses);
-    DME_CHECK(train.features == test.features,
-              cfg.data << ": training and test images have " << train.features << " and "
-                       << test.features << " features");
-    DME_CHECK(train.n >= static_cast<std::size_t>(n),
-              cfg.data << ": " << train.n << " training images cannot be shared by " << n
-                       << " ranks");
+    DME_CHECK(train.features == test.features, cfg.data << ": training and test images have "
+                                                        << train.features << " and "
+                                                        << test.features << " features");
+    DME_CHECK(
+        train.n >= static_cast<std::size_t>(n),
+        cfg.data << ": " << train.n << " training images cannot be shared by " << n << " ranks");
     sizes = model_sizes(cfg.model, train.features);
   });
   const Mlp model(sizes);
@@ -130,9 +130,8 @@ std::vector<TrainCurve> run_train_sweep(const TrainExperimentConfig& cfg, MPI_Co
     const bool exact = plan.estimator == "exact";
     std::unique_ptr<MeanEstimator> est;
     if (!exact)
-      est = std::make_unique<MeanEstimator>(comm,
-                                            estimator_options(plan.estimator, plan.bits,
-                                                              cfg.options));
+      est = std::make_unique<MeanEstimator>(
+          comm, estimator_options(plan.estimator, plan.bits, cfg.options));
     std::vector<float> theta(d), grad(d), mean(d), xb(batch * train.features);
     std::vector<int> yb(batch);
     model.init(theta, cfg.options.seed);
@@ -150,16 +149,15 @@ std::vector<TrainCurve> run_train_sweep(const TrainExperimentConfig& cfg, MPI_Co
     double sent = 0;
     for (int step = 1; step <= cfg.steps; ++step) {
       for (std::size_t j = 0; j < batch; ++j) {
-        const std::size_t row =
-            order[(static_cast<std::size_t>(step - 1) * batch + j) % shard];
+        const std::size_t row = order[(static_cast<std::size_t>(step - 1) * batch + j) % shard];
         std::copy_n(train.x.data() + row * train.features, train.features,
                     xb.data() + j * train.features);
         yb[j] = train.y[row];
       }
       const double loss = model.loss_and_gradient(theta, xb.data(), yb.data(), batch, grad);
       if (exact) {
-        DME_MPI_CHECK(MPI_Allreduce(grad.data(), mean.data(), static_cast<int>(d), MPI_FLOAT,
-                                    MPI_SUM, comm));
+        DME_MPI_CHECK(
+            MPI_Allreduce(grad.data(), mean.data(), static_cast<int>(d), MPI_FLOAT, MPI_SUM, comm));
         for (float& v : mean) v /= float(n);
         sent += 4.0 * double(d);
       } else {
@@ -233,8 +231,7 @@ int run_train_experiment(const TrainExperimentConfig& cfg, MPI_Comm comm, std::o
     run.datasets.push_back({"loss", c.loss, {c.loss.size()}, "1", {}});
     run.datasets.push_back({"bytes", c.bytes, {c.bytes.size()}, "bytes", {}});
     run.datasets.push_back({"eval_step", c.eval_step, {c.eval_step.size()}, "1", {}});
-    run.datasets.push_back(
-        {"test_accuracy", c.test_accuracy, {c.test_accuracy.size()}, "1", {}});
+    run.datasets.push_back({"test_accuracy", c.test_accuracy, {c.test_accuracy.size()}, "1", {}});
     runs.push_back(std::move(run));
   }
   write_output(cfg.output, "dme-experiment train", comm, {cfg.options.seed}, runs);

@@ -41,8 +41,8 @@ LabelledData load_split(const std::string& path, const std::string& split, int c
 }
 
 Mlp::Mlp(std::vector<std::size_t> sizes) : sizes_(std::move(sizes)) {
-  DME_CHECK(sizes_.size() >= 2, "a model needs inputs and outputs, got " << sizes_.size()
-                                                                         << " layer sizes");
+  DME_CHECK(sizes_.size() >= 2,
+            "a model needs inputs and outputs, got " << sizes_.size() << " layer sizes");
   for (std::size_t l = 0; l + 1 < sizes_.size(); ++l) {
     DME_CHECK(sizes_[l] >= 1 && sizes_[l + 1] >= 1, "layer sizes must be at least 1");
     offsets_.push_back(parameters_);
@@ -51,8 +51,8 @@ Mlp::Mlp(std::vector<std::size_t> sizes) : sizes_(std::move(sizes)) {
 }
 
 void Mlp::init(std::span<float> theta, std::uint64_t seed) const {
-  DME_CHECK(theta.size() == parameters_, "init: " << theta.size() << " values for a model of "
-                                                  << parameters_ << " parameters");
+  DME_CHECK(theta.size() == parameters_,
+            "init: " << theta.size() << " values for a model of " << parameters_ << " parameters");
   std::mt19937_64 gen(seed);
   for (std::size_t l = 0; l + 1 < sizes_.size(); ++l) {
     const std::size_t in = sizes_[l], out = sizes_[l + 1];
@@ -100,9 +100,9 @@ std::vector<std::vector<float>> Mlp::forward(std::span<const float> theta, const
 
 double Mlp::loss_and_gradient(std::span<const float> theta, const float* x, const int* y,
                               std::size_t n, std::span<float> grad) const {
-  DME_CHECK(theta.size() == parameters_ && grad.size() == parameters_,
-            "loss_and_gradient: parameter and gradient vectors must have " << parameters_
-                                                                           << " values");
+  DME_CHECK(
+      theta.size() == parameters_ && grad.size() == parameters_,
+      "loss_and_gradient: parameter and gradient vectors must have " << parameters_ << " values");
   DME_CHECK(n >= 1, "loss_and_gradient: no rows");
   const std::vector<std::vector<float>> act = forward(theta, x, n);
   const std::size_t layers = sizes_.size() - 1, classes = sizes_.back();
