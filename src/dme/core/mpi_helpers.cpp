@@ -1,6 +1,8 @@
 #include "dme/core/mpi_helpers.h"
 
+#include <cstring>
 #include <utility>
+#include <vector>
 
 namespace dme::mpi {
 
@@ -88,6 +90,13 @@ std::string library_version() {
   if (nl != std::string::npos) s.resize(nl);
   while (!s.empty() && (s.back() == '\0' || s.back() == ' ' || s.back() == ',')) s.pop_back();
   return s;
+}
+
+bool identical_on_all_ranks(std::span<const float> v, MPI_Comm comm) {
+  std::vector<float> root(v.begin(), v.end());
+  DME_MPI_CHECK(MPI_Bcast(root.data(), static_cast<int>(root.size()), MPI_FLOAT, 0, comm));
+  const int same = root.empty() || std::memcmp(root.data(), v.data(), v.size_bytes()) == 0;
+  return allreduce(same, MPI_MIN, comm) == 1;
 }
 
 std::string processor_name() {

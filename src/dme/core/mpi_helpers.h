@@ -7,6 +7,7 @@
 
 #include <complex>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <type_traits>
 
@@ -110,6 +111,9 @@ T allreduce(T value, MPI_Op op, MPI_Comm comm) {
   DME_MPI_CHECK(MPI_Allreduce(&value, &out, 1, type_from<T>(), op, comm));
   return out;
 }
+
+/// Collective: true on every rank when v holds rank 0's bits on every rank (same size assumed).
+bool identical_on_all_ranks(std::span<const float> v, MPI_Comm comm);
 
 /// The MPI library's version string (MPI_Get_library_version), first line.
 std::string library_version();

@@ -14,6 +14,13 @@
 
 namespace dme {
 
+Options as_published(Options o) {
+  if (o.scheme == Scheme::kEden && o.exchange != Exchange::kReduceScatter)
+    o.shared_rotation = false;
+  if (o.scheme == Scheme::kQsgd) o.rotations = 0;
+  return o;
+}
+
 namespace {
 
 std::string run_name(Scheme scheme, int bits, int log2d) {
@@ -21,15 +28,11 @@ std::string run_name(Scheme scheme, int bits, int log2d) {
          std::to_string(log2d);
 }
 
-// The options of one row, each scheme as published (docs/schemes.md): EDEN with per-rank
-// rotations (which reduce-scatter cannot use), QSGD without rotation.
 Options row_options(const Options& base, Scheme scheme, int bits) {
   Options o = base;
   o.scheme = scheme;
   o.s = std::size_t(1) << bits;
-  if (scheme == Scheme::kEden && o.exchange != Exchange::kReduceScatter) o.shared_rotation = false;
-  if (scheme == Scheme::kQsgd) o.rotations = 0;
-  return o;
+  return as_published(o);
 }
 
 double sum_sq_diff(const std::vector<float>& a, const std::vector<double>& b) {
@@ -99,11 +102,7 @@ int run_schemes_experiment(const SchemesExperimentConfig& cfg, MPI_Comm comm, st
           total_ms.push_back(mpi::allreduce(pt.total_ms, MPI_MAX, comm));
           nmse.push_back(normalized_error(sum_sq_diff(est, mean), mean_norm2));
           // Every rank must hold rank 0's estimate.
-          std::vector<float> root(est);
-          DME_MPI_CHECK(MPI_Bcast(root.data(), static_cast<int>(d), MPI_FLOAT, 0, comm));
-          int differ = root != est;
-          differ = mpi::allreduce(differ, MPI_MAX, comm);
-          if (differ && rank == 0) {
+          if (!mpi::identical_on_all_ranks(est, comm) && rank == 0) {
             std::cerr << "FAILED: ranks disagree on the estimate of " << scheme_name(scheme)
                       << " at " << b << " bits, log2d " << l << "\n";
             status = 1;

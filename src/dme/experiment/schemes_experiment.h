@@ -26,6 +26,10 @@ struct SchemesExperimentConfig {
   OutputOptions output;
 };
 
+/// o with its scheme's rotation as published (docs/schemes.md): EDEN with per-rank rotations
+/// (which reduce-scatter cannot use), QSGD without rotation; other schemes unchanged.
+Options as_published(Options o);
+
 /// Rows (rank 0): ranks, log2d, scheme, bits, s, rotation (none, shared or per-rank: each scheme
 /// as published, EDEN with per-rank rotations except under reduce-scatter, QSGD with none),
 /// bits_per_coord (payload bits

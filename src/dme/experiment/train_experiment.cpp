@@ -9,6 +9,7 @@
 #include "dme/core/agree.h"
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
+#include "dme/experiment/schemes_experiment.h"
 #include "dme/experiment/table.h"
 #include "dme/experiment/train_model.h"
 
@@ -41,10 +42,8 @@ Options estimator_options(std::string name, int bits, const Options& base) {
     o.scheme = Scheme::kAsqShared;
   } else if (name == "eden") {
     o.scheme = Scheme::kEden;
-    if (o.exchange != Exchange::kReduceScatter) o.shared_rotation = false;
   } else if (name == "qsgd") {
     o.scheme = Scheme::kQsgd;
-    o.rotations = 0;
   } else if (name == "kmeans") {
     o.scheme = Scheme::kAsq;
     o.solver = Solver::kKmeans;
@@ -53,15 +52,9 @@ Options estimator_options(std::string name, int bits, const Options& base) {
     DME_THROW("unknown estimator '" << name
                                     << "' (valid: exact, asq, asq-shared, eden, qsgd, kmeans)");
   }
+  o = as_published(o);
   validate(o);
   return o;
-}
-
-std::uint64_t fnv1a(std::span<const float> v) {
-  std::uint64_t h = 1469598103934665603ull;
-  const auto* p = reinterpret_cast<const unsigned char*>(v.data());
-  for (std::size_t i = 0; i < v.size_bytes(); ++i) h = (h ^ p[i]) * 1099511628211ull;
-  return h;
 }
 
 struct Plan {
@@ -171,8 +164,7 @@ std::vector<TrainCurve> run_train_sweep(const TrainExperimentConfig& cfg, MPI_Co
       if (step % cfg.eval_every == 0 || step == cfg.steps) evaluate(step);
       progress.step();
     }
-    const std::uint64_t h = fnv1a(theta);
-    c.replicas_identical = mpi::allreduce(h, MPI_MIN, comm) == mpi::allreduce(h, MPI_MAX, comm);
+    c.replicas_identical = mpi::identical_on_all_ranks(theta, comm);
     c.params = std::move(theta);
     curves.push_back(std::move(c));
   }
