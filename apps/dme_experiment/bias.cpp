@@ -39,7 +39,8 @@ int bias_main(int argc, char** argv) {
       ("per-rank-rotation", po::bool_switch(&per_rank_rotation),
        "independent rotation per rank instead of the shared-seed one")
       ("exchange", po::value(&exchanges)->multitoken(),
-       "exchanges to sweep: allgather, gather-bcast, reduce-scatter (default allgather)")
+       "exchanges to sweep: allgather, gather-bcast, reduce-scatter, reduce-scatter-int "
+       "(default allgather)")
       ("m", po::value(&cfg.options.solver_options.m)->default_value(cfg.options.solver_options.m),
        "quiver-apx grid intervals")
       ("seed", po::value(&cfg.options.seed)->default_value(cfg.options.seed),

@@ -1,5 +1,5 @@
 // mpirun -np N dme-experiment collective --log2d 16,20,24 --s 16 --solver quiver-apx
-//   --exchange allgather,gather-bcast,reduce-scatter [--rotations K] [--trials T] [--csv]
+//   --exchange allgather,gather-bcast,reduce-scatter,reduce-scatter-int [--rotations K] [--trials T] [--csv]
 #include <iostream>
 
 #include "common_options.h"
@@ -20,7 +20,8 @@ int collective_main(int argc, char** argv) {
   desc.add_options()("help,h", "show this help")
       ("log2d", po::value(&log2d)->multitoken(), "log2 of the vector lengths (default 16,20)")
       ("exchange", po::value(&exchanges)->multitoken(),
-       "exchange algorithms (default allgather,gather-bcast,reduce-scatter)")
+       "exchange algorithms: allgather, gather-bcast, reduce-scatter, reduce-scatter-int "
+       "(default allgather,gather-bcast,reduce-scatter,reduce-scatter-int)")
       ("trials", po::value(&cfg.trials)->default_value(cfg.trials), "timed estimates per row");
   // clang-format on
   dme::app::add_estimator_options(desc, est, cfg.options);

@@ -26,7 +26,7 @@ int schemes_main(int argc, char** argv) {
       ("bits", po::value(&bits)->multitoken(),
        "bit budgets b, s = 2^b levels (default 1,2,4)")
       ("exchange", po::value(&exchange)->default_value(exchange),
-       "exchange algorithm: allgather, gather-bcast, reduce-scatter")
+       "exchange algorithm: allgather, gather-bcast, reduce-scatter, reduce-scatter-int")
       ("trials", po::value(&cfg.trials)->default_value(cfg.trials), "estimates per row");
   // clang-format on
   dme::app::add_estimator_options(desc, est, cfg.options);

@@ -34,7 +34,7 @@ int train_main(int argc, char** argv) {
       ("eval-every", po::value(&cfg.eval_every)->default_value(cfg.eval_every),
        "steps between test-accuracy evaluations")
       ("exchange", po::value(&exchange)->default_value(exchange),
-       "exchange algorithm: allgather, gather-bcast, reduce-scatter");
+       "exchange algorithm: allgather, gather-bcast, reduce-scatter, reduce-scatter-int");
   // clang-format on
   dme::app::add_estimator_options(desc, est, cfg.options);
   dme::app::add_output_options(desc, cfg.output);

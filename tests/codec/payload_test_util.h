@@ -61,6 +61,22 @@ inline PayloadParts make_parts(std::uint64_t count, std::uint32_t s, std::uint64
   return p;
 }
 
+/// A kind-2 (codes only) payload of count codes below s.
+inline PayloadParts make_codes_only(std::uint64_t count, std::uint32_t s, std::uint64_t seed = 1) {
+  PayloadParts p = make_parts(0, 2, 0, seed);
+  p.header.count = count;
+  p.header.d = count + 5;
+  p.header.padded = std::uint64_t(1) << std::max<int>(1, std::bit_width(p.header.d - 1));
+  p.header.s = s;
+  p.header.kind = PayloadKind::kCodes;
+  p.levels = codes_only_levels(s);
+  PhiloxStream rng(seed, s, 2, Purpose::kInput);
+  p.codes.resize(count);
+  for (std::uint64_t i = 0; i < count; ++i) p.codes[i] = static_cast<std::uint16_t>(rng.bits32(i) % s);
+  if (count) p.codes[count - 1] = static_cast<std::uint16_t>(s - 1);
+  return p;
+}
+
 inline std::vector<std::byte> encode_parts(const PayloadParts& p) {
   std::vector<std::byte> out;
   encode(p.header, p.levels, p.codes, out);

@@ -14,6 +14,7 @@
 namespace {
 
 using dme::test::encode_parts;
+using dme::test::make_codes_only;
 using dme::test::make_parts;
 namespace dc = dme::detail::codec;
 
@@ -144,6 +145,21 @@ TEST(Payload, DitheredLevelsAddTheSendersDraws) {
     p.header.biased = true;  // a dither needs stochastic rounding: encode refuses it too
     EXPECT_THROW(encode_parts(p), dme::Error);
   }
+}
+
+// A kind-2 payload carries codes only: they round-trip at awkward counts and every radix layout.
+TEST(Payload, CodesOnlyRoundTrips) {
+  for (std::uint32_t s : {2u, 3u, 12u, 16u, 63u, 1985u, 65536u})
+    for (std::uint64_t count : {0ull, 1ull, 7ull, 19ull, 1000ull, 4097ull}) {
+      const auto p = make_codes_only(count, s, s + count);
+      const auto buf = encode_parts(p);
+      const dme::Payload d = dme::decode(buf);
+      EXPECT_EQ(d.header, p.header);
+      EXPECT_EQ(d.levels, dme::codes_only_levels(s));
+      EXPECT_EQ(d.codes, p.codes);
+      // 112 header and level-count bytes, the packed codes, the checksum.
+      EXPECT_EQ(buf.size(), 112 + (dme::packed_bytes(count, dme::choose_layout(s)) + 7) / 8 * 8 + 8);
+    }
 }
 
 TEST(Payload, DecodeAccumulateEqualsDecodeThenAdd) {

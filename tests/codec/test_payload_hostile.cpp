@@ -44,6 +44,7 @@ void operator delete(void* p, std::size_t) noexcept {
 namespace {
 
 using dme::test::encode_parts;
+using dme::test::make_codes_only;
 using dme::test::make_parts;
 using dme::test::reseal;
 namespace dc = dme::detail::codec;
@@ -158,9 +159,9 @@ TEST(PayloadHostile, ResealedBadFieldsAreNamed) {
   expect_resealed_reject(10, 0, put<std::uint8_t>(11, 18), "found packing 1 with parameter 18");
   expect_resealed_reject(10, 0, put<std::uint8_t>(12, 4), "rotations must be in 0..3, got 4");
   expect_resealed_reject(10, 0, put<std::uint8_t>(13, 4), "'flags'");
-  expect_resealed_reject(10, 0, put<std::uint8_t>(14, 2), "'kind': expected 0 (levels) or 1");
-  expect_resealed_reject(10, 0, put<std::uint8_t>(15, 2), "kind 0 (levels) carries a dither");
-  expect_resealed_reject(10, 0, put<std::uint32_t>(28, 1), "kind 0 (levels) carries a dither");
+  expect_resealed_reject(10, 0, put<std::uint8_t>(14, 3), "'kind': expected 0 (levels), 1");
+  expect_resealed_reject(10, 0, put<std::uint8_t>(15, 2), "kind 0 carries a dither");
+  expect_resealed_reject(10, 0, put<std::uint32_t>(28, 1), "kind 0 carries a dither");
   // Kind 1 (dithered levels): its purpose and scale are checked, and nearest rounding excluded.
   const auto kind1 = [](std::uint8_t purpose, float c) {
     return [=](std::vector<std::byte>& b) {
@@ -200,6 +201,39 @@ TEST(PayloadHostile, ResealedBadFieldsAreNamed) {
   expect_resealed_reject(10, 0, put<std::uint64_t>(152, 10000000000000000000ull), "word 0");
   expect_resealed_reject(10, 0, put<std::uint64_t>(160, 100000000000ull), "word 1");
   expect_resealed_reject(3, 0, put<std::uint64_t>(128, 205891132094649ull), "word 0");  // 3^30
+}
+
+// Kind 2 (codes only): one bucket, no levels, one level count equal to s, codes below s.
+TEST(PayloadHostile, CodesOnlyPayloadFieldsAreChecked) {
+  const auto reject = [](std::uint32_t s, const std::function<void(std::vector<std::byte>&)>& edit,
+                         const std::string& fragment) {
+    auto buf = encode_parts(make_codes_only(30, s, 4));
+    edit(buf);
+    reseal(buf);
+    SCOPED_TRACE(fragment);
+    EXPECT_THROW(dme::decode(buf), dme::Error);
+    try {
+      dme::decode(buf);
+    } catch (const dme::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+  };
+  reject(10, put<std::uint32_t>(28, 1), "kind 2 carries a dither");
+  reject(10, put<std::uint8_t>(15, 2), "kind 2 carries a dither");
+  reject(10, put<std::uint64_t>(64, 30), "bucket_size 30, expected 0");
+  reject(10, put<std::uint64_t>(88, 1), "'levels (kind 2: none)'");
+  reject(10, put<std::uint32_t>(104, 9), "'level count (kind 2: s)': expected 10, found 9");
+  reject(10, put<std::uint32_t>(108, 1), "padding byte 108 after the level counts");
+  // s = 15 packs 4-bit codes (a tie with mixed radix goes to fixed width): a code of 15 is a
+  // valid nibble but not below s.
+  reject(15, [](auto& b) { b[112] = std::byte{0xFF}; }, "is 15");
+  // Kind 2 has no levels to add; encode takes only codes_only_levels(s).
+  const auto buf = encode_parts(make_codes_only(30, 10, 4));
+  std::vector<float> acc(30);
+  EXPECT_THROW(dme::decode_accumulate(buf, {}, std::span<float>(acc)), dme::Error);
+  auto p = make_codes_only(30, 10, 4);
+  p.levels = make_parts(30, 10, 0, 4).levels;
+  EXPECT_THROW(encode_parts(p), dme::Error);
 }
 
 TEST(PayloadHostile, CodeAboveItsBucketLevelsIsNamed) {

@@ -83,8 +83,8 @@ TEST(Compression, CpuImplementationIsCompressChunk) {
 TEST(Compression, EveryExchangeRunsThroughTheHeldImplementation) {
   const int n = world_size();
   const std::vector<float> x = local_input(5000);
-  for (auto ex :
-       {dme::Exchange::kAllgather, dme::Exchange::kGatherBcast, dme::Exchange::kReduceScatter}) {
+  for (auto ex : {dme::Exchange::kAllgather, dme::Exchange::kGatherBcast,
+                  dme::Exchange::kReduceScatter, dme::Exchange::kReduceScatterInt}) {
     dme::Options o;
     o.exchange = ex;
     o.seed = 21;
@@ -108,6 +108,10 @@ TEST(Compression, EveryExchangeRunsThroughTheHeldImplementation) {
       case dme::Exchange::kReduceScatter:  // n chunks, one re-quantised; n chunks in, n out
         EXPECT_EQ(seen->encodes, n + 1);
         EXPECT_EQ(seen->decodes, 2 * n);
+        break;
+      case dme::Exchange::kReduceScatterInt:  // its own integer codes; the seam holds the vectors
+        EXPECT_EQ(seen->encodes, 0);
+        EXPECT_EQ(seen->decodes, 0);
         break;
     }
   }

@@ -129,6 +129,9 @@ PayloadHeader decode_accumulate_impl(std::span<const std::byte> buf,
   DME_CHECK(acc.size() == w.header.count, "decode_accumulate: accumulator of size "
                                               << acc.size() << " for a payload of count "
                                               << w.header.count);
+  DME_CHECK(w.header.kind != PayloadKind::kCodes,
+            "decode_accumulate: payload of kind 2 (codes only, from rank "
+                << w.header.rank << ") carries no levels to add; decode() gives its codes");
   const LevelTable levels = read_levels(buf, w);
   const CodeReader reader = code_reader(buf, w);
   check_codes_chunked(reader, w.header, levels, guaranteed_code_bound(w.layout));
@@ -138,6 +141,8 @@ PayloadHeader decode_accumulate_impl(std::span<const std::byte> buf,
 }
 
 }  // namespace
+
+LevelTable codes_only_levels(std::uint32_t s) { return {{}, {0, s}}; }
 
 std::uint64_t bucket_length(const PayloadHeader& h) {
   return h.bucket_size ? h.bucket_size : std::max<std::uint64_t>(h.count, 1);

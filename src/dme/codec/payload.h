@@ -11,14 +11,14 @@
 //       11     1  bits per code (fixed width) or base-s digits per 64-bit word (mixed radix)
 //       12     1  rotations, 0..3
 //       13     1  flags: bit 0 biased, bit 1 independent_rotation, bits 2..7 zero
-//       14     1  kind: 0 levels, 1 dithered levels (PayloadKind)
+//       14     1  kind: 0 levels, 1 dithered levels, 2 codes only (PayloadKind)
 //       15     1  kind 1: the Purpose of the sender's rounding stream (2 rounding, 3 requantize,
 //                 5 downlink);
-//                 kind 0: zero
+//                 kinds 0 and 2: zero
 //       16     4  s, 2..65536: codes are base-s digits
 //       20     4  round
 //       24     4  rank of the sender
-//       28     4  kind 1: the dither scale c, float32, finite and >= 0; kind 0: zero
+//       28     4  kind 1: the dither scale c, float32, finite and >= 0; kinds 0 and 2: zero
 //       32     8  d, the vector length
 //       40     8  padded length D (== d without rotation, a power of two >= d with)
 //       48     8  first coordinate carried
@@ -34,6 +34,10 @@
 //        .    P   codes, packed as bitpack.h describes; code i belongs to bucket
 //                 i / bucket_size and is below that bucket's level count; padded to 8
 //      N-8     8  checksum: XXH3_64bits (seed 0) of bytes [0, N-8)
+//
+// Kind 2 (codes only) carries no levels: one bucket (bucket_size 0, B = 1) whose level count
+// is s, L = 0 and an empty levels section; its codes are below s and mean what the exchange
+// that sent them agreed beforehand (reduce-scatter-int: level indices, then integer sums).
 //
 // So N = 112 + pad8(4B) + pad8(4L) + pad8(P). decode() checks all of the above, in an order that
 // never reads past the buffer nor allocates before the lengths are proven to fit it.
@@ -60,6 +64,8 @@ namespace dme {
 enum class PayloadKind : std::uint8_t {
   kLevels = 0,          ///< the level of its code (asq, eden)
   kDitheredLevels = 1,  ///< the level plus dither · (u - 1/2), u the sender's draw (asq-shared)
+  kCodes = 2,  ///< codes only, no levels: decode() gives the codes, decode_accumulate refuses
+               ///< (reduce-scatter-int's level indices and integer sums)
 };
 
 struct PayloadHeader {
@@ -85,6 +91,7 @@ struct PayloadHeader {
 
 /// Levels per bucket: bucket b uses values[offsets[b] .. offsets[b+1]); offsets.size() =
 /// buckets + 1, offsets[0] = 0; each bucket has 1..s strictly increasing finite levels.
+/// A kind-2 (codes only) payload's table is codes_only_levels(s): offsets {0, s}, no values.
 struct LevelTable {
   std::vector<float> values;
   std::vector<std::uint32_t> offsets;
@@ -93,6 +100,9 @@ struct LevelTable {
 };
 
 inline constexpr std::uint16_t kPayloadVersion = 1;
+
+/// The level table of a kind-2 (codes only) payload with codes below s.
+LevelTable codes_only_levels(std::uint32_t s);
 
 /// ceil(count / bucket_size), or 1 when bucket_size == 0.
 std::size_t num_buckets(const PayloadHeader& h);

@@ -4,7 +4,8 @@
 // another encoding scheme or backend plugs in here without touching the exchanges. The round's
 // vectors (the rotated input, the sum, a scratch vector) live where the implementation works:
 // host memory for the CPU, device memory for CUDA, so a GPU round moves only the input, the
-// payloads and the mean between host and device.
+// payloads and the mean between host and device. (reduce-scatter-int encodes level indices and
+// integer sums itself, for the CPU backend's asq only, and uses the seam for the vectors.)
 //
 //   auto comp = dme::make_compression(dme::Backend::kCpu);
 //   std::span<float> y = comp->vector(dme::RoundVector::kRotated, padded);

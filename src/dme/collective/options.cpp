@@ -11,8 +11,9 @@ Exchange parse_exchange(std::string_view name) {
   if (name == "allgather") return Exchange::kAllgather;
   if (name == "gather-bcast") return Exchange::kGatherBcast;
   if (name == "reduce-scatter") return Exchange::kReduceScatter;
+  if (name == "reduce-scatter-int") return Exchange::kReduceScatterInt;
   DME_THROW("unknown exchange algorithm '" << name
-                                           << "' (valid: allgather, gather-bcast, reduce-scatter)");
+                                           << "' (valid: allgather, gather-bcast, reduce-scatter, reduce-scatter-int)");
 }
 
 std::string_view exchange_name(Exchange e) {
@@ -23,6 +24,8 @@ std::string_view exchange_name(Exchange e) {
       return "gather-bcast";
     case Exchange::kReduceScatter:
       return "reduce-scatter";
+    case Exchange::kReduceScatterInt:
+      return "reduce-scatter-int";
   }
   return "?";
 }
@@ -103,8 +106,19 @@ void validate(const Options& o) {
   DME_CHECK(!o.compressed_downlink || o.exchange == Exchange::kGatherBcast,
             "a compressed downlink is an option of gather-bcast (the exchange whose root "
             "broadcasts the mean), not of " << exchange_name(o.exchange));
-  DME_CHECK(o.shared_rotation || o.exchange != Exchange::kReduceScatter,
-            "reduce-scatter sums chunks in the rotated domain and needs a shared rotation");
+  DME_CHECK(o.shared_rotation || (o.exchange != Exchange::kReduceScatter &&
+                                  o.exchange != Exchange::kReduceScatterInt),
+            exchange_name(o.exchange)
+                << " sums chunks in the rotated domain and needs a shared rotation");
+  if (o.exchange == Exchange::kReduceScatterInt) {
+    DME_CHECK(o.scheme == Scheme::kAsq && o.backend == Backend::kCpu && o.bucket_size == 0,
+              "reduce-scatter-int sums level indices on a grid the ranks agree on: it takes the "
+              "asq scheme, the cpu backend and no buckets, got scheme "
+                  << scheme_name(o.scheme) << ", backend " << backend_name(o.backend)
+                  << ", bucket size " << o.bucket_size);
+    DME_CHECK(o.s <= 32768, "reduce-scatter-int rounds to a grid of 2s points (at most 65536): s "
+                            "must be at most 32768, got " << o.s);
+  }
 #ifndef DME_HAVE_CUDA
   DME_CHECK(o.backend != Backend::kCuda,
             "backend 'cuda' requested but this build of dme has no CUDA backend "

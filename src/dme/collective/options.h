@@ -23,6 +23,14 @@ enum class Exchange {
   /// ranks gather the averaged chunks (MPI_Allgatherv). Each rank sends about two payloads.
   /// Needs a shared rotation.
   kReduceScatter,
+  /// reduce-scatter with integer sums (docs/algorithms.md §10.6): per chunk the ranks agree on
+  /// its range (MPI_Allreduce) and on levels from the grid of 2s points over it (the owner's
+  /// choice, MPI_Allgather); each rank rounds once to them and sends level codes; the owner
+  /// adds their grid indices exactly and all ranks gather the sums (1 + log2(s) + log2(n)
+  /// bits each). No second rounding: the mean is the average of the rounded vectors, and its
+  /// error falls as 1/n like allgather's. Needs a shared rotation, the asq scheme, the CPU
+  /// backend, no buckets, and n·(2s - 1) + 1 <= 65536.
+  kReduceScatterInt,
 };
 
 /// Rounding of the coordinates to the levels.
@@ -69,7 +77,8 @@ struct Options {
   bool compressed_downlink = false;
 };
 
-Exchange parse_exchange(std::string_view name);  ///< "allgather", "gather-bcast", "reduce-scatter"
+/// "allgather", "gather-bcast", "reduce-scatter", "reduce-scatter-int"
+Exchange parse_exchange(std::string_view name);
 std::string_view exchange_name(Exchange e);
 Rounding parse_rounding(
     std::string_view name);  ///< "auto", "stochastic"/"unbiased", "nearest"/"biased"

@@ -17,7 +17,7 @@ namespace dme {
 struct CollectiveExperimentConfig {
   std::vector<int> log2d = {16, 20};
   std::vector<Exchange> exchanges = {Exchange::kAllgather, Exchange::kGatherBcast,
-                                     Exchange::kReduceScatter};
+                                     Exchange::kReduceScatter, Exchange::kReduceScatterInt};
   Options options;  ///< s, solver, rotations, seed ... (exchange is swept)
   int trials = 5;   ///< timed estimates per row (median time reported)
   Distribution dist = Distribution::kLogNormal;

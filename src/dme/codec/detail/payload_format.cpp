@@ -94,8 +94,9 @@ WireHeader parse_fields(std::span<const std::byte> buf) {
   DME_CHECK((flags & ~(kFlagBiased | kFlagIndependentRotation)) == 0,
             "payload field 'flags': unknown bits set in 0x" << std::hex << int(flags));
   const auto kind = field<std::uint8_t>(buf, kOffKind);
-  DME_CHECK(kind <= static_cast<std::uint8_t>(PayloadKind::kDitheredLevels),
-            "payload field 'kind': expected 0 (levels) or 1 (dithered levels), found " << int(kind));
+  DME_CHECK(kind <= static_cast<std::uint8_t>(PayloadKind::kCodes),
+            "payload field 'kind': expected 0 (levels), 1 (dithered levels) or 2 (codes only), "
+            "found " << int(kind));
   h.kind = static_cast<PayloadKind>(kind);
   h.dither_purpose = field<std::uint8_t>(buf, kOffDitherPurpose);
   h.dither = std::bit_cast<float>(field<std::uint32_t>(buf, kOffDither));
@@ -174,10 +175,14 @@ void validate_header(const PayloadHeader& h) {
   DME_CHECK(h.first <= h.padded && h.count <= h.padded - h.first,
             "payload carries coordinates [" << h.first << ", " << h.first << " + " << h.count
                                             << ") outside [0, " << h.padded << ")");
-  if (h.kind == PayloadKind::kLevels) {
+  if (h.kind == PayloadKind::kLevels || h.kind == PayloadKind::kCodes) {
     DME_CHECK(h.dither_purpose == 0 && std::bit_cast<std::uint32_t>(h.dither) == 0,
-              "payload of kind 0 (levels) carries a dither (purpose "
-                  << int(h.dither_purpose) << ", scale " << h.dither << "), expected none");
+              "payload of kind " << int(static_cast<std::uint8_t>(h.kind))
+                                 << " carries a dither (purpose " << int(h.dither_purpose)
+                                 << ", scale " << h.dither << "), expected none");
+    DME_CHECK(h.kind == PayloadKind::kLevels || h.bucket_size == 0,
+              "payload of kind 2 (codes only) has bucket_size " << h.bucket_size
+                                                                << ", expected 0 (one bucket)");
   } else {
     DME_CHECK(h.kind == PayloadKind::kDitheredLevels,
               "payload kind " << int(static_cast<std::uint8_t>(h.kind)) << " is unknown");
@@ -195,6 +200,12 @@ void validate_header(const PayloadHeader& h) {
 void validate_level_table(const LevelTable& levels, const PayloadHeader& h) {
   const std::size_t buckets = num_buckets(h);
   const auto& off = levels.offsets;
+  if (h.kind == PayloadKind::kCodes) {
+    DME_CHECK(levels.values.empty() && off.size() == 2 && off[0] == 0 && off[1] == h.s,
+              "a kind-2 (codes only) payload takes codes_only_levels(s): no levels, one count "
+              "of s = " << h.s);
+    return;
+  }
   DME_CHECK(!off.empty() && off.size() - 1 == buckets,
             "level table has " << off.size() << " offsets, expected " << buckets << " buckets + 1");
   DME_CHECK(off[0] == 0, "level table offsets[0] is " << off[0] << ", expected 0");
@@ -268,7 +279,10 @@ WireHeader read_header(std::span<const std::byte> buf, const DecodeExpectations&
   std::uint64_t max_levels;
   if (__builtin_mul_overflow(w.buckets, std::uint64_t(w.header.s), &max_levels))
     max_levels = std::numeric_limits<std::uint64_t>::max();
-  DME_CHECK(w.levels >= w.buckets && w.levels <= max_levels &&
+  if (w.header.kind == PayloadKind::kCodes)
+    expect_field<std::uint64_t>("levels (kind 2: none)", 0, w.levels);
+  else
+    DME_CHECK(w.levels >= w.buckets && w.levels <= max_levels &&
                 w.levels <= std::numeric_limits<std::uint32_t>::max(),
             "payload field 'levels': expected " << w.buckets << ".." << w.buckets << " * "
                                                 << w.header.s << " (at most 2^32 - 1), found "
@@ -292,6 +306,12 @@ void check_zero_padding(std::span<const std::byte> buf, std::uint64_t from, std:
 
 LevelTable read_levels(std::span<const std::byte> buf, const WireHeader& w) {
   const Sections& sec = w.sections;
+  if (w.header.kind == PayloadKind::kCodes) {  // read_header proved B = 1 and L = 0
+    expect_field<std::uint32_t>("level count (kind 2: s)", w.header.s,
+                                field<std::uint32_t>(buf, sec.level_counts));
+    check_zero_padding(buf, sec.level_counts + 4, sec.codes, "level counts");
+    return codes_only_levels(w.header.s);
+  }
   LevelTable t;
   t.offsets.resize(w.buckets + 1);  // proven to fit: 4 bytes per bucket are in the buffer
   std::uint64_t sum = 0;

@@ -67,16 +67,16 @@ RoundSum reduce_gather_bcast(RoundContext& ctx, std::span<const float> y) {
   const auto error = try_compress(ctx, y, 0, Purpose::kRounding, mine, ctx.rotated_range);
   Timer t;
   // Sizes go to every rank (not only the root), so a failure is known everywhere.
-  std::vector<int> displs;
-  const std::vector<int> counts = to_int_counts(allgather_sizes(ctx, mine.size(), error), displs);
-  std::vector<std::byte> all;
-  if (ctx.rank == kRoot) all.resize(static_cast<std::size_t>(displs.back()) + counts.back());
-  DME_MPI_CHECK(MPI_Gatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, all.data(),
-                            counts.data(), displs.data(), MPI_BYTE, kRoot, ctx.comm));
+  Received all;
+  all.counts = to_int_counts(allgather_sizes(ctx, mine.size(), error), all.displs);
+  if (ctx.rank == kRoot)
+    all.data.resize(static_cast<std::size_t>(all.displs.back()) + all.counts.back());
+  DME_MPI_CHECK(MPI_Gatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, all.data.data(),
+                            all.counts.data(), all.displs.data(), MPI_BYTE, kRoot, ctx.comm));
   ctx.report.times.exchange_ms += t.elapsed_ms();
   ctx.report.payload_bytes = mine.size();
   if (ctx.rank == kRoot)
-    ctx.report.payload_bytes_received = all.size() - mine.size();
+    ctx.report.payload_bytes_received = all.data.size() - mine.size();
   else
     ctx.report.payload_bytes_sent = mine.size();
 
@@ -85,7 +85,7 @@ RoundSum reduce_gather_bcast(RoundContext& ctx, std::span<const float> y) {
   std::optional<std::string> decode_error;
   if (ctx.rank == kRoot) {
     t.reset();
-    decode_error = mpi::capture_error([&] { sum = decode_all(ctx, all, counts, displs); });
+    decode_error = mpi::capture_error([&] { sum = decode_all(ctx, all); });
     ctx.report.times.decode_ms += t.elapsed_ms();
   }
   if (ctx.options.compressed_downlink) return downlink_payload(ctx, sum, decode_error);

@@ -15,6 +15,7 @@ const ExchangeAlgorithm& exchange_algorithm(Exchange e) {
   static const ExchangeAlgorithm allgather{reduce_allgather, nullptr};
   static const ExchangeAlgorithm gather_bcast{reduce_gather_bcast, distribute_gather_bcast};
   static const ExchangeAlgorithm reduce_scatter{reduce_reduce_scatter, nullptr};
+  static const ExchangeAlgorithm reduce_scatter_int{reduce_reduce_scatter_int, nullptr};
   switch (e) {
     case Exchange::kAllgather:
       return allgather;
@@ -22,6 +23,8 @@ const ExchangeAlgorithm& exchange_algorithm(Exchange e) {
       return gather_bcast;
     case Exchange::kReduceScatter:
       return reduce_scatter;
+    case Exchange::kReduceScatterInt:
+      return reduce_scatter_int;
   }
   DME_ASSERT(false);
   return allgather;
@@ -69,6 +72,45 @@ std::vector<std::int64_t> allgather_sizes(RoundContext& ctx, std::size_t my_byte
   ctx.report.metadata_bytes_received += 8 * (ctx.size - 1);
   raise_if_failed(sizes, error, ctx.comm);
   return sizes;
+}
+
+Received alltoall_payloads(RoundContext& ctx, const std::vector<std::byte>& send,
+                           const std::vector<std::int64_t>& sizes,
+                           const std::optional<std::string>& error) {
+  Timer t;
+  std::vector<std::int64_t> recv_sizes(static_cast<std::size_t>(ctx.size));
+  DME_MPI_CHECK(
+      MPI_Alltoall(sizes.data(), 1, MPI_INT64_T, recv_sizes.data(), 1, MPI_INT64_T, ctx.comm));
+  ctx.report.metadata_bytes_sent += 8 * (ctx.size - 1);
+  ctx.report.metadata_bytes_received += 8 * (ctx.size - 1);
+  raise_if_failed(recv_sizes, error, ctx.comm);
+  std::vector<int> sdispls;
+  const std::vector<int> scounts = to_int_counts(sizes, sdispls);
+  Received r;
+  r.counts = to_int_counts(recv_sizes, r.displs);
+  r.data.resize(static_cast<std::size_t>(r.displs.back()) + r.counts.back());
+  DME_MPI_CHECK(MPI_Alltoallv(send.data(), scounts.data(), sdispls.data(), MPI_BYTE, r.data.data(),
+                              r.counts.data(), r.displs.data(), MPI_BYTE, ctx.comm));
+  ctx.report.times.exchange_ms += t.elapsed_ms();
+  ctx.report.payload_bytes_sent += send.size() - static_cast<std::uint64_t>(scounts[ctx.rank]);
+  ctx.report.payload_bytes_received +=
+      r.data.size() - static_cast<std::uint64_t>(r.counts[ctx.rank]);
+  return r;
+}
+
+Received allgather_payloads(RoundContext& ctx, const std::vector<std::byte>& mine,
+                            const std::optional<std::string>& error) {
+  Timer t;
+  Received r;
+  r.counts = to_int_counts(allgather_sizes(ctx, mine.size(), error), r.displs);
+  r.data.resize(static_cast<std::size_t>(r.displs.back()) + r.counts.back());
+  DME_MPI_CHECK(MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE,
+                               r.data.data(), r.counts.data(), r.displs.data(), MPI_BYTE,
+                               ctx.comm));
+  ctx.report.times.exchange_ms += t.elapsed_ms();
+  ctx.report.payload_bytes_sent += mine.size() * static_cast<std::uint64_t>(ctx.size - 1);
+  ctx.report.payload_bytes_received += r.data.size() - mine.size();
+  return r;
 }
 
 PayloadHeader payload_header(const RoundContext& ctx, std::uint64_t first, std::uint64_t count) {
@@ -120,13 +162,12 @@ std::optional<std::string> try_compress(RoundContext& ctx, std::span<const float
   return error;
 }
 
-RoundSum decode_all(RoundContext& ctx, const std::vector<std::byte>& all,
-                    const std::vector<int>& counts, const std::vector<int>& displs) {
+RoundSum decode_all(RoundContext& ctx, const Received& all) {
   Compression& c = ctx.compression;
   const std::span<float> acc = c.vector(RoundVector::kSum, ctx.padded);
   c.fill_zero(acc);
   for (int r = 0; r < ctx.size; ++r) {
-    std::span<const std::byte> buf(all.data() + displs[r], static_cast<std::size_t>(counts[r]));
+    const std::span<const std::byte> buf = all.from(r);
     const DecodeExpectations e = expectations(ctx, r, 0, ctx.padded);
     if (ctx.options.shared_rotation) {
       c.decode_accumulate(buf, e, acc);

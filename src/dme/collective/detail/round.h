@@ -82,6 +82,33 @@ std::vector<int> to_int_counts(const std::vector<std::int64_t>& sizes, std::vect
 std::vector<std::int64_t> allgather_sizes(RoundContext& ctx, std::size_t my_bytes,
                                           const std::optional<std::string>& error);
 
+/// Chunk j of the padded vector in the reduce-scatter exchanges is [chunk_bound(j),
+/// chunk_bound(j + 1)): empty chunks when padded < n.
+inline std::uint64_t chunk_bound(const RoundContext& ctx, int j) {
+  return ctx.padded * static_cast<std::uint64_t>(j) / static_cast<std::uint64_t>(ctx.size);
+}
+
+/// Payloads a collective delivered: rank r's bytes are from(r).
+struct Received {
+  std::vector<std::byte> data;
+  std::vector<int> counts, displs;
+  std::span<const std::byte> from(int r) const {
+    return {data.data() + displs[static_cast<std::size_t>(r)],
+            static_cast<std::size_t>(counts[static_cast<std::size_t>(r)])};
+  }
+};
+/// Collective: MPI_Alltoall of the sizes, then MPI_Alltoallv of the payloads. send holds this
+/// rank's payloads for ranks 0, 1, ... back to back, sizes[j] bytes for rank j (all kFailedSize
+/// when error is set: every rank then throws the lowest failed rank's error). Counts the bytes
+/// and the time in ctx.report.
+Received alltoall_payloads(RoundContext& ctx, const std::vector<std::byte>& send,
+                           const std::vector<std::int64_t>& sizes,
+                           const std::optional<std::string>& error);
+/// Collective: allgather_sizes, then MPI_Allgatherv of every rank's payload `mine` (empty when
+/// error is set). Counts the bytes and the time in ctx.report.
+Received allgather_payloads(RoundContext& ctx, const std::vector<std::byte>& mine,
+                            const std::optional<std::string>& error);
+
 /// The header of this rank's payload of y[first, first + count) in this round.
 PayloadHeader payload_header(const RoundContext& ctx, std::uint64_t first, std::uint64_t count);
 /// What the payload of `sender` covering [first, first + count) must carry.
@@ -99,12 +126,12 @@ std::optional<std::string> try_compress(RoundContext& ctx, std::span<const float
 /// Sum of the decoded whole-vector payloads of all ranks, in rank order, into the accumulator;
 /// with per-rank rotations each is rotated back with its sender's rotation first.
 /// @return the sum's description (divisor n; rotated when the rotation is shared)
-RoundSum decode_all(RoundContext& ctx, const std::vector<std::byte>& all,
-                    const std::vector<int>& counts, const std::vector<int>& displs);
+RoundSum decode_all(RoundContext& ctx, const Received& all);
 
 RoundSum reduce_allgather(RoundContext& ctx, std::span<const float> y);
 RoundSum reduce_gather_bcast(RoundContext& ctx, std::span<const float> y);
 void distribute_gather_bcast(RoundContext& ctx, std::span<float> mean_out);
 RoundSum reduce_reduce_scatter(RoundContext& ctx, std::span<const float> y);
+RoundSum reduce_reduce_scatter_int(RoundContext& ctx, std::span<const float> y);
 
 }  // namespace dme::detail

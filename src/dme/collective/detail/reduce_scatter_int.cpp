@@ -1,0 +1,269 @@
+// The reduce-scatter-int exchange (docs/algorithms.md §10.6): reduce-scatter traffic, but the
+// owners add integers instead of re-quantising averages, so the mean is the exact average of
+// the ranks' rounded vectors and its error falls as 1/n.
+//
+//   1. ranges     MPI_Allreduce(MIN) of every chunk's min and -max: all ranks know [lo_j, hi_j]
+//   2. levels     chunk j's owner picks at most s of the 2s grid points lo_j + g·(hi_j - lo_j)/m,
+//                 m = 2s - 1, from its own coordinates (quiver-apx on that grid; another solver's
+//                 levels snapped to it), always g = 0 and g = m; MPI_Allgather of the bitmasks
+//   3. uplink     each rank rounds chunk j to its levels (stochastic, or nearest when asked) and
+//                 sends the level codes to the owner: a kind-2 payload, s = the level count
+//   4. sums       the owner adds the grid indices of the n codes of each coordinate: an integer
+//                 S <= n·m, exact
+//   5. downlink   MPI_Allgatherv of the sums (kind-2 payloads, s = n·m + 1); coordinate i of
+//                 chunk j decodes to lo_j + S_i·(hi_j - lo_j)/(n·m), the average of the ranks'
+//                 rounded values
+//
+// A chunk whose range is one value (lo_j = hi_j) has one level and sends nothing.
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+
+#include "dme/codec/payload.h"
+#include "dme/collective/detail/round.h"
+#include "dme/core/agree.h"
+#include "dme/core/error.h"
+#include "dme/core/mpi_helpers.h"
+#include "dme/core/timer.h"
+#include "dme/quantization/quiver_approx.h"
+#include "dme/quantization/rounding.h"
+
+namespace dme::detail {
+namespace {
+
+/// One chunk's agreed grid and levels.
+struct ChunkGrid {
+  std::uint64_t first = 0, count = 0;
+  float lo = 0, hi = 0;
+  std::vector<float> levels;         ///< the level values, strictly increasing
+  std::vector<std::uint16_t> index;  ///< grid index of each level
+};
+
+/// Grid point g of [lo, hi] with m intervals; the ends exactly.
+float grid_point(float lo, float hi, std::uint32_t g, std::uint32_t m) {
+  if (g == 0) return lo;
+  if (g == m) return hi;
+  return static_cast<float>(static_cast<double>(lo) +
+                            (static_cast<double>(hi) - static_cast<double>(lo)) * g / m);
+}
+
+/// Bitmask words of a grid of m + 1 points.
+std::size_t mask_words(std::uint32_t m) { return (m + 1 + 63) / 64; }
+
+/// The owner's choice for its chunk x within [lo, hi] (lo < hi): grid indices as a bitmask,
+/// with both ends, at most s of them.
+std::vector<std::uint64_t> choose_levels(std::span<const float> x, float lo, float hi,
+                                         const CompressionPlan& plan, std::uint32_t m) {
+  std::vector<float> levels =
+      plan.solver == Solver::kQuiverApx
+          ? quiver_approx(x, plan.s, m, lo, hi)
+          : solve_levels(x, plan.s, plan.solver, plan.solver_options);
+  std::vector<std::uint32_t> picked;
+  const double scale = m / (static_cast<double>(hi) - static_cast<double>(lo));
+  for (float v : levels) {
+    const double g = std::nearbyint((static_cast<double>(v) - lo) * scale);
+    picked.push_back(static_cast<std::uint32_t>(std::clamp(g, 0.0, double(m))));
+  }
+  picked.push_back(0);
+  picked.push_back(m);
+  std::sort(picked.begin(), picked.end());
+  picked.erase(std::unique(picked.begin(), picked.end()), picked.end());
+  // Forcing the ends can exceed s (a solver whose ends snapped inside): drop the interior
+  // points next to the ends, alternately, until s remain.
+  for (bool low = true; picked.size() > plan.s; low = !low)
+    picked.erase(low ? picked.begin() + 1 : picked.end() - 2);
+  std::vector<std::uint64_t> mask(mask_words(m), 0);
+  for (std::uint32_t g : picked) mask[g / 64] |= std::uint64_t(1) << (g % 64);
+  return mask;
+}
+
+/// Chunk j's levels from its agreed range and its owner's mask; throws when the mask is not
+/// one that choose_levels can produce.
+void apply_mask(ChunkGrid& c, std::span<const std::uint64_t> mask, std::uint32_t m,
+                std::size_t s, int owner) {
+  c.levels.clear();
+  c.index.clear();
+  if (c.count == 0) return;
+  if (c.lo == c.hi) {  // one value: one level, nothing on the wire
+    c.levels = {c.lo};
+    c.index = {0};
+    return;
+  }
+  std::size_t bits = 0;
+  for (std::uint64_t w : mask) bits += static_cast<std::size_t>(std::popcount(w));
+  const bool ends = (mask[0] & 1) && ((mask[m / 64] >> (m % 64)) & 1);
+  const bool beyond = (m + 1) % 64 != 0 && (mask.back() >> ((m + 1) % 64)) != 0;
+  DME_CHECK(ends && !beyond && bits <= s,
+            "reduce-scatter-int: rank " << owner << " announced " << bits
+                                        << " levels for its chunk (expected 2.." << s
+                                        << " grid points including both ends)");
+  for (std::uint32_t g = 0; g <= m; ++g) {
+    if (!((mask[g / 64] >> (g % 64)) & 1)) continue;
+    const float v = grid_point(c.lo, c.hi, g, m);
+    if (!c.levels.empty() && v <= c.levels.back()) continue;  // a range of a few ulps
+    c.levels.push_back(v);
+    c.index.push_back(static_cast<std::uint16_t>(g));
+  }
+}
+
+PayloadHeader codes_header(const RoundContext& ctx, const ChunkGrid& c, std::uint32_t s) {
+  PayloadHeader h = payload_header(ctx, c.first, c.count);
+  h.kind = PayloadKind::kCodes;
+  h.s = s;
+  h.bucket_size = 0;
+  return h;
+}
+
+DecodeExpectations codes_expectations(const RoundContext& ctx, int sender, const ChunkGrid& c,
+                                      std::uint32_t s) {
+  DecodeExpectations e = expectations(ctx, sender, c.first, c.count);
+  e.kind = PayloadKind::kCodes;
+  e.s = s;
+  e.bucket_size = 0;
+  return e;
+}
+
+}  // namespace
+
+RoundSum reduce_reduce_scatter_int(RoundContext& ctx, std::span<const float> y) {
+  auto& rep = ctx.report;
+  const int n = ctx.size;
+  const auto un = static_cast<std::size_t>(n);
+  const std::uint32_t m = static_cast<std::uint32_t>(2 * ctx.plan.s - 1);
+  const std::uint64_t sum_radix = static_cast<std::uint64_t>(n) * m + 1;
+  DME_CHECK(sum_radix <= kMaxRadix,
+            "reduce-scatter-int: sums of " << n << " grid indices below " << m + 1 << " need "
+                                           << sum_radix << " values, more than the "
+                                           << kMaxRadix << " of a code; use fewer levels (s)");
+  Compression& comp = ctx.compression;
+
+  // 1. ranges (exact: min and max are inputs, -0 made +0 so that every rank sees one bit
+  //    pattern).
+  Timer t;
+  std::vector<ChunkGrid> chunks(un);
+  std::vector<float> ext(2 * un, std::numeric_limits<float>::infinity());
+  for (int j = 0; j < n; ++j) {
+    ChunkGrid& c = chunks[static_cast<std::size_t>(j)];
+    c.first = chunk_bound(ctx, j);
+    c.count = chunk_bound(ctx, j + 1) - c.first;
+    if (c.count == 0) continue;
+    const auto [lo, hi] = std::minmax_element(y.begin() + c.first, y.begin() + c.first + c.count);
+    ext[static_cast<std::size_t>(j)] = *lo;
+    ext[un + static_cast<std::size_t>(j)] = -*hi;
+  }
+  rep.times.solve_ms += t.elapsed_ms();
+  t.reset();
+  DME_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, ext.data(), 2 * n, MPI_FLOAT, MPI_MIN, ctx.comm));
+  rep.times.exchange_ms += t.elapsed_ms();
+  rep.metadata_bytes_sent += 2 * 8 * static_cast<std::uint64_t>(n - 1);  // a ring's volume
+  rep.metadata_bytes_received += 2 * 8 * static_cast<std::uint64_t>(n - 1);
+  for (std::size_t j = 0; j < un; ++j) {
+    chunks[j].lo = ext[j] + 0.0f;
+    chunks[j].hi = -ext[un + j] + 0.0f;
+  }
+
+  // 2. levels: the owner's mask, and a status word (1: it failed).
+  t.reset();
+  const std::size_t words = mask_words(m);
+  std::vector<std::uint64_t> record(words + 1, 0);
+  ChunkGrid& own = chunks[static_cast<std::size_t>(ctx.rank)];
+  std::optional<std::string> error = mpi::capture_error([&] {
+    if (own.count > 0 && own.lo < own.hi) {
+      const auto mask =
+          choose_levels(y.subspan(own.first, own.count), own.lo, own.hi, ctx.plan, m);
+      std::copy(mask.begin(), mask.end(), record.begin());
+    }
+  });
+  if (error) record.back() = 1;
+  rep.times.solve_ms += t.elapsed_ms();
+  t.reset();
+  std::vector<std::uint64_t> masks((words + 1) * un);
+  DME_MPI_CHECK(MPI_Allgather(record.data(), static_cast<int>(words + 1), MPI_UINT64_T,
+                              masks.data(), static_cast<int>(words + 1), MPI_UINT64_T, ctx.comm));
+  rep.times.exchange_ms += t.elapsed_ms();
+  rep.metadata_bytes_sent += 8 * (words + 1) * static_cast<std::uint64_t>(n - 1);
+  rep.metadata_bytes_received += 8 * (words + 1) * static_cast<std::uint64_t>(n - 1);
+  {
+    std::vector<std::int64_t> status(un);
+    for (std::size_t r = 0; r < un; ++r)
+      status[r] = masks[r * (words + 1) + words] ? kFailedSize : 0;
+    raise_if_failed(status, error, ctx.comm);
+  }
+  for (std::size_t j = 0; j < un; ++j)
+    apply_mask(chunks[j], std::span(masks).subspan(j * (words + 1), words), m, ctx.plan.s,
+               static_cast<int>(j));
+
+  // 3. uplink: this rank's codes of every chunk, to its owner.
+  t.reset();
+  std::vector<std::byte> send, one;
+  std::vector<std::int64_t> sizes(un, 0);
+  std::vector<std::uint16_t> codes;
+  error = mpi::capture_error([&] {
+    const PhiloxStream stream(ctx.options.seed, ctx.round, static_cast<std::uint32_t>(ctx.rank),
+                              Purpose::kRounding);
+    for (std::size_t j = 0; j < un; ++j) {
+      const ChunkGrid& c = chunks[j];
+      if (c.levels.size() < 2) continue;
+      codes.resize(c.count);
+      const auto x = y.subspan(c.first, c.count);
+      if (ctx.plan.nearest)
+        nearest_round(x, c.levels, codes);
+      else
+        stochastic_round(x, c.levels, stream, c.first, codes);
+      encode(codes_header(ctx, c, static_cast<std::uint32_t>(c.levels.size())),
+             codes_only_levels(static_cast<std::uint32_t>(c.levels.size())), codes, one);
+      sizes[j] = static_cast<std::int64_t>(one.size());
+      send.insert(send.end(), one.begin(), one.end());
+    }
+  });
+  if (error) {
+    sizes.assign(un, kFailedSize);
+    send.clear();
+  }
+  rep.times.round_pack_ms += t.elapsed_ms();
+  rep.payload_bytes = send.size();  // as reduce-scatter: the uplink payloads
+  const Received recv = alltoall_payloads(ctx, send, sizes, error);
+
+  // 4. the owner's exact sums of grid indices.
+  t.reset();
+  std::vector<std::byte> mine;
+  error = mpi::capture_error([&] {
+    if (own.levels.size() < 2) return;
+    std::vector<std::uint16_t> sums(own.count, 0);
+    for (int r = 0; r < n; ++r) {
+      const Payload p = decode(
+          recv.from(r),
+          codes_expectations(ctx, r, own, static_cast<std::uint32_t>(own.levels.size())));
+      for (std::size_t i = 0; i < own.count; ++i)
+        sums[i] = static_cast<std::uint16_t>(sums[i] + own.index[p.codes[i]]);
+    }
+    encode(codes_header(ctx, own, static_cast<std::uint32_t>(sum_radix)),
+           codes_only_levels(static_cast<std::uint32_t>(sum_radix)), sums, mine);
+  });
+  rep.times.decode_ms += t.elapsed_ms();
+
+  // 5. downlink: every chunk's sums, decoded into place.
+  const Received all = allgather_payloads(ctx, mine, error);
+  t.reset();
+  const std::span<float> acc = comp.vector(RoundVector::kSum, ctx.padded);
+  for (int j = 0; j < n; ++j) {
+    const ChunkGrid& c = chunks[static_cast<std::size_t>(j)];
+    if (c.count == 0) continue;
+    float* out = acc.data() + c.first;
+    if (c.levels.size() < 2) {
+      std::fill_n(out, c.count, c.lo);
+      continue;
+    }
+    const Payload p =
+        decode(all.from(j), codes_expectations(ctx, j, c, static_cast<std::uint32_t>(sum_radix)));
+    const double lo = c.lo;
+    const double step = (static_cast<double>(c.hi) - lo) / static_cast<double>(sum_radix - 1);
+    for (std::size_t i = 0; i < c.count; ++i)
+      out[i] = static_cast<float>(lo + step * static_cast<double>(p.codes[i]));
+  }
+  rep.times.decode_ms += t.elapsed_ms();
+  return {true, 1.0f, true};  // averages, in the rotated domain
+}
+
+}  // namespace dme::detail
