@@ -60,10 +60,14 @@ def load_runs(path, prefix):
     return runs
 
 
-def parser(description, default_output):
-    """An argument parser with the options every plot script has: input file and --output."""
+def parser(description, default_output, many=False):
+    """An argument parser with the options every plot script has: input file (several with
+    many=True: args.inputs, and args.input is the first) and --output."""
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("input", help="results file written with --out (HDF5)")
+    if many:
+        p.add_argument("inputs", nargs="+", help="results files written with --out (HDF5)")
+    else:
+        p.add_argument("input", help="results file written with --out (HDF5)")
     p.add_argument("-o", "--output", default=None,
                    help=f"PNG to write (default: {default_output} next to the input)")
     p.add_argument("--dpi", type=int, default=130, help="resolution of the PNG")
@@ -74,7 +78,8 @@ def parser(description, default_output):
 def output_path(args, default_name):
     if args.output:
         return args.output
-    return os.path.join(os.path.dirname(os.path.abspath(args.input)), default_name)
+    first = args.inputs[0] if hasattr(args, "inputs") else args.input
+    return os.path.join(os.path.dirname(os.path.abspath(first)), default_name)
 
 
 def save(fig, path, dpi):

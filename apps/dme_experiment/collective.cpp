@@ -1,5 +1,6 @@
 // mpirun -np N dme-experiment collective --log2d 16,20,24 --s 16 --solver quiver-apx
-//   --exchange allgather,gather-bcast,reduce-scatter,reduce-scatter-int [--rotations K] [--trials T] [--csv]
+//   --exchange allgather,gather-bcast,reduce-scatter,reduce-scatter-int [--rotations K] [--trials
+//   T] [--csv]
 #include <iostream>
 
 #include "common_options.h"

@@ -21,8 +21,8 @@
 #include "dme/codec/bitpack.h"
 #include "dme/codec/detail/endian.h"
 #include "dme/codec/payload.h"
-#include "dme/core/rng.h"
 #include "dme/core/error.h"
+#include "dme/core/rng.h"
 
 namespace {
 

@@ -72,7 +72,8 @@ inline PayloadParts make_codes_only(std::uint64_t count, std::uint32_t s, std::u
   p.levels = codes_only_levels(s);
   PhiloxStream rng(seed, s, 2, Purpose::kInput);
   p.codes.resize(count);
-  for (std::uint64_t i = 0; i < count; ++i) p.codes[i] = static_cast<std::uint16_t>(rng.bits32(i) % s);
+  for (std::uint64_t i = 0; i < count; ++i)
+    p.codes[i] = static_cast<std::uint16_t>(rng.bits32(i) % s);
   if (count) p.codes[count - 1] = static_cast<std::uint16_t>(s - 1);
   return p;
 }

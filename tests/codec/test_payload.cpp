@@ -158,7 +158,8 @@ TEST(Payload, CodesOnlyRoundTrips) {
       EXPECT_EQ(d.levels, dme::codes_only_levels(s));
       EXPECT_EQ(d.codes, p.codes);
       // 112 header and level-count bytes, the packed codes, the checksum.
-      EXPECT_EQ(buf.size(), 112 + (dme::packed_bytes(count, dme::choose_layout(s)) + 7) / 8 * 8 + 8);
+      EXPECT_EQ(buf.size(),
+                112 + (dme::packed_bytes(count, dme::choose_layout(s)) + 7) / 8 * 8 + 8);
     }
 }
 

@@ -226,7 +226,8 @@ TEST(PayloadHostile, CodesOnlyPayloadFieldsAreChecked) {
   reject(10, put<std::uint32_t>(108, 1), "padding byte 108 after the level counts");
   // s = 15 packs 4-bit codes (a tie with mixed radix goes to fixed width): a code of 15 is a
   // valid nibble but not below s.
-  reject(15, [](auto& b) { b[112] = std::byte{0xFF}; }, "is 15");
+  reject(
+      15, [](auto& b) { b[112] = std::byte{0xFF}; }, "is 15");
   // Kind 2 has no levels to add; encode takes only codes_only_levels(s).
   const auto buf = encode_parts(make_codes_only(30, 10, 4));
   std::vector<float> acc(30);

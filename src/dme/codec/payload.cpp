@@ -13,8 +13,8 @@
 #include "dme/codec/detail/level_lookup.h"
 #include "dme/codec/detail/mixed_radix.h"
 #include "dme/codec/detail/payload_format.h"
-#include "dme/core/error.h"
 #include "dme/core/detail/philox_words.h"
+#include "dme/core/error.h"
 #include "dme/core/rng.h"
 
 namespace dme {
@@ -142,7 +142,9 @@ PayloadHeader decode_accumulate_impl(std::span<const std::byte> buf,
 
 }  // namespace
 
-LevelTable codes_only_levels(std::uint32_t s) { return {{}, {0, s}}; }
+LevelTable codes_only_levels(std::uint32_t s) {
+  return {{}, {0, s}};
+}
 
 std::uint64_t bucket_length(const PayloadHeader& h) {
   return h.bucket_size ? h.bucket_size : std::max<std::uint64_t>(h.count, 1);

@@ -12,8 +12,8 @@ Exchange parse_exchange(std::string_view name) {
   if (name == "gather-bcast") return Exchange::kGatherBcast;
   if (name == "reduce-scatter") return Exchange::kReduceScatter;
   if (name == "reduce-scatter-int") return Exchange::kReduceScatterInt;
-  DME_THROW("unknown exchange algorithm '" << name
-                                           << "' (valid: allgather, gather-bcast, reduce-scatter, reduce-scatter-int)");
+  DME_THROW("unknown exchange algorithm '"
+            << name << "' (valid: allgather, gather-bcast, reduce-scatter, reduce-scatter-int)");
 }
 
 std::string_view exchange_name(Exchange e) {
@@ -64,8 +64,9 @@ Scheme parse_scheme(std::string_view name) {
   if (name == "eden") return Scheme::kEden;
   if (name == "asq-shared") return Scheme::kAsqShared;
   if (name == "qsgd") return Scheme::kQsgd;
-  DME_THROW("unknown scheme '"
-            << name << "' (valid: asq, eden, asq-shared, qsgd; DRIVE is eden with s = 2)");
+  DME_THROW(
+      "unknown scheme '" << name
+                         << "' (valid: asq, eden, asq-shared, qsgd; DRIVE is eden with s = 2)");
 }
 
 std::string_view scheme_name(Scheme s) {
@@ -105,7 +106,8 @@ void validate(const Options& o) {
             "must be auto or stochastic, got nearest");
   DME_CHECK(!o.compressed_downlink || o.exchange == Exchange::kGatherBcast,
             "a compressed downlink is an option of gather-bcast (the exchange whose root "
-            "broadcasts the mean), not of " << exchange_name(o.exchange));
+            "broadcasts the mean), not of "
+                << exchange_name(o.exchange));
   DME_CHECK(o.shared_rotation || (o.exchange != Exchange::kReduceScatter &&
                                   o.exchange != Exchange::kReduceScatterInt),
             exchange_name(o.exchange)
@@ -116,8 +118,10 @@ void validate(const Options& o) {
               "asq scheme, the cpu backend and no buckets, got scheme "
                   << scheme_name(o.scheme) << ", backend " << backend_name(o.backend)
                   << ", bucket size " << o.bucket_size);
-    DME_CHECK(o.s <= 32768, "reduce-scatter-int rounds to a grid of 2s points (at most 65536): s "
-                            "must be at most 32768, got " << o.s);
+    DME_CHECK(o.s <= 32768,
+              "reduce-scatter-int rounds to a grid of 2s points (at most 65536): s "
+              "must be at most 32768, got "
+                  << o.s);
   }
 #ifndef DME_HAVE_CUDA
   DME_CHECK(o.backend != Backend::kCuda,
@@ -130,7 +134,7 @@ void validate(const Options& o) {
 }
 
 bool uses_nearest_rounding(const Options& o) {
-  if (o.scheme == Scheme::kEden) return true;         // each value to its nearest centroid
+  if (o.scheme == Scheme::kEden) return true;        // each value to its nearest centroid
   if (o.scheme == Scheme::kAsqShared) return false;  // the dither needs the rounding draws
   if (o.scheme == Scheme::kQsgd) return o.rounding == Rounding::kNearest;
   if (o.rounding == Rounding::kAuto) return solver_is_biased(o.solver);

@@ -44,10 +44,10 @@ enum class Backend { kCpu, kCuda };
 
 /// How a rank's rotated vector is encoded (docs/algorithms.md §11 for EDEN).
 enum class Scheme {
-  kAsq,   ///< adaptive stochastic quantization: levels from `solver`, `rounding` to them
-  kEden,  ///< EDEN: nearest of the 2^b Lloyd–Max centroids of N(0, 1) (s = 2^b, b = 1..8),
-          ///< scaled to the vector and by EDEN's unbiasing factor; b = 1 is DRIVE. Unbiased
-          ///< with per-rank rotations (shared_rotation = false)
+  kAsq,        ///< adaptive stochastic quantization: levels from `solver`, `rounding` to them
+  kEden,       ///< EDEN: nearest of the 2^b Lloyd–Max centroids of N(0, 1) (s = 2^b, b = 1..8),
+               ///< scaled to the vector and by EDEN's unbiasing factor; b = 1 is DRIVE. Unbiased
+               ///< with per-rank rotations (shared_rotation = false)
   kAsqShared,  ///< asq with shared randomness: stochastic rounding to the solver's levels, and
                ///< the receiver adds c·(u - 1/2) with the sender's draw u (docs/schemes.md):
                ///< unbiased, and a lower variance than asq for every vector

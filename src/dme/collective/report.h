@@ -22,7 +22,11 @@ struct Report {
   std::uint64_t payload_bytes = 0;       ///< this rank's encoded payload(s), all headers included
   std::uint64_t payload_bytes_sent = 0;  ///< payload bytes this rank sent
   std::uint64_t payload_bytes_received = 0;  ///< payload bytes this rank received
-  std::uint64_t metadata_bytes_sent = 0;     ///< sizes and status agreement
+  /// The reduce-scatter exchanges: the part of payload_bytes_received that came in the reduce
+  /// stage (the chunks this rank owns); the rest came in the gather stage.
+  std::uint64_t reduce_bytes_received = 0;
+  std::uint64_t metadata_bytes_sent = 0;  ///< sizes, status agreement and side information
+                                          ///< (reduce-scatter-int: ranges and level masks)
   std::uint64_t metadata_bytes_received = 0;
   std::uint64_t float_bytes = 0;   ///< 4·d: the uncompressed float32 vector
   double compression_ratio = 0;    ///< float_bytes / payload_bytes

@@ -37,8 +37,9 @@ double max_rank_diff(const std::vector<float>& mine, MPI_Comm comm) {
 // Upper bound on E‖x̄̂ − x̄‖²: stochastic rounding between optimal (or uniform) levels moves a
 // rotated coordinate with variance ≤ Δ²/4, Δ = range/(s−1) on uniform levels, which the optimal
 // levels never exceed in total; ranks are independent, so the mean's variance is the sum / n².
-// Reduce-scatter quantises a second time (the averaged chunk), which at most doubles it; a
-// compressed downlink rounds the mean itself once more.
+// Reduce-scatter quantises a second time (the averaged chunk), whose range is within the ranks'
+// joint range and whose error does not shrink with n; a compressed downlink rounds the mean
+// itself once more.
 double variance_bound(const std::vector<float>& x, const Options& o, std::uint32_t round,
                       int rotations, MPI_Comm comm) {
   const std::uint32_t stream = rotation_stream(o.shared_rotation, mpi::comm_rank(comm));
@@ -52,7 +53,11 @@ double variance_bound(const std::vector<float>& x, const Options& o, std::uint32
   double local = double(y.size()) * delta * delta / 4;
   const double n = mpi::comm_size(comm);
   double total = mpi::allreduce(local, MPI_SUM, comm) / (n * n);
-  if (o.exchange == Exchange::kReduceScatter) total *= 2;
+  if (o.exchange == Exchange::kReduceScatter) {
+    const double joint =
+        (mpi::allreduce(*hi, MPI_MAX, comm) - mpi::allreduce(*lo, MPI_MIN, comm)) / double(o.s - 1);
+    total += double(y.size()) * joint * joint / 4;
+  }
   // reduce-scatter-int's levels are the owner's choice on a grid of 2s points, so another
   // rank's gaps may be wider than the uniform ones: allow twice the step (4x the variance).
   if (o.exchange == Exchange::kReduceScatterInt) total *= 4;
@@ -79,7 +84,8 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
   check_output(cfg.output, comm, names);
 
   Table table({"ranks", "log2d", "exchange", "compressed_ms", "allreduce_ms", "ratio",
-               "bytes_per_rank", "float_bytes_per_rank", "compression", "nmse", "max_rank_diff"},
+               "bytes_per_rank", "float_bytes_per_rank", "compression", "recv_bits", "reduce_bits",
+               "side_bits", "nmse", "max_rank_diff"},
               cfg.output.csv);
   if (rank == 0) table.print_header(os);
   Progress progress("collective", cfg.log2d.size() * cfg.exchanges.size(),
@@ -144,11 +150,19 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
       for (double v : nmse_trials) nmse += v / double(nmse_trials.size());
       const double cms = median(ms), ams = median(allreduce_ms);
       const auto bytes = static_cast<long long>(mpi::allreduce(rep.payload_bytes, MPI_MAX, comm));
+      // Received per coordinate, the most of any rank: payloads (and their reduce stage's part)
+      // and side information.
+      const auto per_coord = [&](std::uint64_t v) {
+        return 8.0 * double(mpi::allreduce(v, MPI_MAX, comm)) / double(d);
+      };
+      const double recv_bits = per_coord(rep.payload_bytes_received);
+      const double reduce_bits = per_coord(rep.reduce_bytes_received);
+      const double side_bits = per_coord(rep.metadata_bytes_received);
       if (rank == 0) {
-        table.print_row(os,
-                        {static_cast<long long>(n), static_cast<long long>(l),
-                         std::string(exchange_name(ex)), cms, ams, cms / ams, bytes,
-                         static_cast<long long>(4 * d), double(4 * d) / double(bytes), nmse, diff});
+        table.print_row(os, {static_cast<long long>(n), static_cast<long long>(l),
+                             std::string(exchange_name(ex)), cms, ams, cms / ams, bytes,
+                             static_cast<long long>(4 * d), double(4 * d) / double(bytes),
+                             recv_bits, reduce_bits, side_bits, nmse, diff});
         if (diff != 0) {
           std::cerr << "FAILED: ranks disagree (max difference " << diff << ") for "
                     << exchange_name(ex) << " at log2d " << l << "\n";
@@ -173,6 +187,9 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
       run.datasets.push_back({"allreduce_ms", allreduce_ms, {allreduce_ms.size()}, "ms", {}});
       run.datasets.push_back({"nmse", nmse_trials, {nmse_trials.size()}, "1", {}});
       run.datasets.push_back({"bytes_per_rank", {double(bytes)}, {1}, "bytes", {}});
+      run.datasets.push_back({"recv_bits_per_coord", {recv_bits}, {1}, "bits", {}});
+      run.datasets.push_back({"reduce_bits_per_coord", {reduce_bits}, {1}, "bits", {}});
+      run.datasets.push_back({"side_bits_per_coord", {side_bits}, {1}, "bits", {}});
       runs.push_back(std::move(run));
       progress.step();
     }

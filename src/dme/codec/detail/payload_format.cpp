@@ -96,7 +96,8 @@ WireHeader parse_fields(std::span<const std::byte> buf) {
   const auto kind = field<std::uint8_t>(buf, kOffKind);
   DME_CHECK(kind <= static_cast<std::uint8_t>(PayloadKind::kCodes),
             "payload field 'kind': expected 0 (levels), 1 (dithered levels) or 2 (codes only), "
-            "found " << int(kind));
+            "found "
+                << int(kind));
   h.kind = static_cast<PayloadKind>(kind);
   h.dither_purpose = field<std::uint8_t>(buf, kOffDitherPurpose);
   h.dither = std::bit_cast<float>(field<std::uint32_t>(buf, kOffDither));
@@ -203,7 +204,8 @@ void validate_level_table(const LevelTable& levels, const PayloadHeader& h) {
   if (h.kind == PayloadKind::kCodes) {
     DME_CHECK(levels.values.empty() && off.size() == 2 && off[0] == 0 && off[1] == h.s,
               "a kind-2 (codes only) payload takes codes_only_levels(s): no levels, one count "
-              "of s = " << h.s);
+              "of s = "
+                  << h.s);
     return;
   }
   DME_CHECK(!off.empty() && off.size() - 1 == buckets,
@@ -283,10 +285,10 @@ WireHeader read_header(std::span<const std::byte> buf, const DecodeExpectations&
     expect_field<std::uint64_t>("levels (kind 2: none)", 0, w.levels);
   else
     DME_CHECK(w.levels >= w.buckets && w.levels <= max_levels &&
-                w.levels <= std::numeric_limits<std::uint32_t>::max(),
-            "payload field 'levels': expected " << w.buckets << ".." << w.buckets << " * "
-                                                << w.header.s << " (at most 2^32 - 1), found "
-                                                << w.levels);
+                  w.levels <= std::numeric_limits<std::uint32_t>::max(),
+              "payload field 'levels': expected " << w.buckets << ".." << w.buckets << " * "
+                                                  << w.header.s << " (at most 2^32 - 1), found "
+                                                  << w.levels);
   w.sections = section_offsets(w.buckets, w.levels, w.header.count, w.layout);
   DME_CHECK(w.sections.total == total,
             "payload sections: " << w.buckets << " buckets, " << w.levels << " levels and "

@@ -48,6 +48,7 @@ RoundSum reduce_reduce_scatter(RoundContext& ctx, std::span<const float> y) {
   rep.payload_bytes = own_bytes;
 
   const Received recv = alltoall_payloads(ctx, send, send_sizes, error);
+  rep.reduce_bytes_received = rep.payload_bytes_received;
 
   // Step 2: the owner sums its chunk over the ranks, averages and re-quantises it.
   const std::uint64_t lo = chunk_bound(ctx, ctx.rank), hi = chunk_bound(ctx, ctx.rank + 1);

@@ -49,16 +49,17 @@ float grid_point(float lo, float hi, std::uint32_t g, std::uint32_t m) {
 }
 
 /// Bitmask words of a grid of m + 1 points.
-std::size_t mask_words(std::uint32_t m) { return (m + 1 + 63) / 64; }
+std::size_t mask_words(std::uint32_t m) {
+  return (m + 1 + 63) / 64;
+}
 
 /// The owner's choice for its chunk x within [lo, hi] (lo < hi): grid indices as a bitmask,
 /// with both ends, at most s of them.
 std::vector<std::uint64_t> choose_levels(std::span<const float> x, float lo, float hi,
                                          const CompressionPlan& plan, std::uint32_t m) {
-  std::vector<float> levels =
-      plan.solver == Solver::kQuiverApx
-          ? quiver_approx(x, plan.s, m, lo, hi)
-          : solve_levels(x, plan.s, plan.solver, plan.solver_options);
+  std::vector<float> levels = plan.solver == Solver::kQuiverApx
+                                  ? quiver_approx(x, plan.s, m, lo, hi)
+                                  : solve_levels(x, plan.s, plan.solver, plan.solver_options);
   std::vector<std::uint32_t> picked;
   const double scale = m / (static_cast<double>(hi) - static_cast<double>(lo));
   for (float v : levels) {
@@ -80,8 +81,8 @@ std::vector<std::uint64_t> choose_levels(std::span<const float> x, float lo, flo
 
 /// Chunk j's levels from its agreed range and its owner's mask; throws when the mask is not
 /// one that choose_levels can produce.
-void apply_mask(ChunkGrid& c, std::span<const std::uint64_t> mask, std::uint32_t m,
-                std::size_t s, int owner) {
+void apply_mask(ChunkGrid& c, std::span<const std::uint64_t> mask, std::uint32_t m, std::size_t s,
+                int owner) {
   c.levels.clear();
   c.index.clear();
   if (c.count == 0) return;
@@ -94,10 +95,10 @@ void apply_mask(ChunkGrid& c, std::span<const std::uint64_t> mask, std::uint32_t
   for (std::uint64_t w : mask) bits += static_cast<std::size_t>(std::popcount(w));
   const bool ends = (mask[0] & 1) && ((mask[m / 64] >> (m % 64)) & 1);
   const bool beyond = (m + 1) % 64 != 0 && (mask.back() >> ((m + 1) % 64)) != 0;
-  DME_CHECK(ends && !beyond && bits <= s,
-            "reduce-scatter-int: rank " << owner << " announced " << bits
-                                        << " levels for its chunk (expected 2.." << s
-                                        << " grid points including both ends)");
+  DME_CHECK(ends && !beyond && bits <= s, "reduce-scatter-int: rank "
+                                              << owner << " announced " << bits
+                                              << " levels for its chunk (expected 2.." << s
+                                              << " grid points including both ends)");
   for (std::uint32_t g = 0; g <= m; ++g) {
     if (!((mask[g / 64] >> (g % 64)) & 1)) continue;
     const float v = grid_point(c.lo, c.hi, g, m);
@@ -132,10 +133,10 @@ RoundSum reduce_reduce_scatter_int(RoundContext& ctx, std::span<const float> y) 
   const auto un = static_cast<std::size_t>(n);
   const std::uint32_t m = static_cast<std::uint32_t>(2 * ctx.plan.s - 1);
   const std::uint64_t sum_radix = static_cast<std::uint64_t>(n) * m + 1;
-  DME_CHECK(sum_radix <= kMaxRadix,
-            "reduce-scatter-int: sums of " << n << " grid indices below " << m + 1 << " need "
-                                           << sum_radix << " values, more than the "
-                                           << kMaxRadix << " of a code; use fewer levels (s)");
+  DME_CHECK(sum_radix <= kMaxRadix, "reduce-scatter-int: sums of "
+                                        << n << " grid indices below " << m + 1 << " need "
+                                        << sum_radix << " values, more than the " << kMaxRadix
+                                        << " of a code; use fewer levels (s)");
   Compression& comp = ctx.compression;
 
   // 1. ranges (exact: min and max are inputs, -0 made +0 so that every rank sees one bit
@@ -170,8 +171,7 @@ RoundSum reduce_reduce_scatter_int(RoundContext& ctx, std::span<const float> y) 
   ChunkGrid& own = chunks[static_cast<std::size_t>(ctx.rank)];
   std::optional<std::string> error = mpi::capture_error([&] {
     if (own.count > 0 && own.lo < own.hi) {
-      const auto mask =
-          choose_levels(y.subspan(own.first, own.count), own.lo, own.hi, ctx.plan, m);
+      const auto mask = choose_levels(y.subspan(own.first, own.count), own.lo, own.hi, ctx.plan, m);
       std::copy(mask.begin(), mask.end(), record.begin());
     }
   });
@@ -224,6 +224,7 @@ RoundSum reduce_reduce_scatter_int(RoundContext& ctx, std::span<const float> y) 
   rep.times.round_pack_ms += t.elapsed_ms();
   rep.payload_bytes = send.size();  // as reduce-scatter: the uplink payloads
   const Received recv = alltoall_payloads(ctx, send, sizes, error);
+  rep.reduce_bytes_received = rep.payload_bytes_received;
 
   // 4. the owner's exact sums of grid indices.
   t.reset();
@@ -232,9 +233,9 @@ RoundSum reduce_reduce_scatter_int(RoundContext& ctx, std::span<const float> y) 
     if (own.levels.size() < 2) return;
     std::vector<std::uint16_t> sums(own.count, 0);
     for (int r = 0; r < n; ++r) {
-      const Payload p = decode(
-          recv.from(r),
-          codes_expectations(ctx, r, own, static_cast<std::uint32_t>(own.levels.size())));
+      const Payload p =
+          decode(recv.from(r),
+                 codes_expectations(ctx, r, own, static_cast<std::uint32_t>(own.levels.size())));
       for (std::size_t i = 0; i < own.count; ++i)
         sums[i] = static_cast<std::uint16_t>(sums[i] + own.index[p.codes[i]]);
     }

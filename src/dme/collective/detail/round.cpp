@@ -104,9 +104,8 @@ Received allgather_payloads(RoundContext& ctx, const std::vector<std::byte>& min
   Received r;
   r.counts = to_int_counts(allgather_sizes(ctx, mine.size(), error), r.displs);
   r.data.resize(static_cast<std::size_t>(r.displs.back()) + r.counts.back());
-  DME_MPI_CHECK(MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE,
-                               r.data.data(), r.counts.data(), r.displs.data(), MPI_BYTE,
-                               ctx.comm));
+  DME_MPI_CHECK(MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, r.data.data(),
+                               r.counts.data(), r.displs.data(), MPI_BYTE, ctx.comm));
   ctx.report.times.exchange_ms += t.elapsed_ms();
   ctx.report.payload_bytes_sent += mine.size() * static_cast<std::uint64_t>(ctx.size - 1);
   ctx.report.payload_bytes_received += r.data.size() - mine.size();
