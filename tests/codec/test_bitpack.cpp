@@ -76,9 +76,11 @@ TEST(Bitpack, ChooseLayoutKnownValues) {
                         {15, Packing::kFixedWidth, 4},     {16, Packing::kFixedWidth, 4},
                         {17, Packing::kMixedRadix, 15},    {100, Packing::kFixedWidth, 7},
                         {255, Packing::kFixedWidth, 8},    {256, Packing::kFixedWidth, 8},
-                        {257, Packing::kMixedRadix, 7},    {512, Packing::kMixedRadix, 7},
-                        {1000, Packing::kMixedRadix, 6},   {8192, Packing::kFixedWidth, 16},
-                        {65535, Packing::kFixedWidth, 16}, {65536, Packing::kFixedWidth, 16}};
+                        {257, Packing::kFixedWidth, 9},    {512, Packing::kFixedWidth, 9},
+                        {993, Packing::kFixedWidth, 10},   {1000, Packing::kFixedWidth, 10},
+                        {1985, Packing::kFixedWidth, 11},  {8192, Packing::kFixedWidth, 13},
+                        {32769, Packing::kFixedWidth, 16}, {65535, Packing::kFixedWidth, 16},
+                        {65536, Packing::kFixedWidth, 16}};
   for (const auto& c : cases) {
     const CodeLayout l = dme::choose_layout(c.s);
     EXPECT_EQ(l.packing, c.p) << "s=" << c.s;
@@ -105,7 +107,7 @@ TEST(Bitpack, ChooseLayoutIsTightestForEveryRadix) {
     const unsigned k = brute_max_digits(s);
     ASSERT_EQ(dme::max_digits_per_word(s), k) << s;
     const unsigned need = static_cast<unsigned>(std::ceil(std::log2(double(s)) - 1e-12));
-    const double fixed = need <= 8 ? need : 16;
+    const double fixed = need;
     const double best = std::min(fixed, 64.0 / k);
     ASSERT_EQ(l.bits_per_code(), best) << s;
     ASSERT_GE(l.bits_per_code(), std::log2(double(s)) - 1e-12) << s;
@@ -117,7 +119,8 @@ TEST(Bitpack, RejectsBadRadixAndLayouts) {
   EXPECT_THROW(dme::choose_layout(1), dme::Error);
   EXPECT_THROW(dme::choose_layout(65537), dme::Error);
   EXPECT_THROW(dme::check_layout({Packing::kFixedWidth, 17, 4, 0}), dme::Error);
-  EXPECT_THROW(dme::check_layout({Packing::kFixedWidth, 2, 9, 0}), dme::Error);
+  EXPECT_THROW(dme::check_layout({Packing::kFixedWidth, 2, 17, 0}), dme::Error);
+  EXPECT_THROW(dme::check_layout({Packing::kFixedWidth, 1025, 10, 0}), dme::Error);
   EXPECT_THROW(dme::check_layout({Packing::kFixedWidth, 2, 0, 0}), dme::Error);
   EXPECT_THROW(dme::check_layout({Packing::kMixedRadix, 10, 0, 20}), dme::Error);
   EXPECT_THROW(dme::check_layout({Packing::kMixedRadix, 10, 0, 0}), dme::Error);
@@ -149,7 +152,7 @@ TEST(Bitpack, RoundTripAwkwardSizesEveryRadix) {
 // Layouts that choose_layout does not pick still round-trip: every width with every radix it
 // holds at its extremes, and every digit count of a few radices (down to one digit per word).
 TEST(Bitpack, RoundTripNonCanonicalLayouts) {
-  for (unsigned bits : {1u, 2u, 3u, 4u, 5u, 6u, 7u, 8u, 16u})
+  for (unsigned bits = 1; bits <= 16; ++bits)
     for (std::uint32_t s : {std::uint32_t(1) << bits, (std::uint32_t(1) << bits) - 1})
       if (s >= 2)
         for (std::size_t n : kCounts)

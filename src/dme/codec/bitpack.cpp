@@ -27,9 +27,8 @@ unsigned max_digits_per_word(std::uint32_t s) {
 }
 
 CodeLayout choose_layout(std::uint32_t s) {
-  const unsigned k = max_digits_per_word(s);  // checks s
-  const unsigned log2_ceil = static_cast<unsigned>(std::bit_width(s - 1));
-  const unsigned fixed_bits = log2_ceil <= 8 ? log2_ceil : 16;
+  const unsigned k = max_digits_per_word(s);                                 // checks s
+  const unsigned fixed_bits = static_cast<unsigned>(std::bit_width(s - 1));  // ceil(log2 s)
   // 64 / k < fixed_bits, in integers; a tie keeps the faster fixed width.
   if (64 < std::uint64_t(fixed_bits) * k) return CodeLayout{Packing::kMixedRadix, s, 0, k};
   return CodeLayout{Packing::kFixedWidth, s, fixed_bits, 0};
@@ -38,8 +37,8 @@ CodeLayout choose_layout(std::uint32_t s) {
 void check_layout(const CodeLayout& layout) {
   const unsigned k_max = max_digits_per_word(layout.s);  // checks s
   if (layout.packing == Packing::kFixedWidth) {
-    DME_CHECK((layout.bits >= 1 && layout.bits <= 8) || layout.bits == 16,
-              "fixed-width code layout needs 1..8 or 16 bits per code, got " << layout.bits);
+    DME_CHECK(layout.bits >= 1 && layout.bits <= 16,
+              "fixed-width code layout needs 1..16 bits per code, got " << layout.bits);
     DME_CHECK(layout.s <= (std::uint64_t(1) << layout.bits),
               "fixed-width code layout of " << layout.bits << " bits cannot hold s = " << layout.s);
   } else {

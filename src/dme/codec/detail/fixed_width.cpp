@@ -67,6 +67,37 @@ bool unpack_small_from(const std::byte* in, std::size_t in_size, std::size_t n,
   return (v >> (rest * B)) == 0;
 }
 
+// Widths 9..15: a group of 8 codes is B bytes, moved through a 128-bit value byte by byte (the
+// integer-sum downlink of reduce-scatter-int is their main user; no vector kernels).
+__extension__ typedef unsigned __int128 Wide;  // GCC and Clang
+
+template <unsigned B>
+void pack_wide(const std::uint16_t* codes, std::size_t n, std::byte* out) {
+  for (std::size_t start = 0; start < n; start += 8) {
+    const std::size_t m = std::min<std::size_t>(8, n - start);
+    Wide v = 0;
+    for (std::size_t k = 0; k < m; ++k) v |= Wide(codes[start + k]) << (k * B);
+    const std::size_t bytes = (m * B + 7) / 8;
+    for (std::size_t j = 0; j < bytes; ++j)
+      out[start / 8 * B + j] = std::byte(static_cast<std::uint8_t>(v >> (8 * j)));
+  }
+}
+
+template <unsigned B>
+bool unpack_wide(const std::byte* in, std::size_t n, std::uint16_t* codes) {
+  for (std::size_t start = 0; start < n; start += 8) {
+    const std::size_t m = std::min<std::size_t>(8, n - start);
+    const std::size_t bytes = (m * B + 7) / 8;
+    Wide v = 0;
+    for (std::size_t j = 0; j < bytes; ++j)
+      v |= Wide(std::to_integer<std::uint8_t>(in[start / 8 * B + j])) << (8 * j);
+    for (std::size_t k = 0; k < m; ++k)
+      codes[start + k] = static_cast<std::uint16_t>((v >> (k * B)) & ((1u << B) - 1));
+    if (m < 8 && (v >> (m * B)) != 0) return false;  // padding bits after the last code
+  }
+  return true;
+}
+
 inline void pack_bytes_scalar(const std::uint16_t* codes, std::size_t n, std::byte* out) {
   for (std::size_t i = 0; i < n; ++i) out[i] = std::byte(static_cast<std::uint8_t>(codes[i]));
 }
@@ -115,6 +146,20 @@ void pack_fixed_scalar(const std::uint16_t* codes, std::size_t n, unsigned bits,
       return pack_small_from<7>(codes, n, out, 0);
     case 8:
       return pack_bytes_scalar(codes, n, out);
+    case 9:
+      return pack_wide<9>(codes, n, out);
+    case 10:
+      return pack_wide<10>(codes, n, out);
+    case 11:
+      return pack_wide<11>(codes, n, out);
+    case 12:
+      return pack_wide<12>(codes, n, out);
+    case 13:
+      return pack_wide<13>(codes, n, out);
+    case 14:
+      return pack_wide<14>(codes, n, out);
+    case 15:
+      return pack_wide<15>(codes, n, out);
     case 16:
       return pack_u16(codes, n, out);
     default:
@@ -142,6 +187,20 @@ bool unpack_fixed_scalar(const std::byte* in, std::size_t in_size, unsigned bits
     case 8:
       unpack_bytes_scalar(in, n, codes);
       return true;
+    case 9:
+      return unpack_wide<9>(in, n, codes);
+    case 10:
+      return unpack_wide<10>(in, n, codes);
+    case 11:
+      return unpack_wide<11>(in, n, codes);
+    case 12:
+      return unpack_wide<12>(in, n, codes);
+    case 13:
+      return unpack_wide<13>(in, n, codes);
+    case 14:
+      return unpack_wide<14>(in, n, codes);
+    case 15:
+      return unpack_wide<15>(in, n, codes);
     case 16:
       unpack_u16(in, n, codes);
       return true;
@@ -425,7 +484,7 @@ std::uint16_t max_code(const std::uint16_t* codes, std::size_t n) {
 
 void pack_fixed(const std::uint16_t* codes, std::size_t n, unsigned bits, std::byte* out) {
   if (n == 0) return;  // empty spans may hold null pointers, which memcpy must not see
-  DME_ASSERT(((bits >= 1 && bits <= 8) || bits == 16) && "unsupported code width");
+  DME_ASSERT(bits >= 1 && bits <= 16 && "unsupported code width");
   simd_init();
   HWY_DYNAMIC_DISPATCH(PackFixed)(codes, n, bits, out);
 }
@@ -433,7 +492,7 @@ void pack_fixed(const std::uint16_t* codes, std::size_t n, unsigned bits, std::b
 bool unpack_fixed(const std::byte* in, std::size_t in_size, unsigned bits, std::size_t n,
                   std::uint16_t* codes) {
   if (n == 0) return true;
-  DME_ASSERT(((bits >= 1 && bits <= 8) || bits == 16) && "unsupported code width");
+  DME_ASSERT(bits >= 1 && bits <= 16 && "unsupported code width");
   simd_init();
   return HWY_DYNAMIC_DISPATCH(UnpackFixed)(in, in_size, bits, n, codes);
 }

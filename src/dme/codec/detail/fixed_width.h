@@ -1,4 +1,4 @@
-// Fixed-width bit-packing kernels (b = 1..8 or 16 bits per code), unchecked: the callers in
+// Fixed-width bit-packing kernels (b = 1..16 bits per code), unchecked: the callers in
 // bitpack.cpp and payload.cpp validate codes and sizes first.
 #pragma once
 
