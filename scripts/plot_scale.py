@@ -62,8 +62,8 @@ def main():
     err_ax.set_ylabel(r"NMSE  $\|\hat{\bar x}-\bar x\|^2 \,/\, \frac{1}{n}\sum_r \|x_r\|^2$")
     err_ax.set_title("error of the mean (solid: iid inputs, dashed: identical)", fontsize=9)
     bits_ax.set_yscale("log", base=2)
-    bits_ax.set_ylabel("bits received per coordinate by one rank (payloads + side information)")
-    bits_ax.set_title("traffic per rank", fontsize=9)
+    bits_ax.set_ylabel("bits received per coordinate, one rank")
+    bits_ax.set_title("traffic per rank (payloads, headers and side information)", fontsize=9)
     r = runs[0].params
     fig.suptitle(args.title or f"Scaling with the rank count: d = {r.get('d')}, s = {r.get('s')}, "
                  f"{r.get('distribution', '')} inputs")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs bias, single, gaussianity, schemes and train at tiny sizes with --out, then every plot script on the
+# Runs bias, single, gaussianity, schemes, train and collective at tiny sizes with --out, then every plot script on the
 # files (and plot_solvers.py on `dme-bench solvers --csv` when that subcommand exists), and
 # checks that each wrote a PNG. Exits 77 (ctest: skipped) when python3 cannot import h5py,
 # matplotlib and numpy.
@@ -20,6 +20,10 @@ run2 "$experiment" bias --log2d 8 --trials 2 --rotations 0,2 --quiet --out "$out
 run2 "$experiment" single --log2d 8 --trials 2 --sigmas 0.5,1 --quiet --out "$out/single.h5" >"$out/single.txt"
 run2 "$experiment" gaussianity --log2d 4,6 --seeds 8 --quiet --out "$out/gaussianity.h5" >"$out/gaussianity.txt"
 run2 "$experiment" schemes --log2d 8,10 --bits 1,2 --trials 2 --quiet --out "$out/schemes.h5" >"$out/schemes.txt"
+run2 "$experiment" collective --log2d 8 --trials 1 --exchange allgather,reduce-scatter-int \
+  --quiet --out "$out/scale_iid.h5" >"$out/scale_iid.txt"
+run2 "$experiment" collective --log2d 8 --trials 1 --exchange allgather,reduce-scatter-int \
+  --inputs identical --quiet --out "$out/scale_identical.h5" >"$out/scale_identical.txt"
 run2 "$experiment" train --data "$scripts/../data/digits.h5" --model softmax --steps 20 --eval-every 5 \
   --estimators exact,asq,kmeans --bits 2 --quiet --out "$out/train.h5" >"$out/train.txt"
 
@@ -46,6 +50,9 @@ if [[ $bench != none ]] && "$bench" solvers --help >/dev/null 2>&1; then
 else
   echo "note: dme-bench solvers not available; plot_solvers.py checked with --help only"
 fi
+"$python" "$scripts/plot_scale.py" --help >/dev/null
+"$python" "$scripts/plot_scale.py" "$out/scale_iid.h5" "$out/scale_identical.h5" -o "$out/scale.png"
+check_png "$out/scale.png"
 # A file from another experiment is refused with a clear message.
 if "$python" "$scripts/plot_bias.py" "$out/single.h5" -o "$out/x.png" 2>"$out/err.txt"; then
   echo "plot_bias.py accepted a single-experiment file"; exit 1
