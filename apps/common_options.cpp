@@ -62,6 +62,9 @@ void add_estimator_options(po::options_description& desc, EstimatorArgs& est, Op
        "is DRIVE; unbiased with --per-rank-rotation)")
       ("compressed-downlink", po::bool_switch(&opt.compressed_downlink),
        "gather-bcast: the root broadcasts the mean as a payload, not float32")
+      ("correlated-rounding", po::bool_switch(&opt.correlated_rounding),
+       "reduce-scatter-int: stratify the ranks' rounding draws of each coordinate, so that "
+       "their rounding errors partly cancel (unbiased)")
       ("seed", po::value(&opt.seed)->default_value(opt.seed), "seed of inputs, signs and rounding");
   // clang-format on
 }

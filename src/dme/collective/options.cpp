@@ -112,6 +112,12 @@ void validate(const Options& o) {
                                   o.exchange != Exchange::kReduceScatterInt),
             exchange_name(o.exchange)
                 << " sums chunks in the rotated domain and needs a shared rotation");
+  DME_CHECK(!o.correlated_rounding ||
+                (o.exchange == Exchange::kReduceScatterInt && !uses_nearest_rounding(o)),
+            "correlated rounding stratifies the ranks' stochastic rounding on the levels they "
+            "share: it needs exchange reduce-scatter-int and stochastic rounding, got exchange "
+                << exchange_name(o.exchange) << " with "
+                << (uses_nearest_rounding(o) ? "nearest" : "stochastic") << " rounding");
   if (o.exchange == Exchange::kReduceScatterInt) {
     DME_CHECK(o.scheme == Scheme::kAsq && o.backend == Backend::kCpu && o.bucket_size == 0,
               "reduce-scatter-int sums level indices on a grid the ranks agree on: it takes the "
@@ -161,6 +167,7 @@ std::uint64_t options_fingerprint(const Options& o) {
   mix(o.bucket_size);
   mix(static_cast<std::uint64_t>(o.scheme));
   mix(o.compressed_downlink);
+  mix(o.correlated_rounding);
   return h;
 }
 
@@ -172,7 +179,8 @@ std::string describe(const Options& o) {
      << (o.shared_rotation ? " shared" : " per-rank") << " exchange=" << exchange_name(o.exchange)
      << " backend=" << backend_name(o.backend) << " scheme=" << scheme_name(o.scheme)
      << " seed=" << o.seed << " bucket=" << o.bucket_size
-     << (o.compressed_downlink ? " downlink=compressed" : "");
+     << (o.compressed_downlink ? " downlink=compressed" : "")
+     << (o.correlated_rounding ? " rounding-draws=correlated" : "");
   return os.str();
 }
 

@@ -30,6 +30,7 @@ enum class Purpose : std::uint32_t {
   kRequantize = 3,     ///< the second rounding of reduce-scatter chunk owners
   kInput = 4,          ///< synthetic inputs of the experiments
   kDownlink = 5,       ///< gather-bcast's root requantizing the mean (compressed downlink)
+  kCorrelated = 6,     ///< reduce-scatter-int's shared shift of correlated rounding (rank 0)
 };
 
 class PhiloxStream {

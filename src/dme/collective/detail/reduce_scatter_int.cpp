@@ -15,6 +15,12 @@
 //                 rounded values
 //
 // A chunk whose range is one value (lo_j = hi_j) has one level and sends nothing.
+//
+// With Options::correlated_rounding, rank r rounds coordinate i up with the draw
+// u = frac(w_i + (r + g_ri) / n): w_i is shared by all ranks (kCorrelated stream), g_ri is the
+// rank's own (kRounding stream). Each u is uniform, so each rank's rounding stays unbiased, and
+// the n draws of a coordinate fall one in each of n strata of [0, 1), so the ranks' rounding
+// errors partly cancel in the sum.
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -23,6 +29,7 @@
 #include "dme/codec/payload.h"
 #include "dme/collective/detail/round.h"
 #include "dme/core/agree.h"
+#include "dme/core/detail/philox_words.h"
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/core/timer.h"
@@ -105,6 +112,35 @@ void apply_mask(ChunkGrid& c, std::span<const std::uint64_t> mask, std::uint32_t
     if (!c.levels.empty() && v <= c.levels.back()) continue;  // a range of a few ulps
     c.levels.push_back(v);
     c.index.push_back(static_cast<std::uint16_t>(g));
+  }
+}
+
+/// out[k] = stream.uniform_float(first + k) for k < n, drawn on the SIMD target.
+void stream_uniforms(const PhiloxStream& stream, std::uint64_t first, std::size_t n,
+                     std::vector<float>& buf, float*& out) {
+  const std::uint64_t block = first / 4, end = (first + n + 3) / 4;
+  buf.resize(4 * (end - block));
+  if (end > block)
+    detail::philox_uniforms(detail::philox_words(stream), block, end - block, buf.data());
+  out = buf.data() + (first - 4 * block);
+}
+
+/// Stochastic rounding of x to levels with the correlated draws of rank r of n (see the top of
+/// this file): up with probability (x - a) / (b - a) for each rank alone.
+void correlated_round(std::span<const float> x, std::span<const float> levels, const float* w,
+                      const float* g, int r, int n, std::span<std::uint16_t> codes) {
+  const double inv_n = 1.0 / n;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const auto hi = static_cast<std::size_t>(std::upper_bound(levels.begin(), levels.end(), x[i]) -
+                                             levels.begin());
+    if (hi == levels.size()) {  // x is the top level
+      codes[i] = static_cast<std::uint16_t>(hi - 1);
+      continue;
+    }
+    double u = double(w[i]) + (r + double(g[i])) * inv_n;
+    if (u >= 1.0) u -= 1.0;
+    const double a = levels[hi - 1], b = levels[hi];
+    codes[i] = static_cast<std::uint16_t>(u * (b - a) < double(x[i]) - a ? hi : hi - 1);
   }
 }
 
@@ -202,15 +238,23 @@ RoundSum reduce_reduce_scatter_int(RoundContext& ctx, std::span<const float> y) 
   error = mpi::capture_error([&] {
     const PhiloxStream stream(ctx.options.seed, ctx.round, static_cast<std::uint32_t>(ctx.rank),
                               Purpose::kRounding);
+    const PhiloxStream shared(ctx.options.seed, ctx.round, 0, Purpose::kCorrelated);
+    std::vector<float> w_buf, g_buf;
     for (std::size_t j = 0; j < un; ++j) {
       const ChunkGrid& c = chunks[j];
       if (c.levels.size() < 2) continue;
       codes.resize(c.count);
       const auto x = y.subspan(c.first, c.count);
-      if (ctx.plan.nearest)
+      if (ctx.plan.nearest) {
         nearest_round(x, c.levels, codes);
-      else
+      } else if (ctx.options.correlated_rounding) {
+        float *w = nullptr, *g = nullptr;
+        stream_uniforms(shared, c.first, c.count, w_buf, w);
+        stream_uniforms(stream, c.first, c.count, g_buf, g);
+        correlated_round(x, c.levels, w, g, ctx.rank, n, codes);
+      } else {
         stochastic_round(x, c.levels, stream, c.first, codes);
+      }
       encode(codes_header(ctx, c, static_cast<std::uint32_t>(c.levels.size())),
              codes_only_levels(static_cast<std::uint32_t>(c.levels.size())), codes, one);
       sizes[j] = static_cast<std::int64_t>(one.size());
