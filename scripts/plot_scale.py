@@ -5,7 +5,8 @@ with the slope of each line), and the bits received per coordinate by one rank a
 the float32 ring allreduce's 2 (n - 1)/n · 32.
 
 Expected picture (docs/algorithms.md §10.6): allgather and reduce-scatter-int fall as 1/n
-(slope -1) for both input kinds; reduce-scatter levels off for identical inputs. allgather's
+(slope -1) for both input kinds; reduce-scatter levels off for identical inputs; correlated
+rounding lies below allgather, falling as 1/n^2 for identical inputs. allgather's
 bytes grow as n - 1 payloads; both reduce-scatters stay flat.
 """
 
@@ -18,7 +19,14 @@ STYLE = {
     "gather-bcast": dict(color="tab:gray", marker="^"),
     "reduce-scatter": dict(color="tab:orange", marker="s"),
     "reduce-scatter-int": dict(color="tab:green", marker="D"),
+    "reduce-scatter-int, correlated": dict(color="tab:purple", marker="v"),
 }
+
+
+def line_name(params):
+    """The exchange, and whether its rounding draws were correlated across ranks."""
+    correlated = "rounding-draws=correlated" in str(params.get("options", ""))
+    return params["exchange"] + (", correlated" if correlated else "")
 
 
 def slope(ns, values):
@@ -35,7 +43,7 @@ def main():
     # (exchange, input kind, d) -> {n: run}
     lines = {}
     for r in runs:
-        key = (r.params["exchange"], r.params.get("input_mode", "?"), int(r.params["d"]))
+        key = (line_name(r.params), r.params.get("input_mode", "?"), int(r.params["d"]))
         lines.setdefault(key, {})[int(r.params["ranks"])] = r
     import matplotlib.pyplot as plt
 

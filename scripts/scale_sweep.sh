@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Error and traffic against the rank count (issue: the error must keep falling as 1/n at
 # reduce-scatter traffic): `dme-experiment collective` at n = 2, 4, ..., 64 ranks (oversubscribed
-# on a small machine), iid and identical inputs, every reduce exchange, then scripts/plot_scale.py.
+# on a small machine), iid and identical inputs, every reduce exchange (reduce-scatter-int also
+# with --correlated-rounding), then scripts/plot_scale.py.
 # Writes OUT_DIR/scale_n<N>_<inputs>.h5 (+ .txt) and OUT_DIR/scale.png.
 #   BUILD_DIR (default build), OUT_DIR (default results/scale), RANKS (default 2,4,8,16,32,64),
 #   LOG2D (default 16), TRIALS (default 3), EXCHANGES (default allgather,reduce-scatter,
@@ -35,6 +36,13 @@ for n in ${ranks//,/ }; do
     "${launch[@]}" "$experiment" collective --log2d "$log2d" --exchange "$exchanges" \
       --inputs "$inputs" --trials "$trials" --quiet --force --out "$h5" "$@" | tee "${h5%.h5}.txt"
     files+=("$h5")
+    if [[ ,$exchanges, == *,reduce-scatter-int,* ]]; then  # and with correlated rounding
+      h5="$out_dir/scale_n${n}_${inputs}_correlated.h5"
+      "${launch[@]}" "$experiment" collective --log2d "$log2d" --exchange reduce-scatter-int \
+        --correlated-rounding --inputs "$inputs" --trials "$trials" --quiet --force --out "$h5" \
+        "$@" | tee "${h5%.h5}.txt"
+      files+=("$h5")
+    fi
   done
 done
 python3 scripts/plot_scale.py "${files[@]}" -o "$out_dir/scale.png"

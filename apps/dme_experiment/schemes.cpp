@@ -22,7 +22,8 @@ int schemes_main(int argc, char** argv) {
   desc.add_options()("help,h", "show this help")
       ("log2d", po::value(&log2d)->multitoken(), "log2 of the vector lengths (default 16)")
       ("schemes", po::value(&schemes)->multitoken(),
-       "schemes to compare (default qsgd,asq,asq-shared,eden)")
+       "schemes to compare: qsgd, asq, asq-shared, eden, thc (default qsgd,asq,asq-shared,eden; "
+       "thc runs through reduce-scatter-int)")
       ("bits", po::value(&bits)->multitoken(),
        "bit budgets b, s = 2^b levels (default 1,2,4)")
       ("exchange", po::value(&exchange)->default_value(exchange),

@@ -38,14 +38,14 @@ dme::Options int_options(std::size_t s, std::uint64_t seed) {
 // draw · (b - a) < x - a.
 std::vector<double> one_rank_mean(const std::vector<std::vector<float>>& xs, std::size_t s,
                                   int rotations, std::uint64_t seed, std::uint32_t round,
-                                  bool correlated = false) {
+                                  bool correlated = false, bool uniform = false) {
   const int n = static_cast<int>(xs.size());
   const std::size_t d = xs[0].size();
   const dme::Rotation rot(seed, round, rotations, d, dme::rotation_stream(true, 0));
   const std::size_t D = rot.padded();
   std::vector<std::vector<float>> ys(xs.size(), std::vector<float>(D));
   for (int r = 0; r < n; ++r) rot.forward(xs[r], ys[r]);
-  const auto m = static_cast<std::uint32_t>(2 * s - 1);
+  const auto m = static_cast<std::uint32_t>((uniform ? 1 : 2) * s - 1);
   std::vector<double> mean(D, 0.0);
   for (int j = 0; j < n; ++j) {
     const std::size_t a = D * j / n, b = D * (j + 1) / n;
@@ -59,10 +59,15 @@ std::vector<double> one_rank_mean(const std::vector<std::vector<float>>& xs, std
     }
     const std::span<const float> own(ys[j].data() + a, b - a);
     std::vector<float> levels;
-    for (float v : dme::quiver_approx(own, s, m, lo, hi)) {
-      const double g = std::nearbyint((double(v) - lo) / (double(hi) - lo) * m);
-      levels.push_back(g == 0 ? lo : g == m ? hi : float(lo + (double(hi) - lo) * g / m));
+    std::vector<double> grid;  // thc: every grid point
+    for (std::uint32_t g = 0; g <= m; ++g) grid.push_back(g);
+    if (!uniform) {
+      grid.clear();
+      for (float v : dme::quiver_approx(own, s, m, lo, hi))
+        grid.push_back(std::nearbyint((double(v) - lo) / (double(hi) - lo) * m));
     }
+    for (double g : grid)
+      levels.push_back(g == 0 ? lo : g == m ? hi : float(lo + (double(hi) - lo) * g / m));
     std::vector<std::uint16_t> codes(b - a);
     const dme::PhiloxStream shared(seed, round, 0, dme::Purpose::kCorrelated);
     for (int r = 0; r < n; ++r) {
@@ -141,6 +146,32 @@ TEST(ReduceScatterInt, ErrorFallsLikeAllgathers) {
   }
 }
 
+// thc: s uniform levels on the agreed range, summed as integers.
+TEST(ReduceScatterInt, ThcEqualsOneRankComputationAndIsUnbiased) {
+  const int n = world_size();
+  const std::size_t d = 3000;
+  std::vector<std::vector<float>> xs;
+  for (int r = 0; r < n; ++r) xs.push_back(dme::test::lognormal_input(d, 60u + unsigned(r)));
+  dme::Options o = int_options(16, 8);
+  o.scheme = dme::Scheme::kThc;
+  dme::MeanEstimator est(MPI_COMM_WORLD, o);
+  std::vector<float> out(d);
+  const dme::Report rep = est.estimate(xs[static_cast<std::size_t>(world_rank())], out);
+  EXPECT_TRUE(identical_on_all_ranks(out));
+  const std::vector<double> want = one_rank_mean(xs, 16, rep.rotations, 8, 0, false, true);
+  double scale = 0, worst = 0;
+  for (std::size_t i = 0; i < d; ++i) {
+    scale = std::max(scale, std::abs(want[i]));
+    worst = std::max(worst, std::abs(double(out[i]) - want[i]));
+  }
+  EXPECT_LT(worst, 1e-5 * scale);
+  for (bool identical : {false, true}) {
+    dme::Options u = int_options(4, 3);
+    u.scheme = dme::Scheme::kThc;
+    dme::test::expect_unbiased_over_rounds(dme::test::make_setting(4096, identical), u, 60);
+  }
+}
+
 TEST(ReduceScatterInt, CorrelatedRoundingIsUnbiasedAndBelowAllgather) {
   for (bool identical : {false, true}) {
     dme::Options o = int_options(4, 3);
@@ -195,7 +226,7 @@ TEST(ReduceScatterInt, LimitsAreClearErrors) {
   EXPECT_NE(msg(o).find("needs a shared rotation"), std::string::npos);
   o = int_options(16, 1);
   o.scheme = dme::Scheme::kEden;
-  EXPECT_NE(msg(o).find("asq scheme"), std::string::npos);
+  EXPECT_NE(msg(o).find("asq or thc scheme"), std::string::npos);
   o = int_options(16, 1);
   o.bucket_size = 64;
   EXPECT_NE(msg(o).find("no buckets"), std::string::npos);
@@ -207,6 +238,10 @@ TEST(ReduceScatterInt, LimitsAreClearErrors) {
   o.correlated_rounding = true;
   o.rounding = dme::Rounding::kNearest;
   EXPECT_NE(msg(o).find("and stochastic rounding"), std::string::npos);
+  o = int_options(16, 1);
+  o.scheme = dme::Scheme::kThc;
+  o.exchange = dme::Exchange::kAllgather;
+  EXPECT_NE(msg(o).find("only exchange reduce-scatter-int provides"), std::string::npos);
   o = int_options(40000, 1);
   o.solver_options.m = 40000;
   EXPECT_NE(msg(o).find("at most 32768"), std::string::npos);

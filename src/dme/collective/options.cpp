@@ -64,9 +64,9 @@ Scheme parse_scheme(std::string_view name) {
   if (name == "eden") return Scheme::kEden;
   if (name == "asq-shared") return Scheme::kAsqShared;
   if (name == "qsgd") return Scheme::kQsgd;
-  DME_THROW(
-      "unknown scheme '" << name
-                         << "' (valid: asq, eden, asq-shared, qsgd; DRIVE is eden with s = 2)");
+  if (name == "thc") return Scheme::kThc;
+  DME_THROW("unknown scheme '"
+            << name << "' (valid: asq, eden, asq-shared, qsgd, thc; DRIVE is eden with s = 2)");
 }
 
 std::string_view scheme_name(Scheme s) {
@@ -79,6 +79,8 @@ std::string_view scheme_name(Scheme s) {
       return "asq-shared";
     case Scheme::kQsgd:
       return "qsgd";
+    case Scheme::kThc:
+      return "thc";
   }
   return "?";
 }
@@ -118,10 +120,15 @@ void validate(const Options& o) {
             "share: it needs exchange reduce-scatter-int and stochastic rounding, got exchange "
                 << exchange_name(o.exchange) << " with "
                 << (uses_nearest_rounding(o) ? "nearest" : "stochastic") << " rounding");
+  DME_CHECK(o.scheme != Scheme::kThc || o.exchange == Exchange::kReduceScatterInt,
+            "scheme thc adds integer codes on levels every rank agreed on before rounding, which "
+            "only exchange reduce-scatter-int provides (it agrees on each chunk's range), got "
+                << exchange_name(o.exchange));
   if (o.exchange == Exchange::kReduceScatterInt) {
-    DME_CHECK(o.scheme == Scheme::kAsq && o.backend == Backend::kCpu && o.bucket_size == 0,
+    DME_CHECK((o.scheme == Scheme::kAsq || o.scheme == Scheme::kThc) &&
+                  o.backend == Backend::kCpu && o.bucket_size == 0,
               "reduce-scatter-int sums level indices on a grid the ranks agree on: it takes the "
-              "asq scheme, the cpu backend and no buckets, got scheme "
+              "asq or thc scheme, the cpu backend and no buckets, got scheme "
                   << scheme_name(o.scheme) << ", backend " << backend_name(o.backend)
                   << ", bucket size " << o.bucket_size);
     DME_CHECK(o.s <= 32768,
@@ -142,7 +149,8 @@ void validate(const Options& o) {
 bool uses_nearest_rounding(const Options& o) {
   if (o.scheme == Scheme::kEden) return true;        // each value to its nearest centroid
   if (o.scheme == Scheme::kAsqShared) return false;  // the dither needs the rounding draws
-  if (o.scheme == Scheme::kQsgd) return o.rounding == Rounding::kNearest;
+  if (o.scheme == Scheme::kQsgd || o.scheme == Scheme::kThc)
+    return o.rounding == Rounding::kNearest;
   if (o.rounding == Rounding::kAuto) return solver_is_biased(o.solver);
   return o.rounding == Rounding::kNearest;
 }

@@ -28,8 +28,8 @@ enum class Exchange {
   /// choice, MPI_Allgather); each rank rounds once to them and sends level codes; the owner
   /// adds their grid indices exactly and all ranks gather the sums (1 + log2(s) + log2(n)
   /// bits each). No second rounding: the mean is the average of the rounded vectors, and its
-  /// error falls as 1/n like allgather's. Needs a shared rotation, the asq scheme, the CPU
-  /// backend, no buckets, and n·(2s - 1) + 1 <= 65536.
+  /// error falls as 1/n like allgather's. Needs a shared rotation, the asq or thc scheme (thc:
+  /// s uniform levels, no choice), the CPU backend, no buckets, and n·(2s - 1) + 1 <= 65536.
   kReduceScatterInt,
 };
 
@@ -53,6 +53,9 @@ enum class Scheme {
                ///< unbiased, and a lower variance than asq for every vector
   kQsgd,  ///< QSGD: stochastic rounding to the uniform grid of s points on [-‖x‖₂, ‖x‖₂] of each
           ///< bucket (the classic baseline; published without rotation: rotations = 0)
+  kThc,  ///< THC's homomorphic core: s uniform levels on each chunk's range, agreed by all
+         ///< ranks, so that owners add integer codes (exchange reduce-scatter-int only;
+         ///< docs/schemes.md says what of the published THC is left out)
 };
 
 /// rotations = kAutoRotations: each rank measures its input (adaptive_rotation_count) and all
@@ -90,7 +93,7 @@ Rounding parse_rounding(
 std::string_view rounding_name(Rounding r);
 Backend parse_backend(std::string_view name);  ///< "cpu", "cuda"
 std::string_view backend_name(Backend b);
-/// "asq", "eden" (DRIVE: "eden" with s = 2), "asq-shared", "qsgd"
+/// "asq", "eden" (DRIVE: "eden" with s = 2), "asq-shared", "qsgd", "thc"
 Scheme parse_scheme(std::string_view name);
 std::string_view scheme_name(Scheme s);
 /// "auto" or 0..3.

@@ -18,6 +18,11 @@ Options as_published(Options o) {
   if (o.scheme == Scheme::kEden && o.exchange != Exchange::kReduceScatter)
     o.shared_rotation = false;
   if (o.scheme == Scheme::kQsgd) o.rotations = 0;
+  // THC sums integer codes on levels agreed before rounding: the exchange that does this.
+  if (o.scheme == Scheme::kThc) {
+    o.exchange = Exchange::kReduceScatterInt;
+    o.shared_rotation = true;
+  }
   return o;
 }
 

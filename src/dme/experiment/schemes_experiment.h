@@ -27,7 +27,8 @@ struct SchemesExperimentConfig {
 };
 
 /// o with its scheme's rotation as published (docs/schemes.md): EDEN with per-rank rotations
-/// (which reduce-scatter cannot use), QSGD without rotation; other schemes unchanged.
+/// (which reduce-scatter cannot use), QSGD without rotation, THC through reduce-scatter-int
+/// (the exchange that adds integer codes); other schemes unchanged.
 Options as_published(Options o);
 
 /// Rows (rank 0): ranks, log2d, scheme, bits, s, rotation (none, shared or per-rank: each scheme

@@ -16,6 +16,9 @@
 //
 // A chunk whose range is one value (lo_j = hi_j) has one level and sends nothing.
 //
+// The thc scheme takes all of a grid of s points (m = s - 1): no choice, no mask exchange, and
+// sums below n·(s - 1) + 1.
+//
 // With Options::correlated_rounding, rank r rounds coordinate i up with the draw
 // u = frac(w_i + (r + g_ri) / n): w_i is shared by all ranks (kCorrelated stream), g_ri is the
 // rank's own (kRounding stream). Each u is uniform, so each rank's rounding stays unbiased, and
@@ -167,7 +170,8 @@ RoundSum reduce_reduce_scatter_int(RoundContext& ctx, std::span<const float> y) 
   auto& rep = ctx.report;
   const int n = ctx.size;
   const auto un = static_cast<std::size_t>(n);
-  const std::uint32_t m = static_cast<std::uint32_t>(2 * ctx.plan.s - 1);
+  const bool uniform = ctx.options.scheme == Scheme::kThc;  // every grid point is a level
+  const std::uint32_t m = static_cast<std::uint32_t>((uniform ? 1 : 2) * ctx.plan.s - 1);
   const std::uint64_t sum_radix = static_cast<std::uint64_t>(n) * m + 1;
   DME_CHECK(sum_radix <= kMaxRadix, "reduce-scatter-int: sums of "
                                         << n << " grid indices below " << m + 1 << " need "
@@ -200,35 +204,41 @@ RoundSum reduce_reduce_scatter_int(RoundContext& ctx, std::span<const float> y) 
     chunks[j].hi = -ext[un + j] + 0.0f;
   }
 
-  // 2. levels: the owner's mask, and a status word (1: it failed).
+  // 2. levels: the owner's mask, and a status word (1: it failed); thc: all of the grid.
   t.reset();
   const std::size_t words = mask_words(m);
   std::vector<std::uint64_t> record(words + 1, 0);
   ChunkGrid& own = chunks[static_cast<std::size_t>(ctx.rank)];
-  std::optional<std::string> error = mpi::capture_error([&] {
-    if (own.count > 0 && own.lo < own.hi) {
-      const auto mask = choose_levels(y.subspan(own.first, own.count), own.lo, own.hi, ctx.plan, m);
-      std::copy(mask.begin(), mask.end(), record.begin());
-    }
-  });
-  if (error) record.back() = 1;
-  rep.times.solve_ms += t.elapsed_ms();
-  t.reset();
-  std::vector<std::uint64_t> masks((words + 1) * un);
-  DME_MPI_CHECK(MPI_Allgather(record.data(), static_cast<int>(words + 1), MPI_UINT64_T,
-                              masks.data(), static_cast<int>(words + 1), MPI_UINT64_T, ctx.comm));
-  rep.times.exchange_ms += t.elapsed_ms();
-  rep.metadata_bytes_sent += 8 * (words + 1) * static_cast<std::uint64_t>(n - 1);
-  rep.metadata_bytes_received += 8 * (words + 1) * static_cast<std::uint64_t>(n - 1);
-  {
+  std::optional<std::string> error;
+  if (uniform) {
+    std::vector<std::uint64_t> all(words, ~std::uint64_t(0));
+    if ((m + 1) % 64) all.back() = (std::uint64_t(1) << ((m + 1) % 64)) - 1;
+    for (std::size_t j = 0; j < un; ++j) apply_mask(chunks[j], all, m, ctx.plan.s, int(j));
+  } else {
+    error = mpi::capture_error([&] {
+      if (own.count > 0 && own.lo < own.hi) {
+        const auto mask =
+            choose_levels(y.subspan(own.first, own.count), own.lo, own.hi, ctx.plan, m);
+        std::copy(mask.begin(), mask.end(), record.begin());
+      }
+    });
+    if (error) record.back() = 1;
+    rep.times.solve_ms += t.elapsed_ms();
+    t.reset();
+    std::vector<std::uint64_t> masks((words + 1) * un);
+    DME_MPI_CHECK(MPI_Allgather(record.data(), static_cast<int>(words + 1), MPI_UINT64_T,
+                                masks.data(), static_cast<int>(words + 1), MPI_UINT64_T, ctx.comm));
+    rep.times.exchange_ms += t.elapsed_ms();
+    rep.metadata_bytes_sent += 8 * (words + 1) * static_cast<std::uint64_t>(n - 1);
+    rep.metadata_bytes_received += 8 * (words + 1) * static_cast<std::uint64_t>(n - 1);
     std::vector<std::int64_t> status(un);
     for (std::size_t r = 0; r < un; ++r)
       status[r] = masks[r * (words + 1) + words] ? kFailedSize : 0;
     raise_if_failed(status, error, ctx.comm);
+    for (std::size_t j = 0; j < un; ++j)
+      apply_mask(chunks[j], std::span(masks).subspan(j * (words + 1), words), m, ctx.plan.s,
+                 static_cast<int>(j));
   }
-  for (std::size_t j = 0; j < un; ++j)
-    apply_mask(chunks[j], std::span(masks).subspan(j * (words + 1), words), m, ctx.plan.s,
-               static_cast<int>(j));
 
   // 3. uplink: this rank's codes of every chunk, to its owner.
   t.reset();
