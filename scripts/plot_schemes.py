@@ -16,6 +16,7 @@ SCHEME_STYLE = {
     "asq": dict(color="tab:blue", marker="o"),
     "asq-shared": dict(color="tab:purple", marker="D"),
     "eden": dict(color="tab:red", marker="s"),
+    "thc": dict(color="tab:olive", marker="v"),
 }
 
 

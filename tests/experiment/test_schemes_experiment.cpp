@@ -57,6 +57,38 @@ TEST(SchemesExperiment, OneRunPerSchemeAndBudgetInTheExpectedOrder) {
   EXPECT_NE(table.str().find("asq-shared"), std::string::npos);
 }
 
+// thc runs through reduce-scatter-int (as published: integer sums), with uniform levels that
+// are less accurate than asq's adaptive ones at 2 bits.
+TEST(SchemesExperiment, ThcRunsThroughTheIntegerSumExchange) {
+  std::optional<dme::testing::TempDir> dir;
+  if (world_rank() == 0) dir.emplace("schemes_thc");
+  dme::SchemesExperimentConfig cfg;
+  cfg.log2d = {14};
+  cfg.bits = {2};
+  cfg.schemes = {dme::Scheme::kAsq, dme::Scheme::kThc};
+  cfg.trials = 2;
+  cfg.output.quiet = true;
+  cfg.output.out = dir ? dir->file("schemes.h5") : "unused-on-other-ranks.h5";
+  std::ostringstream table;
+  EXPECT_EQ(dme::run_schemes_experiment(cfg, MPI_COMM_WORLD, table), 0);
+  if (world_rank() != 0) return;
+  const auto file = dme::read_results(cfg.output.out);
+  ASSERT_EQ(file.runs.size(), 2u);
+  std::map<std::string, double> nmse;
+  for (const auto& run : file.runs) {
+    const auto scheme = std::get<std::string>(run.parameters.at("scheme"));
+    const auto options = std::get<std::string>(run.parameters.at("options"));
+    EXPECT_EQ(options.find("exchange=reduce-scatter-int") != std::string::npos, scheme == "thc")
+        << options;
+    for (const auto& d : run.datasets) {
+      if (d.name == "nmse") nmse[scheme] = (d.values[0] + d.values[1]) / 2;
+      // One header per chunk on the uplink: n 120-byte headers over 2^14 coordinates.
+      if (d.name == "bits_per_coord") EXPECT_LE(d.values[0], 2 + 0.3) << scheme;
+    }
+  }
+  EXPECT_GT(nmse["thc"], nmse["asq"]);
+}
+
 TEST(SchemesExperiment, BadBudgetsAreRefusedEverywhere) {
   dme::SchemesExperimentConfig cfg;
   cfg.bits = {0};
