@@ -46,6 +46,7 @@ EOF
 }
 
 down() {
+  ip link del dme-root 2>/dev/null || true
   local ns
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^(${PREFIX}[0-9]+|${SWITCH})$" || true); do
     ip netns del "$ns" 2>/dev/null || true
@@ -82,6 +83,14 @@ up() {
   ip netns add "$SWITCH"
   ip -n "$SWITCH" link add "$BRIDGE" type bridge
   ip -n "$SWITCH" link set "$BRIDGE" up
+  # The launcher stays in this namespace; its (unshaped) port on the bridge lets the ranks reach
+  # its PMIx server, which otherwise listens on this namespace's loopback only.
+  ip link add dme-root type veth peer name dme-rp
+  ip link set dme-rp netns "$SWITCH"
+  ip -n "$SWITCH" link set dme-rp master "$BRIDGE"
+  ip -n "$SWITCH" link set dme-rp up
+  ip addr add "$SUBNET.254/24" dev dme-root
+  ip link set dme-root up
   for ((i = 0; i < n; i++)); do
     ip netns add "$PREFIX$i"
     ip link add "dme-h$i" type veth peer name "dme-p$i"
@@ -158,6 +167,8 @@ case $cmd in
     echo "netem: $n namespaces, links $rate${delay:+ + $delay delay}; raw TCP ns0 -> ns1: $measured Gbit/s" >&2
     export DME_NETEM_RATE="$rate" DME_NETEM_TCP_GBPS="$measured"
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    # PMIx: listen where the namespaces can connect (the launcher's bridge port), not loopback.
+    export PMIX_MCA_ptl_tcp_remote_connections=1 PMIX_MCA_ptl_tcp_if_include="$SUBNET.0/24"
     launch=(mpiexec --oversubscribe --mca pml ob1 --mca btl tcp,self
       --mca btl_tcp_if_include "$SUBNET.0/24" -x DME_NETEM_RATE -x DME_NETEM_TCP_GBPS)
     for ((i = 0; i < n; i++)); do

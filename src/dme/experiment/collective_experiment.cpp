@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
@@ -24,14 +25,22 @@ double max_over_ranks(double ms, MPI_Comm comm) {
   return mpi::allreduce(ms, MPI_MAX, comm);
 }
 
-// Largest |a - b| between this rank's estimate and rank 0's, over all ranks.
-double max_rank_diff(const std::vector<float>& mine, MPI_Comm comm) {
+// How many ranks hold an estimate whose bits differ from rank 0's.
+int ranks_differing(const std::vector<float>& mine, MPI_Comm comm) {
   std::vector<float> root(mine);
   DME_MPI_CHECK(MPI_Bcast(root.data(), static_cast<int>(root.size()), MPI_FLOAT, 0, comm));
-  double diff = 0;
-  for (std::size_t i = 0; i < mine.size(); ++i)
-    diff = std::max(diff, std::fabs(double(mine[i]) - double(root[i])));
-  return mpi::allreduce(diff, MPI_MAX, comm);
+  const int differs = std::memcmp(root.data(), mine.data(), 4 * mine.size()) != 0;
+  return mpi::allreduce(differs, MPI_SUM, comm);
+}
+
+// The emulated link of scripts/netem/netem.sh, when this job runs inside it.
+void add_link_parameters(Run& run) {
+  if (const char* rate = std::getenv("DME_NETEM_RATE")) run.parameters["link"] = std::string(rate);
+  if (const char* gbps = std::getenv("DME_NETEM_TCP_GBPS")) {
+    char* end = nullptr;
+    const double v = std::strtod(gbps, &end);
+    if (end != gbps && std::isfinite(v)) run.parameters["link_tcp_gbps"] = v;
+  }
 }
 
 // Upper bound on E‖x̄̂ − x̄‖²: stochastic rounding between optimal (or uniform) levels moves a
@@ -83,10 +92,12 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
     for (Exchange ex : cfg.exchanges) names.push_back(run_name(ex, l));
   check_output(cfg.output, comm, names);
 
-  Table table({"ranks", "log2d", "exchange", "compressed_ms", "allreduce_ms", "ratio",
-               "bytes_per_rank", "float_bytes_per_rank", "compression", "recv_bits", "reduce_bits",
-               "side_bits", "nmse", "max_rank_diff"},
+  Table table({"ranks", "log2d", "exchange", "compressed_ms", "allreduce_ms", "speedup",
+               "algbw_GBps", "busbw_GBps", "bytes_per_rank", "compression", "recv_bits",
+               "reduce_bits", "side_bits", "nmse", "ranks_differ"},
               cfg.output.csv);
+  if (rank == 0 && !cfg.output.csv)
+    os << "# comparing the ranks' estimates and their error happen outside the timed region\n";
   if (rank == 0) table.print_header(os);
   Progress progress("collective", cfg.log2d.size() * cfg.exchanges.size(),
                     !cfg.output.quiet && rank == 0);
@@ -129,7 +140,9 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
       o.compressed_downlink = cfg.options.compressed_downlink && ex == Exchange::kGatherBcast;
       MeanEstimator estimator(comm, o);
       std::vector<double> ms, nmse_trials;
-      double bound = 0, diff = 0;
+      std::vector<double> phase[5];  // rotate, encode, exchange, decode, inverse
+      double bound = 0;
+      int differ = 0;
       Report rep;
       for (int t = 0; t < cfg.trials + 1; ++t) {
         DME_MPI_CHECK(MPI_Barrier(comm));
@@ -138,13 +151,17 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
         const double elapsed = max_over_ranks(timer.elapsed_ms(), comm);
         if (t == 0) continue;
         ms.push_back(elapsed);
+        const PhaseTimes& p = rep.times;
+        const double phases[5] = {p.rotate_ms, p.solve_ms + p.round_pack_ms, p.exchange_ms,
+                                  p.decode_ms, p.inverse_ms};
+        for (int k = 0; k < 5; ++k) phase[k].push_back(max_over_ranks(phases[k], comm));
         double err = 0;
         for (std::size_t i = 0; i < d; ++i) err += (est[i] - ref[i]) * (est[i] - ref[i]);
         nmse_trials.push_back(normalized_error(err, mean_norm2));  // 0 for an exact zero mean
         bound +=
             normalized_error(variance_bound(x, o, rep.round, rep.rotations, comm), mean_norm2) /
             cfg.trials;
-        diff = std::max(diff, max_rank_diff(est, comm));
+        differ = std::max(differ, ranks_differing(est, comm));
       }
       double nmse = 0;
       for (double v : nmse_trials) nmse += v / double(nmse_trials.size());
@@ -158,13 +175,16 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
       const double recv_bits = per_coord(rep.payload_bytes_received);
       const double reduce_bits = per_coord(rep.reduce_bytes_received);
       const double side_bits = per_coord(rep.metadata_bytes_received);
+      const double sent_bits = per_coord(rep.payload_bytes_sent);
       if (rank == 0) {
-        table.print_row(os, {static_cast<long long>(n), static_cast<long long>(l),
-                             std::string(exchange_name(ex)), cms, ams, cms / ams, bytes,
-                             static_cast<long long>(4 * d), double(4 * d) / double(bytes),
-                             recv_bits, reduce_bits, side_bits, nmse, diff});
-        if (diff != 0) {
-          std::cerr << "FAILED: ranks disagree (max difference " << diff << ") for "
+        const double algbw = 4.0 * double(d) / (cms * 1e6);  // GB/s of the float32 vector
+        table.print_row(
+            os, {static_cast<long long>(n), static_cast<long long>(l),
+                 std::string(exchange_name(ex)), cms, ams, ams / cms, algbw,
+                 algbw * 2.0 * (n - 1) / n, bytes, bytes ? double(4 * d) / double(bytes) : 0.0,
+                 recv_bits, reduce_bits, side_bits, nmse, static_cast<long long>(differ)});
+        if (differ != 0) {
+          std::cerr << "FAILED: " << differ << " ranks hold an estimate other than rank 0's for "
                     << exchange_name(ex) << " at log2d " << l << "\n";
           status = 1;
         }
@@ -190,6 +210,12 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
       run.datasets.push_back({"recv_bits_per_coord", {recv_bits}, {1}, "bits", {}});
       run.datasets.push_back({"reduce_bits_per_coord", {reduce_bits}, {1}, "bits", {}});
       run.datasets.push_back({"side_bits_per_coord", {side_bits}, {1}, "bits", {}});
+      run.datasets.push_back({"sent_bits_per_coord", {sent_bits}, {1}, "bits", {}});
+      const char* phase_names[5] = {"rotate_ms", "encode_ms", "exchange_ms", "decode_ms",
+                                    "inverse_ms"};
+      for (int k = 0; k < 5; ++k)
+        run.datasets.push_back({phase_names[k], phase[k], {phase[k].size()}, "ms", {}});
+      add_link_parameters(run);
       runs.push_back(std::move(run));
       progress.step();
     }

@@ -26,10 +26,17 @@ struct CollectiveExperimentConfig {
   OutputOptions output;
 };
 
-/// Rows (rank 0): ranks, log2d, exchange, compressed_ms, allreduce_ms, ratio, bytes_per_rank,
-/// float_bytes_per_rank, compression, nmse, max_rank_diff. Checks its own results: every rank
-/// must hold the same estimate (max_rank_diff 0) and the NMSE must stay below 4x the variance
-/// bound of stochastic rounding with the levels used; returns 1 (and says why on stderr) if not.
+/// Rows (rank 0), in the manner of the OSU and nccl-tests tables: ranks, log2d, exchange,
+/// compressed_ms and allreduce_ms (medians, the same run), speedup (allreduce / compressed),
+/// algbw and busbw (GB/s of the float32 vector: 4d / time, and times 2(n - 1)/n as an allreduce
+/// moves), bytes_per_rank, compression, recv_bits, reduce_bits, side_bits, nmse, ranks_differ
+/// (ranks whose estimate differs from rank 0's: must be 0). Comparing the ranks' estimates and
+/// the NMSE happen outside the timed region. HDF5 runs also keep the phase times (rotate,
+/// encode, exchange, decode, inverse: slowest rank, per trial) and, when the environment has
+/// DME_NETEM_RATE / DME_NETEM_TCP_GBPS (scripts/netem/netem.sh sets them), the emulated link.
+/// Checks its own results: every rank must hold the same estimate and the NMSE must stay below
+/// 4x the variance bound of stochastic rounding with the levels used; returns 1 (and says why
+/// on stderr) if not.
 int run_collective_experiment(const CollectiveExperimentConfig& config, MPI_Comm comm,
                               std::ostream& os);
 
