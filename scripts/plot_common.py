@@ -114,3 +114,14 @@ LABELS = {
 def style(quantizer, biased):
     return dict(color=COLOURS.get(quantizer), linestyle="--" if biased else "-",
                 marker="s" if biased else "o", label=LABELS.get(quantizer, quantizer))
+
+
+# One colour and marker per exchange, shared by the plots of collective runs.
+EXCHANGE_STYLE = {
+    "allgather": dict(color="tab:blue", marker="o"),
+    "gather-bcast": dict(color="tab:gray", marker="^"),
+    "reduce-scatter": dict(color="tab:orange", marker="s"),
+    "reduce-scatter-int": dict(color="tab:green", marker="D"),
+    "reduce-scatter-int, correlated": dict(color="tab:purple", marker="v"),
+    "ring allreduce": dict(color="black", marker="x"),
+}

@@ -14,13 +14,7 @@ import numpy as np
 
 import plot_common as pc
 
-STYLE = {
-    "allgather": dict(color="tab:blue", marker="o"),
-    "gather-bcast": dict(color="tab:gray", marker="^"),
-    "reduce-scatter": dict(color="tab:orange", marker="s"),
-    "reduce-scatter-int": dict(color="tab:green", marker="D"),
-    "reduce-scatter-int, correlated": dict(color="tab:purple", marker="v"),
-}
+STYLE = pc.EXCHANGE_STYLE
 
 
 def line_name(params):

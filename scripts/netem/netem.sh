@@ -67,7 +67,9 @@ has_netem() {  # on a throwaway dummy device inside a throwaway namespace
 # limit DEV in namespace NS to RATE (bytes/s RB) with DELAY when netem exists.
 shape() {
   local ns=$1 dev=$2 rate=$3 rb=$4 delay=$5
-  local burst=$((rb / 250 > 65536 ? rb / 250 : 65536))  # at least one 4 ms timer tick of data
+  # One millisecond of data (at least 16 KB): a larger bucket lets a whole small payload pass at
+  # the host's speed (a 4 ms bucket at 1 Gbit/s holds 500 KB, a d = 2^20 payload).
+  local burst=$((rb / 1000 > 16384 ? rb / 1000 : 16384))
   if [[ -n $delay ]]; then
     ip netns exec "$ns" tc qdisc add dev "$dev" root handle 1: netem delay "$delay"
     ip netns exec "$ns" tc qdisc add dev "$dev" parent 1: handle 2: tbf rate "$rate" \
