@@ -24,6 +24,11 @@ run2 "$experiment" collective --log2d 8 --trials 1 --exchange allgather,reduce-s
   --quiet --out "$out/scale_iid.h5" >"$out/scale_iid.txt"
 run2 "$experiment" collective --log2d 8 --trials 1 --exchange allgather,reduce-scatter-int \
   --inputs identical --quiet --out "$out/scale_identical.h5" >"$out/scale_identical.txt"
+# The time model on two fake link rates (no shaping: this only exercises the script).
+DME_NETEM_RATE=1gbit DME_NETEM_TCP_GBPS=0.95 run2 "$experiment" collective --log2d 8,10 \
+  --trials 1 --quiet --out "$out/link1.h5" >/dev/null
+DME_NETEM_RATE=10gbit DME_NETEM_TCP_GBPS=9.5 run2 "$experiment" collective --log2d 8,10 \
+  --trials 1 --quiet --out "$out/link10.h5" >/dev/null
 run2 "$experiment" train --data "$scripts/../data/digits.h5" --model softmax --steps 20 --eval-every 5 \
   --estimators exact,asq,kmeans --bits 2 --quiet --out "$out/train.h5" >"$out/train.txt"
 
@@ -53,6 +58,18 @@ fi
 "$python" "$scripts/plot_scale.py" --help >/dev/null
 "$python" "$scripts/plot_scale.py" "$out/scale_iid.h5" "$out/scale_identical.h5" -o "$out/scale.png"
 check_png "$out/scale.png"
+"$python" "$scripts/time_model.py" --help >/dev/null
+"$python" "$scripts/time_model.py" "$out/link1.h5" "$out/link10.h5" -o "$out/time_model.png" \
+  >"$out/time_model.txt"
+grep -q "worst ratio measured/predicted, compressed mean" "$out/time_model.txt"
+grep -q "predicted crossover link rate" "$out/time_model.txt"
+check_png "$out/time_model.png"
+# netem.sh: usage, and its argument checks before anything privileged.
+bash "$scripts/netem/netem.sh" --help >/dev/null
+if bash "$scripts/netem/netem.sh" run 1 1gbit -- true 2>"$out/netem.err"; then
+  echo "netem.sh accepted one rank"; exit 1
+fi
+grep -q "N must be 2..200" "$out/netem.err"
 # A file from another experiment is refused with a clear message.
 if "$python" "$scripts/plot_bias.py" "$out/single.h5" -o "$out/x.png" 2>"$out/err.txt"; then
   echo "plot_bias.py accepted a single-experiment file"; exit 1
