@@ -62,6 +62,9 @@ void add_estimator_options(po::options_description& desc, EstimatorArgs& est, Op
        "is DRIVE; unbiased with --per-rank-rotation)")
       ("compressed-downlink", po::bool_switch(&opt.compressed_downlink),
        "gather-bcast: the root broadcasts the mean as a payload, not float32")
+      ("rotation-layout", po::value(&est.rotation_layout)->default_value(est.rotation_layout),
+       "padded (zero padding to a power of two: up to 2x the coordinates) or overlapped (two "
+       "overlapping power-of-two blocks: exactly d coordinates)")
       ("correlated-rounding", po::bool_switch(&opt.correlated_rounding),
        "reduce-scatter-int: stratify the ranks' rounding draws of each coordinate, so that "
        "their rounding errors partly cancel (unbiased)")
@@ -87,6 +90,7 @@ void finish_estimator(const EstimatorArgs& est, Options& opt) {
   opt.rounding = parse_rounding(est.rounding);
   opt.backend = parse_backend(est.backend);
   opt.scheme = parse_scheme(est.scheme);
+  opt.rotation_layout = parse_rotation_layout(est.rotation_layout);
   opt.shared_rotation = !est.per_rank_rotation;
 }
 

@@ -18,6 +18,7 @@ int bias_main(int argc, char** argv) {
   std::vector<std::string> ranks, quantizers, rotations, exchanges;
   int log2d = -1;
   bool per_rank_rotation = false;
+  std::string layout = "padded";
   dme::app::InputArgs in;
   in.params = cfg.params;
   po::options_description desc(
@@ -38,6 +39,8 @@ int bias_main(int argc, char** argv) {
        "RHT counts to sweep: 0..3 or auto (default 0, the paper's setting; try 0,2)")
       ("per-rank-rotation", po::bool_switch(&per_rank_rotation),
        "independent rotation per rank instead of the shared-seed one")
+      ("rotation-layout", po::value(&layout)->default_value(layout),
+       "padded (zero padding to a power of two) or overlapped (exactly d coordinates)")
       ("exchange", po::value(&exchanges)->multitoken(),
        "exchanges to sweep: allgather, gather-bcast, reduce-scatter, reduce-scatter-int "
        "(default allgather)")
@@ -56,6 +59,7 @@ int bias_main(int argc, char** argv) {
     DME_CHECK(log2d >= 0 && log2d <= 30, "--log2d must be in 0..30, got " << log2d);
     cfg.d = std::size_t(1) << log2d;
   }
+  cfg.options.rotation_layout = dme::parse_rotation_layout(layout);
   if (!ranks.empty()) cfg.ranks = dme::app::parse_int_list(ranks, "ranks");
   if (!quantizers.empty()) {
     cfg.quantizers.clear();

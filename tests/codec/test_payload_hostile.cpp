@@ -183,7 +183,7 @@ TEST(PayloadHostile, ResealedBadFieldsAreNamed) {
       "must come from stochastic rounding");
   expect_resealed_reject(10, 0, put<std::uint32_t>(16, 1), "'s': expected 2..65536, found 1");
   expect_resealed_reject(10, 0, put<std::uint32_t>(16, 16), "code layout");
-  expect_resealed_reject(10, 0, put<std::uint64_t>(40, 48), "power of two");
+  expect_resealed_reject(10, 0, put<std::uint64_t>(40, 48), "expected d = 35 (overlapped layout)");
   expect_resealed_reject(10, 0, put<std::uint64_t>(48, 60), "outside [0, 64)");
   expect_resealed_reject(10, 0, put<std::uint64_t>(80, 2), "'buckets': expected 1, found 2");
   expect_resealed_reject(10, 7, put<std::uint64_t>(64, 8), "'buckets': expected 4, found 5");

@@ -196,6 +196,29 @@ TEST(MeanEstimator, BytesOnTheWireNearDTimesBitsOverEight) {
   }
 }
 
+// The overlapped rotation layout sends exactly d coordinates (no padding) and stays unbiased;
+// the CUDA backend refuses it.
+TEST(MeanEstimator, OverlappedLayoutSendsDCoordinates) {
+  const std::size_t d = (std::size_t(1) << 16) + 1;
+  dme::Options opt;
+  opt.seed = 17;
+  opt.rotation_layout = dme::RotationLayout::kOverlapped;
+  dme::MeanEstimator est(MPI_COMM_WORLD, opt);
+  const auto x = rank_vector(d, world_rank(), 12);
+  std::vector<float> out(d);
+  const dme::Report r = est.estimate(x, out);
+  EXPECT_TRUE(identical_on_all_ranks(out));
+  EXPECT_LE(r.bits_per_coordinate, 4.05);  // 4 bits at s = 16, and one header
+  opt.rotation_layout = dme::RotationLayout::kPadded;
+  dme::MeanEstimator padded(MPI_COMM_WORLD, opt);
+  EXPECT_GT(padded.estimate(x, out).bits_per_coordinate, 7.9);  // D = 2^17: twice the codes
+  opt.rotation_layout = dme::RotationLayout::kOverlapped;
+  opt.s = 4;
+  EXPECT_LT(bias_ratio(opt, 1000, 150), 2.0);
+  opt.backend = dme::Backend::kCuda;
+  EXPECT_THROW(dme::validate(opt), dme::Error);
+}
+
 TEST(MeanEstimator, AutoRotationsAgreeAcrossRanks) {
   const std::size_t d = 4096;
   std::vector<float> x(d, 0.0f);

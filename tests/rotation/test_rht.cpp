@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "dme/core/error.h"
@@ -114,6 +116,84 @@ TEST(Rht, ChainEqualsComposedTextbookRhts) {
       inv_err = std::max(inv_err, std::fabs(double(y[i]) - back[i]));
     }
     EXPECT_LT(inv_err / xnorm, 1e-5) << "inverse k=" << k;
+  }
+}
+
+// The overlapped layout: k textbook RHTs of K = 2^floor(log2 d) on [0, K) with signs 0..K-1 of
+// each sign vector, then k on [d - K, d) with signs K..2K-1; exactly d coordinates, orthogonal.
+TEST(Rht, OverlappedLayoutIsTwoBlockChainsWithoutPadding) {
+  for (std::size_t d : {std::size_t(3), std::size_t(65), std::size_t(1000),
+                        (std::size_t(1) << 17) + 5, std::size_t(3) << 16}) {
+    for (int k = 1; k <= 3; ++k) {
+      const auto layout = dme::RotationLayout::kOverlapped;
+      dme::Rotation rot(21, 3, k, d, 0, layout);
+      ASSERT_EQ(rot.padded(), d);
+      ASSERT_EQ(dme::padded_length(d, layout), d);
+      const std::size_t K = std::bit_floor(d);
+      dme::Rotation signs(21, 3, k, 2 * K);  // the same sign streams, 2K bits long
+      auto x = lognormal_vector(d, 300 + static_cast<unsigned>(k));
+      std::vector<double> expect(x.begin(), x.end());
+      for (std::size_t start : {std::size_t(0), d - K})
+        for (int j = 0; j < k; ++j) {
+          double* b = expect.data() + start;
+          for (std::size_t i = 0; i < K; ++i) b[i] *= signs.sign(j, (start ? K : 0) + i);
+          dme::detail::fwht_reference(b, K);
+          for (std::size_t i = 0; i < K; ++i) b[i] /= std::sqrt(double(K));
+        }
+      double top = 0, xnorm2 = 0, ynorm2 = 0;
+      for (std::size_t i = 0; i < d; ++i) {
+        top = std::max(top, std::fabs(expect[i]));
+        xnorm2 += double(x[i]) * x[i];
+      }
+      std::vector<float> y(d);
+      float lo = 0, hi = 0;
+      rot.forward(x, y, lo, hi);
+      double err = 0;
+      for (std::size_t i = 0; i < d; ++i) {
+        err = std::max(err, std::fabs(double(y[i]) - expect[i]) / top);
+        ynorm2 += double(y[i]) * y[i];
+      }
+      EXPECT_LT(err, 1e-5) << "d=" << d << " k=" << k;
+      EXPECT_NEAR(ynorm2 / xnorm2, 1.0, 1e-5) << "d=" << d << " k=" << k;
+      EXPECT_EQ(lo, *std::min_element(y.begin(), y.end()));
+      EXPECT_EQ(hi, *std::max_element(y.begin(), y.end()));
+      std::vector<float> z(x);
+      rot.forward_inplace(z);
+      EXPECT_EQ(z, y);
+      std::vector<float> back(d);
+      rot.inverse(y, back);
+      double inv = 0;
+      for (std::size_t i = 0; i < d; ++i)
+        inv = std::max(inv, std::fabs(double(back[i]) - x[i]) / std::sqrt(xnorm2 / double(d)));
+      EXPECT_LT(inv, 1e-4) << "d=" << d << " k=" << k;
+      // Doubles: the inverse exactly undoes the forward to rounding.
+      std::vector<double> xd(x.begin(), x.end()), yd(d), bd(d);
+      rot.forward(xd, yd);
+      rot.inverse(yd, bd);
+      for (std::size_t i = 0; i < d; ++i) ASSERT_NEAR(bd[i], xd[i], 1e-9 * (1 + std::fabs(xd[i])));
+    }
+  }
+  // A power of two has one block: both layouts are the same rotation.
+  dme::Rotation a(4, 1, 2, 4096, 0, dme::RotationLayout::kOverlapped), b(4, 1, 2, 4096);
+  auto x = lognormal_vector(4096, 9);
+  std::vector<float> ya(4096), yb(4096);
+  a.forward(x, ya);
+  b.forward(x, yb);
+  EXPECT_EQ(ya, yb);
+  EXPECT_EQ(dme::parse_rotation_layout("overlapped"), dme::RotationLayout::kOverlapped);
+  EXPECT_THROW(dme::parse_rotation_layout("blocks"), dme::Error);
+  // A non-finite input is named in the overlapped layout too (in either block).
+  for (std::size_t at : {std::size_t(2), std::size_t(999)}) {
+    std::vector<float> bad(1000, 1.0f), out(1000);
+    bad[at] = std::numeric_limits<float>::quiet_NaN();
+    dme::Rotation r(1, 1, 2, 1000, 0, dme::RotationLayout::kOverlapped);
+    try {
+      r.forward(bad, out);
+      ADD_FAILURE() << "no error for a NaN at " << at;
+    } catch (const dme::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("at index " + std::to_string(at)), std::string::npos)
+          << e.what();
+    }
   }
 }
 

@@ -40,19 +40,20 @@ struct CompressionPlan {
   bool nearest = false;         ///< round to nearest instead of stochastically
   std::size_t bucket_size = 0;  ///< coordinates per bucket; 0: one bucket for the whole range
   bool shared_dither = false;   ///< asq-shared: a dithered-levels payload (stochastic rounding)
-  bool norm_grid = false;       ///< qsgd: levels uniform on [-‖bucket‖₂, ‖bucket‖₂], no solver
+  bool norm_grid = false;  ///< qsgd: levels uniform on [-‖bucket‖₂, ‖bucket‖₂], no solver
 };
 
 /// The plan of MeanEstimator's options (nearest rounding as uses_nearest_rounding says).
 CompressionPlan compression_plan(const Options& o);
 
-/// The arguments of dme::Rotation(seed, round, count, d, stream): which rotation.
+/// The arguments of dme::Rotation(seed, round, count, d, stream, layout): which rotation.
 struct RotationKey {
   std::uint64_t seed = 0;
   std::uint32_t round = 0;
   int count = 0;
   std::size_t d = 0;
   std::uint32_t stream = 0;
+  RotationLayout layout = RotationLayout::kPadded;
 };
 
 /// The vectors of a round, in a compression's memory.
@@ -71,11 +72,11 @@ class Compression {
   /// (values kept unless it grows).
   virtual std::span<float> vector(RoundVector which, std::size_t n);
   /// y <- R(x) for the rotation of key; x in host memory (size key.d), y of this compression
-  /// (size padded_length(key.d)). Returns true with range = y's extremes when it found them on
-  /// the way. Throws dme::Error naming the first NaN or Inf of x.
+  /// (size padded_length(key.d, key.layout)). Returns true with range = y's extremes when it found
+  /// them on the way. Throws dme::Error naming the first NaN or Inf of x.
   virtual bool rotate(const RotationKey& key, std::span<const float> x, std::span<float> y,
                       Extrema<float>& range);
-  /// v <- R⁻¹(v) in place, v of this compression, size padded_length(key.d).
+  /// v <- R⁻¹(v) in place, v of this compression, size padded_length(key.d, key.layout).
   virtual void inverse(const RotationKey& key, std::span<float> v);
   virtual void fill_zero(std::span<float> v);
   /// v[i] <- v[i] / divisor (IEEE division).
@@ -88,10 +89,11 @@ class Compression {
   // ---- the encoding -------------------------------------------------------------------------
 
   /// Encodes chunk, the rotated coordinates [h.first, h.first + h.count) in this compression's
-  /// memory (a range of vector()), into out (host). The rounding draw of coordinate i is stream.uniform_float(i), i the rotated-domain
-  /// index, so the payload does not depend on how the vector is cut. Adds the solve and
-  /// round+pack times to times. range: the chunk's exact extremes, when the caller knows them
-  /// (a one-bucket quiver-apx then skips its scan). Throws dme::Error on bad input.
+  /// memory (a range of vector()), into out (host). The rounding draw of coordinate i is
+  /// stream.uniform_float(i), i the rotated-domain index, so the payload does not depend on how the
+  /// vector is cut. Adds the solve and round+pack times to times. range: the chunk's exact
+  /// extremes, when the caller knows them (a one-bucket quiver-apx then skips its scan). Throws
+  /// dme::Error on bad input.
   virtual void encode(std::span<const float> chunk, const PayloadHeader& h,
                       const CompressionPlan& plan, const PhiloxStream& stream,
                       std::vector<std::byte>& out, PhaseTimes& times,

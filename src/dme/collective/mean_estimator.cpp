@@ -30,8 +30,7 @@ MeanEstimator::MeanEstimator(MPI_Comm comm, Options options)
 
 MeanEstimator::MeanEstimator(MPI_Comm comm, Options options,
                              std::unique_ptr<Compression> compression)
-    : impl_(std::make_unique<Impl>(
-          Impl{mpi::Comm(comm), options, options.first_round, {}, {}})) {
+    : impl_(std::make_unique<Impl>(Impl{mpi::Comm(comm), options, options.first_round, {}, {}})) {
   // Agree on the validity of the options now, so that no rank is left waiting.
   detail::LocalStatus status;
   try {
@@ -136,9 +135,14 @@ Report MeanEstimator::estimate(std::span<const float> local, std::span<float> me
 
   phase.reset();
   const Options& o = im.options;
-  const RotationKey key{o.seed, report.round, agreed.rotations, agreed.d,
-                       rotation_stream(o.shared_rotation, rank())};
-  const std::uint64_t padded = agreed.rotations == 0 ? agreed.d : padded_length(agreed.d);
+  const RotationKey key{o.seed,
+                        report.round,
+                        agreed.rotations,
+                        agreed.d,
+                        rotation_stream(o.shared_rotation, rank()),
+                        o.rotation_layout};
+  const std::uint64_t padded =
+      agreed.rotations == 0 ? agreed.d : padded_length(agreed.d, o.rotation_layout);
   report.scale_exponent = scale_exponent(agreed.max_abs, padded, size());
   std::span<const float> input = local;
   if (report.scale_exponent != 0) {

@@ -141,6 +141,10 @@ void validate(const Options& o) {
             "backend 'cuda' requested but this build of dme has no CUDA backend "
             "(configure with -DDME_ENABLE_CUDA=ON on a machine with nvcc)");
 #endif
+  DME_CHECK(o.backend == Backend::kCpu || o.rotation_layout == RotationLayout::kPadded,
+            "the " << backend_name(o.backend)
+                   << " backend rotates with the padded layout only; "
+                      "use rotation layout 'padded' or backend 'cpu'");
   DME_CHECK(o.backend == Backend::kCpu || o.scheme == Scheme::kAsq,
             "scheme '" << scheme_name(o.scheme) << "' has no " << backend_name(o.backend)
                        << " implementation; use backend 'cpu'");
@@ -176,6 +180,7 @@ std::uint64_t options_fingerprint(const Options& o) {
   mix(static_cast<std::uint64_t>(o.scheme));
   mix(o.compressed_downlink);
   mix(o.correlated_rounding);
+  mix(static_cast<std::uint64_t>(o.rotation_layout));
   return h;
 }
 
@@ -188,7 +193,8 @@ std::string describe(const Options& o) {
      << " backend=" << backend_name(o.backend) << " scheme=" << scheme_name(o.scheme)
      << " seed=" << o.seed << " bucket=" << o.bucket_size
      << (o.compressed_downlink ? " downlink=compressed" : "")
-     << (o.correlated_rounding ? " rounding-draws=correlated" : "");
+     << (o.correlated_rounding ? " rounding-draws=correlated" : "")
+     << (o.rotation_layout == RotationLayout::kOverlapped ? " layout=overlapped" : "");
   return os.str();
 }
 

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "dme/quantization/solver.h"
+#include "dme/rotation/rht.h"
 
 namespace dme {
 
@@ -78,6 +79,10 @@ struct Options {
   /// gather-bcast only: the root broadcasts the mean as a payload (requantized unbiasedly with
   /// its kDownlink stream) instead of float32, which adds that rounding's error to the mean.
   bool compressed_downlink = false;
+  /// How a length that is not a power of two is rotated (rotation/rht.h): kPadded sends up to
+  /// 2x the coordinates; kOverlapped sends exactly d (two overlapping blocks of 2^floor(log2 d)).
+  /// The CUDA backend has the padded layout only.
+  RotationLayout rotation_layout = RotationLayout::kPadded;
   /// reduce-scatter-int only: the ranks' rounding draws of a coordinate are stratified (one in
   /// each of n strata of [0, 1), shifted by a shared draw; docs/algorithms.md §10.6), so their
   /// rounding errors partly cancel in the sum instead of adding. Each rank's rounding stays

@@ -228,6 +228,8 @@ class DeviceCompression final : public dme::Compression {
  private:
   /// The rotation of key: the signs remade on the device only when the key changes.
   CudaRotation& rotation(const RotationKey& key) {
+    DME_CHECK(key.layout == RotationLayout::kPadded || std::has_single_bit(key.d),
+              "the CUDA backend rotates with the padded layout only (d = " << key.d << ")");
     const bool same_shape = rot_ && rot_->count() == key.count && rot_->d() == key.d;
     if (!same_shape) {
       rot_.emplace(key.seed, key.round, key.count, key.d, key.stream);

@@ -19,7 +19,32 @@ std::size_t padded_length(std::size_t d) {
   return std::bit_ceil(d);
 }
 
+std::size_t padded_length(std::size_t d, RotationLayout layout) {
+  const std::size_t padded = padded_length(d);  // checks d
+  return layout == RotationLayout::kOverlapped ? d : padded;
+}
+
+RotationLayout parse_rotation_layout(std::string_view name) {
+  if (name == "padded") return RotationLayout::kPadded;
+  if (name == "overlapped") return RotationLayout::kOverlapped;
+  DME_THROW("unknown rotation layout '" << name << "' (valid: padded, overlapped)");
+}
+
+std::string_view rotation_layout_name(RotationLayout layout) {
+  return layout == RotationLayout::kOverlapped ? "overlapped" : "padded";
+}
+
 namespace {
+
+/// Bits [from, from + count) of mask as a mask of their own.
+AlignedVector<std::uint64_t> mask_bits(const AlignedVector<std::uint64_t>& mask, std::size_t from,
+                                       std::size_t count) {
+  AlignedVector<std::uint64_t> out((count + 63) / 64, 0);
+  for (std::size_t i = 0; i < count; ++i)
+    if ((mask[(from + i) >> 6] >> ((from + i) & 63)) & 1u)
+      out[i >> 6] |= std::uint64_t(1) << (i & 63);
+  return out;
+}
 
 // Sign vector as a bit mask: one Philox block gives 128 signs (two 64-bit words), drawn by the
 // vectorised Philox (philox_hwy-inl.h), which equals PhiloxStream::block bit for bit.
@@ -80,16 +105,23 @@ void check_finite(std::span<const double> x, const char* what) {
 }
 
 Rotation::Rotation(std::uint64_t seed, std::uint32_t round, int k, std::size_t d,
-                   std::uint32_t stream)
+                   std::uint32_t stream, RotationLayout layout)
     : d_(d), k_(k) {
   DME_CHECK(k >= 0 && k <= kMaxRotations,
             "rotation count must be in 0.." << kMaxRotations << ", got " << k);
-  padded_ = padded_length(d);
+  padded_ = padded_length(d, layout);
   if (k == 0) padded_ = d;
+  if (k > 0 && layout == RotationLayout::kOverlapped && !std::has_single_bit(d))
+    block_ = std::bit_floor(d);
   DME_CHECK(stream < (1u << 29), "rotation stream id too large: " << stream);
-  for (int j = 0; j < k; ++j)
+  // The overlapped layout draws 2K signs per RHT: the first K for each block [0, K), the next K
+  // for block [d - K, d) (an unpadded d's padded mask would hold the same 2K bits).
+  const std::size_t bits = block_ ? 2 * block_ : padded_;
+  for (int j = 0; j < k; ++j) {
     masks_.push_back(make_mask(
-        PhiloxStream(seed, round, sign_stream_key(stream, j), Purpose::kRotationSigns), padded_));
+        PhiloxStream(seed, round, sign_stream_key(stream, j), Purpose::kRotationSigns), bits));
+    if (block_) tail_masks_.push_back(mask_bits(masks_.back(), block_, block_));
+  }
 }
 
 float Rotation::sign(int j, std::size_t i) const {
@@ -118,6 +150,25 @@ void Rotation::forward_impl(std::span<const T> x, std::span<T> y, T* y_min, T* y
     }
     return;
   }
+  if (block_) {  // overlapped: the chain on [0, K) reads x, then the chain on [d - K, d)
+    const T scale = T(1.0 / std::sqrt(double(block_)));
+    const std::uint64_t* mid[kMaxRotations];
+    for (int j = 1; j < k_; ++j) mid[j - 1] = masks_[j].data();
+    bool bad = detail::fwht_chain(y.data(), block_, k_, masks_[0].data(), mid, nullptr, scale,
+                                  x.data(), block_);
+    std::copy(x.begin() + block_, x.end(), y.begin() + block_);
+    bad = bad || any_non_finite(x.data() + block_, d_ - block_);
+    if (bad) check_finite(x, "rotation input");
+    for (int j = 1; j < k_; ++j) mid[j - 1] = tail_masks_[j].data();
+    detail::fwht_chain(y.data() + (d_ - block_), block_, k_, tail_masks_[0].data(), mid, nullptr,
+                       scale);
+    if (y_min) {
+      const auto [lo, hi] = std::minmax_element(y.begin(), y.end());
+      *y_min = *lo;
+      *y_max = *hi;
+    }
+    return;
+  }
   // The first RHT reads x directly (copy, zero padding and the finiteness check fused into its
   // first sweep); on a non-finite input it reports, and the error names the first offender.
   const T scale = T(1.0 / std::sqrt(double(padded_)));
@@ -138,8 +189,17 @@ void Rotation::forward_inplace_impl(std::span<T> y) const {
   DME_CHECK(y.size() == padded_,
             "rotated vector has length " << y.size() << ", expected " << padded_);
   if (k_ == 0) return;
-  const T scale = T(1.0 / std::sqrt(double(padded_)));
   const std::uint64_t* mid[kMaxRotations];
+  if (block_) {
+    const T scale = T(1.0 / std::sqrt(double(block_)));
+    for (int j = 1; j < k_; ++j) mid[j - 1] = masks_[j].data();
+    detail::fwht_chain(y.data(), block_, k_, masks_[0].data(), mid, nullptr, scale);
+    for (int j = 1; j < k_; ++j) mid[j - 1] = tail_masks_[j].data();
+    detail::fwht_chain(y.data() + (d_ - block_), block_, k_, tail_masks_[0].data(), mid, nullptr,
+                       scale);
+    return;
+  }
+  const T scale = T(1.0 / std::sqrt(double(padded_)));
   for (int j = 1; j < k_; ++j) mid[j - 1] = masks_[j].data();
   detail::fwht_chain(y.data(), padded_, k_, masks_[0].data(), mid, nullptr, scale);
 }
@@ -149,8 +209,17 @@ void Rotation::inverse_inplace_impl(std::span<T> y) const {
   DME_CHECK(y.size() == padded_,
             "rotated vector has length " << y.size() << ", expected " << padded_);
   if (k_ == 0) return;
-  const T scale = T(1.0 / std::sqrt(double(padded_)));
   const std::uint64_t* mid[kMaxRotations];
+  if (block_) {  // the tail block's chain undone first, then the head's
+    const T scale = T(1.0 / std::sqrt(double(block_)));
+    for (int t = 1; t < k_; ++t) mid[t - 1] = tail_masks_[k_ - t].data();
+    detail::fwht_chain(y.data() + (d_ - block_), block_, k_, nullptr, mid, tail_masks_[0].data(),
+                       scale);
+    for (int t = 1; t < k_; ++t) mid[t - 1] = masks_[k_ - t].data();
+    detail::fwht_chain(y.data(), block_, k_, nullptr, mid, masks_[0].data(), scale);
+    return;
+  }
+  const T scale = T(1.0 / std::sqrt(double(padded_)));
   for (int t = 1; t < k_; ++t) mid[t - 1] = masks_[k_ - t].data();
   detail::fwht_chain(y.data(), padded_, k_, nullptr, mid, masks_[0].data(), scale);
 }

@@ -1,10 +1,13 @@
 // Randomized Hadamard rotations: R(x) = H·diag(ε)·x / sqrt(D), composed k times with
-// independent sign vectors, zero padding from d to D = 2^ceil(log2 d).
+// independent sign vectors. Two layouts for a length d that is not a power of two: zero padding
+// to D = 2^ceil(log2 d), or two overlapping blocks of K = 2^floor(log2 d) that rotate all of x
+// in place, with nothing added (docs/algorithms.md §8.6).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "dme/core/aligned_buffer.h"
@@ -16,8 +19,22 @@ inline constexpr std::size_t kMaxRotationLength = std::size_t(1) << 31;
 /// Largest number of composed RHTs.
 inline constexpr int kMaxRotations = 3;
 
+/// How a length that is not a power of two is rotated.
+enum class RotationLayout {
+  /// Zero padding to D = 2^ceil(log2 d): up to twice the coordinates to send.
+  kPadded,
+  /// No padding (D = d): the k RHTs of K = 2^floor(log2 d) on [0, K), then k RHTs of K on
+  /// [d - K, d), which overlaps the first block and covers the rest. Orthogonal on R^d.
+  kOverlapped,
+};
+
 /// Smallest power of two ≥ d (d ≥ 1).
 std::size_t padded_length(std::size_t d);
+/// The rotated length D of layout: padded_length(d), or d itself when overlapped.
+std::size_t padded_length(std::size_t d, RotationLayout layout);
+/// "padded", "overlapped"
+RotationLayout parse_rotation_layout(std::string_view name);
+std::string_view rotation_layout_name(RotationLayout layout);
 
 /// The rotation stream of `rank`: 0 when all ranks share one rotation, rank + 1 when each rank
 /// rotates independently. The one place this rule lives (MeanEstimator, the exchanges and the
@@ -38,10 +55,13 @@ constexpr std::uint32_t sign_stream_key(std::uint32_t stream, int j) {
 /// Purpose::kRotationSigns): every rank that constructs a Rotation with the same (seed, round,
 /// stream) rotates identically. The stream of a rank is rotation_stream(shared, rank): 0 for the
 /// shared rotation of the collectives, rank + 1 for independent per-rank rotations.
-/// With k = 0 the rotation is the identity and padded() == d (nothing is padded).
+/// With k = 0 the rotation is the identity and padded() == d (nothing is padded). With the
+/// overlapped layout and d not a power of two, sign vector j covers 2K coordinates: bits
+/// [0, K) are block [0, K)'s and bits [K, 2K) block [d - K, d)'s.
 class Rotation {
  public:
-  Rotation(std::uint64_t seed, std::uint32_t round, int k, std::size_t d, std::uint32_t stream = 0);
+  Rotation(std::uint64_t seed, std::uint32_t round, int k, std::size_t d, std::uint32_t stream = 0,
+           RotationLayout layout = RotationLayout::kPadded);
 
   std::size_t d() const noexcept { return d_; }
   std::size_t padded() const noexcept { return padded_; }
@@ -84,10 +104,13 @@ class Rotation {
   template <class T>
   void inverse_inplace_impl(std::span<T> y) const;
 
+  /// The overlapped layout with d not a power of two: its block length K (else 0).
+  std::size_t block_ = 0;
   std::size_t d_;
   std::size_t padded_;
   int k_;
   std::vector<AlignedVector<std::uint64_t>> masks_;
+  std::vector<AlignedVector<std::uint64_t>> tail_masks_;  ///< block [d - K, d)'s signs
 };
 
 /// Throws dme::Error naming the first NaN or Inf of x (index and value), if any.

@@ -169,9 +169,10 @@ void validate_header(const PayloadHeader& h) {
     DME_CHECK(h.padded == h.d, "payload without rotation has padded length "
                                    << h.padded << ", expected d = " << h.d);
   } else {
-    DME_CHECK(std::has_single_bit(h.padded),
+    DME_CHECK(h.padded == h.d || h.padded == std::bit_ceil(h.d),
               "payload with " << int(h.rotations) << " rotations has padded length " << h.padded
-                              << ", expected a power of two");
+                              << ", expected d = " << h.d << " (overlapped layout) or the power "
+                              << "of two " << std::bit_ceil(h.d) << " (padded layout)");
   }
   DME_CHECK(h.first <= h.padded && h.count <= h.padded - h.first,
             "payload carries coordinates [" << h.first << ", " << h.first << " + " << h.count
