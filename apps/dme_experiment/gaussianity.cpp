@@ -16,6 +16,7 @@ namespace {
 int gaussianity_main(int argc, char** argv) {
   dme::GaussianityExperimentConfig cfg;
   std::vector<std::string> log2d, rotations, dists, sigmas;
+  std::string layout = "padded";
   po::options_description desc(
       "dme-experiment gaussianity: Kolmogorov and W1 distance of RHT-rotated coordinates to "
       "N(0,1), and their covariance, versus D");
@@ -23,6 +24,10 @@ int gaussianity_main(int argc, char** argv) {
   // clang-format off
   desc.add_options()("help,h", "show this help")
       ("log2d", po::value(&log2d)->multitoken(), "log2 of the lengths D (default 4,6,...,16)")
+      ("extra", po::value(&cfg.extra)->default_value(cfg.extra),
+       "coordinates added to each 2^log2d (a length that is not a power of two)")
+      ("rotation-layout", po::value(&layout)->default_value(layout),
+       "padded or overlapped: how a length that is not a power of two is rotated")
       ("rotations", po::value(&rotations)->multitoken(), "RHT counts k (default 1,2,3)")
       ("dists", po::value(&dists)->multitoken(),
        "inputs (default onehot,twohot,lognormal,normal; also exponential, truncnorm, weibull)")
@@ -38,9 +43,11 @@ int gaussianity_main(int argc, char** argv) {
                                desc, vm))
     return 0;
   if (!log2d.empty()) cfg.log2d = dme::app::parse_int_list(log2d, "log2d");
+  cfg.layout = dme::parse_rotation_layout(layout);
   if (!rotations.empty()) cfg.rotations = dme::app::parse_int_list(rotations, "rotations");
   const std::vector<double> lognormal_sigmas =
-      sigmas.empty() ? std::vector<double>{1.0} : dme::app::parse_double_list(sigmas, "lognormal-sigmas");
+      sigmas.empty() ? std::vector<double>{1.0}
+                     : dme::app::parse_double_list(sigmas, "lognormal-sigmas");
   if (!dists.empty() || !sigmas.empty()) {
     std::vector<std::string> names = dme::app::parse_name_list(dists);
     if (names.empty()) names = {"onehot", "twohot", "lognormal", "normal"};

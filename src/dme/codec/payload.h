@@ -20,7 +20,8 @@
 //       24     4  rank of the sender
 //       28     4  kind 1: the dither scale c, float32, finite and >= 0; kinds 0 and 2: zero
 //       32     8  d, the vector length
-//       40     8  padded length D (== d without rotation, a power of two >= d with)
+//       40     8  padded length D (== d without rotation; with rotations 2^ceil(log2 d), the
+//                 padded layout, or d, the overlapped one: rotation/rht.h)
 //       48     8  first coordinate carried
 //       56     8  count of coordinates carried, first + count <= D
 //       64     8  bucket_size (0: one bucket)
@@ -70,7 +71,7 @@ enum class PayloadKind : std::uint8_t {
 
 struct PayloadHeader {
   std::uint64_t d = 0;            ///< original vector length
-  std::uint64_t padded = 0;       ///< rotated length D (== d when no rotation)
+  std::uint64_t padded = 0;       ///< rotated length D (== d when no rotation or overlapped)
   std::uint64_t first = 0;        ///< first (rotated-domain) coordinate carried by this payload
   std::uint64_t count = 0;        ///< coordinates carried: [first, first + count) ⊆ [0, padded)
   std::uint64_t bucket_size = 0;  ///< coordinates per bucket, each with its own levels; 0 = one

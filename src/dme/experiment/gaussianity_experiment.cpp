@@ -140,7 +140,8 @@ std::pair<double, double> covariances(const Sums& s, int seeds, int pairs) {
 // One (input, D, k) point: this rank's seeds, reduced; every rank returns rank 0's result.
 GaussianityPoint measure(const GaussianityExperimentConfig& cfg, const GaussianityInput& in,
                          int log2d, int k, MPI_Comm comm) {
-  const std::size_t dim = std::size_t(1) << log2d;
+  const std::size_t dim = (std::size_t(1) << log2d) + cfg.extra;
+  const std::size_t rotated = padded_length(dim, cfg.layout);
   const int rank = mpi::comm_rank(comm), size = mpi::comm_size(comm);
   Sums sums(cfg.pairs);
   std::vector<float> xf;
@@ -153,11 +154,11 @@ GaussianityPoint measure(const GaussianityExperimentConfig& cfg, const Gaussiani
     for (double v : x) norm2 += v * v;
     DME_CHECK(norm2 > 0,
               "gaussianity: the " << in.label() << " input of length " << dim << " is zero");
-    const double scale = std::sqrt(double(dim) / norm2);
-    const auto pairs = coordinate_pairs(dim, cfg.pairs, cfg.seed);
-    std::vector<double> z(dim);
+    const double scale = std::sqrt(double(rotated) / norm2);  // unit variance per coordinate
+    const auto pairs = coordinate_pairs(rotated, cfg.pairs, cfg.seed);
+    std::vector<double> z(rotated);
     for (int s = rank; s < cfg.seeds; s += size) {
-      Rotation rot(cfg.seed, static_cast<std::uint32_t>(s), k, dim);
+      Rotation rot(cfg.seed, static_cast<std::uint32_t>(s), k, dim, 0, cfg.layout);
       rot.forward(x, z);
       for (double& v : z) v *= scale;
       sums.add(z, pairs);
@@ -166,7 +167,7 @@ GaussianityPoint measure(const GaussianityExperimentConfig& cfg, const Gaussiani
   sums.reduce_to_root(comm);
   const MomentSummary m = moment_summary(xf);
   GaussianityPoint pt{in, log2d, k, m.rho, m.kappa, adaptive_rotation_count(xf), 0, 0, 0, 0, 0};
-  pt.kolmogorov_floor = kKolmogorovMean / std::sqrt(double(cfg.seeds) * double(dim));
+  pt.kolmogorov_floor = kKolmogorovMean / std::sqrt(double(cfg.seeds) * double(rotated));
   double stats[4] = {0, 0, 0, 0};
   if (rank == 0) {
     std::tie(stats[0], stats[1]) = distances(sums);
@@ -274,6 +275,8 @@ Run make_run(const GaussianityExperimentConfig& cfg, const std::vector<Gaussiani
   if (in.dist == Distribution::kLogNormal) run.parameters["sigma"] = in.sigma;
   run.parameters["seeds"] = std::int64_t(cfg.seeds);
   run.parameters["pairs"] = std::int64_t(cfg.pairs);
+  run.parameters["extra"] = std::int64_t(cfg.extra);
+  run.parameters["rotation_layout"] = std::string(rotation_layout_name(cfg.layout));
   run.parameters["histogram_bins"] = std::int64_t(kBins);
   run.parameters["histogram_range"] = kRange;
   run.parameters["statistic"] = std::string(

@@ -23,6 +23,7 @@
 
 #include "dme/experiment/inputs.h"
 #include "dme/experiment/output.h"
+#include "dme/rotation/rht.h"
 
 namespace dme {
 
@@ -43,6 +44,10 @@ struct GaussianityExperimentConfig {
                                           {Distribution::kNormal, 1}};
   int seeds = 256;  ///< independent rotations per point
   int pairs = 32;   ///< coordinate pairs for the covariances
+  /// Inputs of length 2^log2d + extra, rotated with `layout` (with padding: the rotated vector
+  /// is 2^ceil(log2 d) long; overlapped: d), so that the layouts can be compared.
+  std::size_t extra = 0;
+  RotationLayout layout = RotationLayout::kPadded;
   std::uint64_t seed = 0;
   OutputOptions output;
 };
