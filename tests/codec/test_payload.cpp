@@ -258,7 +258,8 @@ TEST(Payload, EncodeValidatesItsInputs) {
   fails([](P& p) { p.header.s = 70000; }, {"got 70000"});
   fails([](P& p) { p.header.rotations = 4; }, {"rotations must be in 0..3, got 4"});
   fails([](P& p) { p.header.padded = p.header.d - 1; }, {"below d"});
-  fails([](P& p) { p.header.padded = 100; }, {"(overlapped layout) or the power of two 64"});
+  fails([](P& p) { p.header.padded = 100; },
+        {"(overlapped layout) or the power of two in [d, 2d)"});
   fails([](P& p) { p.header.rotations = 0; }, {"without rotation", "expected d"});
   fails([](P& p) { p.header.first = p.header.padded - 10; }, {"outside [0, 64)"});
   fails([](P& p) { p.levels.offsets.pop_back(); }, {"offsets", "expected 3 buckets"});

@@ -184,6 +184,14 @@ TEST(PayloadHostile, ResealedBadFieldsAreNamed) {
   expect_resealed_reject(10, 0, put<std::uint32_t>(16, 1), "'s': expected 2..65536, found 1");
   expect_resealed_reject(10, 0, put<std::uint32_t>(16, 16), "code layout");
   expect_resealed_reject(10, 0, put<std::uint64_t>(40, 48), "expected d = 35 (overlapped layout)");
+  // A d above 2^63 has no power of two above it (found by the fuzzer: no UB, a clear error).
+  expect_resealed_reject(
+      10, 0,
+      [](auto& b) {
+        dc::store_le<std::uint64_t>(b.data() + 32, 0xF7F7F7F7F7FFFFFFull);
+        dc::store_le<std::uint64_t>(b.data() + 40, ~std::uint64_t(0));
+      },
+      "(overlapped layout) or the power of two in [d, 2d)");
   expect_resealed_reject(10, 0, put<std::uint64_t>(48, 60), "outside [0, 64)");
   expect_resealed_reject(10, 0, put<std::uint64_t>(80, 2), "'buckets': expected 1, found 2");
   expect_resealed_reject(10, 7, put<std::uint64_t>(64, 8), "'buckets': expected 4, found 5");

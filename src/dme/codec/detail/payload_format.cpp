@@ -169,10 +169,12 @@ void validate_header(const PayloadHeader& h) {
     DME_CHECK(h.padded == h.d, "payload without rotation has padded length "
                                    << h.padded << ", expected d = " << h.d);
   } else {
-    DME_CHECK(h.padded == h.d || h.padded == std::bit_ceil(h.d),
+    // padded >= d is checked above; a power of two below 2d is then 2^ceil(log2 d) (no
+    // bit_ceil: d may be anything a payload claims).
+    DME_CHECK(h.padded == h.d || (std::has_single_bit(h.padded) && h.padded / 2 < h.d),
               "payload with " << int(h.rotations) << " rotations has padded length " << h.padded
                               << ", expected d = " << h.d << " (overlapped layout) or the power "
-                              << "of two " << std::bit_ceil(h.d) << " (padded layout)");
+                              << "of two in [d, 2d) (padded layout)");
   }
   DME_CHECK(h.first <= h.padded && h.count <= h.padded - h.first,
             "payload carries coordinates [" << h.first << ", " << h.first << " + " << h.count
