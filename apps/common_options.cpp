@@ -63,8 +63,9 @@ void add_estimator_options(po::options_description& desc, EstimatorArgs& est, Op
       ("compressed-downlink", po::bool_switch(&opt.compressed_downlink),
        "gather-bcast: the root broadcasts the mean as a payload, not float32")
       ("rotation-layout", po::value(&est.rotation_layout)->default_value(est.rotation_layout),
-       "padded (zero padding to a power of two: up to 2x the coordinates) or overlapped (two "
-       "overlapping power-of-two blocks: exactly d coordinates)")
+       "auto (overlapped on cpu, padded on cuda), padded (zero padding to a power of two: up "
+       "to 2x the coordinates) or overlapped (two overlapping power-of-two blocks: exactly d "
+       "coordinates)")
       ("correlated-rounding", po::bool_switch(&opt.correlated_rounding),
        "reduce-scatter-int: stratify the ranks' rounding draws of each coordinate, so that "
        "their rounding errors partly cancel (unbiased)")

@@ -24,7 +24,7 @@ struct EstimatorArgs {
   std::string rounding = "auto";
   std::string backend = "cpu";
   std::string scheme = "asq";
-  std::string rotation_layout = "padded";
+  std::string rotation_layout = "auto";
   bool per_rank_rotation = false;
 };
 

@@ -18,7 +18,7 @@ int bias_main(int argc, char** argv) {
   std::vector<std::string> ranks, quantizers, rotations, exchanges;
   int log2d = -1;
   bool per_rank_rotation = false;
-  std::string layout = "padded";
+  std::string layout = "auto";
   dme::app::InputArgs in;
   in.params = cfg.params;
   po::options_description desc(
@@ -40,7 +40,8 @@ int bias_main(int argc, char** argv) {
       ("per-rank-rotation", po::bool_switch(&per_rank_rotation),
        "independent rotation per rank instead of the shared-seed one")
       ("rotation-layout", po::value(&layout)->default_value(layout),
-       "padded (zero padding to a power of two) or overlapped (exactly d coordinates)")
+       "auto (overlapped on cpu), padded (zero padding to a power of two) or overlapped "
+       "(exactly d coordinates)")
       ("exchange", po::value(&exchanges)->multitoken(),
        "exchanges to sweep: allgather, gather-bcast, reduce-scatter, reduce-scatter-int "
        "(default allgather)")

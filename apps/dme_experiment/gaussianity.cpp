@@ -44,6 +44,8 @@ int gaussianity_main(int argc, char** argv) {
     return 0;
   if (!log2d.empty()) cfg.log2d = dme::app::parse_int_list(log2d, "log2d");
   cfg.layout = dme::parse_rotation_layout(layout);
+  DME_CHECK(cfg.layout != dme::RotationLayout::kAuto,
+            "--rotation-layout must be padded or overlapped here (one layout per run)");
   if (!rotations.empty()) cfg.rotations = dme::app::parse_int_list(rotations, "rotations");
   const std::vector<double> lognormal_sigmas =
       sigmas.empty() ? std::vector<double>{1.0}

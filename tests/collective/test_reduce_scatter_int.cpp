@@ -41,7 +41,8 @@ std::vector<double> one_rank_mean(const std::vector<std::vector<float>>& xs, std
                                   bool correlated = false, bool uniform = false) {
   const int n = static_cast<int>(xs.size());
   const std::size_t d = xs[0].size();
-  const dme::Rotation rot(seed, round, rotations, d, dme::rotation_stream(true, 0));
+  const dme::Rotation rot(seed, round, rotations, d, dme::rotation_stream(true, 0),
+                          dme::RotationLayout::kOverlapped);  // the CPU backend's auto layout
   const std::size_t D = rot.padded();
   std::vector<std::vector<float>> ys(xs.size(), std::vector<float>(D));
   for (int r = 0; r < n; ++r) rot.forward(xs[r], ys[r]);
@@ -209,7 +210,7 @@ TEST(ReduceScatterInt, NearestRoundingAndConstantChunks) {
   std::vector<float> y(777);
   nearest.estimate(st.x, y);
   EXPECT_TRUE(identical_on_all_ranks(y));
-  EXPECT_LT(dme::test::sq_dist(y, st.mean) / st.avg_norm2, 0.05);
+  EXPECT_LT(dme::test::sq_dist(y, st.mean) / st.avg_norm2, 0.1);
 }
 
 TEST(ReduceScatterInt, LimitsAreClearErrors) {

@@ -28,6 +28,7 @@ TEST(CudaEstimator, SameMeanAndBytesAsTheCpuCompression) {
       o.exchange = ex;
       o.bucket_size = bucket;
       o.seed = 9;
+      o.rotation_layout = dme::RotationLayout::kPadded;  // CUDA's only layout, on both sides
       dme::MeanEstimator cpu(MPI_COMM_WORLD, o);
       dme::MeanEstimator gpu(MPI_COMM_WORLD, o, dme::cuda::make_compression());
       dme::Options oc = o;

@@ -47,11 +47,12 @@ TEST(TrainExperiment, ShortRunTrainsAndReplicasStayIdentical) {
     EXPECT_EQ(c.eval_step.front(), 0.0);
     EXPECT_EQ(c.eval_step.back(), 30.0);
   }
-  // Bytes: exact 4·d per step; asq at 4 bits half a byte per rotated coordinate (d = 650 pads to
-  // 1024) plus the 112-byte frame and 16 levels: 696 bytes a step.
+  // Bytes: exact 4·d per step; asq at 4 bits half a byte per rotated coordinate (d = 650, not
+  // padded: 328 bytes with the section's padding) plus the 112-byte frame, 16 levels and the
+  // checksum: 512 bytes a step.
   EXPECT_EQ(curves[0].bytes.back(), 4.0 * 650 * 30);
   EXPECT_EQ(curves[2].name, "asq_b4");
-  EXPECT_EQ(curves[2].bytes.back(), 696.0 * 30);
+  EXPECT_EQ(curves[2].bytes.back(), 512.0 * 30);
 }
 
 TEST(TrainExperiment, ExactAveragingEqualsOneProcessOnTheWholeSplit) {

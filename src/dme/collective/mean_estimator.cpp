@@ -140,9 +140,9 @@ Report MeanEstimator::estimate(std::span<const float> local, std::span<float> me
                         agreed.rotations,
                         agreed.d,
                         rotation_stream(o.shared_rotation, rank()),
-                        o.rotation_layout};
+                        resolved_layout(o)};
   const std::uint64_t padded =
-      agreed.rotations == 0 ? agreed.d : padded_length(agreed.d, o.rotation_layout);
+      agreed.rotations == 0 ? agreed.d : padded_length(agreed.d, resolved_layout(o));
   report.scale_exponent = scale_exponent(agreed.max_abs, padded, size());
   std::span<const float> input = local;
   if (report.scale_exponent != 0) {

@@ -141,13 +141,18 @@ void validate(const Options& o) {
             "backend 'cuda' requested but this build of dme has no CUDA backend "
             "(configure with -DDME_ENABLE_CUDA=ON on a machine with nvcc)");
 #endif
-  DME_CHECK(o.backend == Backend::kCpu || o.rotation_layout == RotationLayout::kPadded,
+  DME_CHECK(o.backend == Backend::kCpu || o.rotation_layout != RotationLayout::kOverlapped,
             "the " << backend_name(o.backend)
                    << " backend rotates with the padded layout only; "
                       "use rotation layout 'padded' or backend 'cpu'");
   DME_CHECK(o.backend == Backend::kCpu || o.scheme == Scheme::kAsq,
             "scheme '" << scheme_name(o.scheme) << "' has no " << backend_name(o.backend)
                        << " implementation; use backend 'cpu'");
+}
+
+RotationLayout resolved_layout(const Options& o) {
+  if (o.rotation_layout != RotationLayout::kAuto) return o.rotation_layout;
+  return o.backend == Backend::kCpu ? RotationLayout::kOverlapped : RotationLayout::kPadded;
 }
 
 bool uses_nearest_rounding(const Options& o) {
@@ -180,7 +185,7 @@ std::uint64_t options_fingerprint(const Options& o) {
   mix(static_cast<std::uint64_t>(o.scheme));
   mix(o.compressed_downlink);
   mix(o.correlated_rounding);
-  mix(static_cast<std::uint64_t>(o.rotation_layout));
+  mix(static_cast<std::uint64_t>(resolved_layout(o)));
   return h;
 }
 
@@ -194,7 +199,7 @@ std::string describe(const Options& o) {
      << " seed=" << o.seed << " bucket=" << o.bucket_size
      << (o.compressed_downlink ? " downlink=compressed" : "")
      << (o.correlated_rounding ? " rounding-draws=correlated" : "")
-     << (o.rotation_layout == RotationLayout::kOverlapped ? " layout=overlapped" : "");
+     << " layout=" << rotation_layout_name(resolved_layout(o));
   return os.str();
 }
 

@@ -80,9 +80,9 @@ struct Options {
   /// its kDownlink stream) instead of float32, which adds that rounding's error to the mean.
   bool compressed_downlink = false;
   /// How a length that is not a power of two is rotated (rotation/rht.h): kPadded sends up to
-  /// 2x the coordinates; kOverlapped sends exactly d (two overlapping blocks of 2^floor(log2 d)).
-  /// The CUDA backend has the padded layout only.
-  RotationLayout rotation_layout = RotationLayout::kPadded;
+  /// 2x the coordinates; kOverlapped sends exactly d (two overlapping blocks of 2^floor(log2 d));
+  /// kAuto is overlapped on the CPU backend and padded on CUDA, which has only that one.
+  RotationLayout rotation_layout = RotationLayout::kAuto;
   /// reduce-scatter-int only: the ranks' rounding draws of a coordinate are stratified (one in
   /// each of n strata of [0, 1), shifted by a shared draw; docs/algorithms.md §10.6), so their
   /// rounding errors partly cancel in the sum instead of adding. Each rank's rounding stays
@@ -108,6 +108,9 @@ int parse_rotations(std::string_view text);
 /// (s, rotations, grid size, bucket size, reduce-scatter with per-rank rotations, cuda backend
 /// in a build without CUDA).
 void validate(const Options& options);
+
+/// The layout the options rotate with: rotation_layout, auto resolved by the backend.
+RotationLayout resolved_layout(const Options& options);
 
 /// True when the options round to the nearest level.
 bool uses_nearest_rounding(const Options& options);

@@ -20,6 +20,7 @@ std::size_t padded_length(std::size_t d) {
 }
 
 std::size_t padded_length(std::size_t d, RotationLayout layout) {
+  DME_CHECK(layout != RotationLayout::kAuto, "rotation layout 'auto' must be resolved first");
   const std::size_t padded = padded_length(d);  // checks d
   return layout == RotationLayout::kOverlapped ? d : padded;
 }
@@ -27,11 +28,20 @@ std::size_t padded_length(std::size_t d, RotationLayout layout) {
 RotationLayout parse_rotation_layout(std::string_view name) {
   if (name == "padded") return RotationLayout::kPadded;
   if (name == "overlapped") return RotationLayout::kOverlapped;
-  DME_THROW("unknown rotation layout '" << name << "' (valid: padded, overlapped)");
+  if (name == "auto") return RotationLayout::kAuto;
+  DME_THROW("unknown rotation layout '" << name << "' (valid: auto, padded, overlapped)");
 }
 
 std::string_view rotation_layout_name(RotationLayout layout) {
-  return layout == RotationLayout::kOverlapped ? "overlapped" : "padded";
+  switch (layout) {
+    case RotationLayout::kPadded:
+      return "padded";
+    case RotationLayout::kOverlapped:
+      return "overlapped";
+    case RotationLayout::kAuto:
+      return "auto";
+  }
+  return "?";
 }
 
 namespace {

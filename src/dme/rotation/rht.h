@@ -26,13 +26,16 @@ enum class RotationLayout {
   /// No padding (D = d): the k RHTs of K = 2^floor(log2 d) on [0, K), then k RHTs of K on
   /// [d - K, d), which overlaps the first block and covers the rest. Orthogonal on R^d.
   kOverlapped,
+  /// For Options: overlapped where the backend has it (cpu), else padded (resolved_layout in
+  /// collective/options.h). A Rotation takes kPadded or kOverlapped only.
+  kAuto,
 };
 
 /// Smallest power of two ≥ d (d ≥ 1).
 std::size_t padded_length(std::size_t d);
 /// The rotated length D of layout: padded_length(d), or d itself when overlapped.
 std::size_t padded_length(std::size_t d, RotationLayout layout);
-/// "padded", "overlapped"
+/// "padded", "overlapped", "auto"
 RotationLayout parse_rotation_layout(std::string_view name);
 std::string_view rotation_layout_name(RotationLayout layout);
 
