@@ -40,7 +40,7 @@ expect_error "exists.h5" run2 "$experiment" bias --log2d 6 --out "$out/exists.h5
 
 # CSV: exactly the header, then one row per (quantizer, n).
 run2 "$experiment" bias --log2d 6 --trials 2 --quantizers quiver,rtn --quiet --csv >"$out/bias.csv"
-[[ $(head -1 "$out/bias.csv") == "quantizer,biased,exchange,ranks,nmse_mean,nmse_std,relerr_mean,relerr_std,rotations,bits_per_coord" ]] ||
+[[ $(head -1 "$out/bias.csv") == "quantizer,biased,exchange,ranks,nmse_mean,nmse_std,relerr_mean,relerr_std,rotations,bits_per_coord,recv_bits,reduce_bits,side_bits" ]] ||
   fail "bias CSV header: $(head -1 "$out/bias.csv")"
 [[ $(wc -l <"$out/bias.csv") -eq 5 ]] || fail "bias CSV rows: $(cat "$out/bias.csv")"
 "$experiment" single --log2d 6 --trials 1 --sigmas 1 --quiet --csv >"$out/single.csv"

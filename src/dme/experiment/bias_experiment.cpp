@@ -127,6 +127,12 @@ BiasPoint measure_point(const BiasExperimentConfig& cfg, const SweepPoint& p, MP
     out.relerr.push_back(normalized_error(err, mean_norm2));
     out.rotations = rep.rotations;
     out.bits_per_coordinate = rep.bits_per_coordinate;
+    const auto per_coord = [&](std::uint64_t v) {
+      return 8.0 * double(mpi::allreduce(v, MPI_MAX, sub)) / double(cfg.d);
+    };
+    out.recv_bits = per_coord(rep.payload_bytes_received);
+    out.reduce_bits = per_coord(rep.reduce_bytes_received);
+    out.side_bits = per_coord(rep.metadata_bytes_received);
   }
   return out;
 }
@@ -135,12 +141,16 @@ BiasPoint measure_point(const BiasExperimentConfig& cfg, const SweepPoint& p, MP
 void share_point(BiasPoint& p, int trials, MPI_Comm comm) {
   p.nmse.resize(static_cast<std::size_t>(trials));
   p.relerr.resize(static_cast<std::size_t>(trials));
-  double scalars[2] = {double(p.rotations), p.bits_per_coordinate};
+  double scalars[5] = {double(p.rotations), p.bits_per_coordinate, p.recv_bits, p.reduce_bits,
+                       p.side_bits};
   DME_MPI_CHECK(MPI_Bcast(p.nmse.data(), trials, MPI_DOUBLE, 0, comm));
   DME_MPI_CHECK(MPI_Bcast(p.relerr.data(), trials, MPI_DOUBLE, 0, comm));
-  DME_MPI_CHECK(MPI_Bcast(scalars, 2, MPI_DOUBLE, 0, comm));
+  DME_MPI_CHECK(MPI_Bcast(scalars, 5, MPI_DOUBLE, 0, comm));
   p.rotations = static_cast<int>(scalars[0]);
   p.bits_per_coordinate = scalars[1];
+  p.recv_bits = scalars[2];
+  p.reduce_bits = scalars[3];
+  p.side_bits = scalars[4];
 }
 
 // Least-squares slope of log y against log n: -1 for an error that averages out, 0 for one
@@ -239,7 +249,7 @@ Run make_run(const BiasExperimentConfig& cfg, const std::vector<const BiasPoint*
   run.parameters["trials"] = std::int64_t(cfg.trials);
   run.parameters["exchange"] = std::string(exchange_name(first.exchange));
   const std::size_t k = line.size(), t = std::size_t(cfg.trials);
-  std::vector<double> ranks, nmse, relerr, nmse_mean, nmse_std, bits;
+  std::vector<double> ranks, nmse, relerr, nmse_mean, nmse_std, bits, recv, reduce, side;
   for (const BiasPoint* p : line) {
     ranks.push_back(p->ranks);
     nmse.insert(nmse.end(), p->nmse.begin(), p->nmse.end());
@@ -247,6 +257,9 @@ Run make_run(const BiasExperimentConfig& cfg, const std::vector<const BiasPoint*
     nmse_mean.push_back(p->nmse_mean());
     nmse_std.push_back(p->nmse_std());
     bits.push_back(p->bits_per_coordinate);
+    recv.push_back(p->recv_bits);
+    reduce.push_back(p->reduce_bits);
+    side.push_back(p->side_bits);
   }
   const std::map<std::string, AttrValue> per_trial = {{"axis0", std::string("ranks")},
                                                       {"axis1", std::string("trial")}};
@@ -264,6 +277,9 @@ Run make_run(const BiasExperimentConfig& cfg, const std::vector<const BiasPoint*
   run.datasets.push_back(
       {"nmse_std", nmse_std, {k}, "1", {{"description", std::string("sample std over trials")}}});
   run.datasets.push_back({"bits_per_coordinate", bits, {k}, "bits", {}});
+  run.datasets.push_back({"recv_bits_per_coordinate", recv, {k}, "bits", {}});
+  run.datasets.push_back({"reduce_bits_per_coordinate", reduce, {k}, "bits", {}});
+  run.datasets.push_back({"side_bits_per_coordinate", side, {k}, "bits", {}});
   return run;
 }
 
@@ -329,15 +345,17 @@ std::vector<BiasPoint> run_bias_sweep(const BiasExperimentConfig& cfg, MPI_Comm 
 int run_bias_experiment(const BiasExperimentConfig& cfg, MPI_Comm comm, std::ostream& os) {
   const auto points = run_bias_sweep(cfg, comm);
   if (mpi::comm_rank(comm) == 0) {
-    Table table({"quantizer", "biased", "exchange", "ranks", "nmse_mean", "nmse_std", "relerr_mean",
-                 "relerr_std", "rotations", "bits_per_coord"},
-                cfg.output.csv);
+    Table table(
+        {"quantizer", "biased", "exchange", "ranks", "nmse_mean", "nmse_std", "relerr_mean",
+         "relerr_std", "rotations", "bits_per_coord", "recv_bits", "reduce_bits", "side_bits"},
+        cfg.output.csv);
     table.print_header(os);
     for (const auto& p : points)
       table.print_row(os, {std::string(solver_name(p.quantizer)), static_cast<long long>(p.biased),
                            std::string(exchange_name(p.exchange)), static_cast<long long>(p.ranks),
                            p.nmse_mean(), p.nmse_std(), p.relerr_mean(), p.relerr_std(),
-                           static_cast<long long>(p.rotations), p.bits_per_coordinate});
+                           static_cast<long long>(p.rotations), p.bits_per_coordinate, p.recv_bits,
+                           p.reduce_bits, p.side_bits});
     if (!cfg.output.csv) print_summary(cfg, points, os);
   }
   std::vector<Run> runs;

@@ -60,6 +60,10 @@ struct BiasPoint {
   /// What a user of the mean sees: ‖x̄̂ − x̄‖² / ‖x̄‖², size trials
   std::vector<double> relerr;
   double bits_per_coordinate = 0;  ///< payload bits per coordinate (headers included)
+  /// Bits received per coordinate by the busiest rank: payloads, the reduce-scatters' reduce
+  /// stage alone (the rest came in their gather stage), and side information (sizes, status,
+  /// reduce-scatter-int's ranges and level masks).
+  double recv_bits = 0, reduce_bits = 0, side_bits = 0;
 
   double nmse_mean() const;
   /// Sample standard deviation over the trials (n − 1 in the denominator; 0 for one trial).
@@ -74,7 +78,8 @@ struct BiasPoint {
 std::vector<BiasPoint> run_bias_sweep(const BiasExperimentConfig& config, MPI_Comm comm);
 
 /// Collective: runs the sweep, prints (rank 0) one row per point — quantizer, biased, ranks,
-/// nmse_mean, nmse_std, relerr_mean, relerr_std, rotations, bits_per_coord — followed, unless
+/// nmse_mean, nmse_std, relerr_mean, relerr_std, rotations, bits_per_coord, recv_bits,
+/// reduce_bits, side_bits — followed, unless
 /// --csv, by the fitted slopes of log NMSE against log n and where each unbiased quantizer
 /// overtakes each biased one; writes the HDF5 runs "bias_<quantizer>_rot<k>". Returns 0.
 int run_bias_experiment(const BiasExperimentConfig& config, MPI_Comm comm, std::ostream& os);
