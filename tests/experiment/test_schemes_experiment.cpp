@@ -85,7 +85,9 @@ TEST(SchemesExperiment, ThcRunsThroughTheIntegerSumExchange) {
     for (const auto& d : run.datasets) {
       if (d.name == "nmse") nmse[scheme] = (d.values[0] + d.values[1]) / 2;
       // One header per chunk on the uplink: n 120-byte headers over 2^14 coordinates.
-      if (d.name == "bits_per_coord") EXPECT_LE(d.values[0], 2 + 0.3) << scheme;
+      if (d.name == "bits_per_coord") {
+        EXPECT_LE(d.values[0], 2 + 0.3) << scheme;
+      }
     }
   }
   EXPECT_GT(nmse["thc"], nmse["asq"]);
