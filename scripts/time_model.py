@@ -123,11 +123,11 @@ class Model:
         return self.alpha * n_messages + nbytes * (max(per_byte, self.c) if cpu_limit else per_byte)
 
     def predict(self, exchange, n, d, rate, cpu_limit=True):
-        D = 2 ** math.ceil(math.log2(d))
-        nbytes = wire_bits(exchange, n, self.b_payload) * D / 8
         if exchange == "ring allreduce":
             nbytes = wire_bits(exchange, n, 32) * d / 8
             return self.network(messages(exchange, n), nbytes, rate, cpu_limit)
+        D = 2 ** math.ceil(math.log2(d))
+        nbytes = wire_bits(exchange, n, self.b_payload) * D / 8
         return self.compute(exchange, n, d) + self.network(messages(exchange, n), nbytes, rate,
                                                            cpu_limit)
 
@@ -135,7 +135,6 @@ class Model:
         """The prediction for a measured run, from its own wire bytes."""
         n, d, rate = int(run.params["ranks"]), int(run.params["d"]), rate_bits(run.params["link"])
         ex = run.params["exchange"]
-        D = 2 ** math.ceil(math.log2(d))
         bits = max(float(run.data["recv_bits_per_coord"][0]),
                    float(run.data.get("sent_bits_per_coord", [0])[0]))
         return self.compute(ex, n, d) + self.network(messages(ex, n), bits * d / 8, rate)
