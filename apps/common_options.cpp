@@ -1,5 +1,6 @@
 #include "common_options.h"
 
+#include "dme/core/error.h"
 #include "subcommand.h"
 
 namespace po = boost::program_options;
@@ -69,6 +70,9 @@ void add_estimator_options(po::options_description& desc, EstimatorArgs& est, Op
       ("correlated-rounding", po::bool_switch(&opt.correlated_rounding),
        "reduce-scatter-int: stratify the ranks' rounding draws of each coordinate, so that "
        "their rounding errors partly cancel (unbiased)")
+      ("threads", po::value(&est.threads)->multitoken()->default_value(est.threads, "1"),
+       "threads per rank (results are identical for every count; bind each rank to as many "
+       "cores, e.g. mpirun --map-by slot:PE=2)")
       ("seed", po::value(&opt.seed)->default_value(opt.seed), "seed of inputs, signs and rounding");
   // clang-format on
 }
@@ -93,6 +97,10 @@ void finish_estimator(const EstimatorArgs& est, Options& opt) {
   opt.scheme = parse_scheme(est.scheme);
   opt.rotation_layout = parse_rotation_layout(est.rotation_layout);
   opt.shared_rotation = !est.per_rank_rotation;
+  const std::vector<int> threads = parse_int_list(est.threads, "threads");
+  DME_CHECK(threads.size() == 1,
+            "--threads takes one count here, got " << threads.size() << " values");
+  opt.threads = threads.front();
 }
 
 }  // namespace dme::app

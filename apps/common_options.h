@@ -5,6 +5,7 @@
 #include <boost/program_options.hpp>
 
 #include <string>
+#include <vector>
 
 #include "dme/collective/options.h"
 #include "dme/experiment/inputs.h"
@@ -26,6 +27,8 @@ struct EstimatorArgs {
   std::string scheme = "asq";
   std::string rotation_layout = "auto";
   bool per_rank_rotation = false;
+  /// --threads: one count for the drivers; `dme-bench pipeline` takes a list.
+  std::vector<std::string> threads = {"1"};
 };
 
 void add_output_options(boost::program_options::options_description& desc, OutputOptions& out);

@@ -15,6 +15,7 @@
 #include "dme/codec/detail/payload_format.h"
 #include "dme/core/detail/philox_words.h"
 #include "dme/core/error.h"
+#include "dme/core/parallel.h"
 #include "dme/core/rng.h"
 
 namespace dme {
@@ -53,6 +54,8 @@ CodeReader code_reader(std::span<const std::byte> buf, const WireHeader& w) {
 // Codes are unpacked in chunks that stay in L1 and start at a group boundary.
 constexpr std::size_t kChunkCodes = 2048;
 constexpr std::size_t kChunkBuffer = kChunkCodes + RadixTable::kMaxDigits;
+// Chunks per task when decoding on several threads.
+constexpr std::size_t kTaskChunks = 16;
 
 std::size_t chunk_codes(const CodeReader& reader) {
   return (kChunkCodes / reader.group()) * reader.group();
@@ -87,19 +90,25 @@ void accumulate_chunks(const CodeReader& reader, const PayloadHeader& h, const L
                        T* acc) {
   const std::uint64_t size = bucket_length(h);
   const std::size_t chunk = chunk_codes(reader);
-  std::uint16_t buf[kChunkBuffer];
-  for (std::uint64_t start = 0; start < h.count; start += chunk) {
-    const std::size_t len = std::min<std::uint64_t>(chunk, h.count - start);
-    reader.read(start, len, buf);
-    T* a = acc + start;
-    for (std::size_t i = 0; i < len;) {
-      const std::uint64_t b = (start + i) / size;
-      const std::size_t end = std::min<std::uint64_t>(len, (b + 1) * size - start);
-      add_levels(a + i, levels.values.data() + levels.offsets[b],
-                 levels.offsets[b + 1] - levels.offsets[b], buf + i, end - i);
-      i = end;
+  // Tasks of kTaskChunks chunks on the threads (dme/core/parallel.h): each adds to its own
+  // coordinates.
+  const std::uint64_t span = chunk * kTaskChunks;
+  parallel_for(ceil_div(h.count, span), [&](std::size_t k, unsigned) {
+    std::uint16_t buf[kChunkBuffer];
+    const std::uint64_t stop = std::min<std::uint64_t>(h.count, (k + 1) * span);
+    for (std::uint64_t start = k * span; start < stop; start += chunk) {
+      const std::size_t len = std::min<std::uint64_t>(chunk, h.count - start);
+      reader.read(start, len, buf);
+      T* a = acc + start;
+      for (std::size_t i = 0; i < len;) {
+        const std::uint64_t b = (start + i) / size;
+        const std::size_t end = std::min<std::uint64_t>(len, (b + 1) * size - start);
+        add_levels(a + i, levels.values.data() + levels.offsets[b],
+                   levels.offsets[b + 1] - levels.offsets[b], buf + i, end - i);
+        i = end;
+      }
     }
-  }
+  });
 }
 
 /// acc[i] += c·(u - 1/2), u the sender's rounding draw of coordinate first + i (its
@@ -199,7 +208,32 @@ void PayloadWriter::pack(std::uint64_t first, std::span<const std::uint16_t> cod
   DME_CHECK(!finished_ && !raw_, "PayloadWriter::pack after finish() or code_bytes()");
   DME_CHECK(first == next_, "PayloadWriter::pack: pieces must come in order: expected first = "
                                 << next_ << ", got " << first);
-  DME_CHECK(codes.size() <= header_.count - first, "PayloadWriter::pack: codes ["
+  pack_piece(first, codes);
+  next_ += codes.size();
+  // Whole groups (bytes of 8 fixed-width codes, or mixed-radix words) are final once packed.
+  const std::uint64_t group_bytes = layout_.packing == Packing::kFixedWidth ? layout_.bits : 8;
+  hash_through(codes_offset_ + next_ / alignment_ * group_bytes);
+}
+
+void PayloadWriter::pack_unordered(std::uint64_t first,
+                                   std::span<const std::uint16_t> codes) const {
+  DME_CHECK(!finished_ && !raw_ && next_ == 0,
+            "PayloadWriter::pack_unordered after pack(), code_bytes() or finish()");
+  DME_CHECK(first % alignment_ == 0, "PayloadWriter::pack_unordered: a piece must start at a "
+                                         "multiple of " << alignment_ << " codes, got " << first);
+  pack_piece(first, codes);
+}
+
+void PayloadWriter::finish_unordered() {
+  DME_CHECK(!finished_ && !raw_ && next_ == 0,
+            "PayloadWriter::finish_unordered after pack(), code_bytes() or finish()");
+  next_ = header_.count;
+  finish();
+}
+
+void PayloadWriter::pack_piece(std::uint64_t first, std::span<const std::uint16_t> codes) const {
+  DME_CHECK(first <= header_.count && codes.size() <= header_.count - first,
+            "PayloadWriter::pack: codes ["
                                                        << first << ", " << first + codes.size()
                                                        << ") run past the count " << header_.count);
   DME_CHECK(first + codes.size() == header_.count || codes.size() % alignment_ == 0,
@@ -224,10 +258,6 @@ void PayloadWriter::pack(std::uint64_t first, std::span<const std::uint16_t> cod
     pack_radix(codes.data(), codes.size(), make_radix_table(header_.s, layout_.digits_per_word),
                p + first / alignment_ * 8);
   }
-  next_ += codes.size();
-  // Whole groups (bytes of 8 fixed-width codes, or mixed-radix words) are final once packed.
-  const std::uint64_t group_bytes = layout_.packing == Packing::kFixedWidth ? layout_.bits : 8;
-  hash_through(codes_offset_ + next_ / alignment_ * group_bytes);
 }
 
 std::span<std::byte> PayloadWriter::code_bytes() {

@@ -145,6 +145,12 @@ class PayloadWriter {
   /// Every code must be below the level count of its bucket (else dme::Error naming it).
   void pack(std::uint64_t first, std::span<const std::uint16_t> codes);
 
+  /// pack() for threads: pieces in any order, from several threads at once (disjoint pieces,
+  /// aligned as for pack()), hashed only by finish_unordered(). Not mixed with pack().
+  void pack_unordered(std::uint64_t first, std::span<const std::uint16_t> codes) const;
+  /// finish() after pack_unordered: the caller vouches that every code was packed once.
+  void finish_unordered();
+
   /// The packed-code section, packed_bytes(count, layout()) bytes, for callers that pack the
   /// codes themselves (bitpack.h describes the layout). Using it replaces pack(): the codes
   /// are then the caller's responsibility (decode validates them).
@@ -160,6 +166,8 @@ class PayloadWriter {
   // Feeds payload bytes [hashed_, end) to the checksum: pieces are hashed as they are packed,
   // while their bytes are still in cache, and the digest equals one XXH3 over the whole range.
   void hash_through(std::uint64_t end);
+  // Checks codes [first, first + codes.size()) against their buckets and packs them.
+  void pack_piece(std::uint64_t first, std::span<const std::uint16_t> codes) const;
 
   std::unique_ptr<XXH3_state_s, HashDeleter> hash_;
   std::uint64_t hashed_ = 0;

@@ -9,6 +9,7 @@
 #include "dme/collective/detail/agreement.h"
 #include "dme/collective/detail/round.h"
 #include "dme/core/error.h"
+#include "dme/core/parallel.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/core/timer.h"
 #include "dme/rotation/adaptive_count.h"
@@ -120,6 +121,7 @@ std::uint64_t scale_back(std::span<float> mean_out, int k) {
 
 Report MeanEstimator::estimate(std::span<const float> local, std::span<float> mean_out) {
   Impl& im = *impl_;
+  const ThreadScope threads(im.options.threads);
   Timer total;
   Report report;
   report.round = im.next_round++;

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "dme/core/error.h"
+#include "dme/core/parallel.h"
 #include "dme/rotation/rht.h"
 
 namespace dme {
@@ -94,6 +95,8 @@ int parse_rotations(std::string_view text) {
 void validate(const Options& o) {
   DME_CHECK(o.s >= 2 && o.s <= kMaxLevels,
             "s (levels) must be in 2.." << kMaxLevels << ", got " << o.s);
+  DME_CHECK(o.threads >= 1 && o.threads <= kMaxThreads,
+            "threads must be in 1.." << kMaxThreads << ", got " << o.threads);
   DME_CHECK(o.rotations == kAutoRotations || (o.rotations >= 0 && o.rotations <= kMaxRotations),
             "rotations must be auto or 0.." << kMaxRotations << ", got " << o.rotations);
   if (o.solver == Solver::kQuiverApx)
@@ -199,7 +202,7 @@ std::string describe(const Options& o) {
      << " seed=" << o.seed << " bucket=" << o.bucket_size
      << (o.compressed_downlink ? " downlink=compressed" : "")
      << (o.correlated_rounding ? " rounding-draws=correlated" : "")
-     << " layout=" << rotation_layout_name(resolved_layout(o));
+     << " layout=" << rotation_layout_name(resolved_layout(o)) << " threads=" << o.threads;
   return os.str();
 }
 

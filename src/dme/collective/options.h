@@ -88,6 +88,11 @@ struct Options {
   /// rounding errors partly cancel in the sum instead of adding. Each rank's rounding stays
   /// unbiased; the error of the mean falls below allgather's, as 1/n² for identical inputs.
   bool correlated_rounding = false;
+  /// Threads inside this rank (1..kMaxThreads, dme/core/parallel.h) for the rotation, the
+  /// quiver-apx histogram, rounding and packing, and decoding. Results are bit-identical for
+  /// every count, so ranks may differ. Bind each rank to as many cores (Open MPI:
+  /// --map-by slot:PE=<threads>, or --bind-to none), else the threads share one core.
+  int threads = 1;
 };
 
 /// "allgather", "gather-bcast", "reduce-scatter", "reduce-scatter-int"

@@ -26,13 +26,16 @@
 #include "dme/rotation/fwht.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 #include "dme/core/error.h"
+#include "dme/core/parallel.h"
 
 #ifndef DME_FWHT_PANEL_BYTES
 #define DME_FWHT_PANEL_BYTES 2048
@@ -344,6 +347,47 @@ void scale_and_sign(D d, T* p, std::size_t count, T scale, const std::uint64_t* 
              hn::GetLane(hn::MaxOfLanes(d, hn::Max(hi0, hi1))));
 }
 
+// Threads (dme/core/parallel.h): the rows of a sweep, and the column panels, are independent
+// and each is the same sequence of operations whoever runs it, so results are bit-identical
+// for every thread count. Each worker notes extremes in its own accumulator, merged after
+// (min and max are exact in any order).
+
+// f(i, next, worker) for every i < count: the threads take contiguous spans of i (one each),
+// next says whether i + 1 is in the same span (so prefetching it helps this thread rather than
+// pulling lines another thread is writing).
+template <class F>
+void for_spans(std::size_t count, F&& f) {
+  const std::size_t spans = parallel_workers(count);
+  parallel_for(spans, [&](std::size_t k, unsigned worker) {
+    const std::size_t begin = count * k / spans, end = count * (k + 1) / spans;
+    for (std::size_t i = begin; i < end; ++i) f(i, i + 1 < end, worker);
+  });
+}
+
+// bad |= row(i, next) for every row i < r.
+template <class F>
+bool for_rows(std::size_t r, F&& row) {
+  std::atomic<bool> bad{false};
+  for_spans(r, [&](std::size_t i, bool next, unsigned) {
+    if (row(i, next)) bad.store(true, std::memory_order_relaxed);
+  });
+  return bad.load();
+}
+
+// panel(c0, next, epi) for every panel start c0 = 0, w, 2w, ... < c; epi is `base` with each
+// worker's own accumulator when base tracks extremes (merged into *base.acc after).
+template <class T, class F>
+void for_panels(std::size_t c, std::size_t w, const Epilogue<T>& base, F&& panel) {
+  const std::size_t panels = c / w;
+  std::vector<ExtremaAcc<T>> accs(base.acc ? parallel_workers(panels) : 0);
+  for_spans(panels, [&](std::size_t p, bool next, unsigned worker) {
+    Epilogue<T> epi = base;
+    if (base.acc) epi.acc = &accs[worker];
+    panel(p * w, next, epi);
+  });
+  for (const ExtremaAcc<T>& a : accs) base.acc->add(a.lo, a.hi);
+}
+
 template <class T>
 bool fused_impl(T* x, std::size_t n, const std::uint64_t* pre_signs,
                 const std::uint64_t* post_signs, T scale, const T* src, std::size_t src_len,
@@ -364,9 +408,9 @@ bool fused_impl(T* x, std::size_t n, const std::uint64_t* pre_signs,
   }
   const std::size_t c = std::min(n, kRowLength);
   const std::size_t r = n / c;
-  bool bad = false;
-  for (std::size_t i = 0; i < r; ++i)
-    bad |= row_transform(d, x + i * c, src, src_len, c, pre_signs, i * c, src == x && i + 1 < r);
+  const bool bad = for_rows(r, [&](std::size_t i, bool next) {
+    return row_transform(d, x + i * c, src, src_len, c, pre_signs, i * c, src == x && next);
+  });
   if (r == 1) {
     // Multiplying by 1 changes nothing, so an unscaled, unsigned, untracked transform skips it.
     if (scale != T(1) || post_signs || track) scale_and_sign(d, x, n, scale, post_signs, 0, track);
@@ -378,10 +422,10 @@ bool fused_impl(T* x, std::size_t n, const std::uint64_t* pre_signs,
   const int row_levels = std::countr_zero(r);
   const Epilogue<T> epi{x, scale, post_signs, track};
   const bool finish = scale != T(1) || post_signs || track;
-  for (std::size_t c0 = 0; c0 < c; c0 += w) {
-    const std::ptrdiff_t next = c0 + w < c ? static_cast<std::ptrdiff_t>(w) : 0;
-    strided_levels(d, x + c0, r, c, w, 0, row_levels, next, finish ? &epi : nullptr);
-  }
+  for_panels(c, w, epi, [&](std::size_t c0, bool next, const Epilogue<T>& e) {
+    strided_levels(d, x + c0, r, c, w, 0, row_levels, next ? static_cast<std::ptrdiff_t>(w) : 0,
+                   finish ? &e : nullptr);
+  });
   if (extrema) *extrema = {acc.lo, acc.hi};
   return bad;
 }
@@ -409,9 +453,9 @@ bool chain_impl(T* x, std::size_t n, int k, const std::uint64_t* lead,
   }
   // H_t is done rows-then-columns for odd t and columns-then-rows for even t (H = R·C = C·R),
   // so the second half of H_t and the first half of H_{t+1} are of one kind and share a sweep.
-  bool bad = false;
-  for (std::size_t i = 0; i < r; ++i)  // first half of H_1: rows, with the leading signs
-    bad |= row_transform(d, x + i * c, src, src_len, c, lead, i * c);
+  const bool bad = for_rows(r, [&](std::size_t i, bool) {  // first half of H_1: rows, leading signs
+    return row_transform(d, x + i * c, src, src_len, c, lead, i * c);
+  });
   ExtremaAcc<T> acc;
   ExtremaAcc<T>* track = extrema ? &acc : nullptr;
   const std::size_t w = std::min(c, kPanelBytes / sizeof(T));
@@ -422,16 +466,20 @@ bool chain_impl(T* x, std::size_t n, int k, const std::uint64_t* lead,
     // the last pass of H_t's second half stores.
     const Epilogue<T> epi{x, scale, last ? trail : mid[t - 1], last ? track : nullptr};
     if (t % 2 == 1) {  // columns: second half of H_t, then the first of H_{t+1}
-      for (std::size_t c0 = 0; c0 < c; c0 += w) {
-        const std::ptrdiff_t next = c0 + w < c ? static_cast<std::ptrdiff_t>(w) : 0;
-        strided_levels(d, x + c0, r, c, w, 0, row_levels, next, &epi);
+      for_panels(c, w, epi, [&](std::size_t c0, bool next, const Epilogue<T>& e) {
+        strided_levels(d, x + c0, r, c, w, 0, row_levels,
+                       next ? static_cast<std::ptrdiff_t>(w) : 0, &e);
         if (!last) strided_levels(d, x + c0, r, c, w, 0, row_levels);
-      }
+      });
     } else {  // rows: second half of H_t, then the first of H_{t+1}
-      for (std::size_t i = 0; i < r; ++i) {
-        row_transform(d, x + i * c, x, n, c, nullptr, i * c, i + 1 < r, &epi);
+      std::vector<ExtremaAcc<T>> accs(epi.acc ? parallel_workers(r) : 0);
+      for_spans(r, [&](std::size_t i, bool next, unsigned worker) {
+        Epilogue<T> e = epi;
+        if (epi.acc) e.acc = &accs[worker];
+        row_transform(d, x + i * c, x, n, c, nullptr, i * c, next, &e);
         if (!last) row_transform(d, x + i * c, x, n, c, nullptr, i * c);
-      }
+      });
+      for (const ExtremaAcc<T>& a : accs) epi.acc->add(a.lo, a.hi);
     }
     if (last) break;
   }

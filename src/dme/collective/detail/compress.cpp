@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "dme/core/error.h"
+#include "dme/core/parallel.h"
 #include "dme/core/timer.h"
 #include "dme/quantization/quiver_approx.h"
 #include "dme/quantization/rounding.h"
@@ -77,7 +78,6 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
   });
   times.solve_ms += solve_timer.elapsed_ms();
 
-  // Rounding and packing fused: a block of codes at a time, in L1, straight into the payload.
   Timer round_timer;
   PayloadHeader h = header;
   if (plan.shared_dither) {
@@ -89,26 +89,46 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
   PayloadWriter writer(h, scratch.levels, out);
   const std::size_t block =
       std::max<std::size_t>(1, kRoundBlock / writer.alignment()) * writer.alignment();
-  scratch.codes.resize(std::min(block, count));
-  for (std::size_t start = 0; start < count; start += block) {
-    const std::size_t n = std::min(block, count - start);
-    for (std::size_t i = start; i < start + n;) {
+  // Codes [start, start + codes.size()) of the chunk, each bucket rounded to its own levels.
+  const auto round_block = [&](std::size_t start, std::span<std::uint16_t> codes) {
+    for (std::size_t i = start; i < start + codes.size();) {
       const std::size_t b = i / bucket;
-      const std::size_t end = std::min(start + n, (b + 1) * bucket);
+      const std::size_t end = std::min(start + codes.size(), (b + 1) * bucket);
       const std::span<const float> levels(
           scratch.levels.values.data() + scratch.levels.offsets[b],
           scratch.levels.offsets[b + 1] - scratch.levels.offsets[b]);
       const auto part = chunk.subspan(i, end - i);
-      const auto codes = std::span<std::uint16_t>(scratch.codes).subspan(i - start, end - i);
+      const auto out_codes = codes.subspan(i - start, end - i);
       if (plan.nearest)
-        nearest_round(part, levels, codes);
+        nearest_round(part, levels, out_codes);
       else
-        stochastic_round(part, levels, stream, header.first + i, codes);
+        stochastic_round(part, levels, stream, header.first + i, out_codes);
       i = end;
     }
-    writer.pack(start, std::span<const std::uint16_t>(scratch.codes).first(n));
+  };
+  const std::size_t blocks = (count + block - 1) / block;
+  if (current_threads() > 1 && blocks > 1) {
+    // Blocks in any order on the threads (a code depends only on its coordinate and its draw),
+    // then the checksum over the whole payload.
+    scratch.worker_codes.resize(parallel_workers(blocks));
+    parallel_for(blocks, [&](std::size_t k, unsigned worker) {
+      std::vector<std::uint16_t>& codes = scratch.worker_codes[worker];
+      codes.resize(block);
+      const std::size_t start = k * block, n = std::min(block, count - start);
+      round_block(start, std::span<std::uint16_t>(codes).first(n));
+      writer.pack_unordered(start, std::span<const std::uint16_t>(codes).first(n));
+    });
+    writer.finish_unordered();
+  } else {
+    // Rounding and packing fused: a block of codes at a time, in L1, straight into the payload.
+    scratch.codes.resize(std::min(block, count));
+    for (std::size_t start = 0; start < count; start += block) {
+      const std::size_t n = std::min(block, count - start);
+      round_block(start, std::span<std::uint16_t>(scratch.codes).first(n));
+      writer.pack(start, std::span<const std::uint16_t>(scratch.codes).first(n));
+    }
+    writer.finish();
   }
-  writer.finish();
   times.round_pack_ms += round_timer.elapsed_ms();
 }
 

@@ -19,6 +19,7 @@ namespace dme::detail {
 /// Reusable buffers, so repeated rounds do not reallocate.
 struct CompressScratch {
   std::vector<std::uint16_t> codes;
+  std::vector<std::vector<std::uint16_t>> worker_codes;  ///< one per thread (Options::threads)
   LevelTable levels;
 };
 

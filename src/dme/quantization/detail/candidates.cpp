@@ -408,12 +408,22 @@ bool HistogramPass(const Grid& g, const float* x, std::size_t size, double shift
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include <atomic>
+
+#include "dme/core/parallel.h"
 #include "dme/core/simd.h"
 
 namespace dme::detail {
 
 HWY_EXPORT(MeanChains);
 HWY_EXPORT(HistogramPass);
+
+namespace {
+// grid_statistics' segments: long enough that adding their tables (kCopies·(m + 1)·2 doubles)
+// costs little next to binning them, and a wave of them in flight at once.
+constexpr std::size_t kSegment = std::size_t(1) << 18;
+constexpr std::size_t kSegmentWave = 8;
+}  // namespace
 
 double compensated_mean(std::span<const float> x) {
   if (x.empty()) return 0.0;
@@ -450,10 +460,38 @@ GridStatistics grid_statistics(std::span<const float> x, float lo, float hi, std
   g.shift = 0.5 * (static_cast<double>(lo) + hi);
   // Count and centred sum of each bin side by side, so one 128-bit add updates both.
   const std::size_t bins = m + 1;
-  std::vector<double> acc(kCopies * bins * 2, 0.0);
+  const std::size_t width = kCopies * bins * 2;
+  std::vector<double> acc(width, 0.0);
   simd_init();
-  g.contained =
-      HWY_DYNAMIC_DISPATCH(HistogramPass)(grid, x.data(), x.size(), g.shift, acc.data(), nullptr);
+  // Segments of kSegment values, each into its own zeroed table, added to acc in segment
+  // order: the same sums for every thread count (dme/core/parallel.h). A wave of segments runs
+  // in parallel; one segment goes straight into acc, and so do all values on grids too fine for
+  // a table per segment to be cheap (a rule of m and d only, not of the thread count).
+  const std::size_t segments =
+      width <= kSegment / 8 ? (x.size() + kSegment - 1) / kSegment : 1;
+  if (segments <= 1) {
+    g.contained = HWY_DYNAMIC_DISPATCH(HistogramPass)(grid, x.data(), x.size(), g.shift,
+                                                      acc.data(), nullptr);
+  } else {
+    const std::size_t wave = std::max<std::size_t>(kSegmentWave, current_threads());
+    std::vector<double> tables(std::min(wave, segments) * width);
+    std::atomic<bool> outside{false};
+    for (std::size_t first = 0; first < segments; first += wave) {
+      const std::size_t count = std::min(wave, segments - first);
+      parallel_for(count, [&](std::size_t j, unsigned) {
+        const std::size_t begin = (first + j) * kSegment;
+        const std::size_t n = std::min(kSegment, x.size() - begin);
+        double* table = tables.data() + j * width;
+        std::fill_n(table, width, 0.0);
+        if (!HWY_DYNAMIC_DISPATCH(HistogramPass)(grid, x.data() + begin, n, g.shift, table,
+                                                 nullptr))
+          outside.store(true, std::memory_order_relaxed);
+      });
+      for (std::size_t j = 0; j < count; ++j)
+        for (std::size_t e = 0; e < width; ++e) acc[e] += tables[j * width + e];
+    }
+    g.contained = !outside.load();
+  }
   g.points.resize(bins);
   double alpha = 0;
   CompensatedSum beta;

@@ -10,10 +10,14 @@
 #define DME_INPUT_SCAN_ONCE
 #include "dme/quantization/detail/input_scan.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "dme/core/error.h"
+#include "dme/core/parallel.h"
 
 namespace dme::detail {
 namespace {
@@ -107,8 +111,27 @@ Extrema<float> scan_input(std::span<const float> x, const char* what) {
   DME_CHECK(!x.empty(), what << ": x is empty");
   simd_init();
   Extrema<float> range;
-  if (!HWY_DYNAMIC_DISPATCH(ScanRange)(x.data(), x.size(), &range.min, &range.max))
-    throw_first_bad(x, what);
+  // Segments on the threads (dme/core/parallel.h); min and max are exact in any order.
+  constexpr std::size_t kSegment = std::size_t(1) << 18;
+  const std::size_t segments = (x.size() + kSegment - 1) / kSegment;
+  if (segments <= 1 || current_threads() <= 1) {
+    if (!HWY_DYNAMIC_DISPATCH(ScanRange)(x.data(), x.size(), &range.min, &range.max))
+      throw_first_bad(x, what);
+  } else {
+    std::vector<Extrema<float>> parts(segments);
+    std::atomic<bool> bad{false};
+    parallel_for(segments, [&](std::size_t k, unsigned) {
+      const std::size_t begin = k * kSegment, n = std::min(kSegment, x.size() - begin);
+      if (!HWY_DYNAMIC_DISPATCH(ScanRange)(x.data() + begin, n, &parts[k].min, &parts[k].max))
+        bad.store(true, std::memory_order_relaxed);
+    });
+    if (bad.load()) throw_first_bad(x, what);
+    range = parts[0];
+    for (const Extrema<float>& p : parts) {
+      range.min = std::min(range.min, p.min);
+      range.max = std::max(range.max, p.max);
+    }
+  }
   // Which zero a vector min/max keeps depends on the lanes it was seen in, so on the SIMD
   // target; the extremes in the order -0 < +0 do not (a second pass, only for a zero extreme).
   if (range.min == 0.0f || range.max == 0.0f) {
