@@ -70,6 +70,9 @@ void add_estimator_options(po::options_description& desc, EstimatorArgs& est, Op
       ("correlated-rounding", po::bool_switch(&opt.correlated_rounding),
        "reduce-scatter-int: stratify the ranks' rounding draws of each coordinate, so that "
        "their rounding errors partly cancel (unbiased)")
+      ("pipeline", po::value(&opt.pipeline_chunks)->default_value(opt.pipeline_chunks),
+       "allgather: move the vector in this many chunks, compressing the next while one is in "
+       "flight and decoding each as it arrives (1: one payload)")
       ("threads", po::value(&est.threads)->multitoken()->default_value(est.threads, "1"),
        "threads per rank (results are identical for every count; bind each rank to as many "
        "cores, e.g. mpirun --map-by slot:PE=2)")

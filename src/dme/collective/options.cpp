@@ -97,6 +97,16 @@ void validate(const Options& o) {
             "s (levels) must be in 2.." << kMaxLevels << ", got " << o.s);
   DME_CHECK(o.threads >= 1 && o.threads <= kMaxThreads,
             "threads must be in 1.." << kMaxThreads << ", got " << o.threads);
+  DME_CHECK(o.pipeline_chunks >= 1 && o.pipeline_chunks <= kMaxPipelineChunks,
+            "pipeline chunks must be in 1.." << kMaxPipelineChunks << ", got "
+                                             << o.pipeline_chunks);
+  DME_CHECK(o.pipeline_chunks == 1 ||
+                (o.exchange == Exchange::kAllgather && o.shared_rotation),
+            "pipelining (" << o.pipeline_chunks << " chunks) overlaps allgather's chunks with "
+                           "compression and decodes them into one shared-rotation sum: it needs "
+                           "exchange allgather and a shared rotation, got exchange "
+                           << exchange_name(o.exchange)
+                           << (o.shared_rotation ? "" : " with per-rank rotations"));
   DME_CHECK(o.rotations == kAutoRotations || (o.rotations >= 0 && o.rotations <= kMaxRotations),
             "rotations must be auto or 0.." << kMaxRotations << ", got " << o.rotations);
   if (o.solver == Solver::kQuiverApx)
@@ -189,6 +199,7 @@ std::uint64_t options_fingerprint(const Options& o) {
   mix(o.compressed_downlink);
   mix(o.correlated_rounding);
   mix(static_cast<std::uint64_t>(resolved_layout(o)));
+  mix(o.pipeline_chunks);
   return h;
 }
 
@@ -202,7 +213,8 @@ std::string describe(const Options& o) {
      << " seed=" << o.seed << " bucket=" << o.bucket_size
      << (o.compressed_downlink ? " downlink=compressed" : "")
      << (o.correlated_rounding ? " rounding-draws=correlated" : "")
-     << " layout=" << rotation_layout_name(resolved_layout(o)) << " threads=" << o.threads;
+     << " layout=" << rotation_layout_name(resolved_layout(o)) << " threads=" << o.threads
+     << (o.pipeline_chunks > 1 ? " pipeline=" + std::to_string(o.pipeline_chunks) : "");
   return os.str();
 }
 

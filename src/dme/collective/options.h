@@ -93,7 +93,16 @@ struct Options {
   /// every count, so ranks may differ. Bind each rank to as many cores (Open MPI:
   /// --map-by slot:PE=<threads>, or --bind-to none), else the threads share one core.
   int threads = 1;
+  /// allgather only: the rotated vector moves in this many chunks (each its own payload, with
+  /// its own levels), chunk k + 1 compressed while chunk k is in flight (non-blocking MPI) and
+  /// each chunk decoded as it arrives. 1 = one payload. The result depends on the count (the
+  /// chunks' levels), never on timing; chunks shorter than kMinPipelineChunk are merged.
+  std::size_t pipeline_chunks = 1;
 };
+
+/// Largest Options::pipeline_chunks, and the fewest coordinates of a pipelined chunk.
+inline constexpr std::size_t kMaxPipelineChunks = 1024;
+inline constexpr std::size_t kMinPipelineChunk = 4096;
 
 /// "allgather", "gather-bcast", "reduce-scatter", "reduce-scatter-int"
 Exchange parse_exchange(std::string_view name);

@@ -138,6 +138,8 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
       o.exchange = ex;
       // The compressed downlink is gather-bcast's option: the other exchanges run without it.
       o.compressed_downlink = cfg.options.compressed_downlink && ex == Exchange::kGatherBcast;
+      // So is pipelining allgather's (--pipeline): the other exchanges move one payload.
+      if (ex != Exchange::kAllgather) o.pipeline_chunks = 1;
       MeanEstimator estimator(comm, o);
       std::vector<double> ms, nmse_trials;
       std::vector<double> phase[5];  // rotate, encode, exchange, decode, inverse
@@ -203,6 +205,8 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
       run.parameters["d"] = std::int64_t(d);
       run.parameters["s"] = std::int64_t(o.s);
       run.parameters["rotations"] = std::int64_t(rep.rotations);
+      run.parameters["threads"] = std::int64_t(o.threads);
+      run.parameters["pipeline_chunks"] = std::int64_t(o.pipeline_chunks);
       run.datasets.push_back({"compressed_ms", ms, {ms.size()}, "ms", {}});
       run.datasets.push_back({"allreduce_ms", allreduce_ms, {allreduce_ms.size()}, "ms", {}});
       run.datasets.push_back({"nmse", nmse_trials, {nmse_trials.size()}, "1", {}});

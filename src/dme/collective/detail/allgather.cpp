@@ -1,12 +1,152 @@
-// The allgather exchange: every rank gathers every payload (MPI_Allgatherv) and decodes them all.
+// The allgather exchange: every rank gathers every payload (MPI_Allgatherv) and decodes them all;
+// pipelined (Options::pipeline_chunks > 1), chunk by chunk with non-blocking collectives.
+#include <deque>
+#include <exception>
+
 #include "dme/collective/detail/round.h"
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/core/timer.h"
 
 namespace dme::detail {
+namespace {
+
+/// One chunk in flight: this rank's payload, the sizes of all, then all payloads.
+struct Chunk {
+  std::uint64_t first = 0, count = 0;
+  std::vector<std::byte> mine;
+  std::int64_t my_size = 0;
+  std::vector<std::int64_t> sizes;
+  Received all;
+  MPI_Request sizes_request = MPI_REQUEST_NULL, data_request = MPI_REQUEST_NULL;
+};
+
+/// Waits for every request still posted (on every exit path, so no buffer is freed while MPI
+/// may write it; every rank has posted the same collectives, so the waits complete).
+struct RequestGuard {
+  std::deque<Chunk>& chunks;
+  ~RequestGuard() {
+    for (Chunk& c : chunks) {
+      MPI_Wait(&c.sizes_request, MPI_STATUS_IGNORE);
+      MPI_Wait(&c.data_request, MPI_STATUS_IGNORE);
+    }
+  }
+};
+
+// The pipeline posts its collectives in one order on every rank, whatever the timing: sizes of
+// chunk 0; then for each k >= 1: sizes of chunk k, wait for the sizes of chunk k - 1 (a rank
+// whose compression failed sent kFailedSize: all ranks see it here, wait for what is posted
+// and raise its error), payloads of chunk k - 1; finally the payloads of the last chunk. Between
+// steps, MPI_Test progresses the payloads in flight and each chunk that has arrived is decoded
+// into its range of the sum (ranks in order, as decode_all). A decoding error (the same on
+// every rank: they decode the same bytes) is kept until every collective has completed.
+RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
+                                    std::size_t chunks) {
+  Compression& c = ctx.compression;
+  const std::span<float> acc = c.vector(RoundVector::kSum, ctx.padded);
+  c.fill_zero(acc);
+  std::deque<Chunk> flight(chunks);  // stable addresses for MPI
+  RequestGuard guard{flight};
+  std::optional<std::string> compress_error;
+  std::exception_ptr decode_error;
+  std::size_t decoded = 0, posted = 0;  // chunks decoded, chunks whose payloads are posted
+  const int n = ctx.size;
+
+  const auto decode_chunk = [&](Chunk& ch) {
+    Timer t;
+    if (!decode_error) {
+      try {
+        for (int r = 0; r < n; ++r)
+          c.decode_accumulate(ch.all.from(r), expectations(ctx, r, ch.first, ch.count),
+                              acc.subspan(ch.first, ch.count));
+      } catch (...) {
+        decode_error = std::current_exception();
+      }
+    }
+    ch.all = Received{};
+    ch.mine.clear();
+    ctx.report.times.decode_ms += t.elapsed_ms();
+  };
+  // Decodes, in order, the chunks whose payloads have arrived (all posted ones when wait).
+  const auto drain = [&](bool wait) {
+    while (decoded < posted) {
+      Chunk& ch = flight[decoded];
+      Timer t;
+      int done = 0;
+      if (wait) {
+        DME_MPI_CHECK(MPI_Wait(&ch.data_request, MPI_STATUS_IGNORE));
+        done = 1;
+      } else {
+        DME_MPI_CHECK(MPI_Test(&ch.data_request, &done, MPI_STATUS_IGNORE));
+      }
+      ctx.report.times.exchange_ms += t.elapsed_ms();
+      if (!done) return;
+      decode_chunk(ch);
+      ++decoded;
+    }
+  };
+
+  for (std::size_t k = 0; k <= chunks; ++k) {
+    if (k < chunks) {
+      Chunk& ch = flight[k];
+      ch.first = pipeline_bound(ctx.padded, chunks, k);
+      ch.count = pipeline_bound(ctx.padded, chunks, k + 1) - ch.first;
+      if (!compress_error)
+        compress_error = try_compress(ctx, y.subspan(ch.first, ch.count), ch.first,
+                                      Purpose::kRounding, ch.mine);
+      ch.my_size = compress_error ? kFailedSize : static_cast<std::int64_t>(ch.mine.size());
+      ch.sizes.resize(static_cast<std::size_t>(n));
+      DME_MPI_CHECK(MPI_Iallgather(&ch.my_size, 1, MPI_INT64_T, ch.sizes.data(), 1, MPI_INT64_T,
+                                   ctx.comm, &ch.sizes_request));
+      ctx.report.metadata_bytes_sent += 8 * (n - 1);
+      ctx.report.metadata_bytes_received += 8 * (n - 1);
+      drain(false);
+    }
+    if (k == 0) continue;
+    Chunk& prev = flight[k - 1];
+    Timer t;
+    DME_MPI_CHECK(MPI_Wait(&prev.sizes_request, MPI_STATUS_IGNORE));
+    ctx.report.times.exchange_ms += t.elapsed_ms();
+    for (std::int64_t size : prev.sizes) {
+      if (size != kFailedSize) continue;
+      for (Chunk& ch : flight) {  // what is posted completes on every rank, then all raise
+        DME_MPI_CHECK(MPI_Wait(&ch.sizes_request, MPI_STATUS_IGNORE));
+        DME_MPI_CHECK(MPI_Wait(&ch.data_request, MPI_STATUS_IGNORE));
+      }
+      raise_if_failed(prev.sizes, compress_error, ctx.comm);
+    }
+    prev.all.counts = to_int_counts(prev.sizes, prev.all.displs);
+    prev.all.data.resize(static_cast<std::size_t>(prev.all.displs.back()) +
+                         prev.all.counts.back());
+    DME_MPI_CHECK(MPI_Iallgatherv(prev.mine.data(), static_cast<int>(prev.mine.size()), MPI_BYTE,
+                                  prev.all.data.data(), prev.all.counts.data(),
+                                  prev.all.displs.data(), MPI_BYTE, ctx.comm,
+                                  &prev.data_request));
+    ++posted;
+    ctx.report.payload_bytes += prev.mine.size();
+    ctx.report.payload_bytes_sent += prev.mine.size() * static_cast<std::uint64_t>(n - 1);
+    ctx.report.payload_bytes_received += prev.all.data.size() - prev.mine.size();
+    drain(false);
+  }
+  drain(true);
+  if (decode_error) std::rethrow_exception(decode_error);  // the same on every rank
+  return {true, static_cast<float>(n), true};
+}
+
+}  // namespace
+
+std::uint64_t pipeline_bound(std::uint64_t padded, std::size_t chunks, std::size_t k) {
+  if (k >= chunks) return padded;
+  return padded * k / chunks / 64 * 64;
+}
+
+std::size_t pipeline_chunk_count(std::uint64_t padded, std::size_t requested) {
+  return std::max<std::size_t>(1, std::min<std::uint64_t>(requested, padded / kMinPipelineChunk));
+}
 
 RoundSum reduce_allgather(RoundContext& ctx, std::span<const float> y) {
+  const std::size_t chunks = pipeline_chunk_count(ctx.padded, ctx.options.pipeline_chunks);
+  if (chunks > 1) return reduce_allgather_pipelined(ctx, y, chunks);
   std::vector<std::byte> mine;
   const auto error = try_compress(ctx, y, 0, Purpose::kRounding, mine, ctx.rotated_range);
   const Received all = allgather_payloads(ctx, mine, error);

@@ -128,6 +128,13 @@ std::optional<std::string> try_compress(RoundContext& ctx, std::span<const float
 /// @return the sum's description (divisor n; rotated when the rotation is shared)
 RoundSum decode_all(RoundContext& ctx, const Received& all);
 
+/// The chunks a pipelined allgather uses: Options::pipeline_chunks, fewer where chunks would be
+/// shorter than kMinPipelineChunk, at least 1 (a function of agreed values only).
+std::size_t pipeline_chunk_count(std::uint64_t padded, std::size_t requested);
+/// Chunk k < chunks of a pipelined round is [pipeline_bound(k), pipeline_bound(k + 1)):
+/// padded·k/chunks rounded down to a multiple of 64 (whole bytes of codes); bound(chunks) = padded.
+std::uint64_t pipeline_bound(std::uint64_t padded, std::size_t chunks, std::size_t k);
+
 RoundSum reduce_allgather(RoundContext& ctx, std::span<const float> y);
 RoundSum reduce_gather_bcast(RoundContext& ctx, std::span<const float> y);
 void distribute_gather_bcast(RoundContext& ctx, std::span<float> mean_out);
