@@ -101,4 +101,25 @@ TEST(Parallel, ThreadScopeChecksAndRestores) {
   EXPECT_EQ(dme::current_threads(), 1);
 }
 
+TEST(Parallel, ProgressCallbackIsScopedToItsThread) {
+  dme::poll_progress();  // none set: nothing happens
+  int calls = 0, inner_calls = 0;
+  auto count = [&](std::size_t, unsigned) { ++calls; };
+  auto count_inner = [&](std::size_t, unsigned) { ++inner_calls; };
+  {
+    const dme::ProgressScope scope{dme::detail::TaskRef(count)};
+    dme::poll_progress();
+    {
+      const dme::ProgressScope inner{dme::detail::TaskRef(count_inner)};
+      dme::poll_progress();
+    }
+    dme::poll_progress();
+    std::thread other([] { dme::poll_progress(); });  // another thread has none
+    other.join();
+  }
+  dme::poll_progress();
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(inner_calls, 1);
+}
+
 }  // namespace

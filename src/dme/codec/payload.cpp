@@ -108,6 +108,7 @@ void accumulate_chunks(const CodeReader& reader, const PayloadHeader& h, const L
         i = end;
       }
     }
+    poll_progress();  // a pipelined exchange's transfers move meanwhile (caller's thread only)
   });
 }
 

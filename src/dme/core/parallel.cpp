@@ -15,6 +15,7 @@ namespace dme {
 namespace {
 
 thread_local int t_threads = 1;
+thread_local const detail::TaskRef* t_progress = nullptr;
 thread_local bool t_in_task = false;
 
 inline void cpu_relax() {
@@ -151,6 +152,16 @@ ThreadScope::ThreadScope(int threads) : previous_(t_threads) {
 }
 
 ThreadScope::~ThreadScope() { t_threads = previous_; }
+
+ProgressScope::ProgressScope(detail::TaskRef f) : previous_(t_progress), callback_(f) {
+  t_progress = &callback_;
+}
+
+ProgressScope::~ProgressScope() { t_progress = previous_; }
+
+void poll_progress() {
+  if (t_progress) (*t_progress)(0, 0);
+}
 
 int current_threads() { return t_in_task ? 1 : t_threads; }
 

@@ -38,6 +38,7 @@ namespace detail {
 class TaskRef {
  public:
   template <class F>
+    requires(!std::is_same_v<std::remove_cvref_t<F>, TaskRef>)  // copies stay copies
   TaskRef(F& f)  // NOLINT(google-explicit-constructor): only parallel_for builds these
       : object_(static_cast<void*>(&f)), call_([](void* o, std::size_t t, unsigned w) {
           (*static_cast<F*>(o))(t, w);
@@ -67,5 +68,25 @@ void parallel_for(std::size_t tasks, F&& body) {
 
 /// How many workers parallel_for(tasks, ...) may use: the size of per-worker scratch.
 std::size_t parallel_workers(std::size_t tasks);
+
+/// Sets, for this scope, a callback that long kernels call now and then on the thread that set
+/// it (poll_progress): the pipelined allgather lets MPI move its transfers during compression,
+/// since Open MPI progresses non-blocking collectives only inside MPI calls. Restores the
+/// previous callback on exit. The callback must not throw.
+class ProgressScope {
+ public:
+  /// f() is called as f(0, 0) (a TaskRef's signature).
+  explicit ProgressScope(detail::TaskRef f);
+  ~ProgressScope();
+  ProgressScope(const ProgressScope&) = delete;
+  ProgressScope& operator=(const ProgressScope&) = delete;
+
+ private:
+  const detail::TaskRef* previous_;
+  detail::TaskRef callback_;
+};
+
+/// Calls this thread's progress callback, if a ProgressScope set one (else nothing).
+void poll_progress();
 
 }  // namespace dme

@@ -6,6 +6,7 @@
 #include "dme/collective/detail/round.h"
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
+#include "dme/core/parallel.h"
 #include "dme/core/timer.h"
 
 namespace dme::detail {
@@ -85,6 +86,17 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
       ++decoded;
     }
   };
+
+  // While a chunk is encoded or decoded, MPI gets called now and then to move the transfers.
+  auto progress = [&](std::size_t, unsigned) {
+    for (std::size_t j = decoded; j < posted; ++j) {
+      if (flight[j].data_request == MPI_REQUEST_NULL) continue;  // arrived, not yet decoded
+      int done = 0;
+      MPI_Test(&flight[j].data_request, &done, MPI_STATUS_IGNORE);
+      return;
+    }
+  };
+  const ProgressScope progress_scope{TaskRef(progress)};
 
   for (std::size_t k = 0; k <= chunks; ++k) {
     if (k < chunks) {

@@ -16,6 +16,9 @@ namespace {
 // Codes rounded and packed per step: 16 KiB of codes, in L1 with the packed bytes.
 constexpr std::size_t kRoundBlock = 8192;
 
+// Blocks between calls of the progress callback (dme/core/parallel.h), about 0.1 ms of work.
+constexpr std::size_t kProgressBlocks = 8;
+
 // Coordinates that estimate the dither scale (a deterministic subsample of longer chunks).
 constexpr std::size_t kDitherSample = 16384;
 
@@ -117,6 +120,7 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
       const std::size_t start = k * block, n = std::min(block, count - start);
       round_block(start, std::span<std::uint16_t>(codes).first(n));
       writer.pack_unordered(start, std::span<const std::uint16_t>(codes).first(n));
+      if (k % kProgressBlocks == kProgressBlocks - 1) poll_progress();  // the caller's thread
     });
     writer.finish_unordered();
   } else {
@@ -126,6 +130,7 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
       const std::size_t n = std::min(block, count - start);
       round_block(start, std::span<std::uint16_t>(scratch.codes).first(n));
       writer.pack(start, std::span<const std::uint16_t>(scratch.codes).first(n));
+      if ((start / block) % kProgressBlocks == kProgressBlocks - 1) poll_progress();
     }
     writer.finish();
   }
