@@ -82,6 +82,10 @@ void check_plan(const PayloadHeader& h, const CompressionPlan& plan, std::size_t
                                      << ", bucket_size = " << plan.bucket_size << ")");
   DME_CHECK(chunk_size == h.count,
             "compress: chunk of " << chunk_size << " values for a header of count " << h.count);
+  DME_CHECK(!plan.levels || (plan.bucket_size == 0 && !plan.shared_dither && !plan.norm_grid &&
+                             !plan.levels->empty()),
+            "compress: given levels need one bucket and the asq scheme (bucket_size = "
+                << plan.bucket_size << ")");
 }
 
 }  // namespace detail

@@ -41,6 +41,10 @@ struct CompressionPlan {
   std::size_t bucket_size = 0;  ///< coordinates per bucket; 0: one bucket for the whole range
   bool shared_dither = false;   ///< asq-shared: a dithered-levels payload (stochastic rounding)
   bool norm_grid = false;  ///< qsgd: levels uniform on [-‖bucket‖₂, ‖bucket‖₂], no solver
+  /// When set (one bucket, asq): encode rounds to these levels instead of solving, so chunks
+  /// of one vector share the levels the whole vector would get (the pipelined allgather).
+  /// Implementations that cannot honour it refuse it (dme::Error).
+  std::shared_ptr<const std::vector<float>> levels = nullptr;
 };
 
 /// The plan of MeanEstimator's options (nearest rounding as uses_nearest_rounding says).

@@ -101,12 +101,16 @@ void validate(const Options& o) {
             "pipeline chunks must be in 1.." << kMaxPipelineChunks << ", got "
                                              << o.pipeline_chunks);
   DME_CHECK(o.pipeline_chunks == 1 ||
-                (o.exchange == Exchange::kAllgather && o.shared_rotation),
-            "pipelining (" << o.pipeline_chunks << " chunks) overlaps allgather's chunks with "
-                           "compression and decodes them into one shared-rotation sum: it needs "
-                           "exchange allgather and a shared rotation, got exchange "
+                (o.exchange == Exchange::kAllgather && o.shared_rotation &&
+                 o.scheme == Scheme::kAsq && o.bucket_size == 0 && o.backend == Backend::kCpu),
+            "pipelining (" << o.pipeline_chunks << " chunks) sends allgather's payload in chunks "
+                           "that share the whole vector's levels and decodes them into one "
+                           "shared-rotation sum: it needs exchange allgather, a shared rotation, "
+                           "the asq scheme, no buckets and the cpu backend, got exchange "
                            << exchange_name(o.exchange)
-                           << (o.shared_rotation ? "" : " with per-rank rotations"));
+                           << (o.shared_rotation ? "" : " with per-rank rotations") << ", scheme "
+                           << scheme_name(o.scheme) << ", bucket size " << o.bucket_size
+                           << ", backend " << backend_name(o.backend));
   DME_CHECK(o.rotations == kAutoRotations || (o.rotations >= 0 && o.rotations <= kMaxRotations),
             "rotations must be auto or 0.." << kMaxRotations << ", got " << o.rotations);
   if (o.solver == Solver::kQuiverApx)

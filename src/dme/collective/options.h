@@ -93,10 +93,11 @@ struct Options {
   /// every count, so ranks may differ. Bind each rank to as many cores (Open MPI:
   /// --map-by slot:PE=<threads>, or --bind-to none), else the threads share one core.
   int threads = 1;
-  /// allgather only: the rotated vector moves in this many chunks (each its own payload, with
-  /// its own levels), chunk k + 1 compressed while chunk k is in flight (non-blocking MPI) and
-  /// each chunk decoded as it arrives. 1 = one payload. The result depends on the count (the
-  /// chunks' levels), never on timing; chunks shorter than kMinPipelineChunk are merged.
+  /// allgather with the asq scheme, no buckets, cpu backend: the rotated vector moves in this
+  /// many chunks (payloads that share the whole vector's levels, solved once), chunk k + 1
+  /// rounded and packed while chunk k is in flight (non-blocking MPI) and each chunk decoded
+  /// as it arrives. 1 = one payload. The mean is bit-identical for every count; chunks
+  /// shorter than kMinPipelineChunk are merged.
   std::size_t pipeline_chunks = 1;
 };
 

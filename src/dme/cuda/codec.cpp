@@ -117,6 +117,8 @@ void Compressor::compress(std::span<const float> chunk, const PayloadHeader& h,
   dme::detail::check_plan(h, plan, chunk.size());
   DME_CHECK(!plan.shared_dither,
             "the CUDA backend has no shared-dither (asq-shared) encoder; use backend 'cpu'");
+  DME_CHECK(!plan.levels, "the CUDA backend solves its levels on the device and takes no given "
+                          "levels (the pipelined allgather is CPU-only); use backend 'cpu'");
   Timer solve_timer;
   const LevelTable table = dme::detail::bucket_levels(h, [&](std::uint64_t lo, std::uint64_t hi) {
     return solve_levels(chunk.subspan(lo, hi - lo), plan.s, plan.solver, plan.solver_options);

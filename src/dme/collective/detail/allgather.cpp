@@ -2,8 +2,10 @@
 // pipelined (Options::pipeline_chunks > 1), chunk by chunk with non-blocking collectives.
 #include <deque>
 #include <exception>
+#include <memory>
 
 #include "dme/collective/detail/round.h"
+#include "dme/core/agree.h"
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/core/parallel.h"
@@ -34,7 +36,8 @@ struct RequestGuard {
   }
 };
 
-// The pipeline posts its collectives in one order on every rank, whatever the timing: sizes of
+// The pipeline solves the levels of the whole vector once, then posts its collectives in one
+// order on every rank, whatever the timing: sizes of
 // chunk 0; then for each k >= 1: sizes of chunk k, wait for the sizes of chunk k - 1 (a rank
 // whose compression failed sent kFailedSize: all ranks see it here, wait for what is posted
 // and raise its error), payloads of chunk k - 1; finally the payloads of the last chunk. Between
@@ -97,6 +100,25 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
     }
   };
   const ProgressScope progress_scope{TaskRef(progress)};
+
+  // The levels of the whole vector, solved once as the single payload's would be; every chunk
+  // rounds to them (coordinate i with draw i, as always), so the sum, and the mean, are the
+  // plain allgather's bit for bit. A failure here is a failure of chunk 0.
+  const CompressionPlan whole_plan = ctx.plan;
+  {
+    Timer t;
+    compress_error = mpi::capture_error([&] {
+      ctx.plan.levels = std::make_shared<const std::vector<float>>(
+          chunk_levels(y, payload_header(ctx, 0, ctx.padded), whole_plan, ctx.rotated_range)
+              .values);
+    });
+    ctx.report.times.solve_ms += t.elapsed_ms();
+  }
+  struct RestorePlan {
+    RoundContext& ctx;
+    const CompressionPlan& plan;
+    ~RestorePlan() { ctx.plan = plan; }
+  } restore{ctx, whole_plan};
 
   for (std::size_t k = 0; k <= chunks; ++k) {
     if (k < chunks) {

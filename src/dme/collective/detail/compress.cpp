@@ -58,6 +58,22 @@ float dither_scale(std::span<const float> chunk, const PayloadHeader& header,
   return static_cast<float>(6.0 * sum / static_cast<double>(used));
 }
 
+LevelTable chunk_levels(std::span<const float> chunk, const PayloadHeader& header,
+                        const CompressionPlan& plan, const KnownRange* range) {
+  // A one-bucket quiver-apx given the rotation's extremes skips the solver's pass that finds
+  // them (non-finite extremes, from an overflowing rotation, go the checked way and get named).
+  const bool use_range = range && num_buckets(header) == 1 && !plan.norm_grid &&
+                         plan.solver == Solver::kQuiverApx &&
+                         std::isfinite(range->min) && std::isfinite(range->max) &&
+                         range->min != 0.0f && range->max != 0.0f;  // a zero's sign: the scan's
+  return bucket_levels(header, [&](std::uint64_t lo, std::uint64_t hi) {
+    if (plan.norm_grid) return norm_grid_levels(chunk.subspan(lo, hi - lo), plan.s);
+    return use_range
+               ? quiver_approx(chunk, plan.s, plan.solver_options.m, range->min, range->max)
+               : solve_levels(chunk.subspan(lo, hi - lo), plan.s, plan.solver, plan.solver_options);
+  });
+}
+
 void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
                     const CompressionPlan& plan, const PhiloxStream& stream,
                     CompressScratch& scratch, std::vector<std::byte>& out, PhaseTimes& times,
@@ -66,19 +82,13 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
   const std::size_t count = chunk.size();
   const std::size_t bucket = bucket_length(header);
 
-  // A one-bucket quiver-apx given the rotation's extremes skips the solver's pass that finds
-  // them (non-finite extremes, from an overflowing rotation, go the checked way and get named).
-  const bool use_range = range && num_buckets(header) == 1 && !plan.norm_grid &&
-                         plan.solver == Solver::kQuiverApx &&
-                         std::isfinite(range->min) && std::isfinite(range->max) &&
-                         range->min != 0.0f && range->max != 0.0f;  // a zero's sign: the scan's
   Timer solve_timer;
-  scratch.levels = bucket_levels(header, [&](std::uint64_t lo, std::uint64_t hi) {
-    if (plan.norm_grid) return norm_grid_levels(chunk.subspan(lo, hi - lo), plan.s);
-    return use_range
-               ? quiver_approx(chunk, plan.s, plan.solver_options.m, range->min, range->max)
-               : solve_levels(chunk.subspan(lo, hi - lo), plan.s, plan.solver, plan.solver_options);
-  });
+  if (plan.levels) {
+    scratch.levels.values = *plan.levels;
+    scratch.levels.offsets = {0, static_cast<std::uint32_t>(plan.levels->size())};
+  } else {
+    scratch.levels = chunk_levels(chunk, header, plan, range);
+  }
   times.solve_ms += solve_timer.elapsed_ms();
 
   Timer round_timer;

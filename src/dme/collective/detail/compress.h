@@ -27,6 +27,11 @@ struct CompressScratch {
 /// them while writing the rotated vector).
 using KnownRange = Extrema<float>;
 
+/// The levels compress_chunk rounds chunk to when plan.levels is not set: per bucket, from
+/// plan.solver (or qsgd's norm grid).
+LevelTable chunk_levels(std::span<const float> chunk, const PayloadHeader& header,
+                        const CompressionPlan& plan, const KnownRange* range = nullptr);
+
 /// Encodes chunk (the rotated coordinates [header.first, header.first + header.count)) into out.
 /// Each bucket gets its own levels from plan.solver; the rounding draw of coordinate i is
 /// stream.uniform_float(i), i the rotated-domain index, so it is the same whatever the chunking.

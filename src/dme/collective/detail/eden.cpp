@@ -93,6 +93,8 @@ class EdenCompression final : public Compression {
               const PhiloxStream&, std::vector<std::byte>& out, PhaseTimes& times,
               const Extrema<float>*) override {
     check_plan(h, plan, chunk.size());
+    DME_CHECK(!plan.levels, "eden: its levels are the scaled Lloyd-Max centroids; it takes no "
+                            "given levels (the pipelined allgather is for asq)");
     DME_CHECK(std::has_single_bit(plan.s) && plan.s >= 2 && plan.s <= 256,
               "eden: s must be 2^b levels, b = 1..8, got " << plan.s);
     const std::span<const double> c = normal_lloyd_max(std::countr_zero(plan.s));
