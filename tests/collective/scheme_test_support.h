@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
-#include <random>
 #include <vector>
 
 #include "dme/codec/payload.h"
@@ -14,14 +13,6 @@
 #include "support/mpi_test_support.h"
 
 namespace dme::test {
-
-inline std::vector<float> lognormal_input(std::size_t d, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::lognormal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> x(d);
-  for (auto& v : x) v = dist(gen);
-  return x;
-}
 
 // Σ_i (a_i − b_i)² in double.
 inline double sq_dist(const std::vector<float>& a, const std::vector<double>& b) {

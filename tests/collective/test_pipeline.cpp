@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -22,16 +21,10 @@ namespace {
 using dme::test::world_rank;
 using dme::test::world_size;
 
-std::vector<float> input_of(int rank, std::size_t d) {
-  std::mt19937 gen(500 + static_cast<unsigned>(rank));
-  std::lognormal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> x(d);
-  for (auto& v : x) v = dist(gen);
-  return x;
-}
+using dme::test::same_bits;
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), 4 * a.size()) == 0;
+std::vector<float> input_of(int rank, std::size_t d) {
+  return dme::test::lognormal_input(d, 500 + static_cast<unsigned>(rank));
 }
 
 TEST(Pipeline, MeanIsThePlainAllgathersBitForBit) {

@@ -7,7 +7,6 @@
 #include <cmath>
 #include <string>
 #include <cstring>
-#include <random>
 #include <vector>
 
 #include "dme/codec/payload.h"
@@ -25,17 +24,8 @@ namespace {
 
 using dme::test::world_rank;
 
-std::vector<float> lognormal(std::size_t d, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::lognormal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> x(d);
-  for (auto& v : x) v = dist(gen);
-  return x;
-}
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), 4 * a.size()) == 0;
-}
+using dme::test::same_bits;
+constexpr auto lognormal = dme::test::lognormal_input;
 
 constexpr int kThreadCounts[] = {2, 3, 4};
 

@@ -37,10 +37,10 @@ struct RequestGuard {
 };
 
 // The pipeline solves the levels of the whole vector once, then posts its collectives in one
-// order on every rank, whatever the timing: sizes of
-// chunk 0; then for each k >= 1: sizes of chunk k, wait for the sizes of chunk k - 1 (a rank
-// whose compression failed sent kFailedSize: all ranks see it here, wait for what is posted
-// and raise its error), payloads of chunk k - 1; finally the payloads of the last chunk. Between
+// order on every rank, whatever the timing: sizes of chunk 0; then for each k >= 1: sizes of
+// chunk k, wait for the sizes of chunk k - 1 (a rank whose compression failed sent kFailedSize:
+// all ranks see it here, wait for what is posted and raise its error), payloads of chunk k - 1;
+// finally the payloads of the last chunk. Between
 // steps, MPI_Test progresses the payloads in flight and each chunk that has arrived is decoded
 // into its range of the sum (ranks in order, as decode_all). A decoding error (the same on
 // every rank: they decode the same bytes) is kept until every collective has completed.
