@@ -18,6 +18,15 @@ thread_local int t_threads = 1;
 thread_local const detail::TaskRef* t_progress = nullptr;
 thread_local bool t_in_task = false;
 
+// Every task on the calling thread, as worker 0; a parallel_for inside a task stays serial.
+void serial(std::size_t tasks, detail::TaskRef body) {
+  struct InTask {
+    bool was = std::exchange(t_in_task, true);
+    ~InTask() { t_in_task = was; }
+  } in_task;
+  for (std::size_t t = 0; t < tasks; ++t) body(t, 0);
+}
+
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -69,17 +78,6 @@ class Pool {
   }
 
  private:
-  static void serial(std::size_t tasks, detail::TaskRef body) {
-    const bool was = std::exchange(t_in_task, true);
-    try {
-      for (std::size_t t = 0; t < tasks; ++t) body(t, 0);
-    } catch (...) {
-      t_in_task = was;
-      throw;
-    }
-    t_in_task = was;
-  }
-
   void grow(unsigned workers) {
     while (workers_.size() < workers) {
       const unsigned id = static_cast<unsigned>(workers_.size()) + 1;
@@ -173,7 +171,8 @@ namespace detail {
 
 void run_tasks(int threads, std::size_t tasks, TaskRef body) {
   const std::size_t n = std::min<std::size_t>(threads < 1 ? 1 : threads, tasks);
-  if (n <= 1 || t_in_task) {
+  if (t_in_task) return serial(tasks, body);
+  if (n <= 1) {  // one worker: the body may still use the threads for its own parallel_for
     for (std::size_t t = 0; t < tasks; ++t) body(t, 0);
     return;
   }

@@ -374,18 +374,25 @@ bool for_rows(std::size_t r, F&& row) {
   return bad.load();
 }
 
-// panel(c0, next, epi) for every panel start c0 = 0, w, 2w, ... < c; epi is `base` with each
-// worker's own accumulator when base tracks extremes (merged into *base.acc after).
+// f(i, next, epi) for every i < count (as for_spans); epi is `base` with each worker's own
+// accumulator when base tracks extremes (merged into *base.acc after).
 template <class T, class F>
-void for_panels(std::size_t c, std::size_t w, const Epilogue<T>& base, F&& panel) {
-  const std::size_t panels = c / w;
-  std::vector<ExtremaAcc<T>> accs(base.acc ? parallel_workers(panels) : 0);
-  for_spans(panels, [&](std::size_t p, bool next, unsigned worker) {
+void for_spans_tracked(std::size_t count, const Epilogue<T>& base, F&& f) {
+  std::vector<ExtremaAcc<T>> accs(base.acc ? parallel_workers(count) : 0);
+  for_spans(count, [&](std::size_t i, bool next, unsigned worker) {
     Epilogue<T> epi = base;
     if (base.acc) epi.acc = &accs[worker];
-    panel(p * w, next, epi);
+    f(i, next, epi);
   });
   for (const ExtremaAcc<T>& a : accs) base.acc->add(a.lo, a.hi);
+}
+
+// panel(c0, next, epi) for every panel start c0 = 0, w, 2w, ... < c (for_spans_tracked).
+template <class T, class F>
+void for_panels(std::size_t c, std::size_t w, const Epilogue<T>& base, F&& panel) {
+  for_spans_tracked(c / w, base, [&](std::size_t p, bool next, const Epilogue<T>& epi) {
+    panel(p * w, next, epi);
+  });
 }
 
 template <class T>
@@ -472,14 +479,10 @@ bool chain_impl(T* x, std::size_t n, int k, const std::uint64_t* lead,
         if (!last) strided_levels(d, x + c0, r, c, w, 0, row_levels);
       });
     } else {  // rows: second half of H_t, then the first of H_{t+1}
-      std::vector<ExtremaAcc<T>> accs(epi.acc ? parallel_workers(r) : 0);
-      for_spans(r, [&](std::size_t i, bool next, unsigned worker) {
-        Epilogue<T> e = epi;
-        if (epi.acc) e.acc = &accs[worker];
+      for_spans_tracked(r, epi, [&](std::size_t i, bool next, const Epilogue<T>& e) {
         row_transform(d, x + i * c, x, n, c, nullptr, i * c, next, &e);
         if (!last) row_transform(d, x + i * c, x, n, c, nullptr, i * c);
       });
-      for (const ExtremaAcc<T>& a : accs) epi.acc->add(a.lo, a.hi);
     }
     if (last) break;
   }

@@ -28,8 +28,14 @@ struct Chunk {
 /// may write it; every rank has posted the same collectives, so the waits complete).
 struct RequestGuard {
   std::deque<Chunk>& chunks;
-  ~RequestGuard() {
+  void wait_all() {
     for (Chunk& c : chunks) {
+      DME_MPI_CHECK(MPI_Wait(&c.sizes_request, MPI_STATUS_IGNORE));
+      DME_MPI_CHECK(MPI_Wait(&c.data_request, MPI_STATUS_IGNORE));
+    }
+  }
+  ~RequestGuard() {
+    for (Chunk& c : chunks) {  // no throwing here: waits only
       MPI_Wait(&c.sizes_request, MPI_STATUS_IGNORE);
       MPI_Wait(&c.data_request, MPI_STATUS_IGNORE);
     }
@@ -143,10 +149,7 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
     ctx.report.times.exchange_ms += t.elapsed_ms();
     for (std::int64_t size : prev.sizes) {
       if (size != kFailedSize) continue;
-      for (Chunk& ch : flight) {  // what is posted completes on every rank, then all raise
-        DME_MPI_CHECK(MPI_Wait(&ch.sizes_request, MPI_STATUS_IGNORE));
-        DME_MPI_CHECK(MPI_Wait(&ch.data_request, MPI_STATUS_IGNORE));
-      }
+      guard.wait_all();  // what is posted completes on every rank, then all raise
       raise_if_failed(prev.sizes, compress_error, ctx.comm);
     }
     prev.all.counts = to_int_counts(prev.sizes, prev.all.displs);
