@@ -210,6 +210,34 @@ TEST(Bitpack, DividerMatchesHardwareDivision) {
   }
 }
 
+// The grouped unpacking kernel divides 16-bit lanes by s with one multiply-high and a shift:
+// exact for every value below 2^15, for every radix it is used with (all of them up to 400, a
+// spread above, and the powers of two). Its plan covers every digit of the word.
+TEST(Bitpack, GroupedDivisionIsExactBelowTwoToFifteen) {
+  std::vector<std::uint32_t> radices;
+  for (std::uint32_t s = 2; s <= (1u << 15); s = s < 400 ? s + 1 : s * 9 / 8) radices.push_back(s);
+  for (std::uint32_t s = 2; s <= (1u << 15); s *= 2) radices.push_back(s);
+  radices.push_back((1u << 15) - 1);
+  for (std::uint32_t s : radices) {
+    const dc::RadixTable t = dc::make_radix_table(s, dme::max_digits_per_word(s));
+    ASSERT_GE(t.group_digits, 1u);
+    std::uint64_t group_pow = 1;
+    for (unsigned j = 0; j < t.group_digits; ++j) group_pow *= s;
+    ASSERT_LE(group_pow, 1u << 15) << "s=" << s;
+    ASSERT_GT(group_pow * s, 1u << 15) << "s=" << s;
+    ASSERT_EQ(t.groups, (t.k + t.group_digits - 1) / t.group_digits);
+    if (t.grouped) {
+      ASSERT_TRUE(t.first_cut >= 1 && t.first_cut < t.groups) << "s=" << s;
+      ASSERT_LT(t.split_pow[0], 0x1p40);
+      ASSERT_LE(static_cast<double>(t.word_bound) / t.split_pow[0], 0x1p40);
+    }
+    for (std::uint32_t x = 0; x < (1u << 15); ++x) {
+      const std::uint32_t q = ((x * std::uint32_t{t.group_mul}) >> 16) >> t.group_shift;
+      ASSERT_EQ(q, x / s) << "s=" << s << " x=" << x;
+    }
+  }
+}
+
 TEST(Bitpack, PackRejectsCodeNotBelowRadixAndWrongSizes) {
   for (std::uint32_t s : {3u, 10u, 15u, 16u, 1000u, 65535u}) {
     const CodeLayout l = dme::choose_layout(s);

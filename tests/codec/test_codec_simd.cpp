@@ -168,6 +168,16 @@ TEST(CodecSimd, MixedRadixEdgeWordsOnEveryTarget) {
           for (std::uint64_t w : {t.pow[j] - 1 - std::min(delta, t.pow[j] - 1), t.pow[j] + delta,
                                   t.word_bound - t.pow[j] + delta})
             if (w < t.word_bound) words.push_back(w);
+      // Multiples of every power, and one either side: where a quotient taken in floating point
+      // (the grouped kernel's first split, the later ones) would first be one off.
+      for (unsigned j = 1; j < k; ++j)
+        for (std::uint64_t i = 0; i < 6; ++i) {
+          const std::uint64_t c =
+              1 + ((std::uint64_t(rng.bits32(1000 + 8 * j + i)) << 32) | rng.bits32(2000 + j + i)) %
+                      (t.word_bound / t.pow[j] - 1);
+          for (std::uint64_t w : {c * t.pow[j] - 1, c * t.pow[j], c * t.pow[j] + 1})
+            if (w < t.word_bound) words.push_back(w);
+        }
       std::vector<std::byte> in(8 * words.size());
       for (std::size_t i = 0; i < words.size(); ++i) dc::store_le(in.data() + 8 * i, words[i]);
       const std::size_t n = words.size() * k;

@@ -67,6 +67,39 @@ RadixTable make_radix_table(std::uint32_t s, unsigned k) {
   const unsigned l = static_cast<unsigned>(std::bit_width(s - 1));
   t.chain_mul = static_cast<std::uint32_t>(((std::uint64_t(1) << (31 + l)) + s - 1) / s);
   t.chain_shift = l - 1;  // the kernel takes the high 32 bits of x·M, then shifts by l - 1
+  // The grouped kernel's 16-bit division: M = ceil(2^(15 + l) / s) < 2^16 (s >= 2^(l-1) + 1,
+  // or s = 2^l and M = 2^15) and M·s = 2^(15 + l) + e with e < s <= 2^l, so for x = q·s + r < 2^15
+  // x·M / 2^(15 + l) = x / s + x·e / (s·2^(15 + l)) < q + (s - 1) / s + 2^-l <= q + 1.
+  if (s <= (1u << 15)) {
+    std::uint64_t group_pow = 1;
+    while (group_pow * s <= (std::uint64_t(1) << 15)) {
+      group_pow *= s;
+      ++t.group_digits;
+    }
+    const unsigned p = t.group_digits;
+    t.groups = (k + p - 1) / p;
+    t.grouped = t.groups >= 2;  // one group: the word is a single 16-bit lane, nothing to split
+    t.group_mul = static_cast<std::uint16_t>(((std::uint64_t(1) << (15 + l)) + s - 1) / s);
+    t.group_shift = l - 1;
+  }
+  if (t.grouped) {
+    const unsigned p = t.group_digits, g = t.groups;
+    DME_ASSERT(g <= RadixTable::kMaxGroups);
+    // Split 0 cuts at the fewest low groups that leave a quotient below 2^40: then the
+    // remainder is below 2^39 too (s^(p·(m-1)) < s^k / 2^40 < 2^24 and s^p <= 2^15), and the
+    // cut leaves at least one group above it (the last group is below 2^15).
+    unsigned m = 1;
+    while (t.pow[k - p * m] > (std::uint64_t(1) << 40)) ++m;
+    DME_ASSERT(m < g);
+    t.first_cut = m;
+    t.split_pow[0] = static_cast<double>(t.pow[p * m]);
+    t.split_pow[1] = static_cast<double>(t.pow[p]);
+    for (unsigned i = 0; i < 2; ++i) {
+      t.split_inv[i] = 1.0 / t.split_pow[i];
+      t.split_half[i] = t.split_inv[i] / 2;
+    }
+    t.split0_scaled = t.split_inv[0] * 4294967296.0;
+  }
   // s^h < 2^40 (s^k < 2^64, s <= 2^16), so the powers up to s^h are exact doubles and halving
   // their reciprocals is exact.
   for (unsigned j = 0; j < k; ++j) {
@@ -346,16 +379,14 @@ HWY_INLINE void store_blocks(D d, hn::Vec<D> v, std::uint16_t* p, std::size_t st
   }
 }
 
-/// The digits of the batch whose halves are in `halves` to out[i·k + j] for every word i < count
-/// (all kBatch words when count is kBatch), writing up to 7 digits past the last word's.
-HWY_INLINE void digits_of_batch(const double (*halves)[kBatch], const RadixTable& t,
-                                BatchScratch& sc, std::size_t count, std::uint16_t* out) {
+/// The digit rows sc.rows[0, k) to out[i·k + j] for every word i < count (all kBatch words when
+/// count is kBatch), writing up to 7 digits past the last word's.
+HWY_INLINE void store_rows(const RadixTable& t, BatchScratch& sc, std::size_t count,
+                           std::uint16_t* out) {
   const D16 d16;
   const hn::RepartitionToWide<D16> dw32;
   const hn::RepartitionToWide<decltype(dw32)> dw64;
-  const std::size_t k = t.k, h = t.low_digits;
-  half_rows(halves[0], t, 0, h, sc);
-  half_rows(halves[1], t, h, k - h, sc);
+  const std::size_t k = t.k;
   // Groups of 8 digits, the last (partial) one first: its digits past k land on the next word's
   // first 8, which a later store of group 0 rewrites. With k < 8 a group also overlaps the
   // words after, so the stores then go word by word in increasing order.
@@ -403,6 +434,14 @@ HWY_INLINE void digits_of_batch(const double (*halves)[kBatch], const RadixTable
   }
 }
 
+/// The digits of the batch whose halves are in `halves`, as store_rows() writes them.
+HWY_INLINE void digits_of_batch(const double (*halves)[kBatch], const RadixTable& t,
+                                BatchScratch& sc, std::size_t count, std::uint16_t* out) {
+  half_rows(halves[0], t, 0, t.low_digits, sc);
+  half_rows(halves[1], t, t.low_digits, t.k - t.low_digits, sc);
+  store_rows(t, sc, count, out);
+}
+
 void unpack_batched(const std::byte* in, std::size_t n, const RadixTable& t,
                     std::uint16_t* digits) {
   const std::size_t k = t.k;
@@ -437,6 +476,136 @@ void unpack_batched(const std::byte* in, std::size_t n, const RadixTable& t,
     }
   }
 }
+
+#if HWY_NATIVE_FMA
+// The grouped kernel (s <= 2^15, RadixTable::grouped): a lane per word, as in the batched one,
+// but the digits come out of 16-bit lanes, a group of p digits per lane (s^p <= 2^15), where
+// floor(x / s) is one multiply-high and a shift (the bound is in make_radix_table).
+//
+// Group values, in lanes of doubles. Split 0 takes a 64-bit word v = a·2^32 + b apart at
+// P = s^(p·m) (v / P < 2^40, P < 2^40): u = fl(b·fl(1 / P) + fl(a·fl(1 / P)·2^32)) is within
+// 3·2^-53 relative, under 2^-11, of v / P, so q = floor(u) is floor(v / P) or one off; then
+// a·2^32 - q·P is an integer of magnitude below 2^42 (it equals v - q·P - b with v - q·P in
+// [-P, 2P)), which a fused multiply-add computes exactly, and adding b gives r = v - q·P exactly;
+// one step each way brings r into [0, P) and q with it. Every later split cuts a value x < 2^40
+// at P < 2^40: with y = (x + 1/2) / P at least 1/(2P) from every integer, fl(x·fl(1 / P) + fl(1 /
+// P) / 2) is within 2^-12 / P + 2^-53 of y (one rounding of 1 / P, one of the fused result below
+// 2^40 / P + 1), less than 1/(2P), so its floor is floor(x / P), and x - q·P is exact. This needs
+// a fused multiply-add: targets without one (SSE4) keep the batched kernel.
+using DU64 = hn::Repartition<std::uint64_t, D16>;
+constexpr std::size_t kQuarter = kBatch / 4;  // the words in a vector of doubles
+
+/// x < 2^52 in a 64-bit lane, as a double (exact).
+HWY_INLINE hn::Vec<DD> exact_double(hn::Vec<DU64> x) {
+  const DD dd;
+  const DU64 du;
+  const auto two52 = hn::Set(dd, 0x1p52);
+  return hn::Sub(hn::BitCast(dd, hn::Or(x, hn::BitCast(du, two52))), two52);
+}
+
+/// The digit rows row, row + 1, ... of group values x (below 2^15, one per word of the batch).
+HWY_INLINE void group_digit_rows(hn::Vec<D16> x, const RadixTable& t, std::size_t row,
+                                 std::size_t len, BatchScratch& sc) {
+  const D16 d16;
+  const auto mul = hn::Set(d16, t.group_mul);
+  const auto radix = hn::Set(d16, static_cast<std::uint16_t>(t.s));
+  const int shift = static_cast<int>(t.group_shift);
+  for (std::size_t j = 0; j + 1 < len; ++j) {
+    const auto q = hn::ShiftRightSame(hn::MulHigh(x, mul), shift);
+    hn::Store(hn::Sub(x, hn::Mul(q, radix)), d16, sc.rows[row + j]);
+    x = q;
+  }
+  hn::Store(x, d16, sc.rows[row + len - 1]);  // below s: the group's last digit
+}
+
+/// Four vectors of group values (integers below 2^15 as doubles) as one vector of 16-bit lanes,
+/// in word order: adding R = 1.5·2^52 leaves each value in the low bits of its lane.
+HWY_INLINE hn::Vec<D16> to_u16(const hn::Vec<DD> (&x)[4]) {
+  const DD dd;
+  const DU64 du;
+  const D16 d16;
+  const hn::Half<D16> dh;
+  const hn::Half<decltype(dh)> dq;
+  const auto round = hn::Set(dd, kRound);
+  hn::Vec<decltype(dq)> part[4];
+  for (std::size_t i = 0; i < 4; ++i)
+    part[i] = hn::TruncateTo(dq, hn::BitCast(du, hn::Add(x[i], round)));
+  return hn::Combine(d16, hn::Combine(dh, part[3], part[2]), hn::Combine(dh, part[1], part[0]));
+}
+
+/// The digit rows of groups [from, to) of each x[i] (their value, below 2^40), the groups
+/// peeled off one at a time.
+HWY_INLINE void peel_rows(hn::Vec<DD> (&x)[4], const RadixTable& t, std::size_t from,
+                          std::size_t to, BatchScratch& sc) {
+  const DD dd;
+  const auto pw = hn::Set(dd, t.split_pow[1]), inv = hn::Set(dd, t.split_inv[1]);
+  const auto half = hn::Set(dd, t.split_half[1]);
+  const std::size_t p = t.group_digits;
+  for (std::size_t g = from; g + 1 < to; ++g) {
+    hn::Vec<DD> rem[4];
+    for (std::size_t i = 0; i < 4; ++i) {
+      const auto q = hn::Floor(hn::MulAdd(x[i], inv, half));
+      rem[i] = hn::NegMulAdd(q, pw, x[i]);
+      x[i] = q;
+    }
+    group_digit_rows(to_u16(rem), t, g * p, p, sc);
+  }
+  group_digit_rows(to_u16(x), t, (to - 1) * p, std::min(p, t.k - (to - 1) * p), sc);
+}
+
+/// The two parts of the kQuarter little-endian words at in: lo = v mod s^(p·first_cut) and
+/// hi = floor(v / s^(p·first_cut)).
+HWY_INLINE void first_split(const std::byte* in, const RadixTable& t, hn::Vec<DD>& lo,
+                            hn::Vec<DD>& hi) {
+  const DD dd;
+  const DU64 du;
+  const auto v = hn::LoadU(du, reinterpret_cast<const std::uint64_t*>(in));
+  const auto a = exact_double(hn::ShiftRight<32>(v));
+  const auto b = exact_double(hn::And(v, hn::Set(du, std::uint64_t{0xFFFFFFFF})));
+  const auto p0 = hn::Set(dd, t.split_pow[0]);
+  auto q = hn::Floor(hn::MulAdd(b, hn::Set(dd, t.split_inv[0]),
+                                hn::Mul(a, hn::Set(dd, t.split0_scaled))));
+  auto r = hn::Add(hn::NegMulAdd(q, p0, hn::Mul(a, hn::Set(dd, 0x1p32))), b);
+  const auto one = hn::Set(dd, 1.0);
+  const auto below = hn::Lt(r, hn::Zero(dd));
+  r = hn::IfThenElse(below, hn::Add(r, p0), r);
+  q = hn::IfThenElse(below, hn::Sub(q, one), q);
+  const auto above = hn::Ge(r, p0);
+  lo = hn::IfThenElse(above, hn::Sub(r, p0), r);
+  hi = hn::IfThenElse(above, hn::Add(q, one), q);
+}
+
+void unpack_grouped(const std::byte* in, std::size_t n, const RadixTable& t,
+                    std::uint16_t* digits) {
+  const std::size_t k = t.k;
+  const std::size_t words = (n + k - 1) / k;
+  const std::size_t extent = (k + 7) / 8 * 8;  // digits written per word
+  BatchScratch sc;
+  for (std::size_t j = k; j < extent; ++j) std::fill_n(sc.rows[j], kBatch, 0);
+  const auto batch = [&](const std::byte* words_in, std::size_t count, std::uint16_t* out) {
+    hn::Vec<DD> lo[4], hi[4];
+    for (std::size_t i = 0; i < 4; ++i) first_split(words_in + 8 * i * kQuarter, t, lo[i], hi[i]);
+    peel_rows(lo, t, 0, t.first_cut, sc);
+    peel_rows(hi, t, t.first_cut, t.groups, sc);
+    store_rows(t, sc, count, out);
+  };
+  // Whole batches whose writes stay inside the output go straight to it; the rest (at most a
+  // batch and the few words whose extent runs past n) through buffers, zero words past the end.
+  std::size_t w = 0;
+  for (; w + kBatch <= words && (w + kBatch - 1) * k + extent <= n; w += kBatch)
+    batch(in + 8 * w, kBatch, digits + w * k);
+  HWY_ALIGN std::byte last[8 * kBatch];
+  HWY_ALIGN std::uint16_t buf[kBatch * RadixTable::kMaxDigits + 8];
+  while (w < words) {
+    const std::size_t count = std::min(kBatch, words - w);
+    std::memset(last, 0, sizeof(last));
+    std::memcpy(last, in + 8 * w, 8 * count);
+    batch(last, count, buf);
+    std::copy_n(buf, std::min(count * k, n - w * k), digits + w * k);
+    w += count;
+  }
+}
+#endif  // HWY_NATIVE_FMA
 #endif  // !HWY_HAVE_SCALABLE
 
 }  // namespace
@@ -444,6 +613,10 @@ void unpack_batched(const std::byte* in, std::size_t n, const RadixTable& t,
 void UnpackRadix(const std::byte* in, std::size_t n, const RadixTable& t, std::uint16_t* digits) {
 #if !HWY_HAVE_SCALABLE
   // Fewer words than a batch: the per-word kernel, which does no work for absent words.
+#if HWY_NATIVE_FMA
+  if (std::endian::native == std::endian::little && t.grouped && n >= kBatch * t.k)
+    return unpack_grouped(in, n, t, digits);
+#endif
   if (t.batched && n >= kBatch * t.k) return unpack_batched(in, n, t, digits);
 #endif
   unpack_per_word(in, n, t, digits);

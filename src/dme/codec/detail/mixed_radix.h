@@ -52,6 +52,19 @@ struct RadixTable {
   /// fl(1 / s^m) and bias fl(inv / 2 - 1/2); inv_next is fl(1 / s^(m+1)) and half_next half of
   /// it. Lanes >= k are 0.
   alignas(64) std::array<double, kLaneSlots> part{}, inv{}, bias{}, inv_next{}, half_next{};
+  /// The grouped kernel (mixed_radix.cpp), used where the target has a fused multiply-add and
+  /// s <= 2^15: a word's digits fall into `groups` groups of group_digits = p digits (the last
+  /// may be shorter), p the largest with s^p <= 2^15, so that a group fits a 16-bit lane and
+  /// floor(x / s) = floor(x·group_mul / 2^(16 + group_shift)) for every x < 2^15. The group
+  /// values come from one exact split of the 64-bit word at s^(p·first_cut) into two parts
+  /// below 2^40, from which the groups are peeled off one at a time by division by s^p.
+  static constexpr unsigned kMaxGroups = 8;
+  bool grouped = false;
+  unsigned group_digits = 0, groups = 0, group_shift = 0, first_cut = 0;
+  std::uint16_t group_mul = 0;
+  /// [0]: s^(p·first_cut), [1]: s^p; with fl(1 / it), half of that, and split_inv[0]·2^32.
+  std::array<double, 2> split_pow{}, split_inv{}, split_half{};
+  double split0_scaled = 0;
   /// s^r for r <= k: the bound of a last word holding r digits.
   std::array<std::uint64_t, kMaxDigits + 1> pow{};
 };
