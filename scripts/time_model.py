@@ -14,6 +14,12 @@ Model, per rank, all terms fitted or measured on the machine that ran the sweep:
             (medians over the runs at the largest d); decoded = n D (allgather, gather-bcast's
             root) or 2 D (the reduce-scatters).
   dme       T = T_cmp + T_net(its messages, its bytes): the phases run one after another.
+  pipelined allgather (--pipeline P, runs whose pipeline_chunks > 1, rates of their own):
+            the rank's core does, one after another, the chunks' messages (2 P (n - 1), each
+            alpha), A = D * encode + decoded * decode and the CPU share of the transfer
+            (bytes * c): B = alpha * 2P(n - 1) + A + bytes * c, beside the link's transfer
+            L = bytes * 8 / (eta * R), so T = D * (rotate + inverse) + max(B, L) + min(B, L) / P
+            (the first chunk's compute and the last chunk's transfer do not overlap).
 Checks: every measured compressed time against its prediction (ratio printed, target within
 1.3x). Then the predicted crossover link rate (below which the exchange beats the ring
 allreduce) and the fastest exchange at 2, 16, 128 and 1024 ranks on 1, 10 and 100 Gbit/s.
@@ -26,8 +32,24 @@ import numpy as np
 
 import plot_common as pc
 
-EXCHANGES = ["allgather", "gather-bcast", "reduce-scatter", "reduce-scatter-int"]
-STYLE = pc.EXCHANGE_STYLE
+PIPELINED = "allgather pipelined"
+EXCHANGES = ["allgather", "gather-bcast", "reduce-scatter", "reduce-scatter-int", PIPELINED]
+STYLE = dict(pc.EXCHANGE_STYLE)
+STYLE[PIPELINED] = dict(color="tab:red", marker="*")
+
+
+def chunks(run):
+    return int(run.params.get("pipeline_chunks", 1))
+
+
+def variant(run):
+    """The exchange as the model sees it: pipelined allgather runs are their own."""
+    ex = run.params["exchange"]
+    return PIPELINED if ex == "allgather" and chunks(run) > 1 else ex
+
+
+def base(exchange):
+    return "allgather" if exchange == PIPELINED else exchange
 
 
 def rate_bits(text):
@@ -41,8 +63,10 @@ def median(v):
     return float(np.median(np.asarray(v, dtype=float)))
 
 
-def messages(exchange, n):
+def messages(exchange, n, pipeline=1):
     """Sequential message steps of one estimate (Open MPI's ring-like large-message algorithms)."""
+    if exchange == PIPELINED:  # two collectives per chunk (sizes, payloads), one after another
+        return 2 * pipeline * (n - 1) + 2
     steps = {"allgather": (n - 1), "gather-bcast": (n - 1) + math.ceil(math.log2(n)),
              "reduce-scatter": 2 * (n - 1), "reduce-scatter-int": 2 * (n - 1) + 3 * (n - 1),
              "ring allreduce": 2 * (n - 1)}
@@ -51,7 +75,7 @@ def messages(exchange, n):
 
 def wire_bits(exchange, n, b_payload, b=4):
     """Bits per coordinate on a rank's busiest direction (sent or received)."""
-    if exchange == "allgather":
+    if base(exchange) == "allgather":
         return (n - 1) * b_payload
     if exchange == "gather-bcast":  # the root: n - 1 payloads in, the float32 mean out (pipelined)
         return max((n - 1) * b_payload, 32.0 * min(n - 1, 2))
@@ -63,7 +87,7 @@ def wire_bits(exchange, n, b_payload, b=4):
 
 
 def decoded_coords(exchange, n):
-    return n if exchange in ("allgather", "gather-bcast") else 2
+    return n if base(exchange) in ("allgather", "gather-bcast") else 2
 
 
 class Model:
@@ -96,14 +120,16 @@ class Model:
         self.by_d = {}
         for ex in EXCHANGES:
             for dd in sorted({int(r.params["d"]) for r in runs}):
-                sel = [r for r in runs if r.params["exchange"] == ex and int(r.params["d"]) == dd]
+                sel = [r for r in runs if variant(r) == ex and int(r.params["d"]) == dd]
                 if not sel:
                     continue
                 n = int(sel[0].params["ranks"])
                 per = lambda key, scale: median([median(r.data[key]) for r in sel]) * 1e-3 / scale
                 self.by_d[(ex, dd)] = dict(
-                    front=per("rotate_ms", dd) + per("encode_ms", dd) + per("inverse_ms", dd),
+                    rotate=per("rotate_ms", dd) + per("inverse_ms", dd),
+                    encode=per("encode_ms", dd),
                     decode=per("decode_ms", dd * decoded_coords(ex, n)),
+                    chunks=int(median([chunks(r) for r in sel])),
                     b_payload=median([float(r.data["recv_bits_per_coord"][0]) for r in sel]) /
                     max(1, n - 1))
         top = max(int(r.params["d"]) for r in runs)
@@ -112,11 +138,24 @@ class Model:
         self.b_payload = ag["b_payload"] if ag else 4.0
 
     def compute(self, exchange, n, d):
+        """(rotations, what overlaps the transfer when pipelined, the chunk count)."""
         sizes = sorted(dd for ex, dd in self.by_d if ex == exchange)
         nearest = min(sizes, key=lambda dd: abs(math.log2(dd) - math.log2(d)))
         r = self.by_d[(exchange, nearest)]
         D = 2 ** math.ceil(math.log2(d))
-        return D * r["front"] + D * decoded_coords(exchange, n) * r["decode"]
+        return (D * r["rotate"], D * r["encode"] + D * decoded_coords(exchange, n) * r["decode"],
+                r["chunks"])
+
+    def total(self, exchange, n, d, nbytes, rate, cpu_limit=True):
+        rotate, work, pipeline = self.compute(exchange, n, d)
+        msgs = messages(exchange, n, pipeline)
+        if exchange != PIPELINED:
+            return rotate + work + self.network(msgs, nbytes, rate, cpu_limit)
+        # The chunks' message latencies, the compute between them and the CPU share of the
+        # transfer run one after another on the rank's core, beside the link's transfer.
+        busy = self.alpha * msgs + work + (nbytes * self.c if cpu_limit else 0.0)
+        link = nbytes * 8 / (self.eta * rate)
+        return rotate + max(busy, link) + min(busy, link) / pipeline
 
     def network(self, n_messages, nbytes, rate, cpu_limit=True):
         per_byte = 8 / (self.eta * rate)
@@ -128,16 +167,14 @@ class Model:
             return self.network(messages(exchange, n), nbytes, rate, cpu_limit)
         D = 2 ** math.ceil(math.log2(d))
         nbytes = wire_bits(exchange, n, self.b_payload) * D / 8
-        return self.compute(exchange, n, d) + self.network(messages(exchange, n), nbytes, rate,
-                                                           cpu_limit)
+        return self.total(exchange, n, d, nbytes, rate, cpu_limit)
 
     def predict_measured(self, run):
         """The prediction for a measured run, from its own wire bytes."""
         n, d, rate = int(run.params["ranks"]), int(run.params["d"]), rate_bits(run.params["link"])
-        ex = run.params["exchange"]
         bits = max(float(run.data["recv_bits_per_coord"][0]),
                    float(run.data.get("sent_bits_per_coord", [0])[0]))
-        return self.compute(ex, n, d) + self.network(messages(ex, n), bits * d / 8, rate)
+        return self.total(variant(run), n, d, bits * d / 8, rate)
 
     def crossover(self, exchange, n, d, cpu_limit):
         """The largest link rate (bit/s) at which the exchange beats the ring allreduce, or None."""
@@ -160,8 +197,10 @@ def main():
           f"eta = {m.eta:.3f} of the link rate, CPU limit c = {m.c * 1e9:.3f} ns per byte "
           f"({8 / m.c / 1e9 if m.c else float('inf'):.1f} Gbit/s)")
     for ex, r in m.rates.items():
-        print(f"compute {ex}: {r['front'] * 1e9:.2f} ns per coordinate (rotate + encode + "
-              f"inverse), decode {r['decode'] * 1e9:.2f} ns per decoded coordinate")
+        print(f"compute {ex}: {(r['rotate'] + r['encode']) * 1e9:.2f} ns per coordinate (rotate "
+              f"{r['rotate'] * 1e9:.2f} + encode {r['encode'] * 1e9:.2f}), decode "
+              f"{r['decode'] * 1e9:.2f} ns per decoded coordinate" +
+              (f"; {r['chunks']} chunks" if ex == PIPELINED else ""))
     print("\nmeasured against predicted (compressed mean; target within 1.3x):")
     ratios, ar_ratios = [], []
     points = []
@@ -173,8 +212,8 @@ def main():
         ar_pred = m.predict("ring allreduce", n, d, rate_bits(r.params["link"]))
         ratios.append(meas / pred)
         ar_ratios.append(ar_meas / ar_pred)
-        points.append((r.params["exchange"], meas, pred))
-        print(f"  {r.params['link']:>9} d=2^{int(math.log2(d))} {r.params['exchange']:>18}: "
+        points.append((variant(r), meas, pred))
+        print(f"  {r.params['link']:>9} d=2^{int(math.log2(d))} {variant(r):>19}: "
               f"measured {meas * 1e3:8.1f} ms, predicted {pred * 1e3:8.1f} ms "
               f"({meas / pred:.2f}x); allreduce {ar_meas * 1e3:8.1f} / {ar_pred * 1e3:8.1f} ms")
     for what, rs in (("compressed mean", ratios), ("MPI_Allreduce (the fitted data)", ar_ratios)):
@@ -188,7 +227,7 @@ def main():
                   "link-limited (c = 0: a network whose transfers cost the CPU nothing, e.g. RDMA)")
         print(f"\npredicted at d = 2^{args.log2d} (s = 16), {regime}: time in ms, the fastest "
               "exchange and its speedup over the float32 ring allreduce")
-        print(f"{'ranks':>6} {'link':>9} " + " ".join(f"{e:>18}" for e in EXCHANGES) +
+        print(f"{'ranks':>6} {'link':>9} " + " ".join(f"{e:>19}" for e in EXCHANGES) +
               f" {'ring allreduce':>15}  fastest")
         for n in (2, 16, 128, 1024):
             for g in (1, 10, 100):
@@ -198,7 +237,7 @@ def main():
                 best = min(times, key=times.get)
                 pick = best if times[best] < ar else "ring allreduce (float32)"
                 print(f"{n:>6} {g:>6}Gb/s " +
-                      " ".join(f"{times.get(e, float('nan')) * 1e3:18.1f}" for e in EXCHANGES) +
+                      " ".join(f"{times.get(e, float('nan')) * 1e3:19.1f}" for e in EXCHANGES) +
                       f" {ar * 1e3:15.1f}  {pick} ({ar / times[best]:.2f}x)")
         print(f"predicted crossover link rate (dme faster below it), Gbit/s, {regime}:")
         for n in (2, 16, 128, 1024):

@@ -29,6 +29,8 @@ DME_NETEM_RATE=1gbit DME_NETEM_TCP_GBPS=0.95 run2 "$experiment" collective --log
   --trials 1 --quiet --out "$out/link1.h5" >/dev/null
 DME_NETEM_RATE=10gbit DME_NETEM_TCP_GBPS=9.5 run2 "$experiment" collective --log2d 8,10 \
   --trials 1 --quiet --out "$out/link10.h5" >/dev/null
+DME_NETEM_RATE=1gbit DME_NETEM_TCP_GBPS=0.95 run2 "$experiment" collective --log2d 14 \
+  --exchange allgather --pipeline 4 --trials 1 --quiet --out "$out/link1_pipe.h5" >/dev/null
 run2 "$experiment" train --data "$scripts/../data/digits.h5" --model softmax --steps 20 --eval-every 5 \
   --estimators exact,asq,kmeans --bits 2 --quiet --out "$out/train.h5" >"$out/train.txt"
 
@@ -59,9 +61,10 @@ fi
 "$python" "$scripts/plot_scale.py" "$out/scale_iid.h5" "$out/scale_identical.h5" -o "$out/scale.png"
 check_png "$out/scale.png"
 "$python" "$scripts/time_model.py" --help >/dev/null
-"$python" "$scripts/time_model.py" "$out/link1.h5" "$out/link10.h5" -o "$out/time_model.png" \
-  >"$out/time_model.txt"
+"$python" "$scripts/time_model.py" "$out/link1.h5" "$out/link10.h5" "$out/link1_pipe.h5" \
+  -o "$out/time_model.png" >"$out/time_model.txt"
 grep -q "worst ratio measured/predicted, compressed mean" "$out/time_model.txt"
+grep -q "allgather pipelined" "$out/time_model.txt"
 grep -q "predicted crossover link rate" "$out/time_model.txt"
 check_png "$out/time_model.png"
 # netem.sh: usage, and its argument checks before anything privileged.
