@@ -93,18 +93,20 @@ TEST(Pipeline, ShortVectorsUseFewerChunks) {
   EXPECT_TRUE(same_bits(plain, piped));
 }
 
-// The CPU compression, with one rank failing to encode chunk `fail_at` or corrupting its
-// payload of that chunk.
+// The CPU compression, with one rank failing to encode the chunk that starts at fail_first or
+// corrupting its payload of that chunk (the `occurrence`-th such encode: the root of a compressed
+// downlink encodes each chunk twice, its uplink payload and then the mean's).
 class Faulty final : public dme::Compression {
  public:
-  Faulty(int rank, std::uint64_t fail_first, bool corrupt)
-      : rank_(rank), fail_first_(fail_first), corrupt_(corrupt) {}
+  Faulty(int rank, std::uint64_t fail_first, bool corrupt, int occurrence = 1)
+      : rank_(rank), fail_first_(fail_first), corrupt_(corrupt), occurrence_(occurrence) {}
   std::string_view name() const override { return "faulty"; }
   void encode(std::span<const float> chunk, const dme::PayloadHeader& h,
               const dme::CompressionPlan& plan, const dme::PhiloxStream& stream,
               std::vector<std::byte>& out, dme::PhaseTimes& times,
               const dme::Extrema<float>* range) override {
-    const bool mine = world_rank() == rank_ && h.first == fail_first_;
+    const bool mine =
+        world_rank() == rank_ && h.first == fail_first_ && ++seen_ == occurrence_;
     DME_CHECK(!mine || corrupt_, "injected encode failure at coordinate " << h.first);
     inner_->encode(chunk, h, plan, stream, out, times, range);
     if (mine) out[out.size() / 2] ^= std::byte{0x5a};
@@ -118,6 +120,7 @@ class Faulty final : public dme::Compression {
   int rank_;
   std::uint64_t fail_first_;
   bool corrupt_;
+  int occurrence_, seen_ = 0;
   std::unique_ptr<dme::Compression> inner_ = dme::make_compression(dme::Backend::kCpu);
 };
 
@@ -153,6 +156,56 @@ TEST(Pipeline, AFailingChunkIsTheSameErrorOnEveryRank) {
   }
 }
 
+// gather-bcast's pipelined compressed downlink: a rank failing to encode an uplink chunk, a
+// corrupt uplink chunk (the root's decoding fails), the root failing to requantize a chunk of
+// the mean, and a corrupt downlink chunk (every rank's decoding fails) are each the same error
+// on every rank, with nothing left waiting.
+TEST(Pipeline, CompressedDownlinkFailuresAreTheSameErrorOnEveryRank) {
+  const int n = world_size();
+  const std::size_t d = std::size_t(1) << 16, chunks = 8;
+  const std::vector<float> x = input_of(world_rank(), d);
+  struct Case {
+    int rank, occurrence;
+    bool corrupt;
+    const char* expect;
+  };
+  // Rank n - 1's uplink (with one rank: the root's uplink); then the root's downlink, the
+  // second encode of the chunk on rank 0.
+  const Case cases[] = {{n - 1, 1, false, "injected encode failure"},
+                        {n - 1, 1, true, "checksum"},
+                        {0, 2, false, "injected encode failure"},
+                        {0, 2, true, "checksum"}};
+  for (const Case& c : cases) {
+    for (std::size_t k : {std::size_t(0), std::size_t(3), chunks - 1}) {
+      dme::Options o;
+      o.exchange = dme::Exchange::kGatherBcast;
+      o.compressed_downlink = true;
+      o.pipeline_chunks = chunks;
+      const std::uint64_t first = dme::detail::pipeline_bound(d, chunks, k);
+      dme::MeanEstimator est(MPI_COMM_WORLD, o,
+                             std::make_unique<Faulty>(c.rank, first, c.corrupt, c.occurrence));
+      std::vector<float> mean(d);
+      const std::string where = std::string(c.expect) + " from rank " + std::to_string(c.rank) +
+                                " (encode " + std::to_string(c.occurrence) + ") at chunk " +
+                                std::to_string(k);
+      try {
+        est.estimate(x, mean);
+        ADD_FAILURE() << "no error: " << where;
+      } catch (const dme::Error& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find(c.expect), std::string::npos) << where << ": " << what;
+        if (!c.corrupt) {
+          EXPECT_EQ(e.rank(), c.rank) << where << ": " << what;
+        }
+      }
+      MPI_Barrier(MPI_COMM_WORLD);
+      // The estimator works again in the next round.
+      dme::MeanEstimator again(MPI_COMM_WORLD, o);
+      EXPECT_NO_THROW(again.estimate(x, mean)) << where;
+    }
+  }
+}
+
 TEST(Pipeline, OptionsAreChecked) {
   dme::Options o;
   o.pipeline_chunks = 0;
@@ -177,6 +230,16 @@ TEST(Pipeline, OptionsAreChecked) {
   o.scheme = dme::Scheme::kAsqShared;
   EXPECT_THROW(dme::validate(o), dme::Error);
   o.scheme = dme::Scheme::kAsq;
+  EXPECT_NO_THROW(dme::validate(o));
+  // gather-bcast pipelines its compressed downlink, not the float32 one.
+  o.exchange = dme::Exchange::kGatherBcast;
+  try {
+    dme::validate(o);
+    FAIL() << "pipelined gather-bcast with the float32 downlink accepted";
+  } catch (const dme::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("float32 downlink"), std::string::npos) << e.what();
+  }
+  o.compressed_downlink = true;
   EXPECT_NO_THROW(dme::validate(o));
 }
 

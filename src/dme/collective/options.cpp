@@ -101,13 +101,19 @@ void validate(const Options& o) {
             "pipeline chunks must be in 1.." << kMaxPipelineChunks << ", got "
                                              << o.pipeline_chunks);
   DME_CHECK(o.pipeline_chunks == 1 ||
-                (o.exchange == Exchange::kAllgather && o.shared_rotation &&
-                 o.scheme == Scheme::kAsq && o.bucket_size == 0 && o.backend == Backend::kCpu),
-            "pipelining (" << o.pipeline_chunks << " chunks) sends allgather's payload in chunks "
+                ((o.exchange == Exchange::kAllgather ||
+                  (o.exchange == Exchange::kGatherBcast && o.compressed_downlink)) &&
+                 o.shared_rotation && o.scheme == Scheme::kAsq && o.bucket_size == 0 &&
+                 o.backend == Backend::kCpu),
+            "pipelining (" << o.pipeline_chunks << " chunks) sends the payload in chunks "
                            "that share the whole vector's levels and decodes them into one "
-                           "shared-rotation sum: it needs exchange allgather, a shared rotation, "
+                           "shared-rotation sum: it needs exchange allgather (or gather-bcast "
+                           "with the compressed downlink), a shared rotation, "
                            "the asq scheme, no buckets and the cpu backend, got exchange "
                            << exchange_name(o.exchange)
+                           << (o.exchange == Exchange::kGatherBcast && !o.compressed_downlink
+                                   ? " with the float32 downlink"
+                                   : "")
                            << (o.shared_rotation ? "" : " with per-rank rotations") << ", scheme "
                            << scheme_name(o.scheme) << ", bucket size " << o.bucket_size
                            << ", backend " << backend_name(o.backend));

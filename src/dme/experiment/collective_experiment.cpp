@@ -138,8 +138,9 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
       o.exchange = ex;
       // The compressed downlink is gather-bcast's option: the other exchanges run without it.
       o.compressed_downlink = cfg.options.compressed_downlink && ex == Exchange::kGatherBcast;
-      // So is pipelining allgather's (--pipeline): the other exchanges move one payload.
-      if (ex != Exchange::kAllgather) o.pipeline_chunks = 1;
+      // Pipelining (--pipeline) is allgather's and the compressed downlink's: the other
+      // exchanges move one payload.
+      if (ex != Exchange::kAllgather && !o.compressed_downlink) o.pipeline_chunks = 1;
       MeanEstimator estimator(comm, o);
       std::vector<double> ms, nmse_trials;
       std::vector<double> phase[5];  // rotate, encode, exchange, decode, inverse

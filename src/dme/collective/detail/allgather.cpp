@@ -107,24 +107,9 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
   };
   const ProgressScope progress_scope{TaskRef(progress)};
 
-  // The levels of the whole vector, solved once as the single payload's would be; every chunk
-  // rounds to them (coordinate i with draw i, as always), so the sum, and the mean, are the
-  // plain allgather's bit for bit. A failure here is a failure of chunk 0.
-  const CompressionPlan whole_plan = ctx.plan;
-  {
-    Timer t;
-    compress_error = mpi::capture_error([&] {
-      ctx.plan.levels = std::make_shared<const std::vector<float>>(
-          chunk_levels(y, payload_header(ctx, 0, ctx.padded), whole_plan, ctx.rotated_range)
-              .values);
-    });
-    ctx.report.times.solve_ms += t.elapsed_ms();
-  }
-  struct RestorePlan {
-    RoundContext& ctx;
-    const CompressionPlan& plan;
-    ~RestorePlan() { ctx.plan = plan; }
-  } restore{ctx, whole_plan};
+  // Every chunk rounds to the whole vector's levels (coordinate i with draw i, as always), so
+  // the sum, and the mean, are the plain allgather's bit for bit.
+  const WholeVectorLevels levels(ctx, y, compress_error);
 
   for (std::size_t k = 0; k <= chunks; ++k) {
     if (k < chunks) {
@@ -171,6 +156,17 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
 }
 
 }  // namespace
+
+WholeVectorLevels::WholeVectorLevels(RoundContext& ctx, std::span<const float> y,
+                                     std::optional<std::string>& error)
+    : ctx_(ctx), saved_(ctx.plan) {
+  Timer t;
+  error = mpi::capture_error([&] {
+    ctx.plan.levels = std::make_shared<const std::vector<float>>(
+        chunk_levels(y, payload_header(ctx, 0, ctx.padded), saved_, ctx.rotated_range).values);
+  });
+  ctx.report.times.solve_ms += t.elapsed_ms();
+}
 
 std::uint64_t pipeline_bound(std::uint64_t padded, std::size_t chunks, std::size_t k) {
   if (k >= chunks) return padded;

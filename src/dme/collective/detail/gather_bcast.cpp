@@ -1,10 +1,19 @@
 // The gather-bcast exchange: rank 0 gathers the payloads (MPI_Gatherv) and decodes them, then
-// broadcasts the finished float32 mean (MPI_Bcast).
+// broadcasts the finished float32 mean (MPI_Bcast), or with the compressed downlink requantizes
+// it and broadcasts the payload, pipelined chunk by chunk when Options::pipeline_chunks > 1.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <deque>
+#include <exception>
+#include <memory>
+
 #include "dme/collective/detail/agreement.h"
 #include "dme/collective/detail/round.h"
 #include "dme/core/agree.h"
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
+#include "dme/core/parallel.h"
 #include "dme/core/timer.h"
 
 namespace dme::detail {
@@ -60,9 +69,248 @@ RoundSum downlink_payload(RoundContext& ctx, const RoundSum& sum,
   return {true, 1.0f, ctx.options.shared_rotation};  // the root's domain (decode_all)
 }
 
+/// One chunk of the pipelined compressed downlink: this rank's uplink payload, every rank's
+/// uplink size, the root's gathered payloads, and the root's downlink payload and its size.
+struct Leg {
+  std::uint64_t first = 0, count = 0;
+  std::vector<std::byte> mine;
+  std::int64_t my_size = 0;
+  std::vector<std::int64_t> sizes;
+  Received all;
+  std::int64_t down_size = 0;
+  std::vector<std::byte> down;
+  /// The uplink sizes, the uplink payloads, the downlink size, the downlink payload.
+  enum { kSizes, kGather, kDownSize, kDown };
+  std::array<MPI_Request, 4> requests{MPI_REQUEST_NULL, MPI_REQUEST_NULL, MPI_REQUEST_NULL,
+                                      MPI_REQUEST_NULL};
+};
+
+/// Waits for every request still posted, on every exit path (see allgather.cpp's guard).
+struct LegGuard {
+  std::deque<Leg>& legs;
+  void wait_all() {
+    for (Leg& l : legs) DME_MPI_CHECK(MPI_Waitall(4, l.requests.data(), MPI_STATUSES_IGNORE));
+  }
+  ~LegGuard() {
+    for (Leg& l : legs) MPI_Waitall(4, l.requests.data(), MPI_STATUSES_IGNORE);  // no throwing
+  }
+};
+
+/// The root's downlink levels in a pipelined round: its own levels of the whole rotated vector,
+/// the ends moved out to every rank's (the mean of decoded values lies between the lowest and
+/// the highest level of all ranks) plus the rounding of the float sum and division, so that
+/// every coordinate of the mean is inside them before the mean is known. Collective.
+std::shared_ptr<const std::vector<float>> downlink_levels(RoundContext& ctx, bool failed) {
+  const std::vector<float>* own = ctx.plan.levels.get();
+  const bool usable = !failed && own && own->size() >= 2;
+  float ends[2] = {usable ? -own->front() : -INFINITY, usable ? own->back() : -INFINITY};
+  DME_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, ends, 2, MPI_FLOAT, MPI_MAX, ctx.comm));
+  ctx.report.metadata_bytes_sent += 8;
+  ctx.report.metadata_bytes_received += 8;
+  if (!usable || ctx.rank != kRoot) return nullptr;
+  auto levels = std::make_shared<std::vector<float>>(*own);
+  if (ctx.size > 1) {
+    // Adding n values and dividing by n rounds by less than (n + 1)·2^-24 of the largest.
+    const float lo = -ends[0], hi = ends[1];
+    const float margin =
+        (std::fabs(lo) + std::fabs(hi)) * static_cast<float>(ctx.size + 2) * 0x1p-23f;
+    levels->front() = std::min(levels->front(), lo - margin);
+    levels->back() = std::max(levels->back(), hi + margin);
+  }
+  return levels;
+}
+
+// gather-bcast with the compressed downlink, pipelined (Options::pipeline_chunks > 1): the uplink
+// is the pipelined allgather's (the whole vector's levels, chunk payloads, MPI_Igatherv to the
+// root), and the root decodes each chunk as it arrives, requantizes its part of the mean to the
+// downlink levels (coordinate i with draw i of its kDownlink stream, whatever the chunking) and
+// broadcasts it while later chunks are still coming. Every rank posts the same collectives in
+// the same order, step k of chunks + 3:
+//   checks: the uplink sizes of chunk k - 1 (a rank failed to encode: kFailedSize) and the
+//           downlink size of chunk k - 3 (the root failed: kFailedSize); on a failure every rank
+//           is here with the same requests posted, waits for them and raises the failing rank's
+//           error;
+//   posts:  the uplink sizes of chunk k (MPI_Iallgather), the uplink payloads of chunk k - 1
+//           (MPI_Igatherv), the downlink size of chunk k - 2 (MPI_Ibcast; the root first waits
+//           for that chunk's payloads, decodes and requantizes it) and the downlink payload of
+//           chunk k - 3 (MPI_Ibcast, whose size every rank knows from the check).
+// Downlink payloads are decoded into the accumulator as they arrive (the root decodes its own
+// too, so every rank holds the same estimate); a decoding error is the same on every rank (the
+// same bytes) and is raised once everything has completed. The estimate is the same for every
+// chunk count above 1 (one downlink rule, draws by coordinate).
+RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float> y,
+                                       std::size_t chunks) {
+  Compression& c = ctx.compression;
+  const std::span<float> acc = c.vector(RoundVector::kSum, ctx.padded);
+  c.fill_zero(acc);
+  const int n = ctx.size;
+  std::deque<Leg> legs(chunks);
+  LegGuard guard{legs};
+  std::optional<std::string> compress_error, root_error;
+  std::exception_ptr decode_error;
+  const WholeVectorLevels levels(ctx, y, compress_error);
+  CompressionPlan down_plan = ctx.plan;
+  down_plan.levels = downlink_levels(ctx, compress_error.has_value());
+  const PhiloxStream down_stream(ctx.options.seed, ctx.round, kRoot, Purpose::kDownlink);
+  std::size_t down_decoded = 0, down_posted = 0;
+
+  const auto decode_down = [&](Leg& l) {
+    Timer t;
+    if (!decode_error) {
+      try {
+        const std::span<float> part = acc.subspan(l.first, l.count);
+        c.fill_zero(part);
+        c.decode_accumulate(l.down, expectations(ctx, kRoot, l.first, l.count), part);
+      } catch (...) {
+        decode_error = std::current_exception();
+      }
+    }
+    l.down = {};
+    ctx.report.times.decode_ms += t.elapsed_ms();
+  };
+  // Decodes, in order, the downlink payloads that have arrived (all posted ones when wait).
+  const auto drain = [&](bool wait) {
+    while (down_decoded < down_posted) {
+      Leg& l = legs[down_decoded];
+      Timer t;
+      int done = 1;
+      if (wait)
+        DME_MPI_CHECK(MPI_Wait(&l.requests[Leg::kDown], MPI_STATUS_IGNORE));
+      else
+        DME_MPI_CHECK(MPI_Test(&l.requests[Leg::kDown], &done, MPI_STATUS_IGNORE));
+      ctx.report.times.exchange_ms += t.elapsed_ms();
+      if (!done) return;
+      decode_down(l);
+      ++down_decoded;
+    }
+  };
+  // The root: chunk j's payloads, decoded into its part of the sum, divided into the mean and
+  // requantized; a failure makes its downlink size kFailedSize (and every later one).
+  const auto requantize = [&](Leg& l) {
+    Timer t;
+    DME_MPI_CHECK(MPI_Wait(&l.requests[Leg::kGather], MPI_STATUS_IGNORE));
+    ctx.report.times.exchange_ms += t.elapsed_ms();
+    if (!root_error) {
+      t.reset();
+      root_error = mpi::capture_error([&] {
+        const std::span<float> part = acc.subspan(l.first, l.count);
+        for (int r = 0; r < n; ++r)
+          c.decode_accumulate(l.all.from(r), expectations(ctx, r, l.first, l.count), part);
+        ctx.report.times.decode_ms += t.elapsed_ms();
+        t.reset();
+        c.divide(part, static_cast<float>(n));
+        c.encode(part, payload_header(ctx, l.first, l.count), down_plan, down_stream, l.down,
+                 ctx.report.times);
+        ctx.report.times.round_pack_ms += t.elapsed_ms();
+      });
+    }
+    l.all = Received{};
+    l.mine = {};  // sent: the gather has completed
+    l.down_size = root_error ? kFailedSize : static_cast<std::int64_t>(l.down.size());
+    if (root_error) l.down.clear();
+  };
+  // The oldest uplink and downlink transfers still in flight get an MPI call now and then.
+  auto progress = [&](std::size_t, unsigned) {
+    for (const int which : {int(Leg::kGather), int(Leg::kDown)}) {
+      for (Leg& l : legs) {
+        MPI_Request& r = l.requests[static_cast<std::size_t>(which)];
+        if (r == MPI_REQUEST_NULL) continue;
+        int done = 0;
+        MPI_Test(&r, &done, MPI_STATUS_IGNORE);
+        break;
+      }
+    }
+  };
+  const ProgressScope progress_scope{TaskRef(progress)};
+
+  for (std::size_t k = 0; k < chunks + 3; ++k) {
+    if (k >= 1 && k - 1 < chunks) {
+      Leg& l = legs[k - 1];
+      Timer t;
+      DME_MPI_CHECK(MPI_Wait(&l.requests[Leg::kSizes], MPI_STATUS_IGNORE));
+      ctx.report.times.exchange_ms += t.elapsed_ms();
+      for (std::int64_t size : l.sizes) {
+        if (size != kFailedSize) continue;
+        guard.wait_all();  // what is posted completes on every rank, then all raise
+        raise_if_failed(l.sizes, compress_error, ctx.comm);
+      }
+    }
+    if (k >= 3 && k - 3 < chunks) {
+      Leg& l = legs[k - 3];
+      Timer t;
+      DME_MPI_CHECK(MPI_Wait(&l.requests[Leg::kDownSize], MPI_STATUS_IGNORE));
+      ctx.report.times.exchange_ms += t.elapsed_ms();
+      if (l.down_size == kFailedSize) {
+        guard.wait_all();
+        raise_everywhere(kRoot, root_error.value_or(std::string()), ctx.comm);
+      }
+    }
+    if (k < chunks) {  // uplink sizes of chunk k
+      Leg& l = legs[k];
+      l.first = pipeline_bound(ctx.padded, chunks, k);
+      l.count = pipeline_bound(ctx.padded, chunks, k + 1) - l.first;
+      if (!compress_error)
+        compress_error = try_compress(ctx, y.subspan(l.first, l.count), l.first,
+                                      Purpose::kRounding, l.mine);
+      l.my_size = compress_error ? kFailedSize : static_cast<std::int64_t>(l.mine.size());
+      l.sizes.resize(static_cast<std::size_t>(n));
+      DME_MPI_CHECK(MPI_Iallgather(&l.my_size, 1, MPI_INT64_T, l.sizes.data(), 1, MPI_INT64_T,
+                                   ctx.comm, &l.requests[Leg::kSizes]));
+      ctx.report.metadata_bytes_sent += 8 * static_cast<std::uint64_t>(n - 1);
+      ctx.report.metadata_bytes_received += 8 * static_cast<std::uint64_t>(n - 1);
+    }
+    if (k >= 1 && k - 1 < chunks) {  // uplink payloads of chunk k - 1
+      Leg& l = legs[k - 1];
+      if (ctx.rank == kRoot) {
+        l.all.counts = to_int_counts(l.sizes, l.all.displs);
+        l.all.data.resize(static_cast<std::size_t>(l.all.displs.back()) + l.all.counts.back());
+        ctx.report.payload_bytes_received += l.all.data.size() - l.mine.size();
+      } else {
+        ctx.report.payload_bytes_sent += l.mine.size();
+      }
+      DME_MPI_CHECK(MPI_Igatherv(l.mine.data(), static_cast<int>(l.mine.size()), MPI_BYTE,
+                                 l.all.data.data(), l.all.counts.data(), l.all.displs.data(),
+                                 MPI_BYTE, kRoot, ctx.comm, &l.requests[Leg::kGather]));
+      ctx.report.payload_bytes += l.mine.size();
+    }
+    if (k >= 2 && k - 2 < chunks) {  // downlink size of chunk k - 2
+      Leg& l = legs[k - 2];
+      if (ctx.rank == kRoot) requantize(l);
+      DME_MPI_CHECK(MPI_Ibcast(&l.down_size, 1, MPI_INT64_T, kRoot, ctx.comm,
+                               &l.requests[Leg::kDownSize]));
+      if (ctx.rank == kRoot)
+        ctx.report.metadata_bytes_sent += 8 * static_cast<std::uint64_t>(n - 1);
+      else
+        ctx.report.metadata_bytes_received += 8;
+    }
+    if (k >= 3 && k - 3 < chunks) {  // downlink payload of chunk k - 3
+      Leg& l = legs[k - 3];
+      std::vector<int> displs;
+      to_int_counts({l.down_size}, displs);  // a payload beyond one MPI call's int range: error
+      l.down.resize(static_cast<std::size_t>(l.down_size));
+      DME_MPI_CHECK(MPI_Ibcast(l.down.data(), static_cast<int>(l.down_size), MPI_BYTE, kRoot,
+                               ctx.comm, &l.requests[Leg::kDown]));
+      ++down_posted;
+      const auto bytes = static_cast<std::uint64_t>(l.down_size);
+      if (ctx.rank == kRoot)
+        ctx.report.payload_bytes_sent += bytes * static_cast<std::uint64_t>(n - 1);
+      else
+        ctx.report.payload_bytes_received += bytes;
+    }
+    drain(false);
+  }
+  drain(true);
+  if (decode_error) std::rethrow_exception(decode_error);  // the same on every rank
+  return {true, 1.0f, true};  // the decoded mean, rotated (a shared rotation)
+}
+
 }  // namespace
 
 RoundSum reduce_gather_bcast(RoundContext& ctx, std::span<const float> y) {
+  const std::size_t chunks = ctx.options.compressed_downlink
+                                 ? pipeline_chunk_count(ctx.padded, ctx.options.pipeline_chunks)
+                                 : 1;
+  if (chunks > 1) return reduce_gather_bcast_pipelined(ctx, y, chunks);
   std::vector<std::byte> mine;
   const auto error = try_compress(ctx, y, 0, Purpose::kRounding, mine, ctx.rotated_range);
   Timer t;

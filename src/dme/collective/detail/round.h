@@ -135,6 +135,22 @@ std::size_t pipeline_chunk_count(std::uint64_t padded, std::size_t requested);
 /// padded·k/chunks rounded down to a multiple of 64 (whole bytes of codes); bound(chunks) = padded.
 std::uint64_t pipeline_bound(std::uint64_t padded, std::size_t chunks, std::size_t k);
 
+/// Pipelined exchanges: the levels of the whole rotated vector y, solved once as the single
+/// payload's would be and set as ctx.plan.levels for every chunk (the plan is restored on
+/// destruction), so every coordinate keeps its level whatever the chunking. A failure is left
+/// in `error` (the caller reports it as a failure of chunk 0).
+class WholeVectorLevels {
+ public:
+  WholeVectorLevels(RoundContext& ctx, std::span<const float> y, std::optional<std::string>& error);
+  ~WholeVectorLevels() { ctx_.plan = saved_; }
+  WholeVectorLevels(const WholeVectorLevels&) = delete;
+  WholeVectorLevels& operator=(const WholeVectorLevels&) = delete;
+
+ private:
+  RoundContext& ctx_;
+  CompressionPlan saved_;
+};
+
 RoundSum reduce_allgather(RoundContext& ctx, std::span<const float> y);
 RoundSum reduce_gather_bcast(RoundContext& ctx, std::span<const float> y);
 void distribute_gather_bcast(RoundContext& ctx, std::span<float> mean_out);
