@@ -78,6 +78,9 @@ struct Options {
   std::size_t bucket_size = 0;    ///< coordinates per bucket with its own levels; 0 = none
   /// gather-bcast only: the root broadcasts the mean as a payload (requantized unbiasedly with
   /// its kDownlink stream) instead of float32, which adds that rounding's error to the mean.
+  /// With pipeline_chunks > 1 the uplink and the downlink move in chunks, overlapped; the root
+  /// then rounds the mean to its own levels of the whole vector, widened to every rank's range
+  /// (the mean's levels cannot be solved before all of it has arrived).
   bool compressed_downlink = false;
   /// How a length that is not a power of two is rotated (rotation/rht.h): kPadded sends up to
   /// 2x the coordinates; kOverlapped sends exactly d (two overlapping blocks of 2^floor(log2 d));
@@ -93,11 +96,12 @@ struct Options {
   /// every count, so ranks may differ. Bind each rank to as many cores (Open MPI:
   /// --map-by slot:PE=<threads>, or --bind-to none), else the threads share one core.
   int threads = 1;
-  /// allgather with the asq scheme, no buckets, cpu backend: the rotated vector moves in this
-  /// many chunks (payloads that share the whole vector's levels, solved once), chunk k + 1
-  /// rounded and packed while chunk k is in flight (non-blocking MPI) and each chunk decoded
-  /// as it arrives. 1 = one payload. The mean is bit-identical for every count; chunks
-  /// shorter than kMinPipelineChunk are merged.
+  /// allgather (or gather-bcast with compressed_downlink) with the asq scheme, no buckets, cpu
+  /// backend: the rotated vector moves in this many chunks (payloads that share the whole
+  /// vector's levels, solved once), chunk k + 1 rounded and packed while chunk k is in flight
+  /// (non-blocking MPI) and each chunk decoded as it arrives. 1 = one payload. allgather's mean
+  /// is bit-identical for every count, the compressed downlink's for every count above 1;
+  /// chunks shorter than kMinPipelineChunk are merged.
   std::size_t pipeline_chunks = 1;
 };
 

@@ -71,7 +71,14 @@ double variance_bound(const std::vector<float>& x, const Options& o, std::uint32
   // rank's gaps may be wider than the uniform ones: allow twice the step (4x the variance).
   if (o.exchange == Exchange::kReduceScatterInt) total *= 4;
   // A compressed downlink rounds the mean once more, whose range is within the ranks' largest.
-  if (o.compressed_downlink) total += mpi::allreduce(local, MPI_MAX, comm);
+  // Pipelined, the root rounds it to its own levels (widened to every rank's range), which are
+  // not optimal for the mean: only their span, the ranks' joint range, bounds a gap.
+  if (o.compressed_downlink && o.pipeline_chunks > 1) {
+    const double joint = mpi::allreduce(*hi, MPI_MAX, comm) - mpi::allreduce(*lo, MPI_MIN, comm);
+    total += double(y.size()) * joint * joint / 4;
+  } else if (o.compressed_downlink) {
+    total += mpi::allreduce(local, MPI_MAX, comm);
+  }
   return total;
 }
 
