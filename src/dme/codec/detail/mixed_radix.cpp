@@ -442,15 +442,21 @@ HWY_INLINE void digits_of_batch(const double (*halves)[kBatch], const RadixTable
   store_rows(t, sc, count, out);
 }
 
+/// The digits store_rows() writes per word (k rounded up to whole groups of 8). Rows past k feed
+/// only the digits past each word's k, which later stores overwrite; they are zeroed so that no
+/// indeterminate value is read.
+std::size_t zero_padding_rows(const RadixTable& t, BatchScratch& sc) {
+  const std::size_t extent = (t.k + 7) / 8 * 8;
+  for (std::size_t j = t.k; j < extent; ++j) std::fill_n(sc.rows[j], kBatch, 0);
+  return extent;
+}
+
 void unpack_batched(const std::byte* in, std::size_t n, const RadixTable& t,
                     std::uint16_t* digits) {
   const std::size_t k = t.k;
   const std::size_t words = (n + k - 1) / k;
-  const std::size_t extent = (k + 7) / 8 * 8;  // digits written per word
   BatchScratch sc;
-  // Rows past k feed only the digits past each word's k, which later stores overwrite; they
-  // are zeroed so that no indeterminate value is read.
-  for (std::size_t j = k; j < extent; ++j) std::fill_n(sc.rows[j], kBatch, 0);
+  const std::size_t extent = zero_padding_rows(t, sc);
   std::size_t w = 0;
   unsigned cur = 0;
   split_batch(in, std::min(kBatch, words), t, sc.halves[cur]);
@@ -579,9 +585,8 @@ void unpack_grouped(const std::byte* in, std::size_t n, const RadixTable& t,
                     std::uint16_t* digits) {
   const std::size_t k = t.k;
   const std::size_t words = (n + k - 1) / k;
-  const std::size_t extent = (k + 7) / 8 * 8;  // digits written per word
   BatchScratch sc;
-  for (std::size_t j = k; j < extent; ++j) std::fill_n(sc.rows[j], kBatch, 0);
+  const std::size_t extent = zero_padding_rows(t, sc);
   const auto batch = [&](const std::byte* words_in, std::size_t count, std::uint16_t* out) {
     hn::Vec<DD> lo[4], hi[4];
     for (std::size_t i = 0; i < 4; ++i) first_split(words_in + 8 * i * kQuarter, t, lo[i], hi[i]);

@@ -15,11 +15,7 @@ namespace dme::detail {
 namespace {
 
 /// One chunk in flight: this rank's payload, the sizes of all, then all payloads.
-struct Chunk {
-  std::uint64_t first = 0, count = 0;
-  std::vector<std::byte> mine;
-  std::int64_t my_size = 0;
-  std::vector<std::int64_t> sizes;
+struct Chunk : ChunkPayload {
   Received all;
   MPI_Request sizes_request = MPI_REQUEST_NULL, data_request = MPI_REQUEST_NULL;
 };
@@ -114,17 +110,7 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
   for (std::size_t k = 0; k <= chunks; ++k) {
     if (k < chunks) {
       Chunk& ch = flight[k];
-      ch.first = pipeline_bound(ctx.padded, chunks, k);
-      ch.count = pipeline_bound(ctx.padded, chunks, k + 1) - ch.first;
-      if (!compress_error)
-        compress_error = try_compress(ctx, y.subspan(ch.first, ch.count), ch.first,
-                                      Purpose::kRounding, ch.mine);
-      ch.my_size = compress_error ? kFailedSize : static_cast<std::int64_t>(ch.mine.size());
-      ch.sizes.resize(static_cast<std::size_t>(n));
-      DME_MPI_CHECK(MPI_Iallgather(&ch.my_size, 1, MPI_INT64_T, ch.sizes.data(), 1, MPI_INT64_T,
-                                   ctx.comm, &ch.sizes_request));
-      ctx.report.metadata_bytes_sent += 8 * (n - 1);
-      ctx.report.metadata_bytes_received += 8 * (n - 1);
+      encode_chunk_and_post_sizes(ctx, y, chunks, k, compress_error, ch, &ch.sizes_request);
       drain(false);
     }
     if (k == 0) continue;
@@ -156,6 +142,22 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
 }
 
 }  // namespace
+
+void encode_chunk_and_post_sizes(RoundContext& ctx, std::span<const float> y, std::size_t chunks,
+                                 std::size_t k, std::optional<std::string>& error,
+                                 ChunkPayload& c, MPI_Request* sizes_request) {
+  const auto n = static_cast<std::uint64_t>(ctx.size);
+  c.first = pipeline_bound(ctx.padded, chunks, k);
+  c.count = pipeline_bound(ctx.padded, chunks, k + 1) - c.first;
+  if (!error)
+    error = try_compress(ctx, y.subspan(c.first, c.count), c.first, Purpose::kRounding, c.mine);
+  c.my_size = error ? kFailedSize : static_cast<std::int64_t>(c.mine.size());
+  c.sizes.resize(static_cast<std::size_t>(n));
+  DME_MPI_CHECK(MPI_Iallgather(&c.my_size, 1, MPI_INT64_T, c.sizes.data(), 1, MPI_INT64_T,
+                               ctx.comm, sizes_request));
+  ctx.report.metadata_bytes_sent += 8 * (n - 1);
+  ctx.report.metadata_bytes_received += 8 * (n - 1);
+}
 
 WholeVectorLevels::WholeVectorLevels(RoundContext& ctx, std::span<const float> y,
                                      std::optional<std::string>& error)

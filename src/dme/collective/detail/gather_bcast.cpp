@@ -71,11 +71,7 @@ RoundSum downlink_payload(RoundContext& ctx, const RoundSum& sum,
 
 /// One chunk of the pipelined compressed downlink: this rank's uplink payload, every rank's
 /// uplink size, the root's gathered payloads, and the root's downlink payload and its size.
-struct Leg {
-  std::uint64_t first = 0, count = 0;
-  std::vector<std::byte> mine;
-  std::int64_t my_size = 0;
-  std::vector<std::int64_t> sizes;
+struct Leg : ChunkPayload {
   Received all;
   std::int64_t down_size = 0;
   std::vector<std::byte> down;
@@ -245,20 +241,9 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
         raise_everywhere(kRoot, root_error.value_or(std::string()), ctx.comm);
       }
     }
-    if (k < chunks) {  // uplink sizes of chunk k
-      Leg& l = legs[k];
-      l.first = pipeline_bound(ctx.padded, chunks, k);
-      l.count = pipeline_bound(ctx.padded, chunks, k + 1) - l.first;
-      if (!compress_error)
-        compress_error = try_compress(ctx, y.subspan(l.first, l.count), l.first,
-                                      Purpose::kRounding, l.mine);
-      l.my_size = compress_error ? kFailedSize : static_cast<std::int64_t>(l.mine.size());
-      l.sizes.resize(static_cast<std::size_t>(n));
-      DME_MPI_CHECK(MPI_Iallgather(&l.my_size, 1, MPI_INT64_T, l.sizes.data(), 1, MPI_INT64_T,
-                                   ctx.comm, &l.requests[Leg::kSizes]));
-      ctx.report.metadata_bytes_sent += 8 * static_cast<std::uint64_t>(n - 1);
-      ctx.report.metadata_bytes_received += 8 * static_cast<std::uint64_t>(n - 1);
-    }
+    if (k < chunks)  // uplink sizes of chunk k
+      encode_chunk_and_post_sizes(ctx, y, chunks, k, compress_error, legs[k],
+                                  &legs[k].requests[Leg::kSizes]);
     if (k >= 1 && k - 1 < chunks) {  // uplink payloads of chunk k - 1
       Leg& l = legs[k - 1];
       if (ctx.rank == kRoot) {

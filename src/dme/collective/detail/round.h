@@ -135,6 +135,20 @@ std::size_t pipeline_chunk_count(std::uint64_t padded, std::size_t requested);
 /// padded·k/chunks rounded down to a multiple of 64 (whole bytes of codes); bound(chunks) = padded.
 std::uint64_t pipeline_bound(std::uint64_t padded, std::size_t chunks, std::size_t k);
 
+/// Pipelined exchanges: one chunk of this rank's vector, its payload and every rank's size.
+struct ChunkPayload {
+  std::uint64_t first = 0, count = 0;
+  std::vector<std::byte> mine;
+  std::int64_t my_size = 0;
+  std::vector<std::int64_t> sizes;
+};
+/// Pipelined exchanges, chunk k of `chunks`: its bounds, this rank's payload (none once `error`
+/// is set, by this chunk or an earlier one: the size is then kFailedSize) and the
+/// MPI_Iallgather of every rank's size into c.sizes (request: *sizes_request).
+void encode_chunk_and_post_sizes(RoundContext& ctx, std::span<const float> y, std::size_t chunks,
+                                 std::size_t k, std::optional<std::string>& error,
+                                 ChunkPayload& c, MPI_Request* sizes_request);
+
 /// Pipelined exchanges: the levels of the whole rotated vector y, solved once as the single
 /// payload's would be and set as ctx.plan.levels for every chunk (the plan is restored on
 /// destruction), so every coordinate keeps its level whatever the chunking. A failure is left
