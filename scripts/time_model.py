@@ -20,6 +20,10 @@ Model, per rank, all terms fitted or measured on the machine that ran the sweep:
             (bytes * c): B = alpha * 2P(n - 1) + A + bytes * c, beside the link's transfer
             L = bytes * 8 / (eta * R), so T = D * (rotate + inverse) + max(B, L) + min(B, L) / P
             (the first chunk's compute and the last chunk's transfer do not overlap).
+  gather-bcast with the compressed downlink (runs whose options say downlink=compressed):
+            unpipelined, the uplink and then the downlink payload (b bits each way, the root
+            decoding n + 1 payloads) one after another; pipelined, as the pipelined allgather
+            with both directions at once.
 Checks: every measured compressed time against its prediction (ratio printed, target within
 1.3x). Then the predicted crossover link rate (below which the exchange beats the ring
 allreduce) and the fastest exchange at 2, 16, 128 and 1024 ranks on 1, 10 and 100 Gbit/s.
@@ -33,9 +37,15 @@ import numpy as np
 import plot_common as pc
 
 PIPELINED = "allgather pipelined"
-EXCHANGES = ["allgather", "gather-bcast", "reduce-scatter", "reduce-scatter-int", PIPELINED]
+DOWNLINK = "gather-bcast compressed"
+DOWNLINK_PIPELINED = "gather-bcast compressed pipelined"
+EXCHANGES = ["allgather", "gather-bcast", "reduce-scatter", "reduce-scatter-int", PIPELINED,
+             DOWNLINK, DOWNLINK_PIPELINED]
+OVERLAPPED = (PIPELINED, DOWNLINK_PIPELINED)
 STYLE = dict(pc.EXCHANGE_STYLE)
 STYLE[PIPELINED] = dict(color="tab:red", marker="*")
+STYLE[DOWNLINK] = dict(color="tab:brown", marker="v")
+STYLE[DOWNLINK_PIPELINED] = dict(color="tab:pink", marker="P")
 
 
 def chunks(run):
@@ -43,13 +53,19 @@ def chunks(run):
 
 
 def variant(run):
-    """The exchange as the model sees it: pipelined allgather runs are their own."""
+    """The exchange as the model sees it: pipelined allgather and gather-bcast with the
+    compressed downlink (pipelined or not) are their own."""
     ex = run.params["exchange"]
-    return PIPELINED if ex == "allgather" and chunks(run) > 1 else ex
+    if ex == "allgather" and chunks(run) > 1:
+        return PIPELINED
+    if ex == "gather-bcast" and "downlink=compressed" in str(run.params.get("options", "")):
+        return DOWNLINK_PIPELINED if chunks(run) > 1 else DOWNLINK
+    return ex
 
 
 def base(exchange):
-    return "allgather" if exchange == PIPELINED else exchange
+    return {PIPELINED: "allgather", DOWNLINK: "gather-bcast",
+            DOWNLINK_PIPELINED: "gather-bcast"}.get(exchange, exchange)
 
 
 def rate_bits(text):
@@ -67,6 +83,10 @@ def messages(exchange, n, pipeline=1):
     """Sequential message steps of one estimate (Open MPI's ring-like large-message algorithms)."""
     if exchange == PIPELINED:  # two collectives per chunk (sizes, payloads), one after another
         return 2 * pipeline * (n - 1) + 2
+    if exchange == DOWNLINK_PIPELINED:  # sizes, payloads up; size and payload down
+        return pipeline * (2 * (n - 1) + 2 * math.ceil(math.log2(n))) + 2
+    if exchange == DOWNLINK:
+        return (n - 1) + 2 * math.ceil(math.log2(n)) + 2
     steps = {"allgather": (n - 1), "gather-bcast": (n - 1) + math.ceil(math.log2(n)),
              "reduce-scatter": 2 * (n - 1), "reduce-scatter-int": 2 * (n - 1) + 3 * (n - 1),
              "ring allreduce": 2 * (n - 1)}
@@ -79,6 +99,10 @@ def wire_bits(exchange, n, b_payload, b=4):
         return (n - 1) * b_payload
     if exchange == "gather-bcast":  # the root: n - 1 payloads in, the float32 mean out (pipelined)
         return max((n - 1) * b_payload, 32.0 * min(n - 1, 2))
+    if exchange == DOWNLINK:  # the root: n - 1 payloads in, then one payload out
+        return (n - 1) * b_payload + b_payload * min(n - 1, 2)
+    if exchange == DOWNLINK_PIPELINED:  # both directions at once
+        return max(n - 1, min(n - 1, 2)) * b_payload
     if exchange == "reduce-scatter":
         return 2 * (n - 1) / n * b_payload
     if exchange == "reduce-scatter-int":
@@ -87,6 +111,8 @@ def wire_bits(exchange, n, b_payload, b=4):
 
 
 def decoded_coords(exchange, n):
+    if exchange in (DOWNLINK, DOWNLINK_PIPELINED):
+        return n + 1  # the root: every uplink payload, then the downlink's
     return n if base(exchange) in ("allgather", "gather-bcast") else 2
 
 
@@ -131,7 +157,7 @@ class Model:
                     decode=per("decode_ms", dd * decoded_coords(ex, n)),
                     chunks=int(median([chunks(r) for r in sel])),
                     b_payload=median([float(r.data["recv_bits_per_coord"][0]) for r in sel]) /
-                    max(1, n - 1))
+                    (1 if ex in (DOWNLINK, DOWNLINK_PIPELINED) else max(1, n - 1)))
         top = max(int(r.params["d"]) for r in runs)
         self.rates = {ex: self.by_d[(ex, top)] for ex in EXCHANGES if (ex, top) in self.by_d}
         ag = self.rates.get("allgather")
@@ -149,7 +175,7 @@ class Model:
     def total(self, exchange, n, d, nbytes, rate, cpu_limit=True):
         rotate, work, pipeline = self.compute(exchange, n, d)
         msgs = messages(exchange, n, pipeline)
-        if exchange != PIPELINED:
+        if exchange not in OVERLAPPED:
             return rotate + work + self.network(msgs, nbytes, rate, cpu_limit)
         # The chunks' message latencies, the compute between them and the CPU share of the
         # transfer run one after another on the rank's core, beside the link's transfer.
@@ -174,7 +200,10 @@ class Model:
         n, d, rate = int(run.params["ranks"]), int(run.params["d"]), rate_bits(run.params["link"])
         bits = max(float(run.data["recv_bits_per_coord"][0]),
                    float(run.data.get("sent_bits_per_coord", [0])[0]))
-        return self.total(variant(run), n, d, bits * d / 8, rate)
+        ex = variant(run)
+        if ex in (DOWNLINK, DOWNLINK_PIPELINED):  # recv_bits: the downlink payload's
+            bits = wire_bits(ex, n, float(run.data["recv_bits_per_coord"][0]))
+        return self.total(ex, n, d, bits * d / 8, rate)
 
     def crossover(self, exchange, n, d, cpu_limit):
         """The largest link rate (bit/s) at which the exchange beats the ring allreduce, or None."""
@@ -200,7 +229,7 @@ def main():
         print(f"compute {ex}: {(r['rotate'] + r['encode']) * 1e9:.2f} ns per coordinate (rotate "
               f"{r['rotate'] * 1e9:.2f} + encode {r['encode'] * 1e9:.2f}), decode "
               f"{r['decode'] * 1e9:.2f} ns per decoded coordinate" +
-              (f"; {r['chunks']} chunks" if ex == PIPELINED else ""))
+              (f"; {r['chunks']} chunks" if ex in OVERLAPPED else ""))
     print("\nmeasured against predicted (compressed mean; target within 1.3x):")
     ratios, ar_ratios = [], []
     points = []
