@@ -48,7 +48,7 @@ TEST(AsqShared, OneVectorVarianceFollowsTheFormula) {
   dme::PayloadHeader h;
   h.d = h.padded = h.count = x.size();
   h.s = 4;
-  dme::LevelTable table{levels, {0, static_cast<std::uint32_t>(levels.size())}};
+  dme::LevelTable table{levels, {0, static_cast<std::uint32_t>(levels.size())}, {}};
   const double c = dme::detail::dither_scale(x, h, table);
   EXPECT_NEAR(c, 6 * sp.lin / double(x.size()), 1e-4 * c);
   const double asq = sp.sq, shared = sp.sq + double(x.size()) * c * c / 12 - c * sp.lin;

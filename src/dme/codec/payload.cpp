@@ -17,6 +17,7 @@
 #include "dme/core/error.h"
 #include "dme/core/parallel.h"
 #include "dme/core/rng.h"
+#include "dme/quantization/quic_fl.h"
 
 namespace dme {
 
@@ -32,7 +33,7 @@ WireHeader plan(const PayloadHeader& h, const LevelTable& levels) {
   w.header = h;
   w.layout = choose_layout(h.s);
   w.buckets = num_buckets(h);
-  w.levels = levels.values.size();
+  w.levels = levels.values.size() + levels.exact.size();  // kind 3: value and index
   w.sections = section_offsets(w.buckets, w.levels, h.count, w.layout);
   return w;
 }
@@ -132,6 +133,56 @@ void add_dither(const PayloadHeader& h, T* acc) {
   }
 }
 
+/// Kind 3: the code of every coordinate sent exactly must be 0 (its canonical form).
+void check_exact_codes(const CodeReader& reader, const PayloadHeader& h, const LevelTable& t) {
+  std::uint16_t buf[kChunkBuffer];
+  for (const std::uint32_t i : t.exact) {
+    const std::size_t start = i - i % reader.group();
+    reader.read(start, std::min<std::uint64_t>(reader.group(), h.count - start), buf);
+    DME_CHECK(buf[i - start] == 0, "code of coordinate " << h.first + i << " is "
+                                                         << buf[i - start]
+                                                         << ", but it is sent exactly (expected 0)");
+  }
+}
+
+/// Kind 3: acc[i] += σ·R[h_i][code_i], h_i the shared draw of coordinate first + i, or the
+/// coordinate's exact value.
+template <class T>
+void accumulate_shared_table(const CodeReader& reader, const PayloadHeader& h,
+                             const LevelTable& t, T* acc) {
+  const QuicFlQuantizer& q = QuicFlQuantizer::get(std::countr_zero(h.s));
+  const unsigned bits = q.bits();
+  std::vector<float> scaled(q.receiver().size());
+  for (std::size_t k = 0; k < scaled.size(); ++k) scaled[k] = h.dither * q.receiver()[k];
+  const detail::PhiloxWords words =
+      detail::philox_words(
+          PhiloxStream(h.seed, h.round, h.rank, static_cast<Purpose>(h.dither_purpose)));
+  const std::size_t chunk = chunk_codes(reader);
+  const std::uint64_t span = chunk * kTaskChunks;
+  parallel_for(ceil_div(h.count, span), [&](std::size_t k, unsigned) {
+    std::uint16_t buf[kChunkBuffer];
+    std::uint64_t draws[2 * (kChunkBuffer / 4 + 2)];
+    const std::uint64_t stop = std::min<std::uint64_t>(h.count, (k + 1) * span);
+    std::size_t e = std::lower_bound(t.exact.begin(), t.exact.end(), k * span) - t.exact.begin();
+    for (std::uint64_t start = k * span; start < stop; start += chunk) {
+      const std::size_t len = std::min<std::uint64_t>(chunk, h.count - start);
+      reader.read(start, len, buf);
+      const std::uint64_t g0 = h.first + start, block0 = g0 >> 2;
+      detail::philox_words64(words, block0, ((g0 + len + 3) >> 2) - block0, draws);
+      T* a = acc + start;
+      for (std::size_t i = 0; i < len; ++i) {
+        if (e < t.exact.size() && t.exact[e] == start + i) {
+          a[i] += static_cast<T>(t.values[e++]);
+          continue;
+        }
+        const std::uint64_t g = g0 + i - 4 * block0;  // draw g of the buffer: word g % 4
+        const auto word = static_cast<std::uint32_t>(draws[g >> 1] >> (32 * (g & 1)));
+        a[i] += static_cast<T>(scaled[(q.h_of(word) << bits) + buf[i]]);
+      }
+    }
+  });
+}
+
 template <class T>
 PayloadHeader decode_accumulate_impl(std::span<const std::byte> buf,
                                      const DecodeExpectations& expect, std::span<T> acc) {
@@ -144,6 +195,11 @@ PayloadHeader decode_accumulate_impl(std::span<const std::byte> buf,
                 << w.header.rank << ") carries no levels to add; decode() gives its codes");
   const LevelTable levels = read_levels(buf, w);
   const CodeReader reader = code_reader(buf, w);
+  if (w.header.kind == PayloadKind::kSharedTable) {  // codes < 2^b = s: the stream proves it
+    check_exact_codes(reader, w.header, levels);
+    accumulate_shared_table(reader, w.header, levels, acc.data());
+    return w.header;
+  }
   check_codes_chunked(reader, w.header, levels, guaranteed_code_bound(w.layout));
   accumulate_chunks(reader, w.header, levels, acc.data());
   if (w.header.kind == PayloadKind::kDitheredLevels) add_dither(w.header, acc.data());
@@ -153,7 +209,7 @@ PayloadHeader decode_accumulate_impl(std::span<const std::byte> buf,
 }  // namespace
 
 LevelTable codes_only_levels(std::uint32_t s) {
-  return {{}, {0, s}};
+  return {{}, {0, s}, {}};
 }
 
 std::uint64_t bucket_length(const PayloadHeader& h) {
@@ -185,8 +241,11 @@ PayloadWriter::PayloadWriter(const PayloadHeader& h, const LevelTable& levels,
     store_le<std::uint32_t>(p + sec.level_counts + 4 * b,
                             levels.offsets[b + 1] - levels.offsets[b]);
   std::fill(p + sec.level_counts + 4 * w.buckets, p + sec.levels, std::byte{0});
-  for (std::size_t i = 0; i < w.levels; ++i)
+  const std::size_t values = levels.values.size();
+  for (std::size_t i = 0; i < values; ++i)
     store_le<std::uint32_t>(p + sec.levels + 4 * i, std::bit_cast<std::uint32_t>(levels.values[i]));
+  for (std::size_t i = 0; i < levels.exact.size(); ++i)
+    store_le<std::uint32_t>(p + sec.levels + 4 * (values + i), levels.exact[i]);
   std::fill(p + sec.levels + 4 * w.levels, p + sec.codes, std::byte{0});
   hash_.reset(XXH3_createState());
   DME_CHECK(hash_ != nullptr, "PayloadWriter: could not allocate the checksum state");
@@ -298,6 +357,9 @@ Payload decode(std::span<const std::byte> buf, const DecodeExpectations& expect)
   p.codes.resize(w.header.count);  // proven to fit: the packed codes are in the buffer
   reader.read(0, p.codes.size(), p.codes.data());
   check_codes_in_buckets(p.codes.data(), p.header, p.levels, guaranteed_code_bound(w.layout));
+  for (const std::uint32_t i : p.levels.exact)
+    DME_CHECK(p.codes[i] == 0, "code of coordinate " << p.header.first + i << " is " << p.codes[i]
+                                                     << ", but it is sent exactly (expected 0)");
   return p;
 }
 

@@ -11,14 +11,16 @@
 //       11     1  bits per code (fixed width) or base-s digits per 64-bit word (mixed radix)
 //       12     1  rotations, 0..3
 //       13     1  flags: bit 0 biased, bit 1 independent_rotation, bits 2..7 zero
-//       14     1  kind: 0 levels, 1 dithered levels, 2 codes only (PayloadKind)
+//       14     1  kind: 0 levels, 1 dithered levels, 2 codes only, 3 shared table (PayloadKind)
 //       15     1  kind 1: the Purpose of the sender's rounding stream (2 rounding, 3 requantize,
-//                 5 downlink);
+//                 5 downlink); kind 3: the Purpose of the shared draws (7 uplink,
+//                 8 requantize, 9 downlink);
 //                 kinds 0 and 2: zero
 //       16     4  s, 2..65536: codes are base-s digits
 //       20     4  round
 //       24     4  rank of the sender
-//       28     4  kind 1: the dither scale c, float32, finite and >= 0; kinds 0 and 2: zero
+//       28     4  kind 1: the dither scale c; kind 3: the scale σ; float32, finite and >= 0;
+//                 kinds 0 and 2: zero
 //       32     8  d, the vector length
 //       40     8  padded length D (== d without rotation; with rotations 2^ceil(log2 d), the
 //                 padded layout, or d, the overlapped one: rotation/rht.h)
@@ -40,12 +42,20 @@
 // is s, L = 0 and an empty levels section; its codes are below s and mean what the exchange
 // that sent them agreed beforehand (reduce-scatter-int: level indices, then integer sums).
 //
+// Kind 3 (shared table, the quic-fl scheme: quantization/quic_fl.h) carries a receiver table
+// that s = 2^b fixes (b = 1..4, fixed-width codes) instead of levels, and E coordinates sent
+// exactly: one bucket (bucket_size 0, B = 1) whose level count is s, L = 2E <= 2·count, and a
+// levels section of E float32 values (finite) followed by their E uint32 indices within the
+// payload (strictly increasing, below count). The code of an exact coordinate is 0.
+//
 // So N = 112 + pad8(4B) + pad8(4L) + pad8(P). decode() checks all of the above, in an order that
 // never reads past the buffer nor allocates before the lengths are proven to fit it.
 //
 // Coordinate first + i decodes to the level of its code, plus, in a kind-1 payload,
 // c · (u - 1/2) with u = PhiloxStream(seed, round, rank, purpose).uniform_float(first + i): the
 // sender's own rounding draw, which the receiver regenerates (docs/schemes.md, asq-shared).
+// In a kind-3 payload it decodes to σ·R[h][code] with h = QuicFlQuantizer::h_of(bits32(first +
+// i)) of PhiloxStream(seed, round, rank, purpose), or to its value if it is sent exactly.
 #pragma once
 
 #include <cstddef>
@@ -67,6 +77,8 @@ enum class PayloadKind : std::uint8_t {
   kDitheredLevels = 1,  ///< the level plus dither · (u - 1/2), u the sender's draw (asq-shared)
   kCodes = 2,  ///< codes only, no levels: decode() gives the codes, decode_accumulate refuses
                ///< (reduce-scatter-int's level indices and integer sums)
+  kSharedTable = 3,  ///< σ·R[h][code], R the quic-fl table of s, h a shared draw; plus
+                     ///< coordinates sent exactly (quic-fl)
 };
 
 struct PayloadHeader {
@@ -84,6 +96,7 @@ struct PayloadHeader {
   std::uint32_t rank = 0;  ///< sender
   PayloadKind kind = PayloadKind::kLevels;
   /// kDitheredLevels: the Purpose of the sender's rounding stream, and the scale c of the dither.
+  /// kSharedTable: the Purpose of the shared draws (kSharedDraw), and the scale σ of the table.
   std::uint8_t dither_purpose = 0;
   float dither = 0.0f;
 
@@ -93,9 +106,12 @@ struct PayloadHeader {
 /// Levels per bucket: bucket b uses values[offsets[b] .. offsets[b+1]); offsets.size() =
 /// buckets + 1, offsets[0] = 0; each bucket has 1..s strictly increasing finite levels.
 /// A kind-2 (codes only) payload's table is codes_only_levels(s): offsets {0, s}, no values.
+/// A kind-3 (shared table) payload's has offsets {0, s}, the values of the coordinates sent
+/// exactly, and in `exact` their indices within the payload (strictly increasing).
 struct LevelTable {
   std::vector<float> values;
   std::vector<std::uint32_t> offsets;
+  std::vector<std::uint32_t> exact;  ///< kind 3 only
 
   bool operator==(const LevelTable&) const = default;
 };

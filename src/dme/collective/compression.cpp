@@ -4,6 +4,7 @@
 
 #include "dme/collective/detail/compress.h"
 #include "dme/collective/detail/eden.h"
+#include "dme/collective/detail/quic_fl.h"
 #include "dme/rotation/rht.h"
 #if defined(DME_HAVE_CUDA)
 #include "dme/cuda/cuda_backend.h"
@@ -58,6 +59,7 @@ std::unique_ptr<Compression> make_compression(Backend backend, Scheme scheme) {
             "scheme '" << scheme_name(scheme) << "' has no " << backend_name(backend)
                        << " implementation; use backend 'cpu'");
   if (scheme == Scheme::kEden) return detail::make_eden_compression();
+  if (scheme == Scheme::kQuicFl) return detail::make_quic_fl_compression();
   switch (backend) {
     case Backend::kCpu:
       return detail::make_cpu_compression();

@@ -66,8 +66,10 @@ Scheme parse_scheme(std::string_view name) {
   if (name == "asq-shared") return Scheme::kAsqShared;
   if (name == "qsgd") return Scheme::kQsgd;
   if (name == "thc") return Scheme::kThc;
-  DME_THROW("unknown scheme '"
-            << name << "' (valid: asq, eden, asq-shared, qsgd, thc; DRIVE is eden with s = 2)");
+  if (name == "quic-fl") return Scheme::kQuicFl;
+  DME_THROW("unknown scheme '" << name
+                               << "' (valid: asq, eden, asq-shared, qsgd, thc, quic-fl; DRIVE is "
+                                  "eden with s = 2)");
 }
 
 std::string_view scheme_name(Scheme s) {
@@ -82,6 +84,8 @@ std::string_view scheme_name(Scheme s) {
       return "qsgd";
     case Scheme::kThc:
       return "thc";
+    case Scheme::kQuicFl:
+      return "quic-fl";
   }
   return "?";
 }
@@ -126,6 +130,16 @@ void validate(const Options& o) {
     DME_CHECK(o.s <= 256 && (o.s & (o.s - 1)) == 0,
               "eden quantizes to 2^b Lloyd-Max centroids, b = 1..8: s must be 2, 4, ..., 256, got "
                   << o.s);
+  if (o.scheme == Scheme::kQuicFl) {
+    DME_CHECK(o.s == 2 || o.s == 4 || o.s == 8 || o.s == 16,
+              "quic-fl sends b-bit messages of a table optimised offline for b = 1..4: s must "
+              "be 2, 4, 8 or 16, got "
+                  << o.s);
+    DME_CHECK(o.rounding != Rounding::kNearest && o.bucket_size == 0,
+              "quic-fl is unbiased with one scale per payload: rounding must be auto or "
+              "stochastic and bucket size 0, got "
+                  << rounding_name(o.rounding) << " rounding, bucket size " << o.bucket_size);
+  }
   DME_CHECK(o.scheme != Scheme::kAsqShared || o.rounding != Rounding::kNearest,
             "asq-shared rounds stochastically (its dither corrects the rounding draws): rounding "
             "must be auto or stochastic, got nearest");
@@ -180,7 +194,8 @@ RotationLayout resolved_layout(const Options& o) {
 
 bool uses_nearest_rounding(const Options& o) {
   if (o.scheme == Scheme::kEden) return true;        // each value to its nearest centroid
-  if (o.scheme == Scheme::kAsqShared) return false;  // the dither needs the rounding draws
+  if (o.scheme == Scheme::kAsqShared || o.scheme == Scheme::kQuicFl)
+    return false;  // the dither (asq-shared), the grid rounding (quic-fl) need the draws
   if (o.scheme == Scheme::kQsgd || o.scheme == Scheme::kThc)
     return o.rounding == Rounding::kNearest;
   if (o.rounding == Rounding::kAuto) return solver_is_biased(o.solver);

@@ -57,6 +57,9 @@ enum class Scheme {
   kThc,  ///< THC's homomorphic core: s uniform levels on each chunk's range, agreed by all
          ///< ranks, so that owners add integer codes (exchange reduce-scatter-int only;
          ///< docs/schemes.md says what of the published THC is left out)
+  kQuicFl,  ///< QUIC-FL: bounded support (|z| > T sent exactly) and b-bit messages of a
+            ///< quantizer with randomness shared by sender and receiver, optimised offline for
+            ///< the truncated normal (s = 2^b, b = 1..4; quantization/quic_fl.h). Unbiased
 };
 
 /// rotations = kAutoRotations: each rank measures its input (adaptive_rotation_count) and all
@@ -117,7 +120,7 @@ Rounding parse_rounding(
 std::string_view rounding_name(Rounding r);
 Backend parse_backend(std::string_view name);  ///< "cpu", "cuda"
 std::string_view backend_name(Backend b);
-/// "asq", "eden" (DRIVE: "eden" with s = 2), "asq-shared", "qsgd", "thc"
+/// "asq", "eden" (DRIVE: "eden" with s = 2), "asq-shared", "qsgd", "thc", "quic-fl"
 Scheme parse_scheme(std::string_view name);
 std::string_view scheme_name(Scheme s);
 /// "auto" or 0..3.

@@ -31,6 +31,9 @@ enum class Purpose : std::uint32_t {
   kInput = 4,          ///< synthetic inputs of the experiments
   kDownlink = 5,       ///< gather-bcast's root requantizing the mean (compressed downlink)
   kCorrelated = 6,     ///< reduce-scatter-int's shared shift of correlated rounding (rank 0)
+  kSharedDraw = 7,     ///< quic-fl: the draw h of each coordinate that the receiver regenerates
+  kSharedDrawRequantize = 8,  ///< ... of a reduce-scatter owner's second rounding
+  kSharedDrawDownlink = 9,    ///< ... of gather-bcast's compressed downlink
 };
 
 class PhiloxStream {

@@ -16,7 +16,8 @@ namespace dme {
 
 struct SchemesExperimentConfig {
   std::vector<int> log2d = {16};
-  std::vector<Scheme> schemes = {Scheme::kQsgd, Scheme::kAsq, Scheme::kAsqShared, Scheme::kEden};
+  std::vector<Scheme> schemes = {Scheme::kQsgd, Scheme::kAsq, Scheme::kAsqShared, Scheme::kEden,
+                                 Scheme::kQuicFl};
   std::vector<int> bits = {1, 2, 4};  ///< budgets b: s = 2^b levels
   Options options;  ///< solver, rotations, exchange, seed ... (scheme and s are swept)
   int trials = 5;   ///< estimates per row (NMSE averaged, times median)

@@ -13,6 +13,7 @@
 #include "dme/codec/detail/endian.h"
 #include "dme/core/error.h"
 #include "dme/core/rng.h"
+#include "dme/quantization/quic_fl.h"
 
 namespace dme::detail::codec {
 namespace {
@@ -94,9 +95,9 @@ WireHeader parse_fields(std::span<const std::byte> buf) {
   DME_CHECK((flags & ~(kFlagBiased | kFlagIndependentRotation)) == 0,
             "payload field 'flags': unknown bits set in 0x" << std::hex << int(flags));
   const auto kind = field<std::uint8_t>(buf, kOffKind);
-  DME_CHECK(kind <= static_cast<std::uint8_t>(PayloadKind::kCodes),
-            "payload field 'kind': expected 0 (levels), 1 (dithered levels) or 2 (codes only), "
-            "found "
+  DME_CHECK(kind <= static_cast<std::uint8_t>(PayloadKind::kSharedTable),
+            "payload field 'kind': expected 0 (levels), 1 (dithered levels), 2 (codes only) or 3 "
+            "(shared table), found "
                 << int(kind));
   h.kind = static_cast<PayloadKind>(kind);
   h.dither_purpose = field<std::uint8_t>(buf, kOffDitherPurpose);
@@ -187,6 +188,20 @@ void validate_header(const PayloadHeader& h) {
     DME_CHECK(h.kind == PayloadKind::kLevels || h.bucket_size == 0,
               "payload of kind 2 (codes only) has bucket_size " << h.bucket_size
                                                                 << ", expected 0 (one bucket)");
+  } else if (h.kind == PayloadKind::kSharedTable) {
+    DME_CHECK(std::has_single_bit(h.s) && QuicFlQuantizer::has_bits(std::countr_zero(h.s)),
+              "payload of kind 3 (shared table) has s = " << h.s
+                                                          << ", expected 2, 4, 8 or 16");
+    DME_CHECK(h.bucket_size == 0, "payload of kind 3 (shared table) has bucket_size "
+                                      << h.bucket_size << ", expected 0 (one bucket)");
+    DME_CHECK(std::isfinite(h.dither) && h.dither >= 0.0f,
+              "payload of kind 3: scale must be finite and >= 0, got " << h.dither);
+    DME_CHECK(h.dither_purpose >= static_cast<std::uint8_t>(Purpose::kSharedDraw) &&
+                  h.dither_purpose <= static_cast<std::uint8_t>(Purpose::kSharedDrawDownlink),
+              "payload of kind 3: draw purpose must be 7, 8 or 9 (shared draws of the uplink, "
+              "requantize, downlink), got "
+                  << int(h.dither_purpose));
+    DME_CHECK(!h.biased, "payload of kind 3 must come from unbiased rounding, not nearest");
   } else {
     DME_CHECK(h.kind == PayloadKind::kDitheredLevels,
               "payload kind " << int(static_cast<std::uint8_t>(h.kind)) << " is unknown");
@@ -205,12 +220,32 @@ void validate_level_table(const LevelTable& levels, const PayloadHeader& h) {
   const std::size_t buckets = num_buckets(h);
   const auto& off = levels.offsets;
   if (h.kind == PayloadKind::kCodes) {
-    DME_CHECK(levels.values.empty() && off.size() == 2 && off[0] == 0 && off[1] == h.s,
+    DME_CHECK(levels.values.empty() && levels.exact.empty() && off.size() == 2 && off[0] == 0 &&
+                  off[1] == h.s,
               "a kind-2 (codes only) payload takes codes_only_levels(s): no levels, one count "
               "of s = "
                   << h.s);
     return;
   }
+  if (h.kind == PayloadKind::kSharedTable) {
+    DME_CHECK(off.size() == 2 && off[0] == 0 && off[1] == h.s,
+              "a kind-3 (shared table) payload has one level count, s = " << h.s);
+    DME_CHECK(levels.exact.size() == levels.values.size() && levels.exact.size() <= h.count,
+              "a kind-3 payload has " << levels.values.size() << " exact values and "
+                                      << levels.exact.size() << " indices for " << h.count
+                                      << " coordinates");
+    for (std::size_t i = 0; i < levels.exact.size(); ++i) {
+      DME_CHECK(std::isfinite(levels.values[i]), "exact coordinate " << levels.exact[i] << " is "
+                                                                     << levels.values[i]
+                                                                     << ", expected finite");
+      DME_CHECK(levels.exact[i] < h.count && (i == 0 || levels.exact[i - 1] < levels.exact[i]),
+                "exact coordinate indices must be strictly increasing and below "
+                    << h.count << ": index " << levels.exact[i] << " at position " << i);
+    }
+    return;
+  }
+  DME_CHECK(levels.exact.empty(), "a payload of kind " << int(static_cast<std::uint8_t>(h.kind))
+                                                       << " carries no exact coordinates");
   DME_CHECK(!off.empty() && off.size() - 1 == buckets,
             "level table has " << off.size() << " offsets, expected " << buckets << " buckets + 1");
   DME_CHECK(off[0] == 0, "level table offsets[0] is " << off[0] << ", expected 0");
@@ -286,6 +321,11 @@ WireHeader read_header(std::span<const std::byte> buf, const DecodeExpectations&
     max_levels = std::numeric_limits<std::uint64_t>::max();
   if (w.header.kind == PayloadKind::kCodes)
     expect_field<std::uint64_t>("levels (kind 2: none)", 0, w.levels);
+  else if (w.header.kind == PayloadKind::kSharedTable)
+    DME_CHECK(w.levels % 2 == 0 && w.levels / 2 <= w.header.count,
+              "payload field 'levels' (kind 3: twice the exact coordinates): expected an even "
+              "number up to 2 * "
+                  << w.header.count << ", found " << w.levels);
   else
     DME_CHECK(w.levels >= w.buckets && w.levels <= max_levels &&
                   w.levels <= std::numeric_limits<std::uint32_t>::max(),
@@ -316,6 +356,21 @@ LevelTable read_levels(std::span<const std::byte> buf, const WireHeader& w) {
                                 field<std::uint32_t>(buf, sec.level_counts));
     check_zero_padding(buf, sec.level_counts + 4, sec.codes, "level counts");
     return codes_only_levels(w.header.s);
+  }
+  if (w.header.kind == PayloadKind::kSharedTable) {  // read_header proved B = 1, L = 2E <= 2n
+    expect_field<std::uint32_t>("level count (kind 3: s)", w.header.s,
+                                field<std::uint32_t>(buf, sec.level_counts));
+    check_zero_padding(buf, sec.level_counts + 4, sec.levels, "level counts");
+    const std::uint64_t e = w.levels / 2;
+    LevelTable t = codes_only_levels(w.header.s);
+    t.values.resize(e);  // proven to fit: 8 bytes per exact coordinate are in the buffer
+    t.exact.resize(e);
+    for (std::uint64_t i = 0; i < e; ++i) {
+      t.values[i] = std::bit_cast<float>(field<std::uint32_t>(buf, sec.levels + 4 * i));
+      t.exact[i] = field<std::uint32_t>(buf, sec.levels + 4 * (e + i));
+    }
+    validate_level_table(t, w.header);
+    return t;
   }
   LevelTable t;
   t.offsets.resize(w.buckets + 1);  // proven to fit: 4 bytes per bucket are in the buffer

@@ -9,6 +9,7 @@
 
 #include "dme/core/error.h"
 #include "dme/core/normal.h"
+#include "dme/core/ordered_sum.h"
 #include "dme/core/timer.h"
 
 namespace dme::detail {
@@ -73,18 +74,6 @@ std::vector<double> lloyd_max(unsigned b) {
   return c;
 }
 
-// Σ_i term(i) in double, in 8 interleaved partial sums (independent chains of adds; a fixed
-// order, so the same on every run and machine).
-template <class Term>
-double sum_of(std::size_t n, Term term) {
-  double part[8] = {};
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (std::size_t l = 0; l < 8; ++l) part[l] += term(i + l);
-  for (std::size_t l = 0; i < n; ++i, ++l) part[l] += term(i);
-  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-}
-
 class EdenCompression final : public Compression {
  public:
   std::string_view name() const override { return "eden"; }
@@ -125,7 +114,7 @@ class EdenCompression final : public Compression {
   // table S·σ·c with S = ‖y‖² / Σ y_i·σ·c_code(i), which makes E[⟨estimate, y⟩] exact.
   static void encode_bucket(std::span<const float> y, std::span<const double> c,
                             std::uint16_t* codes, LevelTable& table) {
-    const double norm2 = sum_of(y.size(), [&](std::size_t i) { return double(y[i]) * y[i]; });
+    const double norm2 = ordered_sum(y.size(), [&](std::size_t i) { return double(y[i]) * y[i]; });
     if (norm2 == 0) {  // all zero: one level, 0
       std::fill(codes, codes + y.size(), std::uint16_t(0));
       table.values.push_back(0.0f);
@@ -154,7 +143,7 @@ class EdenCompression final : public Compression {
     std::array<double, 256> level{};
     for (std::size_t j = 0; j < k; ++j) level[j] = sigma * c[j];
     const double dot =
-        sum_of(y.size(), [&](std::size_t i) { return double(y[i]) * level[codes[i]]; });
+        ordered_sum(y.size(), [&](std::size_t i) { return double(y[i]) * level[codes[i]]; });
     DME_CHECK(dot > 0,
               "eden: the quantized bucket is orthogonal to the input (norm " << norm2 << ")");
     const double scale = norm2 / dot * sigma;
