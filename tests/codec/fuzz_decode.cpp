@@ -23,6 +23,7 @@
 #include "dme/codec/payload.h"
 #include "dme/core/error.h"
 #include "dme/core/rng.h"
+#include "payload_test_util.h"
 
 namespace {
 
@@ -67,6 +68,14 @@ void check_decoders(std::span<const std::byte> buf) {
   if (accumulated != (decoded && !codes_only))
     finding("decode and decode_accumulate disagree on validity");
   if (!decoded || codes_only) return;
+  if (p.header.kind == dme::PayloadKind::kSharedTable) {  // σ·R[h][code], or the exact value
+    for (std::size_t i = 0; i < acc.size(); ++i) {
+      const float want = dme::test::shared_table_value(p, i);
+      if (acc[i] != want || acc_d[i] != double(want))
+        finding("decode_accumulate disagrees with decode (kind 3)");
+    }
+    return;
+  }
   const std::uint64_t size = p.header.bucket_size ? p.header.bucket_size : p.header.count;
   const bool dithered = p.header.kind == dme::PayloadKind::kDitheredLevels;
   const dme::PhiloxStream stream(p.header.seed, p.header.round, p.header.rank,
@@ -135,6 +144,8 @@ int main(int argc, char** argv) {
         auto parts = dme::test::make_parts(count, s, bucket, ++n);
         if (n % 4 == 2 && bucket == 0) {  // a kind-2 payload (reduce-scatter-int's codes)
           parts = dme::test::make_codes_only(count, s, n);
+        } else if (n % 4 == 3 && bucket == 0 && (s == 2 || s == 16)) {  // kind 3 (quic-fl)
+          parts = dme::test::make_shared_table(count, s == 2 ? 1 : 4, n);
         } else if (n % 4 == 0) {  // a kind-1 payload (asq-shared) among the unbiased ones
           parts.header.kind = dme::PayloadKind::kDitheredLevels;
           parts.header.dither_purpose = static_cast<std::uint8_t>(dme::Purpose::kRounding);

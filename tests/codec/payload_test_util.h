@@ -5,6 +5,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <set>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "dme/codec/detail/endian.h"
 #include "dme/codec/payload.h"
 #include "dme/core/rng.h"
+#include "dme/quantization/quic_fl.h"
 
 namespace dme::test {
 
@@ -76,6 +78,33 @@ inline PayloadParts make_codes_only(std::uint64_t count, std::uint32_t s, std::u
     p.codes[i] = static_cast<std::uint16_t>(rng.bits32(i) % s);
   if (count) p.codes[count - 1] = static_cast<std::uint16_t>(s - 1);
   return p;
+}
+
+/// A kind-3 (shared table, quic-fl) payload of count codes of `bits` bits, every third
+/// coordinate sent exactly.
+inline PayloadParts make_shared_table(std::uint64_t count, unsigned bits, std::uint64_t seed = 1) {
+  PayloadParts p = make_codes_only(count, 1u << bits, seed);
+  p.header.kind = PayloadKind::kSharedTable;
+  p.header.biased = false;
+  p.header.dither_purpose = static_cast<std::uint8_t>(Purpose::kSharedDraw);
+  p.header.dither = 0.75f;
+  for (std::uint64_t i = 0; i < count; i += 3) {
+    p.levels.exact.push_back(static_cast<std::uint32_t>(i));
+    p.levels.values.push_back(static_cast<float>(i) - 4.5f);
+    p.codes[i] = 0;
+  }
+  return p;
+}
+
+/// What a kind-3 payload decodes coordinate first + i to (codec/payload.h).
+inline float shared_table_value(const Payload& p, std::size_t i) {
+  const auto& exact = p.levels.exact;
+  const auto at = std::lower_bound(exact.begin(), exact.end(), i);
+  if (at != exact.end() && *at == i) return p.levels.values[at - exact.begin()];
+  const QuicFlQuantizer& q = QuicFlQuantizer::get(std::countr_zero(p.header.s));
+  const PhiloxStream shared(p.header.seed, p.header.round, p.header.rank,
+                            static_cast<Purpose>(p.header.dither_purpose));
+  return p.header.dither * q.receive(q.h_of(shared.bits32(p.header.first + i)), p.codes[i]);
 }
 
 inline std::vector<std::byte> encode_parts(const PayloadParts& p) {

@@ -341,6 +341,10 @@ void encode(const PayloadHeader& h, const LevelTable& levels, std::span<const st
             std::vector<std::byte>& out) {
   DME_CHECK(codes.size() == h.count,
             "encode: " << codes.size() << " codes for a header of count " << h.count);
+  for (const std::uint32_t i : levels.exact)
+    DME_CHECK(i >= codes.size() || codes[i] == 0,
+              "encode: code of coordinate " << h.first + i << " is " << codes[i]
+                                            << ", but it is sent exactly (expected 0)");
   PayloadWriter writer(h, levels, out);
   writer.pack(0, codes);
   writer.finish();
