@@ -17,6 +17,7 @@ SCHEME_STYLE = {
     "asq-shared": dict(color="tab:purple", marker="D"),
     "eden": dict(color="tab:red", marker="s"),
     "thc": dict(color="tab:olive", marker="v"),
+    "quic-fl": dict(color="tab:green", marker="^"),
 }
 
 

@@ -70,6 +70,7 @@ QuicFlQuantizer::QuicFlQuantizer(const detail::QuicFlTableSpec& spec)
   support_ = std::min({spec.support, high, -low});
   DME_CHECK(support_ > 0, "quic-fl table of " << bits_ << " bits reaches no support");
   step_ = 2 * support_ / double(kGridPoints - 1);
+  inv_step_ = 1.0 / step_;
   std::stable_sort(moves.begin(), moves.end(),
                    [](const Move& a, const Move& b) { return a.at < b.at; });
 

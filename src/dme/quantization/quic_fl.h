@@ -11,6 +11,7 @@
 // (j, h) is derived here from R so that mean_h E[R[h][X]] equals the grid point exactly.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -57,20 +58,20 @@ class QuicFlQuantizer {
   /// The message of z (|z| ≤ support()) under shared draw h and the sender's private uniform
   /// draws u_grid, u_split in [0, 1).
   unsigned message(double z, unsigned h, float u_grid, float u_split) const noexcept {
-    const double pos = (z + support_) / step_;
-    std::size_t j = static_cast<std::size_t>(pos);
-    if (j >= kGridPoints - 1) {
-      j = kGridPoints - 1;
-    } else if (u_grid < static_cast<float>(pos - double(j))) {
-      ++j;
-    }
-    return grid_message(j, h, u_split);
+    return grid_message(grid_index(z, u_grid), h, u_split);
+  }
+  /// The grid point z goes to (|z| ≤ support()): floor or ceiling of its position, the ceiling
+  /// with probability its fractional part (unbiased). Branch-free, for loops the compiler
+  /// vectorises.
+  std::size_t grid_index(double z, float u_grid) const noexcept {
+    const double pos = (z + support_) * inv_step_;
+    const auto j = static_cast<std::int64_t>(pos);
+    const std::int64_t up = u_grid < static_cast<float>(pos - double(j)) ? 1 : 0;
+    return static_cast<std::size_t>(std::min<std::int64_t>(j + up, kGridPoints - 1));
   }
   /// The message of grid point j (z_j = -T + j·step) under draw h.
   unsigned grid_message(std::size_t j, unsigned h, float u_split) const noexcept {
-    unsigned x = message_[j * h_values_ + h];
-    if (h == split_h_[j] && u_split < split_p_[j]) ++x;
-    return x;
+    return message_[j * h_values_ + h] + ((h == split_h_[j]) & (u_split < split_p_[j]));
   }
   /// For tests: mean_h E[R[h][X]] and mean_h E[(R[h][X] - z_j)²] of grid point j, in double.
   double grid_mean(std::size_t j) const;
@@ -81,7 +82,7 @@ class QuicFlQuantizer {
   explicit QuicFlQuantizer(const detail::QuicFlTableSpec& spec);
 
   unsigned bits_, h_values_, h_shift_;
-  double support_, step_, vnmse_;
+  double support_, step_, inv_step_, vnmse_;
   std::vector<float> receiver_;
   std::vector<std::uint8_t> message_;  ///< [j · H + h]: the message before the split
   std::vector<std::uint32_t> split_h_;  ///< the one h of grid point j that may move up (H: none)

@@ -82,18 +82,30 @@ class QuicFlCompression final : public Compression {
       const std::uint64_t ublock0 = (2 * g0) >> 2;
       philox_uniforms(own, ublock0, ((2 * (g0 + len) + 3) >> 2) - ublock0, u);
       const float* ug = u + (2 * g0 - 4 * ublock0);
+      // First the grid points, branch-free (vectorised); a coordinate beyond the support (or
+      // NaN, which the rotation has already refused) is marked for sending exactly.
+      bool any_exact = false;
       for (std::size_t i = 0; i < len; ++i) {
         const double z = double(chunk[start + i]) * inv;
-        if (!(std::fabs(z) <= support)) {  // sent exactly
+        const bool inside = std::fabs(z) <= support;
+        any_exact |= !inside;
+        grid_[i] = inside ? static_cast<std::uint32_t>(q.grid_index(z, ug[2 * i])) : kExact;
+      }
+      const std::size_t skip = g0 - 4 * block0;
+      for (std::size_t i = 0; i < len; ++i) {
+        const std::size_t d = skip + i;
+        const auto bits = static_cast<std::uint32_t>(words[d >> 1] >> (32 * (d & 1)));
+        const std::uint32_t j = grid_[i] == kExact ? 0 : grid_[i];
+        codes_[start + i] =
+            static_cast<std::uint16_t>(q.grid_message(j, q.h_of(bits), ug[2 * i + 1]));
+      }
+      if (any_exact) {
+        for (std::size_t i = 0; i < len; ++i) {
+          if (grid_[i] != kExact) continue;
           codes_[start + i] = 0;
           table.values.push_back(chunk[start + i]);
           table.exact.push_back(static_cast<std::uint32_t>(start + i));
-          continue;
         }
-        const std::uint64_t d = g0 + i - 4 * block0;
-        const auto bits = static_cast<std::uint32_t>(words[d >> 1] >> (32 * (d & 1)));
-        codes_[start + i] =
-            static_cast<std::uint16_t>(q.message(z, q.h_of(bits), ug[2 * i], ug[2 * i + 1]));
       }
     }
     PayloadWriter writer(h, table, out);
@@ -108,7 +120,9 @@ class QuicFlCompression final : public Compression {
   }
 
  private:
+  static constexpr std::uint32_t kExact = 0xFFFFFFFFu;
   std::vector<std::uint16_t> codes_;
+  std::uint32_t grid_[kStep];
 };
 
 }  // namespace
