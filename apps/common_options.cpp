@@ -59,8 +59,9 @@ void add_estimator_options(po::options_description& desc, EstimatorArgs& est, Op
       ("backend", po::value(&est.backend)->default_value(est.backend), "cpu or cuda")
       ("scheme", po::value(&est.scheme)->default_value(est.scheme),
        "encoding: asq (levels from --solver), asq-shared (asq + a dither the receiver "
-       "regenerates), qsgd (grid on [-norm, norm]) or eden (Lloyd-Max centroids, s = 2^b; s = 2 "
-       "is DRIVE; unbiased with --per-rank-rotation)")
+       "regenerates), qsgd (grid on [-norm, norm]), eden (Lloyd-Max centroids, s = 2^b; s = 2 "
+       "is DRIVE; unbiased with --per-rank-rotation) or quic-fl (bounded support and shared-"
+       "randomness messages, s = 2, 4, 8, 16)")
       ("compressed-downlink", po::bool_switch(&opt.compressed_downlink),
        "gather-bcast: the root broadcasts the mean as a payload, not float32")
       ("rotation-layout", po::value(&est.rotation_layout)->default_value(est.rotation_layout),

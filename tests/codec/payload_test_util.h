@@ -104,7 +104,9 @@ inline float shared_table_value(const Payload& p, std::size_t i) {
   const QuicFlQuantizer& q = QuicFlQuantizer::get(std::countr_zero(p.header.s));
   const PhiloxStream shared(p.header.seed, p.header.round, p.header.rank,
                             static_cast<Purpose>(p.header.dither_purpose));
-  return p.header.dither * q.receive(q.h_of(shared.bits32(p.header.first + i)), p.codes[i]);
+  const std::uint64_t g = p.header.first + i;
+  const auto byte = static_cast<std::uint8_t>(shared.bits32(g / 4) >> (8 * (g % 4)));
+  return p.header.dither * q.receive(q.h_of(byte), p.codes[i]);
 }
 
 inline std::vector<std::byte> encode_parts(const PayloadParts& p) {

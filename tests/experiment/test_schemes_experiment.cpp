@@ -41,7 +41,7 @@ TEST(SchemesExperiment, OneRunPerSchemeAndBudgetInTheExpectedOrder) {
   const std::string table = run_driver("schemes_experiment", {}, {1, 4}, results);
   if (world_rank() != 0) return;
   const dme::ResultsFile& file = *results;
-  ASSERT_EQ(file.runs.size(), 8u);
+  ASSERT_EQ(file.runs.size(), 10u);
   std::map<std::string, double> nmse;
   for (const auto& run : file.runs) {
     const auto scheme = std::get<std::string>(run.parameters.at("scheme"));
@@ -54,16 +54,18 @@ TEST(SchemesExperiment, OneRunPerSchemeAndBudgetInTheExpectedOrder) {
     ASSERT_TRUE(ds.count("nmse") && ds.count("vnmse") && ds.count("bits_per_coord") &&
                 ds.count("encode_ms") && ds.count("decode_ms"));
     EXPECT_EQ(ds["nmse"]->values.size(), 2u);
-    // Side information at d = 2^14: the 112-byte header and frame, the levels, a dither scale.
+    // Side information at d = 2^14: the 112-byte header and frame, the levels, a dither scale;
+    // quic-fl's exact coordinates (1 in 512, 64 bits each) add 0.125 bits.
     const double sent = ds["bits_per_coord"]->values[0];
     EXPECT_GE(sent, double(bits));
-    EXPECT_LE(sent, bits + 0.1) << run.name;
+    EXPECT_LE(sent, bits + (scheme == "quic-fl" ? 0.2 : 0.1)) << run.name;
     nmse[scheme + std::to_string(bits)] = (ds["nmse"]->values[0] + ds["nmse"]->values[1]) / 2;
   }
   for (const char* b : {"1", "4"}) {
     EXPECT_LT(nmse[std::string("asq") + b], nmse[std::string("qsgd") + b]) << b << " bits";
     EXPECT_LT(nmse[std::string("asq-shared") + b], nmse[std::string("asq") + b]) << b << " bits";
     EXPECT_LT(nmse[std::string("eden") + b], nmse[std::string("asq-shared") + b]) << b << " bits";
+    EXPECT_LT(nmse[std::string("quic-fl") + b], nmse[std::string("asq-shared") + b]) << b << " bits";
   }
   EXPECT_NE(table.find("asq-shared"), std::string::npos);
 }

@@ -12,6 +12,7 @@
 #include "dme/core/rng.h"
 #include "dme/experiment/table.h"
 #include "dme/quantization/metrics.h"
+#include "dme/quantization/quic_fl.h"
 
 namespace dme {
 
@@ -69,7 +70,12 @@ int run_pipeline_bench(const PipelineBenchConfig& cfg, std::ostream& os) {
       // of stochastic rounding to the levels that were sent.
       const double err = vnmse(x, out);
       if (!nearest && o.bucket_size == 0) {
-        const double bound = analytic_vnmse(rotated, decode(payload).levels.values);
+        // quic-fl (kind 3): its tables' designed vNMSE; else stochastic rounding's variance.
+        const Payload p = decode(payload);
+        const double bound =
+            p.header.kind == PayloadKind::kSharedTable
+                ? QuicFlQuantizer::get(std::countr_zero(p.header.s)).design_vnmse() / 4
+                : analytic_vnmse(rotated, p.levels.values);
         if (err > 4 * bound + 1e-12) {
           std::cerr << "dme-bench pipeline (" << backend_name(cfg.options.backend)
                     << "): round trip vNMSE " << err << " exceeds 4x the analytic " << bound

@@ -146,39 +146,39 @@ void check_exact_codes(const CodeReader& reader, const PayloadHeader& h, const L
 }
 
 /// Kind 3: acc[i] += σ·R[h_i][code_i], h_i the shared draw of coordinate first + i, or the
-/// coordinate's exact value.
+/// coordinate's exact value. The table lookups run without a branch (an exact coordinate adds
+/// the table's trailing 0 first), then the exact values are added.
 template <class T>
 void accumulate_shared_table(const CodeReader& reader, const PayloadHeader& h,
                              const LevelTable& t, T* acc) {
   const QuicFlQuantizer& q = QuicFlQuantizer::get(std::countr_zero(h.s));
-  const unsigned bits = q.bits();
-  std::vector<float> scaled(q.receiver().size());
-  for (std::size_t k = 0; k < scaled.size(); ++k) scaled[k] = h.dither * q.receiver()[k];
-  const detail::PhiloxWords words =
-      detail::philox_words(
-          PhiloxStream(h.seed, h.round, h.rank, static_cast<Purpose>(h.dither_purpose)));
+  // Locals, not q's members, so that the compiler vectorises the index loop below.
+  const unsigned bits = q.bits(), h_shift = 8u - std::countr_zero(q.h_values());
+  std::vector<float> scaled(q.receiver().size() + 1, 0.0f);
+  const std::uint32_t zero = static_cast<std::uint32_t>(q.receiver().size());
+  for (std::size_t k = 0; k < q.receiver().size(); ++k) scaled[k] = h.dither * q.receiver()[k];
+  const detail::PhiloxWords words = detail::philox_words(
+      PhiloxStream(h.seed, h.round, h.rank, static_cast<Purpose>(h.dither_purpose)));
   const std::size_t chunk = chunk_codes(reader);
   const std::uint64_t span = chunk * kTaskChunks;
   parallel_for(ceil_div(h.count, span), [&](std::size_t k, unsigned) {
     std::uint16_t buf[kChunkBuffer];
-    std::uint64_t draws[2 * (kChunkBuffer / 4 + 2)];
+    std::uint32_t index[kChunkBuffer];
+    std::uint8_t shared[kChunkBuffer];
     const std::uint64_t stop = std::min<std::uint64_t>(h.count, (k + 1) * span);
-    std::size_t e = std::lower_bound(t.exact.begin(), t.exact.end(), k * span) - t.exact.begin();
+    const auto first_exact = std::lower_bound(t.exact.begin(), t.exact.end(), k * span);
+    std::size_t e = static_cast<std::size_t>(first_exact - t.exact.begin());
     for (std::uint64_t start = k * span; start < stop; start += chunk) {
       const std::size_t len = std::min<std::uint64_t>(chunk, h.count - start);
       reader.read(start, len, buf);
-      const std::uint64_t g0 = h.first + start, block0 = g0 >> 2;
-      detail::philox_words64(words, block0, ((g0 + len + 3) >> 2) - block0, draws);
+      detail::philox_bytes(words, h.first + start, len, shared);  // coordinate g: byte g
+      for (std::size_t i = 0; i < len; ++i)
+        index[i] = (std::uint32_t(shared[i] >> h_shift) << bits) + buf[i];
+      const std::size_t e0 = e;
+      for (; e < t.exact.size() && t.exact[e] < start + len; ++e) index[t.exact[e] - start] = zero;
       T* a = acc + start;
-      for (std::size_t i = 0; i < len; ++i) {
-        if (e < t.exact.size() && t.exact[e] == start + i) {
-          a[i] += static_cast<T>(t.values[e++]);
-          continue;
-        }
-        const std::uint64_t g = g0 + i - 4 * block0;  // draw g of the buffer: word g % 4
-        const auto word = static_cast<std::uint32_t>(draws[g >> 1] >> (32 * (g & 1)));
-        a[i] += static_cast<T>(scaled[(q.h_of(word) << bits) + buf[i]]);
-      }
+      for (std::size_t i = 0; i < len; ++i) a[i] += static_cast<T>(scaled[index[i]]);
+      for (std::size_t x = e0; x < e; ++x) a[t.exact[x] - start] += static_cast<T>(t.values[x]);
     }
   });
 }

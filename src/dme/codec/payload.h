@@ -54,8 +54,9 @@
 // Coordinate first + i decodes to the level of its code, plus, in a kind-1 payload,
 // c · (u - 1/2) with u = PhiloxStream(seed, round, rank, purpose).uniform_float(first + i): the
 // sender's own rounding draw, which the receiver regenerates (docs/schemes.md, asq-shared).
-// In a kind-3 payload it decodes to σ·R[h][code] with h = QuicFlQuantizer::h_of(bits32(first +
-// i)) of PhiloxStream(seed, round, rank, purpose), or to its value if it is sent exactly.
+// In a kind-3 payload coordinate g = first + i decodes to σ·R[h][code], h the top log2(H) bits of
+// bits 8·(g mod 4) .. 8·(g mod 4) + 7 of bits32(g / 4) of PhiloxStream(seed, round, rank, purpose)
+// (QuicFlQuantizer::h_of), or to its value if it is sent exactly.
 #pragma once
 
 #include <cstddef>

@@ -44,7 +44,7 @@ QuicFlQuantizer::QuicFlQuantizer(const detail::QuicFlTableSpec& spec)
     : bits_(spec.bits), h_values_(spec.h_values) {
   DME_CHECK(std::has_single_bit(h_values_) && h_values_ >= 2 && h_values_ <= 256,
             "quic-fl table: H = " << h_values_ << " is not a power of two in 2..256");
-  h_shift_ = 32u - static_cast<unsigned>(std::countr_zero(h_values_));
+  h_shift_ = 8u - static_cast<unsigned>(std::countr_zero(h_values_));
   const unsigned k = messages();
   receiver_.assign(spec.receiver, spec.receiver + std::size_t(h_values_) * k);
   vnmse_ = spec.vnmse;
@@ -67,16 +67,20 @@ QuicFlQuantizer::QuicFlQuantizer(const detail::QuicFlTableSpec& spec)
   high /= h_values_;
   // The support: what the table reaches (the optimiser keeps the outer means at ±T; float32
   // rounding of the levels may take a hair off).
-  support_ = std::min({spec.support, high, -low});
-  DME_CHECK(support_ > 0, "quic-fl table of " << bits_ << " bits reaches no support");
-  step_ = 2 * support_ / double(kGridPoints - 1);
-  inv_step_ = 1.0 / step_;
+  // float32 grid arithmetic (grid_index): T rounded down, so that |z| <= T in float keeps z
+  // inside what the table reaches, and the grid step is the one 1/step gives in float.
+  support_f_ = std::nextafter(static_cast<float>(std::min({spec.support, high, -low})), 0.0f);
+  DME_CHECK(support_f_ > 0, "quic-fl table of " << bits_ << " bits reaches no support");
+  // 1/step rounded up: the last grid point, -T + (kGridPoints - 1)·step, stays at or below T.
+  inv_step_f_ = std::nextafter(static_cast<float>(double(kGridPoints - 1) / (2.0 * support_f_)),
+                               INFINITY);
+  support_ = support_f_;
+  step_ = 1.0 / double(inv_step_f_);
   std::stable_sort(moves.begin(), moves.end(),
                    [](const Move& a, const Move& b) { return a.at < b.at; });
 
   message_.resize(kGridPoints * h_values_);
-  split_h_.resize(kGridPoints);
-  split_p_.resize(kGridPoints);
+  split_.resize(kGridPoints);
   std::vector<std::uint8_t> choice(h_values_, 0);
   double mean = low;
   std::size_t next = 0;
@@ -89,11 +93,11 @@ QuicFlQuantizer::QuicFlQuantizer(const detail::QuicFlTableSpec& spec)
     }
     std::copy(choice.begin(), choice.end(), message_.begin() + j * h_values_);
     if (next < moves.size()) {
-      split_h_[j] = moves[next].h;
-      split_p_[j] = static_cast<float>(std::clamp((z - mean) / moves[next].rise, 0.0, 1.0));
+      const double p = std::clamp((z - mean) / moves[next].rise, 0.0, 1.0);
+      split_[j] = (moves[next].h << kSplitShift) |
+                  static_cast<std::uint32_t>(std::llround(p * 0x1p24));
     } else {
-      split_h_[j] = h_values_;  // at the top: every row at its highest level
-      split_p_[j] = 0.0f;
+      split_[j] = h_values_ << kSplitShift;  // at the top: every row at its highest level
     }
   }
 }
@@ -102,8 +106,8 @@ double QuicFlQuantizer::grid_mean(std::size_t j) const {
   double sum = 0;
   for (unsigned h = 0; h < h_values_; ++h) {
     const unsigned x = message_[j * h_values_ + h];
-    if (h == split_h_[j]) {
-      const double p = split_p_[j];
+    if (h == split_[j] >> kSplitShift) {
+      const double p = double(split_[j] & kThresholdMask) * 0x1p-24;
       sum += (1 - p) * receive(h, x) + p * receive(h, x + 1);
     } else {
       sum += receive(h, x);
@@ -118,8 +122,8 @@ double QuicFlQuantizer::grid_variance(std::size_t j) const {
   for (unsigned h = 0; h < h_values_; ++h) {
     const unsigned x = message_[j * h_values_ + h];
     const double e0 = receive(h, x) - z;
-    if (h == split_h_[j]) {
-      const double p = split_p_[j], e1 = receive(h, x + 1) - z;
+    if (h == split_[j] >> kSplitShift) {
+      const double p = double(split_[j] & kThresholdMask) * 0x1p-24, e1 = receive(h, x + 1) - z;
       sum += (1 - p) * e0 * e0 + p * e1 * e1;
     } else {
       sum += e0 * e0;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -44,8 +45,12 @@ class QuicFlQuantizer {
   unsigned bits() const noexcept { return bits_; }
   unsigned messages() const noexcept { return 1u << bits_; }
   unsigned h_values() const noexcept { return h_values_; }
-  /// The shared draw of a coordinate from its 32 random bits: the top log2(H) bits.
-  unsigned h_of(std::uint32_t bits32) const noexcept { return bits32 >> h_shift_; }
+  /// The shared draw h of a coordinate from its byte of the shared stream (coordinate g has
+  /// byte g, detail::philox_bytes: one Philox word serves four coordinates): its top log2(H) bits.
+  unsigned h_of(std::uint8_t byte) const noexcept { return byte >> h_shift_; }
+  /// The first private draw index of the split decisions: coordinate g's is bits32(kSplitDraws +
+  /// g) of the sender's stream, its grid draw bits32(g).
+  static constexpr std::uint64_t kSplitDraws = std::uint64_t(1) << 57;
   /// T: |z| above it is sent exactly (no larger than the table can reach unbiasedly).
   double support() const noexcept { return support_; }
   double grid_step() const noexcept { return step_; }
@@ -55,24 +60,37 @@ class QuicFlQuantizer {
   /// The optimiser's E[(R - z)²]·P(|z| ≤ T) for z ~ N(0, 1) (the vNMSE of one vector at large d).
   double design_vnmse() const noexcept { return vnmse_; }
 
-  /// The message of z (|z| ≤ support()) under shared draw h and the sender's private uniform
-  /// draws u_grid, u_split in [0, 1).
-  unsigned message(double z, unsigned h, float u_grid, float u_split) const noexcept {
-    return grid_message(grid_index(z, u_grid), h, u_split);
+  /// Marks a coordinate beyond the support in grid_index's output (quic_fl_grid).
+  static constexpr std::uint32_t kExact = 0xFFFFFFFFu;
+
+  /// The message of z (|z| ≤ support()) under the shared draw h and the sender's private 32-bit
+  /// draws w_grid and w_split.
+  unsigned message(float z, unsigned h, std::uint32_t w_grid, std::uint32_t w_split) const noexcept {
+    return grid_message(grid_index(z, w_grid), h, w_split);
   }
-  /// The grid point z goes to (|z| ≤ support()): floor or ceiling of its position, the ceiling
-  /// with probability its fractional part (unbiased). Branch-free, for loops the compiler
-  /// vectorises.
-  std::size_t grid_index(double z, float u_grid) const noexcept {
-    const double pos = (z + support_) * inv_step_;
-    const auto j = static_cast<std::int64_t>(pos);
-    const std::int64_t up = u_grid < static_cast<float>(pos - double(j)) ? 1 : 0;
-    return static_cast<std::size_t>(std::min<std::int64_t>(j + up, kGridPoints - 1));
+  /// The grid point of z, in float arithmetic (the definition that every SIMD kernel of
+  /// detail::quic_fl_grid reproduces bit for bit): with p = (z + T)·(1/step) and j = floor(p),
+  /// j + 1 when (w_grid >> 8) < (p - j)·2^24, else j (unbiased to 2^-24 of a step), at most the
+  /// last point; kExact when |z| > T or z is NaN.
+  std::uint32_t grid_index(float z, std::uint32_t w_grid) const noexcept {
+    if (!(std::fabs(z) <= support_f_)) return kExact;
+    const float pos = (z + support_f_) * inv_step_f_;
+    const auto j = static_cast<std::int32_t>(pos);
+    const float frac = pos - static_cast<float>(j);
+    const std::int32_t up = static_cast<float>(w_grid >> 8) < frac * 0x1p24f ? 1 : 0;
+    return static_cast<std::uint32_t>(std::min<std::int32_t>(j + up, kGridPoints - 1));
   }
-  /// The message of grid point j (z_j = -T + j·step) under draw h.
-  unsigned grid_message(std::size_t j, unsigned h, float u_split) const noexcept {
-    return message_[j * h_values_ + h] + ((h == split_h_[j]) & (u_split < split_p_[j]));
+  /// The message of grid point j under shared draw h: row h's level for j, moved one up when h
+  /// is the grid point's split row and (w_split >> 8) is below its threshold (probability
+  /// threshold / 2^24).
+  unsigned grid_message(std::size_t j, unsigned h, std::uint32_t w_split) const noexcept {
+    const std::uint32_t split = split_[j];
+    return message_[j * h_values_ + h] +
+           ((h == (split >> kSplitShift)) & ((w_split >> 8) < (split & kThresholdMask)));
   }
+  /// float32 forms of support() and 1 / grid_step() that grid_index computes with.
+  float support_f() const noexcept { return support_f_; }
+  float inv_step_f() const noexcept { return inv_step_f_; }
   /// For tests: mean_h E[R[h][X]] and mean_h E[(R[h][X] - z_j)²] of grid point j, in double.
   double grid_mean(std::size_t j) const;
   double grid_variance(std::size_t j) const;
@@ -82,11 +100,15 @@ class QuicFlQuantizer {
   explicit QuicFlQuantizer(const detail::QuicFlTableSpec& spec);
 
   unsigned bits_, h_values_, h_shift_;
-  double support_, step_, inv_step_, vnmse_;
+  double support_, step_, vnmse_;
+  float support_f_, inv_step_f_;
   std::vector<float> receiver_;
   std::vector<std::uint8_t> message_;  ///< [j · H + h]: the message before the split
-  std::vector<std::uint32_t> split_h_;  ///< the one h of grid point j that may move up (H: none)
-  std::vector<float> split_p_;          ///< ... with this probability
+  /// Of grid point j, in one word (one load): the one row h that may move up (H: none) in the
+  /// bits from kSplitShift, and below them its threshold t in 0..2^24 (probability t / 2^24).
+  static constexpr unsigned kSplitShift = 25;
+  static constexpr std::uint32_t kThresholdMask = (1u << kSplitShift) - 1;
+  std::vector<std::uint32_t> split_;
 };
 
 }  // namespace dme

@@ -10,6 +10,7 @@
 #include "dme/core/error.h"
 #include "dme/core/ordered_sum.h"
 #include "dme/core/timer.h"
+#include "dme/quantization/detail/quic_fl_grid.h"
 #include "dme/quantization/quic_fl.h"
 
 namespace dme::detail {
@@ -69,43 +70,26 @@ class QuicFlCompression final : public Compression {
     const PhiloxWords own = philox_words(stream);
     codes_.resize(n);
     LevelTable table = codes_only_levels(h.s);
-    const double inv = sigma > 0 ? 1.0 / double(sigma) : 0.0;
-    const double support = q.support();
-    // Coordinate g = first + i: shared draw bits32(g) of the shared stream, private draws
-    // uniform_float(2g) (grid) and uniform_float(2g + 1) (split) of the sender's stream.
-    std::uint64_t words[2 * (kStep / 4 + 2)];
-    float u[2 * kStep + 8];
+    const float inv = sigma > 0 ? 1.0f / sigma : 0.0f;
+    // Coordinate g = first + i: its shared draw h from byte g of the shared stream
+    // (QuicFlQuantizer::h_of), its private draws bits32(g) (grid) and bits32(kSplitDraws + g)
+    // (split) of the sender's stream.
     for (std::size_t start = 0; start < n; start += kStep) {
       const std::size_t len = std::min(kStep, n - start);
-      const std::uint64_t g0 = header.first + start, block0 = g0 >> 2;
-      philox_words64(shared, block0, ((g0 + len + 3) >> 2) - block0, words);
-      const std::uint64_t ublock0 = (2 * g0) >> 2;
-      philox_uniforms(own, ublock0, ((2 * (g0 + len) + 3) >> 2) - ublock0, u);
-      const float* ug = u + (2 * g0 - 4 * ublock0);
-      // First the grid points, branch-free (vectorised); a coordinate beyond the support (or
-      // NaN, which the rotation has already refused) is marked for sending exactly.
-      bool any_exact = false;
+      const std::uint64_t g0 = header.first + start;
+      philox_bytes(shared, g0, len, shared_);
+      philox_bits32(own, g0, len, grid_draws_);
+      philox_bits32(own, QuicFlQuantizer::kSplitDraws + g0, len, split_draws_);
+      quic_fl_grid(q, chunk.data() + start, grid_draws_, len, inv, grid_);
       for (std::size_t i = 0; i < len; ++i) {
-        const double z = double(chunk[start + i]) * inv;
-        const bool inside = std::fabs(z) <= support;
-        any_exact |= !inside;
-        grid_[i] = inside ? static_cast<std::uint32_t>(q.grid_index(z, ug[2 * i])) : kExact;
-      }
-      const std::size_t skip = g0 - 4 * block0;
-      for (std::size_t i = 0; i < len; ++i) {
-        const std::size_t d = skip + i;
-        const auto bits = static_cast<std::uint32_t>(words[d >> 1] >> (32 * (d & 1)));
-        const std::uint32_t j = grid_[i] == kExact ? 0 : grid_[i];
-        codes_[start + i] =
-            static_cast<std::uint16_t>(q.grid_message(j, q.h_of(bits), ug[2 * i + 1]));
-      }
-      if (any_exact) {
-        for (std::size_t i = 0; i < len; ++i) {
-          if (grid_[i] != kExact) continue;
+        if (grid_[i] == QuicFlQuantizer::kExact) [[unlikely]] {  // 1 in 512: sent exactly
           codes_[start + i] = 0;
           table.values.push_back(chunk[start + i]);
           table.exact.push_back(static_cast<std::uint32_t>(start + i));
+          continue;
         }
+        codes_[start + i] = static_cast<std::uint16_t>(
+            q.grid_message(grid_[i], q.h_of(shared_[i]), split_draws_[i]));
       }
     }
     PayloadWriter writer(h, table, out);
@@ -120,9 +104,11 @@ class QuicFlCompression final : public Compression {
   }
 
  private:
-  static constexpr std::uint32_t kExact = 0xFFFFFFFFu;
   std::vector<std::uint16_t> codes_;
   std::uint32_t grid_[kStep];
+  std::uint8_t shared_[kStep];
+  std::uint32_t grid_draws_[kStep];
+  std::uint32_t split_draws_[kStep];
 };
 
 }  // namespace

@@ -1,5 +1,9 @@
 #include "dme/core/detail/philox_words.h"
 
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
 namespace dme::detail {
 namespace {
 
@@ -45,6 +49,57 @@ void philox_blocks16(const PhiloxWords& words, std::uint64_t first_block,
     out[1][l] = c1[l];
     out[2][l] = c2[l];
     out[3][l] = c3[l];
+  }
+}
+
+}  // namespace dme::detail
+
+namespace dme::detail {
+
+void philox_bits32(const PhiloxWords& key, std::uint64_t first, std::size_t n,
+                   std::uint32_t* out) {
+  constexpr std::size_t kBlocks = 256;
+  std::uint64_t words[2 * kBlocks];
+  for (std::uint64_t g = first, end = first + n; g < end;) {
+    const std::uint64_t block = g >> 2;
+    const auto blocks =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kBlocks, ((end + 3) >> 2) - block));
+    philox_words64(key, block, blocks, words);
+    const std::uint64_t stop = std::min<std::uint64_t>(end, 4 * (block + blocks));
+    if constexpr (std::endian::native == std::endian::little) {  // words64 is bits32 in order
+      std::memcpy(out + (g - first), reinterpret_cast<const unsigned char*>(words) +
+                                         4 * (g - 4 * block), 4 * (stop - g));
+      g = stop;
+    }
+    for (; g < stop; ++g) {
+      const std::uint64_t d = g - 4 * block;  // word d % 2 of 64-bit word d / 2
+      out[g - first] = static_cast<std::uint32_t>(words[d >> 1] >> (32 * (d & 1)));
+    }
+  }
+}
+
+}  // namespace dme::detail
+
+namespace dme::detail {
+
+void philox_bytes(const PhiloxWords& key, std::uint64_t first, std::size_t n, std::uint8_t* out) {
+  constexpr std::size_t kWords = 512;
+  std::uint32_t words[kWords];
+  for (std::uint64_t b = first, end = first + n; b < end;) {
+    const std::uint64_t word = b >> 2;
+    const auto count =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kWords, ((end + 3) >> 2) - word));
+    philox_bits32(key, word, count, words);
+    const std::uint64_t stop = std::min<std::uint64_t>(end, 4 * (word + count));
+    if constexpr (std::endian::native == std::endian::little) {  // byte k of a word is its k-th
+      std::memcpy(out + (b - first), reinterpret_cast<const unsigned char*>(words) + (b - 4 * word),
+                  stop - b);
+      b = stop;
+    }
+    for (; b < stop; ++b) {
+      const std::uint64_t k = b - 4 * word;
+      out[b - first] = static_cast<std::uint8_t>(words[k >> 2] >> (8 * (k & 3)));
+    }
   }
 }
 

@@ -35,4 +35,12 @@ void philox_words64(const PhiloxWords& key, std::uint64_t first_block, std::size
 void philox_uniforms(const PhiloxWords& key, std::uint64_t first_block, std::size_t blocks,
                      float* out);
 
+/// Draws first .. first + n - 1 as PhiloxStream::bits32() gives them: out[i] = bits32(first + i),
+/// made on the current SIMD target.
+void philox_bits32(const PhiloxWords& key, std::uint64_t first, std::size_t n, std::uint32_t* out);
+
+/// Bytes first .. first + n - 1 of the stream: byte b is bits (8·(b % 4)) .. (8·(b % 4) + 7) of
+/// bits32(b / 4).
+void philox_bytes(const PhiloxWords& key, std::uint64_t first, std::size_t n, std::uint8_t* out);
+
 }  // namespace dme::detail
