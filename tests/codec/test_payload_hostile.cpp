@@ -14,6 +14,7 @@
 #include "dme/codec/detail/endian.h"
 #include "dme/codec/payload.h"
 #include "dme/core/error.h"
+#include "payload_reject.h"
 #include "payload_test_util.h"
 
 namespace {
@@ -49,22 +50,7 @@ using dme::test::make_parts;
 using dme::test::reseal;
 namespace dc = dme::detail::codec;
 
-/// Every decoder rejects buf with a dme::Error whose message contains fragment.
-void expect_all_reject(const std::vector<std::byte>& buf, const std::string& fragment) {
-  auto check = [&](auto&& f, const char* who) {
-    try {
-      f();
-      ADD_FAILURE() << who << " accepted the buffer (expected '" << fragment << "')";
-    } catch (const dme::Error& e) {
-      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << who << ": " << e.what();
-    }
-  };
-  check([&] { dme::decode(buf); }, "decode");
-  std::vector<float> acc(1 << 12);
-  const std::uint64_t count = buf.size() >= 64 ? dc::load_le<std::uint64_t>(buf.data() + 56) : 0;
-  acc.resize(std::min<std::uint64_t>(count, acc.size()));
-  check([&] { dme::decode_accumulate(buf, {}, std::span<float>(acc)); }, "decode_accumulate");
-}
+using dme::test::expect_all_reject;
 
 // A payload small enough to damage in every possible way.
 std::vector<std::byte> small_payload(std::uint32_t s) {

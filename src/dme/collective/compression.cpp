@@ -49,6 +49,11 @@ void Compression::add(std::span<float> dst, std::span<const float> src) {
   for (std::size_t i = 0; i < dst.size(); ++i) dst[i] += src[i];
 }
 
+void Compression::decode_accumulate(std::span<const std::byte> payload,
+                                    const DecodeExpectations& expect, std::span<float> acc) {
+  dme::decode_accumulate(payload, expect, acc);
+}
+
 void Compression::to_host(std::span<const float> v, std::span<float> host) {
   DME_ASSERT(v.size() == host.size());
   std::copy(v.begin(), v.end(), host.begin());

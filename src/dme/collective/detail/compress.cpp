@@ -157,10 +157,6 @@ class CpuCompression final : public Compression {
               const Extrema<float>* range) override {
     compress_chunk(chunk, h, plan, stream, scratch_, out, times, range);
   }
-  void decode_accumulate(std::span<const std::byte> payload, const DecodeExpectations& expect,
-                         std::span<float> acc) override {
-    dme::decode_accumulate(payload, expect, acc);
-  }
 
  private:
   CompressScratch scratch_;

@@ -104,10 +104,6 @@ class EdenCompression final : public Compression {
     times.round_pack_ms += pack_timer.elapsed_ms();
   }
 
-  void decode_accumulate(std::span<const std::byte> payload, const DecodeExpectations& expect,
-                         std::span<float> acc) override {
-    dme::decode_accumulate(payload, expect, acc);
-  }
 
  private:
   // One bucket: codes by the nearest centroid of y / σ (σ the bucket's RMS), then the level

@@ -98,10 +98,6 @@ class QuicFlCompression final : public Compression {
     times.round_pack_ms += round_timer.elapsed_ms();
   }
 
-  void decode_accumulate(std::span<const std::byte> payload, const DecodeExpectations& expect,
-                         std::span<float> acc) override {
-    dme::decode_accumulate(payload, expect, acc);
-  }
 
  private:
   std::vector<std::uint16_t> codes_;

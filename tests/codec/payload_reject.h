@@ -1,0 +1,37 @@
+// What the hostile-payload tests share (gtest): every decoder must reject a buffer, naming why.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dme/codec/detail/endian.h"
+#include "dme/codec/payload.h"
+#include "dme/core/error.h"
+
+namespace dme::test {
+
+/// Every decoder (decode, decode_accumulate) rejects buf with a dme::Error whose message
+/// contains fragment (gtest failures otherwise).
+inline void expect_all_reject(const std::vector<std::byte>& buf, const std::string& fragment) {
+  auto check = [&](auto&& f, const char* who) {
+    try {
+      f();
+      ADD_FAILURE() << who << " accepted the buffer (expected '" << fragment << "')";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << who << ": " << e.what();
+    }
+  };
+  check([&] { decode(buf); }, "decode");
+  std::vector<float> acc(1 << 12);
+  const std::uint64_t count =
+      buf.size() >= 64 ? detail::codec::load_le<std::uint64_t>(buf.data() + 56) : 0;
+  acc.resize(std::min<std::uint64_t>(count, acc.size()));
+  check([&] { decode_accumulate(buf, {}, std::span<float>(acc)); }, "decode_accumulate");
+}
+
+}  // namespace dme::test
