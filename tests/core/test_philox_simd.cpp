@@ -68,4 +68,29 @@ TEST(PhiloxSimd, EveryTargetMatchesStream) {
   });
 }
 
+// philox_bits32 and philox_bytes (the draws of quic-fl) against the stream's bits32, from first
+// draws that are not block-aligned, in runs longer than their internal buffers, and near the top
+// of the counter space (quic-fl's split draws start at 2^57).
+TEST(PhiloxSimd, Bits32AndBytesMatchStream) {
+  dme::test::for_each_simd_target([](const std::string&) {
+    const PhiloxStream& s = kStreams[0];
+    const dme::detail::PhiloxWords w = dme::detail::philox_words(s);
+    for (std::uint64_t first : {std::uint64_t(0), std::uint64_t(3), (std::uint64_t(1) << 57) + 5}) {
+      for (std::size_t n : {1u, 2u, 7u, 1025u, 3001u}) {
+        std::vector<std::uint32_t> bits(n + 1, 0xAAAAu);
+        dme::detail::philox_bits32(w, first, n, bits.data());
+        for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(bits[i], s.bits32(first + i)) << i;
+        ASSERT_EQ(bits[n], 0xAAAAu) << "wrote past the end";
+        std::vector<std::uint8_t> bytes(n + 1, 0xAA);
+        dme::detail::philox_bytes(w, first, n, bytes.data());
+        for (std::size_t i = 0; i < n; ++i) {
+          const std::uint64_t b = first + i;
+          ASSERT_EQ(bytes[i], static_cast<std::uint8_t>(s.bits32(b / 4) >> (8 * (b % 4)))) << i;
+        }
+        ASSERT_EQ(bytes[n], 0xAA) << "wrote past the end";
+      }
+    }
+  });
+}
+
 }  // namespace
