@@ -76,8 +76,12 @@ QuicFlQuantizer::QuicFlQuantizer(const detail::QuicFlTableSpec& spec)
                                INFINITY);
   support_ = support_f_;
   step_ = 1.0 / double(inv_step_f_);
-  std::stable_sort(moves.begin(), moves.end(),
-                   [](const Move& a, const Move& b) { return a.at < b.at; });
+  // Ascending midpoints, rows in order on ties: a strict total order (a row's midpoints
+  // increase), so std::sort gives the one result (no stable_sort: its temporary buffer trips
+  // GCC 12's libstdc++ under AddressSanitizer as an alloc-dealloc mismatch).
+  std::sort(moves.begin(), moves.end(), [](const Move& a, const Move& b) {
+    return a.at < b.at || (a.at == b.at && a.h < b.h);
+  });
 
   message_.resize(kGridPoints * h_values_);
   split_.resize(kGridPoints);
