@@ -167,6 +167,27 @@ TEST(Threads, EstimateIsBitIdenticalOnEveryExchange) {
   }
 }
 
+TEST(Threads, QuicFlEstimateIsBitIdentical) {
+  // The quic-fl encoder runs tasks on the threads, each with its own exact coordinates.
+  const std::size_t d = (std::size_t(1) << 18) + 3;
+  const std::vector<float> x = lognormal(d, 200 + static_cast<unsigned>(world_rank()));
+  for (auto ex : {dme::Exchange::kAllgather, dme::Exchange::kReduceScatter}) {
+    dme::Options o;
+    o.scheme = dme::Scheme::kQuicFl;
+    o.s = 4;
+    o.exchange = ex;
+    o.seed = 37;
+    dme::MeanEstimator one(MPI_COMM_WORLD, o);
+    std::vector<float> want(d);
+    one.estimate(x, want);
+    o.threads = 2 + world_rank() % 2;
+    dme::MeanEstimator many(MPI_COMM_WORLD, o);
+    std::vector<float> got(d);
+    many.estimate(x, got);
+    EXPECT_TRUE(same_bits(got, want)) << dme::exchange_name(ex);
+  }
+}
+
 TEST(Threads, BadCountsAreNamed) {
   for (int bad : {0, -1, dme::kMaxThreads + 1}) {
     dme::Options o;

@@ -74,7 +74,7 @@ int run_pipeline_bench(const PipelineBenchConfig& cfg, std::ostream& os) {
         const Payload p = decode(payload);
         const double bound =
             p.header.kind == PayloadKind::kSharedTable
-                ? QuicFlQuantizer::get(std::countr_zero(p.header.s)).design_vnmse() / 4
+                ? QuicFlQuantizer::get(std::countr_zero(p.header.s)).design_vnmse()
                 : analytic_vnmse(rotated, p.levels.values);
         if (err > 4 * bound + 1e-12) {
           std::cerr << "dme-bench pipeline (" << backend_name(cfg.options.backend)

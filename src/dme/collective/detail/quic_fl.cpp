@@ -8,6 +8,7 @@
 
 #include "dme/core/detail/philox_words.h"
 #include "dme/core/error.h"
+#include "dme/core/parallel.h"
 #include "dme/core/ordered_sum.h"
 #include "dme/core/timer.h"
 #include "dme/quantization/detail/quic_fl_grid.h"
@@ -16,8 +17,9 @@
 namespace dme::detail {
 namespace {
 
-// Coordinates per step of the encoder: their draws stay in L1.
+// Coordinates per step of the encoder: their draws stay in L1. Steps per task on the threads.
 constexpr std::size_t kStep = 1024;
+constexpr std::size_t kTaskSteps = 32;
 
 // The shared draws' Purpose for a payload rounded with the sender's stream of `rounding`.
 Purpose shared_purpose(Purpose rounding) {
@@ -73,24 +75,40 @@ class QuicFlCompression final : public Compression {
     const float inv = sigma > 0 ? 1.0f / sigma : 0.0f;
     // Coordinate g = first + i: its shared draw h from byte g of the shared stream
     // (QuicFlQuantizer::h_of), its private draws bits32(g) (grid) and bits32(kSplitDraws + g)
-    // (split) of the sender's stream.
-    for (std::size_t start = 0; start < n; start += kStep) {
-      const std::size_t len = std::min(kStep, n - start);
-      const std::uint64_t g0 = header.first + start;
-      philox_bytes(shared, g0, len, shared_);
-      philox_bits32(own, g0, len, grid_draws_);
-      philox_bits32(own, QuicFlQuantizer::kSplitDraws + g0, len, split_draws_);
-      quic_fl_grid(q, chunk.data() + start, grid_draws_, len, inv, grid_);
-      for (std::size_t i = 0; i < len; ++i) {
-        if (grid_[i] == QuicFlQuantizer::kExact) [[unlikely]] {  // 1 in 512: sent exactly
-          codes_[start + i] = 0;
-          table.values.push_back(chunk[start + i]);
-          table.exact.push_back(static_cast<std::uint32_t>(start + i));
-          continue;
+    // (split) of the sender's stream. Tasks of kTaskSteps steps on the threads
+    // (dme/core/parallel.h), each with its own list of exact coordinates, joined in task order:
+    // the payload is the same for every thread count.
+    const std::size_t tasks = (n + kTaskSteps * kStep - 1) / (kTaskSteps * kStep);
+    exact_.resize(tasks);
+    parallel_for(tasks, [&](std::size_t task, unsigned) {
+      std::uint32_t grid[kStep], grid_draws[kStep], split_draws[kStep];
+      std::uint8_t shared_bytes[kStep];
+      Exact& exact = exact_[task];
+      exact.index.clear();
+      exact.value.clear();
+      const std::size_t stop = std::min(n, (task + 1) * kTaskSteps * kStep);
+      for (std::size_t start = task * kTaskSteps * kStep; start < stop; start += kStep) {
+        const std::size_t len = std::min(kStep, n - start);
+        const std::uint64_t g0 = header.first + start;
+        philox_bytes(shared, g0, len, shared_bytes);
+        philox_bits32(own, g0, len, grid_draws);
+        philox_bits32(own, QuicFlQuantizer::kSplitDraws + g0, len, split_draws);
+        quic_fl_grid(q, chunk.data() + start, grid_draws, len, inv, grid);
+        for (std::size_t i = 0; i < len; ++i) {
+          if (grid[i] == QuicFlQuantizer::kExact) [[unlikely]] {  // 1 in 512: sent exactly
+            codes_[start + i] = 0;
+            exact.value.push_back(chunk[start + i]);
+            exact.index.push_back(static_cast<std::uint32_t>(start + i));
+            continue;
+          }
+          codes_[start + i] = static_cast<std::uint16_t>(
+              q.grid_message(grid[i], q.h_of(shared_bytes[i]), split_draws[i]));
         }
-        codes_[start + i] = static_cast<std::uint16_t>(
-            q.grid_message(grid_[i], q.h_of(shared_[i]), split_draws_[i]));
       }
+    });
+    for (const Exact& e : exact_) {
+      table.values.insert(table.values.end(), e.value.begin(), e.value.end());
+      table.exact.insert(table.exact.end(), e.index.begin(), e.index.end());
     }
     PayloadWriter writer(h, table, out);
     writer.pack(0, codes_);
@@ -100,11 +118,12 @@ class QuicFlCompression final : public Compression {
 
 
  private:
+  struct Exact {
+    std::vector<std::uint32_t> index;
+    std::vector<float> value;
+  };
   std::vector<std::uint16_t> codes_;
-  std::uint32_t grid_[kStep];
-  std::uint8_t shared_[kStep];
-  std::uint32_t grid_draws_[kStep];
-  std::uint32_t split_draws_[kStep];
+  std::vector<Exact> exact_;  // per task
 };
 
 }  // namespace
