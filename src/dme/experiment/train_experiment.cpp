@@ -44,13 +44,16 @@ Options estimator_options(std::string name, int bits, const Options& base) {
     o.scheme = Scheme::kEden;
   } else if (name == "qsgd") {
     o.scheme = Scheme::kQsgd;
+  } else if (name == "quic-fl") {
+    o.scheme = Scheme::kQuicFl;
   } else if (name == "kmeans") {
     o.scheme = Scheme::kAsq;
     o.solver = Solver::kKmeans;
     o.rounding = Rounding::kAuto;  // nearest: the optimal biased quantizer
   } else {
     DME_THROW("unknown estimator '" << name
-                                    << "' (valid: exact, asq, asq-shared, eden, qsgd, kmeans)");
+                                    << "' (valid: exact, asq, asq-shared, eden, qsgd, quic-fl, "
+                                       "kmeans)");
   }
   o = as_published(o);
   validate(o);
