@@ -35,6 +35,16 @@ expect_error "--rotations values must be in 1..3, got 4" "$experiment" gaussiani
 expect_error "--d must be a non-negative whole number, got '-1'" "$experiment" single --d -1
 expect_error "--bucket must be a non-negative whole number, got '-1'" "$experiment" collective \
   --bucket -1 --log2d 6
+# A scheme an exchange of the list refuses stops the job before its first row.
+expect_error "reduce-scatter-int sums level indices" run2 "$experiment" collective \
+  --scheme quic-fl --s 4 --log2d 6
+if grep -q "allgather" "$out/stdout"; then fail "collective printed rows before refusing"; fi
+# Every scheme's self-check holds from d = 1 (exact but for float32 rounding) up: no false FAILED.
+for scheme in asq asq-shared eden qsgd quic-fl; do
+  run2 "$experiment" collective --scheme "$scheme" --s 4 --log2d 0,1,3,10 --trials 2 --quiet \
+    --exchange allgather,gather-bcast,reduce-scatter >"$out/stdout" 2>"$out/stderr" ||
+    { cat "$out/stderr"; fail "collective --scheme $scheme"; }
+done
 touch "$out/exists.h5"
 expect_error "exists.h5" run2 "$experiment" bias --log2d 6 --out "$out/exists.h5"
 
