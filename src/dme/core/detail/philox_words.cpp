@@ -52,55 +52,43 @@ void philox_blocks16(const PhiloxWords& words, std::uint64_t first_block,
   }
 }
 
-}  // namespace dme::detail
+namespace {
 
-namespace dme::detail {
-
-void philox_bits32(const PhiloxWords& key, std::uint64_t first, std::size_t n,
-                   std::uint32_t* out) {
-  constexpr std::size_t kBlocks = 256;
+// Units (T: 4 or 1 bytes) first .. first + n - 1 of the stream's bytes in block order: block b's
+// 16 bytes are its words 0..3, each little-endian, so unit g is bytes sizeof(T)·g .. of them.
+template <class T>
+void philox_units(const PhiloxWords& key, std::uint64_t first, std::size_t n, T* out) {
+  constexpr std::size_t kBlocks = 256, kPerBlock = 16 / sizeof(T);
   std::uint64_t words[2 * kBlocks];
   for (std::uint64_t g = first, end = first + n; g < end;) {
-    const std::uint64_t block = g >> 2;
-    const auto blocks =
-        static_cast<std::size_t>(std::min<std::uint64_t>(kBlocks, ((end + 3) >> 2) - block));
+    const std::uint64_t block = g / kPerBlock;
+    const auto blocks = static_cast<std::size_t>(
+        std::min<std::uint64_t>(kBlocks, (end + kPerBlock - 1) / kPerBlock - block));
     philox_words64(key, block, blocks, words);
-    const std::uint64_t stop = std::min<std::uint64_t>(end, 4 * (block + blocks));
-    if constexpr (std::endian::native == std::endian::little) {  // words64 is bits32 in order
-      std::memcpy(out + (g - first), reinterpret_cast<const unsigned char*>(words) +
-                                         4 * (g - 4 * block), 4 * (stop - g));
+    const std::uint64_t stop = std::min<std::uint64_t>(end, kPerBlock * (block + blocks));
+    if constexpr (std::endian::native == std::endian::little) {  // memory order is unit order
+      std::memcpy(out + (g - first),
+                  reinterpret_cast<const unsigned char*>(words) +
+                      sizeof(T) * (g - kPerBlock * block),
+                  sizeof(T) * (stop - g));
       g = stop;
     }
     for (; g < stop; ++g) {
-      const std::uint64_t d = g - 4 * block;  // word d % 2 of 64-bit word d / 2
-      out[g - first] = static_cast<std::uint32_t>(words[d >> 1] >> (32 * (d & 1)));
+      const std::uint64_t byte = sizeof(T) * (g - kPerBlock * block);
+      out[g - first] = static_cast<T>(words[byte / 8] >> (8 * (byte % 8)));
     }
   }
 }
 
-}  // namespace dme::detail
+}  // namespace
 
-namespace dme::detail {
+void philox_bits32(const PhiloxWords& key, std::uint64_t first, std::size_t n,
+                   std::uint32_t* out) {
+  philox_units(key, first, n, out);
+}
 
 void philox_bytes(const PhiloxWords& key, std::uint64_t first, std::size_t n, std::uint8_t* out) {
-  constexpr std::size_t kWords = 512;
-  std::uint32_t words[kWords];
-  for (std::uint64_t b = first, end = first + n; b < end;) {
-    const std::uint64_t word = b >> 2;
-    const auto count =
-        static_cast<std::size_t>(std::min<std::uint64_t>(kWords, ((end + 3) >> 2) - word));
-    philox_bits32(key, word, count, words);
-    const std::uint64_t stop = std::min<std::uint64_t>(end, 4 * (word + count));
-    if constexpr (std::endian::native == std::endian::little) {  // byte k of a word is its k-th
-      std::memcpy(out + (b - first), reinterpret_cast<const unsigned char*>(words) + (b - 4 * word),
-                  stop - b);
-      b = stop;
-    }
-    for (; b < stop; ++b) {
-      const std::uint64_t k = b - 4 * word;
-      out[b - first] = static_cast<std::uint8_t>(words[k >> 2] >> (8 * (k & 3)));
-    }
-  }
+  philox_units(key, first, n, out);
 }
 
 }  // namespace dme::detail
