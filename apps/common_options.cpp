@@ -62,6 +62,9 @@ void add_estimator_options(po::options_description& desc, EstimatorArgs& est, Op
        "regenerates), qsgd (grid on [-norm, norm]), eden (Lloyd-Max centroids, s = 2^b; s = 2 "
        "is DRIVE; unbiased with --per-rank-rotation) or quic-fl (bounded support and shared-"
        "randomness messages, s = 2, 4, 8, 16)")
+      ("fractional-bits", po::value(&opt.fractional_bits)->default_value(opt.fractional_bits),
+       "eden: bits per coordinate beyond log2(s), in [1/256, 1): that share of the "
+       "coordinates takes the centroids of one bit more (0: none)")
       ("compressed-downlink", po::bool_switch(&opt.compressed_downlink),
        "gather-bcast: the root broadcasts the mean as a payload, not float32")
       ("rotation-layout", po::value(&est.rotation_layout)->default_value(est.rotation_layout),

@@ -25,7 +25,8 @@ int schemes_main(int argc, char** argv) {
        "schemes to compare: qsgd, asq, asq-shared, eden, thc (default qsgd,asq,asq-shared,eden; "
        "thc runs through reduce-scatter-int)")
       ("bits", po::value(&bits)->multitoken(),
-       "bit budgets b, s = 2^b levels (default 1,2,4)")
+       "bit budgets b, s = 2^floor(b) levels (default 1,2,4); eden also takes fractional "
+       "ones, e.g. 1.04 (--fractional-bits)")
       ("exchange", po::value(&exchange)->default_value(exchange),
        "exchange algorithm: allgather, gather-bcast, reduce-scatter, reduce-scatter-int")
       ("trials", po::value(&cfg.trials)->default_value(cfg.trials), "estimates per row");
@@ -38,7 +39,7 @@ int schemes_main(int argc, char** argv) {
                                vm))
     return 0;
   if (!log2d.empty()) cfg.log2d = dme::app::parse_int_list(log2d, "log2d");
-  if (!bits.empty()) cfg.bits = dme::app::parse_int_list(bits, "bits");
+  if (!bits.empty()) cfg.bits = dme::app::parse_double_list(bits, "bits");
   if (!schemes.empty()) {
     cfg.schemes.clear();
     for (const auto& name : dme::app::parse_name_list(schemes))

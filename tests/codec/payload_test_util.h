@@ -13,6 +13,7 @@
 #include "dme/codec/detail/endian.h"
 #include "dme/codec/payload.h"
 #include "dme/core/rng.h"
+#include "dme/quantization/lloyd_max.h"
 #include "dme/quantization/quic_fl.h"
 
 namespace dme::test {
@@ -107,6 +108,31 @@ inline float shared_table_value(const Payload& p, std::size_t i) {
   const std::uint64_t g = p.header.first + i;
   const auto byte = static_cast<std::uint8_t>(shared.bits32(g / 4) >> (8 * (g % 4)));
   return p.header.dither * q.receive(q.h_of(byte), p.codes[i]);
+}
+
+/// A kind-4 (two widths, eden at a fractional budget) payload of count codes: narrow ones of
+/// `bits` bits, `groups` groups of 8 wide ones (bits + 1) per period.
+inline PayloadParts make_two_widths(std::uint64_t count, unsigned bits, unsigned groups,
+                                    std::uint64_t seed = 1) {
+  PayloadParts p = make_codes_only(count, 1u << bits, seed);
+  p.header.kind = PayloadKind::kTwoWidths;
+  p.header.wide_groups = static_cast<std::uint8_t>(groups);
+  p.header.dither = 1.25f;
+  for (std::uint64_t i = 0; i < count; ++i)
+    if (i % kTwoWidthPeriod < 8 * groups)
+      p.codes[i] = static_cast<std::uint16_t>((p.codes[i] << 1 | (i & 1)) % (2u << bits));
+  return p;
+}
+
+/// Whether code i of a kind-4 payload is wide (codec/payload.h).
+inline bool two_widths_is_wide(const PayloadHeader& h, std::uint64_t i) {
+  return i % kTwoWidthPeriod < 8 * std::uint64_t(h.wide_groups);
+}
+
+/// What a kind-4 payload decodes coordinate first + i to: S·C[width][code].
+inline float two_widths_value(const Payload& p, std::size_t i) {
+  const unsigned bits = std::countr_zero(p.header.s) + (two_widths_is_wide(p.header, i) ? 1 : 0);
+  return p.header.dither * lloyd_max_table(bits)[p.codes[i]];
 }
 
 inline std::vector<std::byte> encode_parts(const PayloadParts& p) {

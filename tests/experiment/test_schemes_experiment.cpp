@@ -20,7 +20,7 @@ using dme::testing::world_rank;
 
 // Runs the driver at d = 2^14, 2 trials, with these schemes (empty: the default list) and
 // budgets; returns its table, and on rank 0 the results file.
-std::string run_driver(const char* name, std::vector<dme::Scheme> schemes, std::vector<int> bits,
+std::string run_driver(const char* name, std::vector<dme::Scheme> schemes, std::vector<double> bits,
                        std::optional<dme::ResultsFile>& file) {
   std::optional<dme::testing::TempDir> dir;
   if (world_rank() == 0) dir.emplace(name);

@@ -13,10 +13,12 @@
 #include "dme/codec/detail/level_lookup.h"
 #include "dme/codec/detail/mixed_radix.h"
 #include "dme/codec/detail/payload_format.h"
+#include "dme/codec/detail/two_width.h"
 #include "dme/core/detail/philox_words.h"
 #include "dme/core/error.h"
 #include "dme/core/parallel.h"
 #include "dme/core/rng.h"
+#include "dme/quantization/lloyd_max.h"
 #include "dme/quantization/quic_fl.h"
 
 namespace dme {
@@ -34,7 +36,7 @@ WireHeader plan(const PayloadHeader& h, const LevelTable& levels) {
   w.layout = choose_layout(h.s);
   w.buckets = num_buckets(h);
   w.levels = levels.values.size() + levels.exact.size();  // kind 3: value and index
-  w.sections = section_offsets(w.buckets, w.levels, h.count, w.layout);
+  w.sections = section_offsets(w.buckets, w.levels, h, w.layout);
   return w;
 }
 
@@ -183,6 +185,55 @@ void accumulate_shared_table(const CodeReader& reader, const PayloadHeader& h,
   });
 }
 
+/// Kind 4: unpacks codes [first, first + n) of the stream (first a multiple of the period) into
+/// out, run by run. Non-zero padding bits after the stream's last code -> dme::Error.
+void read_two_widths(std::span<const std::byte> stream, const TwoWidthStream& t,
+                     std::uint64_t first, std::uint64_t n, std::uint16_t* out) {
+  t.for_each_run(first, n, [&](std::uint64_t start, std::uint64_t len, unsigned width,
+                               std::uint64_t offset) {
+    DME_CHECK(unpack_fixed(stream.data() + offset, stream.size() - offset, width, len,
+                           out + (start - first)),
+              "payload codes: the padding bits after the last code are not zero");
+  });
+}
+
+/// The code stream of a kind-4 payload, its last run's padding and the section's checked.
+std::span<const std::byte> two_width_codes(std::span<const std::byte> buf, const WireHeader& w) {
+  const Sections& sec = w.sections;
+  const std::span<const std::byte> stream = buf.subspan(sec.codes, sec.codes_bytes);
+  if (w.header.count > 0) {
+    const std::uint64_t last = (w.header.count - 1) / kTwoWidthPeriod * kTwoWidthPeriod;
+    std::uint16_t codes[kTwoWidthPeriod];
+    read_two_widths(stream, TwoWidthStream::of(w.header), last, w.header.count - last, codes);
+  }
+  check_zero_padding(buf, sec.codes + sec.codes_bytes, sec.checksum, "codes");
+  return stream;
+}
+
+/// Kind 4: acc[i] += S·C[code i], C the Lloyd-Max table of its width, a period at a time
+/// (tasks of kTaskChunks periods on the threads). Every code is below its table's size: its
+/// width proves it.
+template <class T>
+void accumulate_two_widths(std::span<const std::byte> stream, const PayloadHeader& h, T* acc) {
+  const TwoWidthStream t = TwoWidthStream::of(h);
+  std::vector<float> levels;  // the wide table (2s levels), then the narrow one (s)
+  for (const unsigned bits : {t.bits + 1, t.bits})
+    for (const float c : lloyd_max_table(bits)) levels.push_back(h.dither * c);
+  const std::uint64_t span = kTwoWidthPeriod * kTaskChunks;
+  parallel_for(ceil_div(h.count, span), [&](std::size_t k, unsigned) {
+    std::uint16_t codes[kTwoWidthPeriod];
+    const std::uint64_t stop = std::min<std::uint64_t>(h.count, (k + 1) * span);
+    t.for_each_run(k * span, stop - k * span, [&](std::uint64_t start, std::uint64_t len,
+                                                  unsigned width, std::uint64_t offset) {
+      unpack_fixed(stream.data() + offset, stream.size() - offset, width, len, codes);
+      const bool wide = width > t.bits;
+      add_levels(acc + start, levels.data() + (wide ? 0 : 2 * h.s), (wide ? 2 : 1) * h.s, codes,
+                 len);
+    });
+    poll_progress();
+  });
+}
+
 template <class T>
 PayloadHeader decode_accumulate_impl(std::span<const std::byte> buf,
                                      const DecodeExpectations& expect, std::span<T> acc) {
@@ -194,6 +245,10 @@ PayloadHeader decode_accumulate_impl(std::span<const std::byte> buf,
             "decode_accumulate: payload of kind 2 (codes only, from rank "
                 << w.header.rank << ") carries no levels to add; decode() gives its codes");
   const LevelTable levels = read_levels(buf, w);
+  if (w.header.kind == PayloadKind::kTwoWidths) {
+    accumulate_two_widths(two_width_codes(buf, w), w.header, acc.data());
+    return w.header;
+  }
   const CodeReader reader = code_reader(buf, w);
   if (w.header.kind == PayloadKind::kSharedTable) {  // codes < 2^b = s: the stream proves it
     check_exact_codes(reader, w.header, levels);
@@ -229,7 +284,9 @@ PayloadWriter::PayloadWriter(const PayloadHeader& h, const LevelTable& levels,
     : header_(h), levels_(levels), out_(&out) {
   const WireHeader w = plan(h, levels);
   layout_ = w.layout;
-  alignment_ = layout_.packing == Packing::kFixedWidth ? 8 : layout_.digits_per_word;
+  alignment_ = h.kind == PayloadKind::kTwoWidths         ? kTwoWidthPeriod
+               : layout_.packing == Packing::kFixedWidth ? 8
+                                                          : layout_.digits_per_word;
   const Sections& sec = w.sections;
   codes_offset_ = sec.codes;
   codes_bytes_ = sec.codes_bytes;
@@ -270,8 +327,12 @@ void PayloadWriter::pack(std::uint64_t first, std::span<const std::uint16_t> cod
                                 << next_ << ", got " << first);
   pack_piece(first, codes);
   next_ += codes.size();
-  // Whole groups (bytes of 8 fixed-width codes, or mixed-radix words) are final once packed.
-  const std::uint64_t group_bytes = layout_.packing == Packing::kFixedWidth ? layout_.bits : 8;
+  // Whole groups (bytes of 8 fixed-width codes, mixed-radix words, two-width periods) are final
+  // once packed.
+  const std::uint64_t group_bytes = header_.kind == PayloadKind::kTwoWidths
+                                        ? TwoWidthStream::of(header_).period_bytes()
+                                    : layout_.packing == Packing::kFixedWidth ? layout_.bits
+                                                                              : 8;
   hash_through(codes_offset_ + next_ / alignment_ * group_bytes);
 }
 
@@ -299,6 +360,21 @@ void PayloadWriter::pack_piece(std::uint64_t first, std::span<const std::uint16_
   DME_CHECK(first + codes.size() == header_.count || codes.size() % alignment_ == 0,
             "PayloadWriter::pack: a piece other than the last must be a multiple of "
                 << alignment_ << " codes long, got " << codes.size());
+  std::byte* p = out_->data() + codes_offset_;
+  if (header_.kind == PayloadKind::kTwoWidths) {  // each run against its width's table
+    TwoWidthStream::of(header_).for_each_run(first, codes.size(), [&](std::uint64_t start,
+                                                                      std::uint64_t n,
+                                                                      unsigned width,
+                                                                      std::uint64_t offset) {
+      const std::uint16_t* c = codes.data() + (start - first);
+      const std::size_t bad = find_code_at_least(c, n, std::uint32_t(1) << width);
+      DME_CHECK(bad == SIZE_MAX, "code of coordinate " << header_.first + start + bad << " is "
+                                                       << c[bad] << ", but it is one of the "
+                                                       << width << "-bit codes");
+      pack_fixed(c, n, width, p + offset);
+    });
+    return;
+  }
   // Codes against their buckets' level counts (the same rule as encode and decode).
   const std::uint64_t size = bucket_length(header_);
   for (std::uint64_t i = 0; i < codes.size();) {
@@ -311,7 +387,6 @@ void PayloadWriter::pack_piece(std::uint64_t first, std::span<const std::uint16_
                                                      << " has " << n << " levels");
     i = end;
   }
-  std::byte* p = out_->data() + codes_offset_;
   if (layout_.packing == Packing::kFixedWidth) {
     pack_fixed(codes.data(), codes.size(), layout_.bits, p + first / 8 * layout_.bits);
   } else {
@@ -357,6 +432,12 @@ PayloadHeader decode_header(std::span<const std::byte> buf, const DecodeExpectat
 Payload decode(std::span<const std::byte> buf, const DecodeExpectations& expect) {
   const WireHeader w = read_header(buf, expect);
   Payload p{w.header, read_levels(buf, w), {}};
+  if (w.header.kind == PayloadKind::kTwoWidths) {
+    const std::span<const std::byte> stream = two_width_codes(buf, w);
+    p.codes.resize(w.header.count);  // proven to fit: the packed codes are in the buffer
+    read_two_widths(stream, TwoWidthStream::of(w.header), 0, p.codes.size(), p.codes.data());
+    return p;
+  }
   const CodeReader reader = code_reader(buf, w);
   p.codes.resize(w.header.count);  // proven to fit: the packed codes are in the buffer
   reader.read(0, p.codes.size(), p.codes.data());

@@ -16,6 +16,7 @@ CompressionPlan compression_plan(const Options& o) {
   CompressionPlan plan{o.s, o.solver, o.solver_options, uses_nearest_rounding(o), o.bucket_size};
   plan.shared_dither = o.scheme == Scheme::kAsqShared;
   plan.norm_grid = o.scheme == Scheme::kQsgd;
+  plan.wide_groups = wide_groups(o.fractional_bits);
   return plan;
 }
 
@@ -82,7 +83,11 @@ std::unique_ptr<Compression> make_compression(Backend backend, Scheme scheme) {
 
 namespace detail {
 
-void check_plan(const PayloadHeader& h, const CompressionPlan& plan, std::size_t chunk_size) {
+void check_plan(const PayloadHeader& h, const CompressionPlan& plan, std::size_t chunk_size,
+                bool takes_two_widths) {
+  DME_CHECK(plan.wide_groups == 0 || takes_two_widths,
+            "compress: a fractional bit budget (" << int(plan.wide_groups)
+                                                  << "/256 wide codes) is for the eden scheme");
   DME_CHECK(h.bucket_size == plan.bucket_size && h.s == plan.s,
             "compress: header (s = " << h.s << ", bucket_size = " << h.bucket_size
                                      << ") disagrees with the plan (s = " << plan.s

@@ -45,6 +45,9 @@ struct CompressionPlan {
   /// of one vector share the levels the whole vector would get (the pipelined allgather).
   /// Implementations that cannot honour it refuse it (dme::Error).
   std::shared_ptr<const std::vector<float>> levels = nullptr;
+  /// eden: G > 0 gives the first 8·G of every 2048 coordinates one bit more (payload kind 4;
+  /// Options::fractional_bits).
+  std::uint8_t wide_groups = 0;
 };
 
 /// The plan of MeanEstimator's options (nearest rounding as uses_nearest_rounding says).
@@ -121,8 +124,10 @@ std::unique_ptr<Compression> make_compression(Backend backend, Scheme scheme = S
 namespace detail {
 
 /// The checks every implementation makes before encoding: the header's s and bucket size are
-/// the plan's, and chunk_size is the header's count.
-void check_plan(const PayloadHeader& h, const CompressionPlan& plan, std::size_t chunk_size);
+/// the plan's, and chunk_size is the header's count; wide codes (plan.wide_groups) only for
+/// implementations that take them.
+void check_plan(const PayloadHeader& h, const CompressionPlan& plan, std::size_t chunk_size,
+                bool takes_two_widths = false);
 
 /// The level table of a chunk: solve(lo, hi) gives the levels of its coordinates [lo, hi) (one
 /// call per bucket, in order).

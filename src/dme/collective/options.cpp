@@ -1,5 +1,6 @@
 #include "dme/collective/options.h"
 
+#include <cmath>
 #include <sstream>
 
 #include "dme/core/error.h"
@@ -130,6 +131,16 @@ void validate(const Options& o) {
     DME_CHECK(o.s <= 256 && (o.s & (o.s - 1)) == 0,
               "eden quantizes to 2^b Lloyd-Max centroids, b = 1..8: s must be 2, 4, ..., 256, got "
                   << o.s);
+  DME_CHECK(std::isfinite(o.fractional_bits) && o.fractional_bits >= 0 &&
+                o.fractional_bits < 1 && (o.fractional_bits == 0 || wide_groups(o.fractional_bits) > 0),
+            "fractional bits must be 0 or in [1/256, 1), got " << o.fractional_bits);
+  DME_CHECK(o.fractional_bits == 0 ||
+                (o.scheme == Scheme::kEden && o.s <= 128 && o.bucket_size == 0),
+            "fractional bits (" << o.fractional_bits
+                                << ") give a share of the coordinates one bit more: they need the "
+                                   "eden scheme, s <= 128 and no buckets, got scheme "
+                                << scheme_name(o.scheme) << ", s = " << o.s << ", bucket size "
+                                << o.bucket_size);
   if (o.scheme == Scheme::kQuicFl) {
     DME_CHECK(o.s == 2 || o.s == 4 || o.s == 8 || o.s == 16,
               "quic-fl sends b-bit messages of a table optimised offline for b = 1..4: s must "
@@ -187,6 +198,11 @@ void validate(const Options& o) {
                        << " implementation; use backend 'cpu'");
 }
 
+std::uint8_t wide_groups(double fractional_bits) {
+  if (!(fractional_bits > 0 && fractional_bits < 1)) return 0;
+  return static_cast<std::uint8_t>(std::floor(fractional_bits * 256.0));
+}
+
 RotationLayout resolved_layout(const Options& o) {
   if (o.rotation_layout != RotationLayout::kAuto) return o.rotation_layout;
   return o.backend == Backend::kCpu ? RotationLayout::kOverlapped : RotationLayout::kPadded;
@@ -225,6 +241,7 @@ std::uint64_t options_fingerprint(const Options& o) {
   mix(o.correlated_rounding);
   mix(static_cast<std::uint64_t>(resolved_layout(o)));
   mix(o.pipeline_chunks);
+  mix(wide_groups(o.fractional_bits));
   return h;
 }
 
@@ -239,7 +256,8 @@ std::string describe(const Options& o) {
      << (o.compressed_downlink ? " downlink=compressed" : "")
      << (o.correlated_rounding ? " rounding-draws=correlated" : "")
      << " layout=" << rotation_layout_name(resolved_layout(o)) << " threads=" << o.threads
-     << (o.pipeline_chunks > 1 ? " pipeline=" + std::to_string(o.pipeline_chunks) : "");
+     << (o.pipeline_chunks > 1 ? " pipeline=" + std::to_string(o.pipeline_chunks) : "")
+     << (o.fractional_bits > 0 ? " fractional-bits=" + std::to_string(o.fractional_bits) : "");
   return os.str();
 }
 

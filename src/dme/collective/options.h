@@ -106,7 +106,15 @@ struct Options {
   /// is bit-identical for every count, the compressed downlink's for every count above 1;
   /// chunks shorter than kMinPipelineChunk are merged.
   std::size_t pipeline_chunks = 1;
+  /// eden only: bits per coordinate beyond log2(s), in [0, 1). That share of the coordinates,
+  /// rounded down to a multiple of 1/256 (at least 1/256 when not 0), take the Lloyd-Max
+  /// centroids of log2(s) + 1 bits, so a budget of b + f bits is spent whole (payload kind 4,
+  /// codec/payload.h). Needs s <= 128, no buckets. 0: every coordinate takes log2(s) bits.
+  double fractional_bits = 0.0;
 };
+
+/// The groups of 8 wide codes per 2048 of a fractional budget f: floor(256·f).
+std::uint8_t wide_groups(double fractional_bits);
 
 /// Largest Options::pipeline_chunks, and the fewest coordinates of a pipelined chunk.
 inline constexpr std::size_t kMaxPipelineChunks = 1024;

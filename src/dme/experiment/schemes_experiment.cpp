@@ -1,6 +1,8 @@
 #include "dme/experiment/schemes_experiment.h"
 
+#include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <iostream>
 #include <string>
 
@@ -29,21 +31,37 @@ Options as_published(Options o) {
 
 namespace {
 
-// Whether a scheme has an encoding at b bits: quic-fl's tables are for 1..4 bits only (its rows
-// at other budgets are left out of a sweep, with a note), every other scheme takes any b.
-bool defined_at(Scheme scheme, int bits) {
-  return scheme != Scheme::kQuicFl || QuicFlQuantizer::has_bits(static_cast<unsigned>(bits));
+// Whether a scheme has an encoding at b bits, and if not why (its rows are then left out of a
+// sweep, with a note): quic-fl's tables are for 1..4 bits only, and only eden spends a
+// fractional budget; every other scheme takes any whole b.
+const char* undefined_at(Scheme scheme, double bits) {
+  if (bits != std::floor(bits))
+    return scheme == Scheme::kEden ? nullptr : "only eden spends a fractional budget";
+  if (scheme == Scheme::kQuicFl && !QuicFlQuantizer::has_bits(static_cast<unsigned>(bits)))
+    return "quic-fl has tables for 1..4 bits";
+  return nullptr;
 }
 
-std::string run_name(Scheme scheme, int bits, int log2d) {
-  return "schemes_" + std::string(scheme_name(scheme)) + "_b" + std::to_string(bits) + "_log2d" +
+// "1" or "1.04": the budget as a name part.
+std::string budget_name(double bits) {
+  std::ostringstream os;
+  os << bits;
+  return os.str();
+}
+
+std::string run_name(Scheme scheme, double bits, int log2d) {
+  std::string b = budget_name(bits);
+  std::replace(b.begin(), b.end(), '.', 'p');
+  return "schemes_" + std::string(scheme_name(scheme)) + "_b" + b + "_log2d" +
          std::to_string(log2d);
 }
 
-Options row_options(const Options& base, Scheme scheme, int bits) {
+Options row_options(const Options& base, Scheme scheme, double bits) {
   Options o = base;
   o.scheme = scheme;
-  o.s = std::size_t(1) << bits;
+  const double whole = std::floor(bits);
+  o.s = std::size_t(1) << static_cast<int>(whole);
+  o.fractional_bits = bits - whole;
   return as_published(o);
 }
 
@@ -61,16 +79,17 @@ int run_schemes_experiment(const SchemesExperimentConfig& cfg, MPI_Comm comm, st
   DME_CHECK(!cfg.schemes.empty(), "--schemes needs at least one scheme");
   for (int l : cfg.log2d)
     DME_CHECK(l >= 0 && l <= 30, "--log2d values must be in 0..30, got " << l);
-  for (int b : cfg.bits)
-    DME_CHECK(b >= 1 && b <= 16, "--bits values must be in 1..16 (s = 2^b levels), got " << b);
+  for (double b : cfg.bits)
+    DME_CHECK(b >= 1 && b <= 16,
+              "--bits values must be in [1, 16] (s = 2^floor(b) levels), got " << b);
   std::vector<std::string> names;
   for (int l : cfg.log2d)
     for (Scheme scheme : cfg.schemes)
-      for (int b : cfg.bits) {
-        if (!defined_at(scheme, b)) {
+      for (double b : cfg.bits) {
+        if (const char* why = undefined_at(scheme, b)) {
           if (rank == 0 && l == cfg.log2d.front())
             std::cerr << "dme-experiment schemes: " << scheme_name(scheme) << " has no " << b
-                      << "-bit encoding (tables for 1..4 bits): its row is left out\n";
+                      << "-bit encoding (" << why << "): its row is left out\n";
           continue;
         }
         validate(row_options(cfg.options, scheme, b));  // every row's options, before any work
@@ -105,8 +124,8 @@ int run_schemes_experiment(const SchemesExperimentConfig& cfg, MPI_Comm comm, st
     const double mean_norm2 = mpi::allreduce(norm2, MPI_SUM, comm) / n;
 
     for (Scheme scheme : cfg.schemes)
-      for (int b : cfg.bits) {
-        if (!defined_at(scheme, b)) continue;
+      for (double b : cfg.bits) {
+        if (undefined_at(scheme, b)) continue;
         const Options o = row_options(cfg.options, scheme, b);
         MeanEstimator estimator(comm, o);
         MeanEstimator alone(MPI_COMM_SELF, o);  // one vector: its own estimate
@@ -142,7 +161,7 @@ int run_schemes_experiment(const SchemesExperimentConfig& cfg, MPI_Comm comm, st
         if (rank == 0) {
           table.print_row(
               os, {static_cast<long long>(n), static_cast<long long>(l),
-                   std::string(scheme_name(scheme)), static_cast<long long>(b),
+                   std::string(scheme_name(scheme)), budget_name(b),
                    static_cast<long long>(o.s), rotation, bits_sent, nmse_avg, vnmse_avg,
                    median(encode_ms), median(exchange_ms), median(decode_ms), median(total_ms)});
           if (!std::isfinite(nmse_avg) || !std::isfinite(vnmse_avg)) {
@@ -155,7 +174,7 @@ int run_schemes_experiment(const SchemesExperimentConfig& cfg, MPI_Comm comm, st
         run.name = run_name(scheme, b, l);
         run.parameters = describe_input(cfg.dist, cfg.params, cfg.inputs);
         run.parameters["scheme"] = std::string(scheme_name(scheme));
-        run.parameters["bits"] = std::int64_t(b);
+        run.parameters["bits"] = b;
         run.parameters["s"] = std::int64_t(o.s);
         run.parameters["rotation"] = rotation;
         run.parameters["options"] = describe(o);

@@ -18,7 +18,9 @@ struct SchemesExperimentConfig {
   std::vector<int> log2d = {16};
   std::vector<Scheme> schemes = {Scheme::kQsgd, Scheme::kAsq, Scheme::kAsqShared, Scheme::kEden,
                                  Scheme::kQuicFl};
-  std::vector<int> bits = {1, 2, 4};  ///< budgets b: s = 2^b levels
+  /// Budgets b in bits per coordinate: s = 2^floor(b) levels; a fractional part f is eden's
+  /// Options::fractional_bits (rows of other schemes at such budgets are left out).
+  std::vector<double> bits = {1, 2, 4};
   Options options;  ///< solver, rotations, exchange, seed ... (scheme and s are swept)
   int trials = 5;   ///< estimates per row (NMSE averaged, times median)
   Distribution dist = Distribution::kLogNormal;

@@ -11,6 +11,7 @@
 #include "dme/codec/detail/checked.h"
 #include "dme/codec/detail/code_reader.h"
 #include "dme/codec/detail/endian.h"
+#include "dme/codec/detail/two_width.h"
 #include "dme/core/error.h"
 #include "dme/core/rng.h"
 #include "dme/quantization/quic_fl.h"
@@ -95,12 +96,13 @@ WireHeader parse_fields(std::span<const std::byte> buf) {
   DME_CHECK((flags & ~(kFlagBiased | kFlagIndependentRotation)) == 0,
             "payload field 'flags': unknown bits set in 0x" << std::hex << int(flags));
   const auto kind = field<std::uint8_t>(buf, kOffKind);
-  DME_CHECK(kind <= static_cast<std::uint8_t>(PayloadKind::kSharedTable),
-            "payload field 'kind': expected 0 (levels), 1 (dithered levels), 2 (codes only) or 3 "
-            "(shared table), found "
+  DME_CHECK(kind <= static_cast<std::uint8_t>(PayloadKind::kTwoWidths),
+            "payload field 'kind': expected 0 (levels), 1 (dithered levels), 2 (codes only), 3 "
+            "(shared table) or 4 (two widths), found "
                 << int(kind));
   h.kind = static_cast<PayloadKind>(kind);
-  h.dither_purpose = field<std::uint8_t>(buf, kOffDitherPurpose);
+  (h.kind == PayloadKind::kTwoWidths ? h.wide_groups : h.dither_purpose) =
+      field<std::uint8_t>(buf, kOffDitherPurpose);
   h.dither = std::bit_cast<float>(field<std::uint32_t>(buf, kOffDither));
   h.s = field<std::uint32_t>(buf, kOffS);
   DME_CHECK(h.s >= 2 && h.s <= kMaxRadix,
@@ -147,7 +149,7 @@ void check_bucket_levels(const float* v, std::uint32_t n, std::size_t b) {
 
 }  // namespace
 
-Sections section_offsets(std::uint64_t buckets, std::uint64_t levels, std::uint64_t count,
+Sections section_offsets(std::uint64_t buckets, std::uint64_t levels, const PayloadHeader& h,
                          const CodeLayout& layout) {
   Sections s;
   s.levels =
@@ -155,7 +157,8 @@ Sections section_offsets(std::uint64_t buckets, std::uint64_t levels, std::uint6
                   checked_pad8(checked_mul(buckets, 4, "level counts"), "level counts"), "payload");
   s.codes =
       checked_add(s.levels, checked_pad8(checked_mul(levels, 4, "levels"), "levels"), "payload");
-  s.codes_bytes = packed_bytes(count, layout);
+  s.codes_bytes = h.kind == PayloadKind::kTwoWidths ? TwoWidthStream::of(h).bytes(h.count)
+                                                     : packed_bytes(h.count, layout);
   s.checksum = checked_add(s.codes, checked_pad8(s.codes_bytes, "packed codes"), "payload");
   s.total = checked_add(s.checksum, kChecksumBytes, "payload");
   return s;
@@ -180,7 +183,23 @@ void validate_header(const PayloadHeader& h) {
   DME_CHECK(h.first <= h.padded && h.count <= h.padded - h.first,
             "payload carries coordinates [" << h.first << ", " << h.first << " + " << h.count
                                             << ") outside [0, " << h.padded << ")");
-  if (h.kind == PayloadKind::kLevels || h.kind == PayloadKind::kCodes) {
+  DME_CHECK((h.kind == PayloadKind::kTwoWidths) == (h.wide_groups != 0),
+            "payload of kind " << int(static_cast<std::uint8_t>(h.kind)) << " has "
+                               << int(h.wide_groups)
+                               << " groups of wide codes: only kind 4 (two widths) has them, "
+                                  "1..255");
+  if (h.kind == PayloadKind::kTwoWidths) {
+    DME_CHECK(std::has_single_bit(h.s) && h.s <= 128,
+              "payload of kind 4 (two widths) has s = " << h.s
+                                                        << ", expected 2^b for b = 1..7");
+    DME_CHECK(h.bucket_size == 0, "payload of kind 4 (two widths) has bucket_size "
+                                      << h.bucket_size << ", expected 0 (one bucket)");
+    DME_CHECK(std::isfinite(h.dither) && h.dither >= 0.0f,
+              "payload of kind 4: scale must be finite and >= 0, got " << h.dither);
+    DME_CHECK(h.dither_purpose == 0,
+              "payload of kind 4 names a draw purpose " << int(h.dither_purpose)
+                                                        << ", expected none (0)");
+  } else if (h.kind == PayloadKind::kLevels || h.kind == PayloadKind::kCodes) {
     DME_CHECK(h.dither_purpose == 0 && std::bit_cast<std::uint32_t>(h.dither) == 0,
               "payload of kind " << int(static_cast<std::uint8_t>(h.kind))
                                  << " carries a dither (purpose " << int(h.dither_purpose)
@@ -219,12 +238,12 @@ void validate_header(const PayloadHeader& h) {
 void validate_level_table(const LevelTable& levels, const PayloadHeader& h) {
   const std::size_t buckets = num_buckets(h);
   const auto& off = levels.offsets;
-  if (h.kind == PayloadKind::kCodes) {
+  if (h.kind == PayloadKind::kCodes || h.kind == PayloadKind::kTwoWidths) {
     DME_CHECK(levels.values.empty() && levels.exact.empty() && off.size() == 2 && off[0] == 0 &&
                   off[1] == h.s,
-              "a kind-2 (codes only) payload takes codes_only_levels(s): no levels, one count "
-              "of s = "
-                  << h.s);
+              "a kind-" << int(static_cast<std::uint8_t>(h.kind))
+                        << " payload takes codes_only_levels(s): no levels, one count of s = "
+                        << h.s);
     return;
   }
   if (h.kind == PayloadKind::kSharedTable) {
@@ -275,7 +294,8 @@ void write_header(const WireHeader& w, std::byte* out) {
       static_cast<std::uint8_t>((h.biased ? kFlagBiased : 0) |
                                 (h.independent_rotation ? kFlagIndependentRotation : 0)));
   store_le<std::uint8_t>(out + kOffKind, static_cast<std::uint8_t>(h.kind));
-  store_le<std::uint8_t>(out + kOffDitherPurpose, h.dither_purpose);
+  store_le<std::uint8_t>(out + kOffDitherPurpose,
+                         h.kind == PayloadKind::kTwoWidths ? h.wide_groups : h.dither_purpose);
   store_le<std::uint32_t>(out + kOffS, h.s);
   store_le<std::uint32_t>(out + kOffRound, h.round);
   store_le<std::uint32_t>(out + kOffRank, h.rank);
@@ -321,6 +341,8 @@ WireHeader read_header(std::span<const std::byte> buf, const DecodeExpectations&
     max_levels = std::numeric_limits<std::uint64_t>::max();
   if (w.header.kind == PayloadKind::kCodes)
     expect_field<std::uint64_t>("levels (kind 2: none)", 0, w.levels);
+  else if (w.header.kind == PayloadKind::kTwoWidths)
+    expect_field<std::uint64_t>("levels (kind 4: none)", 0, w.levels);
   else if (w.header.kind == PayloadKind::kSharedTable)
     DME_CHECK(w.levels % 2 == 0 && w.levels / 2 <= w.header.count,
               "payload field 'levels' (kind 3: twice the exact coordinates): expected an even "
@@ -332,7 +354,7 @@ WireHeader read_header(std::span<const std::byte> buf, const DecodeExpectations&
               "payload field 'levels': expected " << w.buckets << ".." << w.buckets << " * "
                                                   << w.header.s << " (at most 2^32 - 1), found "
                                                   << w.levels);
-  w.sections = section_offsets(w.buckets, w.levels, w.header.count, w.layout);
+  w.sections = section_offsets(w.buckets, w.levels, w.header, w.layout);
   DME_CHECK(w.sections.total == total,
             "payload sections: " << w.buckets << " buckets, " << w.levels << " levels and "
                                  << w.header.count << " codes need " << w.sections.total
@@ -351,8 +373,11 @@ void check_zero_padding(std::span<const std::byte> buf, std::uint64_t from, std:
 
 LevelTable read_levels(std::span<const std::byte> buf, const WireHeader& w) {
   const Sections& sec = w.sections;
-  if (w.header.kind == PayloadKind::kCodes) {  // read_header proved B = 1 and L = 0
-    expect_field<std::uint32_t>("level count (kind 2: s)", w.header.s,
+  if (w.header.kind == PayloadKind::kCodes ||
+      w.header.kind == PayloadKind::kTwoWidths) {  // read_header proved B = 1 and L = 0
+    expect_field<std::uint32_t>(w.header.kind == PayloadKind::kCodes ? "level count (kind 2: s)"
+                                                                     : "level count (kind 4: s)",
+                                w.header.s,
                                 field<std::uint32_t>(buf, sec.level_counts));
     check_zero_padding(buf, sec.level_counts + 4, sec.codes, "level counts");
     return codes_only_levels(w.header.s);

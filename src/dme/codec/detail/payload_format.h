@@ -27,8 +27,9 @@ struct Sections {
   std::uint64_t total = 0;
 };
 
-/// Offsets for B buckets, L levels and count codes; a size overflowing 64 bits -> dme::Error.
-Sections section_offsets(std::uint64_t buckets, std::uint64_t levels, std::uint64_t count,
+/// Offsets for B buckets, L levels and the h.count codes of h (packed in layout, or as kind 4's
+/// two widths); a size overflowing 64 bits -> dme::Error.
+Sections section_offsets(std::uint64_t buckets, std::uint64_t levels, const PayloadHeader& h,
                          const CodeLayout& layout);
 
 /// A header with what it implies.

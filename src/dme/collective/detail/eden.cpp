@@ -7,10 +7,12 @@
 #include <mutex>
 #include <numbers>
 
+#include "dme/codec/detail/two_width.h"
 #include "dme/core/error.h"
 #include "dme/core/normal.h"
 #include "dme/core/ordered_sum.h"
 #include "dme/core/timer.h"
+#include "dme/quantization/lloyd_max.h"
 
 namespace dme::detail {
 namespace {
@@ -81,12 +83,16 @@ class EdenCompression final : public Compression {
   void encode(std::span<const float> chunk, const PayloadHeader& h, const CompressionPlan& plan,
               const PhiloxStream&, std::vector<std::byte>& out, PhaseTimes& times,
               const Extrema<float>*) override {
-    check_plan(h, plan, chunk.size());
+    check_plan(h, plan, chunk.size(), /*takes_two_widths=*/true);
     DME_CHECK(!plan.levels, "eden: its levels are the scaled Lloyd-Max centroids; it takes no "
                             "given levels (the pipelined allgather is for asq)");
     DME_CHECK(std::has_single_bit(plan.s) && plan.s >= 2 && plan.s <= 256,
               "eden: s must be 2^b levels, b = 1..8, got " << plan.s);
     const std::span<const double> c = normal_lloyd_max(std::countr_zero(plan.s));
+    if (plan.wide_groups > 0) {
+      encode_two_widths(chunk, h, plan, out, times);
+      return;
+    }
     Timer solve_timer;
     const std::size_t bucket = bucket_length(h);
     codes_.resize(chunk.size());
@@ -97,6 +103,59 @@ class EdenCompression final : public Compression {
       encode_bucket(chunk.subspan(lo, hi - lo), c, codes_.data() + lo, table);
     }
     times.solve_ms += solve_timer.elapsed_ms();
+    write(h, table, out, times);
+  }
+
+
+ private:
+  // The fractional budget (payload kind 4): in every period of kTwoWidthPeriod coordinates the
+  // first 8·G take the Lloyd-Max centroids of b + 1 bits, the others those of b bits, all scaled
+  // by σ (the RMS of the chunk) to pick the nearest; the payload then carries one scale
+  // S·σ, S = ‖y‖² / Σ y_i·σ·C(i), as encode_bucket's. EDEN's unbiasedness holds for any
+  // deterministic quantizer of the rotated vector with that scale (docs/schemes.md), so mixing
+  // two tables keeps it. The receiver scales the same float32 tables (quantization/lloyd_max.h).
+  void encode_two_widths(std::span<const float> y, const PayloadHeader& header,
+                         const CompressionPlan& plan, std::vector<std::byte>& out,
+                         PhaseTimes& times) {
+    DME_CHECK(plan.bucket_size == 0 && plan.s <= 128,
+              "eden: a fractional bit budget takes one bucket and s <= 128 (its wide codes have "
+              "one bit more), got bucket size "
+                  << plan.bucket_size << ", s = " << plan.s);
+    Timer solve_timer;
+    PayloadHeader h = header;
+    h.kind = PayloadKind::kTwoWidths;
+    h.wide_groups = plan.wide_groups;
+    const unsigned b = std::countr_zero(plan.s);
+    const std::span<const float> narrow = lloyd_max_table(b), wide = lloyd_max_table(b + 1);
+    const double norm2 = ordered_sum(y.size(), [&](std::size_t i) { return double(y[i]) * y[i]; });
+    DME_CHECK(std::isfinite(norm2), "eden: the norm of the rotated chunk is not finite");
+    codes_.assign(y.size(), 0);
+    double scale = 0;  // all zero: every code 0, scale 0
+    if (norm2 > 0) {
+      const double sigma = std::sqrt(norm2 / double(y.size()));
+      const codec::TwoWidthStream stream = codec::TwoWidthStream::of(h);
+      stream.for_each_run(0, y.size(), [&](std::uint64_t start, std::uint64_t n, unsigned width,
+                                           std::uint64_t) {
+        nearest_codes(y.subspan(start, n), sigma, width > b ? wide : narrow,
+                      codes_.data() + start);
+      });
+      const double dot = ordered_sum(y.size(), [&](std::size_t i) {
+        const bool is_wide = i % kTwoWidthPeriod < stream.wide;
+        return double(y[i]) * (is_wide ? wide : narrow)[codes_[i]];
+      });
+      DME_CHECK(dot > 0, "eden: the quantized chunk is orthogonal to the input (norm " << norm2
+                                                                                       << ")");
+      scale = norm2 / dot;
+    }
+    h.dither = static_cast<float>(scale);
+    DME_CHECK(std::isfinite(h.dither),
+              "eden: the scale " << scale << " of the rotated chunk overflows float32");
+    times.solve_ms += solve_timer.elapsed_ms();
+    write(h, codes_only_levels(h.s), out, times);
+  }
+
+  void write(const PayloadHeader& h, const LevelTable& table, std::vector<std::byte>& out,
+             PhaseTimes& times) {
     Timer pack_timer;
     PayloadWriter writer(h, table, out);
     writer.pack(0, codes_);
@@ -104,8 +163,44 @@ class EdenCompression final : public Compression {
     times.round_pack_ms += pack_timer.elapsed_ms();
   }
 
+  // codes[i] = the nearest of the centroids σ·c to y_i: the number of midpoints below y_i, in
+  // float (the thresholds are rounded once; a value on a rounded threshold may go either way,
+  // which only moves which centroid is "nearest" by a rounding, and the scale stays exact for the
+  // codes sent).
+  template <class C>
+  static void nearest_codes(std::span<const float> y, double sigma, std::span<const C> c,
+                            std::uint16_t* codes) {
+    const std::size_t k = c.size();
+    std::array<float, 255> mid{};
+    for (std::size_t j = 0; j + 1 < k; ++j)
+      mid[j] = static_cast<float>(sigma * 0.5 * (double(c[j]) + double(c[j + 1])));
+    if (k <= 16) {
+      for (std::size_t i = 0; i < y.size(); ++i) {  // branch-free, vectorised by the compiler
+        unsigned code = 0;
+        for (std::size_t j = 0; j + 1 < k; ++j) code += y[i] > mid[j] ? 1u : 0u;
+        codes[i] = static_cast<std::uint16_t>(code);
+      }
+    } else {
+      for (std::size_t i = 0; i < y.size(); ++i)
+        codes[i] = static_cast<std::uint16_t>(
+            std::upper_bound(mid.begin(), mid.begin() + (k - 1), y[i]) - mid.begin());
+    }
+  }
 
- private:
+  // Appends the levels scale·c_j, checked distinct in float32.
+  static void add_levels(LevelTable& table, double scale, std::span<const double> c,
+                         double sigma) {
+    float previous = -INFINITY;
+    for (const double cj : c) {
+      const float level = static_cast<float>(scale * cj);
+      DME_CHECK(std::isfinite(level) && level > previous, "eden: the levels of a bucket with RMS "
+                                                              << sigma
+                                                              << " are not distinct in float32");
+      table.values.push_back(level);
+      previous = level;
+    }
+  }
+
   // One bucket: codes by the nearest centroid of y / σ (σ the bucket's RMS), then the level
   // table S·σ·c with S = ‖y‖² / Σ y_i·σ·c_code(i), which makes E[⟨estimate, y⟩] exact.
   static void encode_bucket(std::span<const float> y, std::span<const double> c,
@@ -119,39 +214,14 @@ class EdenCompression final : public Compression {
     }
     const double sigma = std::sqrt(norm2 / double(y.size()));
     const std::size_t k = c.size();
-    // Nearest centroid of y_i / σ: the number of midpoints below y_i, in float (the thresholds
-    // are rounded once; a value on a rounded threshold may go either way, which only moves which
-    // centroid is "nearest" by a rounding, and the scale below stays exact for the codes sent).
-    std::array<float, 255> mid{};
-    for (std::size_t j = 0; j + 1 < k; ++j)
-      mid[j] = static_cast<float>(sigma * 0.5 * (c[j] + c[j + 1]));
-    if (k <= 16) {
-      for (std::size_t i = 0; i < y.size(); ++i) {  // branch-free, vectorised by the compiler
-        unsigned code = 0;
-        for (std::size_t j = 0; j + 1 < k; ++j) code += y[i] > mid[j] ? 1u : 0u;
-        codes[i] = static_cast<std::uint16_t>(code);
-      }
-    } else {
-      for (std::size_t i = 0; i < y.size(); ++i)
-        codes[i] = static_cast<std::uint16_t>(
-            std::upper_bound(mid.begin(), mid.begin() + (k - 1), y[i]) - mid.begin());
-    }
+    nearest_codes(y, sigma, c, codes);
     std::array<double, 256> level{};
     for (std::size_t j = 0; j < k; ++j) level[j] = sigma * c[j];
     const double dot =
         ordered_sum(y.size(), [&](std::size_t i) { return double(y[i]) * level[codes[i]]; });
     DME_CHECK(dot > 0,
               "eden: the quantized bucket is orthogonal to the input (norm " << norm2 << ")");
-    const double scale = norm2 / dot * sigma;
-    float previous = -INFINITY;
-    for (std::size_t j = 0; j < k; ++j) {
-      const float level = static_cast<float>(scale * c[j]);
-      DME_CHECK(std::isfinite(level) && level > previous, "eden: the levels of a bucket with RMS "
-                                                              << sigma
-                                                              << " are not distinct in float32");
-      table.values.push_back(level);
-      previous = level;
-    }
+    add_levels(table, norm2 / dot * sigma, c, sigma);
     table.offsets.push_back(static_cast<std::uint32_t>(table.values.size()));
   }
 
