@@ -13,6 +13,7 @@
 #include "dme/collective/detail/eden.h"
 #include "dme/collective/mean_estimator.h"
 #include "dme/core/normal.h"
+#include "dme/quantization/lloyd_max.h"
 #include "scheme_test_support.h"
 #include "support/mpi_test_support.h"
 
@@ -109,6 +110,80 @@ TEST(Eden, SharedRotationCorrelatesTheRanksErrors) {
   o.shared_rotation = false;
   const double independent = mean_nmse(st, o, 4, nullptr);
   EXPECT_GT(shared, 0.5 * n * independent) << shared << " vs " << independent;
+}
+
+TEST(Eden, LloydMaxTablesAreTheCentroidsInFloat) {
+  // What a kind-4 payload is decoded with (quantization/lloyd_max.h), fixed in the source.
+  for (unsigned b = 1; b <= 8; ++b) {
+    const auto c = dme::detail::normal_lloyd_max(b);
+    const auto t = dme::lloyd_max_table(b);
+    ASSERT_EQ(t.size(), c.size());
+    for (std::size_t j = 0; j < c.size(); ++j) EXPECT_EQ(t[j], static_cast<float>(c[j])) << b;
+  }
+  EXPECT_THROW(dme::lloyd_max_table(9), dme::Error);
+}
+
+TEST(Eden, FractionalBudgetFollowsTheMixedTheory) {
+  // b + f bits: a share φ = G/256 of the coordinates takes the b + 1-bit centroids. With one
+  // scale over both, the error per vector is ε/(1 − ε) with ε = (1 − φ)·ε_b + φ·ε_{b+1}: below
+  // b bits' at b + φ bits on the wire (plus the header).
+  const int n = world_size();
+  const std::size_t d = 1 << 15;
+  const Setting st = make_setting(d, /*identical=*/false);
+  for (unsigned b : {1u, 2u, 4u}) {
+    dme::Options o;
+    o.scheme = dme::Scheme::kEden;
+    o.s = std::size_t(1) << b;
+    o.fractional_bits = 0.0315;  // G = 8: 8/256 of the coordinates
+    o.shared_rotation = false;
+    o.seed = 5;
+    const double phi = 8.0 / 256;
+    const double eps = (1 - phi) * quantizer_mse(dme::detail::normal_lloyd_max(b)) +
+                       phi * quantizer_mse(dme::detail::normal_lloyd_max(b + 1));
+    const double theory = eps / (1 - eps) / n;
+    const double got = mean_nmse(st, o, 6, nullptr);
+    EXPECT_NEAR(got / theory, 1.0, 0.05) << "b " << b << ": " << got << " vs " << theory;
+    // The payload: header and one level count (112 bytes), the codes, the checksum.
+    dme::MeanEstimator est(MPI_COMM_WORLD, o);
+    std::vector<float> out(d);
+    const dme::Report rep = est.estimate(st.x, out);
+    const std::size_t codes = d / 8 * b + d / 2048 * 8;
+    EXPECT_EQ(rep.payload_bytes, 112 + codes + 8) << "b " << b;
+  }
+}
+
+TEST(Eden, FractionalBudgetIsUnbiasedThroughEveryExchange) {
+  for (const auto exchange :
+       {dme::Exchange::kAllgather, dme::Exchange::kGatherBcast, dme::Exchange::kReduceScatter}) {
+    dme::Options o;
+    o.scheme = dme::Scheme::kEden;
+    o.s = 2;
+    o.fractional_bits = 0.25;
+    o.exchange = exchange;
+    o.shared_rotation = exchange == dme::Exchange::kReduceScatter;  // it sums rotated chunks
+    SCOPED_TRACE(std::string(dme::exchange_name(exchange)));
+    dme::test::expect_unbiased_over_rounds(make_setting(5000, /*identical=*/false), o, 48);
+  }
+}
+
+TEST(Eden, FractionalBudgetRefusesWhatItCannotSpend) {
+  dme::Options o;
+  o.scheme = dme::Scheme::kEden;
+  o.s = 4;
+  for (double f : {-0.1, 1.0, 0.001, std::nan("")}) {
+    o.fractional_bits = f;
+    EXPECT_THROW(dme::validate(o), dme::Error) << f;
+  }
+  o.fractional_bits = 0.5;
+  EXPECT_NO_THROW(dme::validate(o));
+  o.s = 256;  // no 9-bit table
+  EXPECT_THROW(dme::validate(o), dme::Error);
+  o.s = 4;
+  o.bucket_size = 1024;
+  EXPECT_THROW(dme::validate(o), dme::Error);
+  o.bucket_size = 0;
+  o.scheme = dme::Scheme::kAsq;
+  EXPECT_THROW(dme::validate(o), dme::Error);
 }
 
 TEST(Eden, RefusesLevelCountsThatAreNotPowersOfTwo) {
