@@ -46,7 +46,7 @@ TEST(SchemesExperiment, OneRunPerSchemeAndBudgetInTheExpectedOrder) {
   std::map<std::string, double> nmse;
   for (const auto& run : file.runs) {
     const auto scheme = std::get<std::string>(run.parameters.at("scheme"));
-    const auto bits = std::get<std::int64_t>(run.parameters.at("bits"));
+    const auto bits = static_cast<int>(std::get<double>(run.parameters.at("bits")));
     EXPECT_EQ(run.name, "schemes_" + scheme + "_b" + std::to_string(bits) + "_log2d14");
     EXPECT_EQ(std::get<std::string>(run.parameters.at("rotation")),
               scheme == "eden" ? "per-rank" : scheme == "qsgd" ? "none" : "shared");
@@ -90,6 +90,30 @@ TEST(SchemesExperiment, QuicFlRowsBeyondItsTablesAreLeftOut) {
   EXPECT_THROW(dme::run_schemes_experiment(cfg, MPI_COMM_WORLD, table), dme::Error);
 }
 
+// A fractional budget is eden's alone (other schemes' rows are left out), spent whole: a
+// quarter of the coordinates take 2 bits at 1.25, below 1-bit eden's error.
+TEST(SchemesExperiment, FractionalBudgetsAreEdens) {
+  std::optional<dme::ResultsFile> results;
+  run_driver("schemes_fractional", {dme::Scheme::kAsq, dme::Scheme::kEden}, {1, 1.25}, results);
+  if (world_rank() != 0) return;
+  std::map<std::string, std::pair<double, double>> rows;  // name: bits sent, nmse
+  for (const auto& run : results->runs) {
+    double sent = 0, nmse = 0;
+    for (const auto& d : run.datasets) {
+      if (d.name == "bits_per_coord") sent = d.values[0];
+      if (d.name == "nmse") nmse = (d.values[0] + d.values[1]) / 2;
+    }
+    rows[run.name] = {sent, nmse};
+  }
+  ASSERT_EQ(rows.size(), 3u);
+  ASSERT_TRUE(rows.count("schemes_eden_b1p25_log2d14") && rows.count("schemes_eden_b1_log2d14") &&
+              rows.count("schemes_asq_b1_log2d14"));
+  const auto [sent, nmse] = rows["schemes_eden_b1p25_log2d14"];
+  EXPECT_GE(sent, 1.25);
+  EXPECT_LE(sent, 1.25 + 0.1);  // the 128-byte frame over 2^14 coordinates: 0.0625 bits
+  EXPECT_LT(nmse, 0.9 * rows["schemes_eden_b1_log2d14"].second);
+}
+
 // thc runs through reduce-scatter-int (as published: integer sums), with uniform levels that
 // are less accurate than asq's adaptive ones at 2 bits.
 TEST(SchemesExperiment, ThcRunsThroughTheIntegerSumExchange) {
@@ -122,7 +146,7 @@ TEST(SchemesExperiment, BadBudgetsAreRefusedEverywhere) {
   std::ostringstream table;
   dme::testing::expect_error_everywhere(
       [&] { dme::run_schemes_experiment(cfg, MPI_COMM_WORLD, table); },
-      "--bits values must be in 1..16");
+      "--bits values must be in [1, 16]");
   cfg.bits = {3};  // EDEN takes s = 8; asq-shared with nearest rounding does not exist
   cfg.options.rounding = dme::Rounding::kNearest;
   dme::testing::expect_error_everywhere(
