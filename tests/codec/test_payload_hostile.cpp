@@ -125,17 +125,10 @@ TEST(PayloadHostile, HugeCountInTinyBufferIsRejectedWithoutAllocating) {
 void expect_resealed_reject(std::uint32_t s, std::uint64_t bucket,
                             const std::function<void(std::vector<std::byte>&)>& edit,
                             const std::string& fragment) {
-  auto buf = encode_parts(make_parts(30, s, bucket, 4));
-  edit(buf);
-  reseal(buf);
-  SCOPED_TRACE(fragment);
-  expect_all_reject(buf, fragment);
+  dme::test::expect_edit_rejected(encode_parts(make_parts(30, s, bucket, 4)), edit, fragment);
 }
 
-template <class T>
-auto put(std::size_t offset, T v) {
-  return [=](std::vector<std::byte>& b) { dc::store_le<T>(b.data() + offset, v); };
-}
+using dme::test::put;
 
 TEST(PayloadHostile, ResealedBadFieldsAreNamed) {
   expect_resealed_reject(

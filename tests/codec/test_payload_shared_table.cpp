@@ -19,7 +19,6 @@ namespace {
 namespace dc = dme::detail::codec;
 using dme::test::encode_parts;
 using dme::test::make_shared_table;
-using dme::test::reseal;
 
 TEST(PayloadSharedTable, RoundTripsAndAccumulatesTheTableValues) {
   for (unsigned bits : {1u, 2u, 3u, 4u})
@@ -48,17 +47,10 @@ TEST(PayloadSharedTable, RoundTripsAndAccumulatesTheTableValues) {
 /// resealed: every decoder must reject it naming `fragment`.
 void expect_rejected(const std::function<void(std::vector<std::byte>&)>& edit,
                      const std::string& fragment) {
-  auto buf = encode_parts(make_shared_table(30, 4, 5));
-  edit(buf);
-  reseal(buf);
-  SCOPED_TRACE(fragment);
-  dme::test::expect_all_reject(buf, fragment);
+  dme::test::expect_edit_rejected(encode_parts(make_shared_table(30, 4, 5)), edit, fragment);
 }
 
-template <class T>
-auto put(std::size_t offset, T v) {
-  return [=](std::vector<std::byte>& b) { dc::store_le<T>(b.data() + offset, v); };
-}
+using dme::test::put;
 
 TEST(PayloadSharedTable, HostileFieldsAreNamed) {
   // Header: 104 bytes; level counts at 104 (one, padded to 8); exact values at 112 (10 of them),

@@ -102,17 +102,10 @@ TEST(PayloadTwoWidths, PiecesPackLikeOneCall) {
 /// naming `fragment`.
 void expect_rejected(const std::function<void(std::vector<std::byte>&)>& edit,
                      const std::string& fragment) {
-  auto buf = encode_parts(make_two_widths(30, 3, 1, 5));
-  edit(buf);
-  reseal(buf);
-  SCOPED_TRACE(fragment);
-  dme::test::expect_all_reject(buf, fragment);
+  dme::test::expect_edit_rejected(encode_parts(make_two_widths(30, 3, 1, 5)), edit, fragment);
 }
 
-template <class T>
-auto put(std::size_t offset, T v) {
-  return [=](std::vector<std::byte>& b) { dc::store_le<T>(b.data() + offset, v); };
-}
+using dme::test::put;
 
 TEST(PayloadTwoWidths, HostileFieldsAreNamed) {
   expect_rejected(put<std::uint8_t>(15, 0), "only kind 4 (two widths) has them");

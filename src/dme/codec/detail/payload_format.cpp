@@ -188,14 +188,17 @@ void validate_header(const PayloadHeader& h) {
                                << int(h.wide_groups)
                                << " groups of wide codes: only kind 4 (two widths) has them, "
                                   "1..255");
-  if (h.kind == PayloadKind::kTwoWidths) {
-    DME_CHECK(std::has_single_bit(h.s) && h.s <= 128,
-              "payload of kind 4 (two widths) has s = " << h.s
-                                                        << ", expected 2^b for b = 1..7");
-    DME_CHECK(h.bucket_size == 0, "payload of kind 4 (two widths) has bucket_size "
-                                      << h.bucket_size << ", expected 0 (one bucket)");
+  // Kinds 3 and 4: one bucket, one scale of a table that s fixes.
+  const auto check_scaled_table = [&h](const char* kind, bool s_ok, const char* s_expected) {
+    DME_CHECK(s_ok, "payload of " << kind << " has s = " << h.s << ", expected " << s_expected);
+    DME_CHECK(h.bucket_size == 0, "payload of " << kind << " has bucket_size " << h.bucket_size
+                                                << ", expected 0 (one bucket)");
     DME_CHECK(std::isfinite(h.dither) && h.dither >= 0.0f,
-              "payload of kind 4: scale must be finite and >= 0, got " << h.dither);
+              "payload of " << kind << ": scale must be finite and >= 0, got " << h.dither);
+  };
+  if (h.kind == PayloadKind::kTwoWidths) {
+    check_scaled_table("kind 4 (two widths)", std::has_single_bit(h.s) && h.s <= 128,
+                       "2^b for b = 1..7");
     DME_CHECK(h.dither_purpose == 0,
               "payload of kind 4 names a draw purpose " << int(h.dither_purpose)
                                                         << ", expected none (0)");
@@ -208,13 +211,9 @@ void validate_header(const PayloadHeader& h) {
               "payload of kind 2 (codes only) has bucket_size " << h.bucket_size
                                                                 << ", expected 0 (one bucket)");
   } else if (h.kind == PayloadKind::kSharedTable) {
-    DME_CHECK(std::has_single_bit(h.s) && QuicFlQuantizer::has_bits(std::countr_zero(h.s)),
-              "payload of kind 3 (shared table) has s = " << h.s
-                                                          << ", expected 2, 4, 8 or 16");
-    DME_CHECK(h.bucket_size == 0, "payload of kind 3 (shared table) has bucket_size "
-                                      << h.bucket_size << ", expected 0 (one bucket)");
-    DME_CHECK(std::isfinite(h.dither) && h.dither >= 0.0f,
-              "payload of kind 3: scale must be finite and >= 0, got " << h.dither);
+    check_scaled_table("kind 3 (shared table)",
+                       std::has_single_bit(h.s) && QuicFlQuantizer::has_bits(std::countr_zero(h.s)),
+                       "2, 4, 8 or 16");
     DME_CHECK(h.dither_purpose >= static_cast<std::uint8_t>(Purpose::kSharedDraw) &&
                   h.dither_purpose <= static_cast<std::uint8_t>(Purpose::kSharedDrawDownlink),
               "payload of kind 3: draw purpose must be 7, 8 or 9 (shared draws of the uplink, "
