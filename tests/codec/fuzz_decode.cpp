@@ -76,7 +76,7 @@ void check_decoders(std::span<const std::byte> buf) {
     }
     return;
   }
-  if (p.header.kind == dme::PayloadKind::kTwoWidths) {  // S·C[width][code]
+  if (p.header.kind == dme::PayloadKind::kLloydMax) {  // S·C[width][code]
     for (std::size_t i = 0; i < acc.size(); ++i) {
       const float want = dme::test::two_widths_value(p, i);
       if (acc[i] != want || acc_d[i] != double(want))
@@ -154,8 +154,8 @@ int main(int argc, char** argv) {
           parts = dme::test::make_codes_only(count, s, n);
         } else if (n % 4 == 3 && bucket == 0 && (s == 2 || s == 16)) {  // kind 3 (quic-fl)
           parts = dme::test::make_shared_table(count, s == 2 ? 1 : 4, n);
-        } else if (n % 4 == 1 && bucket == 0 && (s == 2 || s == 16)) {  // kind 4 (eden, b + f)
-          parts = dme::test::make_two_widths(count == 40 ? 2100 : count, s == 2 ? 1 : 4, n % 7 + 1,
+        } else if (n % 4 == 1 && bucket == 0 && (s == 2 || s == 16)) {  // kind 4 (eden)
+          parts = dme::test::make_two_widths(count == 40 ? 2100 : count, s == 2 ? 1 : 4, n % 8,
                                              n);
         } else if (n % 4 == 0) {  // a kind-1 payload (asq-shared) among the unbiased ones
           parts.header.kind = dme::PayloadKind::kDitheredLevels;

@@ -110,12 +110,12 @@ inline float shared_table_value(const Payload& p, std::size_t i) {
   return p.header.dither * q.receive(q.h_of(byte), p.codes[i]);
 }
 
-/// A kind-4 (two widths, eden at a fractional budget) payload of count codes: narrow ones of
+/// A kind-4 (Lloyd-Max, eden) payload of count codes: narrow ones of
 /// `bits` bits, `groups` groups of 8 wide ones (bits + 1) per period.
 inline PayloadParts make_two_widths(std::uint64_t count, unsigned bits, unsigned groups,
                                     std::uint64_t seed = 1) {
   PayloadParts p = make_codes_only(count, 1u << bits, seed);
-  p.header.kind = PayloadKind::kTwoWidths;
+  p.header.kind = PayloadKind::kLloydMax;
   p.header.wide_groups = static_cast<std::uint8_t>(groups);
   p.header.dither = 1.25f;
   for (std::uint64_t i = 0; i < count; ++i)

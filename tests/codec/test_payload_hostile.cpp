@@ -140,7 +140,7 @@ TEST(PayloadHostile, ResealedBadFieldsAreNamed) {
   expect_resealed_reject(10, 0, put<std::uint8_t>(13, 4), "'flags'");
   expect_resealed_reject(10, 0, put<std::uint8_t>(14, 5), "'kind': expected 0 (levels), 1");
   expect_resealed_reject(10, 0, put<std::uint8_t>(14, 3), "kind 3 (shared table) has s = 10");
-  expect_resealed_reject(10, 0, put<std::uint8_t>(14, 4), "kind 4 has 0 groups of wide codes");
+  expect_resealed_reject(10, 0, put<std::uint8_t>(14, 4), "kind 4 (Lloyd-Max) has s = 10");
   expect_resealed_reject(10, 0, put<std::uint8_t>(15, 2), "kind 0 carries a dither");
   expect_resealed_reject(10, 0, put<std::uint32_t>(28, 1), "kind 0 carries a dither");
   // Kind 1 (dithered levels): its purpose and scale are checked, and nearest rounding excluded.

@@ -216,9 +216,13 @@ std::span<const std::byte> two_width_codes(std::span<const std::byte> buf, const
 template <class T>
 void accumulate_two_widths(std::span<const std::byte> stream, const PayloadHeader& h, T* acc) {
   const TwoWidthStream t = TwoWidthStream::of(h);
-  std::vector<float> levels;  // the wide table (2s levels), then the narrow one (s)
-  for (const unsigned bits : {t.bits + 1, t.bits})
-    for (const float c : lloyd_max_table(bits)) levels.push_back(h.dither * c);
+  std::vector<float> levels(3 * std::size_t(h.s));  // the wide table (2s levels), the narrow (s)
+  if (t.wide > 0) {
+    const std::span<const float> wide = lloyd_max_table(t.bits + 1);
+    for (std::size_t j = 0; j < wide.size(); ++j) levels[j] = h.dither * wide[j];
+  }
+  const std::span<const float> narrow = lloyd_max_table(t.bits);
+  for (std::size_t j = 0; j < narrow.size(); ++j) levels[2 * h.s + j] = h.dither * narrow[j];
   const std::uint64_t span = kTwoWidthPeriod * kTaskChunks;
   parallel_for(ceil_div(h.count, span), [&](std::size_t k, unsigned) {
     std::uint16_t codes[kTwoWidthPeriod];
@@ -245,7 +249,7 @@ PayloadHeader decode_accumulate_impl(std::span<const std::byte> buf,
             "decode_accumulate: payload of kind 2 (codes only, from rank "
                 << w.header.rank << ") carries no levels to add; decode() gives its codes");
   const LevelTable levels = read_levels(buf, w);
-  if (w.header.kind == PayloadKind::kTwoWidths) {
+  if (w.header.kind == PayloadKind::kLloydMax) {
     accumulate_two_widths(two_width_codes(buf, w), w.header, acc.data());
     return w.header;
   }
@@ -284,7 +288,7 @@ PayloadWriter::PayloadWriter(const PayloadHeader& h, const LevelTable& levels,
     : header_(h), levels_(levels), out_(&out) {
   const WireHeader w = plan(h, levels);
   layout_ = w.layout;
-  alignment_ = h.kind == PayloadKind::kTwoWidths         ? kTwoWidthPeriod
+  alignment_ = h.kind == PayloadKind::kLloydMax         ? kTwoWidthPeriod
                : layout_.packing == Packing::kFixedWidth ? 8
                                                           : layout_.digits_per_word;
   const Sections& sec = w.sections;
@@ -327,9 +331,9 @@ void PayloadWriter::pack(std::uint64_t first, std::span<const std::uint16_t> cod
                                 << next_ << ", got " << first);
   pack_piece(first, codes);
   next_ += codes.size();
-  // Whole groups (bytes of 8 fixed-width codes, mixed-radix words, two-width periods) are final
+  // Whole groups (bytes of 8 fixed-width codes, mixed-radix words, Lloyd-Max periods) are final
   // once packed.
-  const std::uint64_t group_bytes = header_.kind == PayloadKind::kTwoWidths
+  const std::uint64_t group_bytes = header_.kind == PayloadKind::kLloydMax
                                         ? TwoWidthStream::of(header_).period_bytes()
                                     : layout_.packing == Packing::kFixedWidth ? layout_.bits
                                                                               : 8;
@@ -361,7 +365,7 @@ void PayloadWriter::pack_piece(std::uint64_t first, std::span<const std::uint16_
             "PayloadWriter::pack: a piece other than the last must be a multiple of "
                 << alignment_ << " codes long, got " << codes.size());
   std::byte* p = out_->data() + codes_offset_;
-  if (header_.kind == PayloadKind::kTwoWidths) {  // each run against its width's table
+  if (header_.kind == PayloadKind::kLloydMax) {  // each run against its width's table
     TwoWidthStream::of(header_).for_each_run(first, codes.size(), [&](std::uint64_t start,
                                                                       std::uint64_t n,
                                                                       unsigned width,
@@ -432,7 +436,7 @@ PayloadHeader decode_header(std::span<const std::byte> buf, const DecodeExpectat
 Payload decode(std::span<const std::byte> buf, const DecodeExpectations& expect) {
   const WireHeader w = read_header(buf, expect);
   Payload p{w.header, read_levels(buf, w), {}};
-  if (w.header.kind == PayloadKind::kTwoWidths) {
+  if (w.header.kind == PayloadKind::kLloydMax) {
     const std::span<const std::byte> stream = two_width_codes(buf, w);
     p.codes.resize(w.header.count);  // proven to fit: the packed codes are in the buffer
     read_two_widths(stream, TwoWidthStream::of(w.header), 0, p.codes.size(), p.codes.data());

@@ -11,11 +11,11 @@
 //       11     1  bits per code (fixed width) or base-s digits per 64-bit word (mixed radix)
 //       12     1  rotations, 0..3
 //       13     1  flags: bit 0 biased, bit 1 independent_rotation, bits 2..7 zero
-//       14     1  kind: 0 levels, 1 dithered levels, 2 codes only, 3 shared table, 4 two widths
+//       14     1  kind: 0 levels, 1 dithered levels, 2 codes only, 3 shared table, 4 Lloyd-Max
 //                 (PayloadKind)
 //       15     1  kind 1: the Purpose of the sender's rounding stream (2 rounding, 3 requantize,
 //                 5 downlink); kind 3: the Purpose of the shared draws (7 uplink,
-//                 8 requantize, 9 downlink); kind 4: G, 1..255, the wide codes' groups of 8
+//                 8 requantize, 9 downlink); kind 4: G, 0..255, the wide codes' groups of 8
 //                 per period of 2048 codes;
 //                 kinds 0 and 2: zero
 //       16     4  s, 2..65536: codes are base-s digits
@@ -50,11 +50,12 @@
 // levels section of E float32 values (finite) followed by their E uint32 indices within the
 // payload (strictly increasing, below count). The code of an exact coordinate is 0.
 //
-// Kind 4 (two widths, the eden scheme at a fractional budget: collective/detail/eden.cpp) gives
-// some codes one bit more than others, and carries one scale S instead of levels. s = 2^b
-// (b = 1..7), one bucket (bucket_size 0, B = 1) whose level count is s, L = 0 (as kind 2). Its
-// codes come in periods of 2048: in each, the first 8·G codes are wide (b + 1 bits) and the
-// others narrow (b bits); the last period may be short, its wide codes first. Each period is a
+// Kind 4 (Lloyd-Max, the eden scheme without buckets: collective/detail/eden.cpp) carries one
+// scale S instead of levels, and may give some codes one bit more than others (a fractional bit
+// budget). s = 2^b, one bucket (bucket_size 0, B = 1) whose level count is s, L = 0 (as kind 2).
+// Its codes come in periods of 2048: in each, the first 8·G codes are wide (b + 1 bits) and the
+// others narrow (b bits); the last period may be short, its wide codes first. b = 1..8 when
+// G = 0 (every code narrow: the plain fixed-width stream), b = 1..7 when G > 0. Each period is a
 // wide run then a narrow run of fixed-width codes (bitpack.h), each starting at a byte; so
 // P = F·(256·b + G) + ceil(w·(b + 1) / 8) + ceil(r·b / 8) for F whole periods and a last one
 // of w wide and r narrow codes. Bytes 10 and 11 say fixed width, b bits (choose_layout(s)).
@@ -93,8 +94,8 @@ enum class PayloadKind : std::uint8_t {
                ///< (reduce-scatter-int's level indices and integer sums)
   kSharedTable = 3,  ///< σ·R[h][code], R the quic-fl table of s, h a shared draw; plus
                      ///< coordinates sent exactly (quic-fl)
-  kTwoWidths = 4,    ///< S·C[code], C the Lloyd-Max table of the code's width (eden at a
-                     ///< fractional bit budget): some codes have one bit more
+  kLloydMax = 4,     ///< S·C[code], C the Lloyd-Max table of the code's width (eden; at a
+                     ///< fractional bit budget some codes have one bit more)
 };
 
 /// Kind 4: codes come in periods of this many, the wide ones first in each.
@@ -116,10 +117,10 @@ struct PayloadHeader {
   PayloadKind kind = PayloadKind::kLevels;
   /// kDitheredLevels: the Purpose of the sender's rounding stream, and the scale c of the dither.
   /// kSharedTable: the Purpose of the shared draws (kSharedDraw), and the scale σ of the table.
-  /// kTwoWidths: the scale S of the Lloyd-Max tables (dither_purpose 0).
+  /// kLloydMax: the scale S of the Lloyd-Max tables (dither_purpose 0).
   std::uint8_t dither_purpose = 0;
   float dither = 0.0f;
-  /// kTwoWidths: G, 1..255: the first 8·G codes of every kTwoWidthPeriod are wide.
+  /// kLloydMax: G, 0..255: the first 8·G codes of every kTwoWidthPeriod are wide.
   std::uint8_t wide_groups = 0;
 
   bool operator==(const PayloadHeader&) const = default;
@@ -130,7 +131,7 @@ struct PayloadHeader {
 /// A kind-2 (codes only) payload's table is codes_only_levels(s): offsets {0, s}, no values.
 /// A kind-3 (shared table) payload's has offsets {0, s}, the values of the coordinates sent
 /// exactly, and in `exact` their indices within the payload (strictly increasing).
-/// A kind-4 (two widths) payload's is codes_only_levels(s): its levels follow from its scale.
+/// A kind-4 (Lloyd-Max) payload's is codes_only_levels(s): its levels follow from its scale.
 struct LevelTable {
   std::vector<float> values;
   std::vector<std::uint32_t> offsets;

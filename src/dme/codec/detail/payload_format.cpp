@@ -96,12 +96,12 @@ WireHeader parse_fields(std::span<const std::byte> buf) {
   DME_CHECK((flags & ~(kFlagBiased | kFlagIndependentRotation)) == 0,
             "payload field 'flags': unknown bits set in 0x" << std::hex << int(flags));
   const auto kind = field<std::uint8_t>(buf, kOffKind);
-  DME_CHECK(kind <= static_cast<std::uint8_t>(PayloadKind::kTwoWidths),
+  DME_CHECK(kind <= static_cast<std::uint8_t>(PayloadKind::kLloydMax),
             "payload field 'kind': expected 0 (levels), 1 (dithered levels), 2 (codes only), 3 "
-            "(shared table) or 4 (two widths), found "
+            "(shared table) or 4 (Lloyd-Max), found "
                 << int(kind));
   h.kind = static_cast<PayloadKind>(kind);
-  (h.kind == PayloadKind::kTwoWidths ? h.wide_groups : h.dither_purpose) =
+  (h.kind == PayloadKind::kLloydMax ? h.wide_groups : h.dither_purpose) =
       field<std::uint8_t>(buf, kOffDitherPurpose);
   h.dither = std::bit_cast<float>(field<std::uint32_t>(buf, kOffDither));
   h.s = field<std::uint32_t>(buf, kOffS);
@@ -157,7 +157,7 @@ Sections section_offsets(std::uint64_t buckets, std::uint64_t levels, const Payl
                   checked_pad8(checked_mul(buckets, 4, "level counts"), "level counts"), "payload");
   s.codes =
       checked_add(s.levels, checked_pad8(checked_mul(levels, 4, "levels"), "levels"), "payload");
-  s.codes_bytes = h.kind == PayloadKind::kTwoWidths ? TwoWidthStream::of(h).bytes(h.count)
+  s.codes_bytes = h.kind == PayloadKind::kLloydMax ? TwoWidthStream::of(h).bytes(h.count)
                                                      : packed_bytes(h.count, layout);
   s.checksum = checked_add(s.codes, checked_pad8(s.codes_bytes, "packed codes"), "payload");
   s.total = checked_add(s.checksum, kChecksumBytes, "payload");
@@ -183,11 +183,10 @@ void validate_header(const PayloadHeader& h) {
   DME_CHECK(h.first <= h.padded && h.count <= h.padded - h.first,
             "payload carries coordinates [" << h.first << ", " << h.first << " + " << h.count
                                             << ") outside [0, " << h.padded << ")");
-  DME_CHECK((h.kind == PayloadKind::kTwoWidths) == (h.wide_groups != 0),
+  DME_CHECK(h.kind == PayloadKind::kLloydMax || h.wide_groups == 0,
             "payload of kind " << int(static_cast<std::uint8_t>(h.kind)) << " has "
                                << int(h.wide_groups)
-                               << " groups of wide codes: only kind 4 (two widths) has them, "
-                                  "1..255");
+                               << " groups of wide codes: only kind 4 (Lloyd-Max) has them");
   // Kinds 3 and 4: one bucket, one scale of a table that s fixes.
   const auto check_scaled_table = [&h](const char* kind, bool s_ok, const char* s_expected) {
     DME_CHECK(s_ok, "payload of " << kind << " has s = " << h.s << ", expected " << s_expected);
@@ -196,9 +195,10 @@ void validate_header(const PayloadHeader& h) {
     DME_CHECK(std::isfinite(h.dither) && h.dither >= 0.0f,
               "payload of " << kind << ": scale must be finite and >= 0, got " << h.dither);
   };
-  if (h.kind == PayloadKind::kTwoWidths) {
-    check_scaled_table("kind 4 (two widths)", std::has_single_bit(h.s) && h.s <= 128,
-                       "2^b for b = 1..7");
+  if (h.kind == PayloadKind::kLloydMax) {
+    check_scaled_table("kind 4 (Lloyd-Max)",
+                       std::has_single_bit(h.s) && h.s <= (h.wide_groups ? 128u : 256u),
+                       h.wide_groups ? "2^b for b = 1..7 (with wide codes)" : "2^b for b = 1..8");
     DME_CHECK(h.dither_purpose == 0,
               "payload of kind 4 names a draw purpose " << int(h.dither_purpose)
                                                         << ", expected none (0)");
@@ -237,7 +237,7 @@ void validate_header(const PayloadHeader& h) {
 void validate_level_table(const LevelTable& levels, const PayloadHeader& h) {
   const std::size_t buckets = num_buckets(h);
   const auto& off = levels.offsets;
-  if (h.kind == PayloadKind::kCodes || h.kind == PayloadKind::kTwoWidths) {
+  if (h.kind == PayloadKind::kCodes || h.kind == PayloadKind::kLloydMax) {
     DME_CHECK(levels.values.empty() && levels.exact.empty() && off.size() == 2 && off[0] == 0 &&
                   off[1] == h.s,
               "a kind-" << int(static_cast<std::uint8_t>(h.kind))
@@ -294,7 +294,7 @@ void write_header(const WireHeader& w, std::byte* out) {
                                 (h.independent_rotation ? kFlagIndependentRotation : 0)));
   store_le<std::uint8_t>(out + kOffKind, static_cast<std::uint8_t>(h.kind));
   store_le<std::uint8_t>(out + kOffDitherPurpose,
-                         h.kind == PayloadKind::kTwoWidths ? h.wide_groups : h.dither_purpose);
+                         h.kind == PayloadKind::kLloydMax ? h.wide_groups : h.dither_purpose);
   store_le<std::uint32_t>(out + kOffS, h.s);
   store_le<std::uint32_t>(out + kOffRound, h.round);
   store_le<std::uint32_t>(out + kOffRank, h.rank);
@@ -340,7 +340,7 @@ WireHeader read_header(std::span<const std::byte> buf, const DecodeExpectations&
     max_levels = std::numeric_limits<std::uint64_t>::max();
   if (w.header.kind == PayloadKind::kCodes)
     expect_field<std::uint64_t>("levels (kind 2: none)", 0, w.levels);
-  else if (w.header.kind == PayloadKind::kTwoWidths)
+  else if (w.header.kind == PayloadKind::kLloydMax)
     expect_field<std::uint64_t>("levels (kind 4: none)", 0, w.levels);
   else if (w.header.kind == PayloadKind::kSharedTable)
     DME_CHECK(w.levels % 2 == 0 && w.levels / 2 <= w.header.count,
@@ -373,7 +373,7 @@ void check_zero_padding(std::span<const std::byte> buf, std::uint64_t from, std:
 LevelTable read_levels(std::span<const std::byte> buf, const WireHeader& w) {
   const Sections& sec = w.sections;
   if (w.header.kind == PayloadKind::kCodes ||
-      w.header.kind == PayloadKind::kTwoWidths) {  // read_header proved B = 1 and L = 0
+      w.header.kind == PayloadKind::kLloydMax) {  // read_header proved B = 1 and L = 0
     expect_field<std::uint32_t>(w.header.kind == PayloadKind::kCodes ? "level count (kind 2: s)"
                                                                      : "level count (kind 4: s)",
                                 w.header.s,

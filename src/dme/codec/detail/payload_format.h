@@ -28,7 +28,7 @@ struct Sections {
 };
 
 /// Offsets for B buckets, L levels and the h.count codes of h (packed in layout, or as kind 4's
-/// two widths); a size overflowing 64 bits -> dme::Error.
+/// Lloyd-Max codes); a size overflowing 64 bits -> dme::Error.
 Sections section_offsets(std::uint64_t buckets, std::uint64_t levels, const PayloadHeader& h,
                          const CodeLayout& layout);
 

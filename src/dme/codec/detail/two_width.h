@@ -1,4 +1,4 @@
-// The code stream of a kind-4 (two widths) payload, payload.h: periods of kTwoWidthPeriod codes,
+// The code stream of a kind-4 (Lloyd-Max) payload, payload.h: periods of kTwoWidthPeriod codes,
 // each a run of wide codes (b + 1 bits) then a run of narrow ones (b bits), every run a
 // fixed-width stream (bitpack.h) that starts at a byte. Runs inside a period are whole bytes
 // (both run lengths are multiples of 8); only the stream's last run may end inside a byte.
@@ -15,7 +15,7 @@ namespace dme::detail::codec {
 
 struct TwoWidthStream {
   unsigned bits = 1;       ///< narrow width b; the wide codes take b + 1
-  std::uint64_t wide = 8;  ///< wide codes per period, 8·G
+  std::uint64_t wide = 8;  ///< wide codes per period, 8·G (0: every code narrow)
 
   static TwoWidthStream of(const PayloadHeader& h) {
     unsigned b = 0;
@@ -46,7 +46,7 @@ struct TwoWidthStream {
       const std::uint64_t base = p / kTwoWidthPeriod * period_bytes();
       const std::uint64_t len = std::min<std::uint64_t>(kTwoWidthPeriod, end - p);
       const std::uint64_t w = std::min(len, wide);
-      run(p, w, bits + 1, base);
+      if (w > 0) run(p, w, bits + 1, base);
       if (len > w) run(p + w, len - w, bits, base + wide * (bits + 1) / 8);
     }
   }

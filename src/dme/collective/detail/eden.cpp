@@ -88,11 +88,16 @@ class EdenCompression final : public Compression {
                             "given levels (the pipelined allgather is for asq)");
     DME_CHECK(std::has_single_bit(plan.s) && plan.s >= 2 && plan.s <= 256,
               "eden: s must be 2^b levels, b = 1..8, got " << plan.s);
-    const std::span<const double> c = normal_lloyd_max(std::countr_zero(plan.s));
-    if (plan.wide_groups > 0) {
-      encode_two_widths(chunk, h, plan, out, times);
+    DME_CHECK(plan.wide_groups == 0 || (plan.bucket_size == 0 && plan.s <= 128),
+              "eden: a fractional bit budget takes one bucket and s <= 128 (its wide codes have "
+              "one bit more), got bucket size "
+                  << plan.bucket_size << ", s = " << plan.s);
+    if (plan.bucket_size == 0) {
+      encode_scaled(chunk, h, plan, out, times);
       return;
     }
+    // Buckets, each with its own σ and scale: a level table per bucket (payload kind 0).
+    const std::span<const double> c = normal_lloyd_max(std::countr_zero(plan.s));
     Timer solve_timer;
     const std::size_t bucket = bucket_length(h);
     codes_.resize(chunk.size());
@@ -108,25 +113,22 @@ class EdenCompression final : public Compression {
 
 
  private:
-  // The fractional budget (payload kind 4): in every period of kTwoWidthPeriod coordinates the
-  // first 8·G take the Lloyd-Max centroids of b + 1 bits, the others those of b bits, all scaled
-  // by σ (the RMS of the chunk) to pick the nearest; the payload then carries one scale
-  // S·σ, S = ‖y‖² / Σ y_i·σ·C(i), as encode_bucket's. EDEN's unbiasedness holds for any
-  // deterministic quantizer of the rotated vector with that scale (docs/schemes.md), so mixing
-  // two tables keeps it. The receiver scales the same float32 tables (quantization/lloyd_max.h).
-  void encode_two_widths(std::span<const float> y, const PayloadHeader& header,
-                         const CompressionPlan& plan, std::vector<std::byte>& out,
-                         PhaseTimes& times) {
-    DME_CHECK(plan.bucket_size == 0 && plan.s <= 128,
-              "eden: a fractional bit budget takes one bucket and s <= 128 (its wide codes have "
-              "one bit more), got bucket size "
-                  << plan.bucket_size << ", s = " << plan.s);
+  // One bucket (payload kind 4): every coordinate to the nearest of the 2^b Lloyd-Max centroids
+  // of N(0, 1) scaled by σ (the RMS of the chunk); at a fractional budget the first 8·G of
+  // every period of kTwoWidthPeriod coordinates to the nearest of the 2^(b+1) ones instead. The
+  // payload carries one scale S = ‖y‖² / Σ y_i·C(i) and no levels: the receiver scales the same
+  // float32 tables (quantization/lloyd_max.h). EDEN's unbiasedness holds for any deterministic
+  // quantizer of the rotated vector with that scale (docs/schemes.md), so mixing two tables
+  // keeps it.
+  void encode_scaled(std::span<const float> y, const PayloadHeader& header,
+                     const CompressionPlan& plan, std::vector<std::byte>& out, PhaseTimes& times) {
     Timer solve_timer;
     PayloadHeader h = header;
-    h.kind = PayloadKind::kTwoWidths;
+    h.kind = PayloadKind::kLloydMax;
     h.wide_groups = plan.wide_groups;
     const unsigned b = std::countr_zero(plan.s);
-    const std::span<const float> narrow = lloyd_max_table(b), wide = lloyd_max_table(b + 1);
+    const std::span<const float> narrow = lloyd_max_table(b);
+    const std::span<const float> wide = plan.wide_groups ? lloyd_max_table(b + 1) : narrow;
     const double norm2 = ordered_sum(y.size(), [&](std::size_t i) { return double(y[i]) * y[i]; });
     DME_CHECK(std::isfinite(norm2), "eden: the norm of the rotated chunk is not finite");
     codes_.assign(y.size(), 0);

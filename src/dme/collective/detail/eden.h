@@ -1,7 +1,10 @@
 // EDEN (and DRIVE, its 1-bit case) as an implementation of the compression seam: each value of a
 // rotated bucket goes to the nearest of the 2^b Lloyd–Max centroids of N(0, 1), scaled to the
-// bucket's RMS; the payload's level table holds those centroids times EDEN's unbiasing factor
-// ‖y‖² / ⟨y, Q(y)⟩, so the ASQ wire format carries it unchanged (docs/algorithms.md §11).
+// bucket's RMS, and is decoded as those centroids times EDEN's unbiasing factor ‖y‖² / ⟨y, Q(y)⟩
+// (docs/algorithms.md §11). Without buckets the payload (kind 4) carries that one scale and the
+// receiver multiplies its float32 tables (quantization/lloyd_max.h); at a fractional bit budget
+// some coordinates take the centroids of one bit more (docs/schemes.md). With buckets each has
+// its own scale, and the payload (kind 0) a level table per bucket.
 #pragma once
 
 #include <memory>
