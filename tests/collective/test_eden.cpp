@@ -13,6 +13,8 @@
 #include "dme/collective/detail/eden.h"
 #include "dme/collective/mean_estimator.h"
 #include "dme/core/normal.h"
+#include "dme/core/ordered_sum.h"
+#include "dme/collective/compression.h"
 #include "dme/quantization/lloyd_max.h"
 #include "scheme_test_support.h"
 #include "support/mpi_test_support.h"
@@ -163,6 +165,48 @@ TEST(Eden, FractionalBudgetIsUnbiasedThroughEveryExchange) {
     o.shared_rotation = exchange == dme::Exchange::kReduceScatter;  // it sums rotated chunks
     SCOPED_TRACE(std::string(dme::exchange_name(exchange)));
     dme::test::expect_unbiased_over_rounds(make_setting(5000, /*identical=*/false), o, 48);
+  }
+}
+
+TEST(Eden, CodesAreTheNearestCentroidsOfABruteForceCount) {
+  // Through the compression seam, one chunk: every code is the number of midpoints
+  // float(σ·(C_j + C_j+1)/2) strictly below its value (C the float32 table of its width), for
+  // tables of 4 to 256 centroids (the larger ones take a grid), whole and fractional budgets.
+  std::mt19937 gen(11);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  std::vector<float> y(3 * 2048 + 77);
+  for (float& v : y) v = normal(gen);
+  y[5] = 0.0f;
+  y[6] = 1e3f;   // beyond the last midpoint
+  y[7] = -1e3f;  // below the first
+  const double sigma =
+      std::sqrt(dme::ordered_sum(y.size(), [&](std::size_t i) { return double(y[i]) * y[i]; }) /
+                double(y.size()));
+  auto comp = dme::make_compression(dme::Backend::kCpu, dme::Scheme::kEden);
+  for (const auto& [s, groups] : std::vector<std::pair<std::uint32_t, std::uint8_t>>{
+           {4, 0}, {32, 0}, {256, 0}, {16, 8}, {128, 40}}) {
+    dme::PayloadHeader h;
+    h.d = h.padded = h.count = y.size();
+    h.s = s;
+    h.biased = true;
+    dme::CompressionPlan plan;
+    plan.s = s;
+    plan.nearest = true;
+    plan.wide_groups = groups;
+    std::vector<std::byte> out;
+    dme::PhaseTimes times;
+    comp->encode(y, h, plan, dme::PhiloxStream(1, 0, 0, dme::Purpose::kRounding), out, times);
+    const dme::Payload p = dme::decode(out);
+    ASSERT_EQ(p.header.kind, dme::PayloadKind::kLloydMax);
+    const unsigned b = std::countr_zero(s);
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      const bool wide = i % dme::kTwoWidthPeriod < 8u * groups;
+      const auto c = dme::lloyd_max_table(b + (wide ? 1 : 0));
+      unsigned below = 0;
+      for (std::size_t j = 0; j + 1 < c.size(); ++j)
+        below += y[i] > static_cast<float>(sigma * 0.5 * (double(c[j]) + double(c[j + 1])));
+      ASSERT_EQ(p.codes[i], below) << "s " << s << " groups " << int(groups) << " i " << i;
+    }
   }
 }
 

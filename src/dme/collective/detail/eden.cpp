@@ -76,6 +76,92 @@ std::vector<double> lloyd_max(unsigned b) {
   return c;
 }
 
+// The nearest of the centroids σ·c_j to each value: the number of midpoints below it, in float
+// (the thresholds are rounded once; a value on a rounded threshold may go either way, which only
+// moves which centroid is "nearest" by a rounding, and the scale stays exact for the codes sent).
+class NearestCentroid {
+ public:
+  template <class C>
+  NearestCentroid(double sigma, std::span<const C> c) : k_(c.size()) {
+    for (std::size_t j = 0; j + 1 < k_; ++j)
+      mid_[j] = static_cast<float>(sigma * 0.5 * (double(c[j]) + double(c[j + 1])));
+    if (k_ > 16) build_grid();
+  }
+
+  void codes(std::span<const float> y, std::uint16_t* out) const {
+    const std::size_t n = y.size();
+    switch (k_) {  // 2^b centroids; up to 16, a fixed count of thresholds: branch-free and
+                   // vectorised by the compiler
+      case 2: return small<2>(y, out);
+      case 4: return small<4>(y, out);
+      case 8: return small<8>(y, out);
+      case 16: return small<16>(y, out);
+      default: break;
+    }
+    const unsigned top = static_cast<unsigned>(k_ - 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      const float v = y[i];
+      unsigned code;
+      if (first_.empty()) {
+        code = static_cast<unsigned>(std::lower_bound(mid_.begin(), mid_.begin() + top, v) -
+                                     mid_.begin());
+      } else if (!(v > mid_[0])) {
+        code = 0;
+      } else if (v > mid_[top - 1]) {
+        code = top;
+      } else {
+        // The grid's guess, then the exact count: rounding may have moved the cell by one.
+        const auto cell = std::min<std::size_t>(
+            static_cast<std::size_t>((v - mid_[0]) * inv_width_), first_.size() - 1);
+        code = first_[cell];
+        while (code < top && v > mid_[code]) ++code;
+        while (code > 0 && !(v > mid_[code - 1])) --code;
+      }
+      out[i] = static_cast<std::uint16_t>(code);
+    }
+  }
+
+ private:
+  template <std::size_t K>
+  void small(std::span<const float> y, std::uint16_t* out) const {
+    std::array<float, K - 1> mid;
+    std::copy(mid_.begin(), mid_.begin() + (K - 1), mid.begin());
+    const float* in = y.data();
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      unsigned code = 0;
+      for (std::size_t j = 0; j + 1 < K; ++j) code += in[i] > mid[j] ? 1u : 0u;
+      out[i] = static_cast<std::uint16_t>(code);
+    }
+  }
+
+  // More than 16 centroids (k = 2^b): a uniform grid over [mid_0, mid_(k-2)] with cells narrower than the
+  // closest two midpoints, so that each holds at most one; first_[cell] counts the midpoints
+  // below its left edge. (Midpoints that rounding made equal, or a grid that would exceed 2^16
+  // cells, leave first_ empty: binary search.)
+  void build_grid() {
+    const float lo = mid_[0], hi = mid_[k_ - 2];
+    float gap = INFINITY;
+    for (std::size_t j = 0; j + 2 < k_; ++j) gap = std::min(gap, mid_[j + 1] - mid_[j]);
+    if (!(gap > 0) || !(hi > lo)) return;
+    const double cells = std::ceil(2.0 * (double(hi) - lo) / gap);
+    if (!(cells < 65536)) return;
+    const auto count = static_cast<std::size_t>(cells);
+    inv_width_ = static_cast<float>(cells / (double(hi) - lo));
+    first_.resize(count + 1);
+    std::size_t j = 0;
+    for (std::size_t cell = 0; cell <= count; ++cell) {
+      const double edge = lo + (double(hi) - lo) * double(cell) / cells;
+      while (j + 1 < k_ && double(mid_[j]) < edge) ++j;
+      first_[cell] = static_cast<std::uint16_t>(j);
+    }
+  }
+
+  std::size_t k_;
+  std::array<float, 255> mid_{};
+  float inv_width_ = 0;
+  std::vector<std::uint16_t> first_;
+};
+
 class EdenCompression final : public Compression {
  public:
   std::string_view name() const override { return "eden"; }
@@ -136,10 +222,10 @@ class EdenCompression final : public Compression {
     if (norm2 > 0) {
       const double sigma = std::sqrt(norm2 / double(y.size()));
       const codec::TwoWidthStream stream = codec::TwoWidthStream::of(h);
+      const NearestCentroid to_wide(sigma, wide), to_narrow(sigma, narrow);
       stream.for_each_run(0, y.size(), [&](std::uint64_t start, std::uint64_t n, unsigned width,
                                            std::uint64_t) {
-        nearest_codes(y.subspan(start, n), sigma, width > b ? wide : narrow,
-                      codes_.data() + start);
+        (width > b ? to_wide : to_narrow).codes(y.subspan(start, n), codes_.data() + start);
       });
       const double dot = ordered_sum(y.size(), [&](std::size_t i) {
         const bool is_wide = i % kTwoWidthPeriod < stream.wide;
@@ -163,30 +249,6 @@ class EdenCompression final : public Compression {
     writer.pack(0, codes_);
     writer.finish();
     times.round_pack_ms += pack_timer.elapsed_ms();
-  }
-
-  // codes[i] = the nearest of the centroids σ·c to y_i: the number of midpoints below y_i, in
-  // float (the thresholds are rounded once; a value on a rounded threshold may go either way,
-  // which only moves which centroid is "nearest" by a rounding, and the scale stays exact for the
-  // codes sent).
-  template <class C>
-  static void nearest_codes(std::span<const float> y, double sigma, std::span<const C> c,
-                            std::uint16_t* codes) {
-    const std::size_t k = c.size();
-    std::array<float, 255> mid{};
-    for (std::size_t j = 0; j + 1 < k; ++j)
-      mid[j] = static_cast<float>(sigma * 0.5 * (double(c[j]) + double(c[j + 1])));
-    if (k <= 16) {
-      for (std::size_t i = 0; i < y.size(); ++i) {  // branch-free, vectorised by the compiler
-        unsigned code = 0;
-        for (std::size_t j = 0; j + 1 < k; ++j) code += y[i] > mid[j] ? 1u : 0u;
-        codes[i] = static_cast<std::uint16_t>(code);
-      }
-    } else {
-      for (std::size_t i = 0; i < y.size(); ++i)
-        codes[i] = static_cast<std::uint16_t>(
-            std::upper_bound(mid.begin(), mid.begin() + (k - 1), y[i]) - mid.begin());
-    }
   }
 
   // Appends the levels scale·c_j, checked distinct in float32.
@@ -216,7 +278,7 @@ class EdenCompression final : public Compression {
     }
     const double sigma = std::sqrt(norm2 / double(y.size()));
     const std::size_t k = c.size();
-    nearest_codes(y, sigma, c, codes);
+    NearestCentroid(sigma, c).codes(y, codes);
     std::array<double, 256> level{};
     for (std::size_t j = 0; j < k; ++j) level[j] = sigma * c[j];
     const double dot =
