@@ -11,7 +11,7 @@ Model, per rank, all terms fitted or measured on the machine that ran the sweep:
             MPI_Allreduce's times alone (ring: 2(n - 1) messages, 2(n - 1)/n * 4d bytes), by a
             grid search minimising the squared log ratios of measured to predicted.
   compute   T_cmp = D * (rotate + encode + inverse) + decoded * decode, rates per coordinate
-            (medians over the runs at the largest d); decoded = n D (allgather, gather-bcast's
+            (per measured d, each phase's least median over the link rates); decoded = n D (allgather, gather-bcast's
             root) or 2 D (the reduce-scatters).
   dme       T = T_cmp + T_net(its messages, its bytes): the phases run one after another.
   pipelined allgather (--pipeline P, runs whose pipeline_chunks > 1, rates of their own):
@@ -142,8 +142,11 @@ class Model:
                     if best is None or err < best[0]:
                         best = (err, alpha, eta, c)
         _, self.alpha, self.eta, self.c = best
-        # Compute rates per coordinate, per exchange and measured d (medians over the rates);
-        # predictions use the measured d nearest to theirs (caches make small d faster).
+        # Compute rates per coordinate, per exchange and measured d: the least over the link
+        # rates of each phase's median (a phase's compute does not depend on the link, and the
+        # waits that a slow link adds to it, or the TCP stack's share of the core on a fast
+        # one, only lengthen it); predictions use the measured d nearest to theirs (caches make
+        # small d faster).
         self.by_d = {}
         for ex in EXCHANGES:
             for dd in sorted({int(r.params["d"]) for r in runs}):
@@ -151,7 +154,7 @@ class Model:
                 if not sel:
                     continue
                 n = int(sel[0].params["ranks"])
-                per = lambda key, scale: median([median(r.data[key]) for r in sel]) * 1e-3 / scale
+                per = lambda key, scale: min(median(r.data[key]) for r in sel) * 1e-3 / scale
                 self.by_d[(ex, dd)] = dict(
                     rotate=per("rotate_ms", dd) + per("inverse_ms", dd),
                     encode=per("encode_ms", dd),
