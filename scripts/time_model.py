@@ -11,8 +11,8 @@ Model, per rank, all terms fitted or measured on the machine that ran the sweep:
             MPI_Allreduce's times alone (ring: 2(n - 1) messages, 2(n - 1)/n * 4d bytes), by a
             grid search minimising the squared log ratios of measured to predicted.
   compute   T_cmp = D * (rotate + encode + inverse) + decoded * decode, rates per coordinate
-            (per measured d, each phase's least median over the link rates); decoded = n D (allgather, gather-bcast's
-            root) or 2 D (the reduce-scatters).
+            (per measured d, each phase's least median over the link rates); decoded = n D
+            (allgather, gather-bcast's root) or 2 D (the reduce-scatters).
   dme       T = T_cmp + T_net(its messages, its bytes): the phases run one after another.
   pipelined allgather (--pipeline P, runs whose pipeline_chunks > 1, rates of their own):
             the rank's core does, one after another, the chunks' messages (2 P (n - 1), each

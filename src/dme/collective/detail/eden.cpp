@@ -134,9 +134,9 @@ class NearestCentroid {
     }
   }
 
-  // More than 16 centroids (k = 2^b): a uniform grid over [mid_0, mid_(k-2)] with cells narrower than the
-  // closest two midpoints, so that each holds at most one; first_[cell] counts the midpoints
-  // below its left edge. (Midpoints that rounding made equal, or a grid that would exceed 2^16
+  // More than 16 centroids (k = 2^b): a uniform grid over [mid_0, mid_(k-2)] with cells
+  // narrower than the closest two midpoints, so that each holds at most one; first_[cell]
+  // counts the midpoints below its left edge. (Midpoints that rounding made equal, or a grid that would exceed 2^16
   // cells, leave first_ empty: binary search.)
   void build_grid() {
     const float lo = mid_[0], hi = mid_[k_ - 2];
@@ -196,7 +196,6 @@ class EdenCompression final : public Compression {
     times.solve_ms += solve_timer.elapsed_ms();
     write(h, table, out, times);
   }
-
 
  private:
   // One bucket (payload kind 4): every coordinate to the nearest of the 2^b Lloyd-Max centroids
