@@ -110,7 +110,7 @@ TEST(SchemesExperiment, FractionalBudgetsAreEdens) {
               rows.count("schemes_asq_b1_log2d14"));
   const auto [sent, nmse] = rows["schemes_eden_b1p25_log2d14"];
   EXPECT_GE(sent, 1.25);
-  EXPECT_LE(sent, 1.25 + 0.1);  // the 128-byte frame over 2^14 coordinates: 0.0625 bits
+  EXPECT_LE(sent, 1.25 + 0.1);  // the 120-byte frame over 2^14 coordinates: 0.059 bits
   EXPECT_LT(nmse, 0.9 * rows["schemes_eden_b1_log2d14"].second);
 }
 
