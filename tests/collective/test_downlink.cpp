@@ -121,6 +121,29 @@ TEST(CompressedDownlink, PipelinedIsUnbiasedAndItsErrorIsOneMoreRounding) {
   EXPECT_LT(compressed, plain + 3 * vector_error) << compressed << " vs " << plain;
 }
 
+TEST(CompressedDownlink, EachRanksPhasesAddUpToNoMoreThanItsTotal) {
+  // Every phase is timed once: the root's requantization of the mean counts as its solve and
+  // round+pack, not twice (a timer around the encode used to add it again). The phases are
+  // disjoint spans of the round, so on each rank they sum to at most its total.
+  const std::size_t d = 1 << 16;
+  const std::vector<float> x = dme::test::lognormal_input(d, 5 + unsigned(world_rank()));
+  std::vector<float> out(d);
+  for (const std::size_t chunks : {std::size_t(1), std::size_t(4)}) {
+    dme::Options o = downlink_options();
+    o.pipeline_chunks = chunks;
+    dme::MeanEstimator est(MPI_COMM_WORLD, o);
+    for (int round = 0; round < 3; ++round) {
+      const dme::PhaseTimes t = est.estimate(x, out).times;
+      const double phases = t.rotate_ms + t.solve_ms + t.round_pack_ms + t.transfer_ms +
+                            t.exchange_ms + t.decode_ms + t.inverse_ms;
+      EXPECT_LE(phases, t.total_ms * 1.001 + 0.01)
+          << chunks << " chunks, round " << round << ": rotate " << t.rotate_ms << ", solve "
+          << t.solve_ms << ", round+pack " << t.round_pack_ms << ", exchange " << t.exchange_ms
+          << ", decode " << t.decode_ms << ", inverse " << t.inverse_ms;
+    }
+  }
+}
+
 TEST(CompressedDownlink, OnlyGatherBcastTakesIt) {
   dme::Options o = downlink_options();
   o.exchange = dme::Exchange::kAllgather;

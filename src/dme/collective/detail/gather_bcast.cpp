@@ -30,17 +30,17 @@ RoundSum downlink_payload(RoundContext& ctx, const RoundSum& sum,
   Compression& c = ctx.compression;
   const std::span<float> acc = c.vector(RoundVector::kSum, ctx.padded);
   std::vector<std::byte> payload;
-  Timer t;
   if (ctx.rank == kRoot && !error) {
     error = mpi::capture_error([&] {
+      Timer divide_timer;
       if (sum.divisor != 1.0f) c.divide(acc, sum.divisor);
+      ctx.report.times.round_pack_ms += divide_timer.elapsed_ms();
       const PhiloxStream stream(ctx.options.seed, ctx.round, kRoot, Purpose::kDownlink);
       PayloadHeader h = payload_header(ctx, 0, ctx.padded);
-      c.encode(acc, h, ctx.plan, stream, payload, ctx.report.times);
+      c.encode(acc, h, ctx.plan, stream, payload, ctx.report.times);  // adds its solve, round
     });
   }
-  ctx.report.times.round_pack_ms += t.elapsed_ms();
-  t.reset();
+  Timer t;
   std::int64_t size = ctx.rank != kRoot ? 0
                       : error           ? kFailedSize
                                         : static_cast<std::int64_t>(payload.size());
@@ -195,9 +195,9 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
         ctx.report.times.decode_ms += t.elapsed_ms();
         t.reset();
         c.divide(part, static_cast<float>(n));
-        c.encode(part, payload_header(ctx, l.first, l.count), down_plan, down_stream, l.down,
-                 ctx.report.times);
         ctx.report.times.round_pack_ms += t.elapsed_ms();
+        c.encode(part, payload_header(ctx, l.first, l.count), down_plan, down_stream, l.down,
+                 ctx.report.times);  // adds its own solve and round+pack times
       });
     }
     l.all = Received{};
