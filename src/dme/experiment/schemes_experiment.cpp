@@ -4,6 +4,7 @@
 #include <cmath>
 #include <sstream>
 #include <iostream>
+#include <map>
 #include <string>
 
 #include "dme/collective/mean_estimator.h"
@@ -84,17 +85,23 @@ int run_schemes_experiment(const SchemesExperimentConfig& cfg, MPI_Comm comm, st
               "--bits values must be in [1, 16] (s = 2^floor(b) levels), got " << b);
   std::vector<std::string> names;
   for (int l : cfg.log2d)
-    for (Scheme scheme : cfg.schemes)
+    for (Scheme scheme : cfg.schemes) {
+      // One note per scheme and reason: the budgets it has no encoding for.
+      std::map<std::string, std::string> left_out;
       for (double b : cfg.bits) {
         if (const char* why = undefined_at(scheme, b)) {
-          if (rank == 0 && l == cfg.log2d.front())
-            std::cerr << "dme-experiment schemes: " << scheme_name(scheme) << " has no " << b
-                      << "-bit encoding (" << why << "): its row is left out\n";
+          std::string& list = left_out[why];
+          list += (list.empty() ? "" : ", ") + budget_name(b);
           continue;
         }
         validate(row_options(cfg.options, scheme, b));  // every row's options, before any work
         names.push_back(run_name(scheme, b, l));
       }
+      if (rank == 0 && l == cfg.log2d.front())
+        for (const auto& [why, list] : left_out)
+          std::cerr << "dme-experiment schemes: " << scheme_name(scheme) << " has no encoding at "
+                    << list << " bits (" << why << "): those rows are left out\n";
+    }
   DME_CHECK(!names.empty(), "no scheme of --schemes is defined at the budgets of --bits");
   check_output(cfg.output, comm, names);
 
