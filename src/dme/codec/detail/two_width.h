@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 
@@ -17,11 +18,13 @@ struct TwoWidthStream {
   unsigned bits = 1;       ///< narrow width b; the wide codes take b + 1
   std::uint64_t wide = 8;  ///< wide codes per period, 8·G (0: every code narrow)
 
+  /// The stream of a validated kind-4 header (s = 2^b).
   static TwoWidthStream of(const PayloadHeader& h) {
-    unsigned b = 0;
-    while ((std::uint64_t(1) << b) < h.s) ++b;
-    return {b, 8 * std::uint64_t(h.wide_groups)};
+    return {static_cast<unsigned>(std::countr_zero(h.s)), 8 * std::uint64_t(h.wide_groups)};
   }
+
+  /// Whether code i of the stream is wide.
+  bool is_wide(std::uint64_t i) const { return i % kTwoWidthPeriod < wide; }
 
   /// Bytes of one whole period.
   std::uint64_t period_bytes() const {

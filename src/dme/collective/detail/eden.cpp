@@ -227,8 +227,7 @@ class EdenCompression final : public Compression {
         (width > b ? to_wide : to_narrow).codes(y.subspan(start, n), codes_.data() + start);
       });
       const double dot = ordered_sum(y.size(), [&](std::size_t i) {
-        const bool is_wide = i % kTwoWidthPeriod < stream.wide;
-        return double(y[i]) * (is_wide ? wide : narrow)[codes_[i]];
+        return double(y[i]) * (stream.is_wide(i) ? wide : narrow)[codes_[i]];
       });
       DME_CHECK(dot > 0, "eden: the quantized chunk is orthogonal to the input (norm " << norm2
                                                                                        << ")");
