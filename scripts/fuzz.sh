@@ -34,7 +34,7 @@ fi
 sources=("$root"/src/dme/codec/*.cpp "$root"/src/dme/codec/detail/*.cpp "$root"/src/dme/core/error.cpp
          "$root"/src/dme/core/simd.cpp "$root"/src/dme/core/parallel.cpp
          "$root"/src/dme/core/detail/philox_*.cpp "$root"/src/dme/quantization/quic_fl*.cpp
-         "$root"/src/dme/quantization/lloyd_max_tables.cpp)
+         "$root"/src/dme/quantization/lloyd_max_tables.cpp "$root"/src/dme/quantization/norm_grid.cpp)
 flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer $arch -DHWY_DISABLED_TARGETS=HWY_SSSE3
        -I"$root/src" -I"$root/tests/codec")
 echo "fuzz.sh: building in $dir"

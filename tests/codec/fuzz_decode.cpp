@@ -84,6 +84,14 @@ void check_decoders(std::span<const std::byte> buf) {
     }
     return;
   }
+  if (p.header.kind == dme::PayloadKind::kNormGrid) {  // ν_b·u[code]
+    for (std::size_t i = 0; i < acc.size(); ++i) {
+      const float want = dme::test::norm_grid_value(p, i);
+      if (acc[i] != want || acc_d[i] != double(want))
+        finding("decode_accumulate disagrees with decode (kind 5)");
+    }
+    return;
+  }
   const std::uint64_t size = p.header.bucket_size ? p.header.bucket_size : p.header.count;
   const bool dithered = p.header.kind == dme::PayloadKind::kDitheredLevels;
   const dme::PhiloxStream stream(p.header.seed, p.header.round, p.header.rank,
@@ -157,6 +165,8 @@ int main(int argc, char** argv) {
         } else if (n % 4 == 1 && bucket == 0 && (s == 2 || s == 16)) {  // kind 4 (eden)
           parts = dme::test::make_two_widths(count == 40 ? 2100 : count, s == 2 ? 1 : 4, n % 8,
                                              n);
+        } else if (n % 4 == 1 && bucket != 0) {  // kind 5 (qsgd)
+          parts = dme::test::make_norm_grid(count, s, bucket, n);
         } else if (n % 4 == 0) {  // a kind-1 payload (asq-shared) among the unbiased ones
           parts.header.kind = dme::PayloadKind::kDitheredLevels;
           parts.header.dither_purpose = static_cast<std::uint8_t>(dme::Purpose::kRounding);

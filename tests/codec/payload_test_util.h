@@ -135,6 +135,32 @@ inline float two_widths_value(const Payload& p, std::size_t i) {
   return p.header.dither * lloyd_max_table(bits)[p.codes[i]];
 }
 
+/// A kind-5 (norm grid, qsgd) payload: count codes below s in buckets of bucket_size, each with
+/// a norm (every fourth bucket's 0, every fourth but one's subnormal).
+inline PayloadParts make_norm_grid(std::uint64_t count, std::uint32_t s, std::uint64_t bucket_size,
+                                   std::uint64_t seed = 1) {
+  PayloadParts p = make_parts(count, s, bucket_size, seed);
+  p.header.kind = PayloadKind::kNormGrid;
+  PhiloxStream rng(seed, s, 3, Purpose::kInput);
+  std::vector<float> norms(num_buckets(p.header));
+  for (std::size_t b = 0; b < norms.size(); ++b)
+    norms[b] = b % 4 == 3 ? 0.0f : b % 4 == 2 ? 3e-42f : 0.5f + 4.0f * rng.uniform_float(b);
+  p.levels = norm_grid_table(std::move(norms), s);
+  for (std::uint64_t i = 0; i < count; ++i)
+    p.codes[i] = static_cast<std::uint16_t>(rng.bits32(1000 + i) % s);
+  if (count) p.codes[count - 1] = static_cast<std::uint16_t>(s - 1);
+  return p;
+}
+
+/// What a kind-5 payload decodes coordinate first + i to: ν_b · u[code] in float32, with
+/// u[t] = (2t - (s - 1)) / (s - 1) rounded once from double (codec/payload.h).
+inline float norm_grid_value(const Payload& p, std::size_t i) {
+  const std::uint64_t size = p.header.bucket_size ? p.header.bucket_size : p.header.count;
+  const double last = static_cast<double>(p.header.s) - 1.0;
+  const auto u = static_cast<float>((2.0 * p.codes[i] - last) / last);
+  return p.levels.values[i / size] * u;
+}
+
 inline std::vector<std::byte> encode_parts(const PayloadParts& p) {
   std::vector<std::byte> out;
   encode(p.header, p.levels, p.codes, out);

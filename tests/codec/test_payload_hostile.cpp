@@ -138,7 +138,7 @@ TEST(PayloadHostile, ResealedBadFieldsAreNamed) {
   expect_resealed_reject(10, 0, put<std::uint8_t>(11, 18), "found packing 1 with parameter 18");
   expect_resealed_reject(10, 0, put<std::uint8_t>(12, 4), "rotations must be in 0..3, got 4");
   expect_resealed_reject(10, 0, put<std::uint8_t>(13, 4), "'flags'");
-  expect_resealed_reject(10, 0, put<std::uint8_t>(14, 5), "'kind': expected 0 (levels), 1");
+  expect_resealed_reject(10, 0, put<std::uint8_t>(14, 6), "'kind': expected 0 (levels), 1");
   expect_resealed_reject(10, 0, put<std::uint8_t>(14, 3), "kind 3 (shared table) has s = 10");
   expect_resealed_reject(10, 0, put<std::uint8_t>(14, 4), "kind 4 (Lloyd-Max) has s = 10");
   expect_resealed_reject(10, 0, put<std::uint8_t>(15, 2), "kind 0 carries a dither");

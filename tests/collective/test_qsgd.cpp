@@ -42,6 +42,23 @@ TEST(Qsgd, OneVectorErrorFollowsTheClosedForm) {
   EXPECT_NEAR(dme::test::monte_carlo_error(x, plan, 200) / expected, 1.0, 0.03);
 }
 
+TEST(Qsgd, EachBucketSendsOneNorm) {
+  // QSGD's own setting: buckets of 512 coordinates, each with its norm (payload kind 5): 4 bits
+  // per code and 32 bits per bucket, 4.0625 bits per coordinate with the frame (112 bytes).
+  dme::Options o;
+  o.scheme = dme::Scheme::kQsgd;
+  o.rotations = 0;
+  o.s = 16;
+  o.bucket_size = 512;
+  const std::size_t d = 1 << 16;
+  std::vector<float> x = dme::test::lognormal_input(d, 11 + unsigned(dme::test::world_rank()));
+  std::vector<float> out(d);
+  dme::MeanEstimator est(MPI_COMM_WORLD, o);
+  const dme::Report rep = est.estimate(x, out);
+  EXPECT_EQ(rep.payload_bytes, 112 + 4 * (d / 512) + d / 2);
+  dme::test::expect_unbiased_over_rounds(make_setting(4096, /*identical=*/false), o, 48);
+}
+
 TEST(Qsgd, UnbiasedOverRoundsAndExactForZero) {
   dme::Options o;
   o.scheme = dme::Scheme::kQsgd;

@@ -20,6 +20,7 @@
 #include "dme/core/rng.h"
 #include "dme/quantization/lloyd_max.h"
 #include "dme/quantization/quic_fl.h"
+#include "dme/quantization/norm_grid.h"
 
 namespace dme {
 
@@ -68,15 +69,17 @@ std::size_t chunk_codes(const CodeReader& reader) {
 /// than the stream's guaranteed bound are unpacked (for s-level buckets, none).
 void check_codes_chunked(const CodeReader& reader, const PayloadHeader& h, const LevelTable& levels,
                          std::uint64_t always_below) {
-  const std::uint64_t size = bucket_length(h);
+  // Kind 5: every bucket has s levels, so the stream is one run against s.
+  const bool one_run = h.kind == PayloadKind::kNormGrid;
+  const std::uint64_t size = one_run ? std::max<std::uint64_t>(h.count, 1) : bucket_length(h);
   const std::size_t chunk = chunk_codes(reader);
   std::uint16_t buf[kChunkBuffer];
-  for (std::size_t b = 0; b + 1 < levels.offsets.size(); ++b) {
-    const std::uint32_t n = levels.offsets[b + 1] - levels.offsets[b];
+  for (std::size_t b = 0, buckets = one_run ? 1 : num_buckets(h); b < buckets; ++b) {
+    const std::uint32_t n = bucket_level_count(levels, h, b);
     if (n >= always_below) continue;
     const std::uint64_t begin = b * size, end = std::min(h.count, begin + size);
     for (std::uint64_t start = begin - begin % reader.group(); start < end; start += chunk) {
-      const std::size_t len = std::min<std::uint64_t>(chunk, h.count - start);
+      const std::size_t len = std::min<std::uint64_t>(chunk, end - start);
       reader.read(start, len, buf);
       const std::size_t lo = std::max(begin, start) - start;
       const std::size_t hi = std::min<std::uint64_t>(end - start, len);
@@ -88,16 +91,38 @@ void check_codes_chunked(const CodeReader& reader, const PayloadHeader& h, const
   }
 }
 
+/// Kind 5: acc[i] += fl(norm · unit[codes[i]]) for i < n, through a table of the s products
+/// when the run is at least s long (kept in `scaled` for the next run of the same bucket).
+template <class T>
+void add_norm_grid(T* acc, std::span<const float> unit, float norm, std::uint64_t bucket,
+                   const std::uint16_t* codes, std::size_t n, std::vector<float>& scaled,
+                   std::uint64_t& scaled_bucket) {
+  if (n < unit.size()) {
+    for (std::size_t i = 0; i < n; ++i) acc[i] += static_cast<T>(norm * unit[codes[i]]);
+    return;
+  }
+  if (scaled_bucket != bucket) {
+    scaled.resize(unit.size());
+    for (std::size_t t = 0; t < unit.size(); ++t) scaled[t] = norm * unit[t];
+    scaled_bucket = bucket;
+  }
+  add_levels(acc, scaled.data(), static_cast<std::uint32_t>(unit.size()), codes, n);
+}
+
 template <class T>
 void accumulate_chunks(const CodeReader& reader, const PayloadHeader& h, const LevelTable& levels,
                        T* acc) {
   const std::uint64_t size = bucket_length(h);
   const std::size_t chunk = chunk_codes(reader);
+  const bool grid = h.kind == PayloadKind::kNormGrid;
+  const std::vector<float> unit = grid ? norm_grid_unit(h.s) : std::vector<float>();
   // Tasks of kTaskChunks chunks on the threads (dme/core/parallel.h): each adds to its own
   // coordinates.
   const std::uint64_t span = chunk * kTaskChunks;
   parallel_for(ceil_div(h.count, span), [&](std::size_t k, unsigned) {
     std::uint16_t buf[kChunkBuffer];
+    std::vector<float> scaled;  // kind 5
+    std::uint64_t scaled_bucket = UINT64_MAX;
     const std::uint64_t stop = std::min<std::uint64_t>(h.count, (k + 1) * span);
     for (std::uint64_t start = k * span; start < stop; start += chunk) {
       const std::size_t len = std::min<std::uint64_t>(chunk, h.count - start);
@@ -106,8 +131,12 @@ void accumulate_chunks(const CodeReader& reader, const PayloadHeader& h, const L
       for (std::size_t i = 0; i < len;) {
         const std::uint64_t b = (start + i) / size;
         const std::size_t end = std::min<std::uint64_t>(len, (b + 1) * size - start);
-        add_levels(a + i, levels.values.data() + levels.offsets[b],
-                   levels.offsets[b + 1] - levels.offsets[b], buf + i, end - i);
+        if (grid)
+          add_norm_grid(a + i, unit, levels.values[b], b, buf + i, end - i, scaled,
+                        scaled_bucket);
+        else
+          add_levels(a + i, levels.values.data() + levels.offsets[b],
+                     levels.offsets[b + 1] - levels.offsets[b], buf + i, end - i);
         i = end;
       }
     }
@@ -271,6 +300,16 @@ LevelTable codes_only_levels(std::uint32_t s) {
   return {{}, {0, s}, {}};
 }
 
+LevelTable norm_grid_table(std::vector<float> norms, std::uint32_t s) {
+  return {std::move(norms), {0, s}, {}};
+}
+
+float norm_grid_level(float norm, std::uint32_t code, std::uint32_t s) {
+  DME_CHECK(s >= 2 && s <= kMaxRadix && code < s,
+            "norm_grid_level: code " << code << " of a grid of s = " << s << " levels");
+  return norm * norm_grid_point(code, s);
+}
+
 std::uint64_t bucket_length(const PayloadHeader& h) {
   return h.bucket_size ? h.bucket_size : std::max<std::uint64_t>(h.count, 1);
 }
@@ -298,10 +337,11 @@ PayloadWriter::PayloadWriter(const PayloadHeader& h, const LevelTable& levels,
   out.resize(sec.total);
   std::byte* p = out.data();
   write_header(w, p);
-  for (std::size_t b = 0; b < w.buckets; ++b)
+  const std::size_t counts = h.kind == PayloadKind::kNormGrid ? 0 : w.buckets;  // kind 5: none
+  for (std::size_t b = 0; b < counts; ++b)
     store_le<std::uint32_t>(p + sec.level_counts + 4 * b,
                             levels.offsets[b + 1] - levels.offsets[b]);
-  std::fill(p + sec.level_counts + 4 * w.buckets, p + sec.levels, std::byte{0});
+  std::fill(p + sec.level_counts + 4 * counts, p + sec.levels, std::byte{0});
   const std::size_t values = levels.values.size();
   for (std::size_t i = 0; i < values; ++i)
     store_le<std::uint32_t>(p + sec.levels + 4 * i, std::bit_cast<std::uint32_t>(levels.values[i]));
@@ -384,7 +424,7 @@ void PayloadWriter::pack_piece(std::uint64_t first, std::span<const std::uint16_
   for (std::uint64_t i = 0; i < codes.size();) {
     const std::uint64_t b = (first + i) / size;
     const std::uint64_t end = std::min<std::uint64_t>(codes.size(), (b + 1) * size - first);
-    const std::uint32_t n = levels_.offsets[b + 1] - levels_.offsets[b];
+    const std::uint32_t n = bucket_level_count(levels_, header_, b);
     const std::size_t bad = find_code_at_least(codes.data() + i, end - i, n);
     DME_CHECK(bad == SIZE_MAX, "code of coordinate " << header_.first + first + i + bad << " is "
                                                      << codes[i + bad] << ", but its bucket " << b

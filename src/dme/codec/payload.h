@@ -11,18 +11,18 @@
 //       11     1  bits per code (fixed width) or base-s digits per 64-bit word (mixed radix)
 //       12     1  rotations, 0..3
 //       13     1  flags: bit 0 biased, bit 1 independent_rotation, bits 2..7 zero
-//       14     1  kind: 0 levels, 1 dithered levels, 2 codes only, 3 shared table, 4 Lloyd-Max
-//                 (PayloadKind)
+//       14     1  kind: 0 levels, 1 dithered levels, 2 codes only, 3 shared table, 4 Lloyd-Max,
+//                 5 norm grid (PayloadKind)
 //       15     1  kind 1: the Purpose of the sender's rounding stream (2 rounding, 3 requantize,
 //                 5 downlink); kind 3: the Purpose of the shared draws (7 uplink,
 //                 8 requantize, 9 downlink); kind 4: G, 0..255, the wide codes' groups of 8
 //                 per period of 2048 codes;
-//                 kinds 0 and 2: zero
+//                 kinds 0, 2 and 5: zero
 //       16     4  s, 2..65536: codes are base-s digits
 //       20     4  round
 //       24     4  rank of the sender
 //       28     4  kind 1: the dither scale c; kind 3: the scale σ; kind 4: the scale S;
-//                 float32, finite and >= 0; kinds 0 and 2: zero
+//                 float32, finite and >= 0; kinds 0, 2 and 5: zero
 //       32     8  d, the vector length
 //       40     8  padded length D (== d without rotation; with rotations 2^ceil(log2 d), the
 //                 padded layout, or d, the overlapped one: rotation/rht.h)
@@ -62,8 +62,16 @@
 // A wide code c decodes to the float32 product S·C[b + 1][c], a narrow one to S·C[b][c], with
 // C[k] the float32 Lloyd-Max centroids of N(0, 1) for 2^k levels (quantization/lloyd_max.h).
 //
-// So N = 112 + pad8(4B) + pad8(4L) + pad8(P). decode() checks all of the above, in an order that
-// never reads past the buffer nor allocates before the lengths are proven to fit it.
+// Kind 5 (norm grid, the qsgd scheme: collective/detail/compress.cpp) carries one float32 per
+// bucket, its norm ν_b (finite, >= 0), instead of level counts and levels: L = B, an empty
+// level-count section, and a levels section of the B norms. Every bucket has s levels (any code
+// below s is valid): code t of bucket b decodes to the float32 product fl(ν_b · u[t]), with
+// u[t] = fl((2t - (s - 1)) / (s - 1)) computed in double (quantization/uniform.h,
+// norm_grid_unit). Side information is 4 bytes per bucket, where kind 0 would carry 4 + 4s.
+//
+// So N = 112 + pad8(4B) + pad8(4L) + pad8(P) (kind 5: 112 + pad8(4B) + pad8(P)). decode()
+// checks all of the above, in an order that never reads past the buffer nor allocates before the
+// lengths are proven to fit it.
 //
 // Coordinate first + i decodes to the level of its code, plus, in a kind-1 payload,
 // c · (u - 1/2) with u = PhiloxStream(seed, round, rank, purpose).uniform_float(first + i): the
@@ -96,6 +104,7 @@ enum class PayloadKind : std::uint8_t {
                      ///< coordinates sent exactly (quic-fl)
   kLloydMax = 4,     ///< S·C[code], C the Lloyd-Max table of the code's width (eden; at a
                      ///< fractional bit budget some codes have one bit more)
+  kNormGrid = 5,     ///< ν·u[code], ν the bucket's norm, u the grid of s points on [-1, 1] (qsgd)
 };
 
 /// Kind 4: codes come in periods of this many, the wide ones first in each.
@@ -132,6 +141,8 @@ struct PayloadHeader {
 /// A kind-3 (shared table) payload's has offsets {0, s}, the values of the coordinates sent
 /// exactly, and in `exact` their indices within the payload (strictly increasing).
 /// A kind-4 (Lloyd-Max) payload's is codes_only_levels(s): its levels follow from its scale.
+/// A kind-5 (norm grid) payload's has offsets {0, s} (every bucket has s levels) and one value
+/// per bucket, its norm (norm_grid_table).
 struct LevelTable {
   std::vector<float> values;
   std::vector<std::uint32_t> offsets;
@@ -144,6 +155,12 @@ inline constexpr std::uint16_t kPayloadVersion = 1;
 
 /// The level table of a kind-2 (codes only) payload with codes below s.
 LevelTable codes_only_levels(std::uint32_t s);
+
+/// The level table of a kind-5 (norm grid) payload: the norm of each bucket.
+LevelTable norm_grid_table(std::vector<float> norms, std::uint32_t s);
+
+/// What code `code` of a bucket of norm `norm` decodes to in a kind-5 payload of s levels.
+float norm_grid_level(float norm, std::uint32_t code, std::uint32_t s);
 
 /// ceil(count / bucket_size), or 1 when bucket_size == 0.
 std::size_t num_buckets(const PayloadHeader& h);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "dme/codec/detail/checked.h"
 #include "dme/codec/detail/code_reader.h"
@@ -96,9 +97,9 @@ WireHeader parse_fields(std::span<const std::byte> buf) {
   DME_CHECK((flags & ~(kFlagBiased | kFlagIndependentRotation)) == 0,
             "payload field 'flags': unknown bits set in 0x" << std::hex << int(flags));
   const auto kind = field<std::uint8_t>(buf, kOffKind);
-  DME_CHECK(kind <= static_cast<std::uint8_t>(PayloadKind::kLloydMax),
+  DME_CHECK(kind <= static_cast<std::uint8_t>(PayloadKind::kNormGrid),
             "payload field 'kind': expected 0 (levels), 1 (dithered levels), 2 (codes only), 3 "
-            "(shared table) or 4 (Lloyd-Max), found "
+            "(shared table), 4 (Lloyd-Max) or 5 (norm grid), found "
                 << int(kind));
   h.kind = static_cast<PayloadKind>(kind);
   (h.kind == PayloadKind::kLloydMax ? h.wide_groups : h.dither_purpose) =
@@ -152,9 +153,10 @@ void check_bucket_levels(const float* v, std::uint32_t n, std::size_t b) {
 Sections section_offsets(std::uint64_t buckets, std::uint64_t levels, const PayloadHeader& h,
                          const CodeLayout& layout) {
   Sections s;
+  const std::uint64_t counts = h.kind == PayloadKind::kNormGrid ? 0 : buckets;  // kind 5: none
   s.levels =
       checked_add(s.level_counts,
-                  checked_pad8(checked_mul(buckets, 4, "level counts"), "level counts"), "payload");
+                  checked_pad8(checked_mul(counts, 4, "level counts"), "level counts"), "payload");
   s.codes =
       checked_add(s.levels, checked_pad8(checked_mul(levels, 4, "levels"), "levels"), "payload");
   s.codes_bytes = h.kind == PayloadKind::kLloydMax ? TwoWidthStream::of(h).bytes(h.count)
@@ -202,12 +204,13 @@ void validate_header(const PayloadHeader& h) {
     DME_CHECK(h.dither_purpose == 0,
               "payload of kind 4 names a draw purpose " << int(h.dither_purpose)
                                                         << ", expected none (0)");
-  } else if (h.kind == PayloadKind::kLevels || h.kind == PayloadKind::kCodes) {
+  } else if (h.kind == PayloadKind::kLevels || h.kind == PayloadKind::kCodes ||
+             h.kind == PayloadKind::kNormGrid) {
     DME_CHECK(h.dither_purpose == 0 && std::bit_cast<std::uint32_t>(h.dither) == 0,
               "payload of kind " << int(static_cast<std::uint8_t>(h.kind))
                                  << " carries a dither (purpose " << int(h.dither_purpose)
                                  << ", scale " << h.dither << "), expected none");
-    DME_CHECK(h.kind == PayloadKind::kLevels || h.bucket_size == 0,
+    DME_CHECK(h.kind != PayloadKind::kCodes || h.bucket_size == 0,
               "payload of kind 2 (codes only) has bucket_size " << h.bucket_size
                                                                 << ", expected 0 (one bucket)");
   } else if (h.kind == PayloadKind::kSharedTable) {
@@ -243,6 +246,18 @@ void validate_level_table(const LevelTable& levels, const PayloadHeader& h) {
               "a kind-" << int(static_cast<std::uint8_t>(h.kind))
                         << " payload takes codes_only_levels(s): no levels, one count of s = "
                         << h.s);
+    return;
+  }
+  if (h.kind == PayloadKind::kNormGrid) {
+    DME_CHECK(levels.exact.empty() && off.size() == 2 && off[0] == 0 && off[1] == h.s &&
+                  levels.values.size() == buckets,
+              "a kind-5 (norm grid) payload has one level count, s = "
+                  << h.s << ", and one norm per bucket (" << buckets << "), got "
+                  << levels.values.size() << " values and " << off.size() << " offsets");
+    for (std::size_t b = 0; b < buckets; ++b)
+      DME_CHECK(std::isfinite(levels.values[b]) && levels.values[b] >= 0.0f,
+                "bucket " << b << " has norm " << levels.values[b]
+                          << ", expected a finite value >= 0");
     return;
   }
   if (h.kind == PayloadKind::kSharedTable) {
@@ -342,6 +357,8 @@ WireHeader read_header(std::span<const std::byte> buf, const DecodeExpectations&
     expect_field<std::uint64_t>("levels (kind 2: none)", 0, w.levels);
   else if (w.header.kind == PayloadKind::kLloydMax)
     expect_field<std::uint64_t>("levels (kind 4: none)", 0, w.levels);
+  else if (w.header.kind == PayloadKind::kNormGrid)
+    expect_field<std::uint64_t>("levels (kind 5: a norm per bucket)", w.buckets, w.levels);
   else if (w.header.kind == PayloadKind::kSharedTable)
     DME_CHECK(w.levels % 2 == 0 && w.levels / 2 <= w.header.count,
               "payload field 'levels' (kind 3: twice the exact coordinates): expected an even "
@@ -362,6 +379,11 @@ WireHeader read_header(std::span<const std::byte> buf, const DecodeExpectations&
   return w;
 }
 
+std::uint32_t bucket_level_count(const LevelTable& levels, const PayloadHeader& h,
+                                 std::size_t b) {
+  return h.kind == PayloadKind::kNormGrid ? h.s : levels.offsets[b + 1] - levels.offsets[b];
+}
+
 void check_zero_padding(std::span<const std::byte> buf, std::uint64_t from, std::uint64_t to,
                         const char* section) {
   for (std::uint64_t i = from; i < to; ++i)
@@ -380,6 +402,15 @@ LevelTable read_levels(std::span<const std::byte> buf, const WireHeader& w) {
                                 field<std::uint32_t>(buf, sec.level_counts));
     check_zero_padding(buf, sec.level_counts + 4, sec.codes, "level counts");
     return codes_only_levels(w.header.s);
+  }
+  if (w.header.kind == PayloadKind::kNormGrid) {  // read_header proved L = B, no level counts
+    std::vector<float> norms(w.levels);  // proven to fit: 4 bytes per norm are in the buffer
+    for (std::uint64_t b = 0; b < w.levels; ++b)
+      norms[b] = std::bit_cast<float>(field<std::uint32_t>(buf, sec.levels + 4 * b));
+    check_zero_padding(buf, sec.levels + 4 * w.levels, sec.codes, "norms");
+    LevelTable t = norm_grid_table(std::move(norms), w.header.s);
+    validate_level_table(t, w.header);
+    return t;
   }
   if (w.header.kind == PayloadKind::kSharedTable) {  // read_header proved B = 1, L = 2E <= 2n
     expect_field<std::uint32_t>("level count (kind 3: s)", w.header.s,
@@ -427,8 +458,8 @@ LevelTable read_levels(std::span<const std::byte> buf, const WireHeader& w) {
 void check_codes_in_buckets(const std::uint16_t* codes, const PayloadHeader& h,
                             const LevelTable& levels, std::uint64_t always_below) {
   const std::uint64_t size = bucket_length(h);
-  for (std::size_t b = 0; b + 1 < levels.offsets.size(); ++b) {
-    const std::uint32_t n = levels.offsets[b + 1] - levels.offsets[b];
+  for (std::size_t b = 0, buckets = num_buckets(h); b < buckets; ++b) {
+    const std::uint32_t n = bucket_level_count(levels, h, b);
     if (n >= always_below) continue;
     const std::uint64_t begin = b * size, end = std::min(h.count, begin + size);
     const std::size_t bad = find_code_at_least(codes + begin, end - begin, n);

@@ -58,6 +58,9 @@ WireHeader read_header(std::span<const std::byte> buf, const DecodeExpectations&
 /// counts, the levels and the zero padding of both sections).
 LevelTable read_levels(std::span<const std::byte> buf, const WireHeader& w);
 
+/// The level count of bucket b of a validated table (kind 5: s, for every bucket).
+std::uint32_t bucket_level_count(const LevelTable& levels, const PayloadHeader& h, std::size_t b);
+
 /// Throws when padding bytes [from, to) of buf are not zero, naming the section.
 void check_zero_padding(std::span<const std::byte> buf, std::uint64_t from, std::uint64_t to,
                         const char* section);

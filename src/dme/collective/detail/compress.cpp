@@ -6,6 +6,7 @@
 #include "dme/core/error.h"
 #include "dme/core/parallel.h"
 #include "dme/core/timer.h"
+#include "dme/quantization/norm_grid.h"
 #include "dme/quantization/quiver_approx.h"
 #include "dme/quantization/rounding.h"
 #include "dme/quantization/uniform.h"
@@ -24,14 +25,34 @@ constexpr std::size_t kDitherSample = 16384;
 
 }  // namespace
 
-std::vector<float> norm_grid_levels(std::span<const float> bucket, std::size_t s) {
+float bucket_norm(std::span<const float> bucket) {
   double sum = 0;
   for (float v : bucket) sum += double(v) * v;
   DME_CHECK(std::isfinite(sum), "qsgd: the bucket's norm is not finite (NaN or Inf in the input?)");
-  // Rounded to float, the norm stays >= every |x_i| (each is a float <= the exact norm).
+  // Rounded to float, the norm stays >= every |x_i| (each is a float <= the exact norm), and
+  // fl(norm · ±1) = ±norm are the grid's ends: every coordinate lies on the grid.
   const auto norm = static_cast<float>(std::sqrt(sum));
-  if (norm == 0.0f) return {0.0f};
-  return uniform_levels(-norm, norm, s);
+  DME_CHECK(std::isfinite(norm), "qsgd: the bucket's norm " << std::sqrt(sum)
+                                                            << " overflows float32");
+  return norm;
+}
+
+std::vector<float> norm_grid_levels(std::span<const float> bucket, std::size_t s) {
+  return norm_grid(bucket_norm(bucket), norm_grid_unit(s)).levels;
+}
+
+void norm_grid_tables(std::span<const float> chunk, const PayloadHeader& header, std::size_t s,
+                      CompressScratch& scratch) {
+  const std::vector<float> unit = norm_grid_unit(s);
+  std::vector<float> norms;
+  scratch.grid_codes.clear();
+  scratch.levels = bucket_levels(header, [&](std::uint64_t lo, std::uint64_t hi) {
+    norms.push_back(bucket_norm(chunk.subspan(lo, hi - lo)));
+    NormGrid grid = norm_grid(norms.back(), unit);
+    scratch.grid_codes.push_back(std::move(grid.code_of));
+    return std::move(grid.levels);
+  });
+  scratch.norms = norm_grid_table(std::move(norms), static_cast<std::uint32_t>(s));
 }
 
 float dither_scale(std::span<const float> chunk, const PayloadHeader& header,
@@ -83,9 +104,12 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
   const std::size_t bucket = bucket_length(header);
 
   Timer solve_timer;
+  scratch.grid_codes.clear();
   if (plan.levels) {
     scratch.levels.values = *plan.levels;
     scratch.levels.offsets = {0, static_cast<std::uint32_t>(plan.levels->size())};
+  } else if (plan.norm_grid) {
+    norm_grid_tables(chunk, header, plan.s, scratch);
   } else {
     scratch.levels = chunk_levels(chunk, header, plan, range);
   }
@@ -99,7 +123,8 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
     h.dither_purpose = static_cast<std::uint8_t>(stream.purpose());
     h.dither = dither_scale(chunk, header, scratch.levels);
   }
-  PayloadWriter writer(h, scratch.levels, out);
+  if (plan.norm_grid) h.kind = PayloadKind::kNormGrid;  // the norms go, the grids follow
+  PayloadWriter writer(h, plan.norm_grid ? scratch.norms : scratch.levels, out);
   const std::size_t block =
       std::max<std::size_t>(1, kRoundBlock / writer.alignment()) * writer.alignment();
   // Codes [start, start + codes.size()) of the chunk, each bucket rounded to its own levels.
@@ -116,6 +141,8 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
         nearest_round(part, levels, out_codes);
       else
         stochastic_round(part, levels, stream, header.first + i, out_codes);
+      if (b < scratch.grid_codes.size() && !scratch.grid_codes[b].empty())
+        for (std::uint16_t& c : out_codes) c = scratch.grid_codes[b][c];  // merged grid levels
       i = end;
     }
   };

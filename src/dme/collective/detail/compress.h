@@ -20,7 +20,11 @@ namespace dme::detail {
 struct CompressScratch {
   std::vector<std::uint16_t> codes;
   std::vector<std::vector<std::uint16_t>> worker_codes;  ///< one per thread (Options::threads)
-  LevelTable levels;
+  LevelTable levels;  ///< the levels each bucket is rounded to
+  /// qsgd: the payload's table (each bucket's norm: kind 5), and per bucket the grid code of
+  /// each of its distinct levels (empty where the grid's levels are all distinct).
+  LevelTable norms;
+  std::vector<std::vector<std::uint16_t>> grid_codes;
 };
 
 /// The smallest and largest value of a chunk, when the caller knows them (the rotation finds
@@ -43,9 +47,17 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
                     CompressScratch& scratch, std::vector<std::byte>& out, PhaseTimes& times,
                     const KnownRange* range = nullptr);
 
-/// qsgd's levels of a bucket: s points evenly spaced on [-‖bucket‖₂, ‖bucket‖₂] ({0} for a zero
-/// bucket).
+/// qsgd: fl(‖bucket‖₂); dme::Error when the sum of squares is not finite.
+float bucket_norm(std::span<const float> bucket);
+
+/// qsgd's levels of a bucket: the grid of s points on [-‖bucket‖₂, ‖bucket‖₂] that a kind-5
+/// payload decodes to (quantization/uniform.h, norm_grid), distinct ({-0} for a zero bucket).
 std::vector<float> norm_grid_levels(std::span<const float> bucket, std::size_t s);
+
+/// qsgd's tables of a chunk into scratch: levels (the grid of each bucket, to round to),
+/// grid_codes and norms (the payload's kind-5 table).
+void norm_grid_tables(std::span<const float> chunk, const PayloadHeader& header, std::size_t s,
+                      CompressScratch& scratch);
 
 /// asq-shared's dither scale c for chunk rounded stochastically to levels: the c that minimises
 /// the variance of level + c·(u - 1/2), from the coordinates (a fixed subsample of long chunks).
