@@ -26,8 +26,16 @@ constexpr std::size_t kDitherSample = 16384;
 }  // namespace
 
 float bucket_norm(std::span<const float> bucket) {
-  double sum = 0;
-  for (float v : bucket) sum += double(v) * v;
+  // Eight partial sums (coordinate i into sum i mod 8), added in a fixed order at the end: the
+  // same value on every machine, without one long chain of dependent additions.
+  constexpr std::size_t kLanes = 8;
+  double part[kLanes] = {};
+  const std::size_t n = bucket.size(), whole = n / kLanes * kLanes;
+  for (std::size_t i = 0; i < whole; i += kLanes)
+    for (std::size_t j = 0; j < kLanes; ++j) part[j] += double(bucket[i + j]) * bucket[i + j];
+  for (std::size_t i = whole; i < n; ++i) part[i - whole] += double(bucket[i]) * bucket[i];
+  const double sum =
+      ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
   DME_CHECK(std::isfinite(sum), "qsgd: the bucket's norm is not finite (NaN or Inf in the input?)");
   // Rounded to float, the norm stays >= every |x_i| (each is a float <= the exact norm), and
   // fl(norm · ±1) = ±norm are the grid's ends: every coordinate lies on the grid.
