@@ -68,7 +68,7 @@ bool unpack_small_from(const std::byte* in, std::size_t in_size, std::size_t n,
 }
 
 // Widths 9..15: a group of 8 codes is B bytes, moved through a 128-bit value byte by byte (the
-// integer-sum downlink of reduce-scatter-int is their main user; no vector kernels).
+// scalar target, and the groups after the vector kernels below).
 __extension__ typedef unsigned __int128 Wide;  // GCC and Clang
 
 template <unsigned B>
@@ -355,6 +355,109 @@ std::size_t pack_vectors_pow2(const std::uint16_t* codes, std::size_t groups, st
   return g;
 }
 
+// Widths 9..15: a group (8 codes, B bytes) per 128-bit block, each block reading or writing the
+// 16-byte window that starts at its own group's first byte (2·B > 16: neighbours no longer
+// share one).
+template <unsigned B, class D>
+HWY_INLINE hn::Vec<D> load_groups(D d, const std::uint8_t* p) {
+  constexpr std::size_t kBytes = hn::MaxLanes(d);
+  if constexpr (kBytes <= 16) {
+    return hn::LoadU(d, p);
+  } else {
+    const hn::Half<D> dh;
+    return hn::Combine(d, load_groups<B>(dh, p + kBytes / 32 * B), load_groups<B>(dh, p));
+  }
+}
+
+// Block j to p + j·B, all 16 bytes, in increasing j: each store's 16 - B bytes past its group are
+// rewritten by the next one (the caller keeps the last block's inside the output).
+template <unsigned B, class D>
+HWY_INLINE void store_groups(D d, hn::Vec<D> v, std::uint8_t* p) {
+  constexpr std::size_t kBytes = hn::MaxLanes(d);
+  if constexpr (kBytes <= 16) {
+    hn::StoreU(v, d, p);
+  } else {
+    const hn::Half<D> dh;
+    store_groups<B>(dh, hn::LowerHalf(dh, v), p);
+    store_groups<B>(dh, hn::UpperHalf(dh, v), p + kBytes / 32 * B);
+  }
+}
+
+// Code c of a group starts at bit c·B, in bytes f = floor(c·B / 8) .. f + 2 (r + B <= 22 bits,
+// r = c·B % 8). Two byte shuffles put the 4 bytes from f of the even codes, and of the odd ones,
+// in u32 lanes (a byte past the window's end is taken from its last: it lies above the code);
+// multiplying by 2^(32 - r - B) moves each code to the top B bits, a shift by 32 - B brings it
+// down, and the odd codes, shifted into the high halves, interleave with the even ones in order.
+template <unsigned B>
+std::size_t unpack_vectors_wide(const std::uint8_t* in, std::size_t in_size, std::size_t groups,
+                                std::uint16_t* codes) {
+  const D16 d16;
+  const D8 d8;
+  const hn::Repartition<std::uint32_t, D16> d32;
+  HWY_ALIGN std::uint8_t idx[2][hn::MaxLanes(D8())];
+  HWY_ALIGN std::uint32_t mul[2][hn::MaxLanes(D8()) / 4];
+  for (std::size_t j = 0; j < kBlocks; ++j)
+    for (unsigned odd = 0; odd < 2; ++odd)
+      for (unsigned i = 0; i < 4; ++i) {
+        const unsigned c = 2 * i + odd, f = c * B / 8, r = c * B % 8;
+        for (unsigned b = 0; b < 4; ++b)
+          idx[odd][16 * j + 4 * i + b] = static_cast<std::uint8_t>(std::min(f + b, 15u));
+        mul[odd][4 * j + i] = std::uint32_t(1) << (32 - r - B);
+      }
+  const auto even_bytes = hn::Load(d8, idx[0]), odd_bytes = hn::Load(d8, idx[1]);
+  const auto even_mul = hn::Load(d32, mul[0]), odd_mul = hn::Load(d32, mul[1]);
+  std::size_t g = 0;
+  for (; g + kBlocks <= groups && (g + kBlocks - 1) * B + 16 <= in_size; g += kBlocks) {
+    const auto bytes = load_groups<B>(d8, in + g * B);
+    const auto even = hn::ShiftRight<32 - B>(
+        hn::Mul(hn::BitCast(d32, hn::TableLookupBytes(bytes, even_bytes)), even_mul));
+    const auto odd = hn::ShiftRight<32 - B>(
+        hn::Mul(hn::BitCast(d32, hn::TableLookupBytes(bytes, odd_bytes)), odd_mul));
+    hn::StoreU(hn::BitCast(d16, hn::Or(even, hn::ShiftLeft<16>(odd))), d16, codes + 8 * g);
+  }
+  return g;
+}
+
+// 8 codes < 2^B of a block into its low B bytes: u16 pairs into u32 lanes (2·B <= 30 bits), those
+// into u64 lanes (4·B <= 60 bits); the upper u64 lane (codes 4..7) then splits across the
+// block's two halves: its low 64 - 4·B bits join the lower lane, the rest form the upper one.
+template <unsigned B>
+std::size_t pack_vectors_wide(const std::uint16_t* codes, std::size_t groups,
+                              std::size_t out_size, std::uint8_t* out) {
+  const D16 d16;
+  const D8 d8;
+  const D64 d64;
+  const hn::Repartition<std::uint32_t, D16> d32;
+  const auto low16 = hn::Set(d32, 0xFFFFu);
+  const auto low32 = hn::Set(d64, 0xFFFFFFFFull);
+  std::size_t g = 0;
+  for (; g + kBlocks <= groups && (g + kBlocks - 1) * B + 16 <= out_size; g += kBlocks) {
+    const auto v = hn::BitCast(d32, hn::LoadU(d16, codes + 8 * g));
+    const auto pairs = hn::Or(hn::And(v, low16), hn::ShiftLeft<B>(hn::ShiftRight<16>(v)));
+    const auto q = hn::BitCast(d64, pairs);
+    const auto quads = hn::Or(hn::And(q, low32), hn::ShiftLeft<2 * B>(hn::ShiftRight<32>(q)));
+    const auto block = hn::OddEven(hn::ShiftRight<64 - 4 * B>(quads),
+                                   hn::Or(quads, hn::Shuffle01(hn::ShiftLeft<4 * B>(quads))));
+    store_groups<B>(d8, hn::BitCast(d8, block), out + g * B);
+  }
+  return g;
+}
+
+template <unsigned B>
+void pack_wide_vectors(const std::uint16_t* codes, std::size_t n, std::byte* out) {
+  const std::size_t g =
+      pack_vectors_wide<B>(codes, n / 8, (n * B + 7) / 8, reinterpret_cast<std::uint8_t*>(out));
+  pack_wide<B>(codes + 8 * g, n - 8 * g, out + g * B);
+}
+
+template <unsigned B>
+bool unpack_wide_vectors(const std::byte* in, std::size_t in_size, std::size_t n,
+                         std::uint16_t* codes) {
+  const std::size_t g =
+      unpack_vectors_wide<B>(reinterpret_cast<const std::uint8_t*>(in), in_size, n / 8, codes);
+  return unpack_wide<B>(in + g * B, n - 8 * g, codes + 8 * g);
+}
+
 template <unsigned B>
 void pack_small(const std::uint16_t* codes, std::size_t n, std::byte* out) {
   auto* o = reinterpret_cast<std::uint8_t*>(out);
@@ -434,6 +537,20 @@ void PackFixed(const std::uint16_t* codes, std::size_t n, unsigned bits, std::by
       return pack_small<7>(codes, n, out);
     case 8:
       return pack_bytes(codes, n, out);
+    case 9:
+      return pack_wide_vectors<9>(codes, n, out);
+    case 10:
+      return pack_wide_vectors<10>(codes, n, out);
+    case 11:
+      return pack_wide_vectors<11>(codes, n, out);
+    case 12:
+      return pack_wide_vectors<12>(codes, n, out);
+    case 13:
+      return pack_wide_vectors<13>(codes, n, out);
+    case 14:
+      return pack_wide_vectors<14>(codes, n, out);
+    case 15:
+      return pack_wide_vectors<15>(codes, n, out);
     default:
       return pack_fixed_scalar(codes, n, bits, out);
   }
@@ -459,6 +576,20 @@ bool UnpackFixed(const std::byte* in, std::size_t in_size, unsigned bits, std::s
     case 8:
       unpack_bytes(in, n, codes);
       return true;
+    case 9:
+      return unpack_wide_vectors<9>(in, in_size, n, codes);
+    case 10:
+      return unpack_wide_vectors<10>(in, in_size, n, codes);
+    case 11:
+      return unpack_wide_vectors<11>(in, in_size, n, codes);
+    case 12:
+      return unpack_wide_vectors<12>(in, in_size, n, codes);
+    case 13:
+      return unpack_wide_vectors<13>(in, in_size, n, codes);
+    case 14:
+      return unpack_wide_vectors<14>(in, in_size, n, codes);
+    case 15:
+      return unpack_wide_vectors<15>(in, in_size, n, codes);
     default:
       return unpack_fixed_scalar(in, in_size, bits, n, codes);
   }

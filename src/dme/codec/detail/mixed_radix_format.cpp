@@ -117,13 +117,31 @@ inline std::uint64_t pack_word(const std::uint16_t* d, unsigned m, const RadixTa
   return hi * t.low_pow + lo;
 }
 
+/// kWords full words at once: 2·kWords independent Horner chains (one per half of each word),
+/// interleaved step by step so that their multiplies overlap (one word's two chains alone wait
+/// on each multiply's latency). The same sums as pack_word, so the same words.
+template <std::size_t kWords>
+void pack_words(const std::uint16_t* d, const RadixTable& t, std::byte* out) {
+  const unsigned k = t.k, h = t.low_digits;
+  const std::uint64_t s = t.s;
+  std::uint64_t lo[kWords] = {}, hi[kWords] = {};
+  for (unsigned j = k; j-- > h;)
+    for (std::size_t i = 0; i < kWords; ++i) hi[i] = hi[i] * s + d[i * k + j];
+  for (unsigned j = h; j-- > 0;)
+    for (std::size_t i = 0; i < kWords; ++i) lo[i] = lo[i] * s + d[i * k + j];
+  for (std::size_t i = 0; i < kWords; ++i)
+    store_le<std::uint64_t>(out + 8 * i, hi[i] * t.low_pow + lo[i]);
+}
+
 }  // namespace
 
 void pack_radix(const std::uint16_t* digits, std::size_t n, const RadixTable& t, std::byte* out) {
   const std::size_t k = t.k;
   const std::size_t full = n / k;
-  for (std::size_t w = 0; w < full; ++w)
-    store_le<std::uint64_t>(out + 8 * w, pack_word(digits + w * k, t.k, t));
+  constexpr std::size_t kWords = 4;
+  std::size_t w = 0;
+  for (; w + kWords <= full; w += kWords) pack_words<kWords>(digits + w * k, t, out + 8 * w);
+  for (; w < full; ++w) store_le<std::uint64_t>(out + 8 * w, pack_word(digits + w * k, t.k, t));
   if (n > full * k)
     store_le<std::uint64_t>(out + 8 * full,
                             pack_word(digits + full * k, static_cast<unsigned>(n - full * k), t));
