@@ -147,7 +147,8 @@ TEST(CodecSimd, MixedRadixMatchesReferenceOnEveryTarget) {
 }
 
 // Words at the edges of every power of s (where a floating-point digit would first go wrong) and
-// random words, for every radix up to 1000 and a spread above, unpacked by each target.
+// random words, for every radix up to 1000 and a spread above, unpacked and packed back by each
+// target.
 TEST(CodecSimd, MixedRadixEdgeWordsOnEveryTarget) {
   std::vector<std::uint32_t> radices;
   for (std::uint32_t s = 3; s <= dme::kMaxRadix; s = s < 1000 ? s + 1 : s * 5 / 4)
@@ -185,6 +186,10 @@ TEST(CodecSimd, MixedRadixEdgeWordsOnEveryTarget) {
       dc::unpack_radix(in.data(), n, t, fast.data());
       dc::unpack_radix_reference(in.data(), n, s, k, ref.data());
       ASSERT_EQ(fast, ref) << "s=" << s;
+      // And back: the digits of the edge words pack into the same words.
+      std::vector<std::byte> packed(in.size());
+      dc::pack_radix(ref.data(), n, t, packed.data());
+      ASSERT_EQ(packed, in) << "s=" << s;
     }
   });
 }

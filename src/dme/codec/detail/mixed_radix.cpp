@@ -51,6 +51,9 @@ void unpack_radix_scalar(const std::byte* in, std::size_t n, const RadixTable& t
 }  // namespace dme::detail::codec
 #endif  // DME_CODEC_MIXED_RADIX_ONCE
 
+// Blocks of 8 digits and their 8×8 transposes (per target).
+#include "dme/codec/detail/digit_blocks-inl.h"
+
 HWY_BEFORE_NAMESPACE();
 namespace dme::detail::codec::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
@@ -218,25 +221,11 @@ HWY_INLINE void half_rows(const double* x, const RadixTable& t, std::size_t j, s
   chain_rows(to_u32(q0, q1), to_u32(q2, q3), t, j + c, digits - c, sc);
 }
 
-/// Block b of v (8 digits of word 8·b + column) to p + b·stride, for every block.
-template <class D>
-HWY_INLINE void store_blocks(D d, hn::Vec<D> v, std::uint16_t* p, std::size_t stride) {
-  if constexpr (hn::MaxLanes(D()) <= 8) {
-    hn::StoreU(v, d, p);
-  } else {
-    const hn::Half<D> dh;
-    store_blocks(dh, hn::LowerHalf(dh, v), p, stride);
-    store_blocks(dh, hn::UpperHalf(dh, v), p + hn::MaxLanes(D()) / 16 * stride, stride);
-  }
-}
-
 /// The digit rows sc.rows[0, k) to out[i·k + j] for every word i < count (all kBatch words when
 /// count is kBatch), writing up to 7 digits past the last word's.
 HWY_INLINE void store_rows(const RadixTable& t, BatchScratch& sc, std::size_t count,
                            std::uint16_t* out) {
   const D16 d16;
-  const hn::RepartitionToWide<D16> dw32;
-  const hn::RepartitionToWide<decltype(dw32)> dw64;
   const std::size_t k = t.k;
   // Groups of 8 digits, the last (partial) one first: its digits past k land on the next word's
   // first 8, which a later store of group 0 rewrites. With k < 8 a group also overlaps the
@@ -245,36 +234,9 @@ HWY_INLINE void store_rows(const RadixTable& t, BatchScratch& sc, std::size_t co
   const bool whole = count == kBatch && k >= 8;
   for (std::size_t g = groups; g-- > 0;) {
     using V = hn::Vec<D16>;
-    const V r0 = hn::Load(d16, sc.rows[8 * g]), r1 = hn::Load(d16, sc.rows[8 * g + 1]);
-    const V r2 = hn::Load(d16, sc.rows[8 * g + 2]), r3 = hn::Load(d16, sc.rows[8 * g + 3]);
-    const V r4 = hn::Load(d16, sc.rows[8 * g + 4]), r5 = hn::Load(d16, sc.rows[8 * g + 5]);
-    const V r6 = hn::Load(d16, sc.rows[8 * g + 6]), r7 = hn::Load(d16, sc.rows[8 * g + 7]);
-    // Within each block: u16 pairs, then u32 pairs, then u64 pairs of rows.
-    const auto a0 = hn::BitCast(dw32, hn::InterleaveLower(d16, r0, r1));
-    const auto a1 = hn::BitCast(dw32, hn::InterleaveUpper(d16, r0, r1));
-    const auto a2 = hn::BitCast(dw32, hn::InterleaveLower(d16, r2, r3));
-    const auto a3 = hn::BitCast(dw32, hn::InterleaveUpper(d16, r2, r3));
-    const auto a4 = hn::BitCast(dw32, hn::InterleaveLower(d16, r4, r5));
-    const auto a5 = hn::BitCast(dw32, hn::InterleaveUpper(d16, r4, r5));
-    const auto a6 = hn::BitCast(dw32, hn::InterleaveLower(d16, r6, r7));
-    const auto a7 = hn::BitCast(dw32, hn::InterleaveUpper(d16, r6, r7));
-    const auto b0 = hn::BitCast(dw64, hn::InterleaveLower(dw32, a0, a2));
-    const auto b1 = hn::BitCast(dw64, hn::InterleaveUpper(dw32, a0, a2));
-    const auto b2 = hn::BitCast(dw64, hn::InterleaveLower(dw32, a1, a3));
-    const auto b3 = hn::BitCast(dw64, hn::InterleaveUpper(dw32, a1, a3));
-    const auto b4 = hn::BitCast(dw64, hn::InterleaveLower(dw32, a4, a6));
-    const auto b5 = hn::BitCast(dw64, hn::InterleaveUpper(dw32, a4, a6));
-    const auto b6 = hn::BitCast(dw64, hn::InterleaveLower(dw32, a5, a7));
-    const auto b7 = hn::BitCast(dw64, hn::InterleaveUpper(dw32, a5, a7));
-    // Column c: in block b, the 8 digits of word 8·b + c.
-    const V c[8] = {hn::BitCast(d16, hn::InterleaveLower(dw64, b0, b4)),
-                    hn::BitCast(d16, hn::InterleaveUpper(dw64, b0, b4)),
-                    hn::BitCast(d16, hn::InterleaveLower(dw64, b1, b5)),
-                    hn::BitCast(d16, hn::InterleaveUpper(dw64, b1, b5)),
-                    hn::BitCast(d16, hn::InterleaveLower(dw64, b2, b6)),
-                    hn::BitCast(d16, hn::InterleaveUpper(dw64, b2, b6)),
-                    hn::BitCast(d16, hn::InterleaveLower(dw64, b3, b7)),
-                    hn::BitCast(d16, hn::InterleaveUpper(dw64, b3, b7))};
+    V r[8], c[8];  // c[i]: in block b, the 8 digits of word 8·b + i
+    for (std::size_t j = 0; j < 8; ++j) r[j] = hn::Load(d16, sc.rows[8 * g + j]);
+    transpose_blocks(d16, r, c);
     if (whole) {
       for (std::size_t i = 0; i < 8; ++i) store_blocks(d16, c[i], out + i * k + 8 * g, 8 * k);
     } else {

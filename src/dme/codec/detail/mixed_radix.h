@@ -72,8 +72,13 @@ struct RadixTable {
 /// @param s 2..65536, k 1..max_digits_per_word(s) (asserted)
 RadixTable make_radix_table(std::uint32_t s, unsigned k);
 
-/// Packs n digits, each < s, into ceil(n / k) little-endian words at out.
+/// Packs n digits, each < s, into ceil(n / k) little-endian words at out (mixed_radix_pack.cpp:
+/// a lane per word on the fixed-size SIMD targets, pack_radix_scalar elsewhere and for the
+/// words after the last whole batch).
 void pack_radix(const std::uint16_t* digits, std::size_t n, const RadixTable& t, std::byte* out);
+/// pack_radix by Horner's rule, word by word (four words' chains interleaved).
+void pack_radix_scalar(const std::uint16_t* digits, std::size_t n, const RadixTable& t,
+                       std::byte* out);
 
 /// Index of the first word of the ceil(n / k) words at in that is out of range (>= s^k, or the
 /// last word >= s^r when it holds r < k digits), or SIZE_MAX when all are valid.

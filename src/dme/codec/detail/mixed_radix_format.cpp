@@ -1,6 +1,6 @@
-// The mixed-radix format (mixed_radix.h): the tables the kernels use, packing, range checks and
-// the digit-by-digit references, plain C++ compiled once. Unpacking, the hot path, has its SIMD
-// kernels in mixed_radix.cpp.
+// The mixed-radix format (mixed_radix.h): the tables the kernels use, the scalar packing, range
+// checks and the digit-by-digit references, plain C++ compiled once. The SIMD kernels are in
+// mixed_radix.cpp (unpacking) and mixed_radix_pack.cpp (packing).
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -135,7 +135,8 @@ void pack_words(const std::uint16_t* d, const RadixTable& t, std::byte* out) {
 
 }  // namespace
 
-void pack_radix(const std::uint16_t* digits, std::size_t n, const RadixTable& t, std::byte* out) {
+void pack_radix_scalar(const std::uint16_t* digits, std::size_t n, const RadixTable& t,
+                       std::byte* out) {
   const std::size_t k = t.k;
   const std::size_t full = n / k;
   constexpr std::size_t kWords = 4;
