@@ -61,8 +61,16 @@ constexpr std::size_t kChunkBuffer = kChunkCodes + RadixTable::kMaxDigits;
 // Chunks per task when decoding on several threads.
 constexpr std::size_t kTaskChunks = 16;
 
+// Mixed radix: chunks of whole batches of this many words where they fit, so that the vector
+// kernels (mixed_radix.cpp: 8, 16 or 32 words at once) never compute a partial batch inside a
+// stream.
+constexpr std::size_t kBatchWords = 32;
+
 std::size_t chunk_codes(const CodeReader& reader) {
-  return (kChunkCodes / reader.group()) * reader.group();
+  const std::size_t group = reader.group();
+  const std::size_t batch = kBatchWords * group;
+  const std::size_t unit = group > 8 && batch <= kChunkCodes ? batch : group;
+  return (kChunkCodes / unit) * unit;
 }
 
 /// check_codes_in_buckets without materialising the codes: only the buckets with fewer levels
