@@ -243,30 +243,37 @@ using D8 = hn::Repartition<std::uint8_t, D16>;
 using D64 = hn::Repartition<std::uint64_t, D16>;
 constexpr std::size_t kBlocks = hn::MaxLanes(D16()) / 8;
 
-template <unsigned B, class D>
+// kPairs (B <= 7): blocks 2i and 2i + 1 share the window at their first group (one broadcast
+// load on AVX2); otherwise (B = 9..15, 2·B > 16) block j has its own, at p + j·B.
+template <unsigned B, bool kPairs, class D>
 HWY_INLINE hn::Vec<D> load_windows(D d, const std::uint8_t* p) {
   constexpr std::size_t kBytes = hn::MaxLanes(d);
   if constexpr (kBytes <= 16) {
     return hn::LoadU(d, p);
-  } else if constexpr (kBytes == 32) {
+  } else if constexpr (kPairs && kBytes == 32) {
     return hn::LoadDup128(d, p);
   } else {
     const hn::Half<D> dh;
-    return hn::Combine(d, load_windows<B>(dh, p + kBytes / 32 * B), load_windows<B>(dh, p));
+    return hn::Combine(d, load_windows<B, kPairs>(dh, p + kBytes / 32 * B),
+                       load_windows<B, kPairs>(dh, p));
   }
 }
 
-// The inverse direction: the low 8 bytes of block j go to p + j·B, in increasing j, so that each
-// store overwrites the 8 - B bytes past the previous block's group.
-template <unsigned B, class D>
+// The inverse direction: the low 8 bytes of block j (all 16 when kWhole: B = 9..15) go to
+// p + j·B, in increasing j, so that each store overwrites the bytes past the previous block's
+// group (the caller keeps the last block's inside the output).
+template <unsigned B, bool kWhole, class D>
 HWY_INLINE void store_windows(D d, hn::Vec<D> v, std::uint8_t* p) {
   constexpr std::size_t kBytes = hn::MaxLanes(d);
   const hn::Half<D> dh;
   if constexpr (kBytes <= 16) {
-    hn::StoreU(hn::LowerHalf(dh, v), dh, p);
+    if constexpr (kWhole)
+      hn::StoreU(v, d, p);
+    else
+      hn::StoreU(hn::LowerHalf(dh, v), dh, p);
   } else {
-    store_windows<B>(dh, hn::LowerHalf(dh, v), p);
-    store_windows<B>(dh, hn::UpperHalf(dh, v), p + kBytes / 32 * B);
+    store_windows<B, kWhole>(dh, hn::LowerHalf(dh, v), p);
+    store_windows<B, kWhole>(dh, hn::UpperHalf(dh, v), p + kBytes / 32 * B);
   }
 }
 
@@ -292,7 +299,7 @@ std::size_t unpack_vectors(const std::uint8_t* in, std::size_t in_size, std::siz
   std::size_t g = 0;
   // The last window of a vector starts at group g + kBlocks - 1 at the latest.
   for (; g + kBlocks <= groups && (g + kBlocks - 1) * B + 16 <= in_size; g += kBlocks) {
-    const auto bytes = load_windows<B>(d8, in + g * B);
+    const auto bytes = load_windows<B, true>(d8, in + g * B);
     const auto pairs = hn::BitCast(d16, hn::TableLookupBytes(bytes, table));
     hn::StoreU(hn::ShiftRight<16 - B>(hn::Mul(pairs, factor)), d16, codes + 8 * g);
   }
@@ -318,7 +325,7 @@ std::size_t pack_vectors(const std::uint16_t* codes, std::size_t groups, std::si
     const auto q = hn::BitCast(d64, pairs);
     const auto quads = hn::Or(hn::And(q, low32), hn::ShiftLeft<2 * B>(hn::ShiftRight<32>(q)));
     const auto groups8 = hn::Or(quads, hn::Shuffle01(hn::ShiftLeft<4 * B>(quads)));
-    store_windows<B>(d8, hn::BitCast(d8, groups8), out + g * B);
+    store_windows<B, false>(d8, hn::BitCast(d8, groups8), out + g * B);
   }
   return g;
 }
@@ -358,31 +365,6 @@ std::size_t pack_vectors_pow2(const std::uint16_t* codes, std::size_t groups, st
 // Widths 9..15: a group (8 codes, B bytes) per 128-bit block, each block reading or writing the
 // 16-byte window that starts at its own group's first byte (2·B > 16: neighbours no longer
 // share one).
-template <unsigned B, class D>
-HWY_INLINE hn::Vec<D> load_groups(D d, const std::uint8_t* p) {
-  constexpr std::size_t kBytes = hn::MaxLanes(d);
-  if constexpr (kBytes <= 16) {
-    return hn::LoadU(d, p);
-  } else {
-    const hn::Half<D> dh;
-    return hn::Combine(d, load_groups<B>(dh, p + kBytes / 32 * B), load_groups<B>(dh, p));
-  }
-}
-
-// Block j to p + j·B, all 16 bytes, in increasing j: each store's 16 - B bytes past its group are
-// rewritten by the next one (the caller keeps the last block's inside the output).
-template <unsigned B, class D>
-HWY_INLINE void store_groups(D d, hn::Vec<D> v, std::uint8_t* p) {
-  constexpr std::size_t kBytes = hn::MaxLanes(d);
-  if constexpr (kBytes <= 16) {
-    hn::StoreU(v, d, p);
-  } else {
-    const hn::Half<D> dh;
-    store_groups<B>(dh, hn::LowerHalf(dh, v), p);
-    store_groups<B>(dh, hn::UpperHalf(dh, v), p + kBytes / 32 * B);
-  }
-}
-
 // Code c of a group starts at bit c·B, in bytes f = floor(c·B / 8) .. f + 2 (r + B <= 22 bits,
 // r = c·B % 8). Two byte shuffles put the 4 bytes from f of the even codes, and of the odd ones,
 // in u32 lanes (a byte past the window's end is taken from its last: it lies above the code);
@@ -408,7 +390,7 @@ std::size_t unpack_vectors_wide(const std::uint8_t* in, std::size_t in_size, std
   const auto even_mul = hn::Load(d32, mul[0]), odd_mul = hn::Load(d32, mul[1]);
   std::size_t g = 0;
   for (; g + kBlocks <= groups && (g + kBlocks - 1) * B + 16 <= in_size; g += kBlocks) {
-    const auto bytes = load_groups<B>(d8, in + g * B);
+    const auto bytes = load_windows<B, false>(d8, in + g * B);
     const auto even = hn::ShiftRight<32 - B>(
         hn::Mul(hn::BitCast(d32, hn::TableLookupBytes(bytes, even_bytes)), even_mul));
     const auto odd = hn::ShiftRight<32 - B>(
@@ -438,7 +420,7 @@ std::size_t pack_vectors_wide(const std::uint16_t* codes, std::size_t groups,
     const auto quads = hn::Or(hn::And(q, low32), hn::ShiftLeft<2 * B>(hn::ShiftRight<32>(q)));
     const auto block = hn::OddEven(hn::ShiftRight<64 - 4 * B>(quads),
                                    hn::Or(quads, hn::Shuffle01(hn::ShiftLeft<4 * B>(quads))));
-    store_groups<B>(d8, hn::BitCast(d8, block), out + g * B);
+    store_windows<B, true>(d8, hn::BitCast(d8, block), out + g * B);
   }
   return g;
 }
