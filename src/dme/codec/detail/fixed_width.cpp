@@ -307,8 +307,9 @@ std::size_t unpack_vectors(const std::uint8_t* in, std::size_t in_size, std::siz
 }
 
 // 8 codes < 2^B of a block into its low B bytes: neighbouring u16 lanes merge into u32 lanes
-// (c + c'·2^B), those into u64 lanes (4 codes), and the upper u64 lane of the block joins the
-// lower one (4·B <= 28 bits up).
+// (c + c'·2^B, 2·B <= 30 bits), those into u64 lanes (4 codes, 4·B <= 60 bits), and the upper
+// u64 lane of the block (codes 4..7) joins the lower one 4·B bits up. For B <= 7 that fits the
+// lower lane; for B = 9..15 its top 8·B - 64 bits also form the block's upper lane.
 template <unsigned B>
 std::size_t pack_vectors(const std::uint16_t* codes, std::size_t groups, std::size_t out_size,
                          std::uint8_t* out) {
@@ -318,14 +319,17 @@ std::size_t pack_vectors(const std::uint16_t* codes, std::size_t groups, std::si
   const hn::Repartition<std::uint32_t, D16> d32;
   const auto low16 = hn::Set(d32, 0xFFFFu);
   const auto low32 = hn::Set(d64, 0xFFFFFFFFull);
+  constexpr bool kWide = B > 8;
+  constexpr std::size_t kWindow = kWide ? 16 : 8;  // the bytes each block stores
   std::size_t g = 0;
-  for (; g + kBlocks <= groups && (g + kBlocks - 1) * B + 8 <= out_size; g += kBlocks) {
+  for (; g + kBlocks <= groups && (g + kBlocks - 1) * B + kWindow <= out_size; g += kBlocks) {
     const auto v = hn::BitCast(d32, hn::LoadU(d16, codes + 8 * g));
     const auto pairs = hn::Or(hn::And(v, low16), hn::ShiftLeft<B>(hn::ShiftRight<16>(v)));
     const auto q = hn::BitCast(d64, pairs);
     const auto quads = hn::Or(hn::And(q, low32), hn::ShiftLeft<2 * B>(hn::ShiftRight<32>(q)));
-    const auto groups8 = hn::Or(quads, hn::Shuffle01(hn::ShiftLeft<4 * B>(quads)));
-    store_windows<B, false>(d8, hn::BitCast(d8, groups8), out + g * B);
+    auto block = hn::Or(quads, hn::Shuffle01(hn::ShiftLeft<4 * B>(quads)));
+    if constexpr (kWide) block = hn::OddEven(hn::ShiftRight<64 - 4 * B>(quads), block);
+    store_windows<B, kWide>(d8, hn::BitCast(d8, block), out + g * B);
   }
   return g;
 }
@@ -400,35 +404,10 @@ std::size_t unpack_vectors_wide(const std::uint8_t* in, std::size_t in_size, std
   return g;
 }
 
-// 8 codes < 2^B of a block into its low B bytes: u16 pairs into u32 lanes (2·B <= 30 bits), those
-// into u64 lanes (4·B <= 60 bits); the upper u64 lane (codes 4..7) then splits across the
-// block's two halves: its low 64 - 4·B bits join the lower lane, the rest form the upper one.
-template <unsigned B>
-std::size_t pack_vectors_wide(const std::uint16_t* codes, std::size_t groups,
-                              std::size_t out_size, std::uint8_t* out) {
-  const D16 d16;
-  const D8 d8;
-  const D64 d64;
-  const hn::Repartition<std::uint32_t, D16> d32;
-  const auto low16 = hn::Set(d32, 0xFFFFu);
-  const auto low32 = hn::Set(d64, 0xFFFFFFFFull);
-  std::size_t g = 0;
-  for (; g + kBlocks <= groups && (g + kBlocks - 1) * B + 16 <= out_size; g += kBlocks) {
-    const auto v = hn::BitCast(d32, hn::LoadU(d16, codes + 8 * g));
-    const auto pairs = hn::Or(hn::And(v, low16), hn::ShiftLeft<B>(hn::ShiftRight<16>(v)));
-    const auto q = hn::BitCast(d64, pairs);
-    const auto quads = hn::Or(hn::And(q, low32), hn::ShiftLeft<2 * B>(hn::ShiftRight<32>(q)));
-    const auto block = hn::OddEven(hn::ShiftRight<64 - 4 * B>(quads),
-                                   hn::Or(quads, hn::Shuffle01(hn::ShiftLeft<4 * B>(quads))));
-    store_windows<B, true>(d8, hn::BitCast(d8, block), out + g * B);
-  }
-  return g;
-}
-
 template <unsigned B>
 void pack_wide_vectors(const std::uint16_t* codes, std::size_t n, std::byte* out) {
   const std::size_t g =
-      pack_vectors_wide<B>(codes, n / 8, (n * B + 7) / 8, reinterpret_cast<std::uint8_t*>(out));
+      pack_vectors<B>(codes, n / 8, (n * B + 7) / 8, reinterpret_cast<std::uint8_t*>(out));
   pack_wide<B>(codes + 8 * g, n - 8 * g, out + g * B);
 }
 
