@@ -19,9 +19,14 @@ for t in $targets; do
     fail "rotation --rotations 3 --simd $t"
   "$bench" solvers --log2d 10,13 --s 4,16 --reps 1 --simd "$t" >/dev/null || fail "solvers --simd $t"
   "$bench" rounding --log2d 12 --s 4,16 --simd "$t" >/dev/null || fail "rounding --simd $t"
-  "$bench" codec --log2d 12 --s 2,10,16,256 --simd "$t" >/dev/null || fail "codec --simd $t"
+  "$bench" codec --log2d 12 --s 2,10,16,256,1000 --simd "$t" >/dev/null || fail "codec --simd $t"
   "$bench" pipeline --log2d 12,13 --s 16 --rotations 2 --simd "$t" >/dev/null ||
     fail "pipeline --simd $t"
+done
+# Every scheme through the pipeline's round-trip check (its payload kind decoded).
+for scheme in asq-shared eden qsgd quic-fl; do
+  "$bench" pipeline --log2d 12 --s 4 --scheme "$scheme" --reps 1 >/dev/null ||
+    fail "pipeline --scheme $scheme"
 done
 for n in 2 4; do
   echo "== dme-experiment collective on $n ranks"

@@ -12,6 +12,7 @@
 #include "dme/core/rng.h"
 #include "dme/experiment/table.h"
 #include "dme/quantization/metrics.h"
+#include "dme/quantization/norm_grid.h"
 #include "dme/quantization/quic_fl.h"
 
 namespace dme {
@@ -70,11 +71,15 @@ int run_pipeline_bench(const PipelineBenchConfig& cfg, std::ostream& os) {
       // of stochastic rounding to the levels that were sent.
       const double err = vnmse(x, out);
       if (!nearest && o.bucket_size == 0) {
-        // quic-fl (kind 3): its tables' designed vNMSE; else stochastic rounding's variance.
+        // quic-fl (kind 3): its tables' designed vNMSE; else stochastic rounding's variance, for
+        // qsgd (kind 5) to the grid of the norm that was sent.
         const Payload p = decode(payload);
         const double bound =
             p.header.kind == PayloadKind::kSharedTable
                 ? QuicFlQuantizer::get(std::countr_zero(p.header.s)).design_vnmse()
+            : p.header.kind == PayloadKind::kNormGrid
+                ? analytic_vnmse(rotated, norm_grid(p.levels.values[0],
+                                                    norm_grid_unit(p.header.s)).levels)
                 : analytic_vnmse(rotated, p.levels.values);
         if (err > 4 * bound + 1e-12) {
           std::cerr << "dme-bench pipeline (" << backend_name(cfg.options.backend)
