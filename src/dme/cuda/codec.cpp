@@ -133,8 +133,9 @@ PayloadHeader Compressor::decode_accumulate(std::span<const std::byte> payload,
   const codec::WireHeader w = codec::read_header(payload, expect);
   const PayloadHeader& h = w.header;
   DME_CHECK(h.kind == PayloadKind::kLevels,
-            "the CUDA backend decodes payloads of kind 0 (levels), got kind "
-                << int(static_cast<std::uint8_t>(h.kind)) << " (asq-shared); use backend 'cpu'");
+            "the CUDA backend decodes payloads of kind 0 (levels, the asq scheme), got kind "
+                << int(static_cast<std::uint8_t>(h.kind)) << " from rank " << h.rank
+                << "; use backend 'cpu'");
   DME_CHECK(acc.size() == h.count, "decode_accumulate: accumulator of size "
                                        << acc.size() << " for a payload of count " << h.count);
   detail::check_device_memory(acc.data(), acc.size_bytes(), "decode_accumulate accumulator");
