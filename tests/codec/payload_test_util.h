@@ -139,7 +139,8 @@ inline float two_widths_value(const Payload& p, std::size_t i) {
 /// a norm (every fourth bucket's 0, every fourth but one's subnormal).
 inline PayloadParts make_norm_grid(std::uint64_t count, std::uint32_t s, std::uint64_t bucket_size,
                                    std::uint64_t seed = 1) {
-  PayloadParts p = make_parts(count, s, bucket_size, seed);
+  PayloadParts p = make_parts(count, s, 0, seed);  // the header; levels and codes are redone
+  p.header.bucket_size = bucket_size;
   p.header.kind = PayloadKind::kNormGrid;
   PhiloxStream rng(seed, s, 3, Purpose::kInput);
   std::vector<float> norms(num_buckets(p.header));

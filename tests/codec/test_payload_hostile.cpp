@@ -121,6 +121,21 @@ TEST(PayloadHostile, HugeCountInTinyBufferIsRejectedWithoutAllocating) {
   }
 }
 
+TEST(PayloadHostile, NormGridDecodingIsBoundedByTheCountAndS) {
+  // Kind 5 (qsgd) sends one norm per bucket and no levels: a payload of buckets of one code at
+  // s = 65536 must not cost buckets · s. decode_accumulate holds at most the s-point grid (and
+  // its scaled copy) beside the count's own buffers, and work per code.
+  const std::uint64_t count = 20000;
+  const auto buf = encode_parts(dme::test::make_norm_grid(count, 65536, 1, 3));
+  std::vector<float> acc(count, 0.0f);
+  g_largest_allocation = 0;
+  dme::decode_accumulate(buf, {}, std::span<float>(acc));
+  EXPECT_LE(g_largest_allocation.load(), 4u * 65536u);
+  const dme::Payload p = dme::decode(buf);
+  for (std::uint64_t i = 0; i < count; ++i)
+    ASSERT_EQ(acc[i], dme::test::norm_grid_value(p, i)) << i;
+}
+
 /// Edits a valid payload, reseals it and expects every decoder to name the problem.
 void expect_resealed_reject(std::uint32_t s, std::uint64_t bucket,
                             const std::function<void(std::vector<std::byte>&)>& edit,
