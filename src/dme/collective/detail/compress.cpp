@@ -91,12 +91,11 @@ LevelTable chunk_levels(std::span<const float> chunk, const PayloadHeader& heade
                         const CompressionPlan& plan, const KnownRange* range) {
   // A one-bucket quiver-apx given the rotation's extremes skips the solver's pass that finds
   // them (non-finite extremes, from an overflowing rotation, go the checked way and get named).
-  const bool use_range = range && num_buckets(header) == 1 && !plan.norm_grid &&
-                         plan.solver == Solver::kQuiverApx &&
+  DME_ASSERT(!plan.norm_grid && "qsgd's tables come from norm_grid_tables");
+  const bool use_range = range && num_buckets(header) == 1 && plan.solver == Solver::kQuiverApx &&
                          std::isfinite(range->min) && std::isfinite(range->max) &&
                          range->min != 0.0f && range->max != 0.0f;  // a zero's sign: the scan's
   return bucket_levels(header, [&](std::uint64_t lo, std::uint64_t hi) {
-    if (plan.norm_grid) return norm_grid_levels(chunk.subspan(lo, hi - lo), plan.s);
     return use_range
                ? quiver_approx(chunk, plan.s, plan.solver_options.m, range->min, range->max)
                : solve_levels(chunk.subspan(lo, hi - lo), plan.s, plan.solver, plan.solver_options);

@@ -32,7 +32,7 @@ struct CompressScratch {
 using KnownRange = Extrema<float>;
 
 /// The levels compress_chunk rounds chunk to when plan.levels is not set: per bucket, from
-/// plan.solver (or qsgd's norm grid).
+/// plan.solver (qsgd's grids, with their codes, come from norm_grid_tables).
 LevelTable chunk_levels(std::span<const float> chunk, const PayloadHeader& header,
                         const CompressionPlan& plan, const KnownRange* range = nullptr);
 
@@ -51,7 +51,7 @@ void compress_chunk(std::span<const float> chunk, const PayloadHeader& header,
 float bucket_norm(std::span<const float> bucket);
 
 /// qsgd's levels of a bucket: the grid of s points on [-‖bucket‖₂, ‖bucket‖₂] that a kind-5
-/// payload decodes to (quantization/uniform.h, norm_grid), distinct ({-0} for a zero bucket).
+/// payload decodes to (quantization/norm_grid.h), distinct ({-0} for a zero bucket).
 std::vector<float> norm_grid_levels(std::span<const float> bucket, std::size_t s);
 
 /// qsgd's tables of a chunk into scratch: levels (the grid of each bucket, to round to),
