@@ -415,20 +415,25 @@ bool fused_impl(T* x, std::size_t n, const std::uint64_t* pre_signs,
   }
   const std::size_t c = std::min(n, kRowLength);
   const std::size_t r = n / c;
-  const bool bad = for_rows(r, [&](std::size_t i, bool next) {
-    return row_transform(d, x + i * c, src, src_len, c, pre_signs, i * c, src == x && next);
-  });
+  // Multiplying by 1 changes nothing, so an unscaled, unsigned, untracked transform skips it.
+  const bool finish = scale != T(1) || post_signs || track;
+  const Epilogue<T> epi{x, scale, post_signs, track};
   if (r == 1) {
-    // Multiplying by 1 changes nothing, so an unscaled, unsigned, untracked transform skips it.
-    if (scale != T(1) || post_signs || track) scale_and_sign(d, x, n, scale, post_signs, 0, track);
+    // One row: its last pass (across L1 sub-rows) applies the scale and signs as it stores;
+    // a row of one sub-row takes a pass of its own for them.
+    const bool fused = finish && c > kL1Length / sizeof(T);
+    const bool bad =
+        row_transform(d, x, src, src_len, c, pre_signs, 0, false, fused ? &epi : nullptr);
+    if (finish && !fused) scale_and_sign(d, x, n, scale, post_signs, 0, track);
     if (extrema) *extrema = {acc.lo, acc.hi};
     return bad;
   }
+  const bool bad = for_rows(r, [&](std::size_t i, bool next) {
+    return row_transform(d, x + i * c, src, src_len, c, pre_signs, i * c, src == x && next);
+  });
   // Phase 2: columns, a panel of `w` columns at a time across all r rows.
   const std::size_t w = std::min(c, kPanelBytes / sizeof(T));
   const int row_levels = std::countr_zero(r);
-  const Epilogue<T> epi{x, scale, post_signs, track};
-  const bool finish = scale != T(1) || post_signs || track;
   for_panels(c, w, epi, [&](std::size_t c0, bool next, const Epilogue<T>& e) {
     strided_levels(d, x + c0, r, c, w, 0, row_levels, next ? static_cast<std::ptrdiff_t>(w) : 0,
                    finish ? &e : nullptr);
@@ -450,12 +455,14 @@ bool chain_impl(T* x, std::size_t n, int k, const std::uint64_t* lead,
   const std::size_t c = std::min(n, kRowLength);
   const std::size_t r = n / c;
   if (k == 1 || r == 1 || n < hn::Lanes(d)) {
-    // One transform, or every transform in one cache-resident row: one sweep each.
-    bool bad = fused_impl(x, n, lead, k == 1 ? trail : nullptr, scale, src, src_len,
+    // One transform, or every transform in one cache-resident row: one sweep each. The signs
+    // between H_t and H_{t+1} are applied as H_t's last pass stores (a sign flip is exact, so
+    // flipping after the scale or before the next transform gives the same bits).
+    bool bad = fused_impl(x, n, lead, k == 1 ? trail : mid[0], scale, src, src_len,
                           k == 1 ? extrema : nullptr);
     for (int t = 1; t < k; ++t)
-      fused_impl(x, n, mid[t - 1], t == k - 1 ? trail : nullptr, scale,
-                 static_cast<const T*>(nullptr), 0, t == k - 1 ? extrema : nullptr);
+      fused_impl(x, n, static_cast<const std::uint64_t*>(nullptr), t == k - 1 ? trail : mid[t],
+                 scale, static_cast<const T*>(nullptr), 0, t == k - 1 ? extrema : nullptr);
     return bad;
   }
   // H_t is done rows-then-columns for odd t and columns-then-rows for even t (H = R·C = C·R),
