@@ -1,4 +1,4 @@
-// dme-bench rotation --log2d 16,20,24 [--reps R] [--rotations K] [--seed S] [--csv]
+// dme-bench rotation --log2d 16,20,24 [--reps R] [--rotations K] [--seed S] [--block B] [--csv]
 #include <iostream>
 
 #include "dme/bench/rotation_bench.h"
@@ -20,6 +20,7 @@ int rotation_main(int argc, char** argv) {
       ("reps", po::value(&config.reps)->default_value(config.reps), "timed repetitions (median reported)")
       ("rotations", po::value(&config.rotations)->default_value(config.rotations), "RHTs composed (1..3)")
       ("seed", po::value(&config.seed)->default_value(config.seed), "seed of the input and signs")
+      ("block", po::value(&config.block)->default_value(config.block), "rht_*: rotate in independent blocks of this power of two (the overlapped layout's blocks; 0: whole vectors)")
       ("backend", po::value(&backend)->default_value(backend), "cpu or cuda")
       ("csv", po::bool_switch(&config.csv), "print CSV instead of a table");
   // clang-format on

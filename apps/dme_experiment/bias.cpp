@@ -42,6 +42,10 @@ int bias_main(int argc, char** argv) {
       ("rotation-layout", po::value(&layout)->default_value(layout),
        "auto (overlapped on cpu), padded (zero padding to a power of two) or overlapped "
        "(exactly d coordinates)")
+      ("rotation-block",
+       po::value(&cfg.options.rotation_block)->default_value(cfg.options.rotation_block),
+       "overlapped layout: rotate a longer vector as independent blocks of this power of two, "
+       "each in cache (0: the whole vector)")
       ("exchange", po::value(&exchanges)->multitoken(),
        "exchanges to sweep: allgather, gather-bcast, reduce-scatter, reduce-scatter-int "
        "(default allgather)")

@@ -28,6 +28,9 @@ int gaussianity_main(int argc, char** argv) {
        "coordinates added to each 2^log2d (a length that is not a power of two)")
       ("rotation-layout", po::value(&layout)->default_value(layout),
        "padded or overlapped: how a length that is not a power of two is rotated")
+      ("rotation-block", po::value(&cfg.block)->default_value(cfg.block),
+       "overlapped: rotate longer vectors as independent blocks of this power of two (0: "
+       "whole vectors)")
       ("rotations", po::value(&rotations)->multitoken(), "RHT counts k (default 1,2,3)")
       ("dists", po::value(&dists)->multitoken(),
        "inputs (default onehot,twohot,lognormal,normal; also exponential, truncnorm, weibull)")

@@ -35,13 +35,14 @@ namespace {
 class CpuRotation final : public RotationDevice {
  public:
   RotationTimes run(std::span<const float> x, int rotations, std::uint64_t seed, int reps,
-                    std::vector<float>& roundtrip) override {
+                    std::size_t block, std::vector<float>& roundtrip) override {
     const std::size_t n = x.size();
     AlignedVector<float> y(x.begin(), x.end()), back(n);
     RotationTimes t;
     t.fwht_ms = median_ms(reps, [&] { fwht(std::span<float>(y)); });
     t.copy_ms = median_ms(reps, [&] { std::memcpy(back.data(), y.data(), n * sizeof(float)); });
-    const Rotation rot(seed, 0, rotations, n);
+    const Rotation rot(seed, 0, rotations, n, 0,
+                       block ? RotationLayout::kOverlapped : RotationLayout::kPadded, block);
     t.forward_ms = median_ms(reps, [&] { rot.forward(x, y); });
     // Repeated inverses of an orthogonal map keep y bounded, so no copy is timed with them.
     t.inverse_ms = median_ms(reps, [&] { rot.inverse(y, back); });
@@ -65,7 +66,7 @@ class CpuPipeline final : public PipelineDevice {
     for (int r = 0; r < reps + 1; ++r) {
       const std::uint32_t round = static_cast<std::uint32_t>(r);
       Timer total;
-      const Rotation rot(o.seed, round, o.rotations, d);
+      const Rotation rot(o.seed, round, o.rotations, d, 0, resolved_layout(o), o.rotation_block);
       y.resize(rot.padded());
       detail::KnownRange range{};
       rot.forward(x, y, range.min, range.max);
@@ -87,7 +88,8 @@ class CpuPipeline final : public PipelineDevice {
     // The last round's payload decoded and rotated back.
     AlignedVector<float> back(y.size(), 0.0f), inv(d);
     const PayloadHeader h = decode_accumulate(payload, {}, std::span<float>(back));
-    Rotation(o.seed, h.round, o.rotations, d).inverse(back, inv);
+    Rotation(o.seed, h.round, o.rotations, d, 0, resolved_layout(o), o.rotation_block)
+        .inverse(back, inv);
     rotated.assign(y.begin(), y.end());
     out.assign(inv.begin(), inv.end());
     return {median(rot_ms), median(solve_ms), median(rp_ms), median(total_ms), 0.0,

@@ -54,7 +54,8 @@ class CudaRotationDevice final : public RotationDevice {
 
   // Times are medians of device (event) times; memcpy is cudaMemcpy device to device.
   RotationTimes run(std::span<const float> x, int rotations, std::uint64_t seed, int reps,
-                    std::vector<float>& roundtrip) override {
+                    std::size_t block, std::vector<float>& roundtrip) override {
+    DME_CHECK(block == 0, "the CUDA backend rotates whole vectors, not blocks of " << block);
     const std::size_t n = x.size();
     cuda::DeviceBuffer<float> x_dev{x}, y(n), back(n);
     cuda::copy(y.span(), x_dev.span());
@@ -110,6 +111,8 @@ class CudaPipelineDevice final : public PipelineDevice {
   PipelineTimes run(std::span<const float> x, const Options& o, int reps,
                     std::vector<std::byte>& payload, std::vector<float>& rotated,
                     std::vector<float>& out) override {
+    DME_CHECK(o.rotation_block == 0,
+              "the CUDA backend rotates whole vectors, not blocks of " << o.rotation_block);
     const std::size_t d = x.size();
     cuda::DeviceBuffer<float> x_dev{x}, copy_dev(d);
     cuda::CudaRotation rot(o.seed, 0, o.rotations, d);

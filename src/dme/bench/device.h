@@ -33,10 +33,11 @@ class RotationDevice {
   virtual ~RotationDevice() = default;
   /// A line for the table's preamble ("" for none).
   virtual std::string banner() const { return {}; }
-  /// Times the FWHT of x, a copy of x, and k RHTs of (seed, round 0) forward and inverse; then
-  /// roundtrip <- R⁻¹(R x) in host memory. x: host, n = 2^l values.
+  /// Times the FWHT of x, a copy of x, and k RHTs of (seed, round 0) forward and inverse (in
+  /// independent blocks of `block` when not 0: Rotation's max_block); then roundtrip <- R⁻¹(R x)
+  /// in host memory. x: host, n = 2^l values.
   virtual RotationTimes run(std::span<const float> x, int rotations, std::uint64_t seed, int reps,
-                            std::vector<float>& roundtrip) = 0;
+                            std::size_t block, std::vector<float>& roundtrip) = 0;
   virtual std::vector<std::string> extra_columns() const { return {}; }
   virtual std::vector<Table::Cell> extra_cells(std::size_t n, int rotations,
                                                const RotationTimes& t) const {

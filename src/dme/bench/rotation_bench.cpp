@@ -24,7 +24,7 @@ int run_rotation_bench(const RotationBenchConfig& config, std::ostream& os) {
   const std::unique_ptr<RotationDevice> device = make_rotation_device(config.backend);
   std::vector<std::string> columns = {
       "log2d",          "fwht_ms",        "memcpy_ms",        "fwht_over_memcpy",
-      "rht_forward_ms", "rht_inverse_ms", "max_roundtrip_err"};
+      "rht_forward_ms", "rht_inverse_ms", "max_roundtrip_err", "block"};
   for (auto& c : device->extra_columns()) columns.push_back(c);
   Table table(columns, config.csv);
   if (!config.csv && !device->banner().empty()) os << device->banner() << "\n";
@@ -36,7 +36,8 @@ int run_rotation_bench(const RotationBenchConfig& config, std::ostream& os) {
     PhiloxStream input(config.seed, 0, 0, Purpose::kInput);
     for (std::size_t i = 0; i < n; ++i) x[i] = input.uniform_float(i) * 2.0f - 1.0f;
     std::vector<float> back;
-    const RotationTimes t = device->run(x, config.rotations, config.seed, config.reps, back);
+    const RotationTimes t =
+        device->run(x, config.rotations, config.seed, config.reps, config.block, back);
 
     double max_err = 0, max_abs = 0;
     for (std::size_t i = 0; i < n; ++i) {
@@ -57,7 +58,8 @@ int run_rotation_bench(const RotationBenchConfig& config, std::ostream& os) {
                                     t.fwht_ms / t.copy_ms,
                                     t.forward_ms,
                                     t.inverse_ms,
-                                    rel_err};
+                                    rel_err,
+                                    static_cast<long long>(config.block)};
     for (auto& c : device->extra_cells(n, config.rotations, t)) row.push_back(c);
     table.print_row(os, row);
   }

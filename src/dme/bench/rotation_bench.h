@@ -13,6 +13,7 @@ struct RotationBenchConfig {
   std::vector<int> log2d = {16, 20, 24};
   int reps = 10;      ///< timed repetitions per size (the median is reported)
   int rotations = 1;  ///< RHTs composed in rht_forward / rht_inverse
+  std::size_t block = 0;  ///< rht_*: independent blocks of this length (0: whole vectors)
   std::uint64_t seed = 1;
   bool csv = false;
   Backend backend = Backend::kCpu;  ///< where it runs (bench/device.h)

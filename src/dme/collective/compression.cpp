@@ -28,13 +28,13 @@ std::span<float> Compression::vector(RoundVector which, std::size_t n) {
 
 bool Compression::rotate(const RotationKey& key, std::span<const float> x, std::span<float> y,
                          Extrema<float>& range) {
-  Rotation(key.seed, key.round, key.count, key.d, key.stream, key.layout)
+  Rotation(key.seed, key.round, key.count, key.d, key.stream, key.layout, key.block)
       .forward(x, y, range.min, range.max);
   return true;
 }
 
 void Compression::inverse(const RotationKey& key, std::span<float> v) {
-  Rotation(key.seed, key.round, key.count, key.d, key.stream, key.layout).inverse_inplace(v);
+  Rotation(key.seed, key.round, key.count, key.d, key.stream, key.layout, key.block).inverse_inplace(v);
 }
 
 void Compression::fill_zero(std::span<float> v) {

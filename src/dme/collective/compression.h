@@ -53,7 +53,7 @@ struct CompressionPlan {
 /// The plan of MeanEstimator's options (nearest rounding as uses_nearest_rounding says).
 CompressionPlan compression_plan(const Options& o);
 
-/// The arguments of dme::Rotation(seed, round, count, d, stream, layout): which rotation.
+/// The arguments of dme::Rotation(seed, round, count, d, stream, layout, block): which rotation.
 struct RotationKey {
   std::uint64_t seed = 0;
   std::uint32_t round = 0;
@@ -61,6 +61,7 @@ struct RotationKey {
   std::size_t d = 0;
   std::uint32_t stream = 0;
   RotationLayout layout = RotationLayout::kPadded;
+  std::size_t block = 0;  ///< Options::rotation_block
 };
 
 /// The vectors of a round, in a compression's memory.

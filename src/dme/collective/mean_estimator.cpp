@@ -142,7 +142,8 @@ Report MeanEstimator::estimate(std::span<const float> local, std::span<float> me
                         agreed.rotations,
                         agreed.d,
                         rotation_stream(o.shared_rotation, rank()),
-                        resolved_layout(o)};
+                        resolved_layout(o),
+                        o.rotation_block};
   const std::uint64_t padded =
       agreed.rotations == 0 ? agreed.d : padded_length(agreed.d, resolved_layout(o));
   report.scale_exponent = scale_exponent(agreed.max_abs, padded, size());

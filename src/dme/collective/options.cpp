@@ -1,5 +1,6 @@
 #include "dme/collective/options.h"
 
+#include <bit>
 #include <cmath>
 #include <sstream>
 
@@ -193,6 +194,18 @@ void validate(const Options& o) {
             "the " << backend_name(o.backend)
                    << " backend rotates with the padded layout only; "
                       "use rotation layout 'padded' or backend 'cpu'");
+  DME_CHECK(o.rotation_block == 0 ||
+                (std::has_single_bit(o.rotation_block) && o.rotation_block >= kMinRotationBlock &&
+                 o.rotation_block <= kMaxRotationLength),
+            "rotation block must be 0 (the whole vector) or a power of two in "
+                << kMinRotationBlock << ".." << kMaxRotationLength << ", got "
+                << o.rotation_block);
+  DME_CHECK(o.rotation_block == 0 || (o.backend == Backend::kCpu &&
+                                      o.rotation_layout != RotationLayout::kPadded),
+            "rotation block " << o.rotation_block
+                              << " needs the overlapped layout of the cpu backend (got backend '"
+                              << backend_name(o.backend) << "', layout '"
+                              << rotation_layout_name(o.rotation_layout) << "')");
   DME_CHECK(o.backend == Backend::kCpu || o.scheme == Scheme::kAsq,
             "scheme '" << scheme_name(o.scheme) << "' has no " << backend_name(o.backend)
                        << " implementation; use backend 'cpu'");
@@ -240,6 +253,7 @@ std::uint64_t options_fingerprint(const Options& o) {
   mix(o.compressed_downlink);
   mix(o.correlated_rounding);
   mix(static_cast<std::uint64_t>(resolved_layout(o)));
+  mix(o.rotation_block);
   mix(o.pipeline_chunks);
   mix(wide_groups(o.fractional_bits));
   return h;
@@ -255,7 +269,9 @@ std::string describe(const Options& o) {
      << " seed=" << o.seed << " bucket=" << o.bucket_size
      << (o.compressed_downlink ? " downlink=compressed" : "")
      << (o.correlated_rounding ? " rounding-draws=correlated" : "")
-     << " layout=" << rotation_layout_name(resolved_layout(o)) << " threads=" << o.threads
+     << " layout=" << rotation_layout_name(resolved_layout(o))
+     << (o.rotation_block ? " rotation-block=" + std::to_string(o.rotation_block) : "")
+     << " threads=" << o.threads
      << (o.pipeline_chunks > 1 ? " pipeline=" + std::to_string(o.pipeline_chunks) : "")
      << (o.fractional_bits > 0 ? " fractional-bits=" + std::to_string(o.fractional_bits) : "");
   return os.str();

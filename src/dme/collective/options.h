@@ -89,6 +89,14 @@ struct Options {
   /// 2x the coordinates; kOverlapped sends exactly d (two overlapping blocks of 2^floor(log2 d));
   /// kAuto is overlapped on the CPU backend and padded on CUDA, which has only that one.
   RotationLayout rotation_layout = RotationLayout::kAuto;
+  /// Overlapped layout (cpu backend): a vector longer than this power of two is rotated as
+  /// independent blocks of this length, each in cache (Rotation's max_block, rotation/rht.h):
+  /// 2 RHTs of 2^24 coordinates in blocks of 2^16 take about half the time of the whole-vector
+  /// rotation. Each block mixes only its own coordinates, so the rotated coordinates of a block
+  /// have its energy: the estimate stays unbiased, and its error equals the whole rotation's
+  /// where the input's energy is spread evenly (docs/algorithms.md §8.7; a bucket per block
+  /// restores it elsewhere). 0: the whole vector is one rotation.
+  std::size_t rotation_block = 0;
   /// reduce-scatter-int only: the ranks' rounding draws of a coordinate are stratified (one in
   /// each of n strata of [0, 1), shifted by a shared draw; docs/algorithms.md §10.6), so their
   /// rounding errors partly cancel in the sum instead of adding. Each rank's rounding stays

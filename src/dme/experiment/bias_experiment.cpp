@@ -244,6 +244,7 @@ Run make_run(const BiasExperimentConfig& cfg, const std::vector<const BiasPoint*
   run.parameters["rotations"] = rotations_label(first.rotations_requested);
   run.parameters["rotations_used"] = std::int64_t(first.rotations);
   run.parameters["shared_rotation"] = std::int64_t(cfg.options.shared_rotation);
+  run.parameters["rotation_block"] = std::int64_t(cfg.options.rotation_block);
   run.parameters["d"] = std::int64_t(cfg.d);
   run.parameters["s"] = std::int64_t(cfg.options.s);
   run.parameters["trials"] = std::int64_t(cfg.trials);

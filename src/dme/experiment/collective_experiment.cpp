@@ -54,7 +54,7 @@ void add_link_parameters(Run& run) {
 double variance_bound(const std::vector<float>& x, const Options& o, std::uint32_t round,
                       int rotations, MPI_Comm comm) {
   const std::uint32_t stream = rotation_stream(o.shared_rotation, mpi::comm_rank(comm));
-  Rotation rot(o.seed, round, rotations, x.size(), stream, resolved_layout(o));
+  Rotation rot(o.seed, round, rotations, x.size(), stream, resolved_layout(o), o.rotation_block);
   // In double: the rotated vector of an input near the float32 limit may not fit in float.
   const std::vector<double> wide(x.begin(), x.end());
   std::vector<double> y(rot.padded());

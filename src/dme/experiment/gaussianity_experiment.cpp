@@ -158,7 +158,7 @@ GaussianityPoint measure(const GaussianityExperimentConfig& cfg, const Gaussiani
     const auto pairs = coordinate_pairs(rotated, cfg.pairs, cfg.seed);
     std::vector<double> z(rotated);
     for (int s = rank; s < cfg.seeds; s += size) {
-      Rotation rot(cfg.seed, static_cast<std::uint32_t>(s), k, dim, 0, cfg.layout);
+      Rotation rot(cfg.seed, static_cast<std::uint32_t>(s), k, dim, 0, cfg.layout, cfg.block);
       rot.forward(x, z);
       for (double& v : z) v *= scale;
       sums.add(z, pairs);
@@ -277,6 +277,7 @@ Run make_run(const GaussianityExperimentConfig& cfg, const std::vector<Gaussiani
   run.parameters["pairs"] = std::int64_t(cfg.pairs);
   run.parameters["extra"] = std::int64_t(cfg.extra);
   run.parameters["rotation_layout"] = std::string(rotation_layout_name(cfg.layout));
+  run.parameters["rotation_block"] = std::int64_t(cfg.block);
   run.parameters["histogram_bins"] = std::int64_t(kBins);
   run.parameters["histogram_range"] = kRange;
   run.parameters["statistic"] = std::string(

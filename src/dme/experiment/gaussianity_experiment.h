@@ -48,6 +48,9 @@ struct GaussianityExperimentConfig {
   /// is 2^ceil(log2 d) long; overlapped: d), so that the layouts can be compared.
   std::size_t extra = 0;
   RotationLayout layout = RotationLayout::kPadded;
+  /// Overlapped layout: rotate lengths above this power of two as blocks of it (Rotation's
+  /// max_block); 0: whole vectors.
+  std::size_t block = 0;
   std::uint64_t seed = 0;
   OutputOptions output;
 };

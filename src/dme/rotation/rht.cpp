@@ -1,12 +1,14 @@
 #include "dme/rotation/rht.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstring>
 
 #include "dme/core/detail/philox_words.h"
 #include "dme/core/error.h"
+#include "dme/core/parallel.h"
 #include "dme/core/rng.h"
 #include "dme/rotation/fwht.h"
 
@@ -115,22 +117,35 @@ void check_finite(std::span<const double> x, const char* what) {
 }
 
 Rotation::Rotation(std::uint64_t seed, std::uint32_t round, int k, std::size_t d,
-                   std::uint32_t stream, RotationLayout layout)
+                   std::uint32_t stream, RotationLayout layout, std::size_t max_block)
     : d_(d), k_(k) {
   DME_CHECK(k >= 0 && k <= kMaxRotations,
             "rotation count must be in 0.." << kMaxRotations << ", got " << k);
+  DME_CHECK(max_block == 0 || (std::has_single_bit(max_block) && max_block >= kMinRotationBlock &&
+                               max_block <= kMaxRotationLength),
+            "rotation block must be 0 (the whole vector) or a power of two in "
+                << kMinRotationBlock << ".." << kMaxRotationLength << ", got " << max_block);
+  DME_CHECK(max_block == 0 || layout == RotationLayout::kOverlapped,
+            "rotation blocks need the overlapped layout, got layout '"
+                << rotation_layout_name(layout) << "' with block " << max_block);
   padded_ = padded_length(d, layout);
   if (k == 0) padded_ = d;
-  if (k > 0 && layout == RotationLayout::kOverlapped && !std::has_single_bit(d))
-    block_ = std::bit_floor(d);
+  if (k > 0 && layout == RotationLayout::kOverlapped) {
+    if (max_block != 0 && d > max_block)
+      block_ = max_block;
+    else if (!std::has_single_bit(d))
+      block_ = std::bit_floor(d);
+  }
   DME_CHECK(stream < (1u << 29), "rotation stream id too large: " << stream);
-  // The overlapped layout draws 2K signs per RHT: the first K for each block [0, K), the next K
-  // for block [d - K, d) (an unpadded d's padded mask would hold the same 2K bits).
-  const std::size_t bits = block_ ? 2 * block_ : padded_;
+  // Blocks draw m·B signs per RHT for the m whole blocks, then B more for the tail block
+  // [d - B, d) when there is one (for the two-block overlapped layout: 2K, which an unpadded
+  // d's padded mask would hold too).
+  const std::size_t head = block_ ? d / block_ * block_ : 0;
+  const std::size_t bits = block_ ? head + (head < d ? block_ : 0) : padded_;
   for (int j = 0; j < k; ++j) {
     masks_.push_back(make_mask(
         PhiloxStream(seed, round, sign_stream_key(stream, j), Purpose::kRotationSigns), bits));
-    if (block_) tail_masks_.push_back(mask_bits(masks_.back(), block_, block_));
+    if (block_ && head < d) tail_masks_.push_back(mask_bits(masks_.back(), head, block_));
   }
 }
 
@@ -160,22 +175,24 @@ void Rotation::forward_impl(std::span<const T> x, std::span<T> y, T* y_min, T* y
     }
     return;
   }
-  if (block_) {  // overlapped: the chain on [0, K) reads x, then the chain on [d - K, d)
-    const T scale = T(1.0 / std::sqrt(double(block_)));
-    const std::uint64_t* mid[kMaxRotations];
-    for (int j = 1; j < k_; ++j) mid[j - 1] = masks_[j].data();
-    bool bad = detail::fwht_chain(y.data(), block_, k_, masks_[0].data(), mid, nullptr, scale,
-                                  x.data(), block_);
-    std::copy(x.begin() + block_, x.end(), y.begin() + block_);
-    bad = bad || any_non_finite(x.data() + block_, d_ - block_);
+  if (block_) {  // the whole blocks read x, then the tail block (if any) rotates in place
+    const std::size_t m = d_ / block_, head = m * block_;
+    // With a tail block, the last whole block's extremes change: it and the tail are scanned.
+    const std::size_t tracked = head < d_ ? m - 1 : m;
+    std::vector<Extrema<T>> ext(y_min ? m : 0);
+    bool bad = whole_blocks(y.data(), false, x.data(), y_min ? ext.data() : nullptr);
+    std::copy(x.begin() + head, x.end(), y.begin() + head);
+    bad = bad || any_non_finite(x.data() + head, d_ - head);
     if (bad) check_finite(x, "rotation input");
-    for (int j = 1; j < k_; ++j) mid[j - 1] = tail_masks_[j].data();
-    detail::fwht_chain(y.data() + (d_ - block_), block_, k_, tail_masks_[0].data(), mid, nullptr,
-                       scale);
+    tail_block(y.data(), false);
     if (y_min) {
-      const auto [lo, hi] = std::minmax_element(y.begin(), y.end());
+      const auto [lo, hi] = std::minmax_element(y.begin() + tracked * block_, y.end());
       *y_min = *lo;
       *y_max = *hi;
+      for (std::size_t b = 0; b < tracked; ++b) {
+        *y_min = std::min(*y_min, ext[b].min);
+        *y_max = std::max(*y_max, ext[b].max);
+      }
     }
     return;
   }
@@ -195,21 +212,51 @@ void Rotation::forward_impl(std::span<const T> x, std::span<T> y, T* y_min, T* y
 }
 
 template <class T>
+bool Rotation::block_chain(const std::vector<AlignedVector<std::uint64_t>>& masks,
+                           std::size_t first, T* y, bool inverse, const T* src,
+                           Extrema<T>* extrema) const {
+  const T scale = T(1.0 / std::sqrt(double(block_)));
+  const std::size_t w = first / 64;
+  const std::uint64_t* mid[kMaxRotations];
+  if (!inverse) {
+    for (int j = 1; j < k_; ++j) mid[j - 1] = masks[j].data() + w;
+    return detail::fwht_chain(y, block_, k_, masks[0].data() + w, mid, nullptr, scale, src,
+                              src ? block_ : 0, extrema);
+  }
+  for (int t = 1; t < k_; ++t) mid[t - 1] = masks[k_ - t].data() + w;
+  return detail::fwht_chain(y, block_, k_, nullptr, mid, masks[0].data() + w, scale);
+}
+
+template <class T>
+bool Rotation::whole_blocks(T* y, bool inverse, const T* src, Extrema<T>* ext) const {
+  const std::size_t m = d_ / block_;
+  if (m == 1) return block_chain(masks_, 0, y, inverse, src, ext);  // its sweeps take the threads
+  std::atomic<bool> bad{false};
+  parallel_for(m, [&](std::size_t b, unsigned) {
+    const std::size_t at = b * block_;
+    if (block_chain(masks_, at, y + at, inverse, src ? src + at : nullptr, ext ? ext + b : nullptr))
+      bad.store(true, std::memory_order_relaxed);
+  });
+  return bad.load();
+}
+
+template <class T>
+void Rotation::tail_block(T* y, bool inverse) const {
+  if (d_ % block_ != 0) block_chain(tail_masks_, 0, y + (d_ - block_), inverse);
+}
+
+template <class T>
 void Rotation::forward_inplace_impl(std::span<T> y) const {
   DME_CHECK(y.size() == padded_,
             "rotated vector has length " << y.size() << ", expected " << padded_);
   if (k_ == 0) return;
-  const std::uint64_t* mid[kMaxRotations];
   if (block_) {
-    const T scale = T(1.0 / std::sqrt(double(block_)));
-    for (int j = 1; j < k_; ++j) mid[j - 1] = masks_[j].data();
-    detail::fwht_chain(y.data(), block_, k_, masks_[0].data(), mid, nullptr, scale);
-    for (int j = 1; j < k_; ++j) mid[j - 1] = tail_masks_[j].data();
-    detail::fwht_chain(y.data() + (d_ - block_), block_, k_, tail_masks_[0].data(), mid, nullptr,
-                       scale);
+    whole_blocks(y.data(), false);
+    tail_block(y.data(), false);
     return;
   }
   const T scale = T(1.0 / std::sqrt(double(padded_)));
+  const std::uint64_t* mid[kMaxRotations];
   for (int j = 1; j < k_; ++j) mid[j - 1] = masks_[j].data();
   detail::fwht_chain(y.data(), padded_, k_, masks_[0].data(), mid, nullptr, scale);
 }
@@ -219,17 +266,13 @@ void Rotation::inverse_inplace_impl(std::span<T> y) const {
   DME_CHECK(y.size() == padded_,
             "rotated vector has length " << y.size() << ", expected " << padded_);
   if (k_ == 0) return;
-  const std::uint64_t* mid[kMaxRotations];
-  if (block_) {  // the tail block's chain undone first, then the head's
-    const T scale = T(1.0 / std::sqrt(double(block_)));
-    for (int t = 1; t < k_; ++t) mid[t - 1] = tail_masks_[k_ - t].data();
-    detail::fwht_chain(y.data() + (d_ - block_), block_, k_, nullptr, mid, tail_masks_[0].data(),
-                       scale);
-    for (int t = 1; t < k_; ++t) mid[t - 1] = masks_[k_ - t].data();
-    detail::fwht_chain(y.data(), block_, k_, nullptr, mid, masks_[0].data(), scale);
+  if (block_) {  // the tail block's chain undone first, then the whole blocks'
+    tail_block(y.data(), true);
+    whole_blocks(y.data(), true);
     return;
   }
   const T scale = T(1.0 / std::sqrt(double(padded_)));
+  const std::uint64_t* mid[kMaxRotations];
   for (int t = 1; t < k_; ++t) mid[t - 1] = masks_[k_ - t].data();
   detail::fwht_chain(y.data(), padded_, k_, nullptr, mid, masks_[0].data(), scale);
 }

@@ -1,7 +1,9 @@
 // Randomized Hadamard rotations: R(x) = H·diag(ε)·x / sqrt(D), composed k times with
 // independent sign vectors. Two layouts for a length d that is not a power of two: zero padding
 // to D = 2^ceil(log2 d), or two overlapping blocks of K = 2^floor(log2 d) that rotate all of x
-// in place, with nothing added (docs/algorithms.md §8.6).
+// in place, with nothing added (docs/algorithms.md §8.6). The overlapped layout can also cut a
+// long vector into blocks of a chosen power-of-two length B, each rotated on its own in cache
+// (docs/algorithms.md §8.7).
 #pragma once
 
 #include <cstddef>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "dme/core/aligned_buffer.h"
+#include "dme/core/extrema.h"
 
 namespace dme {
 
@@ -18,6 +21,8 @@ namespace dme {
 inline constexpr std::size_t kMaxRotationLength = std::size_t(1) << 31;
 /// Largest number of composed RHTs.
 inline constexpr int kMaxRotations = 3;
+/// Shortest block of a blocked rotation (Rotation's max_block, Options::rotation_block).
+inline constexpr std::size_t kMinRotationBlock = 256;
 
 /// How a length that is not a power of two is rotated.
 enum class RotationLayout {
@@ -61,14 +66,24 @@ constexpr std::uint32_t sign_stream_key(std::uint32_t stream, int j) {
 /// With k = 0 the rotation is the identity and padded() == d (nothing is padded). With the
 /// overlapped layout and d not a power of two, sign vector j covers 2K coordinates: bits
 /// [0, K) are block [0, K)'s and bits [K, 2K) block [d - K, d)'s.
+///
+/// Blocks (max_block = B, a power of two in [kMinRotationBlock, kMaxRotationLength], overlapped
+/// layout only): when d > B, x is rotated as m = floor(d / B) independent blocks [iB, (i+1)B),
+/// each by the k RHTs of length B with bits [iB, (i+1)B) of each sign vector, and, when B does
+/// not divide d, then the block [d - B, d) (which overlaps block m - 1) with bits [mB, (m+1)B).
+/// With B = 2^floor(log2 d) this is the overlapped layout above. Every block is orthogonal, so
+/// R is; each block stays in cache, and the blocks run on Options::threads threads (the result
+/// does not depend on the count). When d <= B the rotation is the unblocked one.
 class Rotation {
  public:
   Rotation(std::uint64_t seed, std::uint32_t round, int k, std::size_t d, std::uint32_t stream = 0,
-           RotationLayout layout = RotationLayout::kPadded);
+           RotationLayout layout = RotationLayout::kPadded, std::size_t max_block = 0);
 
   std::size_t d() const noexcept { return d_; }
   std::size_t padded() const noexcept { return padded_; }
   int count() const noexcept { return k_; }
+  /// Length of the blocks rotated on their own: 0 when the whole (padded) vector is one.
+  std::size_t block() const noexcept { return block_; }
 
   /// y <- R(x padded with zeros). Throws dme::Error on NaN or Inf in x (naming the index).
   /// @param x input, size d
@@ -106,14 +121,28 @@ class Rotation {
   void forward_inplace_impl(std::span<T> y) const;
   template <class T>
   void inverse_inplace_impl(std::span<T> y) const;
+  /// The k RHTs (or their inverse) on the block of block_ coordinates at y, with bits [first,
+  /// first + block_) of each of `masks` (first a multiple of 64); src: the forward's input, read
+  /// in the first sweep. Returns true when src held a NaN or Inf.
+  template <class T>
+  bool block_chain(const std::vector<AlignedVector<std::uint64_t>>& masks, std::size_t first,
+                   T* y, bool inverse, const T* src = nullptr, Extrema<T>* extrema = nullptr) const;
+  /// block_chain on the floor(d / block_) whole blocks, on the scope's threads; ext: one
+  /// per block, or null.
+  template <class T>
+  bool whole_blocks(T* y, bool inverse, const T* src = nullptr, Extrema<T>* ext = nullptr) const;
+  /// block_chain on the tail block [d - block_, d), when block_ does not divide d.
+  template <class T>
+  void tail_block(T* y, bool inverse) const;
 
-  /// The overlapped layout with d not a power of two: its block length K (else 0).
+  /// The overlapped layout with d not a power of two, or longer than max_block: the length of
+  /// its blocks (else 0).
   std::size_t block_ = 0;
   std::size_t d_;
   std::size_t padded_;
   int k_;
   std::vector<AlignedVector<std::uint64_t>> masks_;
-  std::vector<AlignedVector<std::uint64_t>> tail_masks_;  ///< block [d - K, d)'s signs
+  std::vector<AlignedVector<std::uint64_t>> tail_masks_;  ///< block [d - block_, d)'s signs
 };
 
 /// Throws dme::Error naming the first NaN or Inf of x (index and value), if any.
