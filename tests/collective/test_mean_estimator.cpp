@@ -219,6 +219,43 @@ TEST(MeanEstimator, OverlappedLayoutSendsDCoordinates) {
   EXPECT_THROW(dme::validate(opt), dme::Error);
 }
 
+// Rotation blocks (Options::rotation_block): exactly d coordinates, unbiased on every exchange,
+// bad blocks and backends without them refused, and part of the options the ranks agree on.
+TEST(MeanEstimator, RotationBlocksAreUnbiasedOnEveryExchange) {
+  for (auto ex : {dme::Exchange::kAllgather, dme::Exchange::kGatherBcast,
+                  dme::Exchange::kReduceScatter, dme::Exchange::kReduceScatterInt}) {
+    dme::Options opt;
+    opt.s = 4;
+    opt.exchange = ex;
+    opt.seed = 23;
+    opt.rotation_block = 256;  // d = 1000: three whole blocks and the tail block [744, 1000)
+    const double ratio = bias_ratio(opt, 1000, 150);
+    EXPECT_LT(ratio, 2.0) << dme::exchange_name(ex);
+    EXPECT_GT(ratio, 0.3) << dme::exchange_name(ex);
+  }
+  const std::size_t d = (std::size_t(1) << 16) + 1;
+  dme::Options opt;
+  opt.rotation_block = 4096;
+  dme::MeanEstimator est(MPI_COMM_WORLD, opt);
+  const auto x = rank_vector(d, world_rank(), 12);
+  std::vector<float> out(d);
+  EXPECT_LE(est.estimate(x, out).bits_per_coordinate, 4.05);
+  EXPECT_TRUE(identical_on_all_ranks(out));
+  dme::Options other = opt;
+  other.rotation_block = 8192;
+  EXPECT_NE(dme::options_fingerprint(opt), dme::options_fingerprint(other));
+  for (std::size_t bad : {std::size_t(1000), std::size_t(128)}) {
+    other.rotation_block = bad;
+    EXPECT_THROW(dme::validate(other), dme::Error) << bad;
+  }
+  other = opt;
+  other.rotation_layout = dme::RotationLayout::kPadded;
+  EXPECT_THROW(dme::validate(other), dme::Error);
+  other = opt;
+  other.backend = dme::Backend::kCuda;
+  EXPECT_THROW(dme::validate(other), dme::Error);
+}
+
 TEST(MeanEstimator, AutoRotationsAgreeAcrossRanks) {
   const std::size_t d = 4096;
   std::vector<float> x(d, 0.0f);

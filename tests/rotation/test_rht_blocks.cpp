@@ -1,0 +1,169 @@
+// Blocked rotations (Rotation's max_block, Options::rotation_block): m whole blocks of B, each by
+// the k textbook RHTs of length B with its own bits of each sign vector, then the tail block
+// [d - B, d) with the next B bits; orthogonal, exactly d coordinates, and the unblocked
+// rotation whenever d <= B.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dme/core/error.h"
+#include "dme/core/parallel.h"
+#include "dme/rotation/fwht.h"
+#include "dme/rotation/rht.h"
+
+namespace {
+
+std::vector<float> lognormal_vector(std::size_t n, unsigned seed) {
+  std::mt19937_64 g(seed);
+  std::lognormal_distribution<float> ln(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = ln(g);
+  return v;
+}
+
+constexpr auto kOverlapped = dme::RotationLayout::kOverlapped;
+
+// The definition, in doubles: block [start, start + B) by k RHTs with sign bits [first, first
+// + B) of each sign vector, for every block in order.
+std::vector<double> blocked_reference(const std::vector<float>& x, std::size_t B, int k) {
+  const std::size_t d = x.size(), m = d / B, head = m * B;
+  const std::size_t bits = head + (head < d ? B : 0);
+  const dme::Rotation signs(21, 3, k, bits);  // the same sign streams, padded to cover `bits`
+  std::vector<double> y(x.begin(), x.end());
+  auto chain = [&](std::size_t start, std::size_t first) {
+    double* b = y.data() + start;
+    for (int j = 0; j < k; ++j) {
+      for (std::size_t i = 0; i < B; ++i) b[i] *= signs.sign(j, first + i);
+      dme::detail::fwht_reference(b, B);
+      for (std::size_t i = 0; i < B; ++i) b[i] /= std::sqrt(double(B));
+    }
+  };
+  for (std::size_t b = 0; b < m; ++b) chain(b * B, b * B);
+  if (head < d) chain(d - B, head);
+  return y;
+}
+
+TEST(RhtBlocks, EachBlockIsItsOwnChain) {
+  for (std::size_t B : {std::size_t(256), std::size_t(1024)}) {
+    for (std::size_t d : {4 * B, 4 * B + 1, 5 * B - 3, 2 * B + B / 2, B + 7}) {
+      for (int k = 1; k <= 3; ++k) {
+        const dme::Rotation rot(21, 3, k, d, 0, kOverlapped, B);
+        ASSERT_EQ(rot.padded(), d);
+        ASSERT_EQ(rot.block(), B);
+        const auto x = lognormal_vector(d, 500 + static_cast<unsigned>(d + k));
+        const std::vector<double> expect = blocked_reference(x, B, k);
+        double top = 0, xnorm2 = 0, ynorm2 = 0;
+        for (std::size_t i = 0; i < d; ++i) {
+          top = std::max(top, std::fabs(expect[i]));
+          xnorm2 += double(x[i]) * x[i];
+        }
+        std::vector<float> y(d);
+        float lo = 0, hi = 0;
+        rot.forward(x, y, lo, hi);
+        double err = 0;
+        for (std::size_t i = 0; i < d; ++i) {
+          err = std::max(err, std::fabs(double(y[i]) - expect[i]) / top);
+          ynorm2 += double(y[i]) * y[i];
+        }
+        const std::string at = "B=" + std::to_string(B) + " d=" + std::to_string(d) +
+                               " k=" + std::to_string(k);
+        EXPECT_LT(err, 1e-5) << at;
+        EXPECT_NEAR(ynorm2 / xnorm2, 1.0, 1e-5) << at;
+        EXPECT_EQ(lo, *std::min_element(y.begin(), y.end())) << at;
+        EXPECT_EQ(hi, *std::max_element(y.begin(), y.end())) << at;
+        std::vector<float> z(x);
+        rot.forward_inplace(z);
+        EXPECT_EQ(z, y) << at;
+        // Doubles: the inverse undoes the forward to rounding.
+        std::vector<double> xd(x.begin(), x.end()), yd(d), bd(d);
+        rot.forward(xd, yd);
+        rot.inverse(yd, bd);
+        for (std::size_t i = 0; i < d; ++i)
+          ASSERT_NEAR(bd[i], xd[i], 1e-9 * (1 + std::fabs(xd[i]))) << at << " i=" << i;
+      }
+    }
+  }
+}
+
+TEST(RhtBlocks, NoLongerThanABlockIsTheUnblockedRotation) {
+  for (std::size_t d : {std::size_t(1000), std::size_t(1024), std::size_t(3)}) {
+    const dme::Rotation blocked(5, 2, 2, d, 0, kOverlapped, 1024), whole(5, 2, 2, d, 0, kOverlapped);
+    EXPECT_EQ(blocked.block(), whole.block()) << d;
+    const auto x = lognormal_vector(d, 3);
+    std::vector<float> a(d), b(d);
+    blocked.forward(x, a);
+    whole.forward(x, b);
+    EXPECT_EQ(a, b) << d;
+  }
+  // Two blocks of B = 2^floor(log2 d): the plain overlapped layout.
+  const std::size_t d = 1500;
+  const dme::Rotation two(5, 2, 2, d, 0, kOverlapped, 1024), plain(5, 2, 2, d, 0, kOverlapped);
+  EXPECT_EQ(two.block(), 1024u);
+  EXPECT_EQ(plain.block(), 1024u);
+  const auto x = lognormal_vector(d, 4);
+  std::vector<float> a(d), b(d);
+  two.forward(x, a);
+  plain.forward(x, b);
+  EXPECT_EQ(a, b);
+}
+
+TEST(RhtBlocks, ThreadCountsGiveTheSameBits) {
+  const std::size_t d = 7 * 4096 + 3;
+  const auto x = lognormal_vector(d, 8);
+  for (int k : {1, 2}) {
+    const dme::Rotation rot(9, 1, k, d, 0, kOverlapped, 4096);
+    std::vector<float> want(d), back_want(d);
+    float lo_want = 0, hi_want = 0;
+    rot.forward(x, want, lo_want, hi_want);
+    std::vector<float> tmp = want;
+    rot.inverse(tmp, back_want);
+    for (int threads : {2, 3}) {
+      const dme::ThreadScope scope(threads);
+      std::vector<float> got(d), back(d);
+      float lo = 0, hi = 0;
+      rot.forward(x, got, lo, hi);
+      EXPECT_EQ(got, want) << threads;
+      EXPECT_EQ(lo, lo_want);
+      EXPECT_EQ(hi, hi_want);
+      tmp = got;
+      rot.inverse(tmp, back);
+      EXPECT_EQ(back, back_want) << threads;
+    }
+  }
+}
+
+TEST(RhtBlocks, BadBlocksAndNonFiniteInputsAreNamed) {
+  auto message = [](auto&& f) {
+    try {
+      f();
+    } catch (const dme::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message([] { dme::Rotation(1, 0, 2, 5000, 0, kOverlapped, 1000); }).find("1000"),
+            std::string::npos);
+  EXPECT_NE(message([] { dme::Rotation(1, 0, 2, 5000, 0, kOverlapped, 128); }).find("128"),
+            std::string::npos);
+  EXPECT_NE(message([] {
+              dme::Rotation(1, 0, 2, 5000, 0, dme::RotationLayout::kPadded, 1024);
+            }).find("overlapped"),
+            std::string::npos);
+  // A NaN in a middle block, in the last whole block and in the tail: named by its index.
+  const std::size_t d = 5 * 256 + 100;
+  for (std::size_t at : {std::size_t(600), std::size_t(1200), d - 1}) {
+    std::vector<float> bad(d, 1.0f), out(d);
+    bad[at] = std::numeric_limits<float>::infinity();
+    const dme::Rotation r(1, 1, 2, d, 0, kOverlapped, 256);
+    const std::string what = message([&] { r.forward(bad, out); });
+    EXPECT_NE(what.find("at index " + std::to_string(at)), std::string::npos) << what;
+  }
+}
+
+}  // namespace
