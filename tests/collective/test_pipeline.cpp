@@ -61,6 +61,39 @@ TEST(Pipeline, MeanIsThePlainAllgathersBitForBit) {
   }
 }
 
+// Rotation blocks: the blocks finished while chunks are in flight give the plain allgather's
+// mean bit for bit too, whether the chunks cut blocks or not, with a tail block or none, and
+// with one whole block and a tail (nothing can finish early).
+TEST(Pipeline, RotationBlocksFinishedOnTheWayKeepTheBits) {
+  for (std::size_t d : {std::size_t(1) << 16, std::size_t(100003), std::size_t(6000)}) {
+    dme::Options o;
+    o.seed = 41;
+    o.rotation_block = 4096;
+    const std::vector<float> x = input_of(world_rank(), d);
+    std::vector<float> plain(d);
+    dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(x, plain);
+    for (std::size_t chunks : {2u, 7u, 24u}) {
+      for (int threads : {1, 3}) {
+        o.pipeline_chunks = chunks;
+        o.threads = threads;
+        std::vector<float> mean(d);
+        dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(x, mean);
+        EXPECT_TRUE(same_bits(mean, plain)) << "d " << d << ", " << chunks << " chunks, "
+                                            << threads << " threads";
+      }
+    }
+    // Blocks are another rotation (so the comparison above is not of two whole-vector
+    // rotations), except one whole block and a tail: that is the overlapped layout itself.
+    const std::size_t block = o.rotation_block;
+    o.rotation_block = 0;
+    o.pipeline_chunks = 1;
+    o.threads = 1;
+    std::vector<float> whole(d);
+    dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(x, whole);
+    EXPECT_EQ(same_bits(whole, plain), d < 2 * block) << d;
+  }
+}
+
 TEST(Pipeline, EveryRoundMatches) {
   const std::size_t d = std::size_t(1) << 15;
   dme::Options o;

@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "dme/core/detail/philox_words.h"
 #include "dme/core/error.h"
@@ -180,18 +181,21 @@ void Rotation::forward_impl(std::span<const T> x, std::span<T> y, T* y_min, T* y
     // With a tail block, the last whole block's extremes change: it and the tail are scanned.
     const std::size_t tracked = head < d_ ? m - 1 : m;
     std::vector<Extrema<T>> ext(y_min ? m : 0);
-    bool bad = whole_blocks(y.data(), false, x.data(), y_min ? ext.data() : nullptr);
+    bool bad = whole_blocks(y.data(), false, 0, m, x.data(), y_min ? ext.data() : nullptr);
     std::copy(x.begin() + head, x.end(), y.begin() + head);
     bad = bad || any_non_finite(x.data() + head, d_ - head);
     if (bad) check_finite(x, "rotation input");
     tail_block(y.data(), false);
     if (y_min) {
-      const auto [lo, hi] = std::minmax_element(y.begin() + tracked * block_, y.end());
-      *y_min = *lo;
-      *y_max = *hi;
+      *y_min = std::numeric_limits<T>::infinity();
+      *y_max = -std::numeric_limits<T>::infinity();
       for (std::size_t b = 0; b < tracked; ++b) {
         *y_min = std::min(*y_min, ext[b].min);
         *y_max = std::max(*y_max, ext[b].max);
+      }
+      for (std::size_t i = tracked * block_; i < d_; ++i) {  // empty without a tail block
+        *y_min = std::min(*y_min, y[i]);
+        *y_max = std::max(*y_max, y[i]);
       }
     }
     return;
@@ -228,13 +232,16 @@ bool Rotation::block_chain(const std::vector<AlignedVector<std::uint64_t>>& mask
 }
 
 template <class T>
-bool Rotation::whole_blocks(T* y, bool inverse, const T* src, Extrema<T>* ext) const {
-  const std::size_t m = d_ / block_;
-  if (m == 1) return block_chain(masks_, 0, y, inverse, src, ext);  // its sweeps take the threads
+bool Rotation::whole_blocks(T* y, bool inverse, std::size_t begin, std::size_t end, const T* src,
+                            Extrema<T>* ext) const {
+  if (end == begin + 1) {  // one block: its own sweeps take the threads
+    const std::size_t at = begin * block_;
+    return block_chain(masks_, at, y + at, inverse, src ? src + at : nullptr, ext);
+  }
   std::atomic<bool> bad{false};
-  parallel_for(m, [&](std::size_t b, unsigned) {
-    const std::size_t at = b * block_;
-    if (block_chain(masks_, at, y + at, inverse, src ? src + at : nullptr, ext ? ext + b : nullptr))
+  parallel_for(end - begin, [&](std::size_t i, unsigned) {
+    const std::size_t at = (begin + i) * block_;
+    if (block_chain(masks_, at, y + at, inverse, src ? src + at : nullptr, ext ? ext + i : nullptr))
       bad.store(true, std::memory_order_relaxed);
   });
   return bad.load();
@@ -251,7 +258,7 @@ void Rotation::forward_inplace_impl(std::span<T> y) const {
             "rotated vector has length " << y.size() << ", expected " << padded_);
   if (k_ == 0) return;
   if (block_) {
-    whole_blocks(y.data(), false);
+    whole_blocks(y.data(), false, 0, d_ / block_);
     tail_block(y.data(), false);
     return;
   }
@@ -268,7 +275,7 @@ void Rotation::inverse_inplace_impl(std::span<T> y) const {
   if (k_ == 0) return;
   if (block_) {  // the tail block's chain undone first, then the whole blocks'
     tail_block(y.data(), true);
-    whole_blocks(y.data(), true);
+    whole_blocks(y.data(), true, 0, d_ / block_);
     return;
   }
   const T scale = T(1.0 / std::sqrt(double(padded_)));
@@ -298,6 +305,34 @@ void Rotation::inverse_inplace(std::span<float> y) const {
 }
 void Rotation::inverse_inplace(std::span<double> y) const {
   inverse_inplace_impl(y);
+}
+
+std::size_t Rotation::independent_blocks() const noexcept {
+  if (!block_) return 0;
+  return d_ / block_ - (d_ % block_ != 0 ? 1 : 0);
+}
+
+void Rotation::inverse_blocks(std::span<float> y, std::size_t begin, std::size_t end) const {
+  DME_CHECK(y.size() == padded_,
+            "rotated vector has length " << y.size() << ", expected " << padded_);
+  DME_CHECK(begin <= end && end <= independent_blocks(),
+            "blocks [" << begin << ", " << end << ") are not independent blocks of this rotation ("
+                       << independent_blocks() << ")");
+  if (k_ == 0 || begin == end) return;
+  whole_blocks(y.data(), true, begin, end);
+}
+
+void Rotation::inverse_rest(std::span<float> y, std::size_t done) const {
+  DME_CHECK(y.size() == padded_,
+            "rotated vector has length " << y.size() << ", expected " << padded_);
+  DME_CHECK(done <= independent_blocks(), "blocks [0, " << done
+                                                        << ") are not independent blocks of this "
+                                                           "rotation ("
+                                                        << independent_blocks() << ")");
+  if (k_ == 0) return;
+  if (!block_) return inverse_inplace_impl(y);
+  tail_block(y.data(), true);
+  if (done < d_ / block_) whole_blocks(y.data(), true, done, d_ / block_);
 }
 
 void Rotation::inverse(std::span<float> y, std::span<float> x) const {

@@ -108,6 +108,16 @@ class Rotation {
   void inverse_inplace(std::span<float> y) const;
   void inverse_inplace(std::span<double> y) const;
 
+  /// Blocks: the whole blocks that the tail block does not overlap (0 when unblocked, or with
+  /// one whole block and a tail). They can be rotated back on their own, in any order and
+  /// before the rest, with the same result as inverse_inplace.
+  std::size_t independent_blocks() const noexcept;
+  /// In place on whole blocks [begin, end) of a rotated vector y (size padded(); end <=
+  /// independent_blocks()): those blocks <- their inverse rotation, the rest untouched.
+  void inverse_blocks(std::span<float> y, std::size_t begin, std::size_t end) const;
+  /// In place: y <- R⁻¹(y) where blocks [0, done) are rotated back already (inverse_blocks).
+  void inverse_rest(std::span<float> y, std::size_t done) const;
+
   /// Sign of coordinate i in the j-th RHT (0-based j < count()): +1 or -1.
   float sign(int j, std::size_t i) const;
   /// Bit mask of the j-th sign vector (bit set = -1), padded()/64 words rounded up.
@@ -127,10 +137,11 @@ class Rotation {
   template <class T>
   bool block_chain(const std::vector<AlignedVector<std::uint64_t>>& masks, std::size_t first,
                    T* y, bool inverse, const T* src = nullptr, Extrema<T>* extrema = nullptr) const;
-  /// block_chain on the floor(d / block_) whole blocks, on the scope's threads; ext: one
-  /// per block, or null.
+  /// block_chain on whole blocks [begin, end) (of floor(d / block_)), on the scope's threads;
+  /// ext: one per block from `begin`, or null.
   template <class T>
-  bool whole_blocks(T* y, bool inverse, const T* src = nullptr, Extrema<T>* ext = nullptr) const;
+  bool whole_blocks(T* y, bool inverse, std::size_t begin, std::size_t end, const T* src = nullptr,
+                    Extrema<T>* ext = nullptr) const;
   /// block_chain on the tail block [d - block_, d), when block_ does not divide d.
   template <class T>
   void tail_block(T* y, bool inverse) const;

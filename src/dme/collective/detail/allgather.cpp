@@ -1,8 +1,10 @@
 // The allgather exchange: every rank gathers every payload (MPI_Allgatherv) and decodes them all;
 // pipelined (Options::pipeline_chunks > 1), chunk by chunk with non-blocking collectives.
+#include <algorithm>
 #include <deque>
 #include <exception>
 #include <memory>
+#include <optional>
 
 #include "dme/collective/detail/round.h"
 #include "dme/core/agree.h"
@@ -10,6 +12,7 @@
 #include "dme/core/mpi_helpers.h"
 #include "dme/core/parallel.h"
 #include "dme/core/timer.h"
+#include "dme/rotation/rht.h"
 
 namespace dme::detail {
 namespace {
@@ -46,6 +49,12 @@ struct RequestGuard {
 // steps, MPI_Test progresses the payloads in flight and each chunk that has arrived is decoded
 // into its range of the sum (ranks in order, as decode_all). A decoding error (the same on
 // every rank: they decode the same bytes) is kept until every collective has completed.
+//
+// With rotation blocks (Options::rotation_block), every block that the tail block does not
+// overlap is divided by n and rotated back as soon as its chunks are decoded, while later chunks
+// are in flight, and the rest after the last chunk: the same operations on the same values as
+// finish_round's, so the mean keeps its bits, and most of the inverse rotation leaves the
+// critical path. (The pipeline runs on the cpu backend only: the sum is in host memory.)
 RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
                                     std::size_t chunks) {
   Compression& c = ctx.compression;
@@ -57,6 +66,25 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
   std::exception_ptr decode_error;
   std::size_t decoded = 0, posted = 0;  // chunks decoded, chunks whose payloads are posted
   const int n = ctx.size;
+
+  std::optional<Rotation> blocks;
+  std::size_t independent = 0, finished = 0;  // blocks rotated back on the way, of independent
+  const RotationKey& key = ctx.rotation;
+  if (key.count > 0 && key.block != 0) {
+    blocks.emplace(key.seed, key.round, key.count, key.d, key.stream, key.layout, key.block);
+    independent = blocks->independent_blocks();
+  }
+  // Blocks whose coordinates lie in the decoded prefix [0, end): averaged and rotated back.
+  const auto finish_blocks = [&](std::uint64_t end) {
+    const std::size_t b = independent ? blocks->block() : 1;
+    const std::size_t upto = std::min<std::size_t>(independent, end / b);
+    if (upto <= finished) return;
+    Timer t;
+    c.divide(acc.subspan(finished * b, (upto - finished) * b), static_cast<float>(n));
+    blocks->inverse_blocks(acc, finished, upto);
+    finished = upto;
+    ctx.report.times.inverse_ms += t.elapsed_ms();
+  };
 
   const auto decode_chunk = [&](Chunk& ch) {
     Timer t;
@@ -72,6 +100,7 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
     ch.all = Received{};
     ch.mine.clear();
     ctx.report.times.decode_ms += t.elapsed_ms();
+    if (!decode_error) finish_blocks(ch.first + ch.count);
   };
   // Decodes, in order, the chunks whose payloads have arrived (all posted ones when wait).
   const auto drain = [&](bool wait) {
@@ -138,7 +167,13 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
   }
   drain(true);
   if (decode_error) std::rethrow_exception(decode_error);  // the same on every rank
-  return {true, static_cast<float>(n), true};
+  if (independent == 0) return {true, static_cast<float>(n), true};
+  Timer t;  // the blocks that the tail overlaps, and the tail
+  const std::size_t head = finished * blocks->block();
+  c.divide(acc.subspan(head), static_cast<float>(n));
+  blocks->inverse_rest(acc, finished);
+  ctx.report.times.inverse_ms += t.elapsed_ms();
+  return {true, 1.0f, false};
 }
 
 }  // namespace
