@@ -10,6 +10,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dme/core/error.h"
@@ -111,6 +112,32 @@ TEST(RhtBlocks, NoLongerThanABlockIsTheUnblockedRotation) {
   two.forward(x, a);
   plain.forward(x, b);
   EXPECT_EQ(a, b);
+}
+
+// Blocks the tail does not overlap can be rotated back early, in pieces, then the rest: the
+// same bits as the inverse in one call (the pipelined allgather relies on it).
+TEST(RhtBlocks, IndependentBlocksInvertOnTheirOwn) {
+  const std::size_t B = 512;
+  for (auto [d, independent] : {std::pair{4 * B, std::size_t(4)}, std::pair{4 * B + 5, std::size_t(3)},
+                                std::pair{B + 7, std::size_t(0)}}) {
+    const dme::Rotation rot(2, 7, 2, d, 0, kOverlapped, B);
+    EXPECT_EQ(rot.independent_blocks(), independent) << d;
+    std::vector<float> y(d);
+    rot.forward(lognormal_vector(d, 6), y);
+    std::vector<float> want = y;
+    rot.inverse_inplace(want);
+    for (std::size_t split = 0; split <= independent; ++split) {
+      std::vector<float> got = y;
+      rot.inverse_blocks(got, 0, split / 2);
+      rot.inverse_blocks(got, split / 2, split);
+      rot.inverse_rest(got, split);
+      EXPECT_EQ(got, want) << "d " << d << ", split " << split;
+    }
+    EXPECT_THROW(rot.inverse_blocks(y, 0, independent + 1), dme::Error);
+    EXPECT_THROW(rot.inverse_rest(y, independent + 1), dme::Error);
+  }
+  // The two-block overlapped layout: its one whole block overlaps the tail.
+  EXPECT_EQ(dme::Rotation(2, 7, 2, 3000, 0, kOverlapped).independent_blocks(), 0u);
 }
 
 TEST(RhtBlocks, ThreadCountsGiveTheSameBits) {
