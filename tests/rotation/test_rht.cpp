@@ -12,16 +12,11 @@
 #include "dme/core/rng.h"
 #include "dme/rotation/fwht.h"
 #include "dme/rotation/rht.h"
+#include "rht_test_support.h"
 
 namespace {
 
-std::vector<float> lognormal_vector(std::size_t n, unsigned seed) {
-  std::mt19937_64 g(seed);
-  std::lognormal_distribution<float> ln(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = ln(g);
-  return v;
-}
+using dme::test::lognormal_vector;
 
 TEST(Rht, PaddedLength) {
   EXPECT_EQ(dme::padded_length(1), 1u);
@@ -130,47 +125,11 @@ TEST(Rht, OverlappedLayoutIsTwoBlockChainsWithoutPadding) {
       ASSERT_EQ(rot.padded(), d);
       ASSERT_EQ(dme::padded_length(d, layout), d);
       const std::size_t K = std::bit_floor(d);
-      dme::Rotation signs(21, 3, k, 2 * K);  // the same sign streams, 2K bits long
-      auto x = lognormal_vector(d, 300 + static_cast<unsigned>(k));
-      std::vector<double> expect(x.begin(), x.end());
-      for (std::size_t start : {std::size_t(0), d - K})
-        for (int j = 0; j < k; ++j) {
-          double* b = expect.data() + start;
-          for (std::size_t i = 0; i < K; ++i) b[i] *= signs.sign(j, (start ? K : 0) + i);
-          dme::detail::fwht_reference(b, K);
-          for (std::size_t i = 0; i < K; ++i) b[i] /= std::sqrt(double(K));
-        }
-      double top = 0, xnorm2 = 0, ynorm2 = 0;
-      for (std::size_t i = 0; i < d; ++i) {
-        top = std::max(top, std::fabs(expect[i]));
-        xnorm2 += double(x[i]) * x[i];
-      }
-      std::vector<float> y(d);
-      float lo = 0, hi = 0;
-      rot.forward(x, y, lo, hi);
-      double err = 0;
-      for (std::size_t i = 0; i < d; ++i) {
-        err = std::max(err, std::fabs(double(y[i]) - expect[i]) / top);
-        ynorm2 += double(y[i]) * y[i];
-      }
-      EXPECT_LT(err, 1e-5) << "d=" << d << " k=" << k;
-      EXPECT_NEAR(ynorm2 / xnorm2, 1.0, 1e-5) << "d=" << d << " k=" << k;
-      EXPECT_EQ(lo, *std::min_element(y.begin(), y.end()));
-      EXPECT_EQ(hi, *std::max_element(y.begin(), y.end()));
-      std::vector<float> z(x);
-      rot.forward_inplace(z);
-      EXPECT_EQ(z, y);
-      std::vector<float> back(d);
-      rot.inverse(y, back);
-      double inv = 0;
-      for (std::size_t i = 0; i < d; ++i)
-        inv = std::max(inv, std::fabs(double(back[i]) - x[i]) / std::sqrt(xnorm2 / double(d)));
-      EXPECT_LT(inv, 1e-4) << "d=" << d << " k=" << k;
-      // Doubles: the inverse exactly undoes the forward to rounding.
-      std::vector<double> xd(x.begin(), x.end()), yd(d), bd(d);
-      rot.forward(xd, yd);
-      rot.inverse(yd, bd);
-      for (std::size_t i = 0; i < d; ++i) ASSERT_NEAR(bd[i], xd[i], 1e-9 * (1 + std::fabs(xd[i])));
+      const dme::Rotation signs(21, 3, k, 2 * K);  // the same sign streams, 2K bits long
+      const auto x = lognormal_vector(d, 300 + static_cast<unsigned>(k));
+      dme::test::expect_rotation_matches(
+          rot, x, dme::test::block_chains(x, K, k, signs, {{0, 0}, {d - K, K}}),
+          "d=" + std::to_string(d) + " k=" + std::to_string(k));
     }
   }
   // A power of two has one block: both layouts are the same rotation.

@@ -17,37 +17,23 @@
 #include "dme/core/parallel.h"
 #include "dme/rotation/fwht.h"
 #include "dme/rotation/rht.h"
+#include "rht_test_support.h"
 
 namespace {
 
-std::vector<float> lognormal_vector(std::size_t n, unsigned seed) {
-  std::mt19937_64 g(seed);
-  std::lognormal_distribution<float> ln(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = ln(g);
-  return v;
-}
+using dme::test::lognormal_vector;
 
 constexpr auto kOverlapped = dme::RotationLayout::kOverlapped;
 
-// The definition, in doubles: block [start, start + B) by k RHTs with sign bits [first, first
-// + B) of each sign vector, for every block in order.
+// The definition: block i by k RHTs with sign bits [iB, (i+1)B), then the tail block [d - B, d)
+// with bits [mB, (m+1)B).
 std::vector<double> blocked_reference(const std::vector<float>& x, std::size_t B, int k) {
   const std::size_t d = x.size(), m = d / B, head = m * B;
-  const std::size_t bits = head + (head < d ? B : 0);
-  const dme::Rotation signs(21, 3, k, bits);  // the same sign streams, padded to cover `bits`
-  std::vector<double> y(x.begin(), x.end());
-  auto chain = [&](std::size_t start, std::size_t first) {
-    double* b = y.data() + start;
-    for (int j = 0; j < k; ++j) {
-      for (std::size_t i = 0; i < B; ++i) b[i] *= signs.sign(j, first + i);
-      dme::detail::fwht_reference(b, B);
-      for (std::size_t i = 0; i < B; ++i) b[i] /= std::sqrt(double(B));
-    }
-  };
-  for (std::size_t b = 0; b < m; ++b) chain(b * B, b * B);
-  if (head < d) chain(d - B, head);
-  return y;
+  const dme::Rotation signs(21, 3, k, head + (head < d ? B : 0));  // the same sign streams
+  std::vector<std::pair<std::size_t, std::size_t>> blocks;
+  for (std::size_t b = 0; b < m; ++b) blocks.emplace_back(b * B, b * B);
+  if (head < d) blocks.emplace_back(d - B, head);
+  return dme::test::block_chains(x, B, k, signs, blocks);
 }
 
 TEST(RhtBlocks, EachBlockIsItsOwnChain) {
@@ -58,35 +44,9 @@ TEST(RhtBlocks, EachBlockIsItsOwnChain) {
         ASSERT_EQ(rot.padded(), d);
         ASSERT_EQ(rot.block(), B);
         const auto x = lognormal_vector(d, 500 + static_cast<unsigned>(d + k));
-        const std::vector<double> expect = blocked_reference(x, B, k);
-        double top = 0, xnorm2 = 0, ynorm2 = 0;
-        for (std::size_t i = 0; i < d; ++i) {
-          top = std::max(top, std::fabs(expect[i]));
-          xnorm2 += double(x[i]) * x[i];
-        }
-        std::vector<float> y(d);
-        float lo = 0, hi = 0;
-        rot.forward(x, y, lo, hi);
-        double err = 0;
-        for (std::size_t i = 0; i < d; ++i) {
-          err = std::max(err, std::fabs(double(y[i]) - expect[i]) / top);
-          ynorm2 += double(y[i]) * y[i];
-        }
-        const std::string at = "B=" + std::to_string(B) + " d=" + std::to_string(d) +
-                               " k=" + std::to_string(k);
-        EXPECT_LT(err, 1e-5) << at;
-        EXPECT_NEAR(ynorm2 / xnorm2, 1.0, 1e-5) << at;
-        EXPECT_EQ(lo, *std::min_element(y.begin(), y.end())) << at;
-        EXPECT_EQ(hi, *std::max_element(y.begin(), y.end())) << at;
-        std::vector<float> z(x);
-        rot.forward_inplace(z);
-        EXPECT_EQ(z, y) << at;
-        // Doubles: the inverse undoes the forward to rounding.
-        std::vector<double> xd(x.begin(), x.end()), yd(d), bd(d);
-        rot.forward(xd, yd);
-        rot.inverse(yd, bd);
-        for (std::size_t i = 0; i < d; ++i)
-          ASSERT_NEAR(bd[i], xd[i], 1e-9 * (1 + std::fabs(xd[i]))) << at << " i=" << i;
+        dme::test::expect_rotation_matches(rot, x, blocked_reference(x, B, k),
+                                           "B=" + std::to_string(B) + " d=" + std::to_string(d) +
+                                               " k=" + std::to_string(k));
       }
     }
   }
