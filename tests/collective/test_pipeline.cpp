@@ -78,8 +78,8 @@ TEST(Pipeline, RotationBlocksFinishedOnTheWayKeepTheBits) {
         o.threads = threads;
         std::vector<float> mean(d);
         dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(x, mean);
-        EXPECT_TRUE(same_bits(mean, plain)) << "d " << d << ", " << chunks << " chunks, "
-                                            << threads << " threads";
+        EXPECT_TRUE(same_bits(mean, plain))
+            << "d " << d << ", " << chunks << " chunks, " << threads << " threads";
       }
     }
     // Blocks are another rotation (so the comparison above is not of two whole-vector

@@ -26,9 +26,9 @@ inline std::vector<float> lognormal_vector(std::size_t n, unsigned seed) {
 
 /// x after k textbook RHTs of length B on each block (start, first) in order: coordinates
 /// [start, start + B), sign bits [first, first + B) of each of signs' sign vectors.
-inline std::vector<double> block_chains(const std::vector<float>& x, std::size_t B, int k,
-                                        const dme::Rotation& signs,
-                                        const std::vector<std::pair<std::size_t, std::size_t>>& blocks) {
+inline std::vector<double> block_chains(
+    const std::vector<float>& x, std::size_t B, int k, const dme::Rotation& signs,
+    const std::vector<std::pair<std::size_t, std::size_t>>& blocks) {
   std::vector<double> y(x.begin(), x.end());
   for (auto [start, first] : blocks) {
     double* b = y.data() + start;

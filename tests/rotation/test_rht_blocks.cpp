@@ -44,9 +44,9 @@ TEST(RhtBlocks, EachBlockIsItsOwnChain) {
         ASSERT_EQ(rot.padded(), d);
         ASSERT_EQ(rot.block(), B);
         const auto x = lognormal_vector(d, 500 + static_cast<unsigned>(d + k));
-        dme::test::expect_rotation_matches(rot, x, blocked_reference(x, B, k),
-                                           "B=" + std::to_string(B) + " d=" + std::to_string(d) +
-                                               " k=" + std::to_string(k));
+        dme::test::expect_rotation_matches(
+            rot, x, blocked_reference(x, B, k),
+            "B=" + std::to_string(B) + " d=" + std::to_string(d) + " k=" + std::to_string(k));
       }
     }
   }
@@ -54,7 +54,8 @@ TEST(RhtBlocks, EachBlockIsItsOwnChain) {
 
 TEST(RhtBlocks, NoLongerThanABlockIsTheUnblockedRotation) {
   for (std::size_t d : {std::size_t(1000), std::size_t(1024), std::size_t(3)}) {
-    const dme::Rotation blocked(5, 2, 2, d, 0, kOverlapped, 1024), whole(5, 2, 2, d, 0, kOverlapped);
+    const dme::Rotation blocked(5, 2, 2, d, 0, kOverlapped, 1024),
+        whole(5, 2, 2, d, 0, kOverlapped);
     EXPECT_EQ(blocked.block(), whole.block()) << d;
     const auto x = lognormal_vector(d, 3);
     std::vector<float> a(d), b(d);
@@ -78,8 +79,9 @@ TEST(RhtBlocks, NoLongerThanABlockIsTheUnblockedRotation) {
 // same bits as the inverse in one call (the pipelined allgather relies on it).
 TEST(RhtBlocks, IndependentBlocksInvertOnTheirOwn) {
   const std::size_t B = 512;
-  for (auto [d, independent] : {std::pair{4 * B, std::size_t(4)}, std::pair{4 * B + 5, std::size_t(3)},
-                                std::pair{B + 7, std::size_t(0)}}) {
+  for (auto [d, independent] :
+       {std::pair{4 * B, std::size_t(4)}, std::pair{4 * B + 5, std::size_t(3)},
+        std::pair{B + 7, std::size_t(0)}}) {
     const dme::Rotation rot(2, 7, 2, d, 0, kOverlapped, B);
     EXPECT_EQ(rot.independent_blocks(), independent) << d;
     std::vector<float> y(d);

@@ -23,7 +23,7 @@ int run_rotation_bench(const RotationBenchConfig& config, std::ostream& os) {
 
   const std::unique_ptr<RotationDevice> device = make_rotation_device(config.backend);
   std::vector<std::string> columns = {
-      "log2d",          "fwht_ms",        "memcpy_ms",        "fwht_over_memcpy",
+      "log2d",          "fwht_ms",        "memcpy_ms",         "fwht_over_memcpy",
       "rht_forward_ms", "rht_inverse_ms", "max_roundtrip_err", "block"};
   for (auto& c : device->extra_columns()) columns.push_back(c);
   Table table(columns, config.csv);

@@ -34,7 +34,8 @@ bool Compression::rotate(const RotationKey& key, std::span<const float> x, std::
 }
 
 void Compression::inverse(const RotationKey& key, std::span<float> v) {
-  Rotation(key.seed, key.round, key.count, key.d, key.stream, key.layout, key.block).inverse_inplace(v);
+  Rotation(key.seed, key.round, key.count, key.d, key.stream, key.layout, key.block)
+      .inverse_inplace(v);
 }
 
 void Compression::fill_zero(std::span<float> v) {

@@ -198,10 +198,9 @@ void validate(const Options& o) {
                 (std::has_single_bit(o.rotation_block) && o.rotation_block >= kMinRotationBlock &&
                  o.rotation_block <= kMaxRotationLength),
             "rotation block must be 0 (the whole vector) or a power of two in "
-                << kMinRotationBlock << ".." << kMaxRotationLength << ", got "
-                << o.rotation_block);
-  DME_CHECK(o.rotation_block == 0 || (o.backend == Backend::kCpu &&
-                                      o.rotation_layout != RotationLayout::kPadded),
+                << kMinRotationBlock << ".." << kMaxRotationLength << ", got " << o.rotation_block);
+  DME_CHECK(o.rotation_block == 0 ||
+                (o.backend == Backend::kCpu && o.rotation_layout != RotationLayout::kPadded),
             "rotation block " << o.rotation_block
                               << " needs the overlapped layout of the cpu backend (got backend '"
                               << backend_name(o.backend) << "', layout '"

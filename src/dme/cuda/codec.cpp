@@ -233,8 +233,8 @@ class DeviceCompression final : public dme::Compression {
   CudaRotation& rotation(const RotationKey& key) {
     DME_CHECK(key.layout == RotationLayout::kPadded || std::has_single_bit(key.d),
               "the CUDA backend rotates with the padded layout only (d = " << key.d << ")");
-    DME_CHECK(key.block == 0, "the CUDA backend rotates the whole vector, not blocks of "
-                                  << key.block);
+    DME_CHECK(key.block == 0,
+              "the CUDA backend rotates the whole vector, not blocks of " << key.block);
     const bool same_shape = rot_ && rot_->count() == key.count && rot_->d() == key.d;
     if (!same_shape) {
       rot_.emplace(key.seed, key.round, key.count, key.d, key.stream);

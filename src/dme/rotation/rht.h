@@ -135,8 +135,8 @@ class Rotation {
   /// first + block_) of each of `masks` (first a multiple of 64); src: the forward's input, read
   /// in the first sweep. Returns true when src held a NaN or Inf.
   template <class T>
-  bool block_chain(const std::vector<AlignedVector<std::uint64_t>>& masks, std::size_t first,
-                   T* y, bool inverse, const T* src = nullptr, Extrema<T>* extrema = nullptr) const;
+  bool block_chain(const std::vector<AlignedVector<std::uint64_t>>& masks, std::size_t first, T* y,
+                   bool inverse, const T* src = nullptr, Extrema<T>* extrema = nullptr) const;
   /// block_chain on whole blocks [begin, end) (of floor(d / block_)), on the scope's threads;
   /// ext: one per block from `begin`, or null.
   template <class T>
