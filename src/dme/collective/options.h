@@ -94,8 +94,8 @@ struct Options {
   /// 2 RHTs of 2^24 coordinates in blocks of 2^16 take about half the time of the whole-vector
   /// rotation. Each block mixes only its own coordinates, so the rotated coordinates of a block
   /// have its energy: the estimate stays unbiased, and its error equals the whole rotation's
-  /// where the input's energy is spread evenly (docs/algorithms.md §8.7; a bucket per block
-  /// restores it elsewhere). 0: the whole vector is one rotation.
+  /// where the input's energy is spread evenly, a little above it where the energy sits in a
+  /// few blocks (docs/algorithms.md §8.7). 0: the whole vector is one rotation.
   std::size_t rotation_block = 0;
   /// reduce-scatter-int only: the ranks' rounding draws of a coordinate are stratified (one in
   /// each of n strata of [0, 1), shifted by a shared draw; docs/algorithms.md §10.6), so their
