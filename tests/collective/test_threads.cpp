@@ -56,6 +56,38 @@ TEST(Threads, RotationIsBitIdentical) {
   }
 }
 
+// Rotation blocks run on the threads block by block (forward, extremes, inverse, and the early
+// inverse of the pipelined allgather).
+TEST(Threads, RotationBlocksAreBitIdentical) {
+  const std::size_t d = 7 * 4096 + 3;
+  const std::vector<float> x = lognormal(d, 8);
+  for (int k : {1, 2}) {
+    const dme::Rotation rot(9, 1, k, d, 0, dme::RotationLayout::kOverlapped, 4096);
+    std::vector<float> want(d), back_want(d);
+    float lo_want = 0, hi_want = 0;
+    rot.forward(x, want, lo_want, hi_want);
+    std::vector<float> tmp = want;
+    rot.inverse(tmp, back_want);
+    for (int threads : kThreadCounts) {
+      const dme::ThreadScope scope(threads);
+      std::vector<float> got(d), back(d);
+      float lo = 0, hi = 0;
+      rot.forward(x, got, lo, hi);
+      EXPECT_TRUE(same_bits(got, want)) << "k " << k << ", " << threads;
+      EXPECT_EQ(lo, lo_want);
+      EXPECT_EQ(hi, hi_want);
+      tmp = got;
+      rot.inverse(tmp, back);
+      EXPECT_TRUE(same_bits(back, back_want)) << "k " << k << ", " << threads;
+      tmp = got;
+      rot.inverse_blocks(tmp, 0, 4);
+      rot.inverse_rest(tmp, 4);
+      std::vector<float> back2(tmp.begin(), tmp.end());
+      EXPECT_TRUE(same_bits(back2, back_want)) << "k " << k << ", " << threads;
+    }
+  }
+}
+
 TEST(Threads, HistogramIsBitIdentical) {
   const std::size_t d = (std::size_t(1) << 21) + 5;  // 8 segments and a tail
   const std::vector<float> x = lognormal(d, 9);

@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "dme/core/error.h"
-#include "dme/core/parallel.h"
 #include "dme/rotation/fwht.h"
 #include "dme/rotation/rht.h"
 #include "rht_test_support.h"
@@ -100,31 +99,6 @@ TEST(RhtBlocks, IndependentBlocksInvertOnTheirOwn) {
   }
   // The two-block overlapped layout: its one whole block overlaps the tail.
   EXPECT_EQ(dme::Rotation(2, 7, 2, 3000, 0, kOverlapped).independent_blocks(), 0u);
-}
-
-TEST(RhtBlocks, ThreadCountsGiveTheSameBits) {
-  const std::size_t d = 7 * 4096 + 3;
-  const auto x = lognormal_vector(d, 8);
-  for (int k : {1, 2}) {
-    const dme::Rotation rot(9, 1, k, d, 0, kOverlapped, 4096);
-    std::vector<float> want(d), back_want(d);
-    float lo_want = 0, hi_want = 0;
-    rot.forward(x, want, lo_want, hi_want);
-    std::vector<float> tmp = want;
-    rot.inverse(tmp, back_want);
-    for (int threads : {2, 3}) {
-      const dme::ThreadScope scope(threads);
-      std::vector<float> got(d), back(d);
-      float lo = 0, hi = 0;
-      rot.forward(x, got, lo, hi);
-      EXPECT_EQ(got, want) << threads;
-      EXPECT_EQ(lo, lo_want);
-      EXPECT_EQ(hi, hi_want);
-      tmp = got;
-      rot.inverse(tmp, back);
-      EXPECT_EQ(back, back_want) << threads;
-    }
-  }
 }
 
 TEST(RhtBlocks, BadBlocksAndNonFiniteInputsAreNamed) {
