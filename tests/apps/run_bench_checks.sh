@@ -23,6 +23,11 @@ for t in $targets; do
   "$bench" pipeline --log2d 12,13 --s 16 --rotations 2 --simd "$t" >/dev/null ||
     fail "pipeline --simd $t"
 done
+# Rotation blocks through the rotation's and the pipeline's round-trip checks.
+"$bench" rotation --log2d 12 --rotations 2 --block 1024 --reps 1 >/dev/null ||
+  fail "rotation --block 1024"
+"$bench" pipeline --log2d 12 --rotation-block 1024 --reps 1 >/dev/null ||
+  fail "pipeline --rotation-block 1024"
 # Every scheme through the pipeline's round-trip check (its payload kind decoded).
 for scheme in asq-shared eden qsgd quic-fl; do
   "$bench" pipeline --log2d 12 --s 4 --scheme "$scheme" --reps 1 >/dev/null ||
@@ -33,4 +38,7 @@ for n in 2 4; do
   "$mpiexec" "$numproc" "$n" "${mpi_flags[@]}" "$experiment" collective --log2d 10,13 --trials 1 \
     --quiet >/dev/null || fail "collective on $n ranks"
 done
+"$mpiexec" "$numproc" 2 "${mpi_flags[@]}" "$experiment" collective --log2d 13 --trials 1 \
+  --exchange allgather --rotation-block 1024 --pipeline 4 --quiet >/dev/null ||
+  fail "collective with rotation blocks, pipelined
 echo "bench checks OK"

@@ -30,9 +30,9 @@ int run_pipeline_bench(const PipelineBenchConfig& cfg, std::ostream& os) {
     DME_CHECK(n >= 1 && n <= kMaxThreads,
               "--threads values must be in 1.." << kMaxThreads << ", got " << n);
   std::vector<std::string> columns = {
-      "log2d",          "threads",   "rotations", "solver",   "s",
-      "rotate_ms",      "solve_ms",  "round_pack_ms", "total_ms", "memcpy_ms",
-      "gb_per_s",       "speedup",   "identical", "bits_per_coord", "roundtrip_vnmse"};
+      "log2d",     "threads",        "rotations",       "solver",        "s",        "rotate_ms",
+      "solve_ms",  "round_pack_ms",  "total_ms",        "memcpy_ms",     "gb_per_s", "speedup",
+      "identical", "bits_per_coord", "roundtrip_vnmse", "rotation_block"};
   for (auto& c : device->extra_columns()) columns.push_back(c);
   Table table(columns, cfg.csv);
   if (!cfg.csv && !device->banner().empty()) os << device->banner() << "\n";
@@ -102,7 +102,8 @@ int run_pipeline_bench(const PipelineBenchConfig& cfg, std::ostream& os) {
                                       first_ms / t.total_ms,
                                       static_cast<long long>(identical),
                                       8.0 * double(payload.size()) / double(d),
-                                      err};
+                                      err,
+                                      static_cast<long long>(o.rotation_block)};
       for (auto& c : device->extra_cells(d, o, payload.size(), t)) row.push_back(c);
       table.print_row(os, row);
     }
