@@ -40,5 +40,5 @@ for n in 2 4; do
 done
 "$mpiexec" "$numproc" 2 "${mpi_flags[@]}" "$experiment" collective --log2d 13 --trials 1 \
   --exchange allgather --rotation-block 1024 --pipeline 4 --quiet >/dev/null ||
-  fail "collective with rotation blocks, pipelined
+  fail "collective with rotation blocks, pipelined"
 echo "bench checks OK"
