@@ -1,6 +1,5 @@
 #include "dme/collective/options.h"
 
-#include <bit>
 #include <cmath>
 #include <sstream>
 
@@ -194,11 +193,7 @@ void validate(const Options& o) {
             "the " << backend_name(o.backend)
                    << " backend rotates with the padded layout only; "
                       "use rotation layout 'padded' or backend 'cpu'");
-  DME_CHECK(o.rotation_block == 0 ||
-                (std::has_single_bit(o.rotation_block) && o.rotation_block >= kMinRotationBlock &&
-                 o.rotation_block <= kMaxRotationLength),
-            "rotation block must be 0 (the whole vector) or a power of two in "
-                << kMinRotationBlock << ".." << kMaxRotationLength << ", got " << o.rotation_block);
+  check_rotation_block(o.rotation_block);
   DME_CHECK(o.rotation_block == 0 ||
                 (o.backend == Backend::kCpu && o.rotation_layout != RotationLayout::kPadded),
             "rotation block " << o.rotation_block

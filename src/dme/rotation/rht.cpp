@@ -35,6 +35,13 @@ RotationLayout parse_rotation_layout(std::string_view name) {
   DME_THROW("unknown rotation layout '" << name << "' (valid: auto, padded, overlapped)");
 }
 
+void check_rotation_block(std::size_t block) {
+  DME_CHECK(block == 0 || (std::has_single_bit(block) && block >= kMinRotationBlock &&
+                           block <= kMaxRotationLength),
+            "rotation block must be 0 (the whole vector) or a power of two in "
+                << kMinRotationBlock << ".." << kMaxRotationLength << ", got " << block);
+}
+
 std::string_view rotation_layout_name(RotationLayout layout) {
   switch (layout) {
     case RotationLayout::kPadded:
@@ -122,10 +129,7 @@ Rotation::Rotation(std::uint64_t seed, std::uint32_t round, int k, std::size_t d
     : d_(d), k_(k) {
   DME_CHECK(k >= 0 && k <= kMaxRotations,
             "rotation count must be in 0.." << kMaxRotations << ", got " << k);
-  DME_CHECK(max_block == 0 || (std::has_single_bit(max_block) && max_block >= kMinRotationBlock &&
-                               max_block <= kMaxRotationLength),
-            "rotation block must be 0 (the whole vector) or a power of two in "
-                << kMinRotationBlock << ".." << kMaxRotationLength << ", got " << max_block);
+  check_rotation_block(max_block);
   DME_CHECK(max_block == 0 || layout == RotationLayout::kOverlapped,
             "rotation blocks need the overlapped layout, got layout '"
                 << rotation_layout_name(layout) << "' with block " << max_block);

@@ -42,6 +42,9 @@ std::size_t padded_length(std::size_t d);
 std::size_t padded_length(std::size_t d, RotationLayout layout);
 /// "padded", "overlapped", "auto"
 RotationLayout parse_rotation_layout(std::string_view name);
+/// Throws dme::Error naming block unless it is 0 (the whole vector) or a power of two in
+/// [kMinRotationBlock, kMaxRotationLength]: the one place of the rule (Rotation, validate).
+void check_rotation_block(std::size_t block);
 std::string_view rotation_layout_name(RotationLayout layout);
 
 /// The rotation stream of `rank`: 0 when all ranks share one rotation, rank + 1 when each rank

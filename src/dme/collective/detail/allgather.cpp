@@ -76,7 +76,8 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
   }
   // Blocks whose coordinates lie in the decoded prefix [0, end): averaged and rotated back.
   const auto finish_blocks = [&](std::uint64_t end) {
-    const std::size_t b = independent ? blocks->block() : 1;
+    if (independent == 0) return;
+    const std::size_t b = blocks->block();
     const std::size_t upto = std::min<std::size_t>(independent, end / b);
     if (upto <= finished) return;
     Timer t;
