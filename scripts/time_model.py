@@ -21,6 +21,9 @@ Model, per rank, all terms fitted or measured on the machine that ran the sweep:
             B = alpha * 2P(n - 1) + gamma * P + A + bytes * c, beside the link's transfer
             L = bytes * 8 / (eta * R), so T = D * (rotate + inverse) + max(B, L) + min(B, L) / P
             (the first chunk's compute and the last chunk's transfer do not overlap).
+  streamed allgather (pipelined with buckets and rotation blocks: the options say bucket=B > 0
+            and rotation-block=...): the rotations run chunk by chunk too, so they join B:
+            T = max(B + D * (rotate + inverse), L) + min(B + D * (rotate + inverse), L) / P.
   gather-bcast with the compressed downlink (runs whose options say downlink=compressed):
             unpipelined, the uplink and then the downlink payload (b bits each way, the root
             decoding n + 1 payloads) one after another; pipelined, as the pipelined allgather
@@ -38,13 +41,15 @@ import numpy as np
 import plot_common as pc
 
 PIPELINED = "allgather pipelined"
+STREAMED = "allgather streamed"
 DOWNLINK = "gather-bcast compressed"
 DOWNLINK_PIPELINED = "gather-bcast compressed pipelined"
 EXCHANGES = ["allgather", "gather-bcast", "reduce-scatter", "reduce-scatter-int", PIPELINED,
-             DOWNLINK, DOWNLINK_PIPELINED]
-OVERLAPPED = (PIPELINED, DOWNLINK_PIPELINED)
+             STREAMED, DOWNLINK, DOWNLINK_PIPELINED]
+OVERLAPPED = (PIPELINED, STREAMED, DOWNLINK_PIPELINED)
 STYLE = dict(pc.EXCHANGE_STYLE)
 STYLE[PIPELINED] = dict(color="tab:red", marker="*")
+STYLE[STREAMED] = dict(color="tab:olive", marker="X")
 STYLE[DOWNLINK] = dict(color="tab:brown", marker="v")
 STYLE[DOWNLINK_PIPELINED] = dict(color="tab:pink", marker="P")
 
@@ -57,15 +62,17 @@ def variant(run):
     """The exchange as the model sees it: pipelined allgather and gather-bcast with the
     compressed downlink (pipelined or not) are their own."""
     ex = run.params["exchange"]
+    options = str(run.params.get("options", ""))
     if ex == "allgather" and chunks(run) > 1:
-        return PIPELINED
+        streamed = "rotation-block=" in options and not re.search(r"\bbucket=0\b", options)
+        return STREAMED if streamed else PIPELINED
     if ex == "gather-bcast" and "downlink=compressed" in str(run.params.get("options", "")):
         return DOWNLINK_PIPELINED if chunks(run) > 1 else DOWNLINK
     return ex
 
 
 def base(exchange):
-    return {PIPELINED: "allgather", DOWNLINK: "gather-bcast",
+    return {PIPELINED: "allgather", STREAMED: "allgather", DOWNLINK: "gather-bcast",
             DOWNLINK_PIPELINED: "gather-bcast"}.get(exchange, exchange)
 
 
@@ -82,7 +89,7 @@ def median(v):
 
 def messages(exchange, n, pipeline=1):
     """Sequential message steps of one estimate (Open MPI's ring-like large-message algorithms)."""
-    if exchange == PIPELINED:  # two collectives per chunk (sizes, payloads), one after another
+    if exchange in (PIPELINED, STREAMED):  # two collectives per chunk (sizes, payloads), in turn
         return 2 * pipeline * (n - 1) + 2
     if exchange == DOWNLINK_PIPELINED:  # sizes, payloads up; size and payload down
         return pipeline * (2 * (n - 1) + 2 * math.ceil(math.log2(n))) + 2
@@ -199,6 +206,8 @@ class Model:
         # transfer run one after another on the rank's core, beside the link's transfer.
         busy = (self.alpha * msgs + self.gamma * pipeline + work +
                 (nbytes * self.c if cpu_limit else 0.0))
+        if exchange == STREAMED:  # the rotations stream with the chunks
+            busy, rotate = busy + rotate, 0.0
         link = nbytes * 8 / (self.eta * rate)
         return rotate + max(busy, link) + min(busy, link) / pipeline
 

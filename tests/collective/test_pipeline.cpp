@@ -1,5 +1,6 @@
 // The pipelined allgather (Options::pipeline_chunks): the mean equals the plain allgather's bit
-// for bit, for every chunk count and thread count, round after round; and a failure in any
+// for bit, for every chunk count and thread count, round after round, also with buckets and a
+// streamed rotation; and a failure in any
 // chunk, while earlier chunks are in flight, is the same error on every rank instead of a hang.
 #include <gtest/gtest.h>
 #include <mpi.h>
@@ -92,6 +93,71 @@ TEST(Pipeline, RotationBlocksFinishedOnTheWayKeepTheBits) {
     dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(x, whole);
     EXPECT_EQ(same_bits(whole, plain), d < 2 * block) << d;
   }
+}
+
+// With buckets and rotation blocks the forward rotation streams too: each chunk (whole buckets
+// and whole blocks) is rotated just before it is encoded. The mean is the one-payload mean
+// with the same buckets, bit for bit.
+TEST(Pipeline, StreamedRotationKeepsTheBits) {
+  constexpr std::size_t kBlock = 4096;
+  for (std::size_t d : {std::size_t(1) << 16, std::size_t(100003), 3 * kBlock, std::size_t(6000)}) {
+    for (std::size_t bucket : {std::size_t(1024), kBlock, 2 * kBlock}) {
+      dme::Options o;
+      o.seed = 43;
+      o.rotation_block = kBlock;
+      o.bucket_size = bucket;
+      const std::vector<float> x = input_of(world_rank(), d);
+      std::vector<float> plain(d);
+      dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(x, plain);
+      for (std::size_t chunks : {2u, 7u, 24u}) {
+        for (int threads : {1, 3}) {
+          o.pipeline_chunks = chunks;
+          o.threads = threads;
+          std::vector<float> mean(d);
+          const dme::Report r = dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(x, mean);
+          EXPECT_TRUE(same_bits(mean, plain)) << "d " << d << ", bucket " << bucket << ", "
+                                              << chunks << " chunks, " << threads << " threads";
+          EXPECT_GT(r.times.rotate_ms, 0.0);
+        }
+      }
+      // In place: the streamed rotation still reads the input while chunks are decoded.
+      std::vector<float> in_place = x;
+      dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(in_place, in_place);
+      EXPECT_TRUE(same_bits(in_place, plain)) << "in place, d " << d << ", bucket " << bucket;
+    }
+  }
+}
+
+TEST(Pipeline, BucketedChunksAreWholeBucketsAndBlocks) {
+  dme::Options o;
+  o.pipeline_chunks = 256;
+  o.bucket_size = 65536;
+  o.rotation_block = 65536;
+  const std::uint64_t big = std::uint64_t(1) << 24;
+  const std::vector<std::uint64_t> b = dme::detail::pipeline_bounds(o, big, big, true);
+  ASSERT_EQ(b.size(), 257u);
+  for (std::size_t k = 0; k < b.size(); ++k) EXPECT_EQ(b[k], k * 65536) << k;
+  // 100003 = 24 blocks of 4096 and a tail: 23 independent blocks, then the last chunk holds
+  // block 23 and the tail. Buckets of 1024 divide the blocks; the chunks are whole blocks.
+  o.pipeline_chunks = 1000;
+  o.bucket_size = 1024;
+  o.rotation_block = 4096;
+  const std::vector<std::uint64_t> c = dme::detail::pipeline_bounds(o, 100003, 100003, true);
+  ASSERT_EQ(c.size(), 25u);
+  for (std::size_t k = 0; k < 24; ++k) EXPECT_EQ(c[k], k * 4096) << k;
+  EXPECT_EQ(c.back(), 100003u);
+  // Without a streamed rotation the chunks are whole buckets of 1024 (at least 4096 long).
+  const std::vector<std::uint64_t> e = dme::detail::pipeline_bounds(o, 100003, 100003, false);
+  ASSERT_EQ(e.size(), 100003 / dme::kMinPipelineChunk + 1);
+  for (std::size_t k = 0; k + 1 < e.size(); ++k) {
+    EXPECT_EQ(e[k] % 1024, 0u) << k;
+    EXPECT_GE(e[k + 1] - e[k], 4096u) << k;
+  }
+  // Buckets of twice the block: chunks of whole buckets.
+  o.bucket_size = 8192;
+  const std::vector<std::uint64_t> f = dme::detail::pipeline_bounds(o, 100003, 100003, true);
+  for (std::size_t k = 0; k + 1 < f.size(); ++k) EXPECT_EQ(f[k] % 8192, 0u) << k;
+  EXPECT_EQ(f.size(), 13u);  // 11 whole buckets of independent blocks, then the rest
 }
 
 TEST(Pipeline, EveryRoundMatches) {
@@ -257,8 +323,28 @@ TEST(Pipeline, OptionsAreChecked) {
   o.shared_rotation = false;
   EXPECT_THROW(dme::validate(o), dme::Error);
   o.shared_rotation = true;
-  o.bucket_size = 1024;
-  EXPECT_THROW(dme::validate(o), dme::Error);
+  // Buckets: allgather moves whole buckets; with rotation blocks, whole blocks too.
+  o.bucket_size = 1000;
+  EXPECT_NO_THROW(dme::validate(o));
+  o.rotation_block = 4096;
+  try {
+    dme::validate(o);
+    FAIL() << "buckets of 1000 with rotation blocks of 4096 accepted";
+  } catch (const dme::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bucket size 1000 and rotation block 4096"),
+              std::string::npos)
+        << e.what();
+  }
+  for (std::size_t bucket : {1024u, 4096u, 3u * 4096u}) {
+    o.bucket_size = bucket;
+    EXPECT_NO_THROW(dme::validate(o)) << bucket;
+  }
+  o.rotation_block = 0;
+  o.exchange = dme::Exchange::kGatherBcast;
+  o.compressed_downlink = true;
+  EXPECT_THROW(dme::validate(o), dme::Error);  // its chunks share the whole vector's levels
+  o.exchange = dme::Exchange::kAllgather;
+  o.compressed_downlink = false;
   o.bucket_size = 0;
   o.scheme = dme::Scheme::kAsqShared;
   EXPECT_THROW(dme::validate(o), dme::Error);

@@ -156,7 +156,9 @@ Report MeanEstimator::estimate(std::span<const float> local, std::span<float> me
   }
   detail::KnownRange range{};
   const std::span<float> rotated = im.compression->vector(RoundVector::kRotated, padded);
-  const bool range_known = im.compression->rotate(key, input, rotated, range);
+  // A streamed rotation is the exchange's: it rotates a chunk at a time (round.h).
+  const bool streamed = detail::streams_rotation(o, agreed.rotations, agreed.d);
+  const bool range_known = !streamed && im.compression->rotate(key, input, rotated, range);
   report.times.rotate_ms += phase.elapsed_ms();
 
   report.rotations = agreed.rotations;
@@ -174,7 +176,10 @@ Report MeanEstimator::estimate(std::span<const float> local, std::span<float> me
                            key,
                            report,
                            *im.compression,
-                           range_known ? &range : nullptr};
+                           range_known ? &range : nullptr,
+                           {},
+                           mean_out};
+  if (streamed) ctx.streamed = {input, rotated};
   // The round's skeleton (collective/detail/round.h): the exchange reduces, this rank finishes
   // the mean if it holds the sum, and the exchange distributes it where not every rank does.
   const detail::ExchangeAlgorithm& exchange = detail::exchange_algorithm(o.exchange);

@@ -108,13 +108,15 @@ void validate(const Options& o) {
   DME_CHECK(o.pipeline_chunks == 1 ||
                 ((o.exchange == Exchange::kAllgather ||
                   (o.exchange == Exchange::kGatherBcast && o.compressed_downlink)) &&
-                 o.shared_rotation && o.scheme == Scheme::kAsq && o.bucket_size == 0 &&
+                 o.shared_rotation && o.scheme == Scheme::kAsq &&
+                 (o.bucket_size == 0 || o.exchange == Exchange::kAllgather) &&
                  o.backend == Backend::kCpu),
-            "pipelining (" << o.pipeline_chunks << " chunks) sends the payload in chunks "
-                           "that share the whole vector's levels and decodes them into one "
-                           "shared-rotation sum: it needs exchange allgather (or gather-bcast "
-                           "with the compressed downlink), a shared rotation, "
-                           "the asq scheme, no buckets and the cpu backend, got exchange "
+            "pipelining (" << o.pipeline_chunks
+                           << " chunks) sends the payload in chunks "
+                              "and decodes them into one shared-rotation sum: it needs exchange "
+                              "allgather (or gather-bcast with the compressed downlink and no "
+                              "buckets), a shared rotation, the asq scheme and the cpu backend, "
+                              "got exchange "
                            << exchange_name(o.exchange)
                            << (o.exchange == Exchange::kGatherBcast && !o.compressed_downlink
                                    ? " with the float32 downlink"
@@ -122,6 +124,12 @@ void validate(const Options& o) {
                            << (o.shared_rotation ? "" : " with per-rank rotations") << ", scheme "
                            << scheme_name(o.scheme) << ", bucket size " << o.bucket_size
                            << ", backend " << backend_name(o.backend));
+  DME_CHECK(o.pipeline_chunks == 1 || o.bucket_size == 0 || o.rotation_block == 0 ||
+                o.bucket_size % o.rotation_block == 0 || o.rotation_block % o.bucket_size == 0,
+            "pipelining with buckets and rotation blocks moves whole buckets and whole blocks "
+            "in each chunk: the bucket size must divide the rotation block or be a multiple of "
+            "it, got bucket size "
+                << o.bucket_size << " and rotation block " << o.rotation_block);
   DME_CHECK(o.rotations == kAutoRotations || (o.rotations >= 0 && o.rotations <= kMaxRotations),
             "rotations must be auto or 0.." << kMaxRotations << ", got " << o.rotations);
   if (o.solver == Solver::kQuiverApx)

@@ -165,11 +165,24 @@ std::span<const std::uint64_t> Rotation::sign_mask(int j) const {
   return masks_[j];
 }
 
+void Rotation::check_forward_lengths(std::size_t x_size, std::size_t y_size) const {
+  DME_CHECK(x_size == d_, "rotation input has length " << x_size << ", expected " << d_);
+  DME_CHECK(y_size == padded_, "rotation output has length " << y_size << ", expected " << padded_);
+}
+
+template <class T>
+bool Rotation::blocked_forward_from(const T* x, T* y, std::size_t done, Extrema<T>* ext) const {
+  const std::size_t m = d_ / block_, head = m * block_;
+  bool bad = done < m && whole_blocks(y, false, done, m, x, ext);
+  std::copy(x + head, x + d_, y + head);
+  bad = bad || any_non_finite(x + head, d_ - head);
+  tail_block(y, false);
+  return bad;
+}
+
 template <class T>
 void Rotation::forward_impl(std::span<const T> x, std::span<T> y, T* y_min, T* y_max) const {
-  DME_CHECK(x.size() == d_, "rotation input has length " << x.size() << ", expected " << d_);
-  DME_CHECK(y.size() == padded_,
-            "rotation output has length " << y.size() << ", expected " << padded_);
+  check_forward_lengths(x.size(), y.size());
   if (k_ == 0) {
     check_finite(x, "rotation input");
     std::copy(x.begin(), x.end(), y.begin());
@@ -185,11 +198,8 @@ void Rotation::forward_impl(std::span<const T> x, std::span<T> y, T* y_min, T* y
     // With a tail block, the last whole block's extremes change: it and the tail are scanned.
     const std::size_t tracked = head < d_ ? m - 1 : m;
     std::vector<Extrema<T>> ext(y_min ? m : 0);
-    bool bad = whole_blocks(y.data(), false, 0, m, x.data(), y_min ? ext.data() : nullptr);
-    std::copy(x.begin() + head, x.end(), y.begin() + head);
-    bad = bad || any_non_finite(x.data() + head, d_ - head);
-    if (bad) check_finite(x, "rotation input");
-    tail_block(y.data(), false);
+    if (blocked_forward_from(x.data(), y.data(), 0, y_min ? ext.data() : nullptr))
+      check_finite(x, "rotation input");
     if (y_min) {
       *y_min = std::numeric_limits<T>::infinity();
       *y_max = -std::numeric_limits<T>::infinity();
@@ -337,6 +347,33 @@ void Rotation::inverse_rest(std::span<float> y, std::size_t done) const {
   if (!block_) return inverse_inplace_impl(y);
   tail_block(y.data(), true);
   if (done < d_ / block_) whole_blocks(y.data(), true, done, d_ / block_);
+}
+
+void Rotation::forward_blocks(std::span<const float> x, std::span<float> y, std::size_t begin,
+                              std::size_t end, Extrema<float>* range) const {
+  check_forward_lengths(x.size(), y.size());
+  DME_CHECK(begin < end && end <= independent_blocks(),
+            "blocks [" << begin << ", " << end << ") are not independent blocks of this rotation ("
+                       << independent_blocks() << ")");
+  std::vector<Extrema<float>> ext(range ? end - begin : 0);
+  if (whole_blocks(y.data(), false, begin, end, x.data(), range ? ext.data() : nullptr))
+    check_finite(x, "rotation input");
+  if (!range) return;
+  *range = ext[0];
+  for (const Extrema<float>& e : ext) {
+    range->min = std::min(range->min, e.min);
+    range->max = std::max(range->max, e.max);
+  }
+}
+
+void Rotation::forward_rest(std::span<const float> x, std::span<float> y, std::size_t done) const {
+  check_forward_lengths(x.size(), y.size());
+  DME_CHECK(done <= independent_blocks(), "blocks [0, " << done
+                                                        << ") are not independent blocks of this "
+                                                           "rotation ("
+                                                        << independent_blocks() << ")");
+  if (k_ == 0 || !block_) return forward_impl(x, y);
+  if (blocked_forward_from(x.data(), y.data(), done)) check_finite(x, "rotation input");
 }
 
 void Rotation::inverse(std::span<float> y, std::span<float> x) const {

@@ -120,6 +120,15 @@ class Rotation {
   void inverse_blocks(std::span<float> y, std::size_t begin, std::size_t end) const;
   /// In place: y <- R⁻¹(y) where blocks [0, done) are rotated back already (inverse_blocks).
   void inverse_rest(std::span<float> y, std::size_t done) const;
+  /// Whole blocks [begin, end) of y (size padded(); end <= independent_blocks()) <- their
+  /// forward rotation of the same coordinates of x (size d), the rest of y untouched: a vector
+  /// rotated a few blocks at a time, then forward_rest, equals forward(x, y) bit for bit.
+  /// Throws dme::Error on NaN or Inf in x. range, when not null, gets the extremes of the
+  /// rotated blocks, found in the sweep that writes them.
+  void forward_blocks(std::span<const float> x, std::span<float> y, std::size_t begin,
+                      std::size_t end, Extrema<float>* range = nullptr) const;
+  /// y <- R(x) where blocks [0, done) of y hold their forward_blocks already.
+  void forward_rest(std::span<const float> x, std::span<float> y, std::size_t done) const;
 
   /// Sign of coordinate i in the j-th RHT (0-based j < count()): +1 or -1.
   float sign(int j, std::size_t i) const;
@@ -145,6 +154,13 @@ class Rotation {
   template <class T>
   bool whole_blocks(T* y, bool inverse, std::size_t begin, std::size_t end, const T* src = nullptr,
                     Extrema<T>* ext = nullptr) const;
+  /// The blocked forward from whole block `done` on: blocks [done, floor(d / block_)) from x
+  /// (ext: one per block from `done`, or null), the rest of x copied, then the tail block.
+  /// Returns true when x held a NaN or Inf there.
+  template <class T>
+  bool blocked_forward_from(const T* x, T* y, std::size_t done, Extrema<T>* ext = nullptr) const;
+  /// Checks the lengths of a forward's x and y.
+  void check_forward_lengths(std::size_t x_size, std::size_t y_size) const;
   /// block_chain on the tail block [d - block_, d), when block_ does not divide d.
   template <class T>
   void tail_block(T* y, bool inverse) const;

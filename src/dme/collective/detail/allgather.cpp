@@ -54,11 +54,20 @@ struct RequestGuard {
 // overlap is divided by n and rotated back as soon as its chunks are decoded, while later chunks
 // are in flight, and the rest after the last chunk: the same operations on the same values as
 // finish_round's, so the mean keeps its bits, and most of the inverse rotation leaves the
-// critical path. (The pipeline runs on the cpu backend only: the sum is in host memory.)
+// critical path. With buckets too, the forward rotation streams (streams_rotation): chunk k's
+// blocks are rotated just before chunk k is encoded. (The pipeline runs on the cpu backend
+// only: the sum is in host memory.)
 RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
-                                    std::size_t chunks) {
+                                    const std::vector<std::uint64_t>& bounds) {
+  const std::size_t chunks = bounds.size() - 1;
   Compression& c = ctx.compression;
-  const std::span<float> acc = c.vector(RoundVector::kSum, ctx.padded);
+  // The sum accumulates in the caller's output when it has the length, and the input that a
+  // streamed rotation still reads is elsewhere (an estimate in place keeps the kSum vector).
+  const std::span<const float> x = ctx.streamed.x;
+  const bool in_output =
+      ctx.padded == ctx.d && (x.empty() || ctx.mean_out.data() + ctx.d <= x.data() ||
+                              x.data() + x.size() <= ctx.mean_out.data());
+  const std::span<float> acc = in_output ? ctx.mean_out : c.vector(RoundVector::kSum, ctx.padded);
   c.fill_zero(acc);
   std::deque<Chunk> flight(chunks);  // stable addresses for MPI
   RequestGuard guard{flight};
@@ -133,14 +142,33 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
   };
   const ProgressScope progress_scope{TaskRef(progress)};
 
-  // Every chunk rounds to the whole vector's levels (coordinate i with draw i, as always), so
-  // the sum, and the mean, are the plain allgather's bit for bit.
-  const WholeVectorLevels levels(ctx, y, compress_error);
+  // Without buckets, every chunk rounds to the whole vector's levels; with buckets, each
+  // bucket to its own (chunks are whole buckets). Coordinate i takes draw i, as always, so the
+  // sum, and the mean, are the plain allgather's bit for bit.
+  std::optional<WholeVectorLevels> levels;
+  if (ctx.options.bucket_size == 0) levels.emplace(ctx, y, compress_error);
+  const bool streamed = !ctx.streamed.x.empty();
 
   for (std::size_t k = 0; k <= chunks; ++k) {
     if (k < chunks) {
       Chunk& ch = flight[k];
-      encode_chunk_and_post_sizes(ctx, y, chunks, k, compress_error, ch, &ch.sizes_request);
+      // A streamed rotation: this chunk's blocks, with their extremes (the last: the rest).
+      KnownRange range{};
+      bool range_known = false;
+      if (streamed && !compress_error) {
+        Timer t;
+        const std::size_t b = blocks->block(), begin = bounds[k] / b;
+        compress_error = mpi::capture_error([&] {
+          range_known = k + 1 < chunks;
+          if (range_known)
+            blocks->forward_blocks(x, ctx.streamed.y, begin, bounds[k + 1] / b, &range);
+          else
+            blocks->forward_rest(x, ctx.streamed.y, begin);
+        });
+        ctx.report.times.rotate_ms += t.elapsed_ms();
+      }
+      encode_chunk_and_post_sizes(ctx, y, bounds[k], bounds[k + 1], compress_error, ch,
+                                  &ch.sizes_request, range_known ? &range : nullptr);
       drain(false);
     }
     if (k == 0) continue;
@@ -154,12 +182,10 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
       raise_if_failed(prev.sizes, compress_error, ctx.comm);
     }
     prev.all.counts = to_int_counts(prev.sizes, prev.all.displs);
-    prev.all.data.resize(static_cast<std::size_t>(prev.all.displs.back()) +
-                         prev.all.counts.back());
+    prev.all.data.resize(static_cast<std::size_t>(prev.all.displs.back()) + prev.all.counts.back());
     DME_MPI_CHECK(MPI_Iallgatherv(prev.mine.data(), static_cast<int>(prev.mine.size()), MPI_BYTE,
                                   prev.all.data.data(), prev.all.counts.data(),
-                                  prev.all.displs.data(), MPI_BYTE, ctx.comm,
-                                  &prev.data_request));
+                                  prev.all.displs.data(), MPI_BYTE, ctx.comm, &prev.data_request));
     ++posted;
     ctx.report.payload_bytes += prev.mine.size();
     ctx.report.payload_bytes_sent += prev.mine.size() * static_cast<std::uint64_t>(n - 1);
@@ -168,29 +194,31 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
   }
   drain(true);
   if (decode_error) std::rethrow_exception(decode_error);  // the same on every rank
-  if (independent == 0) return {true, static_cast<float>(n), true};
+  if (independent == 0) return {true, static_cast<float>(n), true, in_output};
   Timer t;  // the blocks that the tail overlaps, and the tail
   const std::size_t head = finished * blocks->block();
   c.divide(acc.subspan(head), static_cast<float>(n));
   blocks->inverse_rest(acc, finished);
   ctx.report.times.inverse_ms += t.elapsed_ms();
-  return {true, 1.0f, false};
+  return {true, 1.0f, false, in_output};
 }
 
 }  // namespace
 
-void encode_chunk_and_post_sizes(RoundContext& ctx, std::span<const float> y, std::size_t chunks,
-                                 std::size_t k, std::optional<std::string>& error,
-                                 ChunkPayload& c, MPI_Request* sizes_request) {
+void encode_chunk_and_post_sizes(RoundContext& ctx, std::span<const float> y, std::uint64_t first,
+                                 std::uint64_t end, std::optional<std::string>& error,
+                                 ChunkPayload& c, MPI_Request* sizes_request,
+                                 const KnownRange* range) {
   const auto n = static_cast<std::uint64_t>(ctx.size);
-  c.first = pipeline_bound(ctx.padded, chunks, k);
-  c.count = pipeline_bound(ctx.padded, chunks, k + 1) - c.first;
+  c.first = first;
+  c.count = end - first;
   if (!error)
-    error = try_compress(ctx, y.subspan(c.first, c.count), c.first, Purpose::kRounding, c.mine);
+    error =
+        try_compress(ctx, y.subspan(c.first, c.count), c.first, Purpose::kRounding, c.mine, range);
   c.my_size = error ? kFailedSize : static_cast<std::int64_t>(c.mine.size());
   c.sizes.resize(static_cast<std::size_t>(n));
-  DME_MPI_CHECK(MPI_Iallgather(&c.my_size, 1, MPI_INT64_T, c.sizes.data(), 1, MPI_INT64_T,
-                               ctx.comm, sizes_request));
+  DME_MPI_CHECK(MPI_Iallgather(&c.my_size, 1, MPI_INT64_T, c.sizes.data(), 1, MPI_INT64_T, ctx.comm,
+                               sizes_request));
   ctx.report.metadata_bytes_sent += 8 * (n - 1);
   ctx.report.metadata_bytes_received += 8 * (n - 1);
 }
@@ -215,11 +243,53 @@ std::size_t pipeline_chunk_count(std::uint64_t padded, std::size_t requested) {
   return std::max<std::size_t>(1, std::min<std::uint64_t>(requested, padded / kMinPipelineChunk));
 }
 
+bool streams_rotation(const Options& o, int rotations, std::uint64_t d) {
+  return o.exchange == Exchange::kAllgather && o.pipeline_chunks > 1 && o.bucket_size != 0 &&
+         o.rotation_block != 0 && rotations > 0 && d > o.rotation_block;
+}
+
+std::vector<std::uint64_t> pipeline_bounds(const Options& o, std::uint64_t d, std::uint64_t padded,
+                                           bool streamed) {
+  std::vector<std::uint64_t> bounds;
+  const std::uint64_t bucket = o.bucket_size;
+  if (bucket == 0) {
+    const std::size_t chunks = pipeline_chunk_count(padded, o.pipeline_chunks);
+    for (std::size_t k = 0; k <= chunks; ++k) bounds.push_back(pipeline_bound(padded, chunks, k));
+    return bounds;
+  }
+  // Units of whole buckets (and whole blocks, when the rotation streams) up to `prefix`, then
+  // the rest as one last unit.
+  std::uint64_t unit = bucket, prefix = padded;
+  if (streamed) {
+    const std::uint64_t block = o.rotation_block;
+    unit = std::max(bucket, block);
+    prefix = (d / block - (d % block != 0 ? 1 : 0)) * block;  // the independent blocks
+  }
+  const std::uint64_t whole = prefix / unit;
+  const std::uint64_t units = whole + (whole * unit < padded ? 1 : 0);
+  const std::uint64_t chunks = std::min<std::uint64_t>(
+      {o.pipeline_chunks, units, std::max<std::uint64_t>(1, padded / kMinPipelineChunk)});
+  for (std::uint64_t k = 0; k < chunks; ++k) bounds.push_back(units * k / chunks * unit);
+  bounds.push_back(padded);
+  return bounds;
+}
+
 RoundSum reduce_allgather(RoundContext& ctx, std::span<const float> y) {
-  const std::size_t chunks = pipeline_chunk_count(ctx.padded, ctx.options.pipeline_chunks);
-  if (chunks > 1) return reduce_allgather_pipelined(ctx, y, chunks);
+  const std::vector<std::uint64_t> bounds =
+      pipeline_bounds(ctx.options, ctx.d, ctx.padded, !ctx.streamed.x.empty());
+  if (bounds.size() > 2) return reduce_allgather_pipelined(ctx, y, bounds);
   std::vector<std::byte> mine;
-  const auto error = try_compress(ctx, y, 0, Purpose::kRounding, mine, ctx.rotated_range);
+  std::optional<std::string> error;
+  if (!ctx.streamed.x.empty()) {  // one chunk: the rotation streams no more
+    Timer t;
+    error = mpi::capture_error([&] {
+      Rotation(ctx.rotation.seed, ctx.rotation.round, ctx.rotation.count, ctx.rotation.d,
+               ctx.rotation.stream, ctx.rotation.layout, ctx.rotation.block)
+          .forward(ctx.streamed.x, ctx.streamed.y);
+    });
+    ctx.report.times.rotate_ms += t.elapsed_ms();
+  }
+  if (!error) error = try_compress(ctx, y, 0, Purpose::kRounding, mine, ctx.rotated_range);
   const Received all = allgather_payloads(ctx, mine, error);
   ctx.report.payload_bytes = mine.size();
   Timer t;

@@ -242,8 +242,9 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
       }
     }
     if (k < chunks)  // uplink sizes of chunk k
-      encode_chunk_and_post_sizes(ctx, y, chunks, k, compress_error, legs[k],
-                                  &legs[k].requests[Leg::kSizes]);
+      encode_chunk_and_post_sizes(ctx, y, pipeline_bound(ctx.padded, chunks, k),
+                                  pipeline_bound(ctx.padded, chunks, k + 1), compress_error,
+                                  legs[k], &legs[k].requests[Leg::kSizes]);
     if (k >= 1 && k - 1 < chunks) {  // uplink payloads of chunk k - 1
       Leg& l = legs[k - 1];
       if (ctx.rank == kRoot) {

@@ -33,10 +33,10 @@ const ExchangeAlgorithm& exchange_algorithm(Exchange e) {
 void finish_round(RoundContext& ctx, const RoundSum& sum, std::span<float> mean_out) {
   Timer t;
   Compression& c = ctx.compression;
-  const std::span<float> acc = c.vector(RoundVector::kSum, ctx.padded);
+  const std::span<float> acc = sum.in_output ? mean_out : c.vector(RoundVector::kSum, ctx.padded);
   if (sum.divisor != 1.0f) c.divide(acc, sum.divisor);
   if (sum.rotated) c.inverse(ctx.rotation, acc);
-  c.to_host(acc.first(ctx.d), mean_out.first(ctx.d));
+  if (!sum.in_output) c.to_host(acc.first(ctx.d), mean_out.first(ctx.d));
   ctx.report.times.inverse_ms += t.elapsed_ms();
 }
 

@@ -43,13 +43,29 @@ struct RoundContext {
   /// padded) and encodes and decodes payloads.
   Compression& compression;
   const KnownRange* rotated_range = nullptr;  ///< extremes of the rotated vector, when known
+  /// A streamed rotation (streams_rotation): x is the input, not yet rotated, and the exchange
+  /// rotates it into y (the vector it reduces) a chunk at a time. Empty otherwise.
+  struct Streamed {
+    std::span<const float> x;
+    std::span<float> y;
+  } streamed;
+  std::span<float> mean_out;  ///< the caller's output (host memory), size d
 };
+
+/// True when the round's rotation streams: the pipelined allgather with buckets and rotation
+/// blocks rotates each chunk's blocks just before it encodes them, so the first chunk leaves
+/// after one chunk's rotation and solve instead of the whole vector's (each bucket has its own
+/// levels, so no chunk waits for the rest of the vector).
+bool streams_rotation(const Options& options, int rotations, std::uint64_t d);
 
 /// What an exchange leaves in the accumulator (ctx.compression's RoundVector::kSum).
 struct RoundSum {
   bool held = true;      ///< this rank holds it (gather-bcast: the root only)
   float divisor = 1.0f;  ///< the mean is accumulator / divisor (n for a sum, 1 for a mean)
   bool rotated = true;   ///< in the rotated domain (a shared rotation), else already rotated back
+  /// The accumulator is ctx.mean_out itself, not the compression's kSum vector (the pipelined
+  /// allgather's when padded == d: no copy at the end).
+  bool in_output = false;
 };
 
 /// An exchange algorithm: reduce() turns the rotated local vector y (size padded) into the
@@ -135,6 +151,16 @@ std::size_t pipeline_chunk_count(std::uint64_t padded, std::size_t requested);
 /// padded·k/chunks rounded down to a multiple of 64 (whole bytes of codes); bound(chunks) = padded.
 std::uint64_t pipeline_bound(std::uint64_t padded, std::size_t chunks, std::size_t k);
 
+/// The chunks of a pipelined allgather, as bounds: chunk k is [bounds[k], bounds[k + 1]).
+/// Without buckets, pipeline_bound's. With buckets, each chunk is whole buckets (a function of
+/// agreed values only, so the payloads, and the mean, are the same for every chunk count);
+/// with a streamed rotation also whole rotation blocks, and the blocks that the tail block
+/// overlaps, with the tail, form the last chunk. At least 1 chunk; none shorter than
+/// kMinPipelineChunk unless its unit is.
+/// @param streamed  whether the rotation streams (streams_rotation)
+std::vector<std::uint64_t> pipeline_bounds(const Options& options, std::uint64_t d,
+                                           std::uint64_t padded, bool streamed);
+
 /// Pipelined exchanges: one chunk of this rank's vector, its payload and every rank's size.
 struct ChunkPayload {
   std::uint64_t first = 0, count = 0;
@@ -142,12 +168,14 @@ struct ChunkPayload {
   std::int64_t my_size = 0;
   std::vector<std::int64_t> sizes;
 };
-/// Pipelined exchanges, chunk k of `chunks`: its bounds, this rank's payload (none once `error`
-/// is set, by this chunk or an earlier one: the size is then kFailedSize) and the
-/// MPI_Iallgather of every rank's size into c.sizes (request: *sizes_request).
-void encode_chunk_and_post_sizes(RoundContext& ctx, std::span<const float> y, std::size_t chunks,
-                                 std::size_t k, std::optional<std::string>& error,
-                                 ChunkPayload& c, MPI_Request* sizes_request);
+/// Pipelined exchanges, the chunk y[first, end) (range: its extremes, when known): this
+/// rank's payload (none once `error` is
+/// set, by this chunk or an earlier one: the size is then kFailedSize) and the MPI_Iallgather
+/// of every rank's size into c.sizes (request: *sizes_request).
+void encode_chunk_and_post_sizes(RoundContext& ctx, std::span<const float> y, std::uint64_t first,
+                                 std::uint64_t end, std::optional<std::string>& error,
+                                 ChunkPayload& c, MPI_Request* sizes_request,
+                                 const KnownRange* range = nullptr);
 
 /// Pipelined exchanges: the levels of the whole rotated vector y, solved once as the single
 /// payload's would be and set as ctx.plan.levels for every chunk (the plan is restored on
