@@ -85,7 +85,7 @@ void add_estimator_options(po::options_description& desc, EstimatorArgs& est, Op
        "the compressed downlink's for every count above 1 (1: one payload; 256-512 at d = 2^24 "
        "over TCP). allgather with --bucket: chunks of whole buckets, each with its own levels; "
        "with --rotation-block too, the rotation streams chunk by chunk (fastest at d = 2^24: "
-       "--rotation-block 65536 --bucket 262144 --pipeline 64)")
+       "--rotation-block 32768 --bucket 98304 --pipeline 171)")
       ("threads", po::value(&est.threads)->multitoken()->default_value(est.threads, "1"),
        "threads per rank (results are identical for every count; bind each rank to as many "
        "cores, e.g. mpirun --map-by slot:PE=2)")
