@@ -204,8 +204,7 @@ class Faulty final : public dme::Compression {
               const dme::CompressionPlan& plan, const dme::PhiloxStream& stream,
               std::vector<std::byte>& out, dme::PhaseTimes& times,
               const dme::Extrema<float>* range) override {
-    const bool mine =
-        world_rank() == rank_ && h.first == fail_first_ && ++seen_ == occurrence_;
+    const bool mine = world_rank() == rank_ && h.first == fail_first_ && ++seen_ == occurrence_;
     DME_CHECK(!mine || corrupt_, "injected encode failure at coordinate " << h.first);
     inner_->encode(chunk, h, plan, stream, out, times, range);
     if (mine) out[out.size() / 2] ^= std::byte{0x5a};
@@ -227,30 +226,37 @@ TEST(Pipeline, AFailingChunkIsTheSameErrorOnEveryRank) {
   const int n = world_size();
   const std::size_t d = std::size_t(1) << 16, chunks = 8;
   const std::vector<float> x = input_of(world_rank(), d);
-  for (bool corrupt : {false, true}) {
-    for (std::size_t k : {std::size_t(0), std::size_t(3), chunks - 1}) {
-      const int bad = n - 1;
-      dme::Options o;
-      o.pipeline_chunks = chunks;
-      const std::uint64_t first = dme::detail::pipeline_bound(d, chunks, k);
-      dme::MeanEstimator est(MPI_COMM_WORLD, o, std::make_unique<Faulty>(bad, first, corrupt));
-      std::vector<float> mean(d);
-      try {
-        est.estimate(x, mean);
-        ADD_FAILURE() << "no error for chunk " << k << (corrupt ? " (corrupt)" : "");
-      } catch (const dme::Error& e) {
-        const std::string what = e.what();
-        if (corrupt) {
-          EXPECT_NE(what.find("checksum"), std::string::npos) << what;
-        } else {
-          EXPECT_EQ(e.rank(), bad) << what;
-          EXPECT_NE(what.find("injected encode failure at coordinate " + std::to_string(first)),
-                    std::string::npos)
-              << what;
+  for (bool streamed : {false, true}) {  // streamed: buckets and rotation blocks (round.h)
+    for (bool corrupt : {false, true}) {
+      for (std::size_t k : {std::size_t(0), std::size_t(3), chunks - 1}) {
+        const int bad = n - 1;
+        dme::Options o;
+        o.pipeline_chunks = chunks;
+        if (streamed) {
+          o.rotation_block = 4096;
+          o.bucket_size = 8192;
         }
+        const std::uint64_t first = dme::detail::pipeline_bounds(o, d, d, streamed)[k];
+        dme::MeanEstimator est(MPI_COMM_WORLD, o, std::make_unique<Faulty>(bad, first, corrupt));
+        std::vector<float> mean(d);
+        try {
+          est.estimate(x, mean);
+          ADD_FAILURE() << "no error for chunk " << k << (corrupt ? " (corrupt)" : "")
+                        << (streamed ? ", streamed" : "");
+        } catch (const dme::Error& e) {
+          const std::string what = e.what();
+          if (corrupt) {
+            EXPECT_NE(what.find("checksum"), std::string::npos) << what;
+          } else {
+            EXPECT_EQ(e.rank(), bad) << what;
+            EXPECT_NE(what.find("injected encode failure at coordinate " + std::to_string(first)),
+                      std::string::npos)
+                << what;
+          }
+        }
+        // Every rank got here: nothing was left waiting.
+        MPI_Barrier(MPI_COMM_WORLD);
       }
-      // Every rank got here: nothing was left waiting.
-      MPI_Barrier(MPI_COMM_WORLD);
     }
   }
 }
