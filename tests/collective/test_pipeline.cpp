@@ -95,35 +95,49 @@ TEST(Pipeline, RotationBlocksFinishedOnTheWayKeepTheBits) {
   }
 }
 
-// With buckets and rotation blocks the forward rotation streams too: each chunk (whole buckets
-// and whole blocks) is rotated just before it is encoded. The mean is the one-payload mean
-// with the same buckets, bit for bit.
+// With buckets, chunks are whole buckets with their own levels; with rotation blocks too, the
+// forward rotation streams: each chunk (whole buckets and whole blocks) is rotated just before
+// it is encoded. The mean is the one-payload mean with the same buckets, bit for bit: for
+// allgather, and for gather-bcast's compressed downlink (whose root solves each bucket of the
+// mean's levels as its chunk completes, as the one payload does for the whole mean).
 TEST(Pipeline, StreamedRotationKeepsTheBits) {
   constexpr std::size_t kBlock = 4096;
-  for (std::size_t d : {std::size_t(1) << 16, std::size_t(100003), 3 * kBlock, std::size_t(6000)}) {
-    for (std::size_t bucket : {std::size_t(1024), kBlock, 2 * kBlock}) {
-      dme::Options o;
-      o.seed = 43;
-      o.rotation_block = kBlock;
-      o.bucket_size = bucket;
-      const std::vector<float> x = input_of(world_rank(), d);
-      std::vector<float> plain(d);
-      dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(x, plain);
-      for (std::size_t chunks : {2u, 7u, 24u}) {
-        for (int threads : {1, 3}) {
-          o.pipeline_chunks = chunks;
-          o.threads = threads;
-          std::vector<float> mean(d);
-          const dme::Report r = dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(x, mean);
-          EXPECT_TRUE(same_bits(mean, plain)) << "d " << d << ", bucket " << bucket << ", "
-                                              << chunks << " chunks, " << threads << " threads";
-          EXPECT_GT(r.times.rotate_ms, 0.0);
+  for (bool downlink : {false, true}) {
+    for (std::size_t d :
+         {std::size_t(1) << 16, std::size_t(100003), 3 * kBlock, std::size_t(6000)}) {
+      for (std::size_t bucket : {std::size_t(1024), kBlock, 2 * kBlock}) {
+        for (std::size_t block : {kBlock, std::size_t(0)}) {
+          if (block == 0 && bucket != kBlock) continue;  // buckets without blocks: one case
+          dme::Options o;
+          o.seed = 43;
+          o.rotation_block = block;
+          o.bucket_size = bucket;
+          if (downlink) {
+            o.exchange = dme::Exchange::kGatherBcast;
+            o.compressed_downlink = true;
+          }
+          const std::vector<float> x = input_of(world_rank(), d);
+          std::vector<float> plain(d);
+          dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(x, plain);
+          const std::string where = std::string(downlink ? "gather-bcast" : "allgather") + ", d " +
+                                    std::to_string(d) + ", bucket " + std::to_string(bucket) +
+                                    ", block " + std::to_string(block);
+          for (std::size_t chunks : {2u, 7u, 24u}) {
+            for (int threads : {1, 3}) {
+              o.pipeline_chunks = chunks;
+              o.threads = threads;
+              std::vector<float> mean(d);
+              dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(x, mean);
+              EXPECT_TRUE(same_bits(mean, plain))
+                  << where << ", " << chunks << " chunks, " << threads << " threads";
+            }
+          }
+          // In place: the streamed rotation still reads the input while chunks are decoded.
+          std::vector<float> in_place = x;
+          dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(in_place, in_place);
+          EXPECT_TRUE(same_bits(in_place, plain)) << "in place, " << where;
         }
       }
-      // In place: the streamed rotation still reads the input while chunks are decoded.
-      std::vector<float> in_place = x;
-      dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(in_place, in_place);
-      EXPECT_TRUE(same_bits(in_place, plain)) << "in place, d " << d << ", bucket " << bucket;
     }
   }
 }
@@ -280,33 +294,39 @@ TEST(Pipeline, CompressedDownlinkFailuresAreTheSameErrorOnEveryRank) {
                         {n - 1, 1, true, "checksum"},
                         {0, 2, false, "injected encode failure"},
                         {0, 2, true, "checksum"}};
-  for (const Case& c : cases) {
-    for (std::size_t k : {std::size_t(0), std::size_t(3), chunks - 1}) {
-      dme::Options o;
-      o.exchange = dme::Exchange::kGatherBcast;
-      o.compressed_downlink = true;
-      o.pipeline_chunks = chunks;
-      const std::uint64_t first = dme::detail::pipeline_bound(d, chunks, k);
-      dme::MeanEstimator est(MPI_COMM_WORLD, o,
-                             std::make_unique<Faulty>(c.rank, first, c.corrupt, c.occurrence));
-      std::vector<float> mean(d);
-      const std::string where = std::string(c.expect) + " from rank " + std::to_string(c.rank) +
-                                " (encode " + std::to_string(c.occurrence) + ") at chunk " +
-                                std::to_string(k);
-      try {
-        est.estimate(x, mean);
-        ADD_FAILURE() << "no error: " << where;
-      } catch (const dme::Error& e) {
-        const std::string what = e.what();
-        EXPECT_NE(what.find(c.expect), std::string::npos) << where << ": " << what;
-        if (!c.corrupt) {
-          EXPECT_EQ(e.rank(), c.rank) << where << ": " << what;
+  for (bool streamed : {false, true}) {  // streamed: buckets and rotation blocks (round.h)
+    for (const Case& c : cases) {
+      for (std::size_t k : {std::size_t(0), std::size_t(3), chunks - 1}) {
+        dme::Options o;
+        o.exchange = dme::Exchange::kGatherBcast;
+        o.compressed_downlink = true;
+        o.pipeline_chunks = chunks;
+        if (streamed) {
+          o.rotation_block = 4096;
+          o.bucket_size = 8192;
         }
+        const std::uint64_t first = dme::detail::pipeline_bounds(o, d, d, streamed)[k];
+        dme::MeanEstimator est(MPI_COMM_WORLD, o,
+                               std::make_unique<Faulty>(c.rank, first, c.corrupt, c.occurrence));
+        std::vector<float> mean(d);
+        const std::string where = std::string(c.expect) + " from rank " + std::to_string(c.rank) +
+                                  " (encode " + std::to_string(c.occurrence) + ") at chunk " +
+                                  std::to_string(k) + (streamed ? ", streamed" : "");
+        try {
+          est.estimate(x, mean);
+          ADD_FAILURE() << "no error: " << where;
+        } catch (const dme::Error& e) {
+          const std::string what = e.what();
+          EXPECT_NE(what.find(c.expect), std::string::npos) << where << ": " << what;
+          if (!c.corrupt) {
+            EXPECT_EQ(e.rank(), c.rank) << where << ": " << what;
+          }
+        }
+        MPI_Barrier(MPI_COMM_WORLD);
+        // The estimator works again in the next round.
+        dme::MeanEstimator again(MPI_COMM_WORLD, o);
+        EXPECT_NO_THROW(again.estimate(x, mean)) << where;
       }
-      MPI_Barrier(MPI_COMM_WORLD);
-      // The estimator works again in the next round.
-      dme::MeanEstimator again(MPI_COMM_WORLD, o);
-      EXPECT_NO_THROW(again.estimate(x, mean)) << where;
     }
   }
 }
@@ -345,12 +365,13 @@ TEST(Pipeline, OptionsAreChecked) {
     o.bucket_size = bucket;
     EXPECT_NO_THROW(dme::validate(o)) << bucket;
   }
-  o.rotation_block = 0;
   o.exchange = dme::Exchange::kGatherBcast;
   o.compressed_downlink = true;
-  EXPECT_THROW(dme::validate(o), dme::Error);  // its chunks share the whole vector's levels
-  o.exchange = dme::Exchange::kAllgather;
+  EXPECT_NO_THROW(dme::validate(o));  // streamed too
   o.compressed_downlink = false;
+  EXPECT_THROW(dme::validate(o), dme::Error);  // the float32 downlink is not pipelined
+  o.exchange = dme::Exchange::kAllgather;
+  o.rotation_block = 0;
   o.bucket_size = 0;
   o.scheme = dme::Scheme::kAsqShared;
   EXPECT_THROW(dme::validate(o), dme::Error);

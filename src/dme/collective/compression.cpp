@@ -26,16 +26,18 @@ std::span<float> Compression::vector(RoundVector which, std::size_t n) {
   return std::span<float>(v).first(n);
 }
 
+Rotation host_rotation(const RotationKey& key) {
+  return Rotation(key.seed, key.round, key.count, key.d, key.stream, key.layout, key.block);
+}
+
 bool Compression::rotate(const RotationKey& key, std::span<const float> x, std::span<float> y,
                          Extrema<float>& range) {
-  Rotation(key.seed, key.round, key.count, key.d, key.stream, key.layout, key.block)
-      .forward(x, y, range.min, range.max);
+  host_rotation(key).forward(x, y, range.min, range.max);
   return true;
 }
 
 void Compression::inverse(const RotationKey& key, std::span<float> v) {
-  Rotation(key.seed, key.round, key.count, key.d, key.stream, key.layout, key.block)
-      .inverse_inplace(v);
+  host_rotation(key).inverse_inplace(v);
 }
 
 void Compression::fill_zero(std::span<float> v) {

@@ -28,6 +28,7 @@
 #include "dme/core/extrema.h"
 #include "dme/core/rng.h"
 #include "dme/quantization/solver.h"
+#include "dme/rotation/rht.h"
 
 namespace dme {
 
@@ -63,6 +64,9 @@ struct RotationKey {
   RotationLayout layout = RotationLayout::kPadded;
   std::size_t block = 0;  ///< Options::rotation_block
 };
+
+/// The host (CPU) Rotation that key names.
+Rotation host_rotation(const RotationKey& key);
 
 /// The vectors of a round, in a compression's memory.
 enum class RoundVector { kRotated, kSum, kScratch };

@@ -108,22 +108,18 @@ void validate(const Options& o) {
   DME_CHECK(o.pipeline_chunks == 1 ||
                 ((o.exchange == Exchange::kAllgather ||
                   (o.exchange == Exchange::kGatherBcast && o.compressed_downlink)) &&
-                 o.shared_rotation && o.scheme == Scheme::kAsq &&
-                 (o.bucket_size == 0 || o.exchange == Exchange::kAllgather) &&
-                 o.backend == Backend::kCpu),
+                 o.shared_rotation && o.scheme == Scheme::kAsq && o.backend == Backend::kCpu),
             "pipelining (" << o.pipeline_chunks
                            << " chunks) sends the payload in chunks "
                               "and decodes them into one shared-rotation sum: it needs exchange "
-                              "allgather (or gather-bcast with the compressed downlink and no "
-                              "buckets), a shared rotation, the asq scheme and the cpu backend, "
-                              "got exchange "
+                              "allgather (or gather-bcast with the compressed downlink), a shared "
+                              "rotation, the asq scheme and the cpu backend, got exchange "
                            << exchange_name(o.exchange)
                            << (o.exchange == Exchange::kGatherBcast && !o.compressed_downlink
                                    ? " with the float32 downlink"
                                    : "")
                            << (o.shared_rotation ? "" : " with per-rank rotations") << ", scheme "
-                           << scheme_name(o.scheme) << ", bucket size " << o.bucket_size
-                           << ", backend " << backend_name(o.backend));
+                           << scheme_name(o.scheme) << ", backend " << backend_name(o.backend));
   DME_CHECK(o.pipeline_chunks == 1 || o.bucket_size == 0 || o.rotation_block == 0 ||
                 o.bucket_size % o.rotation_block == 0 || o.rotation_block % o.bucket_size == 0,
             "pipelining with buckets and rotation blocks moves whole buckets and whole blocks "

@@ -78,9 +78,8 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
 
   std::optional<Rotation> blocks;
   std::size_t independent = 0, finished = 0;  // blocks rotated back on the way, of independent
-  const RotationKey& key = ctx.rotation;
-  if (key.count > 0 && key.block != 0) {
-    blocks.emplace(key.seed, key.round, key.count, key.d, key.stream, key.layout, key.block);
+  if (ctx.rotation.count > 0 && ctx.rotation.block != 0) {
+    blocks.emplace(host_rotation(ctx.rotation));
     independent = blocks->independent_blocks();
   }
   // Blocks whose coordinates lie in the decoded prefix [0, end): averaged and rotated back.
@@ -152,23 +151,10 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
   for (std::size_t k = 0; k <= chunks; ++k) {
     if (k < chunks) {
       Chunk& ch = flight[k];
-      // A streamed rotation: this chunk's blocks, with their extremes (the last: the rest).
-      KnownRange range{};
-      bool range_known = false;
-      if (streamed && !compress_error) {
-        Timer t;
-        const std::size_t b = blocks->block(), begin = bounds[k] / b;
-        compress_error = mpi::capture_error([&] {
-          range_known = k + 1 < chunks;
-          if (range_known)
-            blocks->forward_blocks(x, ctx.streamed.y, begin, bounds[k + 1] / b, &range);
-          else
-            blocks->forward_rest(x, ctx.streamed.y, begin);
-        });
-        ctx.report.times.rotate_ms += t.elapsed_ms();
-      }
+      std::optional<KnownRange> range;
+      if (streamed) range = rotate_streamed_chunk(ctx, *blocks, bounds, k, compress_error);
       encode_chunk_and_post_sizes(ctx, y, bounds[k], bounds[k + 1], compress_error, ch,
-                                  &ch.sizes_request, range_known ? &range : nullptr);
+                                  &ch.sizes_request, range ? &*range : nullptr);
       drain(false);
     }
     if (k == 0) continue;
@@ -243,9 +229,30 @@ std::size_t pipeline_chunk_count(std::uint64_t padded, std::size_t requested) {
   return std::max<std::size_t>(1, std::min<std::uint64_t>(requested, padded / kMinPipelineChunk));
 }
 
+std::optional<KnownRange> rotate_streamed_chunk(RoundContext& ctx, const Rotation& rotation,
+                                                const std::vector<std::uint64_t>& bounds,
+                                                std::size_t k, std::optional<std::string>& error) {
+  if (error) return std::nullopt;
+  Timer t;
+  std::optional<KnownRange> range;
+  const std::size_t b = rotation.block(), begin = bounds[k] / b;
+  error = mpi::capture_error([&] {
+    if (k + 2 < bounds.size())
+      rotation.forward_blocks(ctx.streamed.x, ctx.streamed.y, begin, bounds[k + 1] / b,
+                              &range.emplace());
+    else
+      rotation.forward_rest(ctx.streamed.x, ctx.streamed.y, begin);
+  });
+  ctx.report.times.rotate_ms += t.elapsed_ms();
+  return error ? std::nullopt : range;
+}
+
 bool streams_rotation(const Options& o, int rotations, std::uint64_t d) {
-  return o.exchange == Exchange::kAllgather && o.pipeline_chunks > 1 && o.bucket_size != 0 &&
-         o.rotation_block != 0 && rotations > 0 && d > o.rotation_block;
+  const bool pipelined =
+      o.exchange == Exchange::kAllgather ||
+      (o.exchange == Exchange::kGatherBcast && o.compressed_downlink);
+  return pipelined && o.pipeline_chunks > 1 && o.bucket_size != 0 && o.rotation_block != 0 &&
+         rotations > 0 && d > o.rotation_block;
 }
 
 std::vector<std::uint64_t> pipeline_bounds(const Options& o, std::uint64_t d, std::uint64_t padded,
@@ -280,15 +287,8 @@ RoundSum reduce_allgather(RoundContext& ctx, std::span<const float> y) {
   if (bounds.size() > 2) return reduce_allgather_pipelined(ctx, y, bounds);
   std::vector<std::byte> mine;
   std::optional<std::string> error;
-  if (!ctx.streamed.x.empty()) {  // one chunk: the rotation streams no more
-    Timer t;
-    error = mpi::capture_error([&] {
-      Rotation(ctx.rotation.seed, ctx.rotation.round, ctx.rotation.count, ctx.rotation.d,
-               ctx.rotation.stream, ctx.rotation.layout, ctx.rotation.block)
-          .forward(ctx.streamed.x, ctx.streamed.y);
-    });
-    ctx.report.times.rotate_ms += t.elapsed_ms();
-  }
+  if (!ctx.streamed.x.empty())  // one chunk: the whole rotation first
+    rotate_streamed_chunk(ctx, host_rotation(ctx.rotation), {0, ctx.padded}, 0, error);
   if (!error) error = try_compress(ctx, y, 0, Purpose::kRounding, mine, ctx.rotated_range);
   const Received all = allgather_payloads(ctx, mine, error);
   ctx.report.payload_bytes = mine.size();

@@ -134,8 +134,13 @@ std::shared_ptr<const std::vector<float>> downlink_levels(RoundContext& ctx, boo
 // too, so every rank holds the same estimate); a decoding error is the same on every rank (the
 // same bytes) and is raised once everything has completed. The estimate is the same for every
 // chunk count above 1 (one downlink rule, draws by coordinate).
+//
+// With buckets, each chunk is whole buckets with their own levels, up and down (the root solves
+// the levels of each bucket of the mean as its chunk is complete), and with rotation blocks too
+// the forward rotation streams as in the pipelined allgather (rotate_streamed_chunk).
 RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float> y,
-                                       std::size_t chunks) {
+                                       const std::vector<std::uint64_t>& bounds) {
+  const std::size_t chunks = bounds.size() - 1;
   Compression& c = ctx.compression;
   const std::span<float> acc = c.vector(RoundVector::kSum, ctx.padded);
   c.fill_zero(acc);
@@ -144,9 +149,15 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
   LegGuard guard{legs};
   std::optional<std::string> compress_error, root_error;
   std::exception_ptr decode_error;
-  const WholeVectorLevels levels(ctx, y, compress_error);
+  std::optional<WholeVectorLevels> levels;
   CompressionPlan down_plan = ctx.plan;
-  down_plan.levels = downlink_levels(ctx, compress_error.has_value());
+  if (ctx.options.bucket_size == 0) {
+    levels.emplace(ctx, y, compress_error);
+    down_plan = ctx.plan;
+    down_plan.levels = downlink_levels(ctx, compress_error.has_value());
+  }
+  std::optional<Rotation> streamed;
+  if (!ctx.streamed.x.empty()) streamed.emplace(host_rotation(ctx.rotation));
   const PhiloxStream down_stream(ctx.options.seed, ctx.round, kRoot, Purpose::kDownlink);
   std::size_t down_decoded = 0, down_posted = 0;
 
@@ -241,10 +252,12 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
         raise_everywhere(kRoot, root_error.value_or(std::string()), ctx.comm);
       }
     }
-    if (k < chunks)  // uplink sizes of chunk k
-      encode_chunk_and_post_sizes(ctx, y, pipeline_bound(ctx.padded, chunks, k),
-                                  pipeline_bound(ctx.padded, chunks, k + 1), compress_error,
-                                  legs[k], &legs[k].requests[Leg::kSizes]);
+    if (k < chunks) {  // uplink sizes of chunk k (a streamed rotation: its blocks first)
+      std::optional<KnownRange> range;
+      if (streamed) range = rotate_streamed_chunk(ctx, *streamed, bounds, k, compress_error);
+      encode_chunk_and_post_sizes(ctx, y, bounds[k], bounds[k + 1], compress_error, legs[k],
+                                  &legs[k].requests[Leg::kSizes], range ? &*range : nullptr);
+    }
     if (k >= 1 && k - 1 < chunks) {  // uplink payloads of chunk k - 1
       Leg& l = legs[k - 1];
       if (ctx.rank == kRoot) {
@@ -293,12 +306,16 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
 }  // namespace
 
 RoundSum reduce_gather_bcast(RoundContext& ctx, std::span<const float> y) {
-  const std::size_t chunks = ctx.options.compressed_downlink
-                                 ? pipeline_chunk_count(ctx.padded, ctx.options.pipeline_chunks)
-                                 : 1;
-  if (chunks > 1) return reduce_gather_bcast_pipelined(ctx, y, chunks);
+  if (ctx.options.compressed_downlink) {
+    const std::vector<std::uint64_t> bounds =
+        pipeline_bounds(ctx.options, ctx.d, ctx.padded, !ctx.streamed.x.empty());
+    if (bounds.size() > 2) return reduce_gather_bcast_pipelined(ctx, y, bounds);
+  }
   std::vector<std::byte> mine;
-  const auto error = try_compress(ctx, y, 0, Purpose::kRounding, mine, ctx.rotated_range);
+  std::optional<std::string> error;
+  if (!ctx.streamed.x.empty())  // one chunk: the whole rotation first
+    rotate_streamed_chunk(ctx, host_rotation(ctx.rotation), {0, ctx.padded}, 0, error);
+  if (!error) error = try_compress(ctx, y, 0, Purpose::kRounding, mine, ctx.rotated_range);
   Timer t;
   // Sizes go to every rank (not only the root), so a failure is known everywhere.
   Received all;

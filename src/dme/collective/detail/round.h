@@ -161,6 +161,14 @@ std::uint64_t pipeline_bound(std::uint64_t padded, std::size_t chunks, std::size
 std::vector<std::uint64_t> pipeline_bounds(const Options& options, std::uint64_t d,
                                            std::uint64_t padded, bool streamed);
 
+/// A streamed rotation (ctx.streamed), chunk k of `bounds`: its whole blocks (the last chunk:
+/// every block from its first on, and the tail block) from ctx.streamed.x into ctx.streamed.y,
+/// unless `error` is set already; a failure is left in `error` and counted as this chunk's.
+/// Returns the chunk's extremes where the rotation found them (every chunk but the last).
+std::optional<KnownRange> rotate_streamed_chunk(RoundContext& ctx, const Rotation& rotation,
+                                                const std::vector<std::uint64_t>& bounds,
+                                                std::size_t k, std::optional<std::string>& error);
+
 /// Pipelined exchanges: one chunk of this rank's vector, its payload and every rank's size.
 struct ChunkPayload {
   std::uint64_t first = 0, count = 0;
