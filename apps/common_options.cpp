@@ -79,11 +79,11 @@ void add_estimator_options(po::options_description& desc, EstimatorArgs& est, Op
        "reduce-scatter-int: stratify the ranks' rounding draws of each coordinate, so that "
        "their rounding errors partly cancel (unbiased)")
       ("pipeline", po::value(&opt.pipeline_chunks)->default_value(opt.pipeline_chunks),
-       "allgather, or gather-bcast with --compressed-downlink and no buckets (asq, cpu): move "
+       "allgather, or gather-bcast with --compressed-downlink (asq, cpu): move "
        "the vector in this many chunks that share its levels, packing the next while one is in "
        "flight and decoding each as it arrives; allgather's mean is the same for every count, "
        "the compressed downlink's for every count above 1 (1: one payload; 256-512 at d = 2^24 "
-       "over TCP). allgather with --bucket: chunks of whole buckets, each with its own levels; "
+       "over TCP). With --bucket: chunks of whole buckets, each with its own levels; "
        "with --rotation-block too, the rotation streams chunk by chunk (fastest at d = 2^24: "
        "--rotation-block 32768 --bucket 98304 --pipeline 171)")
       ("threads", po::value(&est.threads)->multitoken()->default_value(est.threads, "1"),

@@ -107,16 +107,17 @@ struct Options {
   /// every count, so ranks may differ. Bind each rank to as many cores (Open MPI:
   /// --map-by slot:PE=<threads>, or --bind-to none), else the threads share one core.
   int threads = 1;
-  /// allgather (or gather-bcast with compressed_downlink and no buckets) with the asq scheme,
-  /// cpu backend: the rotated vector moves in this many chunks (payloads that share the whole
+  /// allgather (or gather-bcast with compressed_downlink) with the asq scheme, cpu backend:
+  /// the rotated vector moves in this many chunks (payloads that share the whole
   /// vector's levels, solved once), chunk k + 1 rounded and packed while chunk k is in flight
   /// (non-blocking MPI) and each chunk decoded as it arrives. 1 = one payload. allgather's mean
   /// is bit-identical for every count, the compressed downlink's for every count above 1;
-  /// chunks shorter than kMinPipelineChunk are merged. allgather with buckets: chunks are whole
-  /// buckets, each with its own levels; with rotation_block too (the bucket size a multiple or
+  /// chunks shorter than kMinPipelineChunk are merged. With buckets, chunks are whole buckets,
+  /// each with its own levels (the downlink's too); with rotation_block too (the bucket size a multiple or
   /// a divisor of it), whole blocks, and the rotation streams: each chunk's blocks are rotated
   /// just before it is encoded, so the first chunk leaves after one chunk's rotation and solve,
-  /// not the whole vector's (the mean is the one-payload mean with those buckets, bit for bit).
+  /// not the whole vector's (the mean is the one-payload round's with those buckets, bit for
+  /// bit, on both exchanges).
   std::size_t pipeline_chunks = 1;
   /// eden only: bits per coordinate beyond log2(s), in [0, 1). That share of the coordinates,
   /// rounded down to a multiple of 1/256 (at least 1/256 when not 0), take the Lloyd-Max
