@@ -69,35 +69,41 @@ TEST(CompressedDownlink, UnbiasedAndItsErrorIsOneMoreRounding) {
 // Pipelined (Options::pipeline_chunks > 1): the root requantizes each chunk of the mean to one
 // set of downlink levels as it arrives, so the estimate is the same for every chunk count and
 // thread count, on every rank; unbiased over rounds, its added error one rounding of the mean.
+// With rotation blocks, each rank rotates the mean's blocks back as their chunks arrive.
 TEST(CompressedDownlink, PipelinedIsTheSameForEveryChunkCount) {
   for (std::size_t d : {std::size_t(1) << 16, std::size_t(100003)}) {
     for (std::uint32_t s : {16u, 10u}) {
-      dme::Options o = downlink_options();
-      o.s = s;
-      const std::vector<float> x = dme::test::lognormal_input(d, 30 + unsigned(world_rank()));
-      std::vector<float> first(d);
-      bool have_first = false;
-      for (std::size_t chunks : {2u, 5u, 16u}) {
-        for (int threads : {1, 2}) {
-          o.pipeline_chunks = chunks;
-          o.threads = threads;
-          std::vector<float> mean(d);
-          dme::MeanEstimator est(MPI_COMM_WORLD, o);
-          const dme::Report rep = est.estimate(x, mean);
-          EXPECT_TRUE(dme::test::identical_on_all_ranks(mean)) << chunks << " chunks";
-          if (!have_first) {
-            first = mean;
-            have_first = true;
-          }
-          EXPECT_TRUE(dme::test::same_bits(mean, first))
-              << "d " << d << ", s " << s << ", " << chunks << " chunks, " << threads;
-          // The downlink is payloads (about 4 bits per coordinate at s = 16), not 4·d bytes.
-          const std::uint64_t down =
-              world_rank() == 0 ? rep.payload_bytes_sent / std::uint64_t(std::max(1, world_size() - 1))
-                                : rep.payload_bytes_received;
-          if (world_size() > 1) {
-            EXPECT_LT(down, d * (s == 16 ? 4 : 3.4) / 8 + chunks * 200);
-            EXPECT_GT(down, d * 3 / 8);
+      for (std::size_t block : {std::size_t(0), std::size_t(4096)}) {
+        dme::Options o = downlink_options();
+        o.s = s;
+        o.rotation_block = block;
+        const std::vector<float> x = dme::test::lognormal_input(d, 30 + unsigned(world_rank()));
+        std::vector<float> first(d);
+        bool have_first = false;
+        for (std::size_t chunks : {2u, 5u, 16u}) {
+          for (int threads : {1, 2}) {
+            o.pipeline_chunks = chunks;
+            o.threads = threads;
+            std::vector<float> mean(d);
+            dme::MeanEstimator est(MPI_COMM_WORLD, o);
+            const dme::Report rep = est.estimate(x, mean);
+            EXPECT_TRUE(dme::test::identical_on_all_ranks(mean)) << chunks << " chunks";
+            if (!have_first) {
+              first = mean;
+              have_first = true;
+            }
+            EXPECT_TRUE(dme::test::same_bits(mean, first))
+                << "d " << d << ", s " << s << ", block " << block << ", " << chunks << " chunks, "
+                << threads;
+            // The downlink is payloads (about 4 bits per coordinate at s = 16), not 4·d bytes.
+            const std::uint64_t down =
+                world_rank() == 0
+                    ? rep.payload_bytes_sent / std::uint64_t(std::max(1, world_size() - 1))
+                    : rep.payload_bytes_received;
+            if (world_size() > 1) {
+              EXPECT_LT(down, d * (s == 16 ? 4 : 3.4) / 8 + chunks * 200);
+              EXPECT_GT(down, d * 3 / 8);
+            }
           }
         }
       }

@@ -51,10 +51,8 @@ struct RequestGuard {
 // every rank: they decode the same bytes) is kept until every collective has completed.
 //
 // With rotation blocks (Options::rotation_block), every block that the tail block does not
-// overlap is divided by n and rotated back as soon as its chunks are decoded, while later chunks
-// are in flight, and the rest after the last chunk: the same operations on the same values as
-// finish_round's, so the mean keeps its bits, and most of the inverse rotation leaves the
-// critical path. With buckets too, the forward rotation streams (streams_rotation): chunk k's
+// overlap is averaged and rotated back as soon as its chunks are decoded (EarlyInverse, round.h).
+// With buckets too, the forward rotation streams (streams_rotation): chunk k's
 // blocks are rotated just before chunk k is encoded. (The pipeline runs on the cpu backend
 // only: the sum is in host memory.)
 RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
@@ -77,23 +75,9 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
   const int n = ctx.size;
 
   std::optional<Rotation> blocks;
-  std::size_t independent = 0, finished = 0;  // blocks rotated back on the way, of independent
-  if (ctx.rotation.count > 0 && ctx.rotation.block != 0) {
+  if (ctx.rotation.count > 0 && ctx.rotation.block != 0)
     blocks.emplace(host_rotation(ctx.rotation));
-    independent = blocks->independent_blocks();
-  }
-  // Blocks whose coordinates lie in the decoded prefix [0, end): averaged and rotated back.
-  const auto finish_blocks = [&](std::uint64_t end) {
-    if (independent == 0) return;
-    const std::size_t b = blocks->block();
-    const std::size_t upto = std::min<std::size_t>(independent, end / b);
-    if (upto <= finished) return;
-    Timer t;
-    c.divide(acc.subspan(finished * b, (upto - finished) * b), static_cast<float>(n));
-    blocks->inverse_blocks(acc, finished, upto);
-    finished = upto;
-    ctx.report.times.inverse_ms += t.elapsed_ms();
-  };
+  EarlyInverse early(ctx, acc, static_cast<float>(n), blocks ? &*blocks : nullptr);
 
   const auto decode_chunk = [&](Chunk& ch) {
     Timer t;
@@ -109,7 +93,7 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
     ch.all = Received{};
     ch.mine.clear();
     ctx.report.times.decode_ms += t.elapsed_ms();
-    if (!decode_error) finish_blocks(ch.first + ch.count);
+    if (!decode_error) early.upto(ch.first + ch.count);
   };
   // Decodes, in order, the chunks whose payloads have arrived (all posted ones when wait).
   const auto drain = [&](bool wait) {
@@ -180,13 +164,9 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
   }
   drain(true);
   if (decode_error) std::rethrow_exception(decode_error);  // the same on every rank
-  if (independent == 0) return {true, static_cast<float>(n), true, in_output};
-  Timer t;  // the blocks that the tail overlaps, and the tail
-  const std::size_t head = finished * blocks->block();
-  c.divide(acc.subspan(head), static_cast<float>(n));
-  blocks->inverse_rest(acc, finished);
-  ctx.report.times.inverse_ms += t.elapsed_ms();
-  return {true, 1.0f, false, in_output};
+  RoundSum sum = early.finish();
+  sum.in_output = in_output;
+  return sum;
 }
 
 }  // namespace
@@ -227,6 +207,37 @@ std::uint64_t pipeline_bound(std::uint64_t padded, std::size_t chunks, std::size
 
 std::size_t pipeline_chunk_count(std::uint64_t padded, std::size_t requested) {
   return std::max<std::size_t>(1, std::min<std::uint64_t>(requested, padded / kMinPipelineChunk));
+}
+
+EarlyInverse::EarlyInverse(RoundContext& ctx, std::span<float> acc, float divisor,
+                           const Rotation* rotation)
+    : ctx_(ctx),
+      acc_(acc),
+      divisor_(divisor),
+      rotation_(rotation),
+      independent_(rotation ? rotation->independent_blocks() : 0) {}
+
+void EarlyInverse::upto(std::uint64_t end) {
+  if (independent_ == 0) return;
+  const std::size_t b = rotation_->block();
+  const std::size_t upto = std::min<std::size_t>(independent_, end / b);
+  if (upto <= finished_) return;
+  Timer t;
+  if (divisor_ != 1.0f)
+    ctx_.compression.divide(acc_.subspan(finished_ * b, (upto - finished_) * b), divisor_);
+  rotation_->inverse_blocks(acc_, finished_, upto);
+  finished_ = upto;
+  ctx_.report.times.inverse_ms += t.elapsed_ms();
+}
+
+RoundSum EarlyInverse::finish() {
+  if (independent_ == 0) return {true, divisor_, true};
+  Timer t;  // the blocks that the tail overlaps, and the tail
+  if (divisor_ != 1.0f)
+    ctx_.compression.divide(acc_.subspan(finished_ * rotation_->block()), divisor_);
+  rotation_->inverse_rest(acc_, finished_);
+  ctx_.report.times.inverse_ms += t.elapsed_ms();
+  return {true, 1.0f, false};
 }
 
 std::optional<KnownRange> rotate_streamed_chunk(RoundContext& ctx, const Rotation& rotation,

@@ -137,7 +137,9 @@ std::shared_ptr<const std::vector<float>> downlink_levels(RoundContext& ctx, boo
 //
 // With buckets, each chunk is whole buckets with their own levels, up and down (the root solves
 // the levels of each bucket of the mean as its chunk is complete), and with rotation blocks too
-// the forward rotation streams as in the pipelined allgather (rotate_streamed_chunk).
+// the forward rotation streams as in the pipelined allgather (rotate_streamed_chunk). With
+// rotation blocks, every rank rotates the blocks of the mean back as their downlink chunks are
+// decoded (EarlyInverse).
 RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float> y,
                                        const std::vector<std::uint64_t>& bounds) {
   const std::size_t chunks = bounds.size() - 1;
@@ -156,8 +158,11 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
     down_plan = ctx.plan;
     down_plan.levels = downlink_levels(ctx, compress_error.has_value());
   }
-  std::optional<Rotation> streamed;
-  if (!ctx.streamed.x.empty()) streamed.emplace(host_rotation(ctx.rotation));
+  std::optional<Rotation> blocks;  // streams the rotation, and rotates the mean back early
+  if (ctx.rotation.count > 0 && ctx.rotation.block != 0)
+    blocks.emplace(host_rotation(ctx.rotation));
+  const bool streamed = !ctx.streamed.x.empty();
+  EarlyInverse early(ctx, acc, 1.0f, blocks ? &*blocks : nullptr);
   const PhiloxStream down_stream(ctx.options.seed, ctx.round, kRoot, Purpose::kDownlink);
   std::size_t down_decoded = 0, down_posted = 0;
 
@@ -189,6 +194,7 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
       if (!done) return;
       decode_down(l);
       ++down_decoded;
+      if (!decode_error) early.upto(l.first + l.count);
     }
   };
   // The root: chunk j's payloads, decoded into its part of the sum, divided into the mean and
@@ -254,7 +260,7 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
     }
     if (k < chunks) {  // uplink sizes of chunk k (a streamed rotation: its blocks first)
       std::optional<KnownRange> range;
-      if (streamed) range = rotate_streamed_chunk(ctx, *streamed, bounds, k, compress_error);
+      if (streamed) range = rotate_streamed_chunk(ctx, *blocks, bounds, k, compress_error);
       encode_chunk_and_post_sizes(ctx, y, bounds[k], bounds[k + 1], compress_error, legs[k],
                                   &legs[k].requests[Leg::kSizes], range ? &*range : nullptr);
     }
@@ -300,7 +306,7 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
   }
   drain(true);
   if (decode_error) std::rethrow_exception(decode_error);  // the same on every rank
-  return {true, 1.0f, true};  // the decoded mean, rotated (a shared rotation)
+  return early.finish();  // the decoded mean (rotated back where blocks allow)
 }
 
 }  // namespace

@@ -169,6 +169,29 @@ std::optional<KnownRange> rotate_streamed_chunk(RoundContext& ctx, const Rotatio
                                                 const std::vector<std::uint64_t>& bounds,
                                                 std::size_t k, std::optional<std::string>& error);
 
+/// Pipelined exchanges with rotation blocks (a shared rotation): the blocks of the sum that the
+/// tail block does not overlap are divided into the mean and rotated back as soon as their
+/// coordinates are final (upto), while later chunks are in flight, and the rest at the end
+/// (finish): the same operations on the same values as finish_round's, so the mean keeps its
+/// bits, and most of the inverse rotation leaves the critical path.
+class EarlyInverse {
+ public:
+  /// @param acc the round's sum (host memory), the mean times divisor
+  /// @param rotation the round's shared rotation; null (or without independent blocks): none
+  EarlyInverse(RoundContext& ctx, std::span<float> acc, float divisor, const Rotation* rotation);
+  /// Coordinates [0, end) of acc are final: the blocks inside them are finished.
+  void upto(std::uint64_t end);
+  /// Finishes the rest, or leaves it all to finish_round: what acc then holds.
+  RoundSum finish();
+
+ private:
+  RoundContext& ctx_;
+  std::span<float> acc_;
+  float divisor_;
+  const Rotation* rotation_;
+  std::size_t independent_, finished_ = 0;
+};
+
 /// Pipelined exchanges: one chunk of this rank's vector, its payload and every rank's size.
 struct ChunkPayload {
   std::uint64_t first = 0, count = 0;
