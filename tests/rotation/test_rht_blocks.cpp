@@ -9,11 +9,13 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "dme/core/error.h"
+#include "dme/core/extrema.h"
 #include "dme/rotation/fwht.h"
 #include "dme/rotation/rht.h"
 #include "rht_test_support.h"
@@ -101,6 +103,40 @@ TEST(RhtBlocks, IndependentBlocksInvertOnTheirOwn) {
   EXPECT_EQ(dme::Rotation(2, 7, 2, 3000, 0, kOverlapped).independent_blocks(), 0u);
 }
 
+// A forward a few blocks at a time (forward_blocks, with the extremes of what it wrote), then the
+// rest (forward_rest), is the one-call forward, bit for bit: what a streamed rotation does.
+TEST(RhtBlocks, ForwardInPiecesIsTheOneCallForward) {
+  const std::size_t B = 512;
+  for (std::size_t d : {4 * B, 4 * B + 5, 6 * B + B / 2, B + 7}) {
+    for (int k : {1, 2, 3}) {
+      const dme::Rotation rot(2, 7, k, d, 0, kOverlapped, B);
+      const std::vector<float> x = lognormal_vector(d, 8 + unsigned(k));
+      std::vector<float> want(d);
+      rot.forward(x, want);
+      const std::size_t independent = rot.independent_blocks();
+      for (std::size_t split = 0; split <= independent; ++split) {
+        std::vector<float> got(d, std::numeric_limits<float>::quiet_NaN());
+        for (std::size_t b = 0; b < split; b += 2) {  // pieces of up to two blocks
+          const std::size_t e = std::min(split, b + 2);
+          dme::Extrema<float> range{};
+          rot.forward_blocks(x, got, b, e, &range);
+          const auto [lo, hi] =
+              std::minmax_element(got.begin() + long(b * B), got.begin() + long(e * B));
+          EXPECT_EQ(range.min, *lo) << "d " << d << ", blocks [" << b << ", " << e << ")";
+          EXPECT_EQ(range.max, *hi) << "d " << d << ", blocks [" << b << ", " << e << ")";
+        }
+        rot.forward_rest(x, got, split);
+        EXPECT_EQ(got, want) << "d " << d << ", k " << k << ", split " << split;
+      }
+      std::vector<float> y(d);
+      EXPECT_THROW(rot.forward_blocks(x, y, 0, independent + 1), dme::Error);
+      EXPECT_THROW(rot.forward_blocks(x, y, 1, 1), dme::Error);  // no blocks
+      EXPECT_THROW(rot.forward_rest(x, y, independent + 1), dme::Error);
+      EXPECT_THROW(rot.forward_rest(x, std::span<float>(y).first(d - 1), 0), dme::Error);
+    }
+  }
+}
+
 TEST(RhtBlocks, BadBlocksAndNonFiniteInputsAreNamed) {
   auto message = [](auto&& f) {
     try {
@@ -126,6 +162,12 @@ TEST(RhtBlocks, BadBlocksAndNonFiniteInputsAreNamed) {
     const dme::Rotation r(1, 1, 2, d, 0, kOverlapped, 256);
     const std::string what = message([&] { r.forward(bad, out); });
     EXPECT_NE(what.find("at index " + std::to_string(at)), std::string::npos) << what;
+    // In pieces: the piece that reads it names it.
+    const std::string piece = message([&] {
+      r.forward_blocks(bad, out, 0, r.independent_blocks());
+      r.forward_rest(bad, out, r.independent_blocks());
+    });
+    EXPECT_NE(piece.find("at index " + std::to_string(at)), std::string::npos) << piece;
   }
 }
 
