@@ -28,6 +28,23 @@ std::vector<float> input_of(int rank, std::size_t d) {
   return dme::test::lognormal_input(d, 500 + static_cast<unsigned>(rank));
 }
 
+// The mean of x with options o pipelined in 2, 7 and 24 chunks, on 1 and 3 threads, is `plain`
+// bit for bit.
+void expect_every_chunking_keeps_the_bits(dme::Options o, const std::vector<float>& x,
+                                          const std::vector<float>& plain,
+                                          const std::string& where) {
+  for (std::size_t chunks : {2u, 7u, 24u}) {
+    for (int threads : {1, 3}) {
+      o.pipeline_chunks = chunks;
+      o.threads = threads;
+      std::vector<float> mean(x.size());
+      dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(x, mean);
+      EXPECT_TRUE(same_bits(mean, plain))
+          << where << ", " << chunks << " chunks, " << threads << " threads";
+    }
+  }
+}
+
 TEST(Pipeline, MeanIsThePlainAllgathersBitForBit) {
   // A power of two and an awkward length (overlapped rotation; chunk bounds not powers of two),
   // fixed width (s = 16) and mixed radix (s = 10), stochastic and nearest rounding.
@@ -73,16 +90,7 @@ TEST(Pipeline, RotationBlocksFinishedOnTheWayKeepTheBits) {
     const std::vector<float> x = input_of(world_rank(), d);
     std::vector<float> plain(d);
     dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(x, plain);
-    for (std::size_t chunks : {2u, 7u, 24u}) {
-      for (int threads : {1, 3}) {
-        o.pipeline_chunks = chunks;
-        o.threads = threads;
-        std::vector<float> mean(d);
-        dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(x, mean);
-        EXPECT_TRUE(same_bits(mean, plain))
-            << "d " << d << ", " << chunks << " chunks, " << threads << " threads";
-      }
-    }
+    expect_every_chunking_keeps_the_bits(o, x, plain, "d " + std::to_string(d));
     // Blocks are another rotation (so the comparison above is not of two whole-vector
     // rotations), except one whole block and a tail: that is the overlapped layout itself.
     const std::size_t block = o.rotation_block;
@@ -122,16 +130,8 @@ TEST(Pipeline, StreamedRotationKeepsTheBits) {
           const std::string where = std::string(downlink ? "gather-bcast" : "allgather") + ", d " +
                                     std::to_string(d) + ", bucket " + std::to_string(bucket) +
                                     ", block " + std::to_string(block);
-          for (std::size_t chunks : {2u, 7u, 24u}) {
-            for (int threads : {1, 3}) {
-              o.pipeline_chunks = chunks;
-              o.threads = threads;
-              std::vector<float> mean(d);
-              dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(x, mean);
-              EXPECT_TRUE(same_bits(mean, plain))
-                  << where << ", " << chunks << " chunks, " << threads << " threads";
-            }
-          }
+          expect_every_chunking_keeps_the_bits(o, x, plain, where);
+          o.pipeline_chunks = 24;  // in place, pipelined
           // In place: the streamed rotation still reads the input while chunks are decoded.
           std::vector<float> in_place = x;
           dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(in_place, in_place);
