@@ -178,7 +178,12 @@ Report MeanEstimator::estimate(std::span<const float> local, std::span<float> me
                            *im.compression,
                            range_known ? &range : nullptr,
                            {},
-                           mean_out};
+                           {}};
+  // The exchange may accumulate into the output only where that cannot touch the input: an
+  // estimate in place keeps its input until the estimate is complete (or has failed).
+  const bool apart = mean_out.data() + mean_out.size() <= local.data() ||
+                     local.data() + local.size() <= mean_out.data();
+  if (apart) ctx.mean_out = mean_out;
   if (streamed) ctx.streamed = {input, rotated};
   // The round's skeleton (collective/detail/round.h): the exchange reduces, this rank finishes
   // the mean if it holds the sum, and the exchange distributes it where not every rank does.

@@ -59,12 +59,8 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
                                     const std::vector<std::uint64_t>& bounds) {
   const std::size_t chunks = bounds.size() - 1;
   Compression& c = ctx.compression;
-  // The sum accumulates in the caller's output when it has the length, and the input that a
-  // streamed rotation still reads is elsewhere (an estimate in place keeps the kSum vector).
-  const std::span<const float> x = ctx.streamed.x;
-  const bool in_output =
-      ctx.padded == ctx.d && (x.empty() || ctx.mean_out.data() + ctx.d <= x.data() ||
-                              x.data() + x.size() <= ctx.mean_out.data());
+  // The sum accumulates in the caller's output where it may (round.h) and has the length.
+  const bool in_output = ctx.padded == ctx.d && !ctx.mean_out.empty();
   const std::span<float> acc = in_output ? ctx.mean_out : c.vector(RoundVector::kSum, ctx.padded);
   c.fill_zero(acc);
   std::deque<Chunk> flight(chunks);  // stable addresses for MPI

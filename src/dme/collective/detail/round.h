@@ -49,7 +49,9 @@ struct RoundContext {
     std::span<const float> x;
     std::span<float> y;
   } streamed;
-  std::span<float> mean_out;  ///< the caller's output (host memory), size d
+  /// The caller's output (host memory, size d) where the exchange may accumulate into it: it
+  /// does not overlap the input. Empty otherwise.
+  std::span<float> mean_out;
 };
 
 /// True when the round's rotation streams: the pipelined allgather with buckets and rotation
