@@ -9,6 +9,7 @@
 
 #include "dme/core/detail/philox_words.h"
 #include "dme/core/error.h"
+#include "dme/core/max_magnitude.h"
 #include "dme/core/parallel.h"
 #include "dme/core/rng.h"
 #include "dme/rotation/fwht.h"
@@ -109,15 +110,8 @@ void check_finite(std::span<const float> x, const char* what) {
 }
 
 float finite_max_abs(std::span<const float> x, const char* what) {
-  // One pass on the raw bits: with the sign cleared, a float's bits order like its magnitude,
-  // and any NaN or Inf compares at or above the bits of +Inf.
-  std::uint32_t top = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    std::uint32_t b;
-    std::memcpy(&b, x.data() + i, 4);
-    top = std::max(top, b & 0x7fffffffu);
-  }
-  if (top >= 0x7f800000u) check_finite_impl(x, what);  // names the first offender
+  const std::uint32_t top = max_magnitude_bits(x);  // one SIMD pass
+  if (top >= kNonFiniteBits) check_finite_impl(x, what);  // names the first offender
   return std::bit_cast<float>(top);
 }
 void check_finite(std::span<const double> x, const char* what) {
