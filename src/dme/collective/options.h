@@ -113,10 +113,10 @@ struct Options {
   /// (non-blocking MPI) and each chunk decoded as it arrives. 1 = one payload. allgather's mean
   /// is bit-identical for every count, the compressed downlink's for every count above 1;
   /// chunks shorter than kMinPipelineChunk are merged. With buckets, chunks are whole buckets,
-  /// each with its own levels (the downlink's too); with rotation_block too (the bucket size a multiple or
-  /// a divisor of it), whole blocks, and the rotation streams: each chunk's blocks are rotated
-  /// just before it is encoded, so the first chunk leaves after one chunk's rotation and solve,
-  /// not the whole vector's (the mean is the one-payload round's with those buckets, bit for
+  /// each with its own levels (the downlink's too); with rotation_block too (the bucket size a
+  /// multiple or a divisor of it), whole blocks, and the rotation streams: each chunk's blocks are
+  /// rotated just before it is encoded, so the first chunk leaves after one chunk's rotation and
+  /// solve, not the whole vector's (the mean is the one-payload round's with those buckets, bit for
   /// bit, on both exchanges).
   std::size_t pipeline_chunks = 1;
   /// eden only: bits per coordinate beyond log2(s), in [0, 1). That share of the coordinates,

@@ -110,7 +110,7 @@ void check_finite(std::span<const float> x, const char* what) {
 }
 
 float finite_max_abs(std::span<const float> x, const char* what) {
-  const std::uint32_t top = max_magnitude_bits(x);  // one SIMD pass
+  const std::uint32_t top = max_magnitude_bits(x);        // one SIMD pass
   if (top >= kNonFiniteBits) check_finite_impl(x, what);  // names the first offender
   return std::bit_cast<float>(top);
 }

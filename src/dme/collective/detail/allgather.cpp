@@ -255,9 +255,8 @@ std::optional<KnownRange> rotate_streamed_chunk(RoundContext& ctx, const Rotatio
 }
 
 bool streams_rotation(const Options& o, int rotations, std::uint64_t d) {
-  const bool pipelined =
-      o.exchange == Exchange::kAllgather ||
-      (o.exchange == Exchange::kGatherBcast && o.compressed_downlink);
+  const bool pipelined = o.exchange == Exchange::kAllgather ||
+                         (o.exchange == Exchange::kGatherBcast && o.compressed_downlink);
   return pipelined && o.pipeline_chunks > 1 && o.bucket_size != 0 && o.rotation_block != 0 &&
          rotations > 0 && d > o.rotation_block;
 }
