@@ -151,13 +151,11 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
   LegGuard guard{legs};
   std::optional<std::string> compress_error, root_error;
   std::exception_ptr decode_error;
-  std::optional<WholeVectorLevels> levels;
+  std::optional<WholeVectorLevels> levels;  // without buckets: sets ctx.plan.levels
+  if (ctx.options.bucket_size == 0) levels.emplace(ctx, y, compress_error);
   CompressionPlan down_plan = ctx.plan;
-  if (ctx.options.bucket_size == 0) {
-    levels.emplace(ctx, y, compress_error);
-    down_plan = ctx.plan;
+  if (ctx.options.bucket_size == 0)
     down_plan.levels = downlink_levels(ctx, compress_error.has_value());
-  }
   std::optional<Rotation> blocks;  // streams the rotation, and rotates the mean back early
   if (ctx.rotation.count > 0 && ctx.rotation.block != 0)
     blocks.emplace(host_rotation(ctx.rotation));
