@@ -41,4 +41,13 @@ done
 "$mpiexec" "$numproc" 2 "${mpi_flags[@]}" "$experiment" collective --log2d 13 --trials 1 \
   --exchange allgather --rotation-block 1024 --pipeline 4 --quiet >/dev/null ||
   fail "collective with rotation blocks, pipelined"
+# The streamed rotation (buckets and blocks), on both exchanges that pipeline; with a link rate
+# named as scripts/netem names it, the wire_x column is a number.
+out=$(DME_NETEM_RATE=1gbit "$mpiexec" "$numproc" 2 "${mpi_flags[@]}" "$experiment" \
+  collective --log2d 13 --trials 1 --exchange allgather,gather-bcast --compressed-downlink \
+  --rotation-block 1024 --bucket 2048 --pipeline 4 --quiet) ||
+  fail "collective with the streamed rotation"
+grep -q "wire_x: .*(1gbit)" <<<"$out" || fail "collective: no wire_x legend for a named link"
+awk '$3 == "allgather" && $NF ~ /^[0-9.]+$/ {ok = 1} END {exit !ok}' <<<"$out" ||
+  fail "collective: wire_x is not a number on a named link"
 echo "bench checks OK"

@@ -45,6 +45,19 @@ void add_link_parameters(Run& run) {
   }
 }
 
+// The nominal rate of the emulated link (DME_NETEM_RATE, in tc's notation: "1gbit", "500mbit"),
+// in bit/s; 0 outside scripts/netem or when it does not parse.
+double link_bits_per_second() {
+  const char* rate = std::getenv("DME_NETEM_RATE");
+  if (rate == nullptr) return 0.0;
+  char* end = nullptr;
+  const double v = std::strtod(rate, &end);
+  if (end == rate || !(v > 0.0) || !std::isfinite(v)) return 0.0;
+  const std::string unit(end);
+  const double scale = unit == "gbit" ? 1e9 : unit == "mbit" ? 1e6 : unit == "kbit" ? 1e3 : 0.0;
+  return v * scale;
+}
+
 // Upper bound on E‖x̄̂ − x̄‖²: stochastic rounding between optimal (or uniform) levels moves a
 // rotated coordinate with variance ≤ Δ²/4, Δ = range/(s−1) on uniform levels, which the optimal
 // levels never exceed in total; ranks are independent, so the mean's variance is the sum / n².
@@ -152,10 +165,17 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
 
   Table table({"ranks", "log2d", "exchange", "compressed_ms", "allreduce_ms", "speedup",
                "algbw_GBps", "busbw_GBps", "bytes_per_rank", "compression", "recv_bits",
-               "reduce_bits", "side_bits", "nmse", "ranks_differ"},
+               "reduce_bits", "side_bits", "nmse", "ranks_differ", "wire_x"},
               cfg.output.csv);
-  if (rank == 0 && !cfg.output.csv)
+  const double link_rate = link_bits_per_second();
+  if (rank == 0 && !cfg.output.csv) {
     os << "# comparing the ranks' estimates and their error happen outside the timed region\n";
+    os << "# wire_x: compressed_ms over the wire time of the busiest link direction's bytes at the "
+          "link's nominal rate ("
+       << (link_rate > 0 ? std::string(std::getenv("DME_NETEM_RATE"))
+                         : std::string("only on scripts/netem's links; '-' here"))
+       << ")\n";
+  }
   if (rank == 0) table.print_header(os);
   Progress progress("collective", cfg.log2d.size() * cfg.exchanges.size(),
                     !cfg.output.quiet && rank == 0);
@@ -231,13 +251,19 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
       const double reduce_bits = per_coord(rep.reduce_bytes_received);
       const double side_bits = per_coord(rep.metadata_bytes_received);
       const double sent_bits = per_coord(rep.payload_bytes_sent);
+      // The busiest direction of the busiest rank's link, payloads and side information, at the
+      // link's nominal rate.
+      const double wire_ms =
+          link_rate > 0 ? (std::max(recv_bits, sent_bits) + side_bits) * double(d) / link_rate * 1e3
+                        : 0.0;
       if (rank == 0) {
         const double algbw = 4.0 * double(d) / (cms * 1e6);  // GB/s of the float32 vector
         table.print_row(
             os, {static_cast<long long>(n), static_cast<long long>(l),
                  std::string(exchange_name(ex)), cms, ams, ams / cms, algbw,
                  algbw * 2.0 * (n - 1) / n, bytes, bytes ? double(4 * d) / double(bytes) : 0.0,
-                 recv_bits, reduce_bits, side_bits, nmse, static_cast<long long>(differ)});
+                 recv_bits, reduce_bits, side_bits, nmse, static_cast<long long>(differ),
+                 wire_ms > 0 ? Table::Cell(cms / wire_ms) : Table::Cell(std::string("-"))});
         if (differ != 0) {
           std::cerr << "FAILED: " << differ << " ranks hold an estimate other than rank 0's for "
                     << exchange_name(ex) << " at log2d " << l << "\n";
@@ -273,6 +299,7 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
                                     "inverse_ms"};
       for (int k = 0; k < 5; ++k)
         run.datasets.push_back({phase_names[k], phase[k], {phase[k].size()}, "ms", {}});
+      if (wire_ms > 0) run.datasets.push_back({"wire_ms", {wire_ms}, {1}, "ms", {}});
       add_link_parameters(run);
       runs.push_back(std::move(run));
       progress.step();
