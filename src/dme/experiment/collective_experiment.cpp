@@ -172,7 +172,7 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
     os << "# comparing the ranks' estimates and their error happen outside the timed region\n";
     os << "# wire_x: compressed_ms over the wire time of the busiest link direction's bytes at the "
           "link's nominal rate ("
-       << (link_rate > 0 ? std::string(std::getenv("DME_NETEM_RATE"))
+       << (link_rate > 0 ? std::getenv("DME_NETEM_RATE")
                          : std::string("only on scripts/netem's links; '-' here"))
        << ")\n";
   }

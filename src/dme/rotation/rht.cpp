@@ -57,6 +57,17 @@ std::string_view rotation_layout_name(RotationLayout layout) {
 
 namespace {
 
+// The extremes of n blocks' extremes (+Inf and -Inf for none).
+template <class T>
+Extrema<T> fold_extrema(const Extrema<T>* e, std::size_t n) {
+  Extrema<T> r{std::numeric_limits<T>::infinity(), -std::numeric_limits<T>::infinity()};
+  for (std::size_t b = 0; b < n; ++b) {
+    r.min = std::min(r.min, e[b].min);
+    r.max = std::max(r.max, e[b].max);
+  }
+  return r;
+}
+
 /// Bits [from, from + count) of mask as a mask of their own.
 AlignedVector<std::uint64_t> mask_bits(const AlignedVector<std::uint64_t>& mask, std::size_t from,
                                        std::size_t count) {
@@ -195,12 +206,9 @@ void Rotation::forward_impl(std::span<const T> x, std::span<T> y, T* y_min, T* y
     if (blocked_forward_from(x.data(), y.data(), 0, y_min ? ext.data() : nullptr))
       check_finite(x, "rotation input");
     if (y_min) {
-      *y_min = std::numeric_limits<T>::infinity();
-      *y_max = -std::numeric_limits<T>::infinity();
-      for (std::size_t b = 0; b < tracked; ++b) {
-        *y_min = std::min(*y_min, ext[b].min);
-        *y_max = std::max(*y_max, ext[b].max);
-      }
+      const Extrema<T> whole = fold_extrema(ext.data(), tracked);
+      *y_min = whole.min;
+      *y_max = whole.max;
       for (std::size_t i = tracked * block_; i < d_; ++i) {  // empty without a tail block
         *y_min = std::min(*y_min, y[i]);
         *y_max = std::max(*y_max, y[i]);
@@ -316,8 +324,7 @@ void Rotation::inverse_inplace(std::span<double> y) const {
 }
 
 std::size_t Rotation::independent_blocks() const noexcept {
-  if (!block_) return 0;
-  return d_ / block_ - (d_ % block_ != 0 ? 1 : 0);
+  return block_ ? independent_block_count(d_, block_) : 0;
 }
 
 void Rotation::inverse_blocks(std::span<float> y, std::size_t begin, std::size_t end) const {
@@ -352,12 +359,7 @@ void Rotation::forward_blocks(std::span<const float> x, std::span<float> y, std:
   std::vector<Extrema<float>> ext(range ? end - begin : 0);
   if (whole_blocks(y.data(), false, begin, end, x.data(), range ? ext.data() : nullptr))
     check_finite(x, "rotation input");
-  if (!range) return;
-  *range = ext[0];
-  for (const Extrema<float>& e : ext) {
-    range->min = std::min(range->min, e.min);
-    range->max = std::max(range->max, e.max);
-  }
+  if (range) *range = fold_extrema(ext.data(), ext.size());
 }
 
 void Rotation::forward_rest(std::span<const float> x, std::span<float> y, std::size_t done) const {

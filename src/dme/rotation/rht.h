@@ -45,6 +45,12 @@ RotationLayout parse_rotation_layout(std::string_view name);
 /// Throws dme::Error naming block unless it is 0 (the whole vector) or a power of two in
 /// [kMinRotationBlock, kMaxRotationLength]: the one place of the rule (Rotation, validate).
 void check_rotation_block(std::size_t block);
+
+/// A blocked rotation of d > block coordinates (blocks of `block`, then a tail block where block
+/// does not divide d): its whole blocks that the tail block does not overlap.
+constexpr std::size_t independent_block_count(std::size_t d, std::size_t block) {
+  return d / block - (d % block != 0 ? 1 : 0);
+}
 std::string_view rotation_layout_name(RotationLayout layout);
 
 /// The rotation stream of `rank`: 0 when all ranks share one rotation, rank + 1 when each rank

@@ -276,7 +276,7 @@ std::vector<std::uint64_t> pipeline_bounds(const Options& o, std::uint64_t d, st
   if (streamed) {
     const std::uint64_t block = o.rotation_block;
     unit = std::max(bucket, block);
-    prefix = (d / block - (d % block != 0 ? 1 : 0)) * block;  // the independent blocks
+    prefix = independent_block_count(d, block) * block;
   }
   const std::uint64_t whole = prefix / unit;
   const std::uint64_t units = whole + (whole * unit < padded ? 1 : 0);

@@ -54,8 +54,9 @@ struct RoundContext {
   std::span<float> mean_out;
 };
 
-/// True when the round's rotation streams: the pipelined allgather with buckets and rotation
-/// blocks rotates each chunk's blocks just before it encodes them, so the first chunk leaves
+/// True when the round's rotation streams: the pipelined allgather (or gather-bcast's pipelined
+/// compressed downlink) with buckets and rotation blocks rotates each chunk's blocks just before
+/// it encodes them, so the first chunk leaves
 /// after one chunk's rotation and solve instead of the whole vector's (each bucket has its own
 /// levels, so no chunk waits for the rest of the vector).
 bool streams_rotation(const Options& options, int rotations, std::uint64_t d);
@@ -153,12 +154,12 @@ std::size_t pipeline_chunk_count(std::uint64_t padded, std::size_t requested);
 /// padded·k/chunks rounded down to a multiple of 64 (whole bytes of codes); bound(chunks) = padded.
 std::uint64_t pipeline_bound(std::uint64_t padded, std::size_t chunks, std::size_t k);
 
-/// The chunks of a pipelined allgather, as bounds: chunk k is [bounds[k], bounds[k + 1]).
-/// Without buckets, pipeline_bound's. With buckets, each chunk is whole buckets (a function of
-/// agreed values only, so the payloads, and the mean, are the same for every chunk count);
-/// with a streamed rotation also whole rotation blocks, and the blocks that the tail block
-/// overlaps, with the tail, form the last chunk. At least 1 chunk; none shorter than
-/// kMinPipelineChunk unless its unit is.
+/// The chunks of a pipelined round (allgather, or gather-bcast's compressed downlink), as bounds:
+/// chunk k is [bounds[k], bounds[k + 1]). Without buckets, pipeline_bound's. With buckets, each
+/// chunk is whole buckets (a function of agreed values only, so the payloads, and the mean, are the
+/// same for every chunk count); with a streamed rotation also whole rotation blocks, and the blocks
+/// that the tail block overlaps, with the tail, form the last chunk. At least 1 chunk; none shorter
+/// than kMinPipelineChunk unless its unit is.
 /// @param streamed  whether the rotation streams (streams_rotation)
 std::vector<std::uint64_t> pipeline_bounds(const Options& options, std::uint64_t d,
                                            std::uint64_t padded, bool streamed);
@@ -201,10 +202,10 @@ struct ChunkPayload {
   std::int64_t my_size = 0;
   std::vector<std::int64_t> sizes;
 };
-/// Pipelined exchanges, the chunk y[first, end) (range: its extremes, when known): this
-/// rank's payload (none once `error` is
-/// set, by this chunk or an earlier one: the size is then kFailedSize) and the MPI_Iallgather
-/// of every rank's size into c.sizes (request: *sizes_request).
+/// Pipelined exchanges, the chunk y[first, end) (range: its extremes, when known): this rank's
+/// payload (none once `error` is set, by this chunk or an earlier one: the size is then
+/// kFailedSize) and the MPI_Iallgather of every rank's size into c.sizes (request:
+/// *sizes_request).
 void encode_chunk_and_post_sizes(RoundContext& ctx, std::span<const float> y, std::uint64_t first,
                                  std::uint64_t end, std::optional<std::string>& error,
                                  ChunkPayload& c, MPI_Request* sizes_request,
