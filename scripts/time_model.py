@@ -26,8 +26,9 @@ Model, per rank, all terms fitted or measured on the machine that ran the sweep:
             T = max(B + D * (rotate + inverse), L) + min(B + D * (rotate + inverse), L) / P.
   gather-bcast with the compressed downlink (runs whose options say downlink=compressed):
             unpipelined, the uplink and then the downlink payload (b bits each way, the root
-            decoding n + 1 payloads) one after another; pipelined, as the pipelined allgather
-            with both directions at once.
+            decoding n - 1 uplink payloads and the downlink's, its own vector entering the mean
+            exactly) one after another; pipelined, as the pipelined allgather with both
+            directions at once.
 Checks: every measured compressed time against its prediction (ratio printed, target within
 1.3x). Then the predicted crossover link rate (below which the exchange beats the ring
 allreduce) and the fastest exchange at 2, 16, 128 and 1024 ranks on 1, 10 and 100 Gbit/s.
@@ -120,7 +121,7 @@ def wire_bits(exchange, n, b_payload, b=4):
 
 def decoded_coords(exchange, n):
     if exchange in (DOWNLINK, DOWNLINK_PIPELINED):
-        return n + 1  # the root: every uplink payload, then the downlink's
+        return n  # the root: the n - 1 other ranks' uplink payloads, then the downlink's
     return n if base(exchange) in ("allgather", "gather-bcast") else 2
 
 

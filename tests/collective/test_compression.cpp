@@ -88,6 +88,7 @@ TEST(Compression, EveryExchangeRunsThroughTheHeldImplementation) {
     dme::Options o;
     o.exchange = ex;
     o.seed = 21;
+    o.compressed_downlink = false;
     auto counting = std::make_unique<Counting>();
     Counting* seen = counting.get();
     dme::MeanEstimator with(MPI_COMM_WORLD, o, std::move(counting));
@@ -114,6 +115,38 @@ TEST(Compression, EveryExchangeRunsThroughTheHeldImplementation) {
         EXPECT_EQ(seen->decodes, 0);
         break;
     }
+  }
+}
+
+// gather-bcast's compressed downlink: the root's own vector enters the mean exactly, so the
+// root encodes only the mean (one payload per chunk) and decodes the other ranks' uplink and its
+// own downlink; every other rank encodes its vector and decodes the downlink.
+TEST(Compression, TheCompressedDownlinksRootEncodesOnlyTheMean) {
+  const int n = world_size();
+  const std::vector<float> x = local_input(1 << 14);
+  for (const std::size_t chunks : {std::size_t(1), std::size_t(4)}) {
+    dme::Options o;
+    o.exchange = dme::Exchange::kGatherBcast;
+    o.compressed_downlink = true;
+    o.pipeline_chunks = chunks;
+    o.seed = 22;
+    auto counting = std::make_unique<Counting>();
+    Counting* seen = counting.get();
+    dme::MeanEstimator with(MPI_COMM_WORLD, o, std::move(counting));
+    dme::MeanEstimator plain(MPI_COMM_WORLD, o);
+    std::vector<float> a(x.size()), b(x.size());
+    const dme::Report rep = with.estimate(x, a);
+    plain.estimate(x, b);
+    EXPECT_EQ(0, std::memcmp(a.data(), b.data(), 4 * a.size())) << chunks;
+    const int k = static_cast<int>(chunks);
+    EXPECT_EQ(seen->encodes, k) << chunks;
+    EXPECT_EQ(seen->decodes, world_rank() == 0 ? n * k : k) << chunks;
+    // The root's payload is the mean's; it receives the others' and sends nothing up.
+    if (world_rank() == 0) {
+      EXPECT_EQ(rep.payload_bytes * std::uint64_t(n - 1), rep.payload_bytes_sent) << chunks;
+      EXPECT_EQ(n == 1, rep.payload_bytes_received == 0) << chunks;
+    }
+    EXPECT_GT(rep.payload_bytes, 0u);
   }
 }
 

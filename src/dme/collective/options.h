@@ -81,9 +81,11 @@ struct Options {
   std::size_t bucket_size = 0;    ///< coordinates per bucket with its own levels; 0 = none
   /// gather-bcast only: the root broadcasts the mean as a payload (requantized unbiasedly with
   /// its kDownlink stream) instead of float32, which adds that rounding's error to the mean.
-  /// With pipeline_chunks > 1 the uplink and the downlink move in chunks, overlapped; the root
-  /// then rounds the mean to its own levels of the whole vector, widened to every rank's range
-  /// (the mean's levels cannot be solved before all of it has arrived).
+  /// The root's own vector then sends nothing up: it enters the mean exactly, so the root
+  /// encodes once (the mean) and the mean holds n - 1 uplink roundings instead of n.
+  /// With pipeline_chunks > 1 the uplink and the downlink move in chunks, overlapped; without
+  /// buckets the root then rounds the mean to its own levels of the whole vector, widened to
+  /// every rank's range (the mean's levels cannot be solved before all of it has arrived).
   bool compressed_downlink = false;
   /// How a length that is not a power of two is rotated (rotation/rht.h): kPadded sends up to
   /// 2x the coordinates; kOverlapped sends exactly d (two overlapping blocks of 2^floor(log2 d));

@@ -170,11 +170,11 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
 void encode_chunk_and_post_sizes(RoundContext& ctx, std::span<const float> y, std::uint64_t first,
                                  std::uint64_t end, std::optional<std::string>& error,
                                  ChunkPayload& c, MPI_Request* sizes_request,
-                                 const KnownRange* range) {
+                                 const KnownRange* range, bool encode) {
   const auto n = static_cast<std::uint64_t>(ctx.size);
   c.first = first;
   c.count = end - first;
-  if (!error)
+  if (!error && encode)
     error =
         try_compress(ctx, y.subspan(c.first, c.count), c.first, Purpose::kRounding, c.mine, range);
   c.my_size = error ? kFailedSize : static_cast<std::int64_t>(c.mine.size());

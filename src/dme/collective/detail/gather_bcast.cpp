@@ -1,6 +1,12 @@
 // The gather-bcast exchange: rank 0 gathers the payloads (MPI_Gatherv) and decodes them, then
 // broadcasts the finished float32 mean (MPI_Bcast), or with the compressed downlink requantizes
 // it and broadcasts the payload, pipelined chunk by chunk when Options::pipeline_chunks > 1.
+//
+// With the compressed downlink the root's own vector sends nothing: it enters the mean exactly
+// (its rotated coordinates, added to the decoded payloads of the other ranks), so the root
+// encodes once per round (the mean) instead of twice, and the mean carries n - 1 uplink
+// roundings instead of n. With the float32 downlink every rank, the root included, encodes its
+// payload, so the estimate is allgather's bit for bit.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -15,6 +21,7 @@
 #include "dme/core/mpi_helpers.h"
 #include "dme/core/parallel.h"
 #include "dme/core/timer.h"
+#include "dme/quantization/detail/input_scan.h"
 
 namespace dme::detail {
 namespace {
@@ -52,10 +59,12 @@ RoundSum downlink_payload(RoundContext& ctx, const RoundSum& sum,
   DME_MPI_CHECK(MPI_Bcast(payload.data(), static_cast<int>(size), MPI_BYTE, kRoot, ctx.comm));
   ctx.report.times.exchange_ms += t.elapsed_ms();
   const auto bytes = static_cast<std::uint64_t>(size);
-  if (ctx.rank == kRoot)
+  if (ctx.rank == kRoot) {
+    ctx.report.payload_bytes = bytes;  // the root's payload is the mean's
     ctx.report.payload_bytes_sent = bytes * static_cast<std::uint64_t>(ctx.size - 1);
-  else
+  } else {
     ctx.report.payload_bytes_received = bytes;
+  }
   // Every rank decodes the root's payload; the same bytes everywhere, so a failure is the same
   // on every rank (agreed all the same).
   t.reset();
@@ -92,14 +101,22 @@ struct LegGuard {
   }
 };
 
-/// The root's downlink levels in a pipelined round: its own levels of the whole rotated vector,
-/// the ends moved out to every rank's (the mean of decoded values lies between the lowest and
-/// the highest level of all ranks) plus the rounding of the float sum and division, so that
-/// every coordinate of the mean is inside them before the mean is known. Collective.
-std::shared_ptr<const std::vector<float>> downlink_levels(RoundContext& ctx, bool failed) {
+/// The root's downlink levels in a pipelined round: its own levels of the whole rotated vector y,
+/// the ends moved out to every rank's (the mean lies between the lowest and the highest of the
+/// other ranks' levels and the root's exact values) plus the rounding of the float sum and
+/// division, so that every coordinate of the mean is inside them before the mean is known.
+/// Collective.
+std::shared_ptr<const std::vector<float>> downlink_levels(RoundContext& ctx,
+                                                          std::span<const float> y, bool failed) {
   const std::vector<float>* own = ctx.plan.levels.get();
   const bool usable = !failed && own && own->size() >= 2;
   float ends[2] = {usable ? -own->front() : -INFINITY, usable ? own->back() : -INFINITY};
+  if (usable && ctx.rank == kRoot) {  // its exact values may lie beyond its levels (nearest)
+    const Extrema<float> r =
+        ctx.rotated_range ? *ctx.rotated_range : scan_input(y, "the root's rotated vector");
+    ends[0] = std::max(ends[0], -r.min);
+    ends[1] = std::max(ends[1], r.max);
+  }
   DME_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, ends, 2, MPI_FLOAT, MPI_MAX, ctx.comm));
   ctx.report.metadata_bytes_sent += 8;
   ctx.report.metadata_bytes_received += 8;
@@ -118,7 +135,8 @@ std::shared_ptr<const std::vector<float>> downlink_levels(RoundContext& ctx, boo
 
 // gather-bcast with the compressed downlink, pipelined (Options::pipeline_chunks > 1): the uplink
 // is the pipelined allgather's (the whole vector's levels, chunk payloads, MPI_Igatherv to the
-// root), and the root decodes each chunk as it arrives, requantizes its part of the mean to the
+// root; the root's own payloads are empty), and the root decodes each chunk as it arrives, adds
+// its own coordinates of the chunk exactly, requantizes its part of the mean to the
 // downlink levels (coordinate i with draw i of its kDownlink stream, whatever the chunking) and
 // broadcasts it while later chunks are still coming. Every rank posts the same collectives in
 // the same order, step k of chunks + 3:
@@ -155,7 +173,7 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
   if (ctx.options.bucket_size == 0) levels.emplace(ctx, y, compress_error);
   CompressionPlan down_plan = ctx.plan;
   if (ctx.options.bucket_size == 0)
-    down_plan.levels = downlink_levels(ctx, compress_error.has_value());
+    down_plan.levels = downlink_levels(ctx, y, compress_error.has_value());
   std::optional<Rotation> blocks;  // streams the rotation, and rotates the mean back early
   if (ctx.rotation.count > 0 && ctx.rotation.block != 0)
     blocks.emplace(host_rotation(ctx.rotation));
@@ -205,8 +223,12 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
       t.reset();
       root_error = mpi::capture_error([&] {
         const std::span<float> part = acc.subspan(l.first, l.count);
-        for (int r = 0; r < n; ++r)
-          c.decode_accumulate(l.all.from(r), expectations(ctx, r, l.first, l.count), part);
+        for (int r = 0; r < n; ++r) {
+          if (r == kRoot)  // its own coordinates, exact (it sent an empty payload)
+            c.add(part, y.subspan(l.first, l.count));
+          else
+            c.decode_accumulate(l.all.from(r), expectations(ctx, r, l.first, l.count), part);
+        }
         ctx.report.times.decode_ms += t.elapsed_ms();
         t.reset();
         c.divide(part, static_cast<float>(n));
@@ -214,6 +236,7 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
         c.encode(part, payload_header(ctx, l.first, l.count), down_plan, down_stream, l.down,
                  ctx.report.times);  // adds its own solve and round+pack times
       });
+      if (!root_error) ctx.report.payload_bytes += l.down.size();  // the root's payloads
     }
     l.all = Received{};
     l.mine = {};  // sent: the gather has completed
@@ -260,7 +283,8 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
       std::optional<KnownRange> range;
       if (streamed) range = rotate_streamed_chunk(ctx, *blocks, bounds, k, compress_error);
       encode_chunk_and_post_sizes(ctx, y, bounds[k], bounds[k + 1], compress_error, legs[k],
-                                  &legs[k].requests[Leg::kSizes], range ? &*range : nullptr);
+                                  &legs[k].requests[Leg::kSizes], range ? &*range : nullptr,
+                                  /*encode=*/ctx.rank != kRoot);
     }
     if (k >= 1 && k - 1 < chunks) {  // uplink payloads of chunk k - 1
       Leg& l = legs[k - 1];
@@ -319,7 +343,10 @@ RoundSum reduce_gather_bcast(RoundContext& ctx, std::span<const float> y) {
   std::optional<std::string> error;
   if (!ctx.streamed.x.empty())  // one chunk: the whole rotation first
     rotate_streamed_chunk(ctx, host_rotation(ctx.rotation), {0, ctx.padded}, 0, error);
-  if (!error) error = try_compress(ctx, y, 0, Purpose::kRounding, mine, ctx.rotated_range);
+  // The compressed downlink's root sends nothing: its own vector enters the mean exactly.
+  const bool root_exact = ctx.options.compressed_downlink && ctx.rank == kRoot;
+  if (!error && !root_exact)
+    error = try_compress(ctx, y, 0, Purpose::kRounding, mine, ctx.rotated_range);
   Timer t;
   // Sizes go to every rank (not only the root), so a failure is known everywhere.
   Received all;
@@ -340,7 +367,8 @@ RoundSum reduce_gather_bcast(RoundContext& ctx, std::span<const float> y) {
   std::optional<std::string> decode_error;
   if (ctx.rank == kRoot) {
     t.reset();
-    decode_error = mpi::capture_error([&] { sum = decode_all(ctx, all); });
+    decode_error = mpi::capture_error(
+        [&] { sum = decode_all(ctx, all, root_exact ? y : std::span<const float>()); });
     ctx.report.times.decode_ms += t.elapsed_ms();
   }
   if (ctx.options.compressed_downlink) return downlink_payload(ctx, sum, decode_error);

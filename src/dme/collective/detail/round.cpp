@@ -161,23 +161,30 @@ std::optional<std::string> try_compress(RoundContext& ctx, std::span<const float
   return error;
 }
 
-RoundSum decode_all(RoundContext& ctx, const Received& all) {
+RoundSum decode_all(RoundContext& ctx, const Received& all, std::span<const float> own) {
   Compression& c = ctx.compression;
   const std::span<float> acc = c.vector(RoundVector::kSum, ctx.padded);
   c.fill_zero(acc);
   for (int r = 0; r < ctx.size; ++r) {
+    const bool exact = r == ctx.rank && !own.empty();
     const std::span<const std::byte> buf = all.from(r);
     const DecodeExpectations e = expectations(ctx, r, 0, ctx.padded);
     if (ctx.options.shared_rotation) {
-      c.decode_accumulate(buf, e, acc);
+      if (exact)
+        c.add(acc, own);
+      else
+        c.decode_accumulate(buf, e, acc);
     } else {
-      const std::span<float> own = c.vector(RoundVector::kScratch, ctx.padded);
-      c.fill_zero(own);
-      c.decode_accumulate(buf, e, own);
+      const std::span<float> term = c.vector(RoundVector::kScratch, ctx.padded);
+      c.fill_zero(term);
+      if (exact)
+        c.add(term, own);
+      else
+        c.decode_accumulate(buf, e, term);
       RotationKey sender = ctx.rotation;
       sender.stream = rotation_stream(false, r);
-      c.inverse(sender, own);
-      c.add(acc, own);
+      c.inverse(sender, term);
+      c.add(acc, term);
     }
   }
   return {true, static_cast<float>(ctx.size), ctx.options.shared_rotation};

@@ -143,9 +143,11 @@ std::optional<std::string> try_compress(RoundContext& ctx, std::span<const float
                                         const KnownRange* range = nullptr);
 
 /// Sum of the decoded whole-vector payloads of all ranks, in rank order, into the accumulator;
-/// with per-rank rotations each is rotated back with its sender's rotation first.
+/// with per-rank rotations each is rotated back with its sender's rotation first. Where `own`
+/// is given (this rank's rotated vector, size padded), this rank's term is `own` itself, exact,
+/// instead of its payload (gather-bcast's root with the compressed downlink).
 /// @return the sum's description (divisor n; rotated when the rotation is shared)
-RoundSum decode_all(RoundContext& ctx, const Received& all);
+RoundSum decode_all(RoundContext& ctx, const Received& all, std::span<const float> own = {});
 
 /// The chunks a pipelined allgather uses: Options::pipeline_chunks, fewer where chunks would be
 /// shorter than kMinPipelineChunk, at least 1 (a function of agreed values only).
@@ -204,12 +206,12 @@ struct ChunkPayload {
 };
 /// Pipelined exchanges, the chunk y[first, end) (range: its extremes, when known): this rank's
 /// payload (none once `error` is set, by this chunk or an earlier one: the size is then
-/// kFailedSize) and the MPI_Iallgather of every rank's size into c.sizes (request:
-/// *sizes_request).
+/// kFailedSize; an empty one, size 0, when not `encode`) and the MPI_Iallgather of every rank's
+/// size into c.sizes (request: *sizes_request).
 void encode_chunk_and_post_sizes(RoundContext& ctx, std::span<const float> y, std::uint64_t first,
                                  std::uint64_t end, std::optional<std::string>& error,
                                  ChunkPayload& c, MPI_Request* sizes_request,
-                                 const KnownRange* range = nullptr);
+                                 const KnownRange* range = nullptr, bool encode = true);
 
 /// Pipelined exchanges: the levels of the whole rotated vector y, solved once as the single
 /// payload's would be and set as ctx.plan.levels for every chunk (the plan is restored on
