@@ -37,23 +37,44 @@
 #include "dme/core/error.h"
 #include "dme/core/parallel.h"
 
+#include <unistd.h>  // sysconf: the L1d size
+
 #ifndef DME_FWHT_PANEL_BYTES
 #define DME_FWHT_PANEL_BYTES 2048
-#endif
-#ifndef DME_FWHT_L1_BYTES
-#define DME_FWHT_L1_BYTES 16384
 #endif
 
 namespace dme::detail {
 namespace {
 
 // Row and panel sizes were tuned on a Sapphire Rapids core (48 KiB L1d, 2 MiB L2) with dme-bench
-// rotation (see README). The L1 sub-row is half a 32 KiB L1d: on a Zen 4 core (32 KiB L1d, 1 MiB
-// L2) 32 KiB sub-rows took 40 µs per 2^16 transform on AVX2 and 16 KiB ones 23 µs (8 KiB: the
-// same); 1 KiB panels were slower than 2 KiB at 2^24 (16.3 vs 12.3 ms), 4 KiB the same.
-// kRowLength also fixes the order of fwht_chain's column-first transforms, so changing it changes
-// the chain's rounding (not the plain transform's).
-constexpr std::size_t kL1Length = DME_FWHT_L1_BYTES;  // bytes of a sub-row done in L1
+// rotation (see README); 1 KiB panels were slower than 2 KiB at 2^24 on a Zen 4 core (16.3 vs
+// 12.3 ms), 4 KiB the same. kRowLength also fixes the order of fwht_chain's column-first
+// transforms, so changing it changes the chain's rounding (not the plain transform's).
+//
+// The L1 sub-row is chosen at run time from the core's L1d: the largest power of two at most
+// two thirds of it, so 16 KiB of a Zen 4's 32 KiB and 32 KiB of an Emerald Rapids' 48 KiB (16
+// KiB where the size is unknown; DME_FWHT_L1_BYTES fixes it at build time). On a Zen 4 core 32 KiB
+// sub-rows took 40 µs per 2^16 transform on AVX2 and 16 KiB ones 23 µs (8 KiB: the same); on an
+// Emerald Rapids core (Intel Xeon, family 6 model 207) 32 KiB ones took 25.8 µs against 33.2 µs
+// for 16 KiB on AVX-512 (2^20: 0.72 against 0.85 ms; 2^24: 21.8 against 24.1 ms; medians of 5,
+// alternated), the same on AVX2. Only the grouping of levels into passes changes with it, not
+// their order, so the transform's bits do not depend on it.
+std::size_t l1_sub_row_bytes() {
+#ifdef DME_FWHT_L1_BYTES
+  return DME_FWHT_L1_BYTES;
+#else
+  static const std::size_t bytes = [] {
+    long l1 = 0;
+#ifdef _SC_LEVEL1_DCACHE_SIZE
+    l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+#endif
+    if (l1 <= 0) return std::size_t(16384);
+    return std::clamp<std::size_t>(std::bit_floor(static_cast<std::size_t>(l1) * 2 / 3), 4096,
+                                   65536);
+  }();
+  return bytes;
+#endif
+}
 constexpr std::size_t kRowLength = std::size_t(1) << kFwhtRowLog;  // elements of a row (L2)
 constexpr std::size_t kPanelBytes = DME_FWHT_PANEL_BYTES;  // bytes per row of a column panel
 // The row sweeps stream their input (and out of place their output) through software prefetches
@@ -294,7 +315,7 @@ template <class D, class T = hn::TFromD<D>>
 bool row_transform(D d, T* row, const T* src, std::size_t src_len, std::size_t c,
                    const std::uint64_t* pre_signs, std::size_t first, bool prefetch_next = false,
                    const Epilogue<T>* epi = nullptr) {
-  const std::size_t sub = std::min(c, kL1Length / sizeof(T));
+  const std::size_t sub = std::min(c, l1_sub_row_bytes() / sizeof(T));
   DME_ASSERT(!epi || c > sub);
   bool bad = false;
   for (std::size_t s0 = 0; s0 < c; s0 += sub) {
@@ -421,7 +442,7 @@ bool fused_impl(T* x, std::size_t n, const std::uint64_t* pre_signs,
   if (r == 1) {
     // One row: its last pass (across L1 sub-rows) applies the scale and signs as it stores;
     // a row of one sub-row takes a pass of its own for them.
-    const bool fused = finish && c > kL1Length / sizeof(T);
+    const bool fused = finish && c > l1_sub_row_bytes() / sizeof(T);
     const bool bad =
         row_transform(d, x, src, src_len, c, pre_signs, 0, false, fused ? &epi : nullptr);
     if (finish && !fused) scale_and_sign(d, x, n, scale, post_signs, 0, track);
