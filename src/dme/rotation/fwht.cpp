@@ -46,32 +46,21 @@
 namespace dme::detail {
 namespace {
 
-// Row and panel sizes were tuned on a Sapphire Rapids core (48 KiB L1d, 2 MiB L2) with dme-bench
-// rotation (see README); 1 KiB panels were slower than 2 KiB at 2^24 on a Zen 4 core (16.3 vs
-// 12.3 ms), 4 KiB the same. kRowLength also fixes the order of fwht_chain's column-first
-// transforms, so changing it changes the chain's rounding (not the plain transform's).
-//
-// The L1 sub-row is chosen at run time from the core's L1d: the largest power of two at most
-// two thirds of it, so 16 KiB of a Zen 4's 32 KiB and 32 KiB of an Emerald Rapids' 48 KiB (16
-// KiB where the size is unknown; DME_FWHT_L1_BYTES fixes it at build time). On a Zen 4 core 32 KiB
-// sub-rows took 40 µs per 2^16 transform on AVX2 and 16 KiB ones 23 µs (8 KiB: the same); on an
-// Emerald Rapids core (Intel Xeon, family 6 model 207) 32 KiB ones took 25.8 µs against 33.2 µs
-// for 16 KiB on AVX-512 (2^20: 0.72 against 0.85 ms; 2^24: 21.8 against 24.1 ms; medians of 5,
-// alternated), the same on AVX2. Only the grouping of levels into passes changes with it, not
-// their order, so the transform's bits do not depend on it.
+// Row and panel sizes were tuned with dme-bench rotation (README); on a Zen 4 core 1 KiB panels
+// were slower than 2 KiB at 2^24 (16.3 vs 12.3 ms), 4 KiB the same. kRowLength also fixes the
+// order of fwht_chain's column-first transforms (its rounding; not the plain transform's).
+// The L1 sub-row: the largest power of two at most 2/3 of the core's L1d (16 KiB where unknown;
+// DME_FWHT_L1_BYTES fixes it). Zen 4 (32 KiB L1d): 16 KiB took 23 µs per 2^16 transform on AVX2,
+// 32 KiB 40 µs. Emerald Rapids (48 KiB): 32 KiB took 25.8 µs on AVX-512, 16 KiB 33.2 (2^24: 21.8
+// against 24.1 ms). It groups the levels into passes without reordering them: the same bits.
 std::size_t l1_sub_row_bytes() {
 #ifdef DME_FWHT_L1_BYTES
   return DME_FWHT_L1_BYTES;
 #else
-  static const std::size_t bytes = [] {
-    long l1 = 0;
-#ifdef _SC_LEVEL1_DCACHE_SIZE
-    l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE);
-#endif
-    if (l1 <= 0) return std::size_t(16384);
-    return std::clamp<std::size_t>(std::bit_floor(static_cast<std::size_t>(l1) * 2 / 3), 4096,
-                                   65536);
-  }();
+  static const long l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE);  // glibc; 0 or -1 where unknown
+  static const std::size_t bytes =
+      l1 > 0 ? std::clamp<std::size_t>(std::bit_floor(std::size_t(l1) * 2 / 3), 4096, 65536)
+             : 16384;
   return bytes;
 #endif
 }
@@ -110,29 +99,6 @@ struct ExtremaAcc {
 
 // A transform shorter than one vector: the textbook loops, with the same steps in the same order
 // as the vector kernels (copy and zero padding, pre-signs, H, scale, post-signs).
-template <class T>
-bool fwht_short(T* x, std::size_t n, const std::uint64_t* pre_signs,
-                const std::uint64_t* post_signs, T scale, const T* src, std::size_t src_len,
-                ExtremaAcc<T>* acc);
-
-}  // namespace
-
-template <class T>
-void fwht_reference(T* x, std::size_t n) {
-  for (std::size_t h = 1; h < n; h <<= 1)
-    for (std::size_t i = 0; i < n; i += 2 * h)
-      for (std::size_t j = i; j < i + h; ++j) {
-        T a = x[j], b = x[j + h];
-        x[j] = a + b;
-        x[j + h] = a - b;
-      }
-}
-
-template void fwht_reference<float>(float*, std::size_t);
-template void fwht_reference<double>(double*, std::size_t);
-
-namespace {
-
 template <class T>
 bool fwht_short(T* x, std::size_t n, const std::uint64_t* pre_signs,
                 const std::uint64_t* post_signs, T scale, const T* src, std::size_t src_len,
