@@ -88,7 +88,6 @@ TEST(Compression, EveryExchangeRunsThroughTheHeldImplementation) {
     dme::Options o;
     o.exchange = ex;
     o.seed = 21;
-    o.compressed_downlink = false;
     auto counting = std::make_unique<Counting>();
     Counting* seen = counting.get();
     dme::MeanEstimator with(MPI_COMM_WORLD, o, std::move(counting));
