@@ -15,6 +15,7 @@
 #include "dme/quantization/detail/rounding_kernels.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <limits>
 #include <vector>
@@ -161,6 +162,58 @@ HWY_INLINE VI interval(VF x, const Look& search, const float* table) {
   return c;
 }
 
+// The interval c of each lane of x and its two levels a = level[c], b = level[c + 1]: a binary
+// search of the search table, then two lookups of the level table.
+template <int kVecs, int kSteps>
+struct Bracket {
+  Lookup<kVecs> search, level;
+  const float* search_table;
+  explicit Bracket(const Tables& t) : search(t.search), level(t.level), search_table(t.search) {}
+  HWY_INLINE VI operator()(VF x, VF& a, VF& b) const {
+    const VI c = interval<kSteps>(x, search, search_table);
+    a = level(c);
+    b = level(hn::Add(c, hn::Set(DI(), 1)));
+    return c;
+  }
+};
+
+#if !HWY_HAVE_SCALABLE
+// Tables of two vectors (2^kSteps = 2 · lanes entries: s = 9..16 on AVX2, 17..32 on AVX-512,
+// 5..8 on 128-bit vectors) cost two permutes and a select per lookup. Searched by pairs of
+// entries instead, every table fits one vector: j = the last pair whose even entry is <= x (a
+// binary search of search[2j]), then one comparison with the odd entry search[2j + 1] picks
+// c = 2j or 2j + 1, and the levels come from the tables level[2j], level[2j + 1] and
+// level[2j + 2], all indexed by j. Same c, a and b as the generic search.
+template <int kSteps>
+struct Bracket<2, kSteps> {
+  static constexpr std::size_t kPairs = std::size_t{1} << (kSteps - 1);  // = lanes
+  Lookup<1> even, odd, l0, l1, l2;
+  HWY_ALIGN float even_table[kPairs];
+  explicit Bracket(const Tables& t)
+      : even(pairs(t.search, 0).data()), odd(pairs(t.search, 1).data()),
+        l0(pairs(t.level, 0).data()), l1(pairs(t.level, 1).data()), l2(pairs(t.level, 2).data()) {
+    for (std::size_t j = 0; j < kPairs; ++j) even_table[j] = t.search[2 * j];
+  }
+  HWY_INLINE VI operator()(VF x, VF& a, VF& b) const {
+    const DI di;
+    const VI j = interval<kSteps - 1>(x, even, even_table);
+    const auto up = hn::Le(odd(j), x);
+    const VF mid = l1(j);
+    a = hn::IfThenElse(up, mid, l0(j));
+    b = hn::IfThenElse(up, l2(j), mid);
+    return hn::Sub(hn::Add(j, j), hn::VecFromMask(di, hn::RebindMask(di, up)));
+  }
+
+ private:
+  // table[2j + offset] for j < kPairs.
+  static std::array<float, kPairs> pairs(const float* table, std::size_t offset) {
+    std::array<float, kPairs> r;
+    for (std::size_t j = 0; j < kPairs; ++j) r[j] = table[2 * j + offset];
+    return r;
+  }
+};
+#endif
+
 HWY_INLINE void store_codes(VI code, std::uint16_t* out) {
   const hn::Rebind<std::uint16_t, DI> d16;
   hn::StoreU(hn::DemoteTo(d16, code), d16, out);
@@ -174,9 +227,8 @@ std::size_t stochastic_impl(const float* x, std::size_t n, std::span<const float
   const DI di;
   const std::size_t nf = hn::Lanes(df);
   const Tables tables(levels);
-  const Lookup<kVecs> search(tables.search), level(tables.level);
+  const Bracket<kVecs, kSteps> bracket(tables);
   const VF lo = hn::Set(df, levels.front()), hi = hn::Set(df, levels.back());
-  const VI one = hn::Set(di, 1);
   const PhiloxLanes philox(philox_words(stream));
   const std::size_t step = 4 * nf;  // draws per Philox call
   // Scalar head up to a block boundary of the stream (4 draws per Philox block).
@@ -195,8 +247,8 @@ std::size_t stochastic_impl(const float* x, std::size_t n, std::span<const float
       const auto outside = hn::Not(hn::And(hn::Ge(v, lo), hn::Le(v, hi)));
       if (!hn::AllFalse(df, outside))
         return at + static_cast<std::size_t>(hn::FindFirstTrue(df, outside));
-      const VI c = interval<kSteps>(v, search, tables.search);
-      const VF a = level(c), b = level(hn::Add(c, one));
+      VF a, b;
+      const VI c = bracket(v, a, b);
       const VF p = hn::Div(hn::Sub(v, a), hn::Sub(b, a));
       const VI up = hn::VecFromMask(di, hn::RebindMask(di, hn::Lt(u, p)));
       store_codes(hn::Sub(c, up), codes + at);  // up is -1 where the draw rounds up
@@ -219,16 +271,15 @@ std::size_t nearest_impl(const float* x, std::size_t n, std::span<const float> l
   const DI di;
   const std::size_t nf = hn::Lanes(df);
   const Tables tables(levels);
-  const Lookup<kVecs> search(tables.search), level(tables.level);
-  const VI one = hn::Set(di, 1);
+  const Bracket<kVecs, kSteps> bracket(tables);
   std::size_t i = 0;
   for (; i + nf <= n; i += nf) {
     if ((i * sizeof(float)) % 64 == 0) hwy::Prefetch(x + i + kPrefetchBytes / 4);
     const VF v = hn::LoadU(df, x + i);
     const auto nan = hn::Not(hn::Eq(v, v));
     if (!hn::AllFalse(df, nan)) return i + static_cast<std::size_t>(hn::FindFirstTrue(df, nan));
-    const VI c = interval<kSteps>(v, search, tables.search);
-    const VF a = level(c), b = level(hn::Add(c, one));
+    VF a, b;
+    const VI c = bracket(v, a, b);
     const VI up = hn::VecFromMask(di, hn::RebindMask(di, hn::Gt(hn::Sub(v, a), hn::Sub(b, v))));
     store_codes(hn::Sub(c, up), codes + i);
   }
