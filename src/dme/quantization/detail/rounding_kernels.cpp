@@ -74,13 +74,14 @@ namespace {
 
 // Search and level tables. The search table holds levels[1 .. s-2] at their own indices and +inf
 // elsewhere, over a power-of-two size, so the binary search needs no bounds checks; the level
-// table repeats the last level past s. Up to 64 levels the tables live inside the object (no
+// table repeats the last level past s (one entry more than the search table: index pow2 is read
+// by the searches by pairs and quads). Up to 64 levels the tables live inside the object (no
 // allocation per call: compress_chunk rounds 8192 values per call).
 struct Tables {
   static constexpr std::size_t kInline = 64;
   std::size_t pow2 = 1;
-  alignas(64) float search_inline[kInline];
-  alignas(64) float level_inline[kInline];
+  alignas(64) float search_inline[kInline + 1];
+  alignas(64) float level_inline[kInline + 1];
   AlignedVector<float> search_heap, level_heap;
   float* search;
   float* level;
@@ -88,8 +89,8 @@ struct Tables {
   explicit Tables(std::span<const float> levels) {
     const std::size_t s = levels.size();
     while (pow2 < s) pow2 *= 2;
-    const std::size_t size = std::max<std::size_t>(pow2, kInline);
-    if (size == kInline) {
+    const std::size_t size = std::max<std::size_t>(pow2, kInline) + 1;
+    if (size == kInline + 1) {
       search = search_inline;
       level = level_inline;
     } else {
@@ -179,7 +180,7 @@ struct Bracket {
 
 #if !HWY_HAVE_SCALABLE
 // Tables of two vectors (2^kSteps = 2 · lanes entries: s = 9..16 on AVX2, 17..32 on AVX-512,
-// 5..8 on 128-bit vectors) cost two permutes and a select per lookup. Searched by pairs of
+// 5..8 on 128-bit vectors) cost two permutes and a select per lookup (four vectors: four and three). Searched by pairs of
 // entries instead, every table fits one vector: j = the last pair whose even entry is <= x (a
 // binary search of search[2j]), then one comparison with the odd entry search[2j + 1] picks
 // c = 2j or 2j + 1, and the levels come from the tables level[2j], level[2j + 1] and
@@ -209,6 +210,48 @@ struct Bracket<2, kSteps> {
   static std::array<float, kPairs> pairs(const float* table, std::size_t offset) {
     std::array<float, kPairs> r;
     for (std::size_t j = 0; j < kPairs; ++j) r[j] = table[2 * j + offset];
+    return r;
+  }
+};
+
+// Tables of four vectors (s = 17..32 on AVX2, 33..64 on AVX-512, 9..16 on 128-bit vectors), by
+// quads: j = the last quad whose first entry search[4j] is <= x, then search[4j + 2] and one of
+// search[4j + 1], search[4j + 3] give c = 4j + 2·m1 + m2, and level[4j + r], r = 0..4, the levels.
+template <int kSteps>
+struct Bracket<4, kSteps> {
+  static constexpr std::size_t kQuads = std::size_t{1} << (kSteps - 2);  // = lanes
+  Lookup<1> first, s1, s2, s3, l0, l1, l2, l3, l4;
+  HWY_ALIGN float first_table[kQuads];
+  explicit Bracket(const Tables& t)
+      : first(quads(t.search, 0).data()),
+        s1(quads(t.search, 1).data()),
+        s2(quads(t.search, 2).data()),
+        s3(quads(t.search, 3).data()),
+        l0(quads(t.level, 0).data()),
+        l1(quads(t.level, 1).data()),
+        l2(quads(t.level, 2).data()),
+        l3(quads(t.level, 3).data()),
+        l4(quads(t.level, 4).data()) {
+    for (std::size_t j = 0; j < kQuads; ++j) first_table[j] = t.search[4 * j];
+  }
+  HWY_INLINE VI operator()(VF x, VF& a, VF& b) const {
+    const DI di;
+    const VI j = interval<kSteps - 2>(x, first, first_table);
+    const auto m1 = hn::Le(s2(j), x);
+    const auto m2 = hn::Le(hn::IfThenElse(m1, s3(j), s1(j)), x);
+    const VF v1 = l1(j), v2 = l2(j), v3 = l3(j);
+    a = hn::IfThenElse(m1, hn::IfThenElse(m2, v3, v2), hn::IfThenElse(m2, v1, l0(j)));
+    b = hn::IfThenElse(m1, hn::IfThenElse(m2, l4(j), v3), hn::IfThenElse(m2, v2, v1));
+    const VI two = hn::Set(di, 2);
+    const VI c = hn::Add(hn::ShiftLeft<2>(j), hn::IfThenElseZero(hn::RebindMask(di, m1), two));
+    return hn::Sub(c, hn::VecFromMask(di, hn::RebindMask(di, m2)));
+  }
+
+ private:
+  // table[4j + offset] for j < kQuads.
+  static std::array<float, kQuads> quads(const float* table, std::size_t offset) {
+    std::array<float, kQuads> r;
+    for (std::size_t j = 0; j < kQuads; ++j) r[j] = table[4 * j + offset];
     return r;
   }
 };
