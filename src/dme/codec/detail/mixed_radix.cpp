@@ -1,9 +1,11 @@
 // Mixed-radix unpacking (the format's tables, packing, range checks and the references are in
 // mixed_radix_format.cpp): a scalar kernel (the HWY_SCALAR target) and one Highway source for
-// every SIMD target, chosen at run time (dme/core/simd.h): a batched kernel with a lane per word for fixed-
-// size vectors (SSE4, AVX2, AVX-512, NEON) and a kernel with a lane per digit of one word for
-// fewer words than a batch and for scalable vectors (SVE). Every kernel produces the same digits,
-// exactly (the bounds are next to each kernel).
+// every SIMD target, chosen at run time (dme/core/simd.h). Fixed-size vectors (SSE4, AVX2,
+// AVX-512, NEON) take a batch of words with a lane per word: with a fused multiply-add the words
+// split into groups of digits, whose digits come from a table where one is small enough, else
+// from divisions; without one, from division chains. A kernel with a lane per digit of one word
+// serves fewer words than a batch and scalable vectors (SVE). Every kernel produces the same
+// digits, exactly (the bounds are next to each kernel).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "dme/codec/detail/mixed_radix.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -394,18 +396,74 @@ HWY_INLINE void first_split(const std::byte* in, const RadixTable& t, hn::Vec<DD
   hi = hn::IfThenElse(above, hn::Add(q, one), q);
 }
 
+// With a group table (RadixTable::group_table) the groups' digits are looked up instead: the
+// group values go to memory as R + value (so the low 32 bits of each double are the value), and
+// each group's entry is stored whole, 8 bytes at the group's first digit, in increasing order
+// (a short group's zero lanes land on digits that a later store writes). The table stays in L1
+// or L2 (at most 2^14 entries), and the stores are the digits' own: no transposes.
+
+/// R + the values of groups [from, to) of each x[i] (as peel_rows() splits them) to
+/// vals[g][word of the batch].
+HWY_INLINE void peel_values(hn::Vec<DD> (&x)[4], const RadixTable& t, std::size_t from,
+                            std::size_t to, double (*vals)[kBatch]) {
+  const DD dd;
+  const std::size_t nd = hn::Lanes(dd);  // kQuarter
+  const auto pw = hn::Set(dd, t.split_pow[1]), inv = hn::Set(dd, t.split_inv[1]);
+  const auto half = hn::Set(dd, t.split_half[1]);
+  const auto round = hn::Set(dd, kRound);
+  for (std::size_t g = from; g + 1 < to; ++g)
+    for (std::size_t i = 0; i < 4; ++i) {
+      const auto q = hn::Floor(hn::MulAdd(x[i], inv, half));
+      hn::Store(hn::Add(hn::NegMulAdd(q, pw, x[i]), round), dd, vals[g] + i * nd);
+      x[i] = q;
+    }
+  for (std::size_t i = 0; i < 4; ++i) hn::Store(hn::Add(x[i], round), dd, vals[to - 1] + i * nd);
+}
+
+/// The digits of words [0, count) of the batch whose group values are in vals, G groups per
+/// word (unrolled), through the group table; writes up to (G - 1)·p + 4 digits per word.
+template <std::size_t G>
+HWY_INLINE void table_digits(const double (*vals)[kBatch], const RadixTable& t, std::size_t count,
+                             std::uint16_t* out) {
+  const std::size_t k = t.k, p = t.group_digits;
+  const std::uint64_t* table = t.group_table;
+  for (std::size_t i = 0; i < count; ++i, out += k)
+    for (std::size_t g = 0; g < G; ++g) {
+      std::uint32_t value;
+      std::memcpy(&value, &vals[g][i], sizeof value);  // the low half of R + value
+      std::memcpy(out + g * p, table + value, sizeof(std::uint64_t));
+    }
+}
+
 void unpack_grouped(const std::byte* in, std::size_t n, const RadixTable& t,
                     std::uint16_t* digits) {
   const std::size_t k = t.k;
   const std::size_t words = (n + k - 1) / k;
   BatchScratch sc;
-  const std::size_t extent = zero_padding_rows(t, sc);
+  const bool lookup = t.group_table != nullptr;
+  // Digits a word's writes reach: whole groups of 8 (store_rows), or the last entry's end.
+  std::size_t extent = zero_padding_rows(t, sc);
+  if (lookup) extent = std::max<std::size_t>(extent, (t.groups - 1) * t.group_digits + 4);
+  HWY_ALIGN double vals[RadixTable::kMaxGroups][kBatch];
   const auto batch = [&](const std::byte* words_in, std::size_t count, std::uint16_t* out) {
     hn::Vec<DD> lo[4], hi[4];
     for (std::size_t i = 0; i < 4; ++i) first_split(words_in + 8 * i * kQuarter, t, lo[i], hi[i]);
-    peel_rows(lo, t, 0, t.first_cut, sc);
-    peel_rows(hi, t, t.first_cut, t.groups, sc);
-    store_rows(t, sc, count, out);
+    if (!lookup) {
+      peel_rows(lo, t, 0, t.first_cut, sc);
+      peel_rows(hi, t, t.first_cut, t.groups, sc);
+      return store_rows(t, sc, count, out);
+    }
+    peel_values(lo, t, 0, t.first_cut, vals);
+    peel_values(hi, t, t.first_cut, t.groups, vals);
+    switch (t.groups) {  // 2 .. kMaxGroups
+      case 2: return table_digits<2>(vals, t, count, out);
+      case 3: return table_digits<3>(vals, t, count, out);
+      case 4: return table_digits<4>(vals, t, count, out);
+      case 5: return table_digits<5>(vals, t, count, out);
+      case 6: return table_digits<6>(vals, t, count, out);
+      case 7: return table_digits<7>(vals, t, count, out);
+      default: return table_digits<8>(vals, t, count, out);
+    }
   };
   // Whole batches whose writes stay inside the output go straight to it; the rest (at most a
   // batch and the few words whose extent runs past n) through buffers, zero words past the end.

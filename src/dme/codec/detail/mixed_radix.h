@@ -65,12 +65,22 @@ struct RadixTable {
   /// [0]: s^(p·first_cut), [1]: s^p; with fl(1 / it), half of that, and split_inv[0]·2^32.
   std::array<double, 2> split_pow{}, split_inv{}, split_half{};
   double split0_scaled = 0;
+  /// Where groups hold 2..4 digits and s^p <= kMaxGroupTable, the grouped kernel takes a group's
+  /// digits from this table (group_digit_table) instead of dividing: entry g holds the p digits
+  /// of g as 16-bit lanes of a little-endian 64-bit word (digit j in bits 16j..16j+15, the lanes
+  /// past p zero). Null elsewhere.
+  static constexpr std::uint64_t kMaxGroupTable = std::uint64_t(1) << 14;
+  const std::uint64_t* group_table = nullptr;
   /// s^r for r <= k: the bound of a last word holding r digits.
   std::array<std::uint64_t, kMaxDigits + 1> pow{};
 };
 
 /// @param s 2..65536, k 1..max_digits_per_word(s) (asserted)
 RadixTable make_radix_table(std::uint32_t s, unsigned k);
+
+/// The table RadixTable::group_table describes for groups of p <= 4 digits of base s (s^p
+/// entries), built on first use and kept for the life of the process (thread-safe).
+const std::uint64_t* group_digit_table(std::uint32_t s, unsigned p);
 
 /// Packs n digits, each < s, into ceil(n / k) little-endian words at out (mixed_radix_pack.cpp:
 /// a lane per word on the fixed-size SIMD targets, pack_radix_scalar elsewhere and for the

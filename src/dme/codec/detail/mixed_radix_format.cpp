@@ -4,6 +4,10 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <utility>
+#include <vector>
 
 #include "dme/codec/detail/endian.h"
 #include "dme/codec/detail/mixed_radix.h"
@@ -20,6 +24,26 @@ Divider64::Divider64(std::uint64_t d) {
   magic_ = static_cast<std::uint64_t>(num / d) + 1;
   shift1_ = std::min(l, 1u);
   shift2_ = l == 0 ? 0 : l - 1;
+}
+
+const std::uint64_t* group_digit_table(std::uint32_t s, unsigned p) {
+  DME_ASSERT(s >= 2 && p >= 1 && p <= 4);
+  static std::mutex mutex;
+  static std::map<std::pair<std::uint32_t, unsigned>, std::vector<std::uint64_t>> tables;
+  const std::lock_guard<std::mutex> lock(mutex);
+  std::vector<std::uint64_t>& table = tables[{s, p}];
+  if (table.empty()) {
+    std::uint64_t entries = 1;
+    for (unsigned j = 0; j < p; ++j) entries *= s;
+    DME_ASSERT(entries <= RadixTable::kMaxGroupTable);
+    table.resize(entries);
+    for (std::uint64_t g = 0; g < entries; ++g) {
+      std::uint64_t x = g, entry = 0;
+      for (unsigned j = 0; j < p; ++j, x /= s) entry |= (x % s) << (16 * j);
+      table[g] = entry;
+    }
+  }
+  return table.data();  // a map's elements never move; the vector is never resized again
 }
 
 RadixTable make_radix_table(std::uint32_t s, unsigned k) {
@@ -86,6 +110,8 @@ RadixTable make_radix_table(std::uint32_t s, unsigned k) {
       t.split_half[i] = t.split_inv[i] / 2;
     }
     t.split0_scaled = t.split_inv[0] * 4294967296.0;
+    if (p >= 2 && p <= 4 && t.pow[p] <= RadixTable::kMaxGroupTable)
+      t.group_table = group_digit_table(s, p);
   }
   // s^h < 2^40 (s^k < 2^64, s <= 2^16), so the powers up to s^h are exact doubles and halving
   // their reciprocals is exact.
