@@ -179,20 +179,32 @@ struct Bracket {
 };
 
 #if !HWY_HAVE_SCALABLE
+// table[stride·j + offset] for j < kCount: the source of a one-vector Lookup.
+template <std::size_t kCount>
+std::array<float, kCount> strided(const float* table, std::size_t stride, std::size_t offset) {
+  std::array<float, kCount> r;
+  for (std::size_t j = 0; j < kCount; ++j) r[j] = table[stride * j + offset];
+  return r;
+}
+
 // Tables of two vectors (2^kSteps = 2 · lanes entries: s = 9..16 on AVX2, 17..32 on AVX-512,
-// 5..8 on 128-bit vectors) cost two permutes and a select per lookup (four vectors: four and three). Searched by pairs of
-// entries instead, every table fits one vector: j = the last pair whose even entry is <= x (a
-// binary search of search[2j]), then one comparison with the odd entry search[2j + 1] picks
-// c = 2j or 2j + 1, and the levels come from the tables level[2j], level[2j + 1] and
-// level[2j + 2], all indexed by j. Same c, a and b as the generic search.
+// 5..8 on 128-bit vectors) cost two permutes and a select per lookup, and tables of four vectors
+// four permutes and three selects. Searched by pairs of entries instead, every table fits one
+// vector: j = the last pair whose even entry is <= x (a binary search of search[2j]), then one
+// comparison with the odd entry search[2j + 1] picks c = 2j or 2j + 1, and the levels come from
+// the tables level[2j], level[2j + 1] and level[2j + 2], all indexed by j. Same c, a and b as
+// the generic search.
 template <int kSteps>
 struct Bracket<2, kSteps> {
   static constexpr std::size_t kPairs = std::size_t{1} << (kSteps - 1);  // = lanes
   Lookup<1> even, odd, l0, l1, l2;
   HWY_ALIGN float even_table[kPairs];
   explicit Bracket(const Tables& t)
-      : even(pairs(t.search, 0).data()), odd(pairs(t.search, 1).data()),
-        l0(pairs(t.level, 0).data()), l1(pairs(t.level, 1).data()), l2(pairs(t.level, 2).data()) {
+      : even(strided<kPairs>(t.search, 2, 0).data()),
+        odd(strided<kPairs>(t.search, 2, 1).data()),
+        l0(strided<kPairs>(t.level, 2, 0).data()),
+        l1(strided<kPairs>(t.level, 2, 1).data()),
+        l2(strided<kPairs>(t.level, 2, 2).data()) {
     for (std::size_t j = 0; j < kPairs; ++j) even_table[j] = t.search[2 * j];
   }
   HWY_INLINE VI operator()(VF x, VF& a, VF& b) const {
@@ -203,14 +215,6 @@ struct Bracket<2, kSteps> {
     a = hn::IfThenElse(up, mid, l0(j));
     b = hn::IfThenElse(up, l2(j), mid);
     return hn::Sub(hn::Add(j, j), hn::VecFromMask(di, hn::RebindMask(di, up)));
-  }
-
- private:
-  // table[2j + offset] for j < kPairs.
-  static std::array<float, kPairs> pairs(const float* table, std::size_t offset) {
-    std::array<float, kPairs> r;
-    for (std::size_t j = 0; j < kPairs; ++j) r[j] = table[2 * j + offset];
-    return r;
   }
 };
 
@@ -223,15 +227,15 @@ struct Bracket<4, kSteps> {
   Lookup<1> first, s1, s2, s3, l0, l1, l2, l3, l4;
   HWY_ALIGN float first_table[kQuads];
   explicit Bracket(const Tables& t)
-      : first(quads(t.search, 0).data()),
-        s1(quads(t.search, 1).data()),
-        s2(quads(t.search, 2).data()),
-        s3(quads(t.search, 3).data()),
-        l0(quads(t.level, 0).data()),
-        l1(quads(t.level, 1).data()),
-        l2(quads(t.level, 2).data()),
-        l3(quads(t.level, 3).data()),
-        l4(quads(t.level, 4).data()) {
+      : first(strided<kQuads>(t.search, 4, 0).data()),
+        s1(strided<kQuads>(t.search, 4, 1).data()),
+        s2(strided<kQuads>(t.search, 4, 2).data()),
+        s3(strided<kQuads>(t.search, 4, 3).data()),
+        l0(strided<kQuads>(t.level, 4, 0).data()),
+        l1(strided<kQuads>(t.level, 4, 1).data()),
+        l2(strided<kQuads>(t.level, 4, 2).data()),
+        l3(strided<kQuads>(t.level, 4, 3).data()),
+        l4(strided<kQuads>(t.level, 4, 4).data()) {
     for (std::size_t j = 0; j < kQuads; ++j) first_table[j] = t.search[4 * j];
   }
   HWY_INLINE VI operator()(VF x, VF& a, VF& b) const {
@@ -245,14 +249,6 @@ struct Bracket<4, kSteps> {
     const VI two = hn::Set(di, 2);
     const VI c = hn::Add(hn::ShiftLeft<2>(j), hn::IfThenElseZero(hn::RebindMask(di, m1), two));
     return hn::Sub(c, hn::VecFromMask(di, hn::RebindMask(di, m2)));
-  }
-
- private:
-  // table[4j + offset] for j < kQuads.
-  static std::array<float, kQuads> quads(const float* table, std::size_t offset) {
-    std::array<float, kQuads> r;
-    for (std::size_t j = 0; j < kQuads; ++j) r[j] = table[4 * j + offset];
-    return r;
   }
 };
 #endif
