@@ -48,7 +48,8 @@ TEST(Rounding, VectorKernelsEqualScalarDefinition) {
   dme::test::for_each_simd_target([](const std::string&) {
   const std::size_t sizes[] = {0, 1, 7, 63, 64, 65, 127, 1000, 4099};
   const std::uint64_t firsts[] = {0, 1, 2, 3, 5, (std::uint64_t(1) << 34) - 5};
-  const std::size_t level_counts[] = {1, 2, 3, 5, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 65536};
+  const std::size_t level_counts[] = {1,  2,  3,  5,  8,  9,  15,  16,   17,
+                                      31, 32, 33, 63, 64, 65, 100, 65536};
   const PhiloxStream stream(42, 3, 9, Purpose::kRounding);
   for (std::size_t s : level_counts) {
     const std::vector<float> levels =

@@ -435,6 +435,13 @@ HWY_INLINE void table_digits(const double (*vals)[kBatch], const RadixTable& t, 
     }
 }
 
+// table_digits for each group count 2 .. kMaxGroups (a grouped word has at least two groups).
+using TableDigits = void (*)(const double (*)[kBatch], const RadixTable&, std::size_t,
+                             std::uint16_t*);
+constexpr TableDigits kTableDigits[RadixTable::kMaxGroups + 1] = {
+    nullptr,          nullptr,          table_digits<2>, table_digits<3>, table_digits<4>,
+    table_digits<5>, table_digits<6>, table_digits<7>, table_digits<8>};
+
 void unpack_grouped(const std::byte* in, std::size_t n, const RadixTable& t,
                     std::uint16_t* digits) {
   const std::size_t k = t.k;
@@ -455,15 +462,7 @@ void unpack_grouped(const std::byte* in, std::size_t n, const RadixTable& t,
     }
     peel_values(lo, t, 0, t.first_cut, vals);
     peel_values(hi, t, t.first_cut, t.groups, vals);
-    switch (t.groups) {  // 2 .. kMaxGroups
-      case 2: return table_digits<2>(vals, t, count, out);
-      case 3: return table_digits<3>(vals, t, count, out);
-      case 4: return table_digits<4>(vals, t, count, out);
-      case 5: return table_digits<5>(vals, t, count, out);
-      case 6: return table_digits<6>(vals, t, count, out);
-      case 7: return table_digits<7>(vals, t, count, out);
-      default: return table_digits<8>(vals, t, count, out);
-    }
+    kTableDigits[t.groups](vals, t, count, out);
   };
   // Whole batches whose writes stay inside the output go straight to it; the rest (at most a
   // batch and the few words whose extent runs past n) through buffers, zero words past the end.
