@@ -439,7 +439,7 @@ HWY_INLINE void table_digits(const double (*vals)[kBatch], const RadixTable& t, 
 using TableDigits = void (*)(const double (*)[kBatch], const RadixTable&, std::size_t,
                              std::uint16_t*);
 constexpr TableDigits kTableDigits[RadixTable::kMaxGroups + 1] = {
-    nullptr,          nullptr,          table_digits<2>, table_digits<3>, table_digits<4>,
+    nullptr,         nullptr,         table_digits<2>, table_digits<3>, table_digits<4>,
     table_digits<5>, table_digits<6>, table_digits<7>, table_digits<8>};
 
 void unpack_grouped(const std::byte* in, std::size_t n, const RadixTable& t,
