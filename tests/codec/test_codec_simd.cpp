@@ -146,6 +146,28 @@ TEST(CodecSimd, MixedRadixMatchesReferenceOnEveryTarget) {
   });
 }
 
+// Words out of range (which find_bad_radix_word rejects before any decoder unpacks them) give
+// wrong digits but stay in memory: every kernel, the group tables included, reads and writes
+// only where a valid word would (AddressSanitizer checks the reads in CI).
+TEST(CodecSimd, MixedRadixWordsOutOfRangeStayInMemory) {
+  for_each_simd_target([](const std::string&) {
+    for (std::uint32_t s : {3u, 9u, 10u, 11u, 17u, 33u, 100u}) {
+      const unsigned k = dme::max_digits_per_word(s);
+      const dc::RadixTable t = dc::make_radix_table(s, k);
+      const std::size_t words = 100, n = words * k;
+      const std::uint64_t top = ~std::uint64_t{0} - 2;
+      for (std::uint64_t w : {top, t.word_bound, t.word_bound + (top - t.word_bound) / 2}) {
+        std::vector<std::byte> in(8 * words);
+        for (std::size_t i = 0; i < words; ++i) dc::store_le(in.data() + 8 * i, w + i % 3);
+        ASSERT_EQ(dc::find_bad_radix_word(in.data(), n, t), 0u) << "s=" << s;
+        std::vector<std::uint16_t> out(n + 64, 0xBEEF);
+        dc::unpack_radix(in.data(), n, t, out.data());
+        for (std::size_t i = n; i < out.size(); ++i) ASSERT_EQ(out[i], 0xBEEF) << "s=" << s;
+      }
+    }
+  });
+}
+
 // Words at the edges of every power of s (where a floating-point digit would first go wrong) and
 // random words, for every radix up to 1000 and a spread above, unpacked and packed back by each
 // target.

@@ -427,11 +427,14 @@ HWY_INLINE void table_digits(const double (*vals)[kBatch], const RadixTable& t, 
                              std::uint16_t* out) {
   const std::size_t k = t.k, p = t.group_digits;
   const std::uint64_t* table = t.group_table;
+  // Below s^p for a valid word; clamped, so that a word out of range (whose digits are wrong
+  // anyway) reads inside the table.
+  const auto last = static_cast<std::uint32_t>(t.pow[p] - 1);
   for (std::size_t i = 0; i < count; ++i, out += k)
     for (std::size_t g = 0; g < G; ++g) {
       std::uint32_t value;
       std::memcpy(&value, &vals[g][i], sizeof value);  // the low half of R + value
-      std::memcpy(out + g * p, table + value, sizeof(std::uint64_t));
+      std::memcpy(out + g * p, table + std::min(value, last), sizeof(std::uint64_t));
     }
 }
 
