@@ -182,6 +182,17 @@ TEST(RadixSort, MatchesStdSort) {
       ASSERT_FALSE(x[i] == 0 && x[i - 1] == 0 && !std::signbit(x[i - 1]) && std::signbit(x[i]))
           << d << " " << i;
   }
+  // Digits shared by every key skip their pass, so the keys end in either buffer: values in
+  // [1, 1.5) share the top digit (two passes), a constant vector every digit (none).
+  for (const float hi : {1.5f, 1.0f}) {
+    std::vector<float> x(5000);
+    for (std::size_t i = 0; i < x.size(); ++i)
+      x[i] = 1.0f + (hi - 1.0f) * static_cast<float>((i * 7919) % 5000) / 5000.0f;
+    std::vector<float> expect = x;
+    std::sort(expect.begin(), expect.end());
+    dme::detail::radix_sort(x);
+    ASSERT_EQ(x, expect) << hi;
+  }
 }
 
 // sort_floats (vqsort or radix, whichever the target's rule picks) and vqsort_floats give the

@@ -18,9 +18,6 @@ namespace dme::detail {
 namespace {
 
 constexpr int kDigitBits = 11;
-constexpr std::size_t kBuckets = std::size_t(1) << kDigitBits;
-constexpr std::uint32_t kDigitMask = kBuckets - 1;
-constexpr int kDigits = 3;               // 33 bits cover the 32-bit keys
 constexpr std::size_t kMinRadix = 1024;  // below this std::sort wins
 
 // Order-preserving map float -> uint32: flip all bits of negatives, the sign bit of positives.
@@ -45,42 +42,65 @@ bool cpu_is_amd() {
 
 }  // namespace
 
-void radix_sort(std::span<float> x) {
+namespace {
+
+inline std::uint32_t load_key(const void* p) {
+  std::uint32_t k;
+  std::memcpy(&k, p, sizeof k);
+  return k;
+}
+inline void store_key(void* p, std::uint32_t k) { std::memcpy(p, &k, sizeof k); }
+
+// LSD radix sort of the keys in kBits-bit digits. The keys live in x's own storage (uint32 and
+// float have the same size; every access goes through memcpy) and in one scratch array, so a
+// call touches d fresh words, not 2·d.
+template <int kBits>
+void radix_sort_digits(std::span<float> x) {
+  constexpr int kPasses = (32 + kBits - 1) / kBits;
+  constexpr std::size_t kRadix = std::size_t(1) << kBits;
+  constexpr std::uint32_t kMask = kRadix - 1;
   const std::size_t n = x.size();
-  if (n < kMinRadix) {
-    // Comparing the keys gives the radix order (-0.0 before +0.0) for small inputs too.
-    std::sort(x.begin(), x.end(), [](float a, float b) { return key_of(a) < key_of(b); });
-    return;
-  }
-  auto a = std::make_unique_for_overwrite<std::uint32_t[]>(n);
-  auto b = std::make_unique_for_overwrite<std::uint32_t[]>(n);
-  std::array<std::array<std::size_t, kBuckets>, kDigits> count{};
+  std::byte* const keys = reinterpret_cast<std::byte*>(x.data());
+  std::array<std::array<std::size_t, kRadix>, kPasses> count{};
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint32_t k = key_of(x[i]);
-    a[i] = k;
-    ++count[0][k & kDigitMask];
-    ++count[1][(k >> kDigitBits) & kDigitMask];
-    ++count[2][k >> (2 * kDigitBits)];
+    store_key(keys + 4 * i, k);
+    for (int d = 0; d < kPasses; ++d) ++count[d][(k >> (d * kBits)) & kMask];
   }
-  std::uint32_t* src = a.get();
-  std::uint32_t* dst = b.get();
-  for (int d = 0; d < kDigits; ++d) {
-    const int shift = d * kDigitBits;
+  const auto scratch = std::make_unique_for_overwrite<std::uint32_t[]>(n);
+  std::byte* src = keys;
+  std::byte* dst = reinterpret_cast<std::byte*>(scratch.get());
+  for (int d = 0; d < kPasses; ++d) {
+    const int shift = d * kBits;
     // A digit shared by every key leaves the order unchanged: skip its pass.
-    if (count[d][(src[0] >> shift) & kDigitMask] == n) continue;
-    std::size_t offset[kBuckets];
+    if (count[d][(load_key(src) >> shift) & kMask] == n) continue;
+    std::size_t offset[kRadix];
     std::size_t sum = 0;
-    for (std::size_t v = 0; v < kBuckets; ++v) {
+    for (std::size_t v = 0; v < kRadix; ++v) {
       offset[v] = sum;
       sum += count[d][v];
     }
     for (std::size_t i = 0; i < n; ++i) {
-      const std::uint32_t k = src[i];
-      dst[offset[(k >> shift) & kDigitMask]++] = k;
+      const std::uint32_t k = load_key(src + 4 * i);
+      store_key(dst + 4 * offset[(k >> shift) & kMask]++, k);
     }
     std::swap(src, dst);
   }
-  for (std::size_t i = 0; i < n; ++i) x[i] = float_of(src[i]);
+  for (std::size_t i = 0; i < n; ++i) x[i] = float_of(load_key(src + 4 * i));
+}
+
+}  // namespace
+
+void radix_sort(std::span<float> x) {
+  if (x.size() < kMinRadix) {
+    // Comparing the keys gives the radix order (-0.0 before +0.0) for small inputs too.
+    std::sort(x.begin(), x.end(), [](float a, float b) { return key_of(a) < key_of(b); });
+    return;
+  }
+  // Three 11-bit digits: at 2^20 on an Intel Xeon (family 6 model 207) 11.6–12.4 ms, 8-bit
+  // digits (four passes) 11.7–12.0 and 16-bit ones 14.8–15.3; at 2^24 11 bits were the fastest
+  // too (216–237 ms against 270–282 and 227–237).
+  radix_sort_digits<kDigitBits>(x);
 }
 
 void vqsort_floats(std::span<float> x) {

@@ -1,7 +1,7 @@
 // Sorting float inputs for the exact solvers. Two sorts give the same order, the total order of
 // the keys below (-0.0 before +0.0, which std::sort leaves unspecified):
 //   - radix_sort: an LSD radix sort (three 11-bit digits of the order-preserving unsigned image
-//     of each float), 2·d words of scratch;
+//     of each float), in x's storage and d words of scratch;
 //   - Highway's vqsort (vectorised quicksort on the current SIMD target) of the same unsigned
 //     images, in place.
 // sort_floats uses the faster one on the SIMD target in use; `dme-bench solvers` times both in
@@ -14,7 +14,7 @@
 namespace dme::detail {
 
 /// Sorts x ascending (-0.0 before +0.0; no NaN allowed: callers scan their input first).
-/// Uses 2·x.size() words of scratch; small inputs go to std::sort.
+/// Uses x.size() words of scratch; small inputs go to std::sort.
 void radix_sort(std::span<float> x);
 
 /// Sorts x ascending in radix_sort's order with Highway's vqsort on the current SIMD target.
