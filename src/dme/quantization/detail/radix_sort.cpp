@@ -49,7 +49,9 @@ inline std::uint32_t load_key(const void* p) {
   std::memcpy(&k, p, sizeof k);
   return k;
 }
-inline void store_key(void* p, std::uint32_t k) { std::memcpy(p, &k, sizeof k); }
+inline void store_key(void* p, std::uint32_t k) {
+  std::memcpy(p, &k, sizeof k);
+}
 
 // LSD radix sort of the keys in kBits-bit digits. The keys live in x's own storage (uint32 and
 // float have the same size; every access goes through memcpy) and in one scratch array, so a
