@@ -354,14 +354,14 @@ HWY_INLINE hn::Vec<D16> to_u16(const hn::Vec<DD> (&x)[4]) {
   return hn::Combine(d16, hn::Combine(dh, part[3], part[2]), hn::Combine(dh, part[1], part[0]));
 }
 
-/// The digit rows of groups [from, to) of each x[i] (their value, below 2^40), the groups
-/// peeled off one at a time.
-HWY_INLINE void peel_rows(hn::Vec<DD> (&x)[4], const RadixTable& t, std::size_t from,
-                          std::size_t to, BatchScratch& sc) {
+/// Peels groups [from, to) off each x[i] (their value, below 2^40), one at a time, and hands
+/// emit(g, values) the four vectors of group g's values (integers below 2^15 as doubles).
+template <class Emit>
+HWY_INLINE void peel_groups(hn::Vec<DD> (&x)[4], const RadixTable& t, std::size_t from,
+                            std::size_t to, const Emit& emit) {
   const DD dd;
   const auto pw = hn::Set(dd, t.split_pow[1]), inv = hn::Set(dd, t.split_inv[1]);
   const auto half = hn::Set(dd, t.split_half[1]);
-  const std::size_t p = t.group_digits;
   for (std::size_t g = from; g + 1 < to; ++g) {
     hn::Vec<DD> rem[4];
     for (std::size_t i = 0; i < 4; ++i) {
@@ -369,9 +369,18 @@ HWY_INLINE void peel_rows(hn::Vec<DD> (&x)[4], const RadixTable& t, std::size_t 
       rem[i] = hn::NegMulAdd(q, pw, x[i]);
       x[i] = q;
     }
-    group_digit_rows(to_u16(rem), t, g * p, p, sc);
+    emit(g, rem);
   }
-  group_digit_rows(to_u16(x), t, (to - 1) * p, std::min(p, t.k - (to - 1) * p), sc);
+  emit(to - 1, x);
+}
+
+/// The digit rows of groups [from, to) of each x[i].
+HWY_INLINE void peel_rows(hn::Vec<DD> (&x)[4], const RadixTable& t, std::size_t from,
+                          std::size_t to, BatchScratch& sc) {
+  const std::size_t p = t.group_digits;
+  peel_groups(x, t, from, to, [&](std::size_t g, const hn::Vec<DD>(&v)[4]) {
+    group_digit_rows(to_u16(v), t, g * p, std::min(p, t.k - g * p), sc);
+  });
 }
 
 /// The two parts of the kQuarter little-endian words at in: lo = v mod s^(p·first_cut) and
@@ -402,22 +411,14 @@ HWY_INLINE void first_split(const std::byte* in, const RadixTable& t, hn::Vec<DD
 // (a short group's zero lanes land on digits that a later store writes). The table stays in L1
 // or L2 (at most 2^14 entries), and the stores are the digits' own: no transposes.
 
-/// R + the values of groups [from, to) of each x[i] (as peel_rows() splits them) to
-/// vals[g][word of the batch].
+/// R + the values of groups [from, to) of each x[i] to vals[g][word of the batch].
 HWY_INLINE void peel_values(hn::Vec<DD> (&x)[4], const RadixTable& t, std::size_t from,
                             std::size_t to, double (*vals)[kBatch]) {
   const DD dd;
-  const std::size_t nd = hn::Lanes(dd);  // kQuarter
-  const auto pw = hn::Set(dd, t.split_pow[1]), inv = hn::Set(dd, t.split_inv[1]);
-  const auto half = hn::Set(dd, t.split_half[1]);
   const auto round = hn::Set(dd, kRound);
-  for (std::size_t g = from; g + 1 < to; ++g)
-    for (std::size_t i = 0; i < 4; ++i) {
-      const auto q = hn::Floor(hn::MulAdd(x[i], inv, half));
-      hn::Store(hn::Add(hn::NegMulAdd(q, pw, x[i]), round), dd, vals[g] + i * nd);
-      x[i] = q;
-    }
-  for (std::size_t i = 0; i < 4; ++i) hn::Store(hn::Add(x[i], round), dd, vals[to - 1] + i * nd);
+  peel_groups(x, t, from, to, [&](std::size_t g, const hn::Vec<DD>(&v)[4]) {
+    for (std::size_t i = 0; i < 4; ++i) hn::Store(hn::Add(v[i], round), dd, vals[g] + i * kQuarter);
+  });
 }
 
 /// The digits of words [0, count) of the batch whose group values are in vals, G groups per

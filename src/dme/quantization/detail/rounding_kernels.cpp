@@ -179,13 +179,32 @@ struct Bracket {
 };
 
 #if !HWY_HAVE_SCALABLE
-// table[stride·j + offset] for j < kCount: the source of a one-vector Lookup.
-template <std::size_t kCount>
-std::array<float, kCount> strided(const float* table, std::size_t stride, std::size_t offset) {
-  std::array<float, kCount> r;
-  for (std::size_t j = 0; j < kCount; ++j) r[j] = table[stride * j + offset];
-  return r;
-}
+// The one-vector tables of a search by groups of G entries (kGroups = lanes groups): lane j of
+// search[r] is entry G·j + r of the search table, lane j of level[r] entry G·j + r of the level
+// table, and first[j] = search[G·j] (the binary search's broadcast steps read it).
+template <int G, std::size_t kGroups>
+struct GroupTables {
+  VF search[G];
+  VF level[G + 1];
+  HWY_ALIGN float first[kGroups];
+  explicit GroupTables(const Tables& t) {
+    HWY_ALIGN float lanes[kGroups];
+    for (int r = 0; r <= G; ++r) {
+      for (std::size_t j = 0; j < kGroups; ++j) lanes[j] = t.level[G * j + r];
+      level[r] = hn::Load(DF(), lanes);
+      if (r == G) break;
+      for (std::size_t j = 0; j < kGroups; ++j) lanes[j] = t.search[G * j + r];
+      search[r] = hn::Load(DF(), lanes);
+    }
+    for (std::size_t j = 0; j < kGroups; ++j) first[j] = t.search[G * j];
+  }
+  /// Lane i of table at index j[i].
+  static HWY_INLINE VF look(VF table, VI j) {
+    return hn::TableLookupLanes(table, hn::IndicesFromVec(DF(), j));
+  }
+  /// The groups' first entries at j (the binary search's lookup).
+  HWY_INLINE VF operator()(VI j) const { return look(search[0], j); }
+};
 
 // Tables of two vectors (2^kSteps = 2 · lanes entries: s = 9..16 on AVX2, 17..32 on AVX-512,
 // 5..8 on 128-bit vectors) cost two permutes and a select per lookup, and tables of four vectors
@@ -196,24 +215,16 @@ std::array<float, kCount> strided(const float* table, std::size_t stride, std::s
 // the generic search.
 template <int kSteps>
 struct Bracket<2, kSteps> {
-  static constexpr std::size_t kPairs = std::size_t{1} << (kSteps - 1);  // = lanes
-  Lookup<1> even, odd, l0, l1, l2;
-  HWY_ALIGN float even_table[kPairs];
-  explicit Bracket(const Tables& t)
-      : even(strided<kPairs>(t.search, 2, 0).data()),
-        odd(strided<kPairs>(t.search, 2, 1).data()),
-        l0(strided<kPairs>(t.level, 2, 0).data()),
-        l1(strided<kPairs>(t.level, 2, 1).data()),
-        l2(strided<kPairs>(t.level, 2, 2).data()) {
-    for (std::size_t j = 0; j < kPairs; ++j) even_table[j] = t.search[2 * j];
-  }
+  using T = GroupTables<2, std::size_t{1} << (kSteps - 1)>;  // as many pairs as lanes
+  T t;
+  explicit Bracket(const Tables& tables) : t(tables) {}
   HWY_INLINE VI operator()(VF x, VF& a, VF& b) const {
     const DI di;
-    const VI j = interval<kSteps - 1>(x, even, even_table);
-    const auto up = hn::Le(odd(j), x);
-    const VF mid = l1(j);
-    a = hn::IfThenElse(up, mid, l0(j));
-    b = hn::IfThenElse(up, l2(j), mid);
+    const VI j = interval<kSteps - 1>(x, t, t.first);
+    const auto up = hn::Le(T::look(t.search[1], j), x);
+    const VF mid = T::look(t.level[1], j);
+    a = hn::IfThenElse(up, mid, T::look(t.level[0], j));
+    b = hn::IfThenElse(up, T::look(t.level[2], j), mid);
     return hn::Sub(hn::Add(j, j), hn::VecFromMask(di, hn::RebindMask(di, up)));
   }
 };
@@ -223,29 +234,20 @@ struct Bracket<2, kSteps> {
 // search[4j + 1], search[4j + 3] give c = 4j + 2·m1 + m2, and level[4j + r], r = 0..4, the levels.
 template <int kSteps>
 struct Bracket<4, kSteps> {
-  static constexpr std::size_t kQuads = std::size_t{1} << (kSteps - 2);  // = lanes
-  Lookup<1> first, s1, s2, s3, l0, l1, l2, l3, l4;
-  HWY_ALIGN float first_table[kQuads];
-  explicit Bracket(const Tables& t)
-      : first(strided<kQuads>(t.search, 4, 0).data()),
-        s1(strided<kQuads>(t.search, 4, 1).data()),
-        s2(strided<kQuads>(t.search, 4, 2).data()),
-        s3(strided<kQuads>(t.search, 4, 3).data()),
-        l0(strided<kQuads>(t.level, 4, 0).data()),
-        l1(strided<kQuads>(t.level, 4, 1).data()),
-        l2(strided<kQuads>(t.level, 4, 2).data()),
-        l3(strided<kQuads>(t.level, 4, 3).data()),
-        l4(strided<kQuads>(t.level, 4, 4).data()) {
-    for (std::size_t j = 0; j < kQuads; ++j) first_table[j] = t.search[4 * j];
-  }
+  using T = GroupTables<4, std::size_t{1} << (kSteps - 2)>;  // as many quads as lanes
+  T t;
+  explicit Bracket(const Tables& tables) : t(tables) {}
   HWY_INLINE VI operator()(VF x, VF& a, VF& b) const {
     const DI di;
-    const VI j = interval<kSteps - 2>(x, first, first_table);
-    const auto m1 = hn::Le(s2(j), x);
-    const auto m2 = hn::Le(hn::IfThenElse(m1, s3(j), s1(j)), x);
-    const VF v1 = l1(j), v2 = l2(j), v3 = l3(j);
-    a = hn::IfThenElse(m1, hn::IfThenElse(m2, v3, v2), hn::IfThenElse(m2, v1, l0(j)));
-    b = hn::IfThenElse(m1, hn::IfThenElse(m2, l4(j), v3), hn::IfThenElse(m2, v2, v1));
+    const VI j = interval<kSteps - 2>(x, t, t.first);
+    const auto m1 = hn::Le(T::look(t.search[2], j), x);
+    const auto m2 =
+        hn::Le(hn::IfThenElse(m1, T::look(t.search[3], j), T::look(t.search[1], j)), x);
+    const VF v1 = T::look(t.level[1], j), v2 = T::look(t.level[2], j), v3 = T::look(t.level[3], j);
+    a = hn::IfThenElse(m1, hn::IfThenElse(m2, v3, v2),
+                       hn::IfThenElse(m2, v1, T::look(t.level[0], j)));
+    b = hn::IfThenElse(m1, hn::IfThenElse(m2, T::look(t.level[4], j), v3),
+                       hn::IfThenElse(m2, v2, v1));
     const VI two = hn::Set(di, 2);
     const VI c = hn::Add(hn::ShiftLeft<2>(j), hn::IfThenElseZero(hn::RebindMask(di, m1), two));
     return hn::Sub(c, hn::VecFromMask(di, hn::RebindMask(di, m2)));
