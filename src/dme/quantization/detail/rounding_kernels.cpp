@@ -15,7 +15,6 @@
 #include "dme/quantization/detail/rounding_kernels.h"
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <limits>
 #include <vector>
@@ -241,8 +240,7 @@ struct Bracket<4, kSteps> {
     const DI di;
     const VI j = interval<kSteps - 2>(x, t, t.first);
     const auto m1 = hn::Le(T::look(t.search[2], j), x);
-    const auto m2 =
-        hn::Le(hn::IfThenElse(m1, T::look(t.search[3], j), T::look(t.search[1], j)), x);
+    const auto m2 = hn::Le(hn::IfThenElse(m1, T::look(t.search[3], j), T::look(t.search[1], j)), x);
     const VF v1 = T::look(t.level[1], j), v2 = T::look(t.level[2], j), v3 = T::look(t.level[3], j);
     a = hn::IfThenElse(m1, hn::IfThenElse(m2, v3, v2),
                        hn::IfThenElse(m2, v1, T::look(t.level[0], j)));
