@@ -79,6 +79,18 @@ void check_all_layers(const std::vector<float>& sorted) {
         dd::asq_column_minima(f, xs.data(), us.data(), n, a, o);
       },
       "plain");
+  // The same layers, each search starting every column at the previous layer's argmin (the
+  // layered DP's bound across layers, docs/algorithms.md §3.5; the first layer's predecessor
+  // C(0, .) has argmin 0, so it runs without one).
+  std::vector<std::uint32_t> previous;
+  compare_layers(
+      first, unit,
+      [&](const double* f, std::uint32_t* a, double* o) {
+        dd::asq_column_minima(f, xs.data(), us.data(), n, a, o,
+                              previous.empty() ? nullptr : previous.data());
+        previous.assign(a, a + n);
+      },
+      "plain from the previous layer's argmins");
   // k-means: columns are prefix positions 0..d.
   const std::vector<double> prefix =
       dd::centred_exclusive_prefix(sorted, dd::compensated_mean(sorted));
@@ -130,11 +142,16 @@ Results all_kernels(const std::vector<float>& sorted, std::uint64_t seed) {
     keep(n);
     f.assign(out.begin(), out.begin() + n);
   }
-  for (std::size_t j = 0; j < n; ++j) f[j] = xs[j] * us[0] - xs[0] * us[j];
-  for (int layer = 0; layer < 4; ++layer) {
-    dd::asq_column_minima(f.data(), xs.data(), us.data(), n, arg.data(), out.data());
-    keep(n);
-    f.assign(out.begin(), out.begin() + n);
+  for (const bool bounded : {false, true}) {  // bounded: from the previous layer's argmins
+    for (std::size_t j = 0; j < n; ++j) f[j] = xs[j] * us[0] - xs[0] * us[j];
+    std::vector<std::uint32_t> previous;
+    for (int layer = 0; layer < 4; ++layer) {
+      dd::asq_column_minima(f.data(), xs.data(), us.data(), n, arg.data(), out.data(),
+                            previous.empty() ? nullptr : previous.data());
+      keep(n);
+      f.assign(out.begin(), out.begin() + n);
+      if (bounded) previous.assign(arg.begin(), arg.begin() + n);
+    }
   }
   std::vector<double> kf(n + 1);
   for (std::size_t j = 1; j <= n; ++j)

@@ -35,14 +35,24 @@ constexpr std::size_t leaf_rows(MinimaKind kind) {
 
 // The window: rows [r_lo, r_hi] with values f[k - r_lo] and coefficients xr, ur (the points the
 // middle level is gathered from, for the accelerated cost); columns [c_lo, c_hi] with
-// coefficients xc, uc; results argmin[j - c_lo], out[j - c_lo].
+// coefficients xc, uc; results argmin[j - c_lo], out[j - c_lo]. lower, where not null, holds
+// per column a row at or below its smallest argmin (lower[j - c_lo], non-decreasing in j): the
+// previous layer's argmins (accel_minima.h).
 struct Window {
   const double* f;
   const double *xr, *ur, *xc, *uc;
   std::size_t r_lo, r_hi, c_lo, c_hi;
   std::uint32_t* argmin;
   double* out;
+  const std::uint32_t* lower = nullptr;
 };
+
+// The first row to search for column j, given the window's rows from r_lo: lower[j] where that
+// is higher, never above r_hi (which holds however the floating-point costs round).
+inline std::size_t first_row(const Window& w, std::size_t j, std::size_t r_lo, std::size_t r_hi) {
+  if (w.lower == nullptr) return r_lo;
+  return std::min<std::size_t>(std::max<std::size_t>(r_lo, w.lower[j - w.c_lo]), r_hi);
+}
 
 // The costs of asq_cost.h (AccelAsqArrays, AsqCost, KmeansCost), row k against column j, in the
 // operation order the vector kernels use.
@@ -71,10 +81,12 @@ void monotone_minima(const Search& search, const Window& w, std::size_t c_lo, st
                      std::size_t r_lo, std::size_t r_hi) {
   while (c_lo <= c_hi) {
     const std::size_t rows_hi = std::min(r_hi, c_hi);
+    r_lo = first_row(w, c_lo, r_lo, rows_hi);  // a bound for every column from c_lo on
     if (rows_hi - r_lo + 1 <= leaf_rows(kKind))
       return search.brute_force(c_lo, c_hi, r_lo, rows_hi);
     const std::size_t mid = c_lo + (c_hi - c_lo) / 2;
-    search.scan_column(mid, r_lo, std::min(r_hi, mid));
+    const std::size_t mid_hi = std::min(r_hi, mid);
+    search.scan_column(mid, first_row(w, mid, r_lo, mid_hi), mid_hi);
     if (mid > c_lo)
       monotone_minima<kKind>(search, w, c_lo, mid - 1, r_lo, w.argmin[mid - w.c_lo]);
     r_lo = w.argmin[mid - w.c_lo];
@@ -407,74 +419,100 @@ struct VectorSearch {
   }
 
   // Every column of [c_lo, c_hi] against every row of [r_lo, r_hi] (row k only for columns
-  // j >= k), a vector of columns per step; rows in increasing order, so ties keep the smallest.
-  // Rows up to the vector's first column hold for every lane, so their loop needs no per-row
-  // mask; the row index is carried as a double (exact: indices < 2^32) rather than converted
-  // from an integer each step (an unsigned conversion is a branchy sequence below AVX-512).
+  // j >= k), two vectors of columns per step (the tail: one), rows in increasing order so ties
+  // keep the smallest. Two vectors keep two compare-and-blend chains in flight (§3.5 of
+  // docs/algorithms.md). Rows up to the step's first column hold for every lane: no per-row
+  // mask. The row index is carried as a double (exact below 2^32), not converted each step.
   void brute_force(std::size_t c_lo, std::size_t c_hi, std::size_t r_lo, std::size_t r_hi) const {
+    const std::size_t N = hn::Lanes(D());
+    std::size_t j0 = c_lo;
+    for (; j0 + 2 * N <= c_hi + 1; j0 += 2 * N) brute_force_step<true>(j0, 2 * N, r_lo, r_hi);
+    for (; j0 <= c_hi; j0 += N) brute_force_step<false>(j0, std::min(N, c_hi + 1 - j0), r_lo, r_hi);
+  }
+
+  // Columns [j0, j0 + count) against rows [r_lo, r_hi]: two whole vectors (kTwo, count = 2N) or
+  // one vector's first count lanes.
+  template <bool kTwo>
+  HWY_INLINE void brute_force_step(std::size_t j0, std::size_t count, std::size_t r_lo,
+                                   std::size_t r_hi) const {
     const D d;
     const std::size_t N = hn::Lanes(d);
-    const V lane = hn::Iota(d, 0.0);
     const V one = hn::Set(d, 1.0);
-    HWY_ALIGN double values[HWY_MAX_BYTES / sizeof(double)];
     const double* HWY_RESTRICT f = w.f - w.r_lo;
     const double* HWY_RESTRICT xr = w.xr;
     const double* HWY_RESTRICT ur = w.ur;
-    for (std::size_t j0 = c_lo; j0 <= c_hi; j0 += N) {
-      const std::size_t count = std::min(N, c_hi + 1 - j0);
-      const M columns = hn::FirstN(d, count);
-      const V xj = count == N ? hn::LoadU(d, w.xc + j0) : load_first(w.xc + j0, count);
-      const V uj = count == N ? hn::LoadU(d, w.uc + j0) : load_first(w.uc + j0, count);
-      const V jd = hn::Add(hn::Set(d, static_cast<double>(j0)), lane);
-      V best = hn::Set(d, std::numeric_limits<double>::infinity());
-      V best_k = hn::Set(d, static_cast<double>(r_lo));
-      V kd = best_k;
-      const std::size_t k_end = std::min(r_hi, j0 + N - 1);
-      const std::size_t k_all = std::min(r_hi, j0);  // rows valid in every column of the vector
-      std::size_t k = r_lo;
-      for (; k <= k_all; ++k) {
-        const V v = vector_value<kKind>(w, hn::Set(d, f[k]), hn::Set(d, xr[k]), hn::Set(d, ur[k]),
-                                        kd, xj, uj, jd, columns);
-        const M better = hn::Lt(v, best);
-        best = hn::IfThenElse(better, v, best);
-        best_k = hn::Max(best_k, hn::IfThenElseZero(better, kd));
-        kd = hn::Add(kd, one);
+    const bool whole = kTwo || count == N;
+    const M columns = hn::FirstN(d, kTwo ? N : count);
+    const V xj0 = whole ? hn::LoadU(d, w.xc + j0) : load_first(w.xc + j0, count);
+    const V uj0 = whole ? hn::LoadU(d, w.uc + j0) : load_first(w.uc + j0, count);
+    const V xj1 = kTwo ? hn::LoadU(d, w.xc + j0 + N) : xj0;
+    const V uj1 = kTwo ? hn::LoadU(d, w.uc + j0 + N) : uj0;
+    const V jd0 = hn::Add(hn::Set(d, static_cast<double>(j0)), hn::Iota(d, 0.0));
+    const V jd1 = hn::Add(jd0, hn::Set(d, static_cast<double>(N)));
+    V best0 = hn::Set(d, std::numeric_limits<double>::infinity()), best1 = best0;
+    V best_k0 = hn::Set(d, static_cast<double>(r_lo)), best_k1 = best_k0;
+    V kd = best_k0;
+    const std::size_t k_end = std::min(r_hi, j0 + count - 1);
+    const std::size_t k_all = std::min(r_hi, j0);  // rows valid in every column of the step
+    std::size_t k = r_lo;
+    for (; k <= k_all; ++k) {
+      const V fk = hn::Set(d, f[k]), xk = hn::Set(d, xr[k]), uk = hn::Set(d, ur[k]);
+      const V v0 = vector_value<kKind>(w, fk, xk, uk, kd, xj0, uj0, jd0, columns);
+      const M better0 = hn::Lt(v0, best0);
+      best0 = hn::IfThenElse(better0, v0, best0);
+      best_k0 = hn::Max(best_k0, hn::IfThenElseZero(better0, kd));
+      if constexpr (kTwo) {
+        const V v1 = vector_value<kKind>(w, fk, xk, uk, kd, xj1, uj1, jd1, columns);
+        const M better1 = hn::Lt(v1, best1);
+        best1 = hn::IfThenElse(better1, v1, best1);
+        best_k1 = hn::Max(best_k1, hn::IfThenElseZero(better1, kd));
       }
-      for (; k <= k_end; ++k) {
-        const M valid = hn::And(columns, hn::Le(kd, jd));
-        const V v = vector_value<kKind>(w, hn::Set(d, f[k]), hn::Set(d, xr[k]), hn::Set(d, ur[k]),
-                                        kd, xj, uj, jd, valid);
-        const M better = hn::And(valid, hn::Lt(v, best));
-        best = hn::IfThenElse(better, v, best);
-        best_k = hn::Max(best_k, hn::IfThenElseZero(better, kd));
-        kd = hn::Add(kd, one);
+      kd = hn::Add(kd, one);
+    }
+    for (; k <= k_end; ++k) {
+      const V fk = hn::Set(d, f[k]), xk = hn::Set(d, xr[k]), uk = hn::Set(d, ur[k]);
+      const M valid0 = hn::And(columns, hn::Le(kd, jd0));
+      const V v0 = vector_value<kKind>(w, fk, xk, uk, kd, xj0, uj0, jd0, valid0);
+      const M better0 = hn::And(valid0, hn::Lt(v0, best0));
+      best0 = hn::IfThenElse(better0, v0, best0);
+      best_k0 = hn::Max(best_k0, hn::IfThenElseZero(better0, kd));
+      if constexpr (kTwo) {
+        const M valid1 = hn::Le(kd, jd1);
+        const V v1 = vector_value<kKind>(w, fk, xk, uk, kd, xj1, uj1, jd1, valid1);
+        const M better1 = hn::And(valid1, hn::Lt(v1, best1));
+        best1 = hn::IfThenElse(better1, v1, best1);
+        best_k1 = hn::Max(best_k1, hn::IfThenElseZero(better1, kd));
       }
-      double* out = w.out + (j0 - w.c_lo);
-      std::uint32_t* argmin = w.argmin + (j0 - w.c_lo);
-      if (count == N) {
-        hn::StoreU(best, d, out);
-      } else {
-        hn::Store(best, d, values);
-        std::copy_n(values, count, out);
-      }
-      // The rows as 32-bit integers (b + 2^52 holds b in its low mantissa bits), stored
-      // straight from a register: the aligned stack copy of best_k this replaces made GCC keep
-      // best_k in that stack slot throughout the loops above, a store and a reload on the
-      // loop-carried chain every row. That, with the unsigned-to-double conversion of every row
-      // index, made the SSE4 layers slower than the scalar target's (exact QUIVER at 2^20,
-      // s = 16 on a Zen 4: 15.7 ms against 12.3; now ~9).
-      const hn::RebindToUnsigned<D> du;
-      const hn::Rebind<std::uint32_t, D> d32;
-      const V magic = hn::Set(d, 0x1p52);
-      const auto rows = hn::TruncateTo(
-          d32, hn::Sub(hn::BitCast(du, hn::Add(best_k, magic)), hn::BitCast(du, magic)));
-      if (count == N) {
-        hn::StoreU(rows, d32, argmin);
-      } else {
-        HWY_ALIGN std::uint32_t buf[HWY_MAX_BYTES / sizeof(double)];
-        hn::Store(rows, d32, buf);
-        std::copy_n(buf, count, argmin);
-      }
+      kd = hn::Add(kd, one);
+    }
+    store_minima(j0, kTwo ? N : count, best0, best_k0);
+    if constexpr (kTwo) store_minima(j0 + N, N, best1, best_k1);
+  }
+
+  // The minima and argmins of columns [j0, j0 + count) (count <= N) from a step's lanes, the
+  // rows as 32-bit integers (b + 2^52 holds b in its low mantissa bits) straight from a register:
+  // a stack copy of best_k made GCC keep it in memory through the loops (SSE4 layers of exact
+  // QUIVER at 2^20 on a Zen 4: 15.7 ms, now ~9).
+  HWY_INLINE void store_minima(std::size_t j0, std::size_t count, V best, V best_k) const {
+    const D d;
+    const std::size_t N = hn::Lanes(d);
+    double* out = w.out + (j0 - w.c_lo);
+    std::uint32_t* argmin = w.argmin + (j0 - w.c_lo);
+    const hn::RebindToUnsigned<D> du;
+    const hn::Rebind<std::uint32_t, D> d32;
+    const V magic = hn::Set(d, 0x1p52);
+    const auto rows = hn::TruncateTo(
+        d32, hn::Sub(hn::BitCast(du, hn::Add(best_k, magic)), hn::BitCast(du, magic)));
+    if (count == N) {
+      hn::StoreU(best, d, out);
+      hn::StoreU(rows, d32, argmin);
+    } else {
+      HWY_ALIGN double values[HWY_MAX_BYTES / sizeof(double)];
+      HWY_ALIGN std::uint32_t buf[HWY_MAX_BYTES / sizeof(double)];
+      hn::Store(best, d, values);
+      std::copy_n(values, count, out);
+      hn::Store(rows, d32, buf);
+      std::copy_n(buf, count, argmin);
     }
   }
 
@@ -533,9 +571,9 @@ void accel_window_minima(const double* f, const double* x, const double* u, std:
 }
 
 void asq_column_minima(const double* f, const double* x, const double* u, std::size_t n,
-                       std::uint32_t* argmin, double* out) {
+                       std::uint32_t* argmin, double* out, const std::uint32_t* lower) {
   if (n == 0) return;
-  run(MinimaKind::kPlain, {f, x, u, x, u, 0, n - 1, 0, n - 1, argmin, out});
+  run(MinimaKind::kPlain, {f, x, u, x, u, 0, n - 1, 0, n - 1, argmin, out, lower});
 }
 
 void asq_window_minima(const double* f, const double* x, const double* u, std::size_t r_lo,

@@ -42,8 +42,11 @@ void accel_window_minima(const double* f, const double* x, const double* u, std:
                          std::size_t r_hi, std::size_t c_lo, std::size_t c_hi,
                          std::uint32_t* argmin, double* out);
 /// The same for the one-level cost c(k, j) = x_j u_k - x_k u_j (AsqCost): exact QUIVER's layers.
+/// lower (size n, or null) bounds each column's smallest argmin from below and must be
+/// non-decreasing: pass the previous layer's argmins, which a layered DP over a Monge cost
+/// satisfies (docs/algorithms.md §3.5). The search then starts each column there.
 void asq_column_minima(const double* f, const double* x, const double* u, std::size_t n,
-                       std::uint32_t* argmin, double* out);
+                       std::uint32_t* argmin, double* out, const std::uint32_t* lower = nullptr);
 /// asq_column_minima over a window, as accel_window_minima.
 void asq_window_minima(const double* f, const double* x, const double* u, std::size_t r_lo,
                        std::size_t r_hi, std::size_t c_lo, std::size_t c_hi, std::uint32_t* argmin,

@@ -36,9 +36,13 @@ std::vector<std::size_t> asq_smawk_indices(const Cost& cost, std::size_t n, std:
         xs[t] = cost.p[t].x;
         us[t] = cost.p[t].u;
       }
+      // Each layer's smallest argmins bound the next layer's from below (§3.5); the first
+      // layer's predecessor, F_2 = C(0, .), has argmin 0 everywhere.
+      const std::uint32_t* lower = nullptr;
       for (std::size_t layer = 3; layer < s; ++layer)
         dp.step_with([&](const double* f, std::uint32_t* argmin, double* out) {
-          asq_column_minima(f, xs.data(), us.data(), n, argmin, out);
+          asq_column_minima(f, xs.data(), us.data(), n, argmin, out, lower);
+          lower = argmin;
         });
     }
   } else {
