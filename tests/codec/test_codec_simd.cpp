@@ -168,6 +168,31 @@ TEST(CodecSimd, MixedRadixWordsOutOfRangeStayInMemory) {
   });
 }
 
+// The range check every receiver runs before unpacking (a vector of words at a time, then the
+// rest): one word at or above s^k, anywhere among valid ones, is found where it is; words just
+// below s^k pass. Word counts across a few vector steps and their tails, on every target.
+TEST(CodecSimd, MixedRadixRangeCheckFindsEveryBadWord) {
+  for_each_simd_target([](const std::string&) {
+    for (std::uint32_t s : {3u, 10u, 100u, 65535u}) {
+      const unsigned k = dme::max_digits_per_word(s);
+      const dc::RadixTable t = dc::make_radix_table(s, k);
+      for (std::size_t words : {1u, 2u, 7u, 16u, 17u, 33u, 70u}) {
+        const std::size_t n = words * k;
+        std::vector<std::byte> in(8 * words);
+        for (std::size_t i = 0; i < words; ++i) dc::store_le(in.data() + 8 * i, t.word_bound - 1);
+        ASSERT_EQ(dc::find_bad_radix_word(in.data(), n, t), SIZE_MAX);
+        for (std::size_t at = 0; at < words; ++at)
+          for (std::uint64_t bad : {t.word_bound, ~std::uint64_t{0}}) {
+            dc::store_le(in.data() + 8 * at, bad);
+            ASSERT_EQ(dc::find_bad_radix_word(in.data(), n, t), at)
+                << "s=" << s << " words=" << words << " bad=" << bad;
+            dc::store_le(in.data() + 8 * at, t.word_bound - 1);
+          }
+      }
+    }
+  });
+}
+
 // Words at the edges of every power of s (where a floating-point digit would first go wrong) and
 // random words, for every radix up to 1000 and a spread above, unpacked and packed back by each
 // target.

@@ -90,6 +90,11 @@ void pack_radix(const std::uint16_t* digits, std::size_t n, const RadixTable& t,
 void pack_radix_scalar(const std::uint16_t* digits, std::size_t n, const RadixTable& t,
                        std::byte* out);
 
+/// Sets bad when one of the first words at in (little-endian) is at least bound, a SIMD vector
+/// of words at a time; returns how many of the `words` it covered (the caller checks the rest).
+std::size_t vector_words_at_least(const std::byte* in, std::size_t words, std::uint64_t bound,
+                                  bool& bad);
+
 /// Index of the first word of the ceil(n / k) words at in that is out of range (>= s^k, or the
 /// last word >= s^r when it holds r < k digits), or SIZE_MAX when all are valid.
 std::size_t find_bad_radix_word(const std::byte* in, std::size_t n, const RadixTable& t);

@@ -176,9 +176,11 @@ void pack_radix_scalar(const std::uint16_t* digits, std::size_t n, const RadixTa
 
 std::size_t find_bad_radix_word(const std::byte* in, std::size_t n, const RadixTable& t) {
   const std::size_t full = n / t.k;
+  bool vector_bad = false;
   bool bad = false;
-  for (std::size_t w = 0; w < full; ++w) bad |= load_le<std::uint64_t>(in + 8 * w) >= t.word_bound;
-  if (bad) {
+  for (std::size_t w = vector_words_at_least(in, full, t.word_bound, vector_bad); w < full; ++w)
+    bad |= load_le<std::uint64_t>(in + 8 * w) >= t.word_bound;
+  if (bad || vector_bad) {  // then the first one, word by word
     for (std::size_t w = 0; w < full; ++w)
       if (load_le<std::uint64_t>(in + 8 * w) >= t.word_bound) return w;
   }
