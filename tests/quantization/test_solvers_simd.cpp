@@ -70,6 +70,38 @@ TEST(SolversSimd, EveryTargetReturnsTheReferenceLevels) {
     }
 }
 
+// The histogram pass says whether every value lies in the given [lo, hi]: one value a step
+// outside (next below lo, next above hi), a NaN or an infinity, at every position of a few
+// vectors and of the tail, makes it false on every target; values equal to lo and hi do not.
+TEST(SolversSimd, HistogramFindsEveryValueOutsideTheRange) {
+  const std::vector<float> bad = {std::nextafter(-1.0f, -2.0f),
+                                  std::nextafter(2.0f, 3.0f),
+                                  std::nanf(""),
+                                  std::numeric_limits<float>::infinity(),
+                                  -std::numeric_limits<float>::infinity(),
+                                  -1e30f,
+                                  1e30f};
+  dme::test::for_each_simd_target([&](const std::string&) {
+    for (std::size_t d : {1u, 17u, 70u}) {
+      std::vector<float> x = dme::test::make_input(Dist::kUniform, d, d);
+      for (float& v : x) v = -1.0f + 3.0f * (v - std::floor(v));  // inside [-1, 2)
+      x[0] = -1.0f;
+      x[d - 1] = 2.0f;
+      for (std::size_t m : {7u, 400u})
+        ASSERT_TRUE(dd::grid_statistics(x, -1.0f, 2.0f, m).contained) << "d=" << d;
+      for (std::size_t at = 0; at < d; ++at)
+        for (float v : bad) {
+          const float keep = x[at];
+          x[at] = v;
+          for (std::size_t m : {7u, 400u})
+            ASSERT_FALSE(dd::grid_statistics(x, -1.0f, 2.0f, m).contained)
+                << "d=" << d << " at=" << at << " value=" << v << " m=" << m;
+          x[at] = keep;
+        }
+    }
+  });
+}
+
 TEST(SolversSimd, KernelsEqualTheReferenceTarget) {
   for (Dist dist : {Dist::kLogNormal, Dist::kNormal, Dist::kIntegers, Dist::kUniform})
     for (std::size_t d : {1u, 2u, 15u, 16u, 17u, 63u, 1000u, 100003u}) {

@@ -325,16 +325,19 @@ bool prepare_vector(const Grid& g, const float* x, std::size_t n, double shift, 
     // Streaming inputs: one prefetch per step, a few KiB ahead (past the end is harmless).
     hwy::Prefetch(reinterpret_cast<const char*>(x + i) + kPrefetchBytes);
     const auto v = hn::LoadU(d, x + i);
-    inside = hn::And(inside, hn::VecFromMask(d, hn::And(hn::Ge(v, lo), hn::Le(v, hi))));
     const auto raw = hn::Mul(hn::Sub(v, lo), scale);
     const auto est = hn::Ceil(raw);
     auto t = hn::Min(hn::Max(hn::ConvertTo(di, est), zero), m);
     // Estimates safely inside a bin are exact; the others (about 2 in 1000 values) are checked
-    // against the recomputed levels on both sides.
+    // against the recomputed levels on both sides. A safe estimate also says v is in [lo, hi]:
+    // raw > 0 excludes v <= lo (fl(v - lo) keeps its sign), est <= m excludes v > hi (an
+    // estimate within the bound of safe_margin of u > m is above m or within the margin below
+    // it), and a NaN fails every comparison; so only the vectors checked here are range-checked.
     const auto gap = hn::Sub(est, raw);
-    const auto safe =
-        hn::And(hn::And(hn::Gt(gap, margin), hn::Lt(gap, one_less_margin)), hn::Le(est, top));
+    const auto safe = hn::And(hn::And(hn::Gt(gap, margin), hn::Lt(gap, one_less_margin)),
+                              hn::And(hn::Le(est, top), hn::Gt(raw, hn::Zero(d))));
     if (!hn::AllTrue(d, safe)) [[unlikely]] {
+      inside = hn::And(inside, hn::VecFromMask(d, hn::And(hn::Ge(v, lo), hn::Le(v, hi))));
       const auto up = hn::And(hn::Lt(t, m), hn::RebindMask(di, hn::Lt(level(t), v)));
       const auto down =
           hn::And(hn::Gt(t, zero), hn::RebindMask(di, hn::Ge(level(hn::Sub(t, one)), v)));
