@@ -70,17 +70,21 @@ TEST(SolversSimd, EveryTargetReturnsTheReferenceLevels) {
     }
 }
 
-// The histogram pass says whether every value lies in the given [lo, hi]: one value a step
-// outside (next below lo, next above hi), a NaN or an infinity, at every position of a few
-// vectors and of the tail, makes it false on every target; values equal to lo and hi do not.
+// The histogram pass says whether every value lies in the given [lo, hi]: one value outside (a
+// step, part of a bin or more below lo or above hi, far away), a NaN or an infinity, at every
+// position of a few vectors and of the tail, makes it false on every target; values equal to lo
+// and hi do not.
 TEST(SolversSimd, HistogramFindsEveryValueOutsideTheRange) {
-  const std::vector<float> bad = {std::nextafter(-1.0f, -2.0f),
-                                  std::nextafter(2.0f, 3.0f),
-                                  std::nanf(""),
-                                  std::numeric_limits<float>::infinity(),
-                                  -std::numeric_limits<float>::infinity(),
-                                  -1e30f,
-                                  1e30f};
+  std::vector<float> bad = {std::nextafter(-1.0f, -2.0f),
+                            std::nextafter(2.0f, 3.0f),
+                            std::nanf(""),
+                            std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(),
+                            -1e30f,
+                            1e30f};
+  for (float bins : {7.0f, 400.0f})  // 0.37 and 1.5 bins of each grid below out
+    for (float f : {0.37f, 1.5f})
+      bad.insert(bad.end(), {-1.0f - 3.0f * f / bins, 2.0f + 3.0f * f / bins});
   dme::test::for_each_simd_target([&](const std::string&) {
     for (std::size_t d : {1u, 17u, 70u}) {
       std::vector<float> x = dme::test::make_input(Dist::kUniform, d, d);
