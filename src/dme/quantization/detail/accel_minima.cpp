@@ -454,36 +454,31 @@ struct VectorSearch {
     V kd = best_k0;
     const std::size_t k_end = std::min(r_hi, j0 + count - 1);
     const std::size_t k_all = std::min(r_hi, j0);  // rows valid in every column of the step
+    // A lane whose value improves takes it and the row (rows only grow: a max keeps the latest).
+    const auto keep = [&](V v, M better, V& best, V& best_k) {
+      best = hn::IfThenElse(better, v, best);
+      best_k = hn::Max(best_k, hn::IfThenElseZero(better, kd));
+    };
     std::size_t k = r_lo;
-    for (; k <= k_all; ++k) {
+    for (; k <= k_all; ++k, kd = hn::Add(kd, one)) {
       const V fk = hn::Set(d, f[k]), xk = hn::Set(d, xr[k]), uk = hn::Set(d, ur[k]);
       const V v0 = vector_value<kKind>(w, fk, xk, uk, kd, xj0, uj0, jd0, columns);
-      const M better0 = hn::Lt(v0, best0);
-      best0 = hn::IfThenElse(better0, v0, best0);
-      best_k0 = hn::Max(best_k0, hn::IfThenElseZero(better0, kd));
+      keep(v0, hn::Lt(v0, best0), best0, best_k0);
       if constexpr (kTwo) {
         const V v1 = vector_value<kKind>(w, fk, xk, uk, kd, xj1, uj1, jd1, columns);
-        const M better1 = hn::Lt(v1, best1);
-        best1 = hn::IfThenElse(better1, v1, best1);
-        best_k1 = hn::Max(best_k1, hn::IfThenElseZero(better1, kd));
+        keep(v1, hn::Lt(v1, best1), best1, best_k1);
       }
-      kd = hn::Add(kd, one);
     }
-    for (; k <= k_end; ++k) {
+    for (; k <= k_end; ++k, kd = hn::Add(kd, one)) {
       const V fk = hn::Set(d, f[k]), xk = hn::Set(d, xr[k]), uk = hn::Set(d, ur[k]);
       const M valid0 = hn::And(columns, hn::Le(kd, jd0));
       const V v0 = vector_value<kKind>(w, fk, xk, uk, kd, xj0, uj0, jd0, valid0);
-      const M better0 = hn::And(valid0, hn::Lt(v0, best0));
-      best0 = hn::IfThenElse(better0, v0, best0);
-      best_k0 = hn::Max(best_k0, hn::IfThenElseZero(better0, kd));
+      keep(v0, hn::And(valid0, hn::Lt(v0, best0)), best0, best_k0);
       if constexpr (kTwo) {
         const M valid1 = hn::Le(kd, jd1);
         const V v1 = vector_value<kKind>(w, fk, xk, uk, kd, xj1, uj1, jd1, valid1);
-        const M better1 = hn::And(valid1, hn::Lt(v1, best1));
-        best1 = hn::IfThenElse(better1, v1, best1);
-        best_k1 = hn::Max(best_k1, hn::IfThenElseZero(better1, kd));
+        keep(v1, hn::And(valid1, hn::Lt(v1, best1)), best1, best_k1);
       }
-      kd = hn::Add(kd, one);
     }
     store_minima(j0, kTwo ? N : count, best0, best_k0);
     if constexpr (kTwo) store_minima(j0 + N, N, best1, best_k1);
