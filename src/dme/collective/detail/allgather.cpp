@@ -59,10 +59,12 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
                                     const std::vector<std::uint64_t>& bounds) {
   const std::size_t chunks = bounds.size() - 1;
   Compression& c = ctx.compression;
-  // The sum accumulates in the caller's output where it may (round.h) and has the length.
+  // The sum accumulates in the caller's output where it may (round.h) and has the length. Each
+  // chunk's range is zeroed just before its payloads are decoded into it (the chunks cover the
+  // vector): in cache then, where zeroing the whole sum first wrote it all to memory once more
+  // (5-6.6 ms of a 90 ms mean at d = 2^24 on 2 ranks, Intel Xeon family 6 model 207).
   const bool in_output = ctx.padded == ctx.d && !ctx.mean_out.empty();
   const std::span<float> acc = in_output ? ctx.mean_out : c.vector(RoundVector::kSum, ctx.padded);
-  c.fill_zero(acc);
   std::deque<Chunk> flight(chunks);  // stable addresses for MPI
   RequestGuard guard{flight};
   std::optional<std::string> compress_error;
@@ -79,9 +81,10 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
     Timer t;
     if (!decode_error) {
       try {
+        const std::span<float> part = acc.subspan(ch.first, ch.count);
+        c.fill_zero(part);
         for (int r = 0; r < n; ++r)
-          c.decode_accumulate(ch.all.from(r), expectations(ctx, r, ch.first, ch.count),
-                              acc.subspan(ch.first, ch.count));
+          c.decode_accumulate(ch.all.from(r), expectations(ctx, r, ch.first, ch.count), part);
       } catch (...) {
         decode_error = std::current_exception();
       }

@@ -162,8 +162,9 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
                                        const std::vector<std::uint64_t>& bounds) {
   const std::size_t chunks = bounds.size() - 1;
   Compression& c = ctx.compression;
+  // Each chunk's range of the sum is zeroed where it is first written (the root's uplink sum,
+  // every rank's downlink decode), in cache then, not all of it first.
   const std::span<float> acc = c.vector(RoundVector::kSum, ctx.padded);
-  c.fill_zero(acc);
   const int n = ctx.size;
   std::deque<Leg> legs(chunks);
   LegGuard guard{legs};
@@ -223,6 +224,7 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
       t.reset();
       root_error = mpi::capture_error([&] {
         const std::span<float> part = acc.subspan(l.first, l.count);
+        c.fill_zero(part);
         for (int r = 0; r < n; ++r) {
           if (r == kRoot)  // its own coordinates, exact (it sent an empty payload)
             c.add(part, y.subspan(l.first, l.count));
