@@ -6,7 +6,9 @@
 #include <mpi.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <random>
 #include <vector>
@@ -204,6 +206,38 @@ TEST(Compression, AnotherSchemePlugsInWithoutTouchingTheExchanges) {
       worst = std::max(worst, std::fabs(double(out[i]) - mean[i]) / (std::fabs(mean[i]) + 1));
     EXPECT_LT(worst, 1e-5) << dme::exchange_name(ex) << ": exact up to float32 rounding";
   }
+}
+
+// The mean is the sum divided by n, IEEE division: by a power of two the CPU multiplies by the
+// exact inverse instead, which must give the same bits (normals, subnormals, zeros of both signs,
+// infinities, NaN), and every other divisor still divides.
+TEST(Compression, DivideIsIeeeDivisionBitForBit) {
+  auto comp = dme::make_compression(dme::Backend::kCpu);
+  std::mt19937 gen(7);
+  std::vector<float> values = {0.0f, -0.0f, 1.0f, -3.0f, std::numeric_limits<float>::min(),
+                               std::numeric_limits<float>::denorm_min(),
+                               -3 * std::numeric_limits<float>::denorm_min(),
+                               std::numeric_limits<float>::max(),
+                               std::numeric_limits<float>::infinity()};
+  for (int i = 0; i < 5000; ++i) {  // random bit patterns: every exponent, subnormals included
+    const std::uint32_t bits = static_cast<std::uint32_t>(gen());
+    float v;
+    std::memcpy(&v, &bits, sizeof v);
+    if (!std::isnan(v)) values.push_back(v);
+  }
+  for (const float divisor : {1.0f, 2.0f, 4.0f, 8.0f, 1024.0f, 65536.0f, 0x1p100f, 3.0f, 10.0f,
+                              0.5f, 1000003.0f}) {
+    std::vector<float> got = values;
+    comp->divide(got, divisor);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const float want = values[i] / divisor;
+      ASSERT_EQ(std::memcmp(&got[i], &want, sizeof want), 0)
+          << values[i] << " / " << divisor << ": got " << got[i] << ", want " << want;
+    }
+  }
+  std::vector<float> nan = {std::numeric_limits<float>::quiet_NaN()};
+  comp->divide(nan, 4.0f);
+  EXPECT_TRUE(std::isnan(nan[0]));
 }
 
 TEST(Compression, CudaBackendWithoutCudaOrGpuIsAClearError) {
