@@ -137,6 +137,47 @@ TEST(RhtBlocks, ForwardInPiecesIsTheOneCallForward) {
   }
 }
 
+// The same pieces into buffers of their own coordinates (forward_blocks_to, forward_rest_to), as
+// a pipeline rotates each chunk into one reused buffer: the same bits as the one-call forward.
+TEST(RhtBlocks, ForwardPiecesIntoTheirOwnBuffersAreTheOneCallForward) {
+  const std::size_t B = 512;
+  for (std::size_t d : {4 * B, 4 * B + 5, 6 * B + B / 2, B + 7}) {
+    for (int k : {1, 2}) {
+      const dme::Rotation rot(3, 5, k, d, 0, kOverlapped, B);
+      const std::vector<float> x = lognormal_vector(d, 20 + unsigned(k));
+      std::vector<float> want(d);
+      rot.forward(x, want);
+      const std::size_t independent = rot.independent_blocks();
+      for (std::size_t split = 0; split <= independent; ++split) {
+        std::vector<float> got;
+        for (std::size_t b = 0; b < split; b += 3) {  // pieces of up to three blocks
+          const std::size_t e = std::min(split, b + 3);
+          std::vector<float> piece((e - b) * B, std::numeric_limits<float>::quiet_NaN());
+          dme::Extrema<float> range{};
+          rot.forward_blocks_to(x, b, e, piece, &range);
+          const auto [lo, hi] = std::minmax_element(piece.begin(), piece.end());
+          EXPECT_EQ(range.min, *lo) << "d " << d << ", blocks [" << b << ", " << e << ")";
+          EXPECT_EQ(range.max, *hi) << "d " << d << ", blocks [" << b << ", " << e << ")";
+          got.insert(got.end(), piece.begin(), piece.end());
+        }
+        std::vector<float> rest(d - split * B, std::numeric_limits<float>::quiet_NaN());
+        rot.forward_rest_to(x, split, rest);
+        got.insert(got.end(), rest.begin(), rest.end());
+        EXPECT_EQ(got, want) << "d " << d << ", k " << k << ", split " << split;
+      }
+      std::vector<float> two(2 * B), one(B);
+      EXPECT_THROW(rot.forward_blocks_to(x, 0, 1, two), dme::Error);  // wrong buffer length
+      EXPECT_THROW(rot.forward_blocks_to(x, 0, independent + 1, one), dme::Error);
+      EXPECT_THROW(rot.forward_rest_to(x, 0, one), dme::Error);
+    }
+  }
+  // Unblocked (a power of two within the block, or no RHT): no pieces to write.
+  std::vector<float> x(1024, 1.0f), out(1024);
+  EXPECT_THROW(dme::Rotation(3, 5, 2, 1024, 0, kOverlapped).forward_rest_to(x, 0, out), dme::Error);
+  EXPECT_THROW(dme::Rotation(3, 5, 0, 1024, 0, kOverlapped, B).forward_rest_to(x, 0, out),
+               dme::Error);
+}
+
 TEST(RhtBlocks, BadBlocksAndNonFiniteInputsAreNamed) {
   auto message = [](auto&& f) {
     try {
@@ -168,6 +209,13 @@ TEST(RhtBlocks, BadBlocksAndNonFiniteInputsAreNamed) {
       r.forward_rest(bad, out, r.independent_blocks());
     });
     EXPECT_NE(piece.find("at index " + std::to_string(at)), std::string::npos) << piece;
+    const std::string own = message([&] {
+      const std::size_t m = r.independent_blocks();
+      std::vector<float> head(m * 256), rest(d - m * 256);
+      r.forward_blocks_to(bad, 0, m, head);
+      r.forward_rest_to(bad, m, rest);
+    });
+    EXPECT_NE(own.find("at index " + std::to_string(at)), std::string::npos) << own;
   }
 }
 

@@ -176,12 +176,13 @@ void Rotation::check_forward_lengths(std::size_t x_size, std::size_t y_size) con
 }
 
 template <class T>
-bool Rotation::blocked_forward_from(const T* x, T* y, std::size_t done, Extrema<T>* ext) const {
+bool Rotation::blocked_forward_from(const T* x, T* y, std::size_t done, Extrema<T>* ext,
+                                    std::size_t y_first) const {
   const std::size_t m = d_ / block_, head = m * block_;
-  bool bad = done < m && whole_blocks(y, false, done, m, x, ext);
-  std::copy(x + head, x + d_, y + head);
+  bool bad = done < m && whole_blocks(y, false, done, m, x, ext, y_first);
+  std::copy(x + head, x + d_, y + (head - y_first));
   bad = bad || any_non_finite(x + head, d_ - head);
-  tail_block(y, false);
+  tail_block(y, false, y_first);
   return bad;
 }
 
@@ -249,23 +250,25 @@ bool Rotation::block_chain(const std::vector<AlignedVector<std::uint64_t>>& mask
 
 template <class T>
 bool Rotation::whole_blocks(T* y, bool inverse, std::size_t begin, std::size_t end, const T* src,
-                            Extrema<T>* ext) const {
+                            Extrema<T>* ext, std::size_t y_first) const {
+  DME_ASSERT(y_first <= begin * block_);
   if (end == begin + 1) {  // one block: its own sweeps take the threads
     const std::size_t at = begin * block_;
-    return block_chain(masks_, at, y + at, inverse, src ? src + at : nullptr, ext);
+    return block_chain(masks_, at, y + (at - y_first), inverse, src ? src + at : nullptr, ext);
   }
   std::atomic<bool> bad{false};
   parallel_for(end - begin, [&](std::size_t i, unsigned) {
     const std::size_t at = (begin + i) * block_;
-    if (block_chain(masks_, at, y + at, inverse, src ? src + at : nullptr, ext ? ext + i : nullptr))
+    if (block_chain(masks_, at, y + (at - y_first), inverse, src ? src + at : nullptr,
+                    ext ? ext + i : nullptr))
       bad.store(true, std::memory_order_relaxed);
   });
   return bad.load();
 }
 
 template <class T>
-void Rotation::tail_block(T* y, bool inverse) const {
-  if (d_ % block_ != 0) block_chain(tail_masks_, 0, y + (d_ - block_), inverse);
+void Rotation::tail_block(T* y, bool inverse, std::size_t y_first) const {
+  if (d_ % block_ != 0) block_chain(tail_masks_, 0, y + (d_ - block_ - y_first), inverse);
 }
 
 template <class T>
@@ -384,6 +387,39 @@ void Rotation::inverse(std::span<double> y, std::span<double> x) const {
             "inverse rotation output has length " << x.size() << ", expected " << d_);
   inverse_inplace_impl(y);
   std::copy_n(y.begin(), d_, x.begin());
+}
+
+void Rotation::forward_blocks_to(std::span<const float> x, std::size_t begin, std::size_t end,
+                                 std::span<float> out, Extrema<float>* range) const {
+  DME_CHECK(x.size() == d_, "rotation input has length " << x.size() << ", expected " << d_);
+  DME_CHECK(k_ > 0 && block_ != 0, "forward_blocks_to needs a blocked rotation");
+  DME_CHECK(begin < end && end <= independent_blocks(),
+            "blocks [" << begin << ", " << end << ") are not independent blocks of this rotation ("
+                       << independent_blocks() << ")");
+  DME_CHECK(out.size() == (end - begin) * block_, "rotation output has length "
+                                                      << out.size() << ", expected "
+                                                      << (end - begin) * block_);
+  std::vector<Extrema<float>> ext(range ? end - begin : 0);
+  if (whole_blocks(out.data(), false, begin, end, x.data(), range ? ext.data() : nullptr,
+                   begin * block_))
+    check_finite(x, "rotation input");
+  if (range) *range = fold_extrema(ext.data(), ext.size());
+}
+
+void Rotation::forward_rest_to(std::span<const float> x, std::size_t done,
+                               std::span<float> out) const {
+  DME_CHECK(x.size() == d_, "rotation input has length " << x.size() << ", expected " << d_);
+  DME_CHECK(k_ > 0 && block_ != 0, "forward_rest_to needs a blocked rotation");
+  DME_CHECK(done <= independent_blocks(), "blocks [0, " << done
+                                                        << ") are not independent blocks of this "
+                                                           "rotation ("
+                                                        << independent_blocks() << ")");
+  DME_CHECK(out.size() == padded_ - done * block_, "rotation output has length "
+                                                       << out.size() << ", expected "
+                                                       << padded_ - done * block_);
+  if (blocked_forward_from(x.data(), out.data(), done, static_cast<Extrema<float>*>(nullptr),
+                           done * block_))
+    check_finite(x, "rotation input");
 }
 
 }  // namespace dme

@@ -135,6 +135,15 @@ class Rotation {
                       std::size_t end, Extrema<float>* range = nullptr) const;
   /// y <- R(x) where blocks [0, done) of y hold their forward_blocks already.
   void forward_rest(std::span<const float> x, std::span<float> y, std::size_t done) const;
+  /// forward_blocks and forward_rest into a buffer of their coordinates only: out (size
+  /// (end - begin)·block()) <- coordinates [begin·block(), end·block()) of R(x), and out (size
+  /// padded() - done·block()) <- coordinates [done·block(), padded()) of R(x), the same bits. A
+  /// pipeline rotates each chunk into one buffer that stays in cache for its encoding, instead of
+  /// writing the whole rotated vector to memory. Blocked rotations only (block() != 0, count() >
+  /// 0).
+  void forward_blocks_to(std::span<const float> x, std::size_t begin, std::size_t end,
+                         std::span<float> out, Extrema<float>* range = nullptr) const;
+  void forward_rest_to(std::span<const float> x, std::size_t done, std::span<float> out) const;
 
   /// Sign of coordinate i in the j-th RHT (0-based j < count()): +1 or -1.
   float sign(int j, std::size_t i) const;
@@ -156,20 +165,22 @@ class Rotation {
   bool block_chain(const std::vector<AlignedVector<std::uint64_t>>& masks, std::size_t first, T* y,
                    bool inverse, const T* src = nullptr, Extrema<T>* extrema = nullptr) const;
   /// block_chain on whole blocks [begin, end) (of floor(d / block_)), on the scope's threads;
-  /// ext: one per block from `begin`, or null.
+  /// ext: one per block from `begin`, or null. y points at coordinate y_first (<= begin·block_)
+  /// of the rotated vector, src (when not null) at coordinate 0 of x.
   template <class T>
   bool whole_blocks(T* y, bool inverse, std::size_t begin, std::size_t end, const T* src = nullptr,
-                    Extrema<T>* ext = nullptr) const;
+                    Extrema<T>* ext = nullptr, std::size_t y_first = 0) const;
   /// The blocked forward from whole block `done` on: blocks [done, floor(d / block_)) from x
-  /// (ext: one per block from `done`, or null), the rest of x copied, then the tail block.
-  /// Returns true when x held a NaN or Inf there.
+  /// (ext: one per block from `done`, or null), the rest of x copied, then the tail block; y
+  /// points at coordinate y_first (<= done·block_). Returns true when x held a NaN or Inf there.
   template <class T>
-  bool blocked_forward_from(const T* x, T* y, std::size_t done, Extrema<T>* ext = nullptr) const;
+  bool blocked_forward_from(const T* x, T* y, std::size_t done, Extrema<T>* ext = nullptr,
+                            std::size_t y_first = 0) const;
   /// Checks the lengths of a forward's x and y.
   void check_forward_lengths(std::size_t x_size, std::size_t y_size) const;
   /// block_chain on the tail block [d - block_, d), when block_ does not divide d.
   template <class T>
-  void tail_block(T* y, bool inverse) const;
+  void tail_block(T* y, bool inverse, std::size_t y_first = 0) const;
 
   /// The overlapped layout with d not a power of two, or longer than max_block: the length of
   /// its blocks (else 0).

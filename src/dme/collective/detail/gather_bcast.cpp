@@ -284,9 +284,9 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
     if (k < chunks) {  // uplink sizes of chunk k (a streamed rotation: its blocks first)
       std::optional<KnownRange> range;
       if (streamed) range = rotate_streamed_chunk(ctx, *blocks, bounds, k, compress_error);
-      encode_chunk_and_post_sizes(ctx, y, bounds[k], bounds[k + 1], compress_error, legs[k],
-                                  &legs[k].requests[Leg::kSizes], range ? &*range : nullptr,
-                                  /*encode=*/ctx.rank != kRoot);
+      encode_chunk_and_post_sizes(ctx, y.subspan(bounds[k], bounds[k + 1] - bounds[k]), bounds[k],
+                                  compress_error, legs[k], &legs[k].requests[Leg::kSizes],
+                                  range ? &*range : nullptr, /*encode=*/ctx.rank != kRoot);
     }
     if (k >= 1 && k - 1 < chunks) {  // uplink payloads of chunk k - 1
       Leg& l = legs[k - 1];

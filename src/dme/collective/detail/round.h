@@ -168,11 +168,14 @@ std::vector<std::uint64_t> pipeline_bounds(const Options& options, std::uint64_t
 
 /// A streamed rotation (ctx.streamed), chunk k of `bounds`: its whole blocks (the last chunk:
 /// every block from its first on, and the tail block) from ctx.streamed.x into ctx.streamed.y,
-/// unless `error` is set already; a failure is left in `error` and counted as this chunk's.
-/// Returns the chunk's extremes where the rotation found them (every chunk but the last).
+/// or, when `out` is not empty, into out[0, the chunk's length) (a buffer that stays in cache,
+/// where nothing reads the chunk's rotated values after its encoding), unless `error` is set
+/// already; a failure is left in `error` and counted as this chunk's. Returns the chunk's
+/// extremes where the rotation found them (every chunk but the last).
 std::optional<KnownRange> rotate_streamed_chunk(RoundContext& ctx, const Rotation& rotation,
                                                 const std::vector<std::uint64_t>& bounds,
-                                                std::size_t k, std::optional<std::string>& error);
+                                                std::size_t k, std::optional<std::string>& error,
+                                                std::span<float> out = {});
 
 /// Pipelined exchanges with rotation blocks (a shared rotation): the blocks of the sum that the
 /// tail block does not overlap are divided into the mean and rotated back as soon as their
@@ -204,12 +207,12 @@ struct ChunkPayload {
   std::int64_t my_size = 0;
   std::vector<std::int64_t> sizes;
 };
-/// Pipelined exchanges, the chunk y[first, end) (range: its extremes, when known): this rank's
-/// payload (none once `error` is set, by this chunk or an earlier one: the size is then
-/// kFailedSize; an empty one, size 0, when not `encode`) and the MPI_Iallgather of every rank's
-/// size into c.sizes (request: *sizes_request).
-void encode_chunk_and_post_sizes(RoundContext& ctx, std::span<const float> y, std::uint64_t first,
-                                 std::uint64_t end, std::optional<std::string>& error,
+/// Pipelined exchanges, the chunk of coordinates [first, first + values.size()) whose values are
+/// `values` (range: their extremes, when known): this rank's payload (none once `error` is set,
+/// by this chunk or an earlier one: the size is then kFailedSize; an empty one, size 0, when not
+/// `encode`) and the MPI_Iallgather of every rank's size into c.sizes (request: *sizes_request).
+void encode_chunk_and_post_sizes(RoundContext& ctx, std::span<const float> values,
+                                 std::uint64_t first, std::optional<std::string>& error,
                                  ChunkPayload& c, MPI_Request* sizes_request,
                                  const KnownRange* range = nullptr, bool encode = true);
 
