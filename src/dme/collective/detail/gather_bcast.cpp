@@ -17,6 +17,7 @@
 #include "dme/collective/detail/agreement.h"
 #include "dme/collective/detail/round.h"
 #include "dme/core/agree.h"
+#include "dme/core/aligned_buffer.h"
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/core/parallel.h"
@@ -81,6 +82,7 @@ RoundSum downlink_payload(RoundContext& ctx, const RoundSum& sum,
 /// One chunk of the pipelined compressed downlink: this rank's uplink payload, every rank's
 /// uplink size, the root's gathered payloads, and the root's downlink payload and its size.
 struct Leg : ChunkPayload {
+  std::span<const float> values;  ///< this rank's rotated coordinates of the chunk
   Received all;
   std::int64_t down_size = 0;
   std::vector<std::byte> down;
@@ -179,6 +181,16 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
   if (ctx.rotation.count > 0 && ctx.rotation.block != 0)
     blocks.emplace(host_rotation(ctx.rotation));
   const bool streamed = !ctx.streamed.x.empty();
+  // A streamed rotation writes chunk k into window k mod 3, which stays in cache (as in the
+  // pipelined allgather): the root reads a chunk's values last when it requantizes it, at step
+  // k + 2, before step k + 3 writes chunk k + 3 there.
+  constexpr std::size_t kWindows = 3;
+  std::uint64_t longest = 0;
+  AlignedVector<float> window;
+  if (streamed) {
+    for (std::size_t k = 0; k < chunks; ++k) longest = std::max(longest, bounds[k + 1] - bounds[k]);
+    window.resize(kWindows * longest);
+  }
   EarlyInverse early(ctx, acc, 1.0f, blocks ? &*blocks : nullptr);
   const PhiloxStream down_stream(ctx.options.seed, ctx.round, kRoot, Purpose::kDownlink);
   std::size_t down_decoded = 0, down_posted = 0;
@@ -227,7 +239,7 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
         c.fill_zero(part);
         for (int r = 0; r < n; ++r) {
           if (r == kRoot)  // its own coordinates, exact (it sent an empty payload)
-            c.add(part, y.subspan(l.first, l.count));
+            c.add(part, l.values);
           else
             c.decode_accumulate(l.all.from(r), expectations(ctx, r, l.first, l.count), part);
         }
@@ -283,10 +295,17 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
     }
     if (k < chunks) {  // uplink sizes of chunk k (a streamed rotation: its blocks first)
       std::optional<KnownRange> range;
-      if (streamed) range = rotate_streamed_chunk(ctx, *blocks, bounds, k, compress_error);
-      encode_chunk_and_post_sizes(ctx, y.subspan(bounds[k], bounds[k + 1] - bounds[k]), bounds[k],
-                                  compress_error, legs[k], &legs[k].requests[Leg::kSizes],
-                                  range ? &*range : nullptr, /*encode=*/ctx.rank != kRoot);
+      Leg& l = legs[k];
+      l.values = y.subspan(bounds[k], bounds[k + 1] - bounds[k]);
+      if (streamed) {
+        const std::span<float> out =
+            std::span<float>(window).subspan(k % kWindows * longest, l.values.size());
+        range = rotate_streamed_chunk(ctx, *blocks, bounds, k, compress_error, out);
+        l.values = out;
+      }
+      encode_chunk_and_post_sizes(ctx, l.values, bounds[k], compress_error, l,
+                                  &l.requests[Leg::kSizes], range ? &*range : nullptr,
+                                  /*encode=*/ctx.rank != kRoot);
     }
     if (k >= 1 && k - 1 < chunks) {  // uplink payloads of chunk k - 1
       Leg& l = legs[k - 1];
