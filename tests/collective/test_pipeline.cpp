@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -388,6 +389,70 @@ TEST(Pipeline, OptionsAreChecked) {
   }
   o.compressed_downlink = true;
   EXPECT_NO_THROW(dme::validate(o));
+}
+
+// A streamed round checks its input chunk by chunk as it rotates it (no pass of its own first).
+// A NaN or an Inf in any chunk of one rank, or a value large enough to need scaling, makes every
+// rank start the round again with the check first: the same error, on every rank, as the round
+// that checks first (pipeline_chunks = 1), or the same scaled mean, bit for bit.
+TEST(Pipeline, StreamedRoundsCheckTheirInputOnTheWay) {
+  const int n = world_size(), bad = n - 1;
+  const std::size_t d = std::size_t(1) << 16;
+  for (bool downlink : {false, true}) {
+    dme::Options o;
+    o.seed = 17;
+    o.rotation_block = 4096;
+    o.bucket_size = 8192;
+    if (downlink) {
+      o.exchange = dme::Exchange::kGatherBcast;
+      o.compressed_downlink = true;
+    }
+    const std::string where = downlink ? "gather-bcast" : "allgather";
+    for (std::size_t at : {std::size_t(5), d / 2 + 3, d - 1}) {  // first, middle, last chunk
+      for (float value : {std::numeric_limits<float>::quiet_NaN(),
+                          -std::numeric_limits<float>::infinity(), 3e37f}) {
+        std::vector<float> x = input_of(world_rank(), d);
+        if (world_rank() == bad) x[at] = value;
+        // The round that checks first, then the streamed one (8 chunks), in a fresh estimator
+        // each (round 0 both), in place and not.
+        std::vector<float> first(d), streamed(d);
+        std::string first_error, streamed_error;
+        int first_rank = -2, streamed_rank = -2;
+        dme::Report first_report, streamed_report;
+        for (std::size_t chunks : {std::size_t(1), std::size_t(8)}) {
+          o.pipeline_chunks = chunks;
+          std::vector<float>& out = chunks == 1 ? first : streamed;
+          try {
+            (chunks == 1 ? first_report : streamed_report) =
+                dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(x, out);
+          } catch (const dme::Error& e) {
+            (chunks == 1 ? first_error : streamed_error) = e.what();
+            (chunks == 1 ? first_rank : streamed_rank) = e.rank();
+          }
+        }
+        const std::string what = where + ", " + std::to_string(value) + " at " + std::to_string(at);
+        EXPECT_EQ(streamed_error, first_error) << what;
+        EXPECT_EQ(streamed_rank, first_rank) << what;
+        if (std::isfinite(value)) {  // scaled: the same mean
+          EXPECT_TRUE(first_error.empty()) << what << ": " << first_error;
+          EXPECT_GT(first_report.scale_exponent, 0) << what;
+          EXPECT_EQ(streamed_report.scale_exponent, first_report.scale_exponent) << what;
+          EXPECT_TRUE(same_bits(streamed, first)) << what;
+        } else {
+          EXPECT_EQ(first_rank, bad) << what << ": " << first_error;
+          EXPECT_NE(first_error.find("index " + std::to_string(at)), std::string::npos)
+              << what << ": " << first_error;
+          std::vector<float> in_place = x;  // a failed estimate in place keeps its input
+          o.pipeline_chunks = 8;
+          EXPECT_THROW(dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(in_place, in_place),
+                       dme::Error)
+              << what;
+          EXPECT_TRUE(same_bits(in_place, x)) << what;
+        }
+        MPI_Barrier(MPI_COMM_WORLD);  // every rank got here: nothing was left waiting
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -18,6 +18,8 @@
 
 namespace dme {
 
+class Timer;
+
 class MeanEstimator {
  public:
   /// Collective over comm (duplicates it). Invalid options on any rank make every rank throw
@@ -47,6 +49,10 @@ class MeanEstimator {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  /// estimate() for round `round`; deferred: the input is checked chunk by chunk in a streamed
+  /// rotation (mean_estimator.cpp).
+  Report run_round(std::uint32_t round, std::span<const float> local, std::span<float> mean_out,
+                   bool deferred, const Timer& total);
 };
 
 }  // namespace dme

@@ -10,6 +10,7 @@
 #include "dme/core/agree.h"
 #include "dme/core/aligned_buffer.h"
 #include "dme/core/error.h"
+#include "dme/core/max_magnitude.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/core/parallel.h"
 #include "dme/core/timer.h"
@@ -162,8 +163,9 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
     DME_MPI_CHECK(MPI_Wait(&prev.sizes_request, MPI_STATUS_IGNORE));
     ctx.report.times.exchange_ms += t.elapsed_ms();
     for (std::int64_t size : prev.sizes) {
-      if (size != kFailedSize) continue;
+      if (size != kFailedSize && size != kRecheckSize) continue;
       guard.wait_all();  // what is posted completes on every rank, then all raise
+      recheck_if_asked(prev.sizes);
       raise_if_failed(prev.sizes, compress_error, ctx.comm);
     }
     prev.all.counts = to_int_counts(prev.sizes, prev.all.displs);
@@ -193,9 +195,11 @@ void encode_chunk_and_post_sizes(RoundContext& ctx, std::span<const float> value
   const auto n = static_cast<std::uint64_t>(ctx.size);
   c.first = first;
   c.count = values.size();
-  if (!error && encode)
+  if (!error && encode && !ctx.streamed.recheck)
     error = try_compress(ctx, values, c.first, Purpose::kRounding, c.mine, range);
-  c.my_size = error ? kFailedSize : static_cast<std::int64_t>(c.mine.size());
+  c.my_size = ctx.streamed.recheck ? kRecheckSize
+              : error              ? kFailedSize
+                                   : static_cast<std::int64_t>(c.mine.size());
   c.sizes.resize(static_cast<std::size_t>(n));
   DME_MPI_CHECK(MPI_Iallgather(&c.my_size, 1, MPI_INT64_T, c.sizes.data(), 1, MPI_INT64_T, ctx.comm,
                                sizes_request));
@@ -258,10 +262,19 @@ std::optional<KnownRange> rotate_streamed_chunk(RoundContext& ctx, const Rotatio
                                                 const std::vector<std::uint64_t>& bounds,
                                                 std::size_t k, std::optional<std::string>& error,
                                                 std::span<float> out) {
-  if (error) return std::nullopt;
+  if (error || ctx.streamed.recheck) return std::nullopt;
   Timer t;
   std::optional<KnownRange> range;
   const std::size_t b = rotation.block(), begin = bounds[k] / b;
+  if (ctx.streamed.check_below != 0) {  // the deferred input check, on the chunk's coordinates
+    const std::uint64_t end = std::min<std::uint64_t>(bounds[k + 1], ctx.d);
+    const std::span<const float> xs = ctx.streamed.x.subspan(bounds[k], end - bounds[k]);
+    if (max_magnitude_bits(xs) >= ctx.streamed.check_below) {
+      ctx.streamed.recheck = true;
+      ctx.report.times.rotate_ms += t.elapsed_ms();
+      return std::nullopt;
+    }
+  }
   error = mpi::capture_error([&] {
     const bool last = k + 2 >= bounds.size();
     if (!out.empty() && !last)

@@ -278,8 +278,9 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
       DME_MPI_CHECK(MPI_Wait(&l.requests[Leg::kSizes], MPI_STATUS_IGNORE));
       ctx.report.times.exchange_ms += t.elapsed_ms();
       for (std::int64_t size : l.sizes) {
-        if (size != kFailedSize) continue;
+        if (size != kFailedSize && size != kRecheckSize) continue;
         guard.wait_all();  // what is posted completes on every rank, then all raise
+        recheck_if_asked(l.sizes);
         raise_if_failed(l.sizes, compress_error, ctx.comm);
       }
     }

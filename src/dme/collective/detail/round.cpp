@@ -40,6 +40,10 @@ void finish_round(RoundContext& ctx, const RoundSum& sum, std::span<float> mean_
   ctx.report.times.inverse_ms += t.elapsed_ms();
 }
 
+void recheck_if_asked(const std::vector<std::int64_t>& sizes) {
+  if (std::find(sizes.begin(), sizes.end(), kRecheckSize) != sizes.end()) throw RecheckRound{};
+}
+
 // Sizes travel as int64; kFailedSize from any rank makes every rank raise that rank's error.
 void raise_if_failed(const std::vector<std::int64_t>& sizes,
                      const std::optional<std::string>& my_error, MPI_Comm comm) {

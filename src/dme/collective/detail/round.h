@@ -48,6 +48,11 @@ struct RoundContext {
   struct Streamed {
     std::span<const float> x;
     std::span<float> y;
+    /// Non-zero when the round deferred the input check to its chunks (MeanEstimator): each
+    /// chunk of x must have max_magnitude_bits below it (finite, and small enough to need no
+    /// scaling); else this rank sets `recheck` and posts kRecheckSize from then on.
+    std::uint32_t check_below = 0;
+    bool recheck = false;
   } streamed;
   /// The caller's output (host memory, size d) where the exchange may accumulate into it: it
   /// does not overlap the input. Empty otherwise.
@@ -89,6 +94,16 @@ void finish_round(RoundContext& ctx, const RoundSum& sum, std::span<float> mean_
 /// A payload size that signals a local failure: it travels with the sizes, so every rank
 /// learns of it instead of waiting for a payload that never comes.
 inline constexpr std::int64_t kFailedSize = -1;
+
+/// A payload size that says a rank's input failed a streamed round's deferred check
+/// (RoundContext::Streamed::check_below): every rank, seeing it with the sizes, completes what it
+/// has posted and throws RecheckRound, and the round starts again with the whole check first,
+/// which then raises the input's error or scales it, exactly as a round that checked first.
+inline constexpr std::int64_t kRecheckSize = -2;
+struct RecheckRound {};
+/// After every request posted has completed (the caller's guard): throws RecheckRound when a
+/// rank's size is kRecheckSize (the same sizes on every rank, so every rank throws).
+void recheck_if_asked(const std::vector<std::int64_t>& sizes);
 
 /// Throws, on every rank, the error of the lowest rank whose size is kFailedSize (collective
 /// when there is one). my_error is this rank's message when it failed.
