@@ -1,10 +1,10 @@
 // The vectorised monotone minima (accel_minima.h): one Highway source for every SIMD target
 // (core/simd.h), chosen at run time, and a scalar definition of the same search (ScalarSearch),
-// run for Highway's scalar target four lanes at a time on the compiler's generic vectors
-// (LaneSearch: SSE2 on x86-64). Every target finds the same minima and argmins: the costs are
-// evaluated with the same operations in the same order, each column's argmin is the smallest row
-// attaining its minimum among the rows searched, and which rows are searched does not depend on
-// the vector width.
+// run for Highway's scalar target (and SSE4's plain and k-means costs) four lanes at a time on
+// the compiler's generic vectors (LaneSearch: SSE2 on x86-64). Every target finds the same minima
+// and argmins: the costs are evaluated with the same operations in the same order, each column's
+// argmin is the smallest row attaining its minimum among the rows searched, which do not depend
+// on the vector width.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "dme/quantization/detail/accel_minima.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -133,10 +133,9 @@ struct ScalarSearch {
 // 0 <= slope < 2^52), ties to the smallest row; so the minima and argmins are ScalarSearch's,
 // which every Highway target reproduces. Two vectors per step keep two independent minimum
 // chains in flight; the minimum by MINPD (one instruction on the loop-carried chain), the row
-// by MAXPD of the rows of the improving lanes. Measured at n = 2^20, s = 16 on a Zen 4, the
-// layers of exact / accelerated QUIVER: ScalarSearch 12.6 / 20.3 ms, one two-lane vector per
-// step with selects 12.3 / 16.7 ms, this 7.6 / 13.4 ms; one four-lane generic vector was 4x
-// slower (GCC lowers it through memory on SSE2).
+// by MAXPD of the rows of the improving lanes. Exact / accelerated QUIVER's layers, n = 2^20,
+// s = 16, Zen 4: ScalarSearch 12.6 / 20.3 ms, one two-lane vector with selects 12.3 / 16.7, this
+// 7.6 / 13.4 (one four-lane generic vector: 4x slower, lowered through memory on SSE2).
 typedef double Pair __attribute__((vector_size(16)));
 typedef std::int64_t Bits __attribute__((vector_size(16)));  // a comparison's lanes
 constexpr std::size_t kLanes = 4;  // two Pairs
@@ -522,6 +521,9 @@ void WindowMinima(MinimaKind kind, const Window& w) {
 #if HWY_TARGET == HWY_SCALAR
   scalar_minima(kind, w);
 #else
+  // SSE4, plain and k-means costs: the baseline's four rows a step beat a 2-double vector (2^20,
+  // s = 16, Intel Xeon family 6 model 207: quiver 21.7 -> 17.5 ms, k-means 50.5 -> 45.7 ms).
+  if (HWY_TARGET == HWY_SSE4 && kind != MinimaKind::kAccel) return scalar_minima(kind, w);
   switch (kind) {
     case MinimaKind::kAccel:
       return VectorSearch<MinimaKind::kAccel>{w}.solve(w.c_lo, w.c_hi, w.r_lo, w.r_hi);
@@ -544,13 +546,11 @@ namespace dme::detail {
 HWY_EXPORT(WindowMinima);
 
 namespace {
-
 void run(MinimaKind kind, const Window& w) {
   DME_ASSERT(w.r_lo <= w.r_hi && w.r_lo <= w.c_lo && w.c_lo <= w.c_hi && w.r_hi <= w.c_hi);
   simd_init();
   HWY_DYNAMIC_DISPATCH(WindowMinima)(kind, w);
 }
-
 }  // namespace
 
 void accel_column_minima(const double* f, const double* x, const double* u, std::size_t n,
