@@ -214,7 +214,11 @@ TEST(Compression, AnotherSchemePlugsInWithoutTouchingTheExchanges) {
 TEST(Compression, DivideIsIeeeDivisionBitForBit) {
   auto comp = dme::make_compression(dme::Backend::kCpu);
   std::mt19937 gen(7);
-  std::vector<float> values = {0.0f, -0.0f, 1.0f, -3.0f, std::numeric_limits<float>::min(),
+  std::vector<float> values = {0.0f,
+                               -0.0f,
+                               1.0f,
+                               -3.0f,
+                               std::numeric_limits<float>::min(),
                                std::numeric_limits<float>::denorm_min(),
                                -3 * std::numeric_limits<float>::denorm_min(),
                                std::numeric_limits<float>::max(),
@@ -225,8 +229,8 @@ TEST(Compression, DivideIsIeeeDivisionBitForBit) {
     std::memcpy(&v, &bits, sizeof v);
     if (!std::isnan(v)) values.push_back(v);
   }
-  for (const float divisor : {1.0f, 2.0f, 4.0f, 8.0f, 1024.0f, 65536.0f, 0x1p100f, 3.0f, 10.0f,
-                              0.5f, 1000003.0f}) {
+  for (const float divisor :
+       {1.0f, 2.0f, 4.0f, 8.0f, 1024.0f, 65536.0f, 0x1p100f, 3.0f, 10.0f, 0.5f, 1000003.0f}) {
     std::vector<float> got = values;
     comp->divide(got, divisor);
     for (std::size_t i = 0; i < values.size(); ++i) {

@@ -10,8 +10,8 @@
 #include "dme/collective/detail/round.h"
 #include "dme/core/error.h"
 #include "dme/core/max_magnitude.h"
-#include "dme/core/parallel.h"
 #include "dme/core/mpi_helpers.h"
+#include "dme/core/parallel.h"
 #include "dme/core/timer.h"
 #include "dme/rotation/adaptive_count.h"
 #include "dme/rotation/rht.h"
@@ -96,8 +96,7 @@ detail::LocalStatus check_local(std::span<const float> local, std::span<float> m
 // spread. Inputs whose bound would reach 2^127 are scaled down by a power of two, which is
 // exact, so ordinary inputs (below 2^71 at the largest D and 2^20 ranks) keep every bit.
 int scale_budget(std::uint64_t padded, int ranks) {
-  return 122 - std::bit_width(padded - 1) -
-         std::bit_width(static_cast<std::uint32_t>(ranks) - 1);
+  return 122 - std::bit_width(padded - 1) - std::bit_width(static_cast<std::uint32_t>(ranks) - 1);
 }
 int scale_exponent(float max_abs, std::uint64_t padded, int ranks) {
   if (max_abs == 0.0f) return 0;

@@ -396,9 +396,8 @@ void Rotation::forward_blocks_to(std::span<const float> x, std::size_t begin, st
   DME_CHECK(begin < end && end <= independent_blocks(),
             "blocks [" << begin << ", " << end << ") are not independent blocks of this rotation ("
                        << independent_blocks() << ")");
-  DME_CHECK(out.size() == (end - begin) * block_, "rotation output has length "
-                                                      << out.size() << ", expected "
-                                                      << (end - begin) * block_);
+  DME_CHECK(out.size() == (end - begin) * block_,
+            "rotation output has length " << out.size() << ", expected " << (end - begin) * block_);
   std::vector<Extrema<float>> ext(range ? end - begin : 0);
   if (whole_blocks(out.data(), false, begin, end, x.data(), range ? ext.data() : nullptr,
                    begin * block_))
