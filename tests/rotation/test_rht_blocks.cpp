@@ -104,9 +104,12 @@ TEST(RhtBlocks, IndependentBlocksInvertOnTheirOwn) {
 }
 
 // A forward a few blocks at a time (forward_blocks, with the extremes of what it wrote), then the
-// rest (forward_rest), is the one-call forward, bit for bit: what a streamed rotation does.
+// rest (forward_rest), is the one-call forward, bit for bit: what a streamed rotation does. So are
+// the same pieces written into buffers of their own coordinates (forward_blocks_to,
+// forward_rest_to), as a pipeline rotates each chunk into one reused buffer.
 TEST(RhtBlocks, ForwardInPiecesIsTheOneCallForward) {
   const std::size_t B = 512;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
   for (std::size_t d : {4 * B, 4 * B + 5, 6 * B + B / 2, B + 7}) {
     for (int k : {1, 2, 3}) {
       const dme::Rotation rot(2, 7, k, d, 0, kOverlapped, B);
@@ -115,63 +118,45 @@ TEST(RhtBlocks, ForwardInPiecesIsTheOneCallForward) {
       rot.forward(x, want);
       const std::size_t independent = rot.independent_blocks();
       for (std::size_t split = 0; split <= independent; ++split) {
-        std::vector<float> got(d, std::numeric_limits<float>::quiet_NaN());
-        for (std::size_t b = 0; b < split; b += 2) {  // pieces of up to two blocks
-          const std::size_t e = std::min(split, b + 2);
-          dme::Extrema<float> range{};
-          rot.forward_blocks(x, got, b, e, &range);
-          const auto [lo, hi] =
-              std::minmax_element(got.begin() + long(b * B), got.begin() + long(e * B));
-          EXPECT_EQ(range.min, *lo) << "d " << d << ", blocks [" << b << ", " << e << ")";
-          EXPECT_EQ(range.max, *hi) << "d " << d << ", blocks [" << b << ", " << e << ")";
+        for (bool own : {false, true}) {
+          std::vector<float> got(d, nan);
+          for (std::size_t b = 0; b < split; b += 2) {  // pieces of up to two blocks
+            const std::size_t e = std::min(split, b + 2);
+            const std::span<float> piece = std::span<float>(got).subspan(b * B, (e - b) * B);
+            std::vector<float> buffer(piece.size(), nan);
+            dme::Extrema<float> range{};
+            if (own) {
+              rot.forward_blocks_to(x, b, e, buffer, &range);
+              std::copy(buffer.begin(), buffer.end(), piece.begin());
+            } else {
+              rot.forward_blocks(x, got, b, e, &range);
+            }
+            const auto [lo, hi] = std::minmax_element(piece.begin(), piece.end());
+            EXPECT_EQ(range.min, *lo) << "d " << d << ", blocks [" << b << ", " << e << ")";
+            EXPECT_EQ(range.max, *hi) << "d " << d << ", blocks [" << b << ", " << e << ")";
+          }
+          if (own) {
+            std::vector<float> rest(d - split * B, nan);
+            rot.forward_rest_to(x, split, rest);
+            std::copy(rest.begin(), rest.end(), got.begin() + long(split * B));
+          } else {
+            rot.forward_rest(x, got, split);
+          }
+          EXPECT_EQ(got, want) << "d " << d << ", k " << k << ", split " << split
+                               << (own ? ", own buffers" : "");
         }
-        rot.forward_rest(x, got, split);
-        EXPECT_EQ(got, want) << "d " << d << ", k " << k << ", split " << split;
       }
-      std::vector<float> y(d);
+      std::vector<float> y(d), two(2 * B), one(B);
       EXPECT_THROW(rot.forward_blocks(x, y, 0, independent + 1), dme::Error);
       EXPECT_THROW(rot.forward_blocks(x, y, 1, 1), dme::Error);  // no blocks
       EXPECT_THROW(rot.forward_rest(x, y, independent + 1), dme::Error);
       EXPECT_THROW(rot.forward_rest(x, std::span<float>(y).first(d - 1), 0), dme::Error);
-    }
-  }
-}
-
-// The same pieces into buffers of their own coordinates (forward_blocks_to, forward_rest_to), as
-// a pipeline rotates each chunk into one reused buffer: the same bits as the one-call forward.
-TEST(RhtBlocks, ForwardPiecesIntoTheirOwnBuffersAreTheOneCallForward) {
-  const std::size_t B = 512;
-  for (std::size_t d : {4 * B, 4 * B + 5, 6 * B + B / 2, B + 7}) {
-    for (int k : {1, 2}) {
-      const dme::Rotation rot(3, 5, k, d, 0, kOverlapped, B);
-      const std::vector<float> x = lognormal_vector(d, 20 + unsigned(k));
-      std::vector<float> want(d);
-      rot.forward(x, want);
-      const std::size_t independent = rot.independent_blocks();
-      for (std::size_t split = 0; split <= independent; ++split) {
-        std::vector<float> got;
-        for (std::size_t b = 0; b < split; b += 3) {  // pieces of up to three blocks
-          const std::size_t e = std::min(split, b + 3);
-          std::vector<float> piece((e - b) * B, std::numeric_limits<float>::quiet_NaN());
-          dme::Extrema<float> range{};
-          rot.forward_blocks_to(x, b, e, piece, &range);
-          const auto [lo, hi] = std::minmax_element(piece.begin(), piece.end());
-          EXPECT_EQ(range.min, *lo) << "d " << d << ", blocks [" << b << ", " << e << ")";
-          EXPECT_EQ(range.max, *hi) << "d " << d << ", blocks [" << b << ", " << e << ")";
-          got.insert(got.end(), piece.begin(), piece.end());
-        }
-        std::vector<float> rest(d - split * B, std::numeric_limits<float>::quiet_NaN());
-        rot.forward_rest_to(x, split, rest);
-        got.insert(got.end(), rest.begin(), rest.end());
-        EXPECT_EQ(got, want) << "d " << d << ", k " << k << ", split " << split;
-      }
-      std::vector<float> two(2 * B), one(B);
       EXPECT_THROW(rot.forward_blocks_to(x, 0, 1, two), dme::Error);  // wrong buffer length
       EXPECT_THROW(rot.forward_blocks_to(x, 0, independent + 1, one), dme::Error);
       EXPECT_THROW(rot.forward_rest_to(x, 0, one), dme::Error);
     }
   }
-  // Unblocked (a power of two within the block, or no RHT): no pieces to write.
+  // Unblocked (a power of two within the block, or no RHT): no rest to write on its own.
   std::vector<float> x(1024, 1.0f), out(1024);
   EXPECT_THROW(dme::Rotation(3, 5, 2, 1024, 0, kOverlapped).forward_rest_to(x, 0, out), dme::Error);
   EXPECT_THROW(dme::Rotation(3, 5, 0, 1024, 0, kOverlapped, B).forward_rest_to(x, 0, out),

@@ -188,6 +188,7 @@ Report MeanEstimator::run_round(std::uint32_t round, std::span<const float> loca
   const std::span<float> rotated = im.compression->vector(RoundVector::kRotated, padded);
   // A streamed rotation is the exchange's: it rotates a chunk at a time (round.h).
   const bool streamed = detail::streams_rotation(o, agreed.rotations, agreed.d);
+  DME_ASSERT(!deferred || streamed);  // a deferred check runs in the streamed rotation only
   const bool range_known = !streamed && im.compression->rotate(key, input, rotated, range);
   report.times.rotate_ms += phase.elapsed_ms();
 

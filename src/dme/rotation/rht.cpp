@@ -333,9 +333,7 @@ std::size_t Rotation::independent_blocks() const noexcept {
 void Rotation::inverse_blocks(std::span<float> y, std::size_t begin, std::size_t end) const {
   DME_CHECK(y.size() == padded_,
             "rotated vector has length " << y.size() << ", expected " << padded_);
-  DME_CHECK(begin <= end && end <= independent_blocks(),
-            "blocks [" << begin << ", " << end << ") are not independent blocks of this rotation ("
-                       << independent_blocks() << ")");
+  check_blocks(begin, end);
   if (k_ == 0 || begin == end) return;
   whole_blocks(y.data(), true, begin, end);
 }
@@ -343,34 +341,29 @@ void Rotation::inverse_blocks(std::span<float> y, std::size_t begin, std::size_t
 void Rotation::inverse_rest(std::span<float> y, std::size_t done) const {
   DME_CHECK(y.size() == padded_,
             "rotated vector has length " << y.size() << ", expected " << padded_);
-  DME_CHECK(done <= independent_blocks(), "blocks [0, " << done
-                                                        << ") are not independent blocks of this "
-                                                           "rotation ("
-                                                        << independent_blocks() << ")");
+  check_blocks(0, done);
   if (k_ == 0) return;
   if (!block_) return inverse_inplace_impl(y);
   tail_block(y.data(), true);
   if (done < d_ / block_) whole_blocks(y.data(), true, done, d_ / block_);
 }
 
+void Rotation::check_blocks(std::size_t begin, std::size_t end) const {
+  DME_CHECK(begin <= end && end <= independent_blocks(),
+            "blocks [" << begin << ", " << end << ") are not independent blocks of this rotation ("
+                       << independent_blocks() << ")");
+}
+
 void Rotation::forward_blocks(std::span<const float> x, std::span<float> y, std::size_t begin,
                               std::size_t end, Extrema<float>* range) const {
   check_forward_lengths(x.size(), y.size());
-  DME_CHECK(begin < end && end <= independent_blocks(),
-            "blocks [" << begin << ", " << end << ") are not independent blocks of this rotation ("
-                       << independent_blocks() << ")");
-  std::vector<Extrema<float>> ext(range ? end - begin : 0);
-  if (whole_blocks(y.data(), false, begin, end, x.data(), range ? ext.data() : nullptr))
-    check_finite(x, "rotation input");
-  if (range) *range = fold_extrema(ext.data(), ext.size());
+  check_blocks(begin, end);
+  forward_blocks_to(x, begin, end, y.subspan(begin * block_, (end - begin) * block_), range);
 }
 
 void Rotation::forward_rest(std::span<const float> x, std::span<float> y, std::size_t done) const {
   check_forward_lengths(x.size(), y.size());
-  DME_CHECK(done <= independent_blocks(), "blocks [0, " << done
-                                                        << ") are not independent blocks of this "
-                                                           "rotation ("
-                                                        << independent_blocks() << ")");
+  check_blocks(0, done);
   if (k_ == 0 || !block_) return forward_impl(x, y);
   if (blocked_forward_from(x.data(), y.data(), done)) check_finite(x, "rotation input");
 }
@@ -392,10 +385,8 @@ void Rotation::inverse(std::span<double> y, std::span<double> x) const {
 void Rotation::forward_blocks_to(std::span<const float> x, std::size_t begin, std::size_t end,
                                  std::span<float> out, Extrema<float>* range) const {
   DME_CHECK(x.size() == d_, "rotation input has length " << x.size() << ", expected " << d_);
-  DME_CHECK(k_ > 0 && block_ != 0, "forward_blocks_to needs a blocked rotation");
-  DME_CHECK(begin < end && end <= independent_blocks(),
-            "blocks [" << begin << ", " << end << ") are not independent blocks of this rotation ("
-                       << independent_blocks() << ")");
+  check_blocks(begin, end);
+  DME_CHECK(begin < end, "blocks [" << begin << ", " << end << "): no blocks");
   DME_CHECK(out.size() == (end - begin) * block_,
             "rotation output has length " << out.size() << ", expected " << (end - begin) * block_);
   std::vector<Extrema<float>> ext(range ? end - begin : 0);
@@ -409,10 +400,7 @@ void Rotation::forward_rest_to(std::span<const float> x, std::size_t done,
                                std::span<float> out) const {
   DME_CHECK(x.size() == d_, "rotation input has length " << x.size() << ", expected " << d_);
   DME_CHECK(k_ > 0 && block_ != 0, "forward_rest_to needs a blocked rotation");
-  DME_CHECK(done <= independent_blocks(), "blocks [0, " << done
-                                                        << ") are not independent blocks of this "
-                                                           "rotation ("
-                                                        << independent_blocks() << ")");
+  check_blocks(0, done);
   DME_CHECK(out.size() == padded_ - done * block_, "rotation output has length "
                                                        << out.size() << ", expected "
                                                        << padded_ - done * block_);

@@ -178,6 +178,8 @@ class Rotation {
                             std::size_t y_first = 0) const;
   /// Checks the lengths of a forward's x and y.
   void check_forward_lengths(std::size_t x_size, std::size_t y_size) const;
+  /// Checks that [begin, end) are independent blocks (begin <= end).
+  void check_blocks(std::size_t begin, std::size_t end) const;
   /// block_chain on the tail block [d - block_, d), when block_ does not divide d.
   template <class T>
   void tail_block(T* y, bool inverse, std::size_t y_first = 0) const;
