@@ -8,7 +8,6 @@
 
 #include "dme/collective/detail/round.h"
 #include "dme/core/agree.h"
-#include "dme/core/aligned_buffer.h"
 #include "dme/core/error.h"
 #include "dme/core/max_magnitude.h"
 #include "dme/core/mpi_helpers.h"
@@ -131,28 +130,14 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
   // sum, and the mean, are the plain allgather's bit for bit.
   std::optional<WholeVectorLevels> levels;
   if (ctx.options.bucket_size == 0) levels.emplace(ctx, y, compress_error);
-  const bool streamed = !ctx.streamed.x.empty();
-  // A streamed rotation writes each chunk into one buffer, which its encoding reads from cache:
-  // nothing reads a chunk's rotated values later, and writing the whole rotated vector cost a
-  // pass to memory and back (the forward rotation at d = 2^24 in chunks of three 2^15 blocks:
-  // 19 -> 15.4 ms on an Intel Xeon family 6 model 207).
-  AlignedVector<float> window;
-  if (streamed) {
-    std::uint64_t longest = 0;
-    for (std::size_t k = 0; k < chunks; ++k) longest = std::max(longest, bounds[k + 1] - bounds[k]);
-    window.resize(longest);
-  }
+  // Each chunk's values are read only by its encoding: one buffer serves them all.
+  ChunkValues values_of(ctx, blocks ? &*blocks : nullptr, bounds, y, 1);
 
   for (std::size_t k = 0; k <= chunks; ++k) {
     if (k < chunks) {
       Chunk& ch = flight[k];
       std::optional<KnownRange> range;
-      std::span<const float> values = y.subspan(bounds[k], bounds[k + 1] - bounds[k]);
-      if (streamed) {
-        const std::span<float> out = std::span<float>(window).first(values.size());
-        range = rotate_streamed_chunk(ctx, *blocks, bounds, k, compress_error, out);
-        values = out;
-      }
+      const std::span<const float> values = values_of.take(k, compress_error, range);
       encode_chunk_and_post_sizes(ctx, values, bounds[k], compress_error, ch, &ch.sizes_request,
                                   range ? &*range : nullptr);
       drain(false);
@@ -256,6 +241,26 @@ RoundSum EarlyInverse::finish() {
   rotation_->inverse_rest(acc_, finished_);
   ctx_.report.times.inverse_ms += t.elapsed_ms();
   return {true, 1.0f, false};
+}
+
+ChunkValues::ChunkValues(RoundContext& ctx, const Rotation* rotation,
+                         const std::vector<std::uint64_t>& bounds, std::span<const float> y,
+                         std::size_t buffers)
+    : ctx_(ctx), rotation_(rotation), bounds_(bounds), y_(y), buffers_(buffers) {
+  if (ctx.streamed.x.empty()) return;
+  DME_ASSERT(rotation != nullptr && buffers >= 1);
+  for (std::size_t k = 0; k + 1 < bounds.size(); ++k)
+    longest_ = std::max<std::uint64_t>(longest_, bounds[k + 1] - bounds[k]);
+  window_.resize(buffers * longest_);
+}
+
+std::span<const float> ChunkValues::take(std::size_t k, std::optional<std::string>& error,
+                                         std::optional<KnownRange>& range) {
+  const std::size_t count = bounds_[k + 1] - bounds_[k];
+  if (window_.empty()) return y_.subspan(bounds_[k], count);
+  const std::span<float> out = std::span<float>(window_).subspan(k % buffers_ * longest_, count);
+  range = rotate_streamed_chunk(ctx_, *rotation_, bounds_, k, error, out);
+  return out;
 }
 
 std::optional<KnownRange> rotate_streamed_chunk(RoundContext& ctx, const Rotation& rotation,

@@ -17,7 +17,6 @@
 #include "dme/collective/detail/agreement.h"
 #include "dme/collective/detail/round.h"
 #include "dme/core/agree.h"
-#include "dme/core/aligned_buffer.h"
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/core/parallel.h"
@@ -180,17 +179,9 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
   std::optional<Rotation> blocks;  // streams the rotation, and rotates the mean back early
   if (ctx.rotation.count > 0 && ctx.rotation.block != 0)
     blocks.emplace(host_rotation(ctx.rotation));
-  const bool streamed = !ctx.streamed.x.empty();
-  // A streamed rotation writes chunk k into window k mod 3, which stays in cache (as in the
-  // pipelined allgather): the root reads a chunk's values last when it requantizes it, at step
-  // k + 2, before step k + 3 writes chunk k + 3 there.
-  constexpr std::size_t kWindows = 3;
-  std::uint64_t longest = 0;
-  AlignedVector<float> window;
-  if (streamed) {
-    for (std::size_t k = 0; k < chunks; ++k) longest = std::max(longest, bounds[k + 1] - bounds[k]);
-    window.resize(kWindows * longest);
-  }
+  // The root reads chunk k's values last when it requantizes it, at step k + 2, before step
+  // k + 3 takes chunk k + 3: three buffers.
+  ChunkValues values_of(ctx, blocks ? &*blocks : nullptr, bounds, y, 3);
   EarlyInverse early(ctx, acc, 1.0f, blocks ? &*blocks : nullptr);
   const PhiloxStream down_stream(ctx.options.seed, ctx.round, kRoot, Purpose::kDownlink);
   std::size_t down_decoded = 0, down_posted = 0;
@@ -297,13 +288,7 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
     if (k < chunks) {  // uplink sizes of chunk k (a streamed rotation: its blocks first)
       std::optional<KnownRange> range;
       Leg& l = legs[k];
-      l.values = y.subspan(bounds[k], bounds[k + 1] - bounds[k]);
-      if (streamed) {
-        const std::span<float> out =
-            std::span<float>(window).subspan(k % kWindows * longest, l.values.size());
-        range = rotate_streamed_chunk(ctx, *blocks, bounds, k, compress_error, out);
-        l.values = out;
-      }
+      l.values = values_of.take(k, compress_error, range);
       encode_chunk_and_post_sizes(ctx, l.values, bounds[k], compress_error, l,
                                   &l.requests[Leg::kSizes], range ? &*range : nullptr,
                                   /*encode=*/ctx.rank != kRoot);
