@@ -37,7 +37,7 @@ class CpuRotation final : public RotationDevice {
   RotationTimes run(std::span<const float> x, int rotations, std::uint64_t seed, int reps,
                     std::size_t block, std::vector<float>& roundtrip) override {
     const std::size_t n = x.size();
-    AlignedVector<float> y(x.begin(), x.end()), back(n);
+    TransformVector<float> y(x.begin(), x.end()), back(n);
     RotationTimes t;
     t.fwht_ms = median_ms(reps, [&] { fwht(std::span<float>(y)); });
     t.copy_ms = median_ms(reps, [&] { std::memcpy(back.data(), y.data(), n * sizeof(float)); });
@@ -59,7 +59,8 @@ class CpuPipeline final : public PipelineDevice {
                     std::vector<std::byte>& payload, std::vector<float>& rotated,
                     std::vector<float>& out) override {
     const std::size_t d = x.size();
-    AlignedVector<float> copy(d), y;
+    AlignedVector<float> copy(d);
+    TransformVector<float> y;
     std::vector<double> rot_ms, solve_ms, rp_ms, total_ms, memcpy_ms;
     const std::unique_ptr<Compression> compression = make_compression(Backend::kCpu, o.scheme);
     const CompressionPlan plan = compression_plan(o);

@@ -22,7 +22,7 @@ CompressionPlan compression_plan(const Options& o) {
 }
 
 std::span<float> Compression::vector(RoundVector which, std::size_t n) {
-  AlignedVector<float>& v = host_vectors_[static_cast<int>(which)];
+  TransformVector<float>& v = host_vectors_[static_cast<int>(which)];
   if (v.size() < n) v.resize(n);
   return std::span<float>(v).first(n);
 }

@@ -119,7 +119,7 @@ class Compression {
                                  const DecodeExpectations& expect, std::span<float> acc);
 
  private:
-  AlignedVector<float> host_vectors_[3];  // the host implementation of vector()
+  TransformVector<float> host_vectors_[3];  // the host implementation of vector()
 };
 
 /// The implementation of `scheme` for `backend`: kCpu always; kCuda in builds with the CUDA
