@@ -40,6 +40,11 @@ class CpuRotation final : public RotationDevice {
     TransformVector<float> y(x.begin(), x.end()), back(n);
     RotationTimes t;
     t.fwht_ms = median_ms(reps, [&] { fwht(std::span<float>(y)); });
+    {
+      // The same transform in a buffer advised huge pages (from 2 MiB; aligned_buffer.h).
+      AlignedVector<float> huge(x.begin(), x.end());
+      huge_pages_ms_ = median_ms(reps, [&] { fwht(std::span<float>(huge)); });
+    }
     t.copy_ms = median_ms(reps, [&] { std::memcpy(back.data(), y.data(), n * sizeof(float)); });
     const Rotation rot(seed, 0, rotations, n, 0,
                        block ? RotationLayout::kOverlapped : RotationLayout::kPadded, block);
@@ -51,6 +56,13 @@ class CpuRotation final : public RotationDevice {
     roundtrip.assign(back.begin(), back.end());
     return t;
   }
+  std::vector<std::string> extra_columns() const override { return {"fwht_huge_pages_ms"}; }
+  std::vector<Table::Cell> extra_cells(std::size_t, int, const RotationTimes&) const override {
+    return {huge_pages_ms_};
+  }
+
+ private:
+  double huge_pages_ms_ = 0;
 };
 
 class CpuPipeline final : public PipelineDevice {
