@@ -45,6 +45,22 @@ class CpuRotation final : public RotationDevice {
       AlignedVector<float> huge(x.begin(), x.end());
       huge_pages_ms_ = median_ms(reps, [&] { fwht(std::span<float>(huge)); });
     }
+    panel_copy_ms_ = -1;
+    const std::size_t c = std::size_t(1) << detail::kFwhtRowLog, w = kPanelBytes / sizeof(float);
+    if (n > c) {
+      // The column sweep's memory traffic without its arithmetic: every panel of w columns of
+      // the n / c rows copied to a contiguous buffer and back.
+      const std::size_t r = n / c;
+      AlignedVector<float> panel(r * w);
+      panel_copy_ms_ = median_ms(reps, [&] {
+        for (std::size_t c0 = 0; c0 < c; c0 += w) {
+          for (std::size_t u = 0; u < r; ++u)
+            std::memcpy(panel.data() + u * w, y.data() + u * c + c0, kPanelBytes);
+          for (std::size_t u = 0; u < r; ++u)
+            std::memcpy(y.data() + u * c + c0, panel.data() + u * w, kPanelBytes);
+        }
+      });
+    }
     t.copy_ms = median_ms(reps, [&] { std::memcpy(back.data(), y.data(), n * sizeof(float)); });
     const Rotation rot(seed, 0, rotations, n, 0,
                        block ? RotationLayout::kOverlapped : RotationLayout::kPadded, block);
@@ -56,13 +72,18 @@ class CpuRotation final : public RotationDevice {
     roundtrip.assign(back.begin(), back.end());
     return t;
   }
-  std::vector<std::string> extra_columns() const override { return {"fwht_huge_pages_ms"}; }
+  std::vector<std::string> extra_columns() const override {
+    return {"fwht_huge_pages_ms", "panel_copy_ms"};
+  }
   std::vector<Table::Cell> extra_cells(std::size_t, int, const RotationTimes&) const override {
-    return {huge_pages_ms_};
+    if (panel_copy_ms_ < 0) return {huge_pages_ms_, std::string("-")};  // one row: no columns
+    return {huge_pages_ms_, panel_copy_ms_};
   }
 
  private:
-  double huge_pages_ms_ = 0;
+  // The FWHT's column panels are this wide (rotation/fwht.cpp, DME_FWHT_PANEL_BYTES).
+  static constexpr std::size_t kPanelBytes = 2048;
+  double huge_pages_ms_ = 0, panel_copy_ms_ = -1;
 };
 
 class CpuPipeline final : public PipelineDevice {
