@@ -25,9 +25,11 @@ inline constexpr std::size_t kSmallPageBytes = 4096;
 /// transforms whole. A vector of 2^24 floats is transformed as 256 rows of 256 KiB, and the
 /// column sweeps combine the same columns of all rows; in huge pages those lie at the same
 /// offsets mod 128 KiB, so they share a few sets of the L2 cache (16 ways) and a column panel
-/// cannot stay there between passes. Measured on that Xeon, huge pages against small, runs
-/// alternated: FWHT at 2^24 14.1–14.7 against 10.2–13.3 ms; 2 RHTs + quiver-apx + rounding at
-/// 2^24 1.23–1.25 against 1.28–1.42 GB/s on AVX-512, 0.82–0.86 against 0.96–1.06 on AVX2.
+/// cannot stay there between passes. Measured on that Xeon, huge pages against small (THP
+/// switched between runs, alternated): FWHT at 2^24 3.6–3.7 against 2.6–3.7 times a memcpy
+/// (small pages are placed at random, so their layout is good in most runs, bad in some); 2 RHTs
+/// + quiver-apx + rounding at 2^24 1.23–1.25 against 1.28–1.42 GB/s on AVX-512, 0.82–0.86
+/// against 0.96–1.06 on AVX2. `dme-bench rotation` times both kinds (fwht_huge_pages_ms).
 enum class Pages { kHuge, kSmall };
 
 namespace detail {
