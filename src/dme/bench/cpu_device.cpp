@@ -1,6 +1,7 @@
 // The CPU device of the benchmarks (device.h), and the choice of device by backend.
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "dme/bench/device.h"
 #include "dme/collective/detail/compress.h"
@@ -45,8 +46,9 @@ class CpuRotation final : public RotationDevice {
       AlignedVector<float> huge(x.begin(), x.end());
       huge_pages_ms_ = median_ms(reps, [&] { fwht(std::span<float>(huge)); });
     }
-    panel_copy_ms_ = -1;
-    const std::size_t c = std::size_t(1) << detail::kFwhtRowLog, w = kPanelBytes / sizeof(float);
+    panel_copy_ms_.reset();
+    const std::size_t c = std::size_t(1) << detail::kFwhtRowLog;
+    const std::size_t bytes = detail::kFwhtPanelBytes, w = bytes / sizeof(float);
     if (n > c) {
       // The column sweep's memory traffic without its arithmetic: every panel of w columns of
       // the n / c rows copied to a contiguous buffer and back.
@@ -55,9 +57,9 @@ class CpuRotation final : public RotationDevice {
       panel_copy_ms_ = median_ms(reps, [&] {
         for (std::size_t c0 = 0; c0 < c; c0 += w) {
           for (std::size_t u = 0; u < r; ++u)
-            std::memcpy(panel.data() + u * w, y.data() + u * c + c0, kPanelBytes);
+            std::memcpy(panel.data() + u * w, y.data() + u * c + c0, bytes);
           for (std::size_t u = 0; u < r; ++u)
-            std::memcpy(y.data() + u * c + c0, panel.data() + u * w, kPanelBytes);
+            std::memcpy(y.data() + u * c + c0, panel.data() + u * w, bytes);
         }
       });
     }
@@ -76,14 +78,13 @@ class CpuRotation final : public RotationDevice {
     return {"fwht_huge_pages_ms", "panel_copy_ms"};
   }
   std::vector<Table::Cell> extra_cells(std::size_t, int, const RotationTimes&) const override {
-    if (panel_copy_ms_ < 0) return {huge_pages_ms_, std::string("-")};  // one row: no columns
-    return {huge_pages_ms_, panel_copy_ms_};
+    if (!panel_copy_ms_) return {huge_pages_ms_, std::string("-")};  // one row: no columns
+    return {huge_pages_ms_, *panel_copy_ms_};
   }
 
  private:
-  // The FWHT's column panels are this wide (rotation/fwht.cpp, DME_FWHT_PANEL_BYTES).
-  static constexpr std::size_t kPanelBytes = 2048;
-  double huge_pages_ms_ = 0, panel_copy_ms_ = -1;
+  double huge_pages_ms_ = 0;
+  std::optional<double> panel_copy_ms_;  // none for a vector of one row
 };
 
 class CpuPipeline final : public PipelineDevice {

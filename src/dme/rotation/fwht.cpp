@@ -39,10 +39,6 @@
 
 #include <unistd.h>  // sysconf: the L1d size
 
-#ifndef DME_FWHT_PANEL_BYTES
-#define DME_FWHT_PANEL_BYTES 2048
-#endif
-
 namespace dme::detail {
 namespace {
 
@@ -65,7 +61,7 @@ std::size_t l1_sub_row_bytes() {
 #endif
 }
 constexpr std::size_t kRowLength = std::size_t(1) << kFwhtRowLog;  // elements of a row (L2)
-constexpr std::size_t kPanelBytes = DME_FWHT_PANEL_BYTES;  // bytes per row of a column panel
+constexpr std::size_t kPanelBytes = kFwhtPanelBytes;  // bytes per row of a column panel
 // The row sweeps stream their input (and out of place their output) through software prefetches
 // this many bytes ahead: the hardware prefetcher alone left them waiting on memory (2 RHTs at
 // 2^24 forward: 37 -> 33.5 ms, inverse 42 -> 37.5 ms, A/B in one minute).

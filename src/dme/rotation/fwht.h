@@ -31,6 +31,13 @@ namespace detail {
 /// for level to give the same bits (cuda/hadamard.cuh).
 inline constexpr int kFwhtRowLog = DME_FWHT_ROW_LOG;
 
+#ifndef DME_FWHT_PANEL_BYTES
+#define DME_FWHT_PANEL_BYTES 2048
+#endif
+/// Bytes of each row in one column panel of the transform's second sweep (tuning only: the
+/// levels and their order do not depend on it).
+inline constexpr std::size_t kFwhtPanelBytes = DME_FWHT_PANEL_BYTES;
+
 /// The fused kernel behind fwht and the RHT:
 ///   x <- post_signs ⊙ (scale · H (pre_signs ⊙ input))
 /// where input is x itself, or, when src is given, src[0 .. src_len) followed by zeros up to n
