@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -78,6 +80,34 @@ bool ScanRange(const float* p, std::size_t n, float* lo_out, float* hi_out) {
   lo = hn::GetLane(hn::MinOfLanes(d, hn::Min(hn::Min(lo0, lo1), hn::Min(lo2, lo3))));
   hi = hn::GetLane(hn::MaxOfLanes(d, hn::Max(hn::Max(hi0, hi1), hn::Max(hi2, hi3))));
   ok = hn::AllTrue(d, hn::MaskFromVec(finite));
+#elif defined(__GNUC__) && defined(__SSE2__)
+  // Highway's scalar target runs on x86-64 CPUs without SSE4, and every one has SSE2: four lanes
+  // of GCC's and Clang's generic vectors compile to it at the baseline flags, with MINPS and
+  // MAXPS (which keep the running value's lane when the new one is NaN; a NaN fails the
+  // finiteness test anyway). Two accumulator pairs; the same extremes as the loop of scan_tail
+  // (quiver-accel, 2^20 values, scalar target: the scan 1.1 -> 0.3 ms).
+  typedef float Quad __attribute__((vector_size(16)));
+  typedef std::int32_t QuadMask __attribute__((vector_size(16)));
+  const Quad first = {p[0], p[0], p[0], p[0]};
+  const Quad limit = {kMaxFloat, kMaxFloat, kMaxFloat, kMaxFloat};
+  Quad lo0 = first, lo1 = first, hi0 = first, hi1 = first;
+  QuadMask finite = {-1, -1, -1, -1};
+  for (; i + 8 <= n; i += 8) {
+    Quad a, b;
+    std::memcpy(&a, p + i, sizeof(a));
+    std::memcpy(&b, p + i + 4, sizeof(b));
+    lo0 = __builtin_ia32_minps(a, lo0);
+    lo1 = __builtin_ia32_minps(b, lo1);
+    hi0 = __builtin_ia32_maxps(a, hi0);
+    hi1 = __builtin_ia32_maxps(b, hi1);
+    finite &= (a >= -limit) & (a <= limit) & (b >= -limit) & (b <= limit);
+  }
+  const Quad lo2 = __builtin_ia32_minps(lo0, lo1), hi2 = __builtin_ia32_maxps(hi0, hi1);
+  for (int l = 0; l < 4; ++l) {
+    lo = lo2[l] < lo ? lo2[l] : lo;
+    hi = hi2[l] > hi ? hi2[l] : hi;
+    ok &= finite[l] != 0;
+  }
 #endif
   ok &= scan_tail(p, i, n, lo, hi);
   ok &= p[0] >= -kMaxFloat && p[0] <= kMaxFloat;
