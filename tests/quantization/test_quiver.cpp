@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../simd_test_support.h"
@@ -118,6 +119,31 @@ TEST(Quiver, LargeInputExactAndAcceleratedAgree) {
           << "s=" << s;
     }
   });
+}
+
+TEST(Quiver, ReusedScratchGivesTheLevelsOfAFreshThread) {
+  // Each thread keeps the chord arrays' storage between solves up to 2^21 points; longer inputs
+  // get storage of their own. Solves of mixed lengths on one thread (growing, shrinking, past
+  // the kept size and back) must give the levels a fresh thread gives for each input.
+  const std::vector<std::size_t> lengths = {1000, (std::size_t(1) << 21) + 3, 70000, 1000,
+                                            (std::size_t(1) << 20) + 1};
+  std::vector<std::vector<float>> inputs;
+  for (std::size_t d : lengths)
+    inputs.push_back(dme::test::sorted_copy(dme::test::make_input(Dist::kLogNormal, d, d)));
+  std::vector<std::vector<float>> one_thread;
+  for (const std::vector<float>& x : inputs) {
+    one_thread.push_back(dme::quiver_accelerated(x, 6));
+    one_thread.push_back(dme::quiver_exact(x, 5));
+  }
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    std::vector<float> accel, exact;
+    std::thread([&] {
+      accel = dme::quiver_accelerated(inputs[i], 6);
+      exact = dme::quiver_exact(inputs[i], 5);
+    }).join();
+    EXPECT_EQ(one_thread[2 * i], accel) << "d = " << lengths[i];
+    EXPECT_EQ(one_thread[2 * i + 1], exact) << "d = " << lengths[i];
+  }
 }
 
 TEST(Quiver, ZipmlRefusesLargeInputs) {
