@@ -144,8 +144,14 @@ class Model:
             ys.append(min(r.data["allreduce_ms"]) * 1e-3)  # the fastest trial
         msgs, wire, nb = (np.asarray(col) for col in zip(*rows))
         y = np.asarray(ys)
+        # With one vector length and one rank count, every allreduce sends the same number of
+        # messages, so their latency cannot be told from a lower bandwidth: the fit would put
+        # milliseconds on each message and charge them to every chunk of the pipelined
+        # exchanges. Then alpha stays 0 and a note says so.
+        self.alpha_fitted = len({(m, b) for m, b in zip(msgs, nb)}) > 1
+        alphas = np.concatenate([[0.0], np.logspace(-6, -2, 41)]) if self.alpha_fitted else [0.0]
         best = None
-        for alpha in np.concatenate([[0.0], np.logspace(-6, -2, 41)]):
+        for alpha in alphas:
             for eta in np.linspace(0.5, 1.0, 51):
                 for c in np.concatenate([[0.0], np.logspace(-11, -8, 61)]):
                     pred = alpha * msgs + np.maximum(wire / eta, nb * c)
@@ -257,6 +263,10 @@ def main():
     print(f"network fit (MPI_Allreduce): alpha = {m.alpha * 1e6:.1f} us per message, "
           f"eta = {m.eta:.3f} of the link rate, CPU limit c = {m.c * 1e9:.3f} ns per byte "
           f"({8 / m.c / 1e9 if m.c else float('inf'):.1f} Gbit/s)")
+    if not m.alpha_fitted:
+        print("note: every MPI_Allreduce run sent the same messages (one vector length, one rank "
+              "count), so the per-message latency is not identifiable and alpha is set to 0; "
+              "sweep two lengths (LOG2D=20,24) to fit it")
     if any(variant(r) in OVERLAPPED for r in runs):
         print(f"per-chunk cost of the overlapped exchanges (fitted on their runs): gamma = "
               f"{m.gamma * 1e6:.0f} us")

@@ -67,6 +67,12 @@ grep -q "worst ratio measured/predicted, compressed mean" "$out/time_model.txt"
 grep -q "allgather pipelined" "$out/time_model.txt"
 grep -q "predicted crossover link rate" "$out/time_model.txt"
 check_png "$out/time_model.png"
+# One vector length at one rank count: the latency is not identifiable; the model says so and
+# keeps it at 0 instead of fitting milliseconds per message.
+"$python" "$scripts/time_model.py" "$out/link1_pipe.h5" -o "$out/time_model_one.png" \
+  >"$out/time_model_one.txt"
+grep -q "alpha is set to 0" "$out/time_model_one.txt"
+grep -q "alpha = 0.0 us per message" "$out/time_model_one.txt"
 # netem.sh: usage, and its argument checks before anything privileged.
 bash "$scripts/netem/netem.sh" --help >/dev/null
 if bash "$scripts/netem/netem.sh" run 1 1gbit -- true 2>"$out/netem.err"; then
