@@ -27,6 +27,22 @@ std::span<float> Compression::vector(RoundVector which, std::size_t n) {
   return std::span<float>(v).first(n);
 }
 
+std::vector<std::byte> Compression::take_bytes() {
+  if (spare_bytes_.empty()) return {};
+  std::vector<std::byte> bytes = std::move(spare_bytes_.back());
+  spare_bytes_.pop_back();
+  return bytes;
+}
+
+void Compression::give_bytes(std::vector<std::byte>&& bytes) {
+  if (bytes.capacity() == 0 || spare_bytes_.size() >= kSpareBuffers) {
+    bytes = {};
+    return;
+  }
+  bytes.clear();
+  spare_bytes_.push_back(std::move(bytes));
+}
+
 Rotation host_rotation(const RotationKey& key) {
   return Rotation(key.seed, key.round, key.count, key.d, key.stream, key.layout, key.block);
 }

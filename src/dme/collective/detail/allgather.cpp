@@ -90,8 +90,10 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
         decode_error = std::current_exception();
       }
     }
+    // Both transfers have completed: the buffers go back for the next chunks (compression.h).
+    c.give_bytes(std::move(ch.all.data));
+    c.give_bytes(std::move(ch.mine));
     ch.all = Received{};
-    ch.mine.clear();
     ctx.report.times.decode_ms += t.elapsed_ms();
     if (!decode_error) early.upto(ch.first + ch.count);
   };
@@ -154,6 +156,7 @@ RoundSum reduce_allgather_pipelined(RoundContext& ctx, std::span<const float> y,
       raise_if_failed(prev.sizes, compress_error, ctx.comm);
     }
     prev.all.counts = to_int_counts(prev.sizes, prev.all.displs);
+    prev.all.data = c.take_bytes();
     prev.all.data.resize(static_cast<std::size_t>(prev.all.displs.back()) + prev.all.counts.back());
     DME_MPI_CHECK(MPI_Iallgatherv(prev.mine.data(), static_cast<int>(prev.mine.size()), MPI_BYTE,
                                   prev.all.data.data(), prev.all.counts.data(),
@@ -180,8 +183,10 @@ void encode_chunk_and_post_sizes(RoundContext& ctx, std::span<const float> value
   const auto n = static_cast<std::uint64_t>(ctx.size);
   c.first = first;
   c.count = values.size();
-  if (!error && encode && !ctx.streamed.recheck)
+  if (!error && encode && !ctx.streamed.recheck) {
+    c.mine = ctx.compression.take_bytes();
     error = try_compress(ctx, values, c.first, Purpose::kRounding, c.mine, range);
+  }
   c.my_size = ctx.streamed.recheck ? kRecheckSize
               : error              ? kFailedSize
                                    : static_cast<std::int64_t>(c.mine.size());

@@ -197,6 +197,7 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
         decode_error = std::current_exception();
       }
     }
+    c.give_bytes(std::move(l.down));  // received: kept for the next chunks (compression.h)
     l.down = {};
     ctx.report.times.decode_ms += t.elapsed_ms();
   };
@@ -238,13 +239,16 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
         t.reset();
         c.divide(part, static_cast<float>(n));
         ctx.report.times.round_pack_ms += t.elapsed_ms();
+        l.down = c.take_bytes();
         c.encode(part, payload_header(ctx, l.first, l.count), down_plan, down_stream, l.down,
                  ctx.report.times);  // adds its own solve and round+pack times
       });
       if (!root_error) ctx.report.payload_bytes += l.down.size();  // the root's payloads
     }
+    c.give_bytes(std::move(l.all.data));
+    c.give_bytes(std::move(l.mine));  // sent: the gather has completed
     l.all = Received{};
-    l.mine = {};  // sent: the gather has completed
+    l.mine = {};
     l.down_size = root_error ? kFailedSize : static_cast<std::int64_t>(l.down.size());
     if (root_error) l.down.clear();
   };
@@ -297,6 +301,7 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
       Leg& l = legs[k - 1];
       if (ctx.rank == kRoot) {
         l.all.counts = to_int_counts(l.sizes, l.all.displs);
+        l.all.data = c.take_bytes();
         l.all.data.resize(static_cast<std::size_t>(l.all.displs.back()) + l.all.counts.back());
         ctx.report.payload_bytes_received += l.all.data.size() - l.mine.size();
       } else {
@@ -321,6 +326,7 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
       Leg& l = legs[k - 3];
       std::vector<int> displs;
       to_int_counts({l.down_size}, displs);  // a payload beyond one MPI call's int range: error
+      if (ctx.rank != kRoot) l.down = c.take_bytes();  // the root's holds its payload
       l.down.resize(static_cast<std::size_t>(l.down_size));
       DME_MPI_CHECK(MPI_Ibcast(l.down.data(), static_cast<int>(l.down_size), MPI_BYTE, kRoot,
                                ctx.comm, &l.requests[Leg::kDown]));
