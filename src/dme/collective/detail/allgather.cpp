@@ -338,12 +338,14 @@ RoundSum reduce_allgather(RoundContext& ctx, std::span<const float> y) {
   const std::vector<std::uint64_t> bounds =
       pipeline_bounds(ctx.options, ctx.d, ctx.padded, !ctx.streamed.x.empty());
   if (bounds.size() > 2) return reduce_allgather_pipelined(ctx, y, bounds);
-  std::vector<std::byte> mine;
+  std::vector<std::byte> mine = ctx.compression.take_bytes();
+  const GiveBackBytes keep_mine(ctx.compression, mine);
   std::optional<std::string> error;
   if (!ctx.streamed.x.empty())  // one chunk: the whole rotation first
     rotate_streamed_chunk(ctx, host_rotation(ctx.rotation), {0, ctx.padded}, 0, error);
   if (!error) error = try_compress(ctx, y, 0, Purpose::kRounding, mine, ctx.rotated_range);
-  const Received all = allgather_payloads(ctx, mine, error);
+  Received all = allgather_payloads(ctx, mine, error);
+  const GiveBackBytes keep_all(ctx.compression, all.data);
   ctx.report.payload_bytes = mine.size();
   Timer t;
   const RoundSum sum = decode_all(ctx, all);

@@ -21,7 +21,8 @@ std::optional<std::string> compress_chunks(RoundContext& ctx, std::span<const fl
                                            std::vector<std::int64_t>& sizes) {
   sizes.assign(static_cast<std::size_t>(ctx.size), 0);
   send.clear();
-  std::vector<std::byte> one;
+  std::vector<std::byte> one = ctx.compression.take_bytes();
+  const GiveBackBytes keep_one(ctx.compression, one);
   for (int j = 0; j < ctx.size; ++j) {
     const std::uint64_t lo = chunk_bound(ctx, j), hi = chunk_bound(ctx, j + 1);
     if (hi == lo) continue;
@@ -40,19 +41,22 @@ std::optional<std::string> compress_chunks(RoundContext& ctx, std::span<const fl
 
 RoundSum reduce_reduce_scatter(RoundContext& ctx, std::span<const float> y) {
   auto& rep = ctx.report;
-  std::vector<std::byte> send;
+  std::vector<std::byte> send = ctx.compression.take_bytes();
+  const GiveBackBytes keep_send(ctx.compression, send);
   std::vector<std::int64_t> send_sizes;
   std::optional<std::string> error = compress_chunks(ctx, y, send, send_sizes);
   std::uint64_t own_bytes = 0;
   for (auto s : send_sizes) own_bytes += s > 0 ? static_cast<std::uint64_t>(s) : 0;
   rep.payload_bytes = own_bytes;
 
-  const Received recv = alltoall_payloads(ctx, send, send_sizes, error);
+  Received recv = alltoall_payloads(ctx, send, send_sizes, error);
+  const GiveBackBytes keep_recv(ctx.compression, recv.data);
   rep.reduce_bytes_received = rep.payload_bytes_received;
 
   // Step 2: the owner sums its chunk over the ranks, averages and re-quantises it.
   const std::uint64_t lo = chunk_bound(ctx, ctx.rank), hi = chunk_bound(ctx, ctx.rank + 1);
-  std::vector<std::byte> mine;
+  std::vector<std::byte> mine = ctx.compression.take_bytes();
+  const GiveBackBytes keep_mine(ctx.compression, mine);
   Timer t;
   Compression& c = ctx.compression;
   const std::span<float> avg = c.vector(RoundVector::kScratch, hi - lo);
@@ -66,7 +70,8 @@ RoundSum reduce_reduce_scatter(RoundContext& ctx, std::span<const float> y) {
   if (!error && hi > lo) error = try_compress(ctx, avg, lo, Purpose::kRequantize, mine);
 
   // Step 3: everyone gathers the averaged chunks.
-  const Received all = allgather_payloads(ctx, mine, error);
+  Received all = allgather_payloads(ctx, mine, error);
+  const GiveBackBytes keep_all(ctx.compression, all.data);
 
   t.reset();
   const std::span<float> acc = c.vector(RoundVector::kSum, ctx.padded);

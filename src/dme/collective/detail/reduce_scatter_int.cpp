@@ -242,7 +242,8 @@ RoundSum reduce_reduce_scatter_int(RoundContext& ctx, std::span<const float> y) 
 
   // 3. uplink: this rank's codes of every chunk, to its owner.
   t.reset();
-  std::vector<std::byte> send, one;
+  std::vector<std::byte> send = comp.take_bytes(), one = comp.take_bytes();
+  const GiveBackBytes keep_send(comp, send), keep_one(comp, one);
   std::vector<std::int64_t> sizes(un, 0);
   std::vector<std::uint16_t> codes;
   error = mpi::capture_error([&] {
@@ -277,12 +278,14 @@ RoundSum reduce_reduce_scatter_int(RoundContext& ctx, std::span<const float> y) 
   }
   rep.times.round_pack_ms += t.elapsed_ms();
   rep.payload_bytes = send.size();  // as reduce-scatter: the uplink payloads
-  const Received recv = alltoall_payloads(ctx, send, sizes, error);
+  Received recv = alltoall_payloads(ctx, send, sizes, error);
+  const GiveBackBytes keep_recv(comp, recv.data);
   rep.reduce_bytes_received = rep.payload_bytes_received;
 
   // 4. the owner's exact sums of grid indices.
   t.reset();
-  std::vector<std::byte> mine;
+  std::vector<std::byte> mine = comp.take_bytes();
+  const GiveBackBytes keep_mine(comp, mine);
   error = mpi::capture_error([&] {
     if (own.levels.size() < 2) return;
     std::vector<std::uint16_t> sums(own.count, 0);
@@ -299,7 +302,8 @@ RoundSum reduce_reduce_scatter_int(RoundContext& ctx, std::span<const float> y) 
   rep.times.decode_ms += t.elapsed_ms();
 
   // 5. downlink: every chunk's sums, decoded into place.
-  const Received all = allgather_payloads(ctx, mine, error);
+  Received all = allgather_payloads(ctx, mine, error);
+  const GiveBackBytes keep_all(comp, all.data);
   t.reset();
   const std::span<float> acc = comp.vector(RoundVector::kSum, ctx.padded);
   for (int j = 0; j < n; ++j) {

@@ -92,6 +92,7 @@ Received alltoall_payloads(RoundContext& ctx, const std::vector<std::byte>& send
   const std::vector<int> scounts = to_int_counts(sizes, sdispls);
   Received r;
   r.counts = to_int_counts(recv_sizes, r.displs);
+  r.data = ctx.compression.take_bytes();
   r.data.resize(static_cast<std::size_t>(r.displs.back()) + r.counts.back());
   DME_MPI_CHECK(MPI_Alltoallv(send.data(), scounts.data(), sdispls.data(), MPI_BYTE, r.data.data(),
                               r.counts.data(), r.displs.data(), MPI_BYTE, ctx.comm));
@@ -107,6 +108,7 @@ Received allgather_payloads(RoundContext& ctx, const std::vector<std::byte>& min
   Timer t;
   Received r;
   r.counts = to_int_counts(allgather_sizes(ctx, mine.size(), error), r.displs);
+  r.data = ctx.compression.take_bytes();
   r.data.resize(static_cast<std::size_t>(r.displs.back()) + r.counts.back());
   DME_MPI_CHECK(MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, r.data.data(),
                                r.counts.data(), r.displs.data(), MPI_BYTE, ctx.comm));

@@ -131,6 +131,21 @@ struct Received {
             static_cast<std::size_t>(counts[static_cast<std::size_t>(r)])};
   }
 };
+/// Gives a payload buffer's memory back to the compression's spare buffers when it goes out of
+/// scope (Compression::take_bytes), so the exchanges' buffers keep their memory between rounds
+/// instead of being faulted in again each round. Declared after the buffer (destroyed before
+/// it), once every transfer of the buffer has completed.
+class GiveBackBytes {
+ public:
+  GiveBackBytes(Compression& c, std::vector<std::byte>& bytes) : c_(c), bytes_(bytes) {}
+  ~GiveBackBytes() { c_.give_bytes(std::move(bytes_)); }
+  GiveBackBytes(const GiveBackBytes&) = delete;
+  GiveBackBytes& operator=(const GiveBackBytes&) = delete;
+
+ private:
+  Compression& c_;
+  std::vector<std::byte>& bytes_;
+};
 /// Collective: MPI_Alltoall of the sizes, then MPI_Alltoallv of the payloads. send holds this
 /// rank's payloads for ranks 0, 1, ... back to back, sizes[j] bytes for rank j (all kFailedSize
 /// when error is set: every rank then throws the lowest failed rank's error). Counts the bytes
