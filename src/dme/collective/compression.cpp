@@ -34,13 +34,14 @@ std::vector<std::byte> Compression::take_bytes() {
   return bytes;
 }
 
-void Compression::give_bytes(std::vector<std::byte>&& bytes) {
-  if (bytes.capacity() == 0 || spare_bytes_.size() >= kSpareBuffers) {
-    bytes = {};
-    return;
+void Compression::give_bytes(std::vector<std::byte>&& bytes) noexcept {
+  std::vector<std::byte> freed = std::move(bytes);  // bytes is left empty in every case
+  if (freed.capacity() == 0 || spare_bytes_.size() >= kSpareBuffers) return;
+  freed.clear();
+  try {
+    spare_bytes_.push_back(std::move(freed));
+  } catch (...) {  // no room to keep it: freed as before
   }
-  bytes.clear();
-  spare_bytes_.push_back(std::move(bytes));
 }
 
 Rotation host_rotation(const RotationKey& key) {
