@@ -163,6 +163,27 @@ TEST(Payload, CodesOnlyRoundTrips) {
     }
 }
 
+TEST(Payload, DecodeIntoAReusedPayloadEqualsAFreshDecode) {
+  // One Payload decoding payloads of mixed kinds and lengths (longer, then shorter, then empty,
+  // then after a failed decode) holds exactly what a fresh decode returns each time.
+  dme::Payload reused;
+  const auto check = [&](const std::vector<std::byte>& buf, const std::string& what) {
+    dme::decode(buf, {}, reused);
+    const dme::Payload fresh = dme::decode(buf);
+    EXPECT_EQ(reused.header, fresh.header) << what;
+    EXPECT_EQ(reused.levels, fresh.levels) << what;
+    EXPECT_EQ(reused.codes, fresh.codes) << what;
+  };
+  check(encode_parts(make_parts(4097, 17, 64, 1)), "asq, 4097 codes");
+  check(encode_parts(make_codes_only(1000, 1985, 2)), "codes only, 1000 codes");
+  check(encode_parts(make_parts(63, 3, 0, 3)), "asq, 63 codes");
+  check(encode_parts(make_parts(0, 16, 0, 4)), "asq, no codes");
+  std::vector<std::byte> bad = encode_parts(make_parts(100, 16, 0, 5));
+  bad.back() ^= std::byte{1};  // the checksum
+  EXPECT_THROW(dme::decode(bad, {}, reused), dme::Error);
+  check(encode_parts(make_codes_only(19, 12, 6)), "codes only after a failed decode");
+}
+
 TEST(Payload, DecodeAccumulateEqualsDecodeThenAdd) {
   for (std::uint32_t s : {2u, 3u, 10u, 15u, 16u, 257u, 65536u})
     for (std::uint64_t bucket : {0ull, 1ull, 5ull, 19ull, 2048ull, 3000ull}) {

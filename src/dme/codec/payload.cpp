@@ -482,13 +482,21 @@ PayloadHeader decode_header(std::span<const std::byte> buf, const DecodeExpectat
 }
 
 Payload decode(std::span<const std::byte> buf, const DecodeExpectations& expect) {
+  Payload p;
+  decode(buf, expect, p);
+  return p;
+}
+
+void decode(std::span<const std::byte> buf, const DecodeExpectations& expect, Payload& p) {
   const WireHeader w = read_header(buf, expect);
-  Payload p{w.header, read_levels(buf, w), {}};
+  p.header = w.header;
+  p.levels = read_levels(buf, w);
+  p.codes.clear();
   if (w.header.kind == PayloadKind::kLloydMax) {
     const std::span<const std::byte> stream = two_width_codes(buf, w);
     p.codes.resize(w.header.count);  // proven to fit: the packed codes are in the buffer
     read_two_widths(stream, TwoWidthStream::of(w.header), 0, p.codes.size(), p.codes.data());
-    return p;
+    return;
   }
   const CodeReader reader = code_reader(buf, w);
   p.codes.resize(w.header.count);  // proven to fit: the packed codes are in the buffer
@@ -497,7 +505,6 @@ Payload decode(std::span<const std::byte> buf, const DecodeExpectations& expect)
   for (const std::uint32_t i : p.levels.exact)
     DME_CHECK(p.codes[i] == 0, "code of coordinate " << p.header.first + i << " is " << p.codes[i]
                                                      << ", but it is sent exactly (expected 0)");
-  return p;
 }
 
 PayloadHeader decode_accumulate(std::span<const std::byte> buf, const DecodeExpectations& expect,

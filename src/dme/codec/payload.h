@@ -257,6 +257,9 @@ struct Payload {
 /// allocation, checksum, level counts and ordering, finiteness, every code < its bucket's level
 /// count. Any failure -> dme::Error naming the field, the value found and the one expected.
 Payload decode(std::span<const std::byte> buf, const DecodeExpectations& expect = {});
+/// The same into out, whose codes keep their capacity (a caller decoding many payloads reuses
+/// one Payload). On dme::Error out holds unspecified values.
+void decode(std::span<const std::byte> buf, const DecodeExpectations& expect, Payload& out);
 
 /// Only the header, validated against the buffer length, the checksum and the expectations.
 PayloadHeader decode_header(std::span<const std::byte> buf, const DecodeExpectations& expect = {});
