@@ -98,20 +98,24 @@ constexpr std::size_t kKeptPoints = std::size_t(1) << 21;
 
 class ChordStorage {
  public:
-  explicit ChordStorage(std::size_t d) {
+  explicit ChordStorage(std::size_t d) : d_(d) {
     if (d > kKeptPoints) {
       own_.emplace(2 * d);
       data_ = own_->data();
       return;
     }
     thread_local AlignedVector<double> kept;
-    if (kept.size() < 2 * d) kept.resize(2 * std::max(d, std::size_t(1) << 16));
+    if (kept.size() < 2 * d) {
+      kept.clear();  // grown without copying what it held
+      kept.resize(2 * std::max(d, std::size_t(1) << 16));
+    }
     data_ = kept.data();
   }
   double* x() { return data_; }
-  double* u(std::size_t d) { return data_ + d; }
+  double* u() { return data_ + d_; }
 
  private:
+  std::size_t d_;
   std::optional<UninitializedBuffer<double>> own_;
   double* data_ = nullptr;
 };
@@ -126,7 +130,7 @@ std::vector<float> solve(std::span<const float> sorted, std::size_t s, Indices&&
   const std::size_t d = sorted.size();
   ChordStorage storage(d);
   double* x = storage.x();
-  double* u = storage.u(d);
+  double* u = storage.u();
   detail::chord_arrays(sorted, detail::compensated_mean(sorted), x, u);
   return levels_from(sorted, s, indices(x, u, d, s));
 }

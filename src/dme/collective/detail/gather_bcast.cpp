@@ -198,7 +198,6 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
       }
     }
     c.give_bytes(std::move(l.down));  // received: kept for the next chunks (compression.h)
-    l.down = {};
     ctx.report.times.decode_ms += t.elapsed_ms();
   };
   // Decodes, in order, the downlink payloads that have arrived (all posted ones when wait).
@@ -248,7 +247,6 @@ RoundSum reduce_gather_bcast_pipelined(RoundContext& ctx, std::span<const float>
     c.give_bytes(std::move(l.all.data));
     c.give_bytes(std::move(l.mine));  // sent: the gather has completed
     l.all = Received{};
-    l.mine = {};
     l.down_size = root_error ? kFailedSize : static_cast<std::int64_t>(l.down.size());
     if (root_error) l.down.clear();
   };
