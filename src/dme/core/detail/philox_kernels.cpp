@@ -69,6 +69,19 @@ void PhiloxUniforms(const PhiloxWords& key, std::uint64_t first_block, std::size
   const PhiloxLanes::DF df;
   const std::size_t step = PhiloxLanes::blocks_per_call(), nf = hn::Lanes(df);
   std::size_t b = 0;
+  for (; b + 2 * step <= blocks; b += 2 * step) {
+    PhiloxLanes::VF u0, u1, u2, u3, u4, u5, u6, u7;
+    philox.uniforms2(first_block + b, u0, u1, u2, u3, u4, u5, u6, u7);
+    float* p = out + 4 * b;
+    hn::StoreU(u0, df, p);
+    hn::StoreU(u1, df, p + nf);
+    hn::StoreU(u2, df, p + 2 * nf);
+    hn::StoreU(u3, df, p + 3 * nf);
+    hn::StoreU(u4, df, p + 4 * nf);
+    hn::StoreU(u5, df, p + 5 * nf);
+    hn::StoreU(u6, df, p + 6 * nf);
+    hn::StoreU(u7, df, p + 7 * nf);
+  }
   for (; b + step <= blocks; b += step) {
     PhiloxLanes::VF u0, u1, u2, u3;
     philox.uniforms(first_block + b, u0, u1, u2, u3);

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <bit>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "dme/core/aligned_buffer.h"
@@ -274,30 +275,51 @@ std::size_t stochastic_impl(const float* x, std::size_t n, std::span<const float
   std::size_t i = std::min<std::size_t>(n, (4 - first % 4) % 4);
   if (std::size_t bad = stochastic_round_scalar(x, i, levels, stream, first, codes); bad < i)
     return bad;
-  for (; i + step <= n; i += step) {
-    for (std::size_t q = 0; q < step; q += 16) hwy::Prefetch(x + i + q + kPrefetchBytes / 4);
-    VF u0, u1, u2, u3;  // separate variables: SVE vectors cannot form arrays
-    philox.uniforms((first + i) / 4, u0, u1, u2, u3);
-    // Rounds the q-th vector of the step with draws u; returns the index of the first value
-    // outside the levels, or n when all are inside.
-    const auto round_vector = [&](std::size_t q, VF u) -> std::size_t {
-      const std::size_t at = i + nf * q;
-      const VF v = hn::LoadU(df, x + at);
-      const auto outside = hn::Not(hn::And(hn::Ge(v, lo), hn::Le(v, hi)));
-      if (!hn::AllFalse(df, outside))
-        return at + static_cast<std::size_t>(hn::FindFirstTrue(df, outside));
-      VF a, b;
-      const VI c = bracket(v, a, b);
-      const VF p = hn::Div(hn::Sub(v, a), hn::Sub(b, a));
-      const VI up = hn::VecFromMask(di, hn::RebindMask(di, hn::Lt(u, p)));
-      store_codes(hn::Sub(c, up), codes + at);  // up is -1 where the draw rounds up
-      return n;
-    };
-    if (std::size_t bad = round_vector(0, u0); bad < n) return bad;
-    if (std::size_t bad = round_vector(1, u1); bad < n) return bad;
-    if (std::size_t bad = round_vector(2, u2); bad < n) return bad;
-    if (std::size_t bad = round_vector(3, u3); bad < n) return bad;
+  // Steps of one Philox call (four vectors of draws) or, with `pair`, of two (uniforms2: four
+  // independent chains of rounds, where the registers hold them beside the tables:
+  // PhiloxLanes::kPairCalls).
+  const auto run = [&](auto pair) -> std::size_t {
+    constexpr bool kPair = decltype(pair)::value;
+    const std::size_t span = kPair ? 2 * step : step;
+    for (; i + span <= n; i += span) {
+      for (std::size_t q = 0; q < span; q += 16) hwy::Prefetch(x + i + q + kPrefetchBytes / 4);
+      VF u0, u1, u2, u3, u4, u5, u6, u7;  // separate variables: SVE vectors cannot form arrays
+      if constexpr (kPair)
+        philox.uniforms2((first + i) / 4, u0, u1, u2, u3, u4, u5, u6, u7);
+      else
+        philox.uniforms((first + i) / 4, u0, u1, u2, u3);
+      // Rounds the q-th vector of the step with draws u; returns the index of the first value
+      // outside the levels, or n when all are inside.
+      const auto round_vector = [&](std::size_t q, VF u) -> std::size_t {
+        const std::size_t at = i + nf * q;
+        const VF v = hn::LoadU(df, x + at);
+        const auto outside = hn::Not(hn::And(hn::Ge(v, lo), hn::Le(v, hi)));
+        if (!hn::AllFalse(df, outside))
+          return at + static_cast<std::size_t>(hn::FindFirstTrue(df, outside));
+        VF a, b;
+        const VI c = bracket(v, a, b);
+        const VF p = hn::Div(hn::Sub(v, a), hn::Sub(b, a));
+        const VI up = hn::VecFromMask(di, hn::RebindMask(di, hn::Lt(u, p)));
+        store_codes(hn::Sub(c, up), codes + at);  // up is -1 where the draw rounds up
+        return n;
+      };
+      if (std::size_t bad = round_vector(0, u0); bad < n) return bad;
+      if (std::size_t bad = round_vector(1, u1); bad < n) return bad;
+      if (std::size_t bad = round_vector(2, u2); bad < n) return bad;
+      if (std::size_t bad = round_vector(3, u3); bad < n) return bad;
+      if constexpr (kPair) {
+        if (std::size_t bad = round_vector(4, u4); bad < n) return bad;
+        if (std::size_t bad = round_vector(5, u5); bad < n) return bad;
+        if (std::size_t bad = round_vector(6, u6); bad < n) return bad;
+        if (std::size_t bad = round_vector(7, u7); bad < n) return bad;
+      }
+    }
+    return n;
+  };
+  if constexpr (PhiloxLanes::kPairCalls) {
+    if (std::size_t bad = run(std::true_type{}); bad < n) return bad;
   }
+  if (std::size_t bad = run(std::false_type{}); bad < n) return bad;
   const std::size_t bad =
       stochastic_round_scalar(x + i, n - i, levels, stream, first + i, codes + i);
   return i + bad;
