@@ -143,7 +143,10 @@ using Lookup = LaneTable<kVecs>;  // core/detail/lane_table-inl.h
 
 // Level interval of a vector by binary search over the power-of-two search table of 2^kSteps
 // entries (the loop unrolls; its constants are hoisted). The first two steps need no lookup:
-// their candidates are one table entry, then one of two, picked by the first comparison.
+// their candidates are one table entry, then one of two, picked by the first comparison. On AVX2
+// a step adds its comparison's bits instead of selecting (VBLENDVPS is 3 uops on Intel cores, 1
+// on AMD's, where the add costs the same): stochastic rounding of 2^18 values in L2, s = 16,
+// 340 -> 324 us (Intel Xeon family 6 model 207); on SSE4 the select is cheaper (665 against 677).
 template <int kSteps, class Look>
 HWY_INLINE VI interval(VF x, const Look& search, const float* table) {
   const DF df;
@@ -154,11 +157,20 @@ HWY_INLINE VI interval(VF x, const Look& search, const float* table) {
   if constexpr (kSteps >= 2) {
     constexpr int q = h / 2;
     const VF t = hn::IfThenElse(m, hn::Set(df, table[h + q]), hn::Set(df, table[q]));
+#if HWY_TARGET == HWY_AVX2
+    c = hn::Add(c, hn::And(hn::VecFromMask(di, hn::RebindMask(di, hn::Le(t, x))), hn::Set(di, q)));
+#else
     c = hn::IfThenElse(hn::RebindMask(di, hn::Le(t, x)), hn::Add(c, hn::Set(di, q)), c);
+#endif
   }
   for (int k = kSteps - 3; k >= 0; --k) {
     const VI cand = hn::Add(c, hn::Set(di, 1 << k));
+#if HWY_TARGET == HWY_AVX2
+    const VI le = hn::VecFromMask(di, hn::RebindMask(di, hn::Le(search(cand), x)));
+    c = k == 0 ? hn::Sub(c, le) : hn::Add(c, hn::And(le, hn::Set(di, 1 << k)));
+#else
     c = hn::IfThenElse(hn::RebindMask(di, hn::Le(search(cand), x)), cand, c);
+#endif
   }
   return c;
 }
