@@ -78,7 +78,6 @@ class PhiloxLanes {
   /// blocks b0 + q·B .. b0 + (q + 1)·B - 1.
   HWY_INLINE void words64(std::uint64_t b0, V64& o0, V64& o1, V64& o2, V64& o3) const {
     const D64 d64;
-    const D32 d32;
     V64 a0, a1, a2, a3, b0v, b1, b2, b3;
     first_rounds(b0, 0, a0, a1, a2, a3);
     first_rounds(b0, 1, b0v, b1, b2, b3);
