@@ -76,13 +76,22 @@ class PhiloxLanes {
   /// The words of blocks b0 .. b0 + blocks_per_call() - 1 in stream order as 64-bit words
   /// (word 0 | word 1 << 32, word 2 | word 3 << 32 per block), four vectors: out[q] holds
   /// blocks b0 + q·B .. b0 + (q + 1)·B - 1.
+  /// kFold: rounds 0 and 1 by first_rounds (fewer operations, more constants: slower only in
+  /// stochastic rounding with gathered tables on AVX-512, see rounding_kernels.cpp).
+  template <bool kFold = true>
   HWY_INLINE void words64(std::uint64_t b0, V64& o0, V64& o1, V64& o2, V64& o3) const {
     const D64 d64;
     V64 a0, a1, a2, a3, b0v, b1, b2, b3;
-    first_rounds(b0, 0, a0, a1, a2, a3);
-    first_rounds(b0, 1, b0v, b1, b2, b3);
-    std::uint32_t k0 = w_.key0 + 2 * kWeyl0, k1 = w_.key1 + 2 * kWeyl1;
-    for (int r = 2; r < kRounds; ++r) {
+    constexpr int kFirst = kFold ? 2 : 0;  // the first round of the loop
+    if constexpr (kFold) {
+      first_rounds(b0, 0, a0, a1, a2, a3);
+      first_rounds(b0, 1, b0v, b1, b2, b3);
+    } else {
+      start(b0, 0, a0, a1, a2, a3);
+      start(b0, 1, b0v, b1, b2, b3);
+    }
+    std::uint32_t k0 = w_.key0 + kFirst * kWeyl0, k1 = w_.key1 + kFirst * kWeyl1;
+    for (int r = kFirst; r < kRounds; ++r) {
       const V64 key0 = hn::Set(d64, k0), key1 = hn::Set(d64, k1);
       round(a0, a1, a2, a3, key0, key1);
       round(b0v, b1, b2, b3, key0, key1);
@@ -132,9 +141,10 @@ class PhiloxLanes {
 
   /// The 4 · blocks_per_call() draws of blocks b0 ... as uniform floats in [0, 1) in stream
   /// order (PhiloxStream::uniform_float): u0 holds draws 0 .. lanes32 - 1, u1 the next, ...
+  template <bool kFold = true>
   HWY_INLINE void uniforms(std::uint64_t b0, VF& u0, VF& u1, VF& u2, VF& u3) const {
     V64 o0, o1, o2, o3;
-    words64(b0, o0, o1, o2, o3);
+    words64<kFold>(b0, o0, o1, o2, o3);
     u0 = to_float(o0);
     u1 = to_float(o1);
     u2 = to_float(o2);
@@ -169,13 +179,9 @@ class PhiloxLanes {
     return hn::Mul(hn::ConvertTo(df, hn::BitCast(di, bits)), hn::Set(df, 0x1p-24f));
   }
 
-  // Rounds 0 and 1 of vector g's lanes (see the top of the file) for the call starting at block
-  // b0: counter {b mod 2^32, tag | ((b >> 32) & 0xFFFFFF), round, rank} for lane block b. Words
-  // 2 and 3 being the same in every lane, round 0 needs one product, not two, and the xors of
-  // constants fold (tag's bits and the 24 counter bits do not overlap, so | is ^).
-  HWY_INLINE void first_rounds(std::uint64_t b0, int g, V64& c0, V64& c1, V64& c2, V64& c3) const {
+  // Lane blocks of vector g (see the top of the file) for the call starting at block b0.
+  static HWY_INLINE V64 blocks(std::uint64_t b0, int g) {
     const D64 d64;
-    const D32 d32;
     const int log2_nb = static_cast<int>(hwy::FloorLog2(hn::Lanes(d64) / 2));
     const V64 lane = hn::Iota(d64, 0);
     const V64 odd = hn::And(lane, hn::Set(d64, 1));
@@ -183,7 +189,27 @@ class PhiloxLanes {
         hn::Add(hn::ShiftLeftSame(hn::Add(hn::Set(d64, 2 * static_cast<std::uint64_t>(g)), odd),
                                   log2_nb),
                 hn::ShiftRight<1>(lane));
-    const V64 b = hn::Add(hn::Set(d64, b0), offset);
+    return hn::Add(hn::Set(d64, b0), offset);
+  }
+
+  // Counters of vector g's lanes: {b mod 2^32, tag | ((b >> 32) & 0xFFFFFF), round, rank} for
+  // lane block b (the low 32 bits of each lane).
+  HWY_INLINE void start(std::uint64_t b0, int g, V64& c0, V64& c1, V64& c2, V64& c3) const {
+    const D64 d64;
+    const V64 b = blocks(b0, g);
+    c0 = b;
+    c1 = hn::Or(hn::And(hn::ShiftRight<32>(b), hn::Set(d64, 0xFFFFFFu)), hn::Set(d64, w_.tag));
+    c2 = hn::Set(d64, w_.round);
+    c3 = hn::Set(d64, w_.rank);
+  }
+
+  // Rounds 0 and 1 of start's counters. Words 2 and 3 being the same in every lane, round 0
+  // needs one product, not two, and the xors of constants fold (tag's bits and the 24 counter
+  // bits do not overlap, so | is ^).
+  HWY_INLINE void first_rounds(std::uint64_t b0, int g, V64& c0, V64& c1, V64& c2, V64& c3) const {
+    const D64 d64;
+    const D32 d32;
+    const V64 b = blocks(b0, g);
     // Round 0: word 0 of the counter is b's low half.
     const V64 p0 = hn::MulEven(hn::BitCast(d32, b), hn::Set(d32, kMul0));
     const V64 r0 =
