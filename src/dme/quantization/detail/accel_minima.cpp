@@ -376,7 +376,7 @@ HWY_INLINE V load_first(const double* p, std::size_t count) {
 // accelerated QUIVER, 2^20, s = 16, AVX2 on an Intel Xeon family 6 model 207: 12.3-13.7 ->
 // 9.6-11.1 ms / 12.8-13.2 -> 11.7-11.9 ms; SSE4 and AVX-512 within noise.
 HWY_INLINE V smaller(V v, V best) {
-#if HWY_ARCH_X86
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_SSSE3  // x86's vector targets, not the emulated 128-bit one
   return hn::Min(v, best);
 #else
   return hn::IfThenElse(hn::Lt(v, best), v, best);

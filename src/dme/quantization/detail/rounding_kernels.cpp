@@ -271,6 +271,19 @@ HWY_INLINE void store_codes(VI code, std::uint16_t* out) {
   hn::StoreU(hn::DemoteTo(d16, code), d16, out);
 }
 
+// Whether stochastic rounding with tables of kVecs vectors draws through PhiloxLanes' folded
+// first rounds. Gathered tables (kVecs = 0) on AVX-512 do not: s = 256, 2^18 values in L2, 808 us
+// so, 884 folded, 888 folded in pairs (829 before either); elsewhere the fold costs nothing or
+// gains (AVX2, s = 256: 1253 -> 1204 us). Intel Xeon family 6 model 207.
+template <int kVecs>
+constexpr bool fold_philox() {
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  return kVecs != 0;
+#else
+  return true;
+#endif
+}
+
 template <int kVecs, int kSteps>
 std::size_t stochastic_impl(const float* x, std::size_t n, std::span<const float> levels,
                             const PhiloxStream& stream, std::uint64_t first,
@@ -287,15 +300,6 @@ std::size_t stochastic_impl(const float* x, std::size_t n, std::span<const float
   std::size_t i = std::min<std::size_t>(n, (4 - first % 4) % 4);
   if (std::size_t bad = stochastic_round_scalar(x, i, levels, stream, first, codes); bad < i)
     return bad;
-    // Gathered tables (kVecs = 0) on AVX-512 draw without PhiloxLanes' folded first rounds and one
-    // call per step: s = 256, 2^18 values in L2, 808 us so, 884 folded, 888 folded in pairs (829
-    // before either); elsewhere the fold costs nothing or gains (AVX2, s = 256: 1253 -> 1204 us).
-    // Intel Xeon family 6 model 207.
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-  constexpr bool kFoldPhilox = kVecs != 0;
-#else
-  constexpr bool kFoldPhilox = true;
-#endif
   // Steps of one Philox call (four vectors of draws) or, with `pair`, of two (uniforms2: four
   // independent chains of rounds, where the registers hold them beside the tables:
   // PhiloxLanes::kPairCalls).
@@ -308,7 +312,7 @@ std::size_t stochastic_impl(const float* x, std::size_t n, std::span<const float
       if constexpr (kPair)
         philox.uniforms2((first + i) / 4, u0, u1, u2, u3, u4, u5, u6, u7);
       else
-        philox.template uniforms<kFoldPhilox>((first + i) / 4, u0, u1, u2, u3);
+        philox.template uniforms<fold_philox<kVecs>()>((first + i) / 4, u0, u1, u2, u3);
       // Rounds the q-th vector of the step with draws u; returns the index of the first value
       // outside the levels, or n when all are inside.
       const auto round_vector = [&](std::size_t q, VF u) -> std::size_t {
