@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../simd_test_support.h"
+#include "dme/rotation/detail/fwht_spans.h"
 #include "dme/rotation/fwht.h"
 #include "dme/rotation/rht.h"
 
@@ -144,6 +145,33 @@ TEST(FwhtSimd, FusedEqualsDefinitionFloat) {
 }
 TEST(FwhtSimd, FusedEqualsDefinitionDouble) {
   fused_matches_definition_on_every_target<double>(20);
+}
+
+// Transforms of 16 or more rows whose column panels do not fit half the L2 take their column
+// levels in two sweeps (rows in groups, fwht_spans.h): the same bits. A small L2 is set so that
+// lengths of 2^20 and 2^21 (16 and 32 rows) take that path on every machine.
+template <class T>
+void grouped_sweeps_match_definition(int max_log) {
+  dme::detail::fwht_l2_override().store(16384);
+  dme::test::for_each_simd_target([&](const std::string&) {
+    for (int l = 20; l <= max_log; ++l) {
+      const std::size_t n = std::size_t(1) << l;
+      ASSERT_GT(dme::detail::fwht_row_group(n / kRowLength, 2048), 0u);
+      const unsigned seed = 900u + 10u * static_cast<unsigned>(l);
+      check_fused<T>(n, n, true, true, seed);
+      check_fused<T>(n, n, false, false, seed + 3);
+      check_fused<T>(n, n - n / 3, true, false, seed + 5);  // zero padding from a middle group
+      if (::testing::Test::HasFatalFailure()) break;
+    }
+  });
+  dme::detail::fwht_l2_override().store(0);
+}
+
+TEST(FwhtSimd, GroupedSweepsEqualDefinitionFloat) {
+  grouped_sweeps_match_definition<float>(21);
+}
+TEST(FwhtSimd, GroupedSweepsEqualDefinitionDouble) {
+  grouped_sweeps_match_definition<double>(20);
 }
 
 // The public transform, unnormalised and orthonormal, equals the textbook loops bit for bit.

@@ -36,6 +36,7 @@
 
 #include "dme/core/error.h"
 #include "dme/core/parallel.h"
+#include "dme/rotation/detail/fwht_spans.h"
 
 #include <unistd.h>  // sysconf: the L1d size
 
@@ -330,54 +331,6 @@ void scale_and_sign(D d, T* p, std::size_t count, T scale, const std::uint64_t* 
              hn::GetLane(hn::MaxOfLanes(d, hn::Max(hi0, hi1))));
 }
 
-// Threads (dme/core/parallel.h): the rows of a sweep, and the column panels, are independent
-// and each is the same sequence of operations whoever runs it, so results are bit-identical
-// for every thread count. Each worker notes extremes in its own accumulator, merged after
-// (min and max are exact in any order).
-
-// f(i, next, worker) for every i < count: the threads take contiguous spans of i (one each),
-// next says whether i + 1 is in the same span (so prefetching it helps this thread rather than
-// pulling lines another thread is writing).
-template <class F>
-void for_spans(std::size_t count, F&& f) {
-  const std::size_t spans = parallel_workers(count);
-  parallel_for(spans, [&](std::size_t k, unsigned worker) {
-    const std::size_t begin = count * k / spans, end = count * (k + 1) / spans;
-    for (std::size_t i = begin; i < end; ++i) f(i, i + 1 < end, worker);
-  });
-}
-
-// bad |= row(i, next) for every row i < r.
-template <class F>
-bool for_rows(std::size_t r, F&& row) {
-  std::atomic<bool> bad{false};
-  for_spans(r, [&](std::size_t i, bool next, unsigned) {
-    if (row(i, next)) bad.store(true, std::memory_order_relaxed);
-  });
-  return bad.load();
-}
-
-// f(i, next, epi) for every i < count (as for_spans); epi is `base` with each worker's own
-// accumulator when base tracks extremes (merged into *base.acc after).
-template <class T, class F>
-void for_spans_tracked(std::size_t count, const Epilogue<T>& base, F&& f) {
-  std::vector<ExtremaAcc<T>> accs(base.acc ? parallel_workers(count) : 0);
-  for_spans(count, [&](std::size_t i, bool next, unsigned worker) {
-    Epilogue<T> epi = base;
-    if (base.acc) epi.acc = &accs[worker];
-    f(i, next, epi);
-  });
-  for (const ExtremaAcc<T>& a : accs) base.acc->add(a.lo, a.hi);
-}
-
-// panel(c0, next, epi) for every panel start c0 = 0, w, 2w, ... < c (for_spans_tracked).
-template <class T, class F>
-void for_panels(std::size_t c, std::size_t w, const Epilogue<T>& base, F&& panel) {
-  for_spans_tracked(c / w, base, [&](std::size_t p, bool next, const Epilogue<T>& epi) {
-    panel(p * w, next, epi);
-  });
-}
-
 template <class T>
 bool fused_impl(T* x, std::size_t n, const std::uint64_t* pre_signs,
                 const std::uint64_t* post_signs, T scale, const T* src, std::size_t src_len,
@@ -411,11 +364,36 @@ bool fused_impl(T* x, std::size_t n, const std::uint64_t* pre_signs,
     if (extrema) *extrema = {acc.lo, acc.hi};
     return bad;
   }
+  const std::size_t w = std::min(c, kPanelBytes / sizeof(T));
+  if (const std::size_t g = fwht_row_group(r, w * sizeof(T))) {
+    // Groups of g rows (fwht_spans.h): a group's rows, then its column levels while it is in
+    // cache; then the top three levels across the 8 groups, with the epilogue. FWHT of 2^24
+    // floats on a Zen 3 (AMD EPYC family 25 model 1, 512 KiB L2), fastest of 15, alternated:
+    // 16.2-17.8 -> 15.3-16.1 ms (FFHT beside it 13.9-14.6). Rows of eight L1 sub-rows instead
+    // (three levels across them, groups of 64 rows: one pass fewer) took 15.6-16.7 ms.
+    bool bad = false;
+    for (std::size_t q = 0; q < r / g; ++q) {
+      bad |= for_rows(g, [&](std::size_t i, bool next) {
+        const std::size_t row = q * g + i;
+        return row_transform(d, x + row * c, src, src_len, c, pre_signs, row * c, src == x && next);
+      });
+      for_panels(c, w, Epilogue<T>{x, T(1), nullptr, nullptr},
+                 [&](std::size_t c0, bool next, const Epilogue<T>&) {
+                   strided_levels(d, x + q * g * c + c0, g, c, w, 0, std::countr_zero(g),
+                                  next ? static_cast<std::ptrdiff_t>(w) : 0);
+                 });
+    }
+    for_panels(g * c, w, epi, [&](std::size_t c0, bool next, const Epilogue<T>& e) {
+      strided_levels(d, x + c0, r / g, g * c, w, 0, std::countr_zero(r / g),
+                     next ? static_cast<std::ptrdiff_t>(w) : 0, finish ? &e : nullptr);
+    });
+    if (extrema) *extrema = {acc.lo, acc.hi};
+    return bad;
+  }
   const bool bad = for_rows(r, [&](std::size_t i, bool next) {
     return row_transform(d, x + i * c, src, src_len, c, pre_signs, i * c, src == x && next);
   });
   // Phase 2: columns, a panel of `w` columns at a time across all r rows.
-  const std::size_t w = std::min(c, kPanelBytes / sizeof(T));
   const int row_levels = std::countr_zero(r);
   for_panels(c, w, epi, [&](std::size_t c0, bool next, const Epilogue<T>& e) {
     strided_levels(d, x + c0, r, c, w, 0, row_levels, next ? static_cast<std::ptrdiff_t>(w) : 0,
