@@ -147,33 +147,6 @@ TEST(FwhtSimd, FusedEqualsDefinitionDouble) {
   fused_matches_definition_on_every_target<double>(20);
 }
 
-// Transforms of 16 or more rows whose column panels do not fit half the L2 take their column
-// levels in two sweeps (rows in groups, fwht_spans.h): the same bits. A small L2 is set so that
-// lengths of 2^20 and 2^21 (16 and 32 rows) take that path on every machine.
-template <class T>
-void grouped_sweeps_match_definition(int max_log) {
-  dme::detail::fwht_l2_override().store(16384);
-  dme::test::for_each_simd_target([&](const std::string&) {
-    for (int l = 20; l <= max_log; ++l) {
-      const std::size_t n = std::size_t(1) << l;
-      ASSERT_GT(dme::detail::fwht_row_group(n / kRowLength, 2048), 0u);
-      const unsigned seed = 900u + 10u * static_cast<unsigned>(l);
-      check_fused<T>(n, n, true, true, seed);
-      check_fused<T>(n, n, false, false, seed + 3);
-      check_fused<T>(n, n - n / 3, true, false, seed + 5);  // zero padding from a middle group
-      if (::testing::Test::HasFatalFailure()) break;
-    }
-  });
-  dme::detail::fwht_l2_override().store(0);
-}
-
-TEST(FwhtSimd, GroupedSweepsEqualDefinitionFloat) {
-  grouped_sweeps_match_definition<float>(21);
-}
-TEST(FwhtSimd, GroupedSweepsEqualDefinitionDouble) {
-  grouped_sweeps_match_definition<double>(20);
-}
-
 // The public transform, unnormalised and orthonormal, equals the textbook loops bit for bit.
 template <class T>
 void public_fwht_matches_reference() {
@@ -206,9 +179,9 @@ TEST(FwhtSimd, PublicFwhtEqualsReferenceDouble) {
 // k transforms with signs between them, including the column-first ones of fwht_chain
 // (n > kRowLength), out of place with padding and in place.
 template <class T>
-void chain_matches_definition() {
+void chain_matches_definition(std::vector<int> logs = {0, 1, 2, 3, 4, 5, 9, 13, 16, 17, 18, 20}) {
   dme::test::for_each_simd_target([&](const std::string&) {
-    for (int l : {0, 1, 2, 3, 4, 5, 9, 13, 16, 17, 18, 20}) {
+    for (int l : logs) {
       const std::size_t n = std::size_t(1) << l;
       for (int k = 1; k <= 3; ++k) {
         const unsigned seed = 1000u + 10u * static_cast<unsigned>(l) + static_cast<unsigned>(k);
@@ -248,6 +221,35 @@ TEST(FwhtSimd, ChainEqualsDefinitionFloat) {
 }
 TEST(FwhtSimd, ChainEqualsDefinitionDouble) {
   chain_matches_definition<double>();
+}
+
+// Transforms of 16 or more rows whose column panels do not fit half the L2 take their column
+// levels in two sweeps (rows in groups, fwht_spans.h), and so does the first of a chain's: the
+// same bits. A small L2 is set so that lengths of 2^20 and 2^21 (16 and 32 rows) take that path
+// on every machine.
+template <class T>
+void grouped_sweeps_match_definition(int max_log) {
+  dme::detail::fwht_l2_override().store(16384);
+  dme::test::for_each_simd_target([&](const std::string&) {
+    for (int l = 20; l <= max_log; ++l) {
+      const std::size_t n = std::size_t(1) << l;
+      ASSERT_GT(dme::detail::fwht_row_group(n / kRowLength, 2048), 0u);
+      const unsigned seed = 900u + 10u * static_cast<unsigned>(l);
+      check_fused<T>(n, n, true, true, seed);
+      check_fused<T>(n, n, false, false, seed + 3);
+      check_fused<T>(n, n - n / 3, true, false, seed + 5);  // zero padding from a middle group
+      if (::testing::Test::HasFatalFailure()) break;
+    }
+  });
+  if (!::testing::Test::HasFatalFailure()) chain_matches_definition<T>({20, max_log});
+  dme::detail::fwht_l2_override().store(0);
+}
+
+TEST(FwhtSimd, GroupedSweepsEqualDefinitionFloat) {
+  grouped_sweeps_match_definition<float>(21);
+}
+TEST(FwhtSimd, GroupedSweepsEqualDefinitionDouble) {
+  grouped_sweeps_match_definition<double>(20);
 }
 
 // A NaN or Inf anywhere in the input is reported, from every position a vector lane can hold.

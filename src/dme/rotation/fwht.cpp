@@ -331,6 +331,29 @@ void scale_and_sign(D d, T* p, std::size_t count, T scale, const std::uint64_t* 
              hn::GetLane(hn::MaxOfLanes(d, hn::Max(hi0, hi1))));
 }
 
+// The rows of a transform in groups of g (fwht_spans.h), each group's column levels done as
+// soon as its rows are, while it is in cache: the first sweep of a grouped transform. What is
+// left are the top levels, across the r / g groups. Returns true when the input held a NaN or Inf.
+template <class D, class T = hn::TFromD<D>>
+bool grouped_rows(D d, T* x, std::size_t n, std::size_t g, const T* src, std::size_t src_len,
+                  const std::uint64_t* pre_signs, bool prefetch) {
+  const std::size_t c = std::min(n, kRowLength), r = n / c;
+  const std::size_t w = std::min(c, kPanelBytes / sizeof(T));
+  bool bad = false;
+  for (std::size_t q = 0; q < r / g; ++q) {
+    bad |= for_rows(g, [&](std::size_t i, bool next) {
+      const std::size_t row = q * g + i;
+      return row_transform(d, x + row * c, src, src_len, c, pre_signs, row * c, prefetch && next);
+    });
+    for_panels(c, w, Epilogue<T>{x, T(1), nullptr, nullptr},
+               [&](std::size_t c0, bool next, const Epilogue<T>&) {
+                 strided_levels(d, x + q * g * c + c0, g, c, w, 0, std::countr_zero(g),
+                                next ? static_cast<std::ptrdiff_t>(w) : 0);
+               });
+  }
+  return bad;
+}
+
 template <class T>
 bool fused_impl(T* x, std::size_t n, const std::uint64_t* pre_signs,
                 const std::uint64_t* post_signs, T scale, const T* src, std::size_t src_len,
@@ -371,18 +394,7 @@ bool fused_impl(T* x, std::size_t n, const std::uint64_t* pre_signs,
     // floats on a Zen 3 (AMD EPYC family 25 model 1, 512 KiB L2), fastest of 15, alternated:
     // 16.2-17.8 -> 15.3-16.1 ms (FFHT beside it 13.9-14.6). Rows of eight L1 sub-rows instead
     // (three levels across them, groups of 64 rows: one pass fewer) took 15.6-16.7 ms.
-    bool bad = false;
-    for (std::size_t q = 0; q < r / g; ++q) {
-      bad |= for_rows(g, [&](std::size_t i, bool next) {
-        const std::size_t row = q * g + i;
-        return row_transform(d, x + row * c, src, src_len, c, pre_signs, row * c, src == x && next);
-      });
-      for_panels(c, w, Epilogue<T>{x, T(1), nullptr, nullptr},
-                 [&](std::size_t c0, bool next, const Epilogue<T>&) {
-                   strided_levels(d, x + q * g * c + c0, g, c, w, 0, std::countr_zero(g),
-                                  next ? static_cast<std::ptrdiff_t>(w) : 0);
-                 });
-    }
+    const bool bad = grouped_rows(d, x, n, g, src, src_len, pre_signs, src == x);
     for_panels(g * c, w, epi, [&](std::size_t c0, bool next, const Epilogue<T>& e) {
       strided_levels(d, x + c0, r / g, g * c, w, 0, std::countr_zero(r / g),
                      next ? static_cast<std::ptrdiff_t>(w) : 0, finish ? &e : nullptr);
@@ -428,12 +440,16 @@ bool chain_impl(T* x, std::size_t n, int k, const std::uint64_t* lead,
   }
   // H_t is done rows-then-columns for odd t and columns-then-rows for even t (H = R·C = C·R),
   // so the second half of H_t and the first half of H_{t+1} are of one kind and share a sweep.
-  const bool bad = for_rows(r, [&](std::size_t i, bool) {  // first half of H_1: rows, leading signs
-    return row_transform(d, x + i * c, src, src_len, c, lead, i * c);
-  });
+  // First half of H_1: rows, with the leading signs; grouped (fwht_spans.h), with H_1's column
+  // levels within each group too, the top ones left to the column sweep.
+  const std::size_t w = std::min(c, kPanelBytes / sizeof(T));
+  const std::size_t g = fwht_row_group(r, w * sizeof(T));
+  const bool bad = g ? grouped_rows(d, x, n, g, src, src_len, lead, false)
+                     : for_rows(r, [&](std::size_t i, bool) {
+                         return row_transform(d, x + i * c, src, src_len, c, lead, i * c);
+                       });
   ExtremaAcc<T> acc;
   ExtremaAcc<T>* track = extrema ? &acc : nullptr;
-  const std::size_t w = std::min(c, kPanelBytes / sizeof(T));
   const int row_levels = std::countr_zero(r);
   for (int t = 1;; ++t) {
     const bool last = t == k;
@@ -442,8 +458,13 @@ bool chain_impl(T* x, std::size_t n, int k, const std::uint64_t* lead,
     const Epilogue<T> epi{x, scale, last ? trail : mid[t - 1], last ? track : nullptr};
     if (t % 2 == 1) {  // columns: second half of H_t, then the first of H_{t+1}
       for_panels(c, w, epi, [&](std::size_t c0, bool next, const Epilogue<T>& e) {
-        strided_levels(d, x + c0, r, c, w, 0, row_levels,
-                       next ? static_cast<std::ptrdiff_t>(w) : 0, &e);
+        const std::ptrdiff_t pf = next ? static_cast<std::ptrdiff_t>(w) : 0;
+        if (t == 1 && g) {  // the top levels, across the groups, for each row of a group
+          for (std::size_t i = 0; i < g; ++i)
+            strided_levels(d, x + i * c + c0, r / g, g * c, w, 0, std::countr_zero(r / g), pf, &e);
+        } else {
+          strided_levels(d, x + c0, r, c, w, 0, row_levels, pf, &e);
+        }
         if (!last) strided_levels(d, x + c0, r, c, w, 0, row_levels);
       });
     } else {  // rows: second half of H_t, then the first of H_{t+1}
