@@ -223,10 +223,10 @@ TEST(FwhtSimd, ChainEqualsDefinitionDouble) {
   chain_matches_definition<double>();
 }
 
-// Transforms of 16 or more rows whose column panels do not fit half the L2 take their column
-// levels in two sweeps (rows in groups, fwht_spans.h), and so does the first of a chain's: the
-// same bits. A small L2 is set so that lengths of 2^20 and 2^21 (16 and 32 rows) take that path
-// on every machine.
+// A chain of 16 or more rows whose column panels do not fit half the L2 takes its first column
+// levels in two sweeps (rows in groups, fwht_spans.h): the same bits. A small L2 is set so that
+// lengths of 2^20 and 2^21 (16 and 32 rows) take that path on every machine; the single
+// transforms (depth first at these lengths whatever the L2) are checked beside them.
 template <class T>
 void grouped_sweeps_match_definition(int max_log) {
   dme::detail::fwht_l2_override().store(16384);

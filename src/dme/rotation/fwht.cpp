@@ -299,6 +299,23 @@ bool row_transform(D d, T* row, const T* src, std::size_t src_len, std::size_t c
   return bad;
 }
 
+// Full transform of a contiguous block of c elements (a power of two, at least one L1 sub-row),
+// depth first: a block of up to eight L1 sub-rows by row_transform, a longer one as eight blocks
+// of c / 8, each done whole while it is in cache, then three levels across them (one pass over
+// eight contiguous streams). The levels run in increasing order, as in fwht_reference.
+template <class D, class T = hn::TFromD<D>>
+bool block_transform(D d, T* row, const T* src, std::size_t src_len, std::size_t c,
+                     const std::uint64_t* pre_signs, std::size_t first) {
+  const std::size_t sub = l1_sub_row_bytes() / sizeof(T);
+  if (c <= 8 * sub) return row_transform(d, row, src, src_len, c, pre_signs, first);
+  const std::size_t b = c / 8;
+  bool bad = false;
+  for (std::size_t k = 0; k < 8; ++k)
+    bad |= block_transform(d, row + k * b, src, src_len, b, pre_signs, first + k * b);
+  strided_levels(d, row, 8, b, b, 0, 3);
+  return bad;
+}
+
 // The final step of a one-row transform: p <- post_signs ⊙ (scale · p), noting the results in
 // acc if given. count is a multiple of the vector length, first of the lane count.
 template <class D, class T = hn::TFromD<D>>
@@ -331,19 +348,20 @@ void scale_and_sign(D d, T* p, std::size_t count, T scale, const std::uint64_t* 
              hn::GetLane(hn::MaxOfLanes(d, hn::Max(hi0, hi1))));
 }
 
-// The rows of a transform in groups of g (fwht_spans.h), each group's column levels done as
-// soon as its rows are, while it is in cache: the first sweep of a grouped transform. What is
-// left are the top levels, across the r / g groups. Returns true when the input held a NaN or Inf.
+// A chain's first row sweep in groups of g rows (fwht_spans.h): each group's rows, with the
+// leading signs, then at once that group's own column levels, while it is in cache; the top
+// levels, across the r / g groups, are left to the column sweep. Returns true when the input
+// held a NaN or Inf.
 template <class D, class T = hn::TFromD<D>>
 bool grouped_rows(D d, T* x, std::size_t n, std::size_t g, const T* src, std::size_t src_len,
-                  const std::uint64_t* pre_signs, bool prefetch) {
+                  const std::uint64_t* pre_signs) {
   const std::size_t c = std::min(n, kRowLength), r = n / c;
   const std::size_t w = std::min(c, kPanelBytes / sizeof(T));
   bool bad = false;
   for (std::size_t q = 0; q < r / g; ++q) {
-    bad |= for_rows(g, [&](std::size_t i, bool next) {
+    bad |= for_rows(g, [&](std::size_t i, bool) {
       const std::size_t row = q * g + i;
-      return row_transform(d, x + row * c, src, src_len, c, pre_signs, row * c, prefetch && next);
+      return row_transform(d, x + row * c, src, src_len, c, pre_signs, row * c);
     });
     for_panels(c, w, Epilogue<T>{x, T(1), nullptr, nullptr},
                [&](std::size_t c0, bool next, const Epilogue<T>&) {
@@ -387,28 +405,17 @@ bool fused_impl(T* x, std::size_t n, const std::uint64_t* pre_signs,
     if (extrema) *extrema = {acc.lo, acc.hi};
     return bad;
   }
-  const std::size_t w = std::min(c, kPanelBytes / sizeof(T));
-  if (const std::size_t g = fwht_row_group(r, w * sizeof(T))) {
-    // Groups of g rows (fwht_spans.h): a group's rows, then its column levels while it is in
-    // cache; then the top three levels across the 8 groups, with the epilogue. FWHT of 2^24
-    // floats on a Zen 3 (AMD EPYC family 25 model 1, 512 KiB L2), fastest of 15, alternated:
-    // 16.2-17.8 -> 15.3-16.1 ms (FFHT beside it 13.9-14.6). Rows of eight L1 sub-rows instead
-    // (three levels across them, groups of 64 rows: one pass fewer) took 15.6-16.7 ms.
-    const bool bad = grouped_rows(d, x, n, g, src, src_len, pre_signs, src == x);
-    for_panels(g * c, w, epi, [&](std::size_t c0, bool next, const Epilogue<T>& e) {
-      strided_levels(d, x + c0, r / g, g * c, w, 0, std::countr_zero(r / g),
-                     next ? static_cast<std::ptrdiff_t>(w) : 0, finish ? &e : nullptr);
-    });
-    if (extrema) *extrema = {acc.lo, acc.hi};
-    return bad;
-  }
-  const bool bad = for_rows(r, [&](std::size_t i, bool next) {
-    return row_transform(d, x + i * c, src, src_len, c, pre_signs, i * c, src == x && next);
+  // Depth first (block_transform): the 8 blocks of n / 8, each as deep as its size needs, then
+  // the top three levels across them in panels of w columns, with the epilogue. FWHT of 2^24
+  // floats on a Zen 3 (AMD EPYC family 25 model 1), fastest of 15, alternated: 14.8-16.3 ms
+  // with row sweeps and grouped column sweeps, 12.4-14.0 depth first (FFHT 13.7-15.3); 2^20:
+  // 0.62-0.84 -> 0.52-0.68 ms (FFHT 0.58).
+  const std::size_t b = n / 8, w = std::min(b, kPanelBytes / sizeof(T));
+  const bool bad = for_rows(8, [&](std::size_t k, bool) {
+    return block_transform(d, x + k * b, src, src_len, b, pre_signs, k * b);
   });
-  // Phase 2: columns, a panel of `w` columns at a time across all r rows.
-  const int row_levels = std::countr_zero(r);
-  for_panels(c, w, epi, [&](std::size_t c0, bool next, const Epilogue<T>& e) {
-    strided_levels(d, x + c0, r, c, w, 0, row_levels, next ? static_cast<std::ptrdiff_t>(w) : 0,
+  for_panels(b, w, epi, [&](std::size_t c0, bool next, const Epilogue<T>& e) {
+    strided_levels(d, x + c0, 8, b, w, 0, 3, next ? static_cast<std::ptrdiff_t>(w) : 0,
                    finish ? &e : nullptr);
   });
   if (extrema) *extrema = {acc.lo, acc.hi};
@@ -444,10 +451,10 @@ bool chain_impl(T* x, std::size_t n, int k, const std::uint64_t* lead,
   // levels within each group too, the top ones left to the column sweep.
   const std::size_t w = std::min(c, kPanelBytes / sizeof(T));
   const std::size_t g = fwht_row_group(r, w * sizeof(T));
-  const bool bad = g ? grouped_rows(d, x, n, g, src, src_len, lead, false)
-                     : for_rows(r, [&](std::size_t i, bool) {
-                         return row_transform(d, x + i * c, src, src_len, c, lead, i * c);
-                       });
+  const bool bad =
+      g ? grouped_rows(d, x, n, g, src, src_len, lead) : for_rows(r, [&](std::size_t i, bool) {
+        return row_transform(d, x + i * c, src, src_len, c, lead, i * c);
+      });
   ExtremaAcc<T> acc;
   ExtremaAcc<T>* track = extrema ? &acc : nullptr;
   const int row_levels = std::countr_zero(r);

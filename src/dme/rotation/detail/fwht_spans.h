@@ -1,5 +1,5 @@
 // How the FWHT's sweeps are spread over threads (dme/core/parallel.h), and the split of a long
-// transform's column levels into two sweeps: target-independent helpers of rotation/fwht.cpp
+// chain's first column levels into two sweeps: target-independent helpers of rotation/fwht.cpp
 // (and of its tests, which shrink the L2 size the split is decided by).
 //
 // Threads: the rows of a sweep, and the column panels, are independent and each is the same
@@ -75,13 +75,13 @@ inline std::size_t fwht_l2_bytes() {
   return l2 > 0 ? static_cast<std::size_t>(l2) : 0;
 }
 
-// The rows per group of a plain transform of r rows whose column panels (r rows of panel_bytes)
-// do not fit half the core's L2, or 0 (one column sweep across all rows). A panel of 256 rows
-// of 2 KiB is the whole L2 of a Zen 3 (512 KiB), where it cannot stay between the column
-// sweep's passes; half the Zen 4's 1 MiB and a quarter of the Xeon's 2 MiB, where it stays.
-// Grouped, the column levels take two sweeps: the low ones within each group of r / 8 rows, as
-// soon as those rows are done (still in cache), then the top three across the 8 groups, one
-// radix-8 pass over 8 streams. Levels stay in increasing order, so the bits do not change.
+// The rows per group of a chain's first row sweep (fwht_chain, rotation/fwht.cpp) over r rows
+// whose column panels (r rows of panel_bytes) do not fit half the core's L2, or 0 (ungrouped).
+// A panel of 256 rows of 2 KiB is the whole L2 of a Zen 3 (512 KiB), where it cannot stay
+// between the column sweep's passes; half the Zen 4's 1 MiB and a quarter of the Xeon's 2 MiB,
+// where it stays. Grouped, the first transform's column levels within each group of r / 8 rows
+// are done as soon as those rows are (still in cache), and the column sweep does the top three
+// across the 8 groups before the next transform's. Levels stay in their order: the same bits.
 inline std::size_t fwht_row_group(std::size_t r, std::size_t panel_bytes) {
   const std::size_t l2 = fwht_l2_bytes();
   if (r < 16 || l2 == 0 || r * panel_bytes <= l2 / 2) return 0;
