@@ -348,28 +348,17 @@ void scale_and_sign(D d, T* p, std::size_t count, T scale, const std::uint64_t* 
              hn::GetLane(hn::MaxOfLanes(d, hn::Max(hi0, hi1))));
 }
 
-// A chain's first row sweep in groups of g rows (fwht_spans.h): each group's rows, with the
-// leading signs, then at once that group's own column levels, while it is in cache; the top
-// levels, across the r / g groups, are left to the column sweep. Returns true when the input
-// held a NaN or Inf.
+// A chain's first row sweep in groups of g rows (fwht_spans.h): each group, contiguous, depth
+// first (block_transform, with the leading signs), so its column levels are done with its rows;
+// the top levels, across the r / g groups, are left to the column sweep. Returns true when the
+// input held a NaN or Inf.
 template <class D, class T = hn::TFromD<D>>
 bool grouped_rows(D d, T* x, std::size_t n, std::size_t g, const T* src, std::size_t src_len,
                   const std::uint64_t* pre_signs) {
-  const std::size_t c = std::min(n, kRowLength), r = n / c;
-  const std::size_t w = std::min(c, kPanelBytes / sizeof(T));
-  bool bad = false;
-  for (std::size_t q = 0; q < r / g; ++q) {
-    bad |= for_rows(g, [&](std::size_t i, bool) {
-      const std::size_t row = q * g + i;
-      return row_transform(d, x + row * c, src, src_len, c, pre_signs, row * c);
-    });
-    for_panels(c, w, Epilogue<T>{x, T(1), nullptr, nullptr},
-               [&](std::size_t c0, bool next, const Epilogue<T>&) {
-                 strided_levels(d, x + q * g * c + c0, g, c, w, 0, std::countr_zero(g),
-                                next ? static_cast<std::ptrdiff_t>(w) : 0);
-               });
-  }
-  return bad;
+  const std::size_t span = g * std::min(n, kRowLength);
+  return for_rows(n / span, [&](std::size_t q, bool) {
+    return block_transform(d, x + q * span, src, src_len, span, pre_signs, q * span);
+  });
 }
 
 template <class T>
