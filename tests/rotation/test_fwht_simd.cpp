@@ -241,7 +241,11 @@ void grouped_sweeps_match_definition(int max_log) {
       if (::testing::Test::HasFatalFailure()) break;
     }
   });
-  if (!::testing::Test::HasFatalFailure()) chain_matches_definition<T>({20, max_log});
+  if (!::testing::Test::HasFatalFailure()) {
+    std::vector<int> logs;
+    for (int l = 20; l <= max_log; ++l) logs.push_back(l);
+    chain_matches_definition<T>(logs);
+  }
   dme::detail::fwht_l2_override().store(0);
 }
 

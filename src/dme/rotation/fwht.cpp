@@ -348,19 +348,6 @@ void scale_and_sign(D d, T* p, std::size_t count, T scale, const std::uint64_t* 
              hn::GetLane(hn::MaxOfLanes(d, hn::Max(hi0, hi1))));
 }
 
-// A chain's first row sweep in groups of g rows (fwht_spans.h): each group, contiguous, depth
-// first (block_transform, with the leading signs), so its column levels are done with its rows;
-// the top levels, across the r / g groups, are left to the column sweep. Returns true when the
-// input held a NaN or Inf.
-template <class D, class T = hn::TFromD<D>>
-bool grouped_rows(D d, T* x, std::size_t n, std::size_t g, const T* src, std::size_t src_len,
-                  const std::uint64_t* pre_signs) {
-  const std::size_t span = g * std::min(n, kRowLength);
-  return for_rows(n / span, [&](std::size_t q, bool) {
-    return block_transform(d, x + q * span, src, src_len, span, pre_signs, q * span);
-  });
-}
-
 template <class T>
 bool fused_impl(T* x, std::size_t n, const std::uint64_t* pre_signs,
                 const std::uint64_t* post_signs, T scale, const T* src, std::size_t src_len,
@@ -396,9 +383,9 @@ bool fused_impl(T* x, std::size_t n, const std::uint64_t* pre_signs,
   }
   // Depth first (block_transform): the 8 blocks of n / 8, each as deep as its size needs, then
   // the top three levels across them in panels of w columns, with the epilogue. FWHT of 2^24
-  // floats on a Zen 3 (AMD EPYC family 25 model 1), fastest of 15, alternated: 14.8-16.3 ms
-  // with row sweeps and grouped column sweeps, 12.4-14.0 depth first (FFHT 13.7-15.3); 2^20:
-  // 0.62-0.84 -> 0.52-0.68 ms (FFHT 0.58).
+  // floats on a Zen 3 (AMD EPYC family 25 model 1), fastest of 15, alternated: 16.2-17.0 ms
+  // with a row sweep and a column sweep, 12.8-13.4 depth first (FFHT 13.8-14.2); 2^20:
+  // 0.62-0.63 -> 0.55-0.56 ms (FFHT 0.58-0.59).
   const std::size_t b = n / 8, w = std::min(b, kPanelBytes / sizeof(T));
   const bool bad = for_rows(8, [&](std::size_t k, bool) {
     return block_transform(d, x + k * b, src, src_len, b, pre_signs, k * b);
@@ -440,10 +427,11 @@ bool chain_impl(T* x, std::size_t n, int k, const std::uint64_t* lead,
   // levels within each group too, the top ones left to the column sweep.
   const std::size_t w = std::min(c, kPanelBytes / sizeof(T));
   const std::size_t g = fwht_row_group(r, w * sizeof(T));
-  const bool bad =
-      g ? grouped_rows(d, x, n, g, src, src_len, lead) : for_rows(r, [&](std::size_t i, bool) {
-        return row_transform(d, x + i * c, src, src_len, c, lead, i * c);
-      });
+  const std::size_t rows = g ? g : 1;  // per task: a group (contiguous, depth first) or a row
+  const bool bad = for_rows(r / rows, [&](std::size_t i, bool) {
+    return g ? block_transform(d, x + i * g * c, src, src_len, g * c, lead, i * g * c)
+             : row_transform(d, x + i * c, src, src_len, c, lead, i * c);
+  });
   ExtremaAcc<T> acc;
   ExtremaAcc<T>* track = extrema ? &acc : nullptr;
   const int row_levels = std::countr_zero(r);
