@@ -178,6 +178,15 @@ TEST(Bitpack, MixedRadixDigitsMatchDivisionOnEdgeWords) {
       for (std::uint64_t delta : {0ull, 1ull, 2ull})
         for (std::uint64_t w : {t.pow[j] - 1 - std::min(delta, t.pow[j] - 1), t.pow[j] + delta})
           if (w < t.word_bound) words.push_back(w);
+    // Next to multiples of the grouped kernel's first cut, where its quotient may be one low.
+    if (t.grouped) {
+      const std::uint64_t cut = t.pow[t.group_digits * t.first_cut];
+      for (std::uint64_t i = 0; i < 16; ++i) {
+        const std::uint64_t c = rng.bits32(500 + i) % (t.word_bound / cut) + (i == 0);
+        for (std::uint64_t w : {c * cut - 1, c * cut, c * cut + 1})
+          if (w < t.word_bound) words.push_back(w);
+      }
+    }
     std::vector<std::byte> in(8 * words.size());
     for (std::size_t i = 0; i < words.size(); ++i) dc::store_le(in.data() + 8 * i, words[i]);
     const std::size_t n = words.size() * k;

@@ -118,7 +118,8 @@ TEST(CodecSimd, MaxCodeMatchesScalarOnEveryTarget) {
 
 TEST(CodecSimd, MixedRadixMatchesReferenceOnEveryTarget) {
   for_each_simd_target([](const std::string&) {
-    for (std::uint32_t s : {2u, 3u, 5u, 9u, 10u, 11u, 17u, 33u, 100u, 1000u, 65535u, 65536u}) {
+    for (std::uint32_t s :
+         {2u, 3u, 5u, 9u, 10u, 11u, 12u, 13u, 17u, 33u, 100u, 1000u, 65535u, 65536u}) {
       const unsigned k_max = dme::max_digits_per_word(s);
       for (unsigned k : {1u, 2u, k_max / 2 + 1, k_max - 1, k_max}) {
         if (k < 1 || k > k_max) continue;
@@ -151,7 +152,7 @@ TEST(CodecSimd, MixedRadixMatchesReferenceOnEveryTarget) {
 // only where a valid word would (AddressSanitizer checks the reads in CI).
 TEST(CodecSimd, MixedRadixWordsOutOfRangeStayInMemory) {
   for_each_simd_target([](const std::string&) {
-    for (std::uint32_t s : {3u, 9u, 10u, 11u, 17u, 33u, 100u}) {
+    for (std::uint32_t s : {3u, 9u, 10u, 11u, 12u, 13u, 17u, 33u, 100u}) {
       const unsigned k = dme::max_digits_per_word(s);
       const dc::RadixTable t = dc::make_radix_table(s, k);
       const std::size_t words = 100, n = words * k;

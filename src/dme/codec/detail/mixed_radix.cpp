@@ -53,8 +53,9 @@ void unpack_radix_scalar(const std::byte* in, std::size_t n, const RadixTable& t
 }  // namespace dme::detail::codec
 #endif  // DME_CODEC_MIXED_RADIX_ONCE
 
-// Blocks of 8 digits and their 8×8 transposes (per target).
+// Blocks of 8 digits and their 8×8 transposes, and the digits of groups of four (per target).
 #include "dme/codec/detail/digit_blocks-inl.h"
+#include "dme/codec/detail/digit_quads-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace dme::detail::codec::HWY_NAMESPACE {
@@ -304,11 +305,12 @@ void unpack_batched(const std::byte* in, std::size_t n, const RadixTable& t,
 // floor(x / s) is one multiply-high and a shift (the bound is in make_radix_table).
 //
 // Group values, in lanes of doubles. Split 0 takes a 64-bit word v = a·2^32 + b apart at
-// P = s^(p·m) (v / P < 2^40, P < 2^40): u = fl(b·fl(1 / P) + fl(a·fl(1 / P)·2^32)) is within
-// 3·2^-53 relative, under 2^-11, of v / P, so q = floor(u) is floor(v / P) or one off; then
-// a·2^32 - q·P is an integer of magnitude below 2^42 (it equals v - q·P - b with v - q·P in
-// [-P, 2P)), which a fused multiply-add computes exactly, and adding b gives r = v - q·P exactly;
-// one step each way brings r into [0, P) and q with it. Every later split cuts a value x < 2^40
+// P = s^(p·m) (v / P < 2^40, P < 2^40): u = fl(b·fl(1 / P) + fl(a·fl(1 / P)·2^32 - 2^-10)) is
+// within 3·2^-13 (a rounding of 1 / P and two of results below 2^40), under 2^-11, of
+// v / P - 2^-10, so u lies in (v / P - 1, v / P) and q = floor(u) is floor(v / P) or one less;
+// then a·2^32 - q·P is an integer of magnitude below 2^42 (it equals v - q·P - b with v - q·P in
+// [0, 2P)), which a fused multiply-add computes exactly, and adding b gives r = v - q·P exactly;
+// one step brings r into [0, P) and q with it. Every later split cuts a value x < 2^40
 // at P < 2^40: with y = (x + 1/2) / P at least 1/(2P) from every integer, fl(x·fl(1 / P) + fl(1 /
 // P) / 2) is within 2^-12 / P + 2^-53 of y (one rounding of 1 / P, one of the fused result below
 // 2^40 / P + 1), less than 1/(2P), so its floor is floor(x / P), and x - q·P is exact. This needs
@@ -393,16 +395,13 @@ HWY_INLINE void first_split(const std::byte* in, const RadixTable& t, hn::Vec<DD
   const auto a = exact_double(hn::ShiftRight<32>(v));
   const auto b = exact_double(hn::And(v, hn::Set(du, std::uint64_t{0xFFFFFFFF})));
   const auto p0 = hn::Set(dd, t.split_pow[0]);
-  auto q = hn::Floor(hn::MulAdd(b, hn::Set(dd, t.split_inv[0]),
-                                hn::Mul(a, hn::Set(dd, t.split0_scaled))));
-  auto r = hn::Add(hn::NegMulAdd(q, p0, hn::Mul(a, hn::Set(dd, 0x1p32))), b);
-  const auto one = hn::Set(dd, 1.0);
-  const auto below = hn::Lt(r, hn::Zero(dd));
-  r = hn::IfThenElse(below, hn::Add(r, p0), r);
-  q = hn::IfThenElse(below, hn::Sub(q, one), q);
-  const auto above = hn::Ge(r, p0);
-  lo = hn::IfThenElse(above, hn::Sub(r, p0), r);
-  hi = hn::IfThenElse(above, hn::Add(q, one), q);
+  const auto q =
+      hn::Floor(hn::MulAdd(b, hn::Set(dd, t.split_inv[0]),
+                           hn::MulAdd(a, hn::Set(dd, t.split0_scaled), hn::Set(dd, -0x1p-10))));
+  const auto r = hn::Add(hn::NegMulAdd(q, p0, hn::Mul(a, hn::Set(dd, 0x1p32))), b);  // [0, 2P)
+  const auto carry = hn::IfThenElseZero(hn::Ge(r, p0), hn::Set(dd, 1.0));
+  lo = hn::NegMulAdd(carry, p0, r);
+  hi = hn::Add(q, carry);
 }
 
 // With a group table (RadixTable::group_table) the groups' digits are looked up instead: the
@@ -451,14 +450,17 @@ void unpack_grouped(const std::byte* in, std::size_t n, const RadixTable& t,
   const std::size_t k = t.k;
   const std::size_t words = (n + k - 1) / k;
   BatchScratch sc;
-  const bool lookup = t.group_table != nullptr;
+  const bool quads = t.group_digits == 4 && t.groups == 5 && t.first_cut == 2;
+  const bool lookup = !quads && t.group_table != nullptr;
   // Digits a word's writes reach: whole groups of 8 (store_rows), or the last entry's end.
   std::size_t extent = zero_padding_rows(t, sc);
   if (lookup) extent = std::max<std::size_t>(extent, (t.groups - 1) * t.group_digits + 4);
+  if (quads) extent = std::max<std::size_t>(extent, 24);
   HWY_ALIGN double vals[RadixTable::kMaxGroups][kBatch];
   const auto batch = [&](const std::byte* words_in, std::size_t count, std::uint16_t* out) {
     hn::Vec<DD> lo[4], hi[4];
     for (std::size_t i = 0; i < 4; ++i) first_split(words_in + 8 * i * kQuarter, t, lo[i], hi[i]);
+    if (quads) return quad_batch(DD(), lo, hi, t, count, out);
     if (!lookup) {
       peel_rows(lo, t, 0, t.first_cut, sc);
       peel_rows(hi, t, t.first_cut, t.groups, sc);
