@@ -62,20 +62,23 @@ HWY_INLINE void quad_digits(hn::Vec<DQ> x, hn::Vec<DQ> mul, hn::Vec<DQ> radix, i
   e[3] = hn::BitCast(dq, hn::InterleaveUpper(dq32, b, f));
 }
 
-/// The digits of words [0, count) of a batch of 4·Lanes(DD) words whose parts are lo and hi (as
-/// in mixed_radix.cpp), from out in word order (writing 24 digits per word).
+/// The group values of a batch of 4·Lanes(DD) words in 32-bit lanes: R + g0 + 2^16·g1, R + g2 +
+/// 2^16·g3 and R + g4 of the words of half h in x01[h], x23[h] and x4[h].
 template <class DD>
-HWY_INLINE void quad_batch(DD dd, const hn::Vec<DD> (&lo)[4], const hn::Vec<DD> (&hi)[4],
-                           const RadixTable& t, std::size_t count, std::uint16_t* out) {
-  using D16 = hn::Repartition<std::uint16_t, DD>;
-  constexpr std::size_t kBatch = hn::MaxLanes(D16());
-  const hn::Repartition<std::uint32_t, D16> d32;
-  const DQ dq;
-  const auto pw = hn::Set(dd, t.split_pow[1]), inv = hn::Set(dd, t.split_inv[1]);
-  const auto half = hn::Set(dd, t.split_half[1]), round = hn::Set(dd, 0x1.8p52);
-  const auto shifted = hn::Set(dd, 0x1p16 - t.split_pow[1]);
+struct QuadValues {
+  using D32 = hn::Repartition<std::uint32_t, DD>;
+  hn::Vec<D32> x01[2], x23[2], x4[2];
+};
+
+/// The QuadValues of the batch whose parts (as in mixed_radix.cpp) are lo and hi.
+template <class DD>
+HWY_INLINE QuadValues<DD> quad_values(DD dd, const hn::Vec<DD> (&lo)[4],
+                                      const hn::Vec<DD> (&hi)[4], const RadixTable& t) {
+  const typename QuadValues<DD>::D32 d32;
+  const auto inv = hn::Set(dd, t.split_inv[1]), half = hn::Set(dd, t.split_half[1]);
+  const auto round = hn::Set(dd, 0x1.8p52), shifted = hn::Set(dd, 0x1p16 - t.split_pow[1]);
   const auto scaled = hn::Set(dd, 0x1p16 * t.split_pow[1]);
-  hn::Vec<decltype(d32)> pair01[4], pair23[4], last[4];  // bit patterns of R + value
+  hn::Vec<decltype(d32)> pair01[4], pair23[4], last[4];  // one word per 64-bit lane
   for (std::size_t i = 0; i < 4; ++i) {
     const auto q = hn::Floor(hn::MulAdd(lo[i], inv, half));
     pair01[i] = hn::BitCast(d32, hn::Add(hn::MulAdd(q, shifted, lo[i]), round));
@@ -85,30 +88,44 @@ HWY_INLINE void quad_batch(DD dd, const hn::Vec<DD> (&lo)[4], const hn::Vec<DD> 
         hn::BitCast(d32, hn::Add(hn::NegMulAdd(r2, scaled, hn::MulAdd(r, shifted, hi[i])), round));
     last[i] = hn::BitCast(d32, hn::Add(r2, round));
   }
+  QuadValues<DD> v;
+  for (std::size_t h = 0; h < 2; ++h) {
+    v.x01[h] = hn::ConcatEven(d32, pair01[2 * h + 1], pair01[2 * h]);
+    v.x23[h] = hn::ConcatEven(d32, pair23[2 * h + 1], pair23[2 * h]);
+    v.x4[h] = hn::ConcatEven(d32, last[2 * h + 1], last[2 * h]);
+  }
+  return v;
+}
+
+/// The digits of words [0, count) of the batch of values v, from out in word order (writing 24
+/// digits per word).
+template <class DD>
+HWY_INLINE void quad_store(const QuadValues<DD>& v, const RadixTable& t, std::size_t count,
+                           std::uint16_t* out) {
+  using D16 = hn::Repartition<std::uint16_t, DD>;
+  constexpr std::size_t kBatch = hn::MaxLanes(D16());
+  const DQ dq;
   const auto mul = hn::Set(dq, t.group_mul), radix = hn::Set(dq, static_cast<std::uint16_t>(t.s));
   const int shift = static_cast<int>(t.group_shift);
   constexpr std::size_t kSteps = hn::MaxLanes(D16()) / kQuadLanes;  // 2 on AVX-512, else 1
   constexpr std::size_t kStep = kQuadLanes / 2;                     // words per step
-  const auto part = [](auto v, std::size_t h) {
+  const auto part = [](auto x, std::size_t h) {
     if constexpr (kSteps == 1) {
-      return v;
+      return x;
     } else {
       const DQ32 dq32;
-      return h == 0 ? hn::LowerHalf(dq32, v) : hn::UpperHalf(dq32, v);
+      return h == 0 ? hn::LowerHalf(dq32, x) : hn::UpperHalf(dq32, x);
     }
   };
   const std::size_t k = t.k;
   for (std::size_t p = 0; p < 2; ++p) {
-    const auto x01 = hn::ConcatEven(d32, pair01[2 * p + 1], pair01[2 * p]);
-    const auto x23 = hn::ConcatEven(d32, pair23[2 * p + 1], pair23[2 * p]);
-    const auto x4 = hn::ConcatEven(d32, last[2 * p + 1], last[2 * p]);
     for (std::size_t h = 0; h < kSteps; ++h) {
       const std::size_t w = p * kBatch / 2 + h * kStep;
       if (w >= count) return;
       hn::Vec<DQ> e01[4], e23[4], e4[4];
-      quad_digits(hn::BitCast(dq, part(x01, h)), mul, radix, shift, e01);
-      quad_digits(hn::BitCast(dq, part(x23, h)), mul, radix, shift, e23);
-      quad_digits(hn::BitCast(dq, part(x4, h)), mul, radix, shift, e4);
+      quad_digits(hn::BitCast(dq, part(v.x01[p], h)), mul, radix, shift, e01);
+      quad_digits(hn::BitCast(dq, part(v.x23[p], h)), mul, radix, shift, e23);
+      quad_digits(hn::BitCast(dq, part(v.x4[p], h)), mul, radix, shift, e4);
       for (std::size_t i = 0; i < std::min(kStep, count - w); ++i) {
         std::uint16_t* at = out + (w + i) * k;
         const hn::Half<DQ> dh;

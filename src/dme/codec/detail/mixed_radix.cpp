@@ -460,7 +460,7 @@ void unpack_grouped(const std::byte* in, std::size_t n, const RadixTable& t,
   const auto batch = [&](const std::byte* words_in, std::size_t count, std::uint16_t* out) {
     hn::Vec<DD> lo[4], hi[4];
     for (std::size_t i = 0; i < 4; ++i) first_split(words_in + 8 * i * kQuarter, t, lo[i], hi[i]);
-    if (quads) return quad_batch(DD(), lo, hi, t, count, out);
+    if (quads) return quad_store(quad_values(DD(), lo, hi, t), t, count, out);
     if (!lookup) {
       peel_rows(lo, t, 0, t.first_cut, sc);
       peel_rows(hi, t, t.first_cut, t.groups, sc);
@@ -473,8 +473,31 @@ void unpack_grouped(const std::byte* in, std::size_t n, const RadixTable& t,
   // Whole batches whose writes stay inside the output go straight to it; the rest (at most a
   // batch and the few words whose extent runs past n) through buffers, zero words past the end.
   std::size_t w = 0;
-  for (; w + kBatch <= words && (w + kBatch - 1) * k + extent <= n; w += kBatch)
-    batch(in + 8 * w, kBatch, digits + w * k);
+  const auto whole = [&](std::size_t at) {
+    return at + kBatch <= words && (at + kBatch - 1) * k + extent <= n;
+  };
+  if (quads && whole(0)) {
+    // Software-pipelined: the next batch's group values go ahead of this batch's digits (the
+    // work is bound by the latency of its chains).
+    const auto values = [&](const std::byte* words_in) {
+      hn::Vec<DD> lo[4], hi[4];
+      for (std::size_t i = 0; i < 4; ++i)
+        first_split(words_in + 8 * i * kQuarter, t, lo[i], hi[i]);
+      return quad_values(DD(), lo, hi, t);
+    };
+    auto cur = values(in);
+    for (;;) {
+      const std::size_t next = w + kBatch;
+      const bool more = whole(next);
+      decltype(cur) ahead;
+      if (more) ahead = values(in + 8 * next);
+      quad_store(cur, t, kBatch, digits + w * k);
+      w = next;
+      if (!more) break;
+      cur = ahead;
+    }
+  }
+  for (; whole(w); w += kBatch) batch(in + 8 * w, kBatch, digits + w * k);
   HWY_ALIGN std::byte last[8 * kBatch];
   HWY_ALIGN std::uint16_t buf[kBatch * RadixTable::kMaxDigits + 8];
   while (w < words) {
