@@ -109,12 +109,17 @@ HWY_INLINE void quad_store(const QuadValues<DD>& v, const RadixTable& t, std::si
   const int shift = static_cast<int>(t.group_shift);
   constexpr std::size_t kSteps = hn::MaxLanes(D16()) / kQuadLanes;  // 2 on AVX-512, else 1
   constexpr std::size_t kStep = kQuadLanes / 2;                     // words per step
-  const auto part = [](auto x, std::size_t h) {
+  // Step h of a half: its words' lanes of x (through memory where the batch's vectors are wider
+  // than a step's, AVX-512).
+  const DQ32 dq32;
+  const hn::Repartition<std::uint32_t, D16> d32;
+  HWY_ALIGN std::uint32_t spill[3][kSteps > 1 ? hn::MaxLanes(d32) : 1];
+  const auto part = [&](auto x, std::size_t which, std::size_t h) {
     if constexpr (kSteps == 1) {
       return x;
     } else {
-      const DQ32 dq32;
-      return h == 0 ? hn::LowerHalf(dq32, x) : hn::UpperHalf(dq32, x);
+      if (h == 0) hn::Store(x, d32, spill[which]);
+      return hn::Load(dq32, spill[which] + h * hn::MaxLanes(dq32));
     }
   };
   const std::size_t k = t.k;
@@ -123,9 +128,9 @@ HWY_INLINE void quad_store(const QuadValues<DD>& v, const RadixTable& t, std::si
       const std::size_t w = p * kBatch / 2 + h * kStep;
       if (w >= count) return;
       hn::Vec<DQ> e01[4], e23[4], e4[4];
-      quad_digits(hn::BitCast(dq, part(v.x01[p], h)), mul, radix, shift, e01);
-      quad_digits(hn::BitCast(dq, part(v.x23[p], h)), mul, radix, shift, e23);
-      quad_digits(hn::BitCast(dq, part(v.x4[p], h)), mul, radix, shift, e4);
+      quad_digits(hn::BitCast(dq, part(v.x01[p], 0, h)), mul, radix, shift, e01);
+      quad_digits(hn::BitCast(dq, part(v.x23[p], 1, h)), mul, radix, shift, e23);
+      quad_digits(hn::BitCast(dq, part(v.x4[p], 2, h)), mul, radix, shift, e4);
       for (std::size_t i = 0; i < std::min(kStep, count - w); ++i) {
         std::uint16_t* at = out + (w + i) * k;
         const hn::Half<DQ> dh;
