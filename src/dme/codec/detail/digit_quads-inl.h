@@ -67,6 +67,8 @@ HWY_INLINE void quad_digits(hn::Vec<DQ> x, hn::Vec<DQ> mul, hn::Vec<DQ> radix, i
 template <class DD>
 struct QuadValues {
   using D32 = hn::Repartition<std::uint32_t, DD>;
+  // User-provided, so that it is compiled for the target (GCC gives implicit members none).
+  QuadValues() {}
   hn::Vec<D32> x01[2], x23[2], x4[2];
 };
 
