@@ -28,10 +28,11 @@ namespace {
 // holding k - 16, and a first cut after two) need neither the table nor the digit rows'
 // transposes. Of each word's part lo, one peel gives q = group 1 and the remainder group 0, and
 // lo + q·(2^16 - s^4) is the pair g0 + 2^16·g1 (an integer below 2^31: one exact fused
-// multiply-add); of hi, two peels give q, q2 = group 4 and, by two more, g2 + 2^16·g3 = hi +
-// q·(2^16 - s^4) - q2·2^16·s^4 (integers below 2^53 all the way). The low 32 bits of R + pair
-// are the pair, so two vectors of words become one of 32-bit lanes (the even halves), whose
-// 16-bit lanes are groups: four divisions by s (multiply-high and shift, as in the rows) give
+// multiply-add); of hi, two peels give q, q2 = group 4 and, by two more fused multiply-adds,
+// g2 + 2^16·g3 = hi + q·(2^16 - s^4) - q2·2^16·s^4 (integers below 2^53 all the way). The low 32
+// bits of R + pair are the pair, so two vectors of words become one of 32-bit lanes (the even
+// halves), whose 16-bit lanes are groups: three divisions by s (multiply-high and shift, as in
+// the rows) give
 // their digits, and interleaving them (16-bit, then 32-bit lanes) leaves, in each 128-bit block,
 // the 8 digits of lanes 2i and 2i + 1 (one word's pair) in vector e[i]: a word's 16 digits are
 // the same block of the pairs (g0, g1) and (g2, g3), and its last four are group 4's (paired
@@ -62,8 +63,8 @@ HWY_INLINE void quad_digits(hn::Vec<DQ> x, hn::Vec<DQ> mul, hn::Vec<DQ> radix, i
   e[3] = hn::BitCast(dq, hn::InterleaveUpper(dq32, b, f));
 }
 
-/// The group values of a batch of 4·Lanes(DD) words in 32-bit lanes: R + g0 + 2^16·g1, R + g2 +
-/// 2^16·g3 and R + g4 of the words of half h in x01[h], x23[h] and x4[h].
+/// The group values of a batch of 4·Lanes(DD) words, a 32-bit lane per word (the low halves of
+/// R + value): g0 + 2^16·g1, g2 + 2^16·g3 and g4 of the words of half h in x01[h], x23[h], x4[h].
 template <class DD>
 struct QuadValues {
   using D32 = hn::Repartition<std::uint32_t, DD>;

@@ -2,8 +2,9 @@
 // mixed_radix_format.cpp): a scalar kernel (the HWY_SCALAR target) and one Highway source for
 // every SIMD target, chosen at run time (dme/core/simd.h). Fixed-size vectors (SSE4, AVX2,
 // AVX-512, NEON) take a batch of words with a lane per word: with a fused multiply-add the words
-// split into groups of digits, whose digits come from a table where one is small enough, else
-// from divisions; without one, from division chains. A kernel with a lane per digit of one word
+// split into groups of digits, whose digits come from arithmetic in word order where groups
+// hold four (digit_quads-inl.h), from a table where one is small enough, else from divisions;
+// without one, from division chains. A kernel with a lane per digit of one word
 // serves fewer words than a batch and scalable vectors (SVE). Every kernel produces the same
 // digits, exactly (the bounds are next to each kernel).
 #undef HWY_TARGET_INCLUDE
