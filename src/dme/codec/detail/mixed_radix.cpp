@@ -458,10 +458,18 @@ void unpack_grouped(const std::byte* in, std::size_t n, const RadixTable& t,
   if (lookup) extent = std::max<std::size_t>(extent, (t.groups - 1) * t.group_digits + 4);
   if (quads) extent = std::max<std::size_t>(extent, 24);
   HWY_ALIGN double vals[RadixTable::kMaxGroups][kBatch];
-  const auto batch = [&](const std::byte* words_in, std::size_t count, std::uint16_t* out) {
-    hn::Vec<DD> lo[4], hi[4];
+  const auto split = [&](const std::byte* words_in, hn::Vec<DD>(&lo)[4], hn::Vec<DD>(&hi)[4]) {
     for (std::size_t i = 0; i < 4; ++i) first_split(words_in + 8 * i * kQuarter, t, lo[i], hi[i]);
-    if (quads) return quad_store(quad_values(DD(), lo, hi, t), t, count, out);
+  };
+  const auto values = [&](const std::byte* words_in) {
+    hn::Vec<DD> lo[4], hi[4];
+    split(words_in, lo, hi);
+    return quad_values(DD(), lo, hi, t);
+  };
+  const auto batch = [&](const std::byte* words_in, std::size_t count, std::uint16_t* out) {
+    if (quads) return quad_store(values(words_in), t, count, out);
+    hn::Vec<DD> lo[4], hi[4];
+    split(words_in, lo, hi);
     if (!lookup) {
       peel_rows(lo, t, 0, t.first_cut, sc);
       peel_rows(hi, t, t.first_cut, t.groups, sc);
@@ -480,12 +488,6 @@ void unpack_grouped(const std::byte* in, std::size_t n, const RadixTable& t,
   if (quads && whole(0)) {
     // Software-pipelined: the next batch's group values go ahead of this batch's digits (the
     // work is bound by the latency of its chains).
-    const auto values = [&](const std::byte* words_in) {
-      hn::Vec<DD> lo[4], hi[4];
-      for (std::size_t i = 0; i < 4; ++i)
-        first_split(words_in + 8 * i * kQuarter, t, lo[i], hi[i]);
-      return quad_values(DD(), lo, hi, t);
-    };
     auto cur = values(in);
     for (;;) {
       const std::size_t next = w + kBatch;
