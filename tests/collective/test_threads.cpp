@@ -15,6 +15,7 @@
 #include "dme/collective/mean_estimator.h"
 #include "dme/core/error.h"
 #include "dme/core/parallel.h"
+#include "dme/core/rng.h"
 #include "dme/quantization/detail/candidates.h"
 #include "dme/quantization/quiver_approx.h"
 #include "dme/rotation/rht.h"
@@ -63,6 +64,35 @@ TEST(Threads, RotationIsBitIdentical) {
         rot.inverse_blocks(tmp2, 0, 4);
         rot.inverse_rest(tmp2, 4);
         EXPECT_TRUE(same_bits(tmp2, back_want)) << "early inverse, k " << k << ", " << threads;
+      }
+    }
+  }
+}
+
+TEST(Threads, SignMasksAreBitIdentical) {
+  // The masks are drawn in spans of 4096 Philox blocks on the threads: several spans with a
+  // partial last one (blocks of 2^15 and a tail: 2^20 + 2^17 signs per RHT), one whole span,
+  // and fewer blocks than one span. Every sign against its definition, PhiloxStream::sign_bit
+  // of the RHT's stream.
+  struct Case {
+    std::size_t d, block;
+    dme::RotationLayout layout;
+  };
+  for (Case c :
+       {Case{(std::size_t(1) << 20) + 3 * 32768 + 5, 32768, dme::RotationLayout::kOverlapped},
+        Case{std::size_t(1) << 19, 0, dme::RotationLayout::kPadded},
+        Case{5000, 0, dme::RotationLayout::kPadded}}) {
+    for (int threads : {1, 2, 3}) {
+      const dme::ThreadScope scope(threads);
+      const dme::Rotation rot(5, 2, 3, c.d, 1, c.layout, c.block);
+      for (int j = 0; j < 3; ++j) {
+        const dme::PhiloxStream stream(5, 2, dme::sign_stream_key(1, j),
+                                       dme::Purpose::kRotationSigns);
+        const auto mask = rot.sign_mask(j);
+        std::size_t wrong = 0;
+        for (std::size_t i = 0; i < 64 * mask.size(); ++i)
+          wrong += ((mask[i / 64] >> (i % 64)) & 1u) != stream.sign_bit(i);
+        EXPECT_EQ(wrong, 0u) << "d " << c.d << ", RHT " << j << ", " << threads << " threads";
       }
     }
   }
