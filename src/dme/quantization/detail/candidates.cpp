@@ -311,6 +311,9 @@ bool prepare_vector(const Grid& g, const float* x, std::size_t n, double shift, 
   const auto margin = hn::Set(d, g.safe_margin);
   const auto one_less_margin = hn::Set(d, 1.0f - g.safe_margin);
   const auto top = hn::Set(d, static_cast<float>(g.m));
+  const auto two23 = hn::Set(d, 0x1p23f);
+  const auto two23_bits = hn::BitCast(di, two23);
+  static_assert(kMaxVectorBins < (std::size_t(1) << 23));
   const auto centre = hn::Set(dd, shift);
   static_assert(kCopies == 4, "lane l of a step belongs to copy l % 4 (steps are multiples of 4)");
   const auto copy_base = hn::Mul(hn::And(hn::Iota(di, 0), hn::Set(di, 3)),
@@ -327,7 +330,13 @@ bool prepare_vector(const Grid& g, const float* x, std::size_t n, double shift, 
     const auto v = hn::LoadU(d, x + i);
     const auto raw = hn::Mul(hn::Sub(v, lo), scale);
     const auto est = hn::Ceil(raw);
-    auto t = hn::Min(hn::Max(hn::ConvertTo(di, est), zero), m);
+    // The integer of est by its bits: 2^23 + est is exact for integral est in [0, 2^23), and
+    // its bits less those of 2^23 are est. Any other est (negative, past 2^23, infinite, NaN)
+    // gives a difference outside [0, m] (m <= kMaxVectorBins < 2^23), clamped to a valid bin;
+    // such a value is outside [lo, hi] (raw <= 0 or est > m), so it fails the safe test below
+    // and is found outside there. No ConvertTo: its fix-up of out-of-range lanes is three more
+    // operations on x86.
+    auto t = hn::Min(hn::Max(hn::Sub(hn::BitCast(di, hn::Add(est, two23)), two23_bits), zero), m);
     // Estimates safely inside a bin are exact; the others (about 2 in 1000 values) are checked
     // against the recomputed levels on both sides. A safe estimate also says v is in [lo, hi]:
     // raw > 0 excludes v <= lo (fl(v - lo) keeps its sign), est <= m excludes v > hi (an
