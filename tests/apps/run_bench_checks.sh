@@ -50,4 +50,25 @@ out=$(DME_NETEM_RATE=1gbit "$mpiexec" "$numproc" 2 "${mpi_flags[@]}" "$experimen
 grep -q "wire_x: .*(1gbit)" <<<"$out" || fail "collective: no wire_x legend for a named link"
 awk '$3 == "allgather" && $NF ~ /^[0-9.]+$/ {ok = 1} END {exit !ok}' <<<"$out" ||
   fail "collective: wire_x is not a number on a named link"
+# scripts/perf-table.sh: the README's table from quick runs on one target (every cell filled),
+# and its argument checks.
+scripts="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../scripts" && pwd)"
+if command -v python3 >/dev/null; then
+  table_dir=$(mktemp -d "${TMPDIR:-/tmp}/dme_perf_table.XXXXXX")
+  trap 'rm -rf "$table_dir"' EXIT
+  first=${targets%% *}
+  bash "$scripts/perf-table.sh" --bench "$bench" --quick --targets "$first" --out "$table_dir" \
+    >"$table_dir/log.txt" || fail "perf-table.sh --quick --targets $first"
+  [[ $(grep -c '^| ' "$table_dir/table.md") == 13 ]] || fail "perf-table.sh: not 12 rows and a header"
+  grep -q "^| what | $first |$" "$table_dir/table.md" || fail "perf-table.sh: no column for $first"
+  ! grep -q -e '| - ' -e ' - |' "$table_dir/table.md" || fail "perf-table.sh: an empty cell"
+  for bad in "--targets no-such-target" "--runs 0" "--no-such-option"; do
+    # shellcheck disable=SC2086  # the words of one bad invocation
+    if bash "$scripts/perf-table.sh" --bench "$bench" --out "$table_dir/bad" $bad 2>"$table_dir/err.txt"; then
+      fail "perf-table.sh accepted $bad"
+    fi
+    grep -q "perf-table.sh: " "$table_dir/err.txt" || fail "perf-table.sh: no message for $bad"
+  done
+  if python3 "$scripts/perf_table.py" 2>/dev/null; then fail "perf_table.py ran without a folder"; fi
+fi
 echo "bench checks OK"
