@@ -51,6 +51,7 @@ DOWNLINK_PIPELINED = "gather-bcast compressed pipelined"
 EXCHANGES = ["allgather", "gather-bcast", "reduce-scatter", "reduce-scatter-int", PIPELINED,
              STREAMED, DOWNLINK, DOWNLINK_PIPELINED]
 OVERLAPPED = (PIPELINED, STREAMED, DOWNLINK_PIPELINED)
+CROSSOVER_GRID = np.logspace(8, 12, 400)  # link rates searched for a crossover: 0.1 to 1000 Gbit/s
 STYLE = dict(pc.EXCHANGE_STYLE)
 STYLE[PIPELINED] = dict(color="tab:red", marker="*")
 STYLE[STREAMED] = dict(color="tab:olive", marker="X")
@@ -245,8 +246,7 @@ class Model:
 
     def crossover(self, exchange, n, d, cpu_limit):
         """The largest link rate (bit/s) at which the exchange beats the ring allreduce, or None."""
-        grid = np.logspace(8, 12, 400)  # 0.1 to 1000 Gbit/s
-        wins = [g for g in grid if self.predict(exchange, n, d, g, cpu_limit) <
+        wins = [g for g in CROSSOVER_GRID if self.predict(exchange, n, d, g, cpu_limit) <
                 self.predict("ring allreduce", n, d, g, cpu_limit)]
         return max(wins) if wins else None
 
@@ -322,7 +322,13 @@ def main():
                 if e not in m.rates:
                     continue
                 c = m.crossover(e, n, d, cpu_limit)
-                cells.append(f"{e} {c / 1e9:.1f}" if c else f"{e} never")
+                if c is None:
+                    cells.append(f"{e} never")
+                elif c >= CROSSOVER_GRID[-1]:  # faster at every rate of the grid
+                    cells.append(f"{e} above {CROSSOVER_GRID[-1] / 1e9:.0f} (the allreduce's "
+                                 "CPU limit c decides: sweep a faster link to fit it)")
+                else:
+                    cells.append(f"{e} {c / 1e9:.1f}")
             print(f"  n = {n:>4}: " + ", ".join(cells))
 
     import matplotlib.pyplot as plt
