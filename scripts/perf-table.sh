@@ -44,7 +44,8 @@ if ! [[ "$runs" =~ ^[1-9][0-9]*$ ]]; then
 fi
 
 # The targets this CPU has, as dme-bench reports them ("# simd: avx2 (available: avx2 sse4 ...").
-available="$("$bench" codec --log2d 10 --s 16 --reps 1 2>&1 | sed -n 's/.*available: \([^;)]*\).*/\1/p' | head -1)"
+available="$("$bench" codec --log2d 10 --s 16 --reps 1 2>&1 |
+  sed -n 's/.*available: \([^;)]*\).*/\1/p' | head -1)"
 if [[ -z "$available" ]]; then
   echo "perf-table.sh: could not read the available SIMD targets from dme-bench" >&2
   exit 1
@@ -67,7 +68,8 @@ mkdir -p "$out"
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  lscpu | grep -E '^(Model name|CPU family|Model|Thread\(s\) per core|Core\(s\) per socket|CPU\(s\)|L2 cache|L3 cache):' || true
+  lscpu | grep -E '^(Model name|CPU family|Model|CPU\(s\)|L2 cache|L3 cache):' || true
+  lscpu | grep -E '^(Thread\(s\) per core|Core\(s\) per socket):' || true
   echo "avx512f: $(grep -q -m1 -o avx512f /proc/cpuinfo && echo yes || echo no)"
   echo "targets: $targets"
   echo "runs: $runs"
@@ -81,7 +83,8 @@ cat "$out/machine.txt"
 benches=(
   "pipeline|pipeline --log2d $big --s 16 --solver quiver-apx --rotations 2 $extra"
   "rounding|rounding --log2d $small,$big --s 16 $extra"
-  "solvers|solvers --log2d $small --s 16 --m 400 --solvers quiver-apx,quiver,quiver-accel,kmeans $extra"
+  "solvers|solvers --log2d $small --s 16 --m 400 $extra
+    --solvers quiver-apx,quiver,quiver-accel,kmeans"
   "rotation|rotation --log2d $small,$big $extra"
   "rotation2|rotation --log2d $big --rotations 2 $extra"
   "codec|codec --log2d $small --s 10,16 $extra"

@@ -51,7 +51,7 @@ DOWNLINK_PIPELINED = "gather-bcast compressed pipelined"
 EXCHANGES = ["allgather", "gather-bcast", "reduce-scatter", "reduce-scatter-int", PIPELINED,
              STREAMED, DOWNLINK, DOWNLINK_PIPELINED]
 OVERLAPPED = (PIPELINED, STREAMED, DOWNLINK_PIPELINED)
-CROSSOVER_GRID = np.logspace(8, 12, 400)  # link rates searched for a crossover: 0.1 to 1000 Gbit/s
+CROSSOVER_GRID = np.logspace(8, 12, 400)  # link rates searched for crossovers: 0.1-1000 Gbit/s
 STYLE = dict(pc.EXCHANGE_STYLE)
 STYLE[PIPELINED] = dict(color="tab:red", marker="*")
 STYLE[STREAMED] = dict(color="tab:olive", marker="X")

@@ -59,16 +59,20 @@ if command -v python3 >/dev/null; then
   first=${targets%% *}
   bash "$scripts/perf-table.sh" --bench "$bench" --quick --targets "$first" --out "$table_dir" \
     >"$table_dir/log.txt" || fail "perf-table.sh --quick --targets $first"
-  [[ $(grep -c '^| ' "$table_dir/table.md") == 13 ]] || fail "perf-table.sh: not 12 rows and a header"
+  [[ $(grep -c '^| ' "$table_dir/table.md") == 13 ]] ||
+    fail "perf-table.sh: not 12 rows and a header"
   grep -q "^| what | $first |$" "$table_dir/table.md" || fail "perf-table.sh: no column for $first"
   ! grep -q -e '| - ' -e ' - |' "$table_dir/table.md" || fail "perf-table.sh: an empty cell"
   for bad in "--targets no-such-target" "--runs 0" "--no-such-option"; do
     # shellcheck disable=SC2086  # the words of one bad invocation
-    if bash "$scripts/perf-table.sh" --bench "$bench" --out "$table_dir/bad" $bad 2>"$table_dir/err.txt"; then
+    if bash "$scripts/perf-table.sh" --bench "$bench" --out "$table_dir/bad" $bad \
+      2>"$table_dir/err.txt"; then
       fail "perf-table.sh accepted $bad"
     fi
     grep -q "perf-table.sh: " "$table_dir/err.txt" || fail "perf-table.sh: no message for $bad"
   done
-  if python3 "$scripts/perf_table.py" 2>/dev/null; then fail "perf_table.py ran without a folder"; fi
+  if python3 "$scripts/perf_table.py" 2>/dev/null; then
+    fail "perf_table.py ran without a folder"
+  fi
 fi
 echo "bench checks OK"
