@@ -332,10 +332,10 @@ bool prepare_vector(const Grid& g, const float* x, std::size_t n, double shift, 
     const auto est = hn::Ceil(raw);
     // The integer of est by its bits: 2^23 + est is exact for integral est in [0, 2^23), and
     // its bits less those of 2^23 are est. Any other est (negative, past 2^23, infinite, NaN)
-    // gives a difference outside [0, m] (m <= kMaxVectorBins < 2^23), clamped to a valid bin;
-    // such a value is outside [lo, hi] (raw <= 0 or est > m), so it fails the safe test below
-    // and is found outside there. No ConvertTo: its fix-up of out-of-range lanes is three more
-    // operations on x86.
+    // gives a difference outside [0, m] (m <= kMaxVectorBins < 2^23), clamped to 0 or m, as
+    // is an est in (m, 2^23); every such lane fails the safe test below (raw <= 0, est > m or
+    // NaN), whose checked path corrects its bin or finds it outside [lo, hi]. No ConvertTo:
+    // its fix-up of out-of-range lanes is three more operations on x86.
     auto t = hn::Min(hn::Max(hn::Sub(hn::BitCast(di, hn::Add(est, two23)), two23_bits), zero), m);
     // Estimates safely inside a bin are exact; the others (about 2 in 1000 values) are checked
     // against the recomputed levels on both sides. A safe estimate also says v is in [lo, hi]:
