@@ -11,6 +11,8 @@ import glob
 import os
 import sys
 
+TARGET_ORDER = ["avx512", "avx2", "sse4", "neon", "sve2", "sve", "scalar"]  # columns, best first
+
 
 def read_runs(folder, bench):
     """The rows of every run of one benchmark: a list (per run) of lists of dicts."""
@@ -77,10 +79,8 @@ def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     root = sys.argv[1]
-    targets = sorted(
-        (d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d))),
-        key=lambda t: ["avx512", "avx2", "sse4", "neon", "sve2", "sve", "scalar"].index(t)
-        if t in ["avx512", "avx2", "sse4", "neon", "sve2", "sve", "scalar"] else 99)
+    targets = sorted((d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d))),
+                     key=lambda t: TARGET_ORDER.index(t) if t in TARGET_ORDER else 99)
     if not targets:
         sys.exit(f"perf_table.py: no target folders in {root}")
     machine = os.path.join(root, "machine.txt")
