@@ -22,7 +22,8 @@ int collective_main(int argc, char** argv) {
       ("log2d", po::value(&log2d)->multitoken(), "log2 of the vector lengths (default 16,20)")
       ("exchange", po::value(&exchanges)->multitoken(),
        "exchange algorithms: allgather, gather-bcast, reduce-scatter, reduce-scatter-int "
-       "(default allgather,gather-bcast,reduce-scatter,reduce-scatter-int)")
+       "(default: those of allgather,gather-bcast,reduce-scatter,reduce-scatter-int that take "
+       "the other options)")
       ("trials", po::value(&cfg.trials)->default_value(cfg.trials), "timed estimates per row");
   // clang-format on
   dme::app::add_estimator_options(desc, est, cfg.options);
@@ -37,6 +38,7 @@ int collective_main(int argc, char** argv) {
     cfg.exchanges.clear();
     for (const auto& name : dme::app::parse_name_list(exchanges))
       cfg.exchanges.push_back(dme::parse_exchange(name));
+    cfg.exchanges_given = true;
   }
   dme::app::finish_estimator(est, cfg.options);
   dme::app::finish_input(in, cfg.dist, cfg.inputs);

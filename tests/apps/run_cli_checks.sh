@@ -35,10 +35,17 @@ expect_error "--rotations values must be in 1..3, got 4" "$experiment" gaussiani
 expect_error "--d must be a non-negative whole number, got '-1'" "$experiment" single --d -1
 expect_error "--bucket must be a non-negative whole number, got '-1'" "$experiment" collective \
   --bucket -1 --log2d 6
-# A scheme an exchange of the list refuses stops the job before its first row.
+# A scheme an exchange named in --exchange refuses stops the job before its first row.
 expect_error "reduce-scatter-int sums level indices" run2 "$experiment" collective \
-  --scheme quic-fl --s 4 --log2d 6
+  --scheme quic-fl --s 4 --log2d 6 --exchange allgather,reduce-scatter-int
 if grep -q "allgather" "$out/stdout"; then fail "collective printed rows before refusing"; fi
+# The default exchanges: the ones that refuse the options are left out, saying why.
+run2 "$experiment" collective --scheme quic-fl --s 4 --log2d 6 --trials 1 --quiet \
+  >"$out/stdout" 2>"$out/stderr" || { cat "$out/stderr"; fail "collective --scheme quic-fl"; }
+grep -q "^# reduce-scatter-int is left out of the default exchanges" "$out/stdout" ||
+  fail "no line on the left-out exchange: $(cat "$out/stdout")"
+[[ $(grep -cE "^ +2 +6 +(allgather|gather-bcast|reduce-scatter) " "$out/stdout") -eq 3 ]] ||
+  fail "collective --scheme quic-fl rows: $(cat "$out/stdout")"
 # Every scheme's self-check holds from d = 1 (exact but for float32 rounding) up: no false FAILED.
 for scheme in asq asq-shared eden qsgd quic-fl; do
   run2 "$experiment" collective --scheme "$scheme" --s 4 --log2d 0,1,3,10 --trials 2 --quiet \

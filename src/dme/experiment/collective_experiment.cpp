@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <iostream>
 
 #include "dme/collective/mean_estimator.h"
@@ -156,11 +157,32 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
   DME_CHECK(cfg.trials >= 1, "--trials must be at least 1, got " << cfg.trials);
   for (int l : cfg.log2d)
     DME_CHECK(l >= 0 && l <= 30, "--log2d values must be in 0..30, got " << l);
+  // Every row's options (scheme and exchange), first. validate() depends on the options only,
+  // so every rank keeps the same exchanges.
+  std::vector<Exchange> exchanges;
+  std::vector<std::string> left_out;  // default exchanges that refuse the options, and why
+  std::exception_ptr first_refusal;
+  for (Exchange ex : cfg.exchanges) {
+    if (cfg.exchanges_given) {
+      validate(row_options(cfg.options, ex));
+      exchanges.push_back(ex);
+      continue;
+    }
+    try {
+      validate(row_options(cfg.options, ex));
+      exchanges.push_back(ex);
+    } catch (const Error& e) {
+      if (!first_refusal) first_refusal = std::current_exception();
+      left_out.push_back(std::string(exchange_name(ex)) +
+                         " is left out of the default exchanges (naming it in --exchange makes "
+                         "this an error): " +
+                         e.message());
+    }
+  }
+  if (exchanges.empty() && first_refusal) std::rethrow_exception(first_refusal);  // none takes them
   std::vector<std::string> names;
-  for (Exchange ex : cfg.exchanges)
-    validate(row_options(cfg.options, ex));  // every row's options (scheme and exchange), first
   for (int l : cfg.log2d)
-    for (Exchange ex : cfg.exchanges) names.push_back(run_name(ex, l));
+    for (Exchange ex : exchanges) names.push_back(run_name(ex, l));
   check_output(cfg.output, comm, names);
 
   Table table({"ranks", "log2d", "exchange", "compressed_ms", "allreduce_ms", "speedup",
@@ -168,6 +190,9 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
                "reduce_bits", "side_bits", "nmse", "ranks_differ", "wire_x"},
               cfg.output.csv);
   const double link_rate = link_bits_per_second();
+  if (rank == 0)
+    for (const std::string& why : left_out)  // on stderr with --csv: stdout stays the CSV table
+      (cfg.output.csv ? std::cerr : os) << "# " << why << "\n";
   if (rank == 0 && !cfg.output.csv) {
     os << "# comparing the ranks' estimates and their error happen outside the timed region\n";
     os << "# wire_x: compressed_ms over the wire time of the busiest link direction's bytes at the "
@@ -177,7 +202,7 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
        << ")\n";
   }
   if (rank == 0) table.print_header(os);
-  Progress progress("collective", cfg.log2d.size() * cfg.exchanges.size(),
+  Progress progress("collective", cfg.log2d.size() * exchanges.size(),
                     !cfg.output.quiet && rank == 0);
   int status = 0;
   std::vector<Run> runs;
@@ -211,7 +236,7 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
     for (float v : x) norm2 += double(v) * v;
     const double mean_norm2 = mpi::allreduce(norm2, MPI_SUM, comm) / n;
 
-    for (Exchange ex : cfg.exchanges) {
+    for (Exchange ex : exchanges) {
       const Options o = row_options(cfg.options, ex);
       MeanEstimator estimator(comm, o);
       std::vector<double> ms, nmse_trials;
