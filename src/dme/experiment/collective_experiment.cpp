@@ -61,7 +61,8 @@ double link_bits_per_second() {
 
 // Upper bound on E‖x̄̂ − x̄‖²: stochastic rounding between optimal (or uniform) levels moves a
 // rotated coordinate with variance ≤ Δ²/4, Δ = range/(s−1) on uniform levels, which the optimal
-// levels never exceed in total; ranks are independent, so the mean's variance is the sum / n².
+// levels never exceed in total (nor the squared error of nearest rounding to the optimal biased
+// levels); ranks are independent, so the mean's variance is the sum / n² (biased: see below).
 // Reduce-scatter quantises a second time (the averaged chunk), whose range is within the ranks'
 // joint range and whose error does not shrink with n; a compressed downlink rounds the mean
 // itself once more. quic-fl's bound comes from its table instead.
@@ -100,10 +101,26 @@ double variance_bound(const std::vector<float>& x, const Options& o, std::uint32
   double norm2 = 0;
   if (o.scheme == Scheme::kQsgd)
     for (double v : y) norm2 += v * v;
-  const double delta = o.scheme == Scheme::kQsgd ? 2 * std::sqrt(norm2) / double(o.s - 1)
-                                                 : (*hi - *lo) / double(o.s - 1);
+  double delta = o.scheme == Scheme::kQsgd ? 2 * std::sqrt(norm2) / double(o.s - 1)
+                                           : (*hi - *lo) / double(o.s - 1);
+  // reduce-scatter-int: every rank rounds to its chunk owner's levels, on a grid of 2s points
+  // over the ranks' joint range (a rank's own range can be far narrower: d = 1 on 3 ranks, or
+  // inputs of unequal scale); the owner's levels are not optimal for another rank's values, so
+  // its gaps may be wider than the uniform ones: allow twice the uniform step on the joint range.
+  if (o.exchange == Exchange::kReduceScatterInt)
+    delta = 2 * (mpi::allreduce(*hi, MPI_MAX, comm) - mpi::allreduce(*lo, MPI_MIN, comm)) /
+            double(o.s - 1);
   double local = double(y.size()) * delta * delta / 4;
-  double total = mpi::allreduce(local, MPI_SUM, comm) / (n * n);
+  // Unbiased (stochastic) roundings of independent ranks add in variance: the sum / n². Biased
+  // (nearest) ones may err alike on every rank (identical inputs), so only the triangle
+  // inequality holds: ‖Σ e_r / n‖² <= (Σ ‖e_r‖ / n)². A second rounding's error adds the same
+  // way: in variance, or at most (‖e_1‖ + ‖e_2‖)².
+  const bool biased = uses_nearest_rounding(o);
+  const double root_sum = mpi::allreduce(std::sqrt(local), MPI_SUM, comm) / n;
+  double total = biased ? root_sum * root_sum : mpi::allreduce(local, MPI_SUM, comm) / (n * n);
+  const auto add = [&](double second) {
+    total = biased ? std::pow(std::sqrt(total) + std::sqrt(second), 2) : total + second;
+  };
   if (o.exchange == Exchange::kReduceScatter) {
     // qsgd's second grid spans the norm of the decoded average, which in expectation is at most
     // the ranks' largest norm² plus the first rounding's error (qsgd's error is large, so the
@@ -113,23 +130,20 @@ double variance_bound(const std::vector<float>& x, const Options& o, std::uint32
             ? 2 * std::sqrt(mpi::allreduce(norm2, MPI_MAX, comm) + total) / double(o.s - 1)
             : (mpi::allreduce(*hi, MPI_MAX, comm) - mpi::allreduce(*lo, MPI_MIN, comm)) /
                   double(o.s - 1);
-    total += double(y.size()) * joint * joint / 4;
+    add(double(y.size()) * joint * joint / 4);
   }
-  // reduce-scatter-int's levels are the owner's choice on a grid of 2s points, so another
-  // rank's gaps may be wider than the uniform ones: allow twice the step (4x the variance).
-  if (o.exchange == Exchange::kReduceScatterInt) total *= 4;
   // A compressed downlink rounds the mean once more, whose range is within the ranks' largest.
   // Pipelined, the root rounds it to its own levels (widened to every rank's range), which are
   // not optimal for the mean: only their span, the ranks' joint range, bounds a gap.
   if (o.compressed_downlink && o.pipeline_chunks > 1) {
     const double joint = mpi::allreduce(*hi, MPI_MAX, comm) - mpi::allreduce(*lo, MPI_MIN, comm);
-    total += double(y.size()) * joint * joint / 4;
+    add(double(y.size()) * joint * joint / 4);
   } else if (o.compressed_downlink && o.scheme == Scheme::kQsgd) {  // as reduce-scatter's
     const double step =
         2 * std::sqrt(mpi::allreduce(norm2, MPI_MAX, comm) + total) / double(o.s - 1);
-    total += double(y.size()) * step * step / 4;
+    add(double(y.size()) * step * step / 4);
   } else if (o.compressed_downlink) {
-    total += mpi::allreduce(local, MPI_MAX, comm);
+    add(mpi::allreduce(local, MPI_MAX, comm));
   }
   return total;
 }

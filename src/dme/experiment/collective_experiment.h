@@ -39,8 +39,10 @@ struct CollectiveExperimentConfig {
 /// encode, exchange, decode, inverse: slowest rank, per trial) and, when the environment has
 /// DME_NETEM_RATE / DME_NETEM_TCP_GBPS (scripts/netem/netem.sh sets them), the emulated link.
 /// Checks its own results: every rank must hold the same estimate and the NMSE must stay below
-/// 4x the variance bound of stochastic rounding with the levels used; returns 1 (and says why
-/// on stderr) if not.
+/// 4x a bound on the rounding error (collective_experiment.cpp's variance_bound: stochastic
+/// rounding's variance on the levels' span, reduce-scatter-int's on the ranks' joint range,
+/// nearest rounding's without the 1/n of independent errors); returns 1 (and says why on
+/// stderr) if not.
 int run_collective_experiment(const CollectiveExperimentConfig& config, MPI_Comm comm,
                               std::ostream& os);
 
