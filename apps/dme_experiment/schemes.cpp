@@ -22,8 +22,9 @@ int schemes_main(int argc, char** argv) {
   desc.add_options()("help,h", "show this help")
       ("log2d", po::value(&log2d)->multitoken(), "log2 of the vector lengths (default 16)")
       ("schemes", po::value(&schemes)->multitoken(),
-       "schemes to compare: qsgd, asq, asq-shared, eden, thc (default qsgd,asq,asq-shared,eden; "
-       "thc runs through reduce-scatter-int)")
+       "schemes to compare: qsgd, asq, asq-shared, eden, quic-fl, thc (default: those of "
+       "qsgd,asq,asq-shared,eden,quic-fl that take the other options; thc runs through "
+       "reduce-scatter-int)")
       ("bits", po::value(&bits)->multitoken(),
        "bit budgets b, s = 2^floor(b) levels (default 1,2,4); eden also takes fractional "
        "ones, e.g. 1.04 (--fractional-bits)")
@@ -44,6 +45,7 @@ int schemes_main(int argc, char** argv) {
     cfg.schemes.clear();
     for (const auto& name : dme::app::parse_name_list(schemes))
       cfg.schemes.push_back(dme::parse_scheme(name));
+    cfg.schemes_given = true;
   }
   dme::app::finish_estimator(est, cfg.options);
   cfg.options.exchange = dme::parse_exchange(exchange);

@@ -24,8 +24,9 @@ int train_main(int argc, char** argv) {
       ("model", po::value(&cfg.model)->default_value(cfg.model),
        "softmax (64-10, d = 650) or mlp (64-1000-64-10, tanh, d = 129714)")
       ("estimators", po::value(&estimators)->multitoken(),
-       "exact, asq, asq-shared, eden, qsgd, kmeans, each optionally with :per-rank (its own "
-       "rotation per rank) (default exact,asq,asq-shared,eden,kmeans)")
+       "exact, asq, asq-shared, eden, qsgd, quic-fl, kmeans, each optionally with :per-rank "
+       "(its own rotation per rank) (default: those of exact,asq,asq-shared,eden,kmeans that "
+       "take the other options)")
       ("bits", po::value(&bits)->multitoken(), "bit budgets b, s = 2^b levels (default 4)")
       ("steps", po::value(&cfg.steps)->default_value(cfg.steps), "SGD steps per run")
       ("batch", po::value(&cfg.batch)->default_value(cfg.batch),
@@ -41,7 +42,10 @@ int train_main(int argc, char** argv) {
   po::variables_map vm;
   if (!dme::app::parse_options(argc, argv, "mpirun -np N dme-experiment train [options]", desc, vm))
     return 0;
-  if (!estimators.empty()) cfg.estimators = dme::app::parse_name_list(estimators);
+  if (!estimators.empty()) {
+    cfg.estimators = dme::app::parse_name_list(estimators);
+    cfg.estimators_given = true;
+  }
   if (!bits.empty()) cfg.bits = dme::app::parse_int_list(bits, "bits");
   dme::app::finish_estimator(est, cfg.options);
   cfg.options.exchange = dme::parse_exchange(exchange);

@@ -46,6 +46,23 @@ grep -q "^# reduce-scatter-int is left out of the default exchanges" "$out/stdou
   fail "no line on the left-out exchange: $(cat "$out/stdout")"
 [[ $(grep -cE "^ +2 +6 +(allgather|gather-bcast|reduce-scatter) " "$out/stdout") -eq 3 ]] ||
   fail "collective --scheme quic-fl rows: $(cat "$out/stdout")"
+# schemes and train: the rows of their default lists that the options refuse are left out,
+# saying why (pipelining takes asq only); named, they stop the job.
+run2 "$experiment" schemes --log2d 6 --bits 1,2 --trials 1 --pipeline 2 --quiet \
+  >"$out/stdout" 2>"$out/stderr" || { cat "$out/stderr"; fail "schemes --pipeline 2"; }
+grep -q "eden at 1, 2 bits is left out of the default schemes" "$out/stderr" ||
+  fail "no line on eden: $(cat "$out/stderr")"
+[[ $(grep -cE "^ +2 +6 +asq +[12] " "$out/stdout") -eq 2 && $(grep -vc "^#" "$out/stdout") -eq 2 ]] ||
+  fail "schemes --pipeline 2 rows: $(cat "$out/stdout")"
+expect_error "pipelining (2 chunks)" run2 "$experiment" schemes --log2d 6 --bits 1 --trials 1 \
+  --pipeline 2 --schemes asq,eden
+run2 "$experiment" train --data "$(dirname "$0")/../../data/digits.h5" --model softmax --steps 2 \
+  --exchange reduce-scatter-int --quiet >"$out/stdout" 2>"$out/stderr" ||
+  { cat "$out/stderr"; fail "train --exchange reduce-scatter-int"; }
+grep -q "^# eden at 4 bits is left out of the default estimators" "$out/stdout" ||
+  fail "no line on eden: $(cat "$out/stdout")"
+[[ $(grep -cE "softmax +650 +(exact|asq|kmeans) " "$out/stdout") -eq 3 ]] ||
+  fail "train --exchange reduce-scatter-int rows: $(cat "$out/stdout")"
 # Every scheme's self-check holds from d = 1 (exact but for float32 rounding) up: no false FAILED.
 for scheme in asq asq-shared eden qsgd quic-fl; do
   run2 "$experiment" collective --scheme "$scheme" --s 4 --log2d 0,1,3,10 --trials 2 --quiet \

@@ -97,6 +97,14 @@ TEST(CollectiveErrors, InvalidCombinations) {
   apx.s = 64;
   apx.solver_options.m = 10;
   expect_same_error_everywhere([&] { dme::MeanEstimator est(MPI_COMM_WORLD, apx); }, "m >= s");
+  apx.scheme = dme::Scheme::kAsqShared;  // levels from the solver too
+  expect_same_error_everywhere([&] { dme::MeanEstimator est(MPI_COMM_WORLD, apx); }, "m >= s");
+  // Schemes whose levels are fixed never run the solver, whose grid then does not matter.
+  for (dme::Scheme fixed : {dme::Scheme::kQsgd, dme::Scheme::kEden, dme::Scheme::kQuicFl}) {
+    apx.scheme = fixed;
+    apx.s = fixed == dme::Scheme::kQsgd ? 64 : 16;
+    EXPECT_NO_THROW(dme::validate(apx)) << dme::scheme_name(fixed);
+  }
 }
 
 TEST(CollectiveErrors, ParsingNamesTheBadValue) {

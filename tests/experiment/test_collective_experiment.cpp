@@ -9,6 +9,7 @@
 #include <string>
 
 #include "dme/experiment/collective_experiment.h"
+#include "dme/experiment/default_list.h"
 #include "dme/io/results.h"
 #include "experiment_test_support.h"
 #include "io/temp_dir.h"
@@ -93,6 +94,45 @@ TEST(CollectiveExperiment, DefaultExchangesLeaveOutTheOnesThatRefuseTheOptions) 
   cfg.exchanges = {dme::Exchange::kReduceScatterInt};
   cfg.exchanges_given = false;
   dme::testing::expect_error_everywhere([&] { run(cfg); }, "reduce-scatter-int sums level");
+}
+
+// The filter of default lists (default_list.h): refusals of one entry with one reason share a
+// line; a named list rethrows; nothing left stops the run with every reason.
+TEST(DefaultList, GroupsRefusalsAndStopsWhenNothingIsLeft) {
+  const auto refuse = [](const char* why) { return [why] { DME_THROW(why); }; };
+  dme::DefaultListFilter filter(false, "schemes", "--schemes", "bits");
+  EXPECT_TRUE(filter.accepts(
+      "asq", [] {}, "1"));
+  EXPECT_FALSE(filter.accepts("eden", refuse("no pipelining"), "1"));
+  EXPECT_FALSE(filter.accepts("eden", refuse("no pipelining"), "2"));
+  EXPECT_FALSE(filter.accepts("eden", refuse("too many levels"), "16"));
+  ASSERT_EQ(filter.lines().size(), 2u);
+  EXPECT_EQ(filter.lines()[0].find("eden at 1, 2 bits is left out of the default schemes (naming "
+                                   "it in --schemes makes this an error): no pipelining"),
+            0u)
+      << filter.lines()[0];
+  EXPECT_NE(filter.lines()[1].find("eden at 16 bits"), std::string::npos);
+  EXPECT_NO_THROW(filter.throw_if_none(false));
+  try {
+    filter.throw_if_none(true);
+    ADD_FAILURE() << "nothing left, no error";
+  } catch (const dme::Error& e) {
+    const std::string what = e.message();
+    EXPECT_NE(what.find("no entry of the default schemes"), std::string::npos) << what;
+    EXPECT_NE(what.find("eden at 1, 2: no pipelining"), std::string::npos) << what;
+    EXPECT_NE(what.find("eden at 16: too many levels"), std::string::npos) << what;
+  }
+  dme::DefaultListFilter one(false, "exchanges", "--exchange");
+  EXPECT_FALSE(one.accepts("allgather", refuse("only this")));
+  try {
+    one.throw_if_none(true);
+    ADD_FAILURE() << "nothing left, no error";
+  } catch (const dme::Error& e) {
+    EXPECT_NE(e.message().find("only this"), std::string::npos) << e.message();
+  }
+  dme::DefaultListFilter named(true, "exchanges", "--exchange");
+  EXPECT_THROW(named.accepts("allgather", refuse("named")), dme::Error);
+  EXPECT_TRUE(named.lines().empty());
 }
 
 }  // namespace

@@ -128,7 +128,9 @@ void validate(const Options& o) {
                 << o.bucket_size << " and rotation block " << o.rotation_block);
   DME_CHECK(o.rotations == kAutoRotations || (o.rotations >= 0 && o.rotations <= kMaxRotations),
             "rotations must be auto or 0.." << kMaxRotations << ", got " << o.rotations);
-  if (o.solver == Solver::kQuiverApx)
+  // Only asq and asq-shared solve for levels (qsgd, eden, quic-fl and thc have theirs fixed).
+  if (o.solver == Solver::kQuiverApx &&
+      (o.scheme == Scheme::kAsq || o.scheme == Scheme::kAsqShared))
     DME_CHECK(o.solver_options.m >= o.s, "quiver-apx needs a grid of m >= s points, got m = "
                                              << o.solver_options.m << " < s = " << o.s);
   if (o.scheme == Scheme::kEden)
@@ -184,8 +186,11 @@ void validate(const Options& o) {
                   << scheme_name(o.scheme) << ", backend " << backend_name(o.backend)
                   << ", bucket size " << o.bucket_size);
     DME_CHECK(o.s <= 32768,
-              "reduce-scatter-int rounds to a grid of 2s points (at most 65536): s "
-              "must be at most 32768, got "
+              (o.scheme == Scheme::kThc
+                   ? "reduce-scatter-int sums the ranks' codes of s levels, at most 65536 values "
+                     "(n (s - 1) + 1 for n ranks): s must be at most 32768, got "
+                   : "reduce-scatter-int rounds to a grid of 2s points (at most 65536): s must be "
+                     "at most 32768, got ")
                   << o.s);
   }
 #ifndef DME_HAVE_CUDA

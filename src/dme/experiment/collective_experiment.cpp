@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
 #include <iostream>
 
 #include "dme/collective/mean_estimator.h"
@@ -13,6 +12,7 @@
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
 #include "dme/core/timer.h"
+#include "dme/experiment/default_list.h"
 #include "dme/experiment/table.h"
 #include "dme/experiment/timing.h"
 #include "dme/quantization/metrics.h"
@@ -171,29 +171,13 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
   DME_CHECK(cfg.trials >= 1, "--trials must be at least 1, got " << cfg.trials);
   for (int l : cfg.log2d)
     DME_CHECK(l >= 0 && l <= 30, "--log2d values must be in 0..30, got " << l);
-  // Every row's options (scheme and exchange), first. validate() depends on the options only,
-  // so every rank keeps the same exchanges.
+  // Every row's options (scheme and exchange), first.
+  DefaultListFilter filter(cfg.exchanges_given, "exchanges", "--exchange");
   std::vector<Exchange> exchanges;
-  std::vector<std::string> left_out;  // default exchanges that refuse the options, and why
-  std::exception_ptr first_refusal;
-  for (Exchange ex : cfg.exchanges) {
-    if (cfg.exchanges_given) {
-      validate(row_options(cfg.options, ex));
+  for (Exchange ex : cfg.exchanges)
+    if (filter.accepts(exchange_name(ex), [&] { validate(row_options(cfg.options, ex)); }))
       exchanges.push_back(ex);
-      continue;
-    }
-    try {
-      validate(row_options(cfg.options, ex));
-      exchanges.push_back(ex);
-    } catch (const Error& e) {
-      if (!first_refusal) first_refusal = std::current_exception();
-      left_out.push_back(std::string(exchange_name(ex)) +
-                         " is left out of the default exchanges (naming it in --exchange makes "
-                         "this an error): " +
-                         e.message());
-    }
-  }
-  if (exchanges.empty() && first_refusal) std::rethrow_exception(first_refusal);  // none takes them
+  filter.throw_if_none(exchanges.empty());
   std::vector<std::string> names;
   for (int l : cfg.log2d)
     for (Exchange ex : exchanges) names.push_back(run_name(ex, l));
@@ -205,7 +189,7 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
               cfg.output.csv);
   const double link_rate = link_bits_per_second();
   if (rank == 0)
-    for (const std::string& why : left_out)  // on stderr with --csv: stdout stays the CSV table
+    for (const std::string& why : filter.lines())  // with --csv on stderr: stdout stays CSV
       (cfg.output.csv ? std::cerr : os) << "# " << why << "\n";
   if (rank == 0 && !cfg.output.csv) {
     os << "# comparing the ranks' estimates and their error happen outside the timed region\n";

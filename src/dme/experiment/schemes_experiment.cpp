@@ -11,6 +11,7 @@
 #include "dme/core/agree.h"
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
+#include "dme/experiment/default_list.h"
 #include "dme/experiment/table.h"
 #include "dme/experiment/timing.h"
 #include "dme/quantization/metrics.h"
@@ -83,26 +84,37 @@ int run_schemes_experiment(const SchemesExperimentConfig& cfg, MPI_Comm comm, st
   for (double b : cfg.bits)
     DME_CHECK(b >= 1 && b <= 16,
               "--bits values must be in [1, 16] (s = 2^floor(b) levels), got " << b);
+  // The rows (scheme, budget), every row's options checked before any work. Budgets a scheme
+  // has no encoding for are left out with one note per scheme and reason; without --schemes,
+  // so are the rows whose options the estimator refuses (default_list.h).
+  DefaultListFilter filter(cfg.schemes_given, "schemes", "--schemes", "bits");
+  std::vector<std::pair<Scheme, double>> rows;
+  for (Scheme scheme : cfg.schemes) {
+    std::map<std::string, std::string> left_out;
+    for (double b : cfg.bits) {
+      if (const char* why = undefined_at(scheme, b)) {
+        std::string& list = left_out[why];
+        list += (list.empty() ? "" : ", ") + budget_name(b);
+        continue;
+      }
+      if (filter.accepts(
+              scheme_name(scheme), [&] { validate(row_options(cfg.options, scheme, b)); },
+              budget_name(b)))
+        rows.emplace_back(scheme, b);
+    }
+    if (rank == 0)
+      for (const auto& [why, list] : left_out)
+        std::cerr << "dme-experiment schemes: " << scheme_name(scheme) << " has no encoding at "
+                  << list << " bits (" << why << "): those rows are left out\n";
+  }
+  if (rank == 0)
+    for (const std::string& line : filter.lines())
+      std::cerr << "dme-experiment schemes: " << line << "\n";
+  filter.throw_if_none(rows.empty());
+  DME_CHECK(!rows.empty(), "no scheme of --schemes is defined at the budgets of --bits");
   std::vector<std::string> names;
   for (int l : cfg.log2d)
-    for (Scheme scheme : cfg.schemes) {
-      // One note per scheme and reason: the budgets it has no encoding for.
-      std::map<std::string, std::string> left_out;
-      for (double b : cfg.bits) {
-        if (const char* why = undefined_at(scheme, b)) {
-          std::string& list = left_out[why];
-          list += (list.empty() ? "" : ", ") + budget_name(b);
-          continue;
-        }
-        validate(row_options(cfg.options, scheme, b));  // every row's options, before any work
-        names.push_back(run_name(scheme, b, l));
-      }
-      if (rank == 0 && l == cfg.log2d.front())
-        for (const auto& [why, list] : left_out)
-          std::cerr << "dme-experiment schemes: " << scheme_name(scheme) << " has no encoding at "
-                    << list << " bits (" << why << "): those rows are left out\n";
-    }
-  DME_CHECK(!names.empty(), "no scheme of --schemes is defined at the budgets of --bits");
+    for (const auto& [scheme, b] : rows) names.push_back(run_name(scheme, b, l));
   check_output(cfg.output, comm, names);
 
   Table table({"ranks", "log2d", "scheme", "bits", "s", "rotation", "bits_per_coord", "nmse",
@@ -130,74 +142,72 @@ int run_schemes_experiment(const SchemesExperimentConfig& cfg, MPI_Comm comm, st
     for (float v : x) norm2 += double(v) * v;
     const double mean_norm2 = mpi::allreduce(norm2, MPI_SUM, comm) / n;
 
-    for (Scheme scheme : cfg.schemes)
-      for (double b : cfg.bits) {
-        if (undefined_at(scheme, b)) continue;
-        const Options o = row_options(cfg.options, scheme, b);
-        MeanEstimator estimator(comm, o);
-        MeanEstimator alone(MPI_COMM_SELF, o);  // one vector: its own estimate
-        std::vector<double> nmse, vnmse, encode_ms, exchange_ms, decode_ms, total_ms;
-        Report rep;
-        for (int t = 0; t < cfg.trials; ++t) {
-          rep = estimator.estimate(x, est);
-          const PhaseTimes& pt = rep.times;
-          encode_ms.push_back(
-              mpi::allreduce(pt.rotate_ms + pt.solve_ms + pt.round_pack_ms, MPI_MAX, comm));
-          exchange_ms.push_back(mpi::allreduce(pt.exchange_ms, MPI_MAX, comm));
-          decode_ms.push_back(mpi::allreduce(pt.decode_ms + pt.inverse_ms, MPI_MAX, comm));
-          total_ms.push_back(mpi::allreduce(pt.total_ms, MPI_MAX, comm));
-          nmse.push_back(normalized_error(sum_sq_diff(est, mean), mean_norm2));
-          // Every rank must hold rank 0's estimate.
-          if (!mpi::identical_on_all_ranks(est, comm) && rank == 0) {
-            std::cerr << "FAILED: ranks disagree on the estimate of " << scheme_name(scheme)
-                      << " at " << b << " bits, log2d " << l << "\n";
-            status = 1;
-          }
-          alone.estimate(x, own);
-          const double v = normalized_error(sum_sq_diff(own, mine), norm2);
-          vnmse.push_back(mpi::allreduce(v, MPI_SUM, comm) / n);
+    for (const auto& [scheme, b] : rows) {
+      const Options o = row_options(cfg.options, scheme, b);
+      MeanEstimator estimator(comm, o);
+      MeanEstimator alone(MPI_COMM_SELF, o);  // one vector: its own estimate
+      std::vector<double> nmse, vnmse, encode_ms, exchange_ms, decode_ms, total_ms;
+      Report rep;
+      for (int t = 0; t < cfg.trials; ++t) {
+        rep = estimator.estimate(x, est);
+        const PhaseTimes& pt = rep.times;
+        encode_ms.push_back(
+            mpi::allreduce(pt.rotate_ms + pt.solve_ms + pt.round_pack_ms, MPI_MAX, comm));
+        exchange_ms.push_back(mpi::allreduce(pt.exchange_ms, MPI_MAX, comm));
+        decode_ms.push_back(mpi::allreduce(pt.decode_ms + pt.inverse_ms, MPI_MAX, comm));
+        total_ms.push_back(mpi::allreduce(pt.total_ms, MPI_MAX, comm));
+        nmse.push_back(normalized_error(sum_sq_diff(est, mean), mean_norm2));
+        // Every rank must hold rank 0's estimate.
+        if (!mpi::identical_on_all_ranks(est, comm) && rank == 0) {
+          std::cerr << "FAILED: ranks disagree on the estimate of " << scheme_name(scheme) << " at "
+                    << b << " bits, log2d " << l << "\n";
+          status = 1;
         }
-        double nmse_avg = 0, vnmse_avg = 0;
-        for (double v : nmse) nmse_avg += v / double(nmse.size());
-        for (double v : vnmse) vnmse_avg += v / double(vnmse.size());
-        const auto bytes = mpi::allreduce(rep.payload_bytes, MPI_MAX, comm);
-        const double bits_sent = 8.0 * double(bytes) / double(d);
-        const std::string rotation = rep.rotations == 0  ? "none"
-                                     : o.shared_rotation ? "shared"
-                                                         : "per-rank";
-        if (rank == 0) {
-          table.print_row(
-              os, {static_cast<long long>(n), static_cast<long long>(l),
-                   std::string(scheme_name(scheme)), budget_name(b),
-                   static_cast<long long>(o.s), rotation, bits_sent, nmse_avg, vnmse_avg,
-                   median(encode_ms), median(exchange_ms), median(decode_ms), median(total_ms)});
-          if (!std::isfinite(nmse_avg) || !std::isfinite(vnmse_avg)) {
-            std::cerr << "FAILED: non-finite error of " << scheme_name(scheme) << " at " << b
-                      << " bits, log2d " << l << "\n";
-            status = 1;
-          }
-        }
-        Run run;
-        run.name = run_name(scheme, b, l);
-        run.parameters = describe_input(cfg.dist, cfg.params, cfg.inputs);
-        run.parameters["scheme"] = std::string(scheme_name(scheme));
-        run.parameters["bits"] = b;
-        run.parameters["s"] = std::int64_t(o.s);
-        run.parameters["rotation"] = rotation;
-        run.parameters["options"] = describe(o);
-        run.parameters["ranks"] = std::int64_t(n);
-        run.parameters["d"] = std::int64_t(d);
-        run.parameters["log2d"] = std::int64_t(l);
-        run.datasets.push_back({"bits_per_coord", {bits_sent}, {1}, "bits", {}});
-        run.datasets.push_back({"nmse", nmse, {nmse.size()}, "1", {}});
-        run.datasets.push_back({"vnmse", vnmse, {vnmse.size()}, "1", {}});
-        run.datasets.push_back({"encode_ms", encode_ms, {encode_ms.size()}, "ms", {}});
-        run.datasets.push_back({"exchange_ms", exchange_ms, {exchange_ms.size()}, "ms", {}});
-        run.datasets.push_back({"decode_ms", decode_ms, {decode_ms.size()}, "ms", {}});
-        run.datasets.push_back({"total_ms", total_ms, {total_ms.size()}, "ms", {}});
-        runs.push_back(std::move(run));
-        progress.step();
+        alone.estimate(x, own);
+        const double v = normalized_error(sum_sq_diff(own, mine), norm2);
+        vnmse.push_back(mpi::allreduce(v, MPI_SUM, comm) / n);
       }
+      double nmse_avg = 0, vnmse_avg = 0;
+      for (double v : nmse) nmse_avg += v / double(nmse.size());
+      for (double v : vnmse) vnmse_avg += v / double(vnmse.size());
+      const auto bytes = mpi::allreduce(rep.payload_bytes, MPI_MAX, comm);
+      const double bits_sent = 8.0 * double(bytes) / double(d);
+      const std::string rotation = rep.rotations == 0  ? "none"
+                                   : o.shared_rotation ? "shared"
+                                                       : "per-rank";
+      if (rank == 0) {
+        table.print_row(
+            os,
+            {static_cast<long long>(n), static_cast<long long>(l), std::string(scheme_name(scheme)),
+             budget_name(b), static_cast<long long>(o.s), rotation, bits_sent, nmse_avg, vnmse_avg,
+             median(encode_ms), median(exchange_ms), median(decode_ms), median(total_ms)});
+        if (!std::isfinite(nmse_avg) || !std::isfinite(vnmse_avg)) {
+          std::cerr << "FAILED: non-finite error of " << scheme_name(scheme) << " at " << b
+                    << " bits, log2d " << l << "\n";
+          status = 1;
+        }
+      }
+      Run run;
+      run.name = run_name(scheme, b, l);
+      run.parameters = describe_input(cfg.dist, cfg.params, cfg.inputs);
+      run.parameters["scheme"] = std::string(scheme_name(scheme));
+      run.parameters["bits"] = b;
+      run.parameters["s"] = std::int64_t(o.s);
+      run.parameters["rotation"] = rotation;
+      run.parameters["options"] = describe(o);
+      run.parameters["ranks"] = std::int64_t(n);
+      run.parameters["d"] = std::int64_t(d);
+      run.parameters["log2d"] = std::int64_t(l);
+      run.datasets.push_back({"bits_per_coord", {bits_sent}, {1}, "bits", {}});
+      run.datasets.push_back({"nmse", nmse, {nmse.size()}, "1", {}});
+      run.datasets.push_back({"vnmse", vnmse, {vnmse.size()}, "1", {}});
+      run.datasets.push_back({"encode_ms", encode_ms, {encode_ms.size()}, "ms", {}});
+      run.datasets.push_back({"exchange_ms", exchange_ms, {exchange_ms.size()}, "ms", {}});
+      run.datasets.push_back({"decode_ms", decode_ms, {decode_ms.size()}, "ms", {}});
+      run.datasets.push_back({"total_ms", total_ms, {total_ms.size()}, "ms", {}});
+      runs.push_back(std::move(run));
+      progress.step();
+    }
   }
   write_output(cfg.output, "dme-experiment schemes", comm, {cfg.options.seed}, runs);
   return mpi::allreduce(status, MPI_MAX, comm);

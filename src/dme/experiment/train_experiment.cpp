@@ -9,6 +9,7 @@
 #include "dme/core/agree.h"
 #include "dme/core/error.h"
 #include "dme/core/mpi_helpers.h"
+#include "dme/experiment/default_list.h"
 #include "dme/experiment/schemes_experiment.h"
 #include "dme/experiment/table.h"
 #include "dme/experiment/train_model.h"
@@ -73,14 +74,10 @@ std::string curve_name(const std::string& estimator, int bits) {
   return base + "_b" + std::to_string(bits);
 }
 
-}  // namespace
-
-std::vector<TrainCurve> run_train_sweep(const TrainExperimentConfig& cfg, MPI_Comm comm) {
-  const int rank = mpi::comm_rank(comm), n = mpi::comm_size(comm);
-  DME_CHECK(cfg.steps >= 1, "--steps must be at least 1, got " << cfg.steps);
-  DME_CHECK(cfg.batch >= 0, "--batch must be >= 0 (0: the whole shard), got " << cfg.batch);
-  DME_CHECK(cfg.eval_every >= 1, "--eval-every must be at least 1, got " << cfg.eval_every);
-  DME_CHECK(cfg.lr > 0 && std::isfinite(cfg.lr), "--lr must be positive, got " << cfg.lr);
+// The runs of the sweep: exact, and every other estimator at every budget, each one's options
+// checked before any work; of a default --estimators list, those the options refuse are left
+// out with a line in `filter` (default_list.h).
+std::vector<Plan> make_plans(const TrainExperimentConfig& cfg, DefaultListFilter& filter) {
   std::vector<Plan> plans;
   for (const std::string& e : cfg.estimators) {
     if (e == "exact") {
@@ -89,11 +86,30 @@ std::vector<TrainCurve> run_train_sweep(const TrainExperimentConfig& cfg, MPI_Co
     }
     for (int b : cfg.bits) {
       DME_CHECK(b >= 1 && b <= 16, "--bits values must be in 1..16, got " << b);
-      estimator_options(e, b, cfg.options);  // every estimator's options, before any work
-      plans.push_back({e, b});
+      if (filter.accepts(
+              e, [&] { estimator_options(e, b, cfg.options); }, std::to_string(b)))
+        plans.push_back({e, b});
     }
   }
+  filter.throw_if_none(plans.empty());
   DME_CHECK(!plans.empty(), "--estimators names no run");
+  return plans;
+}
+
+DefaultListFilter estimator_filter(const TrainExperimentConfig& cfg) {
+  return DefaultListFilter(cfg.estimators_given, "estimators", "--estimators", "bits");
+}
+
+}  // namespace
+
+std::vector<TrainCurve> run_train_sweep(const TrainExperimentConfig& cfg, MPI_Comm comm) {
+  const int rank = mpi::comm_rank(comm), n = mpi::comm_size(comm);
+  DME_CHECK(cfg.steps >= 1, "--steps must be at least 1, got " << cfg.steps);
+  DME_CHECK(cfg.batch >= 0, "--batch must be >= 0 (0: the whole shard), got " << cfg.batch);
+  DME_CHECK(cfg.eval_every >= 1, "--eval-every must be at least 1, got " << cfg.eval_every);
+  DME_CHECK(cfg.lr > 0 && std::isfinite(cfg.lr), "--lr must be positive, got " << cfg.lr);
+  DefaultListFilter filter = estimator_filter(cfg);
+  const std::vector<Plan> plans = make_plans(cfg, filter);
 
   // Data and model, as one agreed step: a bad file ends every rank with the same error.
   LabelledData train, test;
@@ -176,15 +192,15 @@ std::vector<TrainCurve> run_train_sweep(const TrainExperimentConfig& cfg, MPI_Co
 
 int run_train_experiment(const TrainExperimentConfig& cfg, MPI_Comm comm, std::ostream& os) {
   const int rank = mpi::comm_rank(comm), n = mpi::comm_size(comm);
+  DefaultListFilter filter = estimator_filter(cfg);
   std::vector<std::string> names;
-  for (const std::string& e : cfg.estimators) {
-    if (e == "exact") {
-      names.push_back("train_exact");
-      continue;
-    }
-    for (int b : cfg.bits) names.push_back("train_" + curve_name(e, b));
-  }
+  for (const Plan& p : make_plans(cfg, filter))
+    names.push_back("train_" +
+                    (p.estimator == "exact" ? p.estimator : curve_name(p.estimator, p.bits)));
   check_output(cfg.output, comm, names);
+  if (rank == 0)
+    for (const std::string& line : filter.lines())  // with --csv on stderr: stdout stays CSV
+      (cfg.output.csv ? std::cerr : os) << "# " << line << "\n";
   const std::vector<TrainCurve> curves = run_train_sweep(cfg, comm);
   const std::size_t d = curves.front().params.size();
   double exact_bytes = 4.0 * double(d) * cfg.steps;
