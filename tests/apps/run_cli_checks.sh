@@ -52,8 +52,8 @@ run2 "$experiment" schemes --log2d 6 --bits 1,2 --trials 1 --pipeline 2 --quiet 
   >"$out/stdout" 2>"$out/stderr" || { cat "$out/stderr"; fail "schemes --pipeline 2"; }
 grep -q "eden at 1, 2 bits is left out of the default schemes" "$out/stderr" ||
   fail "no line on eden: $(cat "$out/stderr")"
-[[ $(grep -cE "^ +2 +6 +asq +[12] " "$out/stdout") -eq 2 && $(grep -vc "^#" "$out/stdout") -eq 2 ]] ||
-  fail "schemes --pipeline 2 rows: $(cat "$out/stdout")"
+[[ $(grep -cE "^ +2 +6 +asq +[12] " "$out/stdout") -eq 2 &&
+  $(grep -vc "^#" "$out/stdout") -eq 2 ]] || fail "schemes --pipeline 2 rows: $(cat "$out/stdout")"
 expect_error "pipelining (2 chunks)" run2 "$experiment" schemes --log2d 6 --bits 1 --trials 1 \
   --pipeline 2 --schemes asq,eden
 run2 "$experiment" train --data "$(dirname "$0")/../../data/digits.h5" --model softmax --steps 2 \

@@ -138,7 +138,8 @@ void validate(const Options& o) {
               "eden quantizes to 2^b Lloyd-Max centroids, b = 1..8: s must be 2, 4, ..., 256, got "
                   << o.s);
   DME_CHECK(std::isfinite(o.fractional_bits) && o.fractional_bits >= 0 &&
-                o.fractional_bits < 1 && (o.fractional_bits == 0 || wide_groups(o.fractional_bits) > 0),
+                o.fractional_bits < 1 &&
+                (o.fractional_bits == 0 || wide_groups(o.fractional_bits) > 0),
             "fractional bits must be 0 or in [1/256, 1), got " << o.fractional_bits);
   DME_CHECK(o.fractional_bits == 0 ||
                 (o.scheme == Scheme::kEden && o.s <= 128 && o.bucket_size == 0),
