@@ -38,8 +38,8 @@ int collective_main(int argc, char** argv) {
     cfg.exchanges.clear();
     for (const auto& name : dme::app::parse_name_list(exchanges))
       cfg.exchanges.push_back(dme::parse_exchange(name));
-    cfg.exchanges_given = true;
   }
+  cfg.default_exchanges = exchanges.empty();
   dme::app::finish_estimator(est, cfg.options);
   dme::app::finish_input(in, cfg.dist, cfg.inputs);
   cfg.params = in.params;

@@ -45,8 +45,8 @@ int schemes_main(int argc, char** argv) {
     cfg.schemes.clear();
     for (const auto& name : dme::app::parse_name_list(schemes))
       cfg.schemes.push_back(dme::parse_scheme(name));
-    cfg.schemes_given = true;
   }
+  cfg.default_schemes = schemes.empty();
   dme::app::finish_estimator(est, cfg.options);
   cfg.options.exchange = dme::parse_exchange(exchange);
   dme::app::finish_input(in, cfg.dist, cfg.inputs);

@@ -42,10 +42,8 @@ int train_main(int argc, char** argv) {
   po::variables_map vm;
   if (!dme::app::parse_options(argc, argv, "mpirun -np N dme-experiment train [options]", desc, vm))
     return 0;
-  if (!estimators.empty()) {
-    cfg.estimators = dme::app::parse_name_list(estimators);
-    cfg.estimators_given = true;
-  }
+  if (!estimators.empty()) cfg.estimators = dme::app::parse_name_list(estimators);
+  cfg.default_estimators = estimators.empty();
   if (!bits.empty()) cfg.bits = dme::app::parse_int_list(bits, "bits");
   dme::app::finish_estimator(est, cfg.options);
   cfg.options.exchange = dme::parse_exchange(exchange);

@@ -23,6 +23,7 @@ dme::CollectiveExperimentConfig tiny_config() {
   cfg.log2d = {0, 1, 2, 5};
   cfg.trials = 2;
   cfg.output.quiet = true;
+  cfg.default_exchanges = true;  // as the command line without --exchange
   return cfg;
 }
 
@@ -83,7 +84,7 @@ TEST(CollectiveExperiment, DefaultExchangesLeaveOutTheOnesThatRefuseTheOptions) 
   }
   // Named, the same exchange is an error on every rank, before any row.
   cfg.exchanges = {dme::Exchange::kAllgather, dme::Exchange::kReduceScatterInt};
-  cfg.exchanges_given = true;
+  cfg.default_exchanges = false;
   cfg.output.out.clear();
   std::ostringstream named;
   dme::testing::expect_error_everywhere(
@@ -92,7 +93,7 @@ TEST(CollectiveExperiment, DefaultExchangesLeaveOutTheOnesThatRefuseTheOptions) 
   EXPECT_EQ(named.str(), "");
   // No exchange of the list takes the options: the first refusal, on every rank.
   cfg.exchanges = {dme::Exchange::kReduceScatterInt};
-  cfg.exchanges_given = false;
+  cfg.default_exchanges = true;
   dme::testing::expect_error_everywhere([&] { run(cfg); }, "reduce-scatter-int sums level");
 }
 

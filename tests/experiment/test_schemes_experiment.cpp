@@ -152,6 +152,17 @@ TEST(SchemesExperiment, BadBudgetsAreRefusedEverywhere) {
   dme::testing::expect_error_everywhere(
       [&] { dme::run_schemes_experiment(cfg, MPI_COMM_WORLD, table); },
       "asq-shared rounds stochastically");
+  // As the command line without --schemes: the rows the options refuse are left out.
+  cfg.default_schemes = true;
+  cfg.log2d = {6};
+  cfg.trials = 1;
+  std::ostringstream rows;
+  EXPECT_EQ(dme::run_schemes_experiment(cfg, MPI_COMM_WORLD, rows), 0);
+  if (world_rank() == 0) {
+    EXPECT_EQ(rows.str().find("asq-shared"), std::string::npos) << rows.str();
+    EXPECT_EQ(rows.str().find("quic-fl"), std::string::npos) << rows.str();
+    EXPECT_NE(rows.str().find(" eden "), std::string::npos) << rows.str();
+  }
 }
 
 }  // namespace

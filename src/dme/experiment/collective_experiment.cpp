@@ -172,7 +172,7 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
   for (int l : cfg.log2d)
     DME_CHECK(l >= 0 && l <= 30, "--log2d values must be in 0..30, got " << l);
   // Every row's options (scheme and exchange), first.
-  DefaultListFilter filter(cfg.exchanges_given, "exchanges", "--exchange");
+  DefaultListFilter filter(!cfg.default_exchanges, "exchanges", "--exchange");
   std::vector<Exchange> exchanges;
   for (Exchange ex : cfg.exchanges)
     if (filter.accepts(exchange_name(ex), [&] { validate(row_options(cfg.options, ex)); }))

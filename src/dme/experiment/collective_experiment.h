@@ -18,10 +18,11 @@ struct CollectiveExperimentConfig {
   std::vector<int> log2d = {16, 20};
   std::vector<Exchange> exchanges = {Exchange::kAllgather, Exchange::kGatherBcast,
                                      Exchange::kReduceScatter, Exchange::kReduceScatterInt};
-  /// false: `exchanges` is the default list, and the exchanges that refuse the options (a
-  /// scheme, buckets or a backend they do not take) are left out with a line saying why; true
-  /// (the user named them): every one must take the options, or the run stops with its error.
-  bool exchanges_given = false;
+  /// true: `exchanges` is the driver's default list (the command line named none), and the
+  /// exchanges that refuse the options (a scheme, buckets or a backend they do not take) are left
+  /// out with a line saying why (default_list.h); false: every one must take the options, or the
+  /// run stops with its error.
+  bool default_exchanges = false;
   Options options;  ///< s, solver, rotations, seed ... (exchange is swept)
   int trials = 5;   ///< timed estimates per row (median time reported)
   Distribution dist = Distribution::kLogNormal;

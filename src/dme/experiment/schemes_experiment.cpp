@@ -87,7 +87,7 @@ int run_schemes_experiment(const SchemesExperimentConfig& cfg, MPI_Comm comm, st
   // The rows (scheme, budget), every row's options checked before any work. Budgets a scheme
   // has no encoding for are left out with one note per scheme and reason; without --schemes,
   // so are the rows whose options the estimator refuses (default_list.h).
-  DefaultListFilter filter(cfg.schemes_given, "schemes", "--schemes", "bits");
+  DefaultListFilter filter(!cfg.default_schemes, "schemes", "--schemes", "bits");
   std::vector<std::pair<Scheme, double>> rows;
   for (Scheme scheme : cfg.schemes) {
     std::map<std::string, std::string> left_out;

@@ -18,9 +18,10 @@ struct SchemesExperimentConfig {
   std::vector<int> log2d = {16};
   std::vector<Scheme> schemes = {Scheme::kQsgd, Scheme::kAsq, Scheme::kAsqShared, Scheme::kEden,
                                  Scheme::kQuicFl};
-  /// false: `schemes` is the default list, whose rows the other options refuse are left out with
-  /// a line saying why; true (named with --schemes): every row must be accepted (default_list.h).
-  bool schemes_given = false;
+  /// true: `schemes` is the driver's default list (the command line named none), whose rows the
+  /// other options refuse are left out with a line saying why (default_list.h); false: every row
+  /// must be accepted.
+  bool default_schemes = false;
   /// Budgets b in bits per coordinate: s = 2^floor(b) levels; a fractional part f is eden's
   /// Options::fractional_bits (rows of other schemes at such budgets are left out).
   std::vector<double> bits = {1, 2, 4};

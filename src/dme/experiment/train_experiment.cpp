@@ -97,7 +97,7 @@ std::vector<Plan> make_plans(const TrainExperimentConfig& cfg, DefaultListFilter
 }
 
 DefaultListFilter estimator_filter(const TrainExperimentConfig& cfg) {
-  return DefaultListFilter(cfg.estimators_given, "estimators", "--estimators", "bits");
+  return DefaultListFilter(!cfg.default_estimators, "estimators", "--estimators", "bits");
 }
 
 }  // namespace

@@ -26,10 +26,10 @@ struct TrainExperimentConfig {
   /// nearest rounding); a name ending in ":per-rank" (asq:per-rank) gives every rank its own
   /// rotation instead of the shared one.
   std::vector<std::string> estimators = {"exact", "asq", "asq-shared", "eden", "kmeans"};
-  /// false: `estimators` is the default list, whose runs the other options refuse are left out
-  /// with a line saying why; true (named with --estimators): every run must be accepted
-  /// (default_list.h).
-  bool estimators_given = false;
+  /// true: `estimators` is the driver's default list (the command line named none), whose runs
+  /// the other options refuse are left out with a line saying why (default_list.h); false: every
+  /// run must be accepted.
+  bool default_estimators = false;
   std::vector<int> bits = {4};  ///< budgets b (s = 2^b) of every estimator but exact
   int steps = 300;
   int batch = 32;      ///< examples per rank per step; 0: the rank's whole shard
