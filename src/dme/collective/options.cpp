@@ -137,8 +137,7 @@ void validate(const Options& o) {
     DME_CHECK(o.s <= 256 && (o.s & (o.s - 1)) == 0,
               "eden quantizes to 2^b Lloyd-Max centroids, b = 1..8: s must be 2, 4, ..., 256, got "
                   << o.s);
-  DME_CHECK(std::isfinite(o.fractional_bits) && o.fractional_bits >= 0 &&
-                o.fractional_bits < 1 &&
+  DME_CHECK(std::isfinite(o.fractional_bits) && o.fractional_bits >= 0 && o.fractional_bits < 1 &&
                 (o.fractional_bits == 0 || wide_groups(o.fractional_bits) > 0),
             "fractional bits must be 0 or in [1/256, 1), got " << o.fractional_bits);
   DME_CHECK(o.fractional_bits == 0 ||
