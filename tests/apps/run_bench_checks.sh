@@ -23,6 +23,12 @@ for t in $targets; do
   "$bench" pipeline --log2d 12,13 --s 16 --rotations 2 --simd "$t" >/dev/null ||
     fail "pipeline --simd $t"
 done
+# A DME_SIMD the machine lacks: the error names it as written, and no table line is half printed.
+if out=$(DME_SIMD=avx1024 "$bench" rotation --log2d 4 --reps 1 2>&1); then
+  fail "DME_SIMD=avx1024 accepted"
+fi
+grep -q "DME_SIMD=avx1024: unknown SIMD target" <<<"$out" || fail "DME_SIMD error: $out"
+if grep -q "^# simd:" <<<"$out"; then fail "half a '# simd:' line before the error: $out"; fi
 # Rotation blocks through the rotation's and the pipeline's round-trip checks.
 "$bench" rotation --log2d 12 --rotations 2 --block 1024 --reps 1 >/dev/null ||
   fail "rotation --block 1024"

@@ -71,12 +71,14 @@ void apply_target(std::string_view name, const char* source) {
   if (bits == 0) {
     std::ostringstream os;
     for (const std::string& t : simd_targets_available()) os << " " << t;
+    const char* sep = std::string_view(source).ends_with('=') ? "" : " ";  // DME_SIMD=avx512
     if (target_bits(name) == 0)
-      DME_THROW(source << " " << name << ": unknown SIMD target (one of auto, avx512, avx2, "
-                                         "sse4, neon, sve, sve2, scalar); this machine has:"
+      DME_THROW(source << sep << name
+                       << ": unknown SIMD target (one of auto, avx512, avx2, "
+                          "sse4, neon, sve, sve2, scalar); this machine has:"
                        << os.str());
-    DME_THROW(source << " " << name << ": this machine (or this build) cannot run it; it has:"
-                     << os.str());
+    DME_THROW(source << sep << name
+                     << ": this machine (or this build) cannot run it; it has:" << os.str());
   }
   // Disable every target better than the chosen one (lower bits).
   const std::int64_t best = bits & -bits;

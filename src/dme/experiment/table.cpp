@@ -15,7 +15,10 @@ Table::Table(std::vector<std::string> columns, bool csv)
 
 void Table::print_header(std::ostream& os) const {
   // People reading a table see which SIMD target and CPU produced it (CSV stays header-only).
-  if (!csv_) os << "# simd: " << simd_summary() << '\n';
+  if (!csv_) {
+    const std::string simd = simd_summary();  // first: it may throw (a DME_SIMD the CPU lacks)
+    os << "# simd: " << simd << '\n';
+  }
   for (std::size_t i = 0; i < columns_.size(); ++i) {
     if (csv_) {
       os << (i ? "," : "") << columns_[i];
