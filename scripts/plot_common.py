@@ -44,7 +44,13 @@ def load_runs(path, prefix):
     import h5py  # imported here so that --help works without h5py
 
     runs = []
-    with h5py.File(path, "r") as f:
+    if not os.path.isfile(path):  # one line, not a traceback
+        sys.exit(f"{path}: no such file")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:  # unreadable, or not HDF5
+        sys.exit(f"{path}: cannot read it as an HDF5 results file ({e.strerror or e})")
+    with f:
         for name, group in f.items():
             if not isinstance(group, h5py.Group) or not name.startswith(prefix):
                 continue
@@ -86,7 +92,10 @@ def save(fig, path, dpi):
     # Leave room at the bottom for a figure-level legend (plot_bias puts one there).
     fig.tight_layout(rect=(0, 0.12, 1, 1) if fig.legends else (0, 0, 1, 1))
     # bbox_inches="tight" keeps a long title or legend inside the image.
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    try:
+        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    except OSError as e:
+        sys.exit(f"{path}: cannot write the plot ({e.strerror or e})")
     plt.close(fig)
     print(path)
 

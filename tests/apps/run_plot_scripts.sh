@@ -84,4 +84,15 @@ if "$python" "$scripts/plot_bias.py" "$out/single.h5" -o "$out/x.png" 2>"$out/er
   echo "plot_bias.py accepted a single-experiment file"; exit 1
 fi
 grep -q "no runs named bias_" "$out/err.txt"
+# A missing input, a file that is not HDF5 and an unwritable PNG: one line each, no traceback.
+echo "not hdf5" >"$out/text.h5"
+for bad in "$out/missing.h5 -o $out/x.png" "$out/text.h5 -o $out/x.png" \
+  "$out/bias.h5 -o $out/no-such-dir/x.png"; do
+  # shellcheck disable=SC2086  # the words of one bad invocation
+  if "$python" "$scripts/plot_bias.py" $bad 2>"$out/err.txt"; then
+    echo "plot_bias.py accepted $bad"; exit 1
+  fi
+  grep -qE "no such file|cannot read it as an HDF5|cannot write the plot" "$out/err.txt"
+  if grep -q "Traceback" "$out/err.txt"; then cat "$out/err.txt"; exit 1; fi
+done
 echo "plot scripts OK"
