@@ -54,8 +54,8 @@ class DefaultListFilter {
     for (const Refusal& r : refusals_)
       all +=
           "\n  " + r.entry + (r.qualifiers.empty() ? "" : " at " + r.qualifiers) + ": " + r.message;
-    DME_THROW("no entry of the default " << list_ << " takes these options (" << option_
-                                         << " names others):" << all);
+    DME_THROW("no entry of the default " << list_ << " takes these options (name others with "
+                                         << option_ << "):" << all);
   }
 
   /// One line per entry and reason: "<entry> [at <qualifiers> <unit>] is left out of the
