@@ -1,5 +1,7 @@
 #include "dme/core/parallel.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -39,6 +41,26 @@ inline void cpu_relax() {
 // the condition variable loses tens of microseconds, per parallel step, in a VM.
 constexpr int kSpins = 1 << 14;
 
+// The CPUs this process may run on (its affinity mask: one core for an MPI rank bound to one),
+// at least 1.
+unsigned usable_cpus() {
+#if defined(__linux__)
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+    return static_cast<unsigned>(CPU_COUNT(&set));
+#endif
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// The spins of a job of `threads` threads: none when they outnumber the usable CPUs, where a
+// spinning thread takes the core a working one needs (64 threads on 2 cores: 2^20 coordinates
+// compressed in 101-111 ms against 4.7-4.8 ms without the spins; AMD EPYC Zen 3).
+int spins_for(unsigned threads) {
+  static const unsigned cpus = usable_cpus();
+  return threads <= cpus ? kSpins : 0;
+}
+
 // Workers live for the process. Between jobs they spin a little, then sleep on a condition
 // variable. One job runs at a time (a second caller, from another user thread, runs its job
 // serially instead of waiting); the pool grows to the largest thread count asked for. A job is
@@ -55,6 +77,8 @@ class Pool {
     std::unique_lock<std::mutex> job(job_mutex_, std::try_to_lock);
     if (!job.owns_lock()) return serial(tasks, body);
     grow(threads - 1);
+    const int spins = spins_for(threads);
+    spins_.store(spins, std::memory_order_relaxed);  // the workers' wait after this job
     body_ = &body;
     tasks_ = tasks;
     next_.store(0, std::memory_order_relaxed);
@@ -68,7 +92,7 @@ class Pool {
     }
     wake_.notify_all();
     work(0);
-    for (int i = 0; i < kSpins && active_.load(std::memory_order_acquire) != 0; ++i) cpu_relax();
+    for (int i = 0; i < spins && active_.load(std::memory_order_acquire) != 0; ++i) cpu_relax();
     if (active_.load(std::memory_order_acquire) != 0) {
       std::unique_lock<std::mutex> lock(mutex_);
       done_.wait(lock, [&] { return active_.load(std::memory_order_acquire) == 0; });
@@ -89,9 +113,11 @@ class Pool {
 
   void loop(unsigned id, std::uint64_t seen) {
     t_in_task = true;
+    bool needed = true;  // by the latest job: a worker it left idle sleeps without spinning
     for (;;) {
       std::uint64_t ticket = ticket_.load(std::memory_order_acquire);
-      for (int i = 0; i < kSpins && ticket >> 10 == seen; ++i) {
+      const int spins = needed ? spins_.load(std::memory_order_relaxed) : 0;
+      for (int i = 0; i < spins && ticket >> 10 == seen; ++i) {
         cpu_relax();
         ticket = ticket_.load(std::memory_order_acquire);
       }
@@ -103,7 +129,8 @@ class Pool {
         });
       }
       seen = ticket >> 10;
-      if (id > (ticket & 1023)) continue;  // not needed for this job
+      needed = id <= (ticket & 1023);
+      if (!needed) continue;
       work(id);
       if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -134,6 +161,7 @@ class Pool {
   std::vector<std::thread> workers_;
   std::atomic<std::uint64_t> ticket_{0};
   std::atomic<unsigned> active_{0};
+  std::atomic<int> spins_{kSpins};  // of the latest job (spins_for)
   const detail::TaskRef* body_ = nullptr;
   std::size_t tasks_ = 0;
   std::atomic<std::size_t> next_{0};
