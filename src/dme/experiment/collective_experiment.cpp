@@ -116,8 +116,9 @@ double variance_bound(const std::vector<float>& x, const Options& o, std::uint32
   // inequality holds: ‖Σ e_r / n‖² <= (Σ ‖e_r‖ / n)². A second rounding's error adds the same
   // way: in variance, or at most (‖e_1‖ + ‖e_2‖)².
   const bool biased = uses_nearest_rounding(o);
-  const double root_sum = mpi::allreduce(std::sqrt(local), MPI_SUM, comm) / n;
-  double total = biased ? root_sum * root_sum : mpi::allreduce(local, MPI_SUM, comm) / (n * n);
+  // (biased is the same on every rank: each rank makes the same one reduction)
+  double total = biased ? std::pow(mpi::allreduce(std::sqrt(local), MPI_SUM, comm) / n, 2)
+                        : mpi::allreduce(local, MPI_SUM, comm) / (n * n);
   const auto add = [&](double second) {
     total = biased ? std::pow(std::sqrt(total) + std::sqrt(second), 2) : total + second;
   };
