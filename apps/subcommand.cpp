@@ -3,9 +3,14 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <exception>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <typeinfo>
@@ -13,7 +18,9 @@
 
 #include <boost/any.hpp>
 
+#include "dme/core/agree.h"
 #include "dme/core/error.h"
+#include "dme/core/mpi_helpers.h"
 #include "dme/core/simd.h"
 
 namespace po = boost::program_options;
@@ -127,6 +134,104 @@ void reject_negative_unsigned(const po::parsed_options& parsed, const po::variab
 
 }  // namespace
 
+namespace {
+
+// The options a rank was given, as (name, values) sorted by name: the command line's, then the
+// --config file's for the names the command line leaves unset (its values win, as in
+// boost::program_options::store). --config itself is left out: its contents count, not its path.
+using GivenOptions = std::map<std::string, std::string>;
+
+void add_given(const po::parsed_options& parsed, bool only_new, GivenOptions& given,
+               GivenOptions& added) {
+  for (const po::option& opt : parsed.options) {
+    if (opt.string_key.empty() || opt.string_key == "config") continue;
+    if (only_new && given.count(opt.string_key)) continue;
+    std::string& text = added[opt.string_key];
+    for (const std::string& v : opt.value) text += (text.empty() ? "" : " ") + v;
+  }
+}
+
+// This rank's parse: the command line, then --config; the options given, or throws.
+GivenOptions parse_locally(int argc, char** argv, const po::options_description& all,
+                           po::variables_map& vm) {
+  const po::parsed_options parsed = po::command_line_parser(argc, argv).options(all).run();
+  po::store(parsed, vm);
+  reject_negative_unsigned(parsed, vm);
+  GivenOptions given;
+  add_given(parsed, false, given, given);
+  if (vm.count("config") && !vm.count("help")) {
+    // Stored after the command line, so that the command line's values win.
+    const std::string path = vm["config"].as<std::string>();
+    std::ifstream file(path);
+    DME_CHECK(file, "cannot read --config file '" << path << "'");
+    const po::parsed_options from_file = po::parse_config_file(file, all);
+    po::store(from_file, vm);
+    reject_negative_unsigned(from_file, vm);
+    GivenOptions from_config;
+    add_given(from_file, true, given, from_config);
+    given.merge(from_config);
+  }
+  return given;
+}
+
+std::string serialise(const GivenOptions& given) {
+  std::string out;
+  for (const auto& [name, value] : given) out += name + '\x1f' + value + '\x1e';
+  return out;
+}
+
+GivenOptions deserialise(const std::string& text) {
+  GivenOptions out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t sep = text.find('\x1f', at), end = text.find('\x1e', sep);
+    out[text.substr(at, sep - at)] = text.substr(sep + 1, end - sep - 1);
+    at = end + 1;
+  }
+  return out;
+}
+
+std::string describe(const GivenOptions& options, const std::string& name) {
+  const auto it = options.find(name);
+  if (it == options.end()) return "no --" + name;
+  return "--" + name + (it->second.empty() ? "" : " " + it->second);
+}
+
+// Collective over MPI_COMM_WORLD: every rank must have parsed the same options, or every rank
+// throws the same dme::Error naming the lowest rank that differs from rank 0 and the first option
+// that differs. A rank-local parse failure (a --config file one node lacks) is every rank's error.
+void agree_across_ranks(const GivenOptions& given, const std::exception_ptr& failure,
+                        const std::string& failure_text) {
+  const MPI_Comm comm = MPI_COMM_WORLD;
+  const int rank = mpi::comm_rank(comm);
+  int in[2] = {failure ? rank : INT_MAX, failure ? 1 : 0}, out[2];
+  DME_MPI_CHECK(MPI_Allreduce(in, out, 2, MPI_INT, MPI_MIN, comm));
+  if (out[1] == 1) std::rethrow_exception(failure);  // every rank failed: the usual report
+  if (out[0] != INT_MAX) mpi::raise_everywhere(out[0], failure_text, comm);
+  std::string root_text = rank == 0 ? serialise(given) : std::string();
+  std::uint64_t len = root_text.size();
+  DME_MPI_CHECK(MPI_Bcast(&len, 1, MPI_UINT64_T, 0, comm));
+  root_text.resize(len);
+  if (len > 0) DME_MPI_CHECK(MPI_Bcast(root_text.data(), static_cast<int>(len), MPI_CHAR, 0, comm));
+  std::optional<std::string> differs;
+  if (rank != 0 && serialise(given) != root_text) {
+    const GivenOptions root = deserialise(root_text);
+    std::set<std::string> names;
+    for (const auto& [name, value] : given) names.insert(name);
+    for (const auto& [name, value] : root) names.insert(name);
+    for (const std::string& name : names) {
+      if (describe(given, name) == describe(root, name)) continue;
+      differs = "the options differ across ranks: rank " + std::to_string(rank) + " has " +
+                describe(given, name) + ", rank 0 has " + describe(root, name) +
+                " (every rank must be given the same command line and --config file)";
+      break;
+    }
+  }
+  mpi::agree_or_throw(differs, comm);
+}
+
+}  // namespace
+
 bool parse_options(int argc, char** argv, const std::string& usage_line,
                    const po::options_description& desc, po::variables_map& vm) {
   // Every subcommand takes --simd: the kernels' SIMD target (dme/core/simd.h).
@@ -143,29 +248,45 @@ bool parse_options(int argc, char** argv, const std::string& usage_line,
        "sve2, scalar; no better than the machine's (default: $DME_SIMD, else auto)");
   // clang-format on
   all.add(common);
-  const po::parsed_options parsed = po::command_line_parser(argc, argv).options(all).run();
-  po::store(parsed, vm);
+  GivenOptions given;
+  std::exception_ptr failure;
+  std::string failure_text;
   try {
-    reject_negative_unsigned(parsed, vm);
-    if (vm.count("config") && !vm.count("help")) {
-      // Stored after the command line, so that the command line's values win.
-      const std::string path = vm["config"].as<std::string>();
-      std::ifstream file(path);
-      DME_CHECK(file, "cannot read --config file '" << path << "'");
-      const po::parsed_options from_file = po::parse_config_file(file, all);
-      po::store(from_file, vm);
-      reject_negative_unsigned(from_file, vm);
-    }
-    if (vm.count("help")) {
-      std::cout << "Usage: " << usage_line << "\n\n" << all << "\n";
-      return false;
-    }
-    po::notify(vm);
-    if (vm.count("simd")) set_simd_target(vm["simd"].as<std::string>());
+    given = parse_locally(argc, argv, all, vm);
   } catch (const Error& e) {
-    // Every rank parses the same command line, so every rank has this error.
-    throw Error(e.message(), e.rank(), /*agreed=*/true);
+    // Every rank parses the same command line (agreed below), so every rank has this error.
+    failure = std::make_exception_ptr(Error(e.message(), e.rank(), /*agreed=*/true));
+    failure_text = e.message();
+  } catch (const po::error& e) {
+    failure = std::current_exception();
+    failure_text = std::string(e.what()) + " (see --help)";
   }
+  // Under mpirun, ranks given different options would run mismatched collectives (a crash or a
+  // hang): they agree first. dme-bench runs without MPI.
+  const bool under_mpi = world_rank_if_mpi() >= 0;
+  if (under_mpi) agree_across_ranks(given, failure, failure_text);
+  if (failure) std::rethrow_exception(failure);
+  if (vm.count("help")) {
+    std::cout << "Usage: " << usage_line << "\n\n" << all << "\n";
+    return false;
+  }
+  try {
+    po::notify(vm);
+  } catch (const Error& e) {
+    throw Error(e.message(), e.rank(), /*agreed=*/true);  // the same options on every rank
+  }
+  // The SIMD target (--simd, else $DME_SIMD, which may differ between nodes) is resolved now, so
+  // that a rank whose CPU cannot honour it stops every rank instead of leaving them waiting.
+  const auto choose_simd = [&] {
+    if (vm.count("simd"))
+      set_simd_target(vm["simd"].as<std::string>());
+    else
+      (void)simd_target();
+  };
+  if (under_mpi)
+    mpi::agreed(MPI_COMM_WORLD, choose_simd);
+  else
+    choose_simd();
   return true;
 }
 

@@ -122,4 +122,20 @@ with h5py.File('$out/nan.h5', 'w') as f: f['x'] = x"
     "$experiment" collective --dist file --file "$out/nan.h5" --dataset x --log2d 12 --quiet
   grep -q "holds a non-finite value (nan) at index 5" "$out/stderr" || fail "NaN not named"
 fi
+# Ranks given different options (an MPMD launch, a --config file that differs between nodes, an
+# environment one node lacks) stop together, naming the option, before any collective: the
+# mismatched MPI_Allreduce lengths of the first case crashed the job (double free).
+mpmd() { timeout 60 "$mpiexec" "${mpi_flags[@]}" "$numproc" 1 "$experiment" "$@"; }
+expect_error "(rank 1): the options differ across ranks: rank 1 has --log2d 12, rank 0 has --log2d 10" \
+  mpmd collective --log2d 10 --quiet : "$numproc" 1 "$experiment" collective --log2d 12 --quiet
+printf 'trials = 2\n' >"$out/a.cfg"
+printf 'trials = 3\n' >"$out/b.cfg"
+expect_error "rank 1 has --trials 3, rank 0 has --trials 2" mpmd collective --log2d 4 \
+  --config "$out/a.cfg" : "$numproc" 1 "$experiment" collective --log2d 4 --config "$out/b.cfg"
+expect_error "rank 1 has --help, rank 0 has no --help" mpmd single --log2d 4 : "$numproc" 1 \
+  "$experiment" single --log2d 4 --help
+expect_error "(rank 1): DME_SIMD=nosuch: unknown SIMD target" mpmd collective --log2d 4 : \
+  -x DME_SIMD=nosuch "$numproc" 1 "$experiment" collective --log2d 4
+expect_error "(rank 1): cannot read --config file '$out/none.cfg'" mpmd single --log2d 4 : \
+  "$numproc" 1 "$experiment" single --log2d 4 --config "$out/none.cfg"
 echo "cli OK"
