@@ -95,10 +95,10 @@ int dispatch(const std::string& program, const std::string& summary, int argc, c
       return 2;
     } catch (const dme::Error& e) {
       if (!e.agreed() || world_rank_if_mpi() <= 0)
-        std::cerr << program << " " << name << ": " << e.what() << "\n";
+        std::cerr << program + " " + name + ": " + e.what() + "\n";  // one write per rank
       return 1;
     } catch (const std::exception& e) {
-      std::cerr << program << " " << name << ": unexpected error: " << e.what() << "\n";
+      std::cerr << program + " " + name + ": unexpected error: " + e.what() + "\n";
       return 1;
     }
   }

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "common_options.h"
+#include "dme/core/agree.h"
 #include "dme/core/error.h"
 #include "dme/experiment/bias_experiment.h"
 #include "subcommand.h"
@@ -59,33 +60,36 @@ int bias_main(int argc, char** argv) {
   po::variables_map vm;
   if (!dme::app::parse_options(argc, argv, "mpirun -np N dme-experiment bias [options]", desc, vm))
     return 0;
-  DME_CHECK(!(vm.count("log2d") && !vm["d"].defaulted()), "give --d or --log2d, not both");
-  if (vm.count("log2d")) {
-    DME_CHECK(log2d >= 0 && log2d <= 30, "--log2d must be in 0..30, got " << log2d);
-    cfg.d = std::size_t(1) << log2d;
-  }
-  cfg.options.rotation_layout = dme::parse_rotation_layout(layout);
-  if (!ranks.empty()) cfg.ranks = dme::app::parse_int_list(ranks, "ranks");
-  if (!quantizers.empty()) {
-    cfg.quantizers.clear();
-    for (const auto& name : dme::app::parse_name_list(quantizers))
-      cfg.quantizers.push_back(dme::parse_solver(name));
-  }
-  if (!rotations.empty()) {
-    cfg.rotations.clear();
-    for (const auto& r : dme::app::parse_name_list(rotations))
-      cfg.rotations.push_back(dme::parse_rotations(r));
-  }
-  if (!exchanges.empty()) {
-    cfg.exchanges.clear();
-    for (const auto& name : dme::app::parse_name_list(exchanges))
-      cfg.exchanges.push_back(dme::parse_exchange(name));
-  }
+  // Options to config: alike on every rank, so rank 0 alone reports an error (core/agree.h).
+  dme::mpi::alike_everywhere([&] {
+    DME_CHECK(!(vm.count("log2d") && !vm["d"].defaulted()), "give --d or --log2d, not both");
+    if (vm.count("log2d")) {
+      DME_CHECK(log2d >= 0 && log2d <= 30, "--log2d must be in 0..30, got " << log2d);
+      cfg.d = std::size_t(1) << log2d;
+    }
+    cfg.options.rotation_layout = dme::parse_rotation_layout(layout);
+    if (!ranks.empty()) cfg.ranks = dme::app::parse_int_list(ranks, "ranks");
+    if (!quantizers.empty()) {
+      cfg.quantizers.clear();
+      for (const auto& name : dme::app::parse_name_list(quantizers))
+        cfg.quantizers.push_back(dme::parse_solver(name));
+    }
+    if (!rotations.empty()) {
+      cfg.rotations.clear();
+      for (const auto& r : dme::app::parse_name_list(rotations))
+        cfg.rotations.push_back(dme::parse_rotations(r));
+    }
+    if (!exchanges.empty()) {
+      cfg.exchanges.clear();
+      for (const auto& name : dme::app::parse_name_list(exchanges))
+        cfg.exchanges.push_back(dme::parse_exchange(name));
+    }
 
-  cfg.options.shared_rotation = !per_rank_rotation;
-  dme::app::finish_input(in, cfg.dist, cfg.inputs);
-  cfg.params = in.params;
-  dme::app::finish_output(cfg.output, argc, argv);
+    cfg.options.shared_rotation = !per_rank_rotation;
+    dme::app::finish_input(in, cfg.dist, cfg.inputs);
+    cfg.params = in.params;
+    dme::app::finish_output(cfg.output, argc, argv);
+  });
   return dme::run_bias_experiment(cfg, MPI_COMM_WORLD, std::cout);
 }
 

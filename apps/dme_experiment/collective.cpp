@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "common_options.h"
+#include "dme/core/agree.h"
 #include "dme/experiment/collective_experiment.h"
 #include "subcommand.h"
 
@@ -33,17 +34,20 @@ int collective_main(int argc, char** argv) {
   if (!dme::app::parse_options(argc, argv, "mpirun -np N dme-experiment collective [options]", desc,
                                vm))
     return 0;
-  if (!log2d.empty()) cfg.log2d = dme::app::parse_int_list(log2d, "log2d");
-  if (!exchanges.empty()) {
-    cfg.exchanges.clear();
-    for (const auto& name : dme::app::parse_name_list(exchanges))
-      cfg.exchanges.push_back(dme::parse_exchange(name));
-  }
-  cfg.default_exchanges = exchanges.empty();
-  dme::app::finish_estimator(est, cfg.options);
-  dme::app::finish_input(in, cfg.dist, cfg.inputs);
-  cfg.params = in.params;
-  dme::app::finish_output(cfg.output, argc, argv);
+  // Options to config: alike on every rank, so rank 0 alone reports an error (core/agree.h).
+  dme::mpi::alike_everywhere([&] {
+    if (!log2d.empty()) cfg.log2d = dme::app::parse_int_list(log2d, "log2d");
+    if (!exchanges.empty()) {
+      cfg.exchanges.clear();
+      for (const auto& name : dme::app::parse_name_list(exchanges))
+        cfg.exchanges.push_back(dme::parse_exchange(name));
+    }
+    cfg.default_exchanges = exchanges.empty();
+    dme::app::finish_estimator(est, cfg.options);
+    dme::app::finish_input(in, cfg.dist, cfg.inputs);
+    cfg.params = in.params;
+    dme::app::finish_output(cfg.output, argc, argv);
+  });
   return dme::run_collective_experiment(cfg, MPI_COMM_WORLD, std::cout);
 }
 

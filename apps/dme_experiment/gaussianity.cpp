@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common_options.h"
+#include "dme/core/agree.h"
 #include "dme/core/error.h"
 #include "dme/experiment/gaussianity_experiment.h"
 #include "subcommand.h"
@@ -45,27 +46,30 @@ int gaussianity_main(int argc, char** argv) {
   if (!dme::app::parse_options(argc, argv, "mpirun -np N dme-experiment gaussianity [options]",
                                desc, vm))
     return 0;
-  if (!log2d.empty()) cfg.log2d = dme::app::parse_int_list(log2d, "log2d");
-  cfg.layout = dme::parse_rotation_layout(layout);
-  DME_CHECK(cfg.layout != dme::RotationLayout::kAuto,
-            "--rotation-layout must be padded or overlapped here (one layout per run)");
-  if (!rotations.empty()) cfg.rotations = dme::app::parse_int_list(rotations, "rotations");
-  const std::vector<double> lognormal_sigmas =
-      sigmas.empty() ? std::vector<double>{1.0}
-                     : dme::app::parse_double_list(sigmas, "lognormal-sigmas");
-  if (!dists.empty() || !sigmas.empty()) {
-    std::vector<std::string> names = dme::app::parse_name_list(dists);
-    if (names.empty()) names = {"onehot", "twohot", "lognormal", "normal"};
-    cfg.inputs.clear();
-    for (const auto& name : names) {
-      const dme::Distribution d = dme::parse_distribution(name);
-      if (d != dme::Distribution::kLogNormal)
-        cfg.inputs.push_back({d, 1.0});
-      else
-        for (double s : lognormal_sigmas) cfg.inputs.push_back({d, s});
+  // Options to config: alike on every rank, so rank 0 alone reports an error (core/agree.h).
+  dme::mpi::alike_everywhere([&] {
+    if (!log2d.empty()) cfg.log2d = dme::app::parse_int_list(log2d, "log2d");
+    cfg.layout = dme::parse_rotation_layout(layout);
+    DME_CHECK(cfg.layout != dme::RotationLayout::kAuto,
+              "--rotation-layout must be padded or overlapped here (one layout per run)");
+    if (!rotations.empty()) cfg.rotations = dme::app::parse_int_list(rotations, "rotations");
+    const std::vector<double> lognormal_sigmas =
+        sigmas.empty() ? std::vector<double>{1.0}
+                       : dme::app::parse_double_list(sigmas, "lognormal-sigmas");
+    if (!dists.empty() || !sigmas.empty()) {
+      std::vector<std::string> names = dme::app::parse_name_list(dists);
+      if (names.empty()) names = {"onehot", "twohot", "lognormal", "normal"};
+      cfg.inputs.clear();
+      for (const auto& name : names) {
+        const dme::Distribution d = dme::parse_distribution(name);
+        if (d != dme::Distribution::kLogNormal)
+          cfg.inputs.push_back({d, 1.0});
+        else
+          for (double s : lognormal_sigmas) cfg.inputs.push_back({d, s});
+      }
     }
-  }
-  dme::app::finish_output(cfg.output, argc, argv);
+    dme::app::finish_output(cfg.output, argc, argv);
+  });
   return dme::run_gaussianity_experiment(cfg, MPI_COMM_WORLD, std::cout);
 }
 

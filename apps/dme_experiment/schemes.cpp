@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "common_options.h"
+#include "dme/core/agree.h"
 #include "dme/experiment/schemes_experiment.h"
 #include "subcommand.h"
 
@@ -39,19 +40,22 @@ int schemes_main(int argc, char** argv) {
   if (!dme::app::parse_options(argc, argv, "mpirun -np N dme-experiment schemes [options]", desc,
                                vm))
     return 0;
-  if (!log2d.empty()) cfg.log2d = dme::app::parse_int_list(log2d, "log2d");
-  if (!bits.empty()) cfg.bits = dme::app::parse_double_list(bits, "bits");
-  if (!schemes.empty()) {
-    cfg.schemes.clear();
-    for (const auto& name : dme::app::parse_name_list(schemes))
-      cfg.schemes.push_back(dme::parse_scheme(name));
-  }
-  cfg.default_schemes = schemes.empty();
-  dme::app::finish_estimator(est, cfg.options);
-  cfg.options.exchange = dme::parse_exchange(exchange);
-  dme::app::finish_input(in, cfg.dist, cfg.inputs);
-  cfg.params = in.params;
-  dme::app::finish_output(cfg.output, argc, argv);
+  // Options to config: alike on every rank, so rank 0 alone reports an error (core/agree.h).
+  dme::mpi::alike_everywhere([&] {
+    if (!log2d.empty()) cfg.log2d = dme::app::parse_int_list(log2d, "log2d");
+    if (!bits.empty()) cfg.bits = dme::app::parse_double_list(bits, "bits");
+    if (!schemes.empty()) {
+      cfg.schemes.clear();
+      for (const auto& name : dme::app::parse_name_list(schemes))
+        cfg.schemes.push_back(dme::parse_scheme(name));
+    }
+    cfg.default_schemes = schemes.empty();
+    dme::app::finish_estimator(est, cfg.options);
+    cfg.options.exchange = dme::parse_exchange(exchange);
+    dme::app::finish_input(in, cfg.dist, cfg.inputs);
+    cfg.params = in.params;
+    dme::app::finish_output(cfg.output, argc, argv);
+  });
   return dme::run_schemes_experiment(cfg, MPI_COMM_WORLD, std::cout);
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common_options.h"
+#include "dme/core/agree.h"
 #include "dme/core/error.h"
 #include "dme/experiment/single_experiment.h"
 #include "subcommand.h"
@@ -42,18 +43,21 @@ int single_main(int argc, char** argv) {
   if (!dme::app::parse_options(argc, argv, "mpirun -np N dme-experiment single [options]", desc,
                                vm))
     return 0;
-  DME_CHECK(!(vm.count("log2d") && !vm["d"].defaulted()), "give --d or --log2d, not both");
-  if (vm.count("log2d")) {
-    DME_CHECK(log2d >= 0 && log2d <= 30, "--log2d must be in 0..30, got " << log2d);
-    cfg.d = std::size_t(1) << log2d;
-  }
-  if (!sigmas.empty()) cfg.sigmas = dme::app::parse_double_list(sigmas, "sigmas");
-  if (!quantizers.empty()) {
-    cfg.quantizers.clear();
-    for (const auto& name : dme::app::parse_name_list(quantizers))
-      cfg.quantizers.push_back(dme::parse_solver(name));
-  }
-  dme::app::finish_output(cfg.output, argc, argv);
+  // Options to config: alike on every rank, so rank 0 alone reports an error (core/agree.h).
+  dme::mpi::alike_everywhere([&] {
+    DME_CHECK(!(vm.count("log2d") && !vm["d"].defaulted()), "give --d or --log2d, not both");
+    if (vm.count("log2d")) {
+      DME_CHECK(log2d >= 0 && log2d <= 30, "--log2d must be in 0..30, got " << log2d);
+      cfg.d = std::size_t(1) << log2d;
+    }
+    if (!sigmas.empty()) cfg.sigmas = dme::app::parse_double_list(sigmas, "sigmas");
+    if (!quantizers.empty()) {
+      cfg.quantizers.clear();
+      for (const auto& name : dme::app::parse_name_list(quantizers))
+        cfg.quantizers.push_back(dme::parse_solver(name));
+    }
+    dme::app::finish_output(cfg.output, argc, argv);
+  });
   return dme::run_single_experiment(cfg, MPI_COMM_WORLD, std::cout);
 }
 

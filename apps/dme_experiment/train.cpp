@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "common_options.h"
+#include "dme/core/agree.h"
 #include "dme/experiment/train_experiment.h"
 #include "subcommand.h"
 
@@ -42,12 +43,15 @@ int train_main(int argc, char** argv) {
   po::variables_map vm;
   if (!dme::app::parse_options(argc, argv, "mpirun -np N dme-experiment train [options]", desc, vm))
     return 0;
-  if (!estimators.empty()) cfg.estimators = dme::app::parse_name_list(estimators);
-  cfg.default_estimators = estimators.empty();
-  if (!bits.empty()) cfg.bits = dme::app::parse_int_list(bits, "bits");
-  dme::app::finish_estimator(est, cfg.options);
-  cfg.options.exchange = dme::parse_exchange(exchange);
-  dme::app::finish_output(cfg.output, argc, argv);
+  // Options to config: alike on every rank, so rank 0 alone reports an error (core/agree.h).
+  dme::mpi::alike_everywhere([&] {
+    if (!estimators.empty()) cfg.estimators = dme::app::parse_name_list(estimators);
+    cfg.default_estimators = estimators.empty();
+    if (!bits.empty()) cfg.bits = dme::app::parse_int_list(bits, "bits");
+    dme::app::finish_estimator(est, cfg.options);
+    cfg.options.exchange = dme::parse_exchange(exchange);
+    dme::app::finish_output(cfg.output, argc, argv);
+  });
   return dme::run_train_experiment(cfg, MPI_COMM_WORLD, std::cout);
 }
 

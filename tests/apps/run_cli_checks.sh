@@ -138,4 +138,11 @@ expect_error "(rank 1): DME_SIMD=nosuch: unknown SIMD target" mpmd collective --
   -x DME_SIMD=nosuch "$numproc" 1 "$experiment" collective --log2d 4
 expect_error "(rank 1): cannot read --config file '$out/none.cfg'" mpmd single --log2d 4 : \
   "$numproc" 1 "$experiment" single --log2d 4 --config "$out/none.cfg"
+# An error in the options is every rank's alike: rank 0 alone prints it.
+for args in "collective --trials 0 --log2d 4" "bias --quantizers nosuch" "train --steps 0" \
+  "schemes --bits 0" "single --s 1" "gaussianity --log2d 40"; do
+  read -r -a argv <<<"$args"
+  expect_error "dme error (rank 0)" run2 "$experiment" "${argv[@]}"
+  [[ $(grep -c "dme error" "$out/stderr") -eq 1 ]] || fail "printed by every rank: $(cat "$out/stderr")"
+done
 echo "cli OK"

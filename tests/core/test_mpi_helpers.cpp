@@ -122,4 +122,15 @@ TEST(Agreed, AllocationFailureAndOtherExceptionsAreErrorsToo) {
   }
 }
 
+TEST(AlikeEverywhere, ValuePassesAndErrorsAreMarkedAgreed) {
+  EXPECT_EQ(dme::mpi::alike_everywhere([] { return 7; }), 7);
+  try {
+    dme::mpi::alike_everywhere([] { DME_THROW("--trials must be at least 1, got 0"); });
+    FAIL() << "no throw";
+  } catch (const dme::Error& e) {
+    EXPECT_TRUE(e.agreed());  // rank 0 alone reports it (apps/subcommand.cpp)
+    EXPECT_EQ(e.message().rfind("--trials must be at least 1, got 0", 0), 0u) << e.message();
+  }
+}
+
 }  // namespace

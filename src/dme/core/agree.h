@@ -59,4 +59,18 @@ auto agreed(MPI_Comm comm, F&& step) {
   }
 }
 
+/// Runs step(), which depends only on what every rank shares (the options the ranks agreed on,
+/// the launch size) and fails alike on every rank: a dme::Error it throws is rethrown marked
+/// agreed, so that rank 0 alone reports it, without any communication. Steps whose outcome may
+/// differ between ranks (files, memory, the CPU) need agreed() instead.
+template <class F>
+auto alike_everywhere(F&& step) {
+  try {
+    return std::forward<F>(step)();
+  } catch (const Error& e) {
+    if (e.agreed()) throw;
+    throw Error(e.message(), e.rank(), /*agreed=*/true);
+  }
+}
+
 }  // namespace dme::mpi

@@ -315,7 +315,7 @@ double BiasPoint::relerr_std() const {
 std::vector<BiasPoint> run_bias_sweep(const BiasExperimentConfig& cfg, MPI_Comm comm) {
   const int launched = mpi::comm_size(comm);
   const auto ranks = sweep_ranks(cfg, launched);
-  validate_config(cfg, ranks, launched);
+  mpi::alike_everywhere([&] { validate_config(cfg, ranks, launched); });
   check_output(cfg.output, comm, run_names(cfg));
   Progress progress(
       "bias", cfg.rotations.size() * cfg.exchanges.size() * ranks.size() * cfg.quantizers.size(),

@@ -169,16 +169,20 @@ std::string run_name(Exchange ex, int log2d) {
 int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm comm,
                               std::ostream& os) {
   const int rank = mpi::comm_rank(comm), n = mpi::comm_size(comm);
-  DME_CHECK(cfg.trials >= 1, "--trials must be at least 1, got " << cfg.trials);
-  for (int l : cfg.log2d)
-    DME_CHECK(l >= 0 && l <= 30, "--log2d values must be in 0..30, got " << l);
-  // Every row's options (scheme and exchange), first.
+  // The checks depend only on the options, alike on every rank (core/agree.h).
   DefaultListFilter filter(!cfg.default_exchanges, "exchanges", "--exchange");
-  std::vector<Exchange> exchanges;
-  for (Exchange ex : cfg.exchanges)
-    if (filter.accepts(exchange_name(ex), [&] { validate(row_options(cfg.options, ex)); }))
-      exchanges.push_back(ex);
-  filter.throw_if_none(exchanges.empty());
+  const std::vector<Exchange> exchanges = mpi::alike_everywhere([&] {
+    DME_CHECK(cfg.trials >= 1, "--trials must be at least 1, got " << cfg.trials);
+    for (int l : cfg.log2d)
+      DME_CHECK(l >= 0 && l <= 30, "--log2d values must be in 0..30, got " << l);
+    // Every row's options (scheme and exchange), first.
+    std::vector<Exchange> exchanges;
+    for (Exchange ex : cfg.exchanges)
+      if (filter.accepts(exchange_name(ex), [&] { validate(row_options(cfg.options, ex)); }))
+        exchanges.push_back(ex);
+    filter.throw_if_none(exchanges.empty());
+    return exchanges;
+  });
   std::vector<std::string> names;
   for (int l : cfg.log2d)
     for (Exchange ex : exchanges) names.push_back(run_name(ex, l));

@@ -227,7 +227,7 @@ double kolmogorov_slope(const std::vector<GaussianityPoint>& pts, const std::str
 
 std::vector<GaussianityPoint> run_gaussianity_sweep(const GaussianityExperimentConfig& cfg,
                                                     MPI_Comm comm) {
-  validate_config(cfg);
+  mpi::alike_everywhere([&] { validate_config(cfg); });
   std::vector<std::string> names;
   for (const auto& in : cfg.inputs) names.push_back(run_name(in));
   check_output(cfg.output, comm, names);

@@ -77,41 +77,45 @@ double sum_sq_diff(const std::vector<float>& a, const std::vector<double>& b) {
 
 int run_schemes_experiment(const SchemesExperimentConfig& cfg, MPI_Comm comm, std::ostream& os) {
   const int rank = mpi::comm_rank(comm), n = mpi::comm_size(comm);
-  DME_CHECK(cfg.trials >= 1, "--trials must be at least 1, got " << cfg.trials);
-  DME_CHECK(!cfg.schemes.empty(), "--schemes needs at least one scheme");
-  for (int l : cfg.log2d)
-    DME_CHECK(l >= 0 && l <= 30, "--log2d values must be in 0..30, got " << l);
-  for (double b : cfg.bits)
-    DME_CHECK(b >= 1 && b <= 16,
-              "--bits values must be in [1, 16] (s = 2^floor(b) levels), got " << b);
-  // The rows (scheme, budget), every row's options checked before any work. Budgets a scheme
-  // has no encoding for are left out with one note per scheme and reason; without --schemes,
-  // so are the rows whose options the estimator refuses (default_list.h).
-  DefaultListFilter filter(!cfg.default_schemes, "schemes", "--schemes", "bits");
-  std::vector<std::pair<Scheme, double>> rows;
-  for (Scheme scheme : cfg.schemes) {
-    std::map<std::string, std::string> left_out;
-    for (double b : cfg.bits) {
-      if (const char* why = undefined_at(scheme, b)) {
-        std::string& list = left_out[why];
-        list += (list.empty() ? "" : ", ") + budget_name(b);
-        continue;
+  // The checks depend only on the options, alike on every rank (core/agree.h).
+  const std::vector<std::pair<Scheme, double>> rows = mpi::alike_everywhere([&] {
+    DME_CHECK(cfg.trials >= 1, "--trials must be at least 1, got " << cfg.trials);
+    DME_CHECK(!cfg.schemes.empty(), "--schemes needs at least one scheme");
+    for (int l : cfg.log2d)
+      DME_CHECK(l >= 0 && l <= 30, "--log2d values must be in 0..30, got " << l);
+    for (double b : cfg.bits)
+      DME_CHECK(b >= 1 && b <= 16,
+                "--bits values must be in [1, 16] (s = 2^floor(b) levels), got " << b);
+    // The rows (scheme, budget), every row's options checked before any work. Budgets a scheme
+    // has no encoding for are left out with one note per scheme and reason; without --schemes,
+    // so are the rows whose options the estimator refuses (default_list.h).
+    DefaultListFilter filter(!cfg.default_schemes, "schemes", "--schemes", "bits");
+    std::vector<std::pair<Scheme, double>> rows;
+    for (Scheme scheme : cfg.schemes) {
+      std::map<std::string, std::string> left_out;
+      for (double b : cfg.bits) {
+        if (const char* why = undefined_at(scheme, b)) {
+          std::string& list = left_out[why];
+          list += (list.empty() ? "" : ", ") + budget_name(b);
+          continue;
+        }
+        if (filter.accepts(
+                scheme_name(scheme), [&] { validate(row_options(cfg.options, scheme, b)); },
+                budget_name(b)))
+          rows.emplace_back(scheme, b);
       }
-      if (filter.accepts(
-              scheme_name(scheme), [&] { validate(row_options(cfg.options, scheme, b)); },
-              budget_name(b)))
-        rows.emplace_back(scheme, b);
+      if (rank == 0)
+        for (const auto& [why, list] : left_out)
+          std::cerr << "dme-experiment schemes: " << scheme_name(scheme) << " has no encoding at "
+                    << list << " bits (" << why << "): those rows are left out\n";
     }
     if (rank == 0)
-      for (const auto& [why, list] : left_out)
-        std::cerr << "dme-experiment schemes: " << scheme_name(scheme) << " has no encoding at "
-                  << list << " bits (" << why << "): those rows are left out\n";
-  }
-  if (rank == 0)
-    for (const std::string& line : filter.lines())
-      std::cerr << "dme-experiment schemes: " << line << "\n";
-  filter.throw_if_none(rows.empty());
-  DME_CHECK(!rows.empty(), "no scheme of --schemes is defined at the budgets of --bits");
+      for (const std::string& line : filter.lines())
+        std::cerr << "dme-experiment schemes: " << line << "\n";
+    filter.throw_if_none(rows.empty());
+    DME_CHECK(!rows.empty(), "no scheme of --schemes is defined at the budgets of --bits");
+    return rows;
+  });
   std::vector<std::string> names;
   for (int l : cfg.log2d)
     for (const auto& [scheme, b] : rows) names.push_back(run_name(scheme, b, l));

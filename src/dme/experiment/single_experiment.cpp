@@ -167,7 +167,7 @@ double SinglePoint::vnmse_std() const {
 }
 
 std::vector<SinglePoint> run_single_sweep(const SingleExperimentConfig& cfg, MPI_Comm comm) {
-  validate_config(cfg);
+  mpi::alike_everywhere([&] { validate_config(cfg); });
   std::vector<std::string> names;
   for (Solver q : cfg.quantizers) names.push_back(run_name(q));
   check_output(cfg.output, comm, names);

@@ -104,12 +104,15 @@ DefaultListFilter estimator_filter(const TrainExperimentConfig& cfg) {
 
 std::vector<TrainCurve> run_train_sweep(const TrainExperimentConfig& cfg, MPI_Comm comm) {
   const int rank = mpi::comm_rank(comm), n = mpi::comm_size(comm);
-  DME_CHECK(cfg.steps >= 1, "--steps must be at least 1, got " << cfg.steps);
-  DME_CHECK(cfg.batch >= 0, "--batch must be >= 0 (0: the whole shard), got " << cfg.batch);
-  DME_CHECK(cfg.eval_every >= 1, "--eval-every must be at least 1, got " << cfg.eval_every);
-  DME_CHECK(cfg.lr > 0 && std::isfinite(cfg.lr), "--lr must be positive, got " << cfg.lr);
-  DefaultListFilter filter = estimator_filter(cfg);
-  const std::vector<Plan> plans = make_plans(cfg, filter);
+  // The checks depend only on the options, alike on every rank (core/agree.h).
+  const std::vector<Plan> plans = mpi::alike_everywhere([&] {
+    DME_CHECK(cfg.steps >= 1, "--steps must be at least 1, got " << cfg.steps);
+    DME_CHECK(cfg.batch >= 0, "--batch must be >= 0 (0: the whole shard), got " << cfg.batch);
+    DME_CHECK(cfg.eval_every >= 1, "--eval-every must be at least 1, got " << cfg.eval_every);
+    DME_CHECK(cfg.lr > 0 && std::isfinite(cfg.lr), "--lr must be positive, got " << cfg.lr);
+    DefaultListFilter filter = estimator_filter(cfg);
+    return make_plans(cfg, filter);
+  });
 
   // Data and model, as one agreed step: a bad file ends every rank with the same error.
   LabelledData train, test;
@@ -194,7 +197,7 @@ int run_train_experiment(const TrainExperimentConfig& cfg, MPI_Comm comm, std::o
   const int rank = mpi::comm_rank(comm), n = mpi::comm_size(comm);
   DefaultListFilter filter = estimator_filter(cfg);
   std::vector<std::string> names;
-  for (const Plan& p : make_plans(cfg, filter))
+  for (const Plan& p : mpi::alike_everywhere([&] { return make_plans(cfg, filter); }))
     names.push_back("train_" +
                     (p.estimator == "exact" ? p.estimator : curve_name(p.estimator, p.bits)));
   check_output(cfg.output, comm, names);
