@@ -83,8 +83,27 @@ TEST(CollectiveErrors, OptionsThatDifferAcrossRanks) {
   if (world_size() < 2) GTEST_SKIP() << "needs two ranks";
   dme::Options opt;
   opt.seed = world_rank() == 1 ? 2 : 1;
-  expect_same_error_everywhere([&] { dme::MeanEstimator est(MPI_COMM_WORLD, opt); },
-                               "option fingerprints differ");
+  // The error names the lowest rank that differs from rank 0 and the fields that differ.
+  EXPECT_EQ(expect_same_error_everywhere([&] { dme::MeanEstimator est(MPI_COMM_WORLD, opt); },
+                                         "options differ across ranks: rank 1 has seed=2, rank 0 "
+                                         "has seed=1 (every rank must construct"),
+            1);
+  dme::Options two;
+  if (world_rank() >= 1) {
+    two.exchange = dme::Exchange::kGatherBcast;
+    two.compressed_downlink = true;
+  }
+  expect_same_error_everywhere([&] { dme::MeanEstimator est(MPI_COMM_WORLD, two); },
+                               "rank 1 has downlink=compressed exchange=gather-bcast, rank 0 has "
+                               "exchange=allgather");
+  // Threads may differ (the result does not depend on them); auto rounding is its resolution.
+  dme::Options alike;
+  alike.threads = world_rank() + 1;
+  alike.rounding = world_rank() == 1 ? dme::Rounding::kStochastic : dme::Rounding::kAuto;
+  std::vector<float> x(300, 1.0f), out(300);
+  x[7] = 2.0f;
+  dme::MeanEstimator est(MPI_COMM_WORLD, alike);
+  EXPECT_NO_THROW(est.estimate(x, out));
 }
 
 TEST(CollectiveErrors, InvalidCombinations) {

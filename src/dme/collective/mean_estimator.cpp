@@ -46,6 +46,7 @@ MeanEstimator::MeanEstimator(MPI_Comm comm, Options options,
   }
   std::uint64_t meta = 0;
   status.fingerprint = options_fingerprint(impl_->options);
+  status.options = &impl_->options;
   detail::agree(status, impl_->comm.get(), meta);
 }
 
@@ -75,6 +76,7 @@ detail::LocalStatus check_local(std::span<const float> local, std::span<float> m
   detail::LocalStatus status;
   status.d = local.size();
   status.fingerprint = options_fingerprint(options);
+  status.options = &options;
   try {
     DME_CHECK(!local.empty(), "empty input vector");
     DME_CHECK(mean_out.size() == local.size(), "output has length " << mean_out.size()

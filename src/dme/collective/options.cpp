@@ -246,7 +246,7 @@ std::uint64_t options_fingerprint(const Options& o) {
   mix(o.s);
   mix(static_cast<std::uint64_t>(o.solver));
   mix(o.solver_options.m);
-  mix(static_cast<std::uint64_t>(o.rounding));
+  mix(uses_nearest_rounding(o));  // auto and its resolution round alike
   mix(static_cast<std::uint64_t>(static_cast<std::int64_t>(o.rotations)));
   mix(o.shared_rotation);
   mix(static_cast<std::uint64_t>(o.exchange));

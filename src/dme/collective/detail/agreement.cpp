@@ -1,7 +1,11 @@
 #include "dme/collective/detail/agreement.h"
 
+#include <algorithm>
 #include <bit>
+#include <iterator>
 #include <limits>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -31,7 +35,58 @@ std::vector<T> allgather_value(T v, MPI_Comm comm) {
       if (shown++ < 8) os << " rank " << r << " has " << values[r] << ",";
     }
   os << " rank 0 has " << values[0] << hint;
-  throw Error(os.str(), first_bad);
+  throw Error(os.str(), first_bad, /*agreed=*/true);  // every rank composes the same text
+}
+
+// The fields of describe(options) that options_fingerprint covers (threads and backend may
+// differ between ranks), as a sorted set of "name=value" words.
+std::set<std::string> shared_fields(const std::string& description) {
+  std::set<std::string> out;
+  std::istringstream words(description);
+  for (std::string w; words >> w;)
+    if (!w.starts_with("threads=") && !w.starts_with("backend=")) out.insert(w);
+  return out;
+}
+
+std::string joined(const std::set<std::string>& words) {
+  std::string out;
+  for (const std::string& w : words) out += (out.empty() ? "" : " ") + w;
+  return out.empty() ? std::string("neither") : out;
+}
+
+// Collective, after the fingerprints were found to differ: every rank throws the same error,
+// naming the lowest rank whose options differ from rank 0's and the fields that differ.
+[[noreturn]] void raise_options_mismatch(const LocalStatus& local, MPI_Comm comm) {
+  const int rank = mpi::comm_rank(comm);
+  std::uint64_t root_fp = local.fingerprint;
+  DME_MPI_CHECK(MPI_Bcast(&root_fp, 1, MPI_UINT64_T, 0, comm));
+  const bool named = local.options != nullptr;
+  std::string root = named && rank == 0 ? describe(*local.options) : std::string();
+  std::uint64_t len = root.size();
+  DME_MPI_CHECK(MPI_Bcast(&len, 1, MPI_UINT64_T, 0, comm));
+  root.resize(len);
+  if (len > 0) DME_MPI_CHECK(MPI_Bcast(root.data(), static_cast<int>(len), MPI_CHAR, 0, comm));
+  std::optional<std::string> differs;
+  if (local.fingerprint != root_fp && named && len > 0) {
+    const std::set<std::string> mine = shared_fields(describe(*local.options));
+    const std::set<std::string> theirs = shared_fields(root);
+    std::set<std::string> only_mine, only_theirs;
+    std::set_difference(mine.begin(), mine.end(), theirs.begin(), theirs.end(),
+                        std::inserter(only_mine, only_mine.end()));
+    std::set_difference(theirs.begin(), theirs.end(), mine.begin(), mine.end(),
+                        std::inserter(only_theirs, only_theirs.end()));
+    if (!only_mine.empty() || !only_theirs.empty())
+      differs = "options differ across ranks: rank " + std::to_string(rank) + " has " +
+                joined(only_mine) + ", rank 0 has " + joined(only_theirs) +
+                " (every rank must construct its MeanEstimator with the same options)";
+  }
+  if (local.fingerprint != root_fp && !differs)  // a difference describe() does not show
+    differs = "option fingerprints differ across ranks: rank " + std::to_string(rank) + " has " +
+              std::to_string(local.fingerprint) + ", rank 0 has " + std::to_string(root_fp) +
+              " (every rank must construct its MeanEstimator with the same options)";
+  mpi::agree_or_throw(differs, comm);
+  // Not reached: fingerprints that differ somewhere differ from rank 0's on some rank.
+  throw Error("option fingerprints differ across ranks", Error::kNoRank, /*agreed=*/true);
 }
 
 }  // namespace
@@ -52,9 +107,7 @@ AgreedStatus agree(const LocalStatus& local, MPI_Comm comm, std::uint64_t& meta_
   if (out[1] != -out[2])
     raise_mismatch(allgather_value<std::uint64_t>(local.d, comm), "vector lengths",
                    " (every rank must pass vectors of the same length)");
-  if (out[4] != -out[5])
-    raise_mismatch(allgather_value<std::uint64_t>(local.fingerprint, comm), "option fingerprints",
-                   " (every rank must construct its MeanEstimator with the same options)");
+  if (out[4] != -out[5]) raise_options_mismatch(local, comm);
   return {local.d, static_cast<int>(-out[3]),
           std::bit_cast<float>(static_cast<std::uint32_t>(-out[6]))};
 }

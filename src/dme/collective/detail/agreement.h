@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "dme/collective/options.h"
 #include "dme/core/agree.h"
 
 namespace dme::detail {
@@ -18,6 +19,7 @@ struct LocalStatus {
   int rotations = 0;              ///< local rotation count (the largest is agreed)
   std::uint64_t fingerprint = 0;  ///< options_fingerprint of the local options
   float max_abs = 0;              ///< largest |x[i]| of the local vector (the largest is agreed)
+  const Options* options = nullptr;  ///< the local options, to name a difference (else hashes)
 };
 
 struct AgreedStatus {
