@@ -7,6 +7,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <functional>
@@ -197,6 +198,32 @@ TEST(Results, FailedWriteLeavesNoFileAndNoTemporary) {
   }
   EXPECT_FALSE(what.empty()) << "the write should have failed";
   EXPECT_TRUE(dir.entries().empty()) << "left behind: " << dir.entries().front();
+}
+
+TEST(Results, WriteThatFailsSavesTheResultsElsewhereAndSaysWhere) {
+  TempDir dir("results_rescue"), rescue("results_rescue_tmp");
+  const std::string path = dir.file("out.h5");
+  // A non-empty directory where the temporary goes: creating the temporary fails (EISDIR),
+  // as a full disk or a vanished directory would make it fail after a long run.
+  fs::create_directories(fs::path(dme::temporary_path(path)) / "blocker");
+  const char* old = std::getenv("TMPDIR");
+  const std::string saved_tmpdir = old ? old : "";
+  ::setenv("TMPDIR", rescue.path().c_str(), 1);
+  const std::string what = error_text([&] {
+    dme::write_results(path, sample_provenance("r"), {sample_run("kept")}, WriteMode::kCreate);
+  });
+  if (old)
+    ::setenv("TMPDIR", saved_tmpdir.c_str(), 1);
+  else
+    ::unsetenv("TMPDIR");
+  const std::string rescued = rescue.file("out.rescued." + std::to_string(::getpid()) + ".h5");
+  EXPECT_TRUE(contains(what, "cannot create")) << what;
+  EXPECT_TRUE(contains(what, "the results were saved to '" + rescued + "' instead")) << what;
+  ASSERT_TRUE(fs::exists(rescued)) << what;
+  const dme::ResultsFile back = dme::read_results(rescued);
+  ASSERT_EQ(back.runs.size(), 1u);
+  expect_same_run(back.runs[0], sample_run("kept"));
+  EXPECT_FALSE(fs::exists(path));
 }
 
 TEST(Results, FailedAppendLeavesOriginalByteIdentical) {

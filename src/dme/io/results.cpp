@@ -204,6 +204,22 @@ std::vector<unsigned char> build_image(const std::string& path, const std::strin
   return image;
 }
 
+// Writes the image to the temporary; when that fails (a full disk, a quota, a directory gone),
+// saves it elsewhere first (detail::write_rescue_copy), so that the error names where the
+// results are rather than losing them.
+void write_or_rescue(detail::TempFile& temp, const std::string& path,
+                     const std::vector<unsigned char>& image) {
+  try {
+    temp.write(image);
+  } catch (const Error& e) {
+    std::string failures;
+    const std::string saved = detail::write_rescue_copy(path, image, failures);
+    if (!saved.empty())
+      DME_THROW(e.message() << "; the results were saved to '" << saved << "' instead");
+    DME_THROW(e.message() << "; saving the results elsewhere failed too (" << failures << ")");
+  }
+}
+
 }  // namespace
 
 void write_results(const std::string& path, const Provenance& provenance,
@@ -226,12 +242,13 @@ void write_results(const std::string& path, const Provenance& provenance,
       } catch (const Error& e) {
         // Another job appended a run of the same name since the check before the run: keep
         // this run's results in a file of their own rather than lose them.
-        temp.write(build_image(path, temp.path(), provenance, runs, /*appending=*/false));
+        write_or_rescue(temp, path,
+                        build_image(path, temp.path(), provenance, runs, /*appending=*/false));
         temp.keep();
         DME_THROW(e.message() << "; this run's results are kept in '" << temp.path() << "'");
       }
     }
-    temp.write(build_image(path, temp.path(), provenance, runs, appending));
+    write_or_rescue(temp, path, build_image(path, temp.path(), provenance, runs, appending));
     if (mode == WriteMode::kForce || appending) {
       temp.publish(/*no_clobber=*/false);
       return;

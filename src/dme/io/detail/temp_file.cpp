@@ -9,10 +9,12 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
 #include <thread>
+#include <vector>
 
 #include "dme/core/error.h"
 #include "dme/io/results.h"
@@ -78,6 +80,25 @@ void unwatch_signals() {
   g_signal_path_set = 0;
 }
 
+// Writes all of `bytes` to fd, flushes them to disk and closes fd; 0 or the first errno.
+// fsync: rename(2) alone does not order the data before the new name on every file system, and
+// a crash must not leave an empty file under the final name. close(2) reports deferred errors
+// on network file systems.
+int write_and_close(int fd, std::span<const unsigned char> bytes) {
+  std::size_t done = 0;
+  int err = 0;
+  while (done < bytes.size() && err == 0) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n > 0)
+      done += static_cast<std::size_t>(n);
+    else if (n < 0 && errno != EINTR)
+      err = errno;
+  }
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  return err;
+}
+
 }  // namespace
 
 TempFile::TempFile(std::string target)
@@ -97,20 +118,7 @@ TempFile::~TempFile() {
 void TempFile::write(std::span<const unsigned char> bytes) {
   const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   DME_CHECK(fd >= 0, "cannot create '" << path_ << "': " << std::strerror(errno));
-  std::size_t done = 0;
-  int err = 0;
-  while (done < bytes.size() && err == 0) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n > 0)
-      done += static_cast<std::size_t>(n);
-    else if (n < 0 && errno != EINTR)
-      err = errno;
-  }
-  // fsync: rename(2) alone does not order the data before the new name on every file system,
-  // and a crash must not leave an empty file under the final name. close(2) reports deferred
-  // errors on network file systems.
-  if (err == 0 && ::fsync(fd) != 0) err = errno;
-  if (::close(fd) != 0 && err == 0) err = errno;
+  const int err = write_and_close(fd, bytes);
   DME_CHECK(err == 0, "cannot write " << bytes.size() << " bytes to '" << path_
                                       << "': " << std::strerror(err));
 }
@@ -137,8 +145,11 @@ bool TempFile::publish_if_absent() {
     const int err = errno;
     std::error_code ec;
     if (err == EEXIST || (no_hard_links(err) && std::filesystem::exists(target_, ec))) return false;
-    DME_CHECK(no_hard_links(err),
-              "cannot link '" << path_ << "' to '" << target_ << "': " << std::strerror(err));
+    if (!no_hard_links(err)) {
+      keep_ = true;  // the results are written: never lose them
+      DME_THROW("cannot link '" << path_ << "' to '" << target_ << "': " << std::strerror(err)
+                                << "; the results are kept in '" << path_ << "'");
+    }
     rename_to_target();
   }
   keep_ = true;  // it is the target now
@@ -189,8 +200,11 @@ FileLock::~FileLock() {
 }
 
 void TempFile::rename_to_target() {
-  DME_CHECK(std::rename(path_.c_str(), target_.c_str()) == 0,
-            "cannot rename '" << path_ << "' to '" << target_ << "': " << std::strerror(errno));
+  if (std::rename(path_.c_str(), target_.c_str()) == 0) return;
+  const int err = errno;
+  keep_ = true;  // the results are written: never lose them
+  DME_THROW("cannot rename '" << path_ << "' to '" << target_ << "': " << std::strerror(err)
+                              << "; the results are kept in '" << path_ << "'");
 }
 
 void probe_writable(const std::string& target) {
@@ -208,6 +222,28 @@ void probe_writable(const std::string& target) {
   DME_CHECK(::unlink(probe.c_str()) == 0, "cannot write '" << target << "': cannot remove '"
                                                            << probe
                                                            << "': " << std::strerror(errno));
+}
+
+std::string write_rescue_copy(const std::string& target, std::span<const unsigned char> bytes,
+                              std::string& failures) {
+  const std::filesystem::path name(target);
+  const std::string file =
+      name.stem().string() + ".rescued." + std::to_string(::getpid()) + name.extension().string();
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::vector<std::string> dirs = {tmpdir && *tmpdir ? tmpdir : "/tmp", "."};
+  std::error_code ec;
+  const auto own = std::filesystem::weakly_canonical(directory_of(target), ec);
+  for (const std::string& dir : dirs) {
+    std::error_code ec2;
+    if (!ec && std::filesystem::weakly_canonical(dir, ec2) == own) continue;  // failed already
+    const std::string path = (std::filesystem::path(dir) / file).string();
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    int err = fd >= 0 ? write_and_close(fd, bytes) : errno;
+    if (err == 0) return path;
+    if (fd >= 0) ::unlink(path.c_str());
+    failures += (failures.empty() ? "" : "; ") + path + ": " + std::strerror(err);
+  }
+  return {};
 }
 
 }  // namespace dme::detail

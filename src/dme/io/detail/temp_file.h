@@ -69,4 +69,11 @@ class FileLock {
 /// is done whether files can be created beside it; throws dme::Error with the reason.
 void probe_writable(const std::string& target);
 
+/// Writes `bytes` to a new file named after `target` (`<stem>.rescued.<pid><ext>`) in $TMPDIR
+/// (else /tmp), else in the working directory, skipping the target's own directory: results
+/// that cannot be written where asked (a full disk, a quota) are saved there instead. Returns
+/// the path written, or "" with each attempt's reason appended to `failures`.
+std::string write_rescue_copy(const std::string& target, std::span<const unsigned char> bytes,
+                              std::string& failures);
+
 }  // namespace dme::detail
