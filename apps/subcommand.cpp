@@ -138,13 +138,15 @@ namespace {
 
 // The options a rank was given, as (name, values) sorted by name: the command line's, then the
 // --config file's for the names the command line leaves unset (its values win, as in
-// boost::program_options::store). --config itself is left out: its contents count, not its path.
+// boost::program_options::store). --config itself is left out: its contents count, not its path;
+// so are --threads and --simd, which may differ between nodes without changing any result.
 using GivenOptions = std::map<std::string, std::string>;
 
 void add_given(const po::parsed_options& parsed, bool only_new, GivenOptions& given,
                GivenOptions& added) {
   for (const po::option& opt : parsed.options) {
-    if (opt.string_key.empty() || opt.string_key == "config") continue;
+    const std::string& key = opt.string_key;
+    if (key.empty() || key == "config" || key == "threads" || key == "simd") continue;
     if (only_new && given.count(opt.string_key)) continue;
     std::string& text = added[opt.string_key];
     for (const std::string& v : opt.value) text += (text.empty() ? "" : " ") + v;

@@ -132,6 +132,10 @@ printf 'trials = 2\n' >"$out/a.cfg"
 printf 'trials = 3\n' >"$out/b.cfg"
 expect_error "rank 1 has --trials 3, rank 0 has --trials 2" mpmd collective --log2d 4 \
   --config "$out/a.cfg" : "$numproc" 1 "$experiment" collective --log2d 4 --config "$out/b.cfg"
+# --threads and --simd may differ (the results do not depend on them).
+mpmd collective --log2d 4 --trials 1 --quiet --threads 2 : "$numproc" 1 "$experiment" collective \
+  --log2d 4 --trials 1 --quiet --simd sse4 >"$out/stdout" 2>"$out/stderr" ||
+  { cat "$out/stderr"; fail "collective with per-rank --threads and --simd"; }
 expect_error "rank 1 has --help, rank 0 has no --help" mpmd single --log2d 4 : "$numproc" 1 \
   "$experiment" single --log2d 4 --help
 expect_error "(rank 1): DME_SIMD=nosuch: unknown SIMD target" mpmd collective --log2d 4 : \
