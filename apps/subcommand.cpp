@@ -132,10 +132,6 @@ void reject_negative_unsigned(const po::parsed_options& parsed, const po::variab
   }
 }
 
-}  // namespace
-
-namespace {
-
 // The options a rank was given, as (name, values) sorted by name: the command line's, then the
 // --config file's for the names the command line leaves unset (its values win, as in
 // boost::program_options::store). --config itself is left out: its contents count, not its path;
