@@ -126,8 +126,9 @@ fi
 # environment one node lacks) stop together, naming the option, before any collective: the
 # mismatched MPI_Allreduce lengths of the first case crashed the job (double free).
 mpmd() { timeout 60 "$mpiexec" "${mpi_flags[@]}" "$numproc" 1 "$experiment" "$@"; }
-expect_error "(rank 1): the options differ across ranks: rank 1 has --log2d 12, rank 0 has --log2d 10" \
-  mpmd collective --log2d 10 --quiet : "$numproc" 1 "$experiment" collective --log2d 12 --quiet
+differ="(rank 1): the options differ across ranks: rank 1 has --log2d 12, rank 0 has --log2d 10"
+expect_error "$differ" mpmd collective --log2d 10 --quiet : "$numproc" 1 "$experiment" collective \
+  --log2d 12 --quiet
 printf 'trials = 2\n' >"$out/a.cfg"
 printf 'trials = 3\n' >"$out/b.cfg"
 expect_error "rank 1 has --trials 3, rank 0 has --trials 2" mpmd collective --log2d 4 \
@@ -147,6 +148,7 @@ for args in "collective --trials 0 --log2d 4" "bias --quantizers nosuch" "train 
   "schemes --bits 0" "single --s 1" "gaussianity --log2d 40"; do
   read -r -a argv <<<"$args"
   expect_error "dme error (rank 0)" run2 "$experiment" "${argv[@]}"
-  [[ $(grep -c "dme error" "$out/stderr") -eq 1 ]] || fail "printed by every rank: $(cat "$out/stderr")"
+  [[ $(grep -c "dme error" "$out/stderr") -eq 1 ]] ||
+    fail "printed by every rank: $(cat "$out/stderr")"
 done
 echo "cli OK"
