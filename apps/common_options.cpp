@@ -14,7 +14,10 @@ void add_output_options(po::options_description& desc, OutputOptions& out) {
       ("force", po::bool_switch(&out.force), "replace an existing --out file")
       ("append", po::bool_switch(&out.append), "add the runs to an existing --out file")
       ("csv", po::bool_switch(&out.csv), "print CSV instead of a table")
-      ("quiet", po::bool_switch(&out.quiet), "no progress on stderr");
+      ("quiet", po::bool_switch(&out.quiet), "no progress on stderr")
+      ("tag", po::value(&out.tag)->value_name("NAME"),
+       "end every run name with _NAME (and store it as the runs' 'tag' attribute), so that "
+       "--append can add runs of other settings, e.g. another --log2d, to one file");
   // clang-format on
 }
 
@@ -98,6 +101,7 @@ void finish_output(OutputOptions& out, int argc, char** argv) {
   out.argc = full_argc() ? full_argc() : argc;
   out.argv = full_argv() ? full_argv() : argv;
   write_mode(out);  // rejects --force with --append
+  check_tag(out);
 }
 
 void finish_input(const InputArgs& in, Distribution& dist, InputMode& mode) {

@@ -61,7 +61,7 @@ def main():
                    help="nmse: error over the mean squared input norm (the DME literature's); "
                         "relerr: error over the squared norm of the true mean")
     args = p.parse_args()
-    runs = pc.load_runs(args.input, "bias_")
+    runs = pc.load_runs(args.input, "bias_", args.tag)
     panels = {}
     for run in runs:
         panels.setdefault(panel_key(run), []).append(run)

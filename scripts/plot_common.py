@@ -39,8 +39,10 @@ class Run:
         return f"Run({self.name!r}, {sorted(self.data)})"
 
 
-def load_runs(path, prefix):
-    """Runs of `path` whose group name starts with `prefix` (e.g. "bias_"), in file order."""
+def load_runs(path, prefix, tag=None):
+    """Runs of `path` whose group name starts with `prefix` (e.g. "bias_"), in file order; with
+    `tag`, only the runs written with that --tag. A file whose runs carry several tags (jobs
+    appended with different --tag values) needs `tag`: their lines would share labels."""
     import h5py  # imported here so that --help works without h5py
 
     runs = []
@@ -63,6 +65,15 @@ def load_runs(path, prefix):
             runs.append(Run(name, params, data, units))
     if not runs:
         sys.exit(f"{path}: no runs named {prefix}* (is this the output of the right experiment?)")
+    tags = sorted({str(r.params.get("tag", "")) for r in runs})
+    if tag is not None:
+        runs = [r for r in runs if str(r.params.get("tag", "")) == tag]
+        if not runs:
+            sys.exit(f"{path}: no {prefix}* runs with tag '{tag}' (tags: "
+                     + ", ".join(t or "(none)" for t in tags) + ")")
+    elif len(tags) > 1:
+        sys.exit(f"{path}: its {prefix}* runs come from jobs with different --tag values ("
+                 + ", ".join(t or "(none)" for t in tags) + "): plot one with --tag")
     return runs
 
 
@@ -78,6 +89,9 @@ def parser(description, default_output, many=False):
                    help=f"PNG to write (default: {default_output} next to the input)")
     p.add_argument("--dpi", type=int, default=130, help="resolution of the PNG")
     p.add_argument("--title", default=None, help="figure title (default: derived from the data)")
+    p.add_argument("--tag", default=None,
+                   help="plot only the runs written with dme-experiment --tag TAG ('' for "
+                        "the untagged ones)")
     return p
 
 

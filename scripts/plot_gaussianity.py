@@ -59,7 +59,7 @@ def plot_cell(ax, run, metric, seeds):
 def main():
     p = pc.parser(__doc__.split("\n")[0], "gaussianity.png")
     args = p.parse_args()
-    runs = pc.load_runs(args.input, "gaussianity_")
+    runs = pc.load_runs(args.input, "gaussianity_", args.tag)
     import matplotlib.pyplot as plt
 
     seeds = runs[0].params.get("seeds")

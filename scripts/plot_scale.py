@@ -33,7 +33,7 @@ def slope(ns, values):
 def main():
     p = pc.parser(__doc__.split("\n")[0], "scale.png", many=True)
     args = p.parse_args()
-    runs = [r for path in args.inputs for r in pc.load_runs(path, "collective_")]
+    runs = [r for path in args.inputs for r in pc.load_runs(path, "collective_", args.tag)]
     # (exchange, input kind, d) -> {n: run}
     lines = {}
     for r in runs:

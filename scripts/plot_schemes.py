@@ -47,7 +47,7 @@ def main():
     p.add_argument("--metric", choices=["nmse", "vnmse"], default="nmse",
                    help="nmse: the mean of the ranks' vectors; vnmse: one vector alone")
     args = p.parse_args()
-    runs = pc.load_runs(args.input, "schemes_")
+    runs = pc.load_runs(args.input, "schemes_", args.tag)
     panels = {}
     for run in runs:
         panels.setdefault(int(run.params.get("d", 0)), []).append(run)

@@ -15,7 +15,7 @@ def main():
     p.add_argument("--analytic", action="store_true",
                    help="also draw the analytic vNMSE of stochastic rounding (thin lines)")
     args = p.parse_args()
-    runs = pc.load_runs(args.input, "single_")
+    runs = pc.load_runs(args.input, "single_", args.tag)
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4.3))

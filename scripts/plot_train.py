@@ -29,7 +29,7 @@ def style(run):
 def main():
     p = pc.parser(__doc__.split("\n")[0], "train.png")
     args = p.parse_args()
-    runs = pc.load_runs(args.input, "train_")
+    runs = pc.load_runs(args.input, "train_", args.tag)
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.6))

@@ -255,7 +255,7 @@ def main():
     p = pc.parser(__doc__.split("\n")[0], "time_model.png", many=True)
     p.add_argument("--log2d", type=int, default=24, help="vector length of the predictions")
     args = p.parse_args()
-    runs = [r for path in args.inputs for r in pc.load_runs(path, "collective_")]
+    runs = [r for path in args.inputs for r in pc.load_runs(path, "collective_", args.tag)]
     runs = [r for r in runs if "link" in r.params]
     if not runs:
         raise SystemExit("time_model: no runs with a 'link' attribute (run scripts/netem/sweep.sh)")

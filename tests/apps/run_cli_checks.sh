@@ -69,6 +69,13 @@ for scheme in asq asq-shared eden qsgd quic-fl; do
     --exchange allgather,gather-bcast,reduce-scatter >"$out/stdout" 2>"$out/stderr" ||
     { cat "$out/stderr"; fail "collective --scheme $scheme"; }
 done
+# --tag names a job's runs apart, so that --append can add another setting to one file.
+run2 "$experiment" bias --log2d 6 --trials 1 --quantizers rtn --quiet --out "$out/t.h5" >/dev/null
+expect_error "name this job's runs apart: dme-experiment --tag" run2 "$experiment" bias \
+  --log2d 7 --trials 1 --quantizers rtn --quiet --out "$out/t.h5" --append
+run2 "$experiment" bias --log2d 7 --trials 1 --quantizers rtn --quiet --out "$out/t.h5" \
+  --append --tag d128 >/dev/null || fail "bias --append --tag d128"
+expect_error "--tag 'a/b': use 1 to 64 letters" run2 "$experiment" bias --log2d 7 --tag a/b
 touch "$out/exists.h5"
 expect_error "exists.h5" run2 "$experiment" bias --log2d 6 --out "$out/exists.h5"
 

@@ -84,6 +84,19 @@ if "$python" "$scripts/plot_bias.py" "$out/single.h5" -o "$out/x.png" 2>"$out/er
   echo "plot_bias.py accepted a single-experiment file"; exit 1
 fi
 grep -q "no runs named bias_" "$out/err.txt"
+# Jobs appended to one file with --tag (another d here): each tag is plotted on its own, and a
+# file of several tags without --tag is refused with the tags named.
+cp "$out/bias.h5" "$out/tagged.h5"
+run2 "$experiment" bias --log2d 9 --trials 2 --rotations 2 --quiet --out "$out/tagged.h5" \
+  --append --tag d512 >/dev/null
+if "$python" "$scripts/plot_bias.py" "$out/tagged.h5" -o "$out/x.png" 2>"$out/err.txt"; then
+  echo "plot_bias.py plotted runs of two tags together"; exit 1
+fi
+grep -q "different --tag values ((none), d512): plot one with --tag" "$out/err.txt"
+for tag in d512 ""; do
+  "$python" "$scripts/plot_bias.py" "$out/tagged.h5" --tag "$tag" -o "$out/tag_$tag.png"
+  check_png "$out/tag_$tag.png"
+done
 # A missing input, a file that is not HDF5 and an unwritable PNG: one line each, no traceback.
 echo "not hdf5" >"$out/text.h5"
 for bad in "$out/missing.h5 -o $out/x.png" "$out/text.h5 -o $out/x.png" \

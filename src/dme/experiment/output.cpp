@@ -17,6 +17,20 @@ WriteMode write_mode(const OutputOptions& o) {
   return o.append ? WriteMode::kAppend : o.force ? WriteMode::kForce : WriteMode::kCreate;
 }
 
+void check_tag(const OutputOptions& o) {
+  if (o.tag.empty()) return;
+  const bool ok = o.tag.size() <= 64 && o.tag.find_first_not_of(
+                                            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                            "0123456789._-") == std::string::npos;
+  DME_CHECK(ok, "--tag '" << o.tag
+                          << "': use 1 to 64 letters, digits, '.', '_' or '-' (it ends every "
+                             "run name)");
+}
+
+std::string tagged_name(const OutputOptions& o, const std::string& name) {
+  return o.tag.empty() ? name : name + "_" + o.tag;
+}
+
 namespace {
 // Runs f on rank 0 only; every rank throws rank 0's error (any exception) if it failed.
 template <class F>
@@ -30,9 +44,11 @@ void on_root_agreed(MPI_Comm comm, F&& f) {
 void check_output(const OutputOptions& o, MPI_Comm comm,
                   const std::vector<std::string>& run_names) {
   if (o.out.empty()) return;
+  std::vector<std::string> names;
+  for (const std::string& name : run_names) names.push_back(tagged_name(o, name));
   on_root_agreed(comm, [&] {
     check_output_path(o.out, write_mode(o));
-    check_run_names(o.out, write_mode(o), run_names);
+    check_run_names(o.out, write_mode(o), names);
   });
 }
 
@@ -40,7 +56,12 @@ void write_output(const OutputOptions& o, const std::string& program, MPI_Comm c
                   const std::vector<std::uint64_t>& seeds, const std::vector<Run>& runs) {
   if (o.out.empty()) return;
   const Provenance prov = collect_provenance(program, o.argc, o.argv, comm, seeds);
-  on_root_agreed(comm, [&] { write_results(o.out, prov, runs, write_mode(o)); });
+  std::vector<Run> tagged = runs;
+  for (Run& run : tagged) {
+    run.name = tagged_name(o, run.name);
+    if (!o.tag.empty()) run.parameters["tag"] = o.tag;
+  }
+  on_root_agreed(comm, [&] { write_results(o.out, prov, tagged, write_mode(o)); });
   if (mpi::comm_rank(comm) == 0 && !o.quiet)
     std::fprintf(stderr, "%s: results written to %s\n", program.c_str(), o.out.c_str());
 }

@@ -79,7 +79,8 @@ void reject_existing_runs(const std::string& path, const std::vector<Run>& runs)
       DME_CHECK(!root.has_child(run.name),
                 "cannot append run '" << run.name << "' to '" << path
                                       << "': a group of that name exists already (runs are never "
-                                         "overwritten; choose another run name)");
+                                         "overwritten; write to another file, or name this "
+                                         "job's runs apart: dme-experiment --tag)");
     }
   }
   file.close();
