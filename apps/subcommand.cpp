@@ -77,8 +77,10 @@ int world_rank_if_mpi() {
 int dispatch(const std::string& program, const std::string& summary, int argc, char** argv) {
   g_argc = argc;
   g_argv = argv;
+  // Under mpirun every rank has the same command line: rank 0 alone prints usage and help.
+  const bool prints = world_rank_if_mpi() <= 0;
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
-    usage(argc < 2 ? std::cerr : std::cout, program, summary);
+    if (prints) usage(argc < 2 ? std::cerr : std::cout, program, summary);
     return argc < 2 ? 2 : 0;
   }
   const std::string name = argv[1];
@@ -102,8 +104,10 @@ int dispatch(const std::string& program, const std::string& summary, int argc, c
       return 1;
     }
   }
-  std::cerr << program << ": unknown subcommand '" << name << "'\n\n";
-  usage(std::cerr, program, summary);
+  if (prints) {
+    std::cerr << program << ": unknown subcommand '" << name << "'\n\n";
+    usage(std::cerr, program, summary);
+  }
   return 2;
 }
 
@@ -264,8 +268,8 @@ bool parse_options(int argc, char** argv, const std::string& usage_line,
   const bool under_mpi = world_rank_if_mpi() >= 0;
   if (under_mpi) agree_across_ranks(given, failure, failure_text);
   if (failure) std::rethrow_exception(failure);
-  if (vm.count("help")) {
-    std::cout << "Usage: " << usage_line << "\n\n" << all << "\n";
+  if (vm.count("help")) {  // the same on every rank (agreed above): rank 0 prints it
+    if (world_rank_if_mpi() <= 0) std::cout << "Usage: " << usage_line << "\n\n" << all << "\n";
     return false;
   }
   try {

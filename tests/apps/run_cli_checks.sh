@@ -19,6 +19,10 @@ done
 "$experiment" --help >"$out/help.txt"
 grep -q "gaussianity" "$out/help.txt" || fail "gaussianity is not registered"
 
+# Under mpirun, rank 0 alone prints help and usage.
+[[ $(run2 "$experiment" single --help | grep -c "^Usage") -eq 1 ]] || fail "help printed per rank"
+[[ $(run2 "$experiment" --help | grep -c "^Usage") -eq 1 ]] || fail "usage printed per rank"
+
 # Expects a failing run whose stderr contains $1.
 expect_error() {
   local needle=$1
