@@ -4,8 +4,9 @@
 //
 //   1. ranges     MPI_Allreduce(MIN) of every chunk's min and -max: all ranks know [lo_j, hi_j]
 //   2. levels     chunk j's owner picks at most s of the 2s grid points lo_j + g·(hi_j - lo_j)/m,
-//                 m = 2s - 1, from its own coordinates (quiver-apx on that grid; another solver's
-//                 levels snapped to it), always g = 0 and g = m; MPI_Allgather of the bitmasks
+//                 m = 2s - 1, from its own coordinates (the optimum on that grid for quiver-apx
+//                 and the exact solvers; another solver's levels snapped to it), always g = 0
+//                 and g = m; MPI_Allgather of the bitmasks
 //   3. uplink     each rank rounds chunk j to its levels (stochastic, or nearest when asked) and
 //                 sends the level codes to the owner: a kind-2 payload, s = the level count
 //   4. sums       the owner adds the grid indices of the n codes of each coordinate: an integer
@@ -67,7 +68,14 @@ std::size_t mask_words(std::uint32_t m) {
 /// with both ends, at most s of them.
 std::vector<std::uint64_t> choose_levels(std::span<const float> x, float lo, float hi,
                                          const CompressionPlan& plan, std::uint32_t m) {
-  std::vector<float> levels = plan.solver == Solver::kQuiverApx
+  // The levels must be grid points. The exact solvers' optimum under that constraint is the DP
+  // on the grid (docs/algorithms.md §5.2), which quiver-apx runs: their own levels, snapped,
+  // can be far worse (with more levels than values the levels are the values, and each snapped
+  // one leaves its value a fraction of a grid step away, rounded against the next value's
+  // level: s = 256 on 16-value chunks erred 1.7x more than s = 64).
+  const bool grid_optimum = plan.solver == Solver::kQuiverApx || plan.solver == Solver::kQuiver ||
+                            plan.solver == Solver::kQuiverAccel || plan.solver == Solver::kZipml;
+  std::vector<float> levels = grid_optimum
                                   ? quiver_approx(x, plan.s, m, lo, hi)
                                   : solve_levels(x, plan.s, plan.solver, plan.solver_options);
   std::vector<std::uint32_t> picked;
