@@ -6,6 +6,7 @@
 #include <climits>
 #include <cstdint>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -153,6 +154,30 @@ void add_given(const po::parsed_options& parsed, bool only_new, GivenOptions& gi
   }
 }
 
+// The text of a --config file: a directory, a read error, more than 1 MiB (/dev/zero) or a NUL
+// byte is an error rather than an empty or garbled file that leaves every option at its default.
+// Pipes (`--config <(...)`) are read like files.
+std::string read_config_text(const std::string& path) {
+  constexpr std::size_t kMaxBytes = std::size_t(1) << 20;
+  std::error_code ec;
+  DME_CHECK(!std::filesystem::is_directory(path, ec),
+            "--config '" << path << "' is a directory, not an options file");
+  std::ifstream file(path, std::ios::binary);
+  DME_CHECK(file, "cannot read --config file '" << path << "'");
+  std::string text;
+  char buf[1 << 14];
+  while (file.read(buf, sizeof buf) || file.gcount() > 0) {
+    text.append(buf, static_cast<std::size_t>(file.gcount()));
+    DME_CHECK(text.size() <= kMaxBytes,
+              "--config file '" << path << "' is larger than 1 MiB: not an options file");
+  }
+  DME_CHECK(!file.bad(), "cannot read --config file '" << path << "'");
+  const std::size_t nul = text.find('\0');
+  DME_CHECK(nul == std::string::npos, "--config file '" << path << "' holds a NUL byte at offset "
+                                                        << nul << ": not a text file");
+  return text;
+}
+
 // This rank's parse: the command line, then --config; the options given, or throws.
 GivenOptions parse_locally(int argc, char** argv, const po::options_description& all,
                            po::variables_map& vm) {
@@ -163,9 +188,7 @@ GivenOptions parse_locally(int argc, char** argv, const po::options_description&
   add_given(parsed, false, given, given);
   if (vm.count("config") && !vm.count("help")) {
     // Stored after the command line, so that the command line's values win.
-    const std::string path = vm["config"].as<std::string>();
-    std::ifstream file(path);
-    DME_CHECK(file, "cannot read --config file '" << path << "'");
+    std::istringstream file(read_config_text(vm["config"].as<std::string>()));
     const po::parsed_options from_file = po::parse_config_file(file, all);
     po::store(from_file, vm);
     reject_negative_unsigned(from_file, vm);

@@ -109,6 +109,14 @@ run2 "$experiment" bias --dist file --file "$data" --dataset gradients --d 9610 
 [[ $(wc -l <"$out/cfg.csv") -eq 3 ]] || fail "bias --config: $(cat "$out/cfg.csv")"
 grep -q "^quiver,0,allgather,2," "$out/cfg.csv" || fail "bias --config rows: $(cat "$out/cfg.csv")"
 expect_error "cannot read --config file '$out/none.cfg'" "$experiment" single --config "$out/none.cfg"
+# Not an options file: an error, not a run with every option at its default (they ran).
+expect_error "--config '$out' is a directory" "$experiment" single --config "$out"
+expect_error "is larger than 1 MiB" "$experiment" single --config /dev/zero
+printf 'sigmas = 1\0\n' >"$out/nul.cfg"
+expect_error "holds a NUL byte at offset 10" "$experiment" single --config "$out/nul.cfg"
+"$experiment" single --config <(printf 'sigmas = 0.25\n') --log2d 4 --trials 1 --quiet \
+  >"$out/stdout" || fail "single --config from a pipe"
+grep -qE "^ +0.2500 " "$out/stdout" || fail "single --config from a pipe: $(cat "$out/stdout")"
 printf 'sigmas = 1\nnosuch = 3\n' >"$out/bad.cfg"
 expect_error "nosuch" "$experiment" single --config "$out/bad.cfg"
 printf 'd = -5\n' >"$out/neg.cfg"
