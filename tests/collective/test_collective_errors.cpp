@@ -106,6 +106,23 @@ TEST(CollectiveErrors, OptionsThatDifferAcrossRanks) {
   EXPECT_NO_THROW(est.estimate(x, out));
 }
 
+TEST(CollectiveErrors, RoundsThatDifferAcrossRanks) {
+  if (world_size() < 2) GTEST_SKIP() << "needs two ranks";
+  // Rotations and draws follow the round: ranks at different rounds would mix vectors rotated
+  // differently (the payload check caught it later, unattributed). Agreed with the options.
+  dme::Options opt;
+  opt.first_round = world_rank() == 1 ? 5 : 0;
+  EXPECT_EQ(expect_same_error_everywhere([&] { dme::MeanEstimator est(MPI_COMM_WORLD, opt); },
+                                         "estimate rounds differ across ranks: rank 1 has 5, "
+                                         "rank 0 has 0"),
+            1);
+  opt.first_round = 7;  // the same on every rank: fine
+  dme::MeanEstimator est(MPI_COMM_WORLD, opt);
+  std::vector<float> x(500, 1.0f), out(500);
+  x[3] = 2.0f;
+  EXPECT_EQ(est.estimate(x, out).round, 7u);
+}
+
 TEST(CollectiveErrors, InvalidCombinations) {
   dme::Options opt;
   opt.exchange = dme::Exchange::kReduceScatter;

@@ -47,6 +47,7 @@ MeanEstimator::MeanEstimator(MPI_Comm comm, Options options,
   std::uint64_t meta = 0;
   status.fingerprint = options_fingerprint(impl_->options);
   status.options = &impl_->options;
+  status.round = impl_->options.first_round;
   detail::agree(status, impl_->comm.get(), meta);
 }
 
@@ -159,7 +160,8 @@ Report MeanEstimator::run_round(std::uint32_t round, std::span<const float> loca
   report.round = round;
 
   Timer phase;
-  const detail::LocalStatus status = check_local(local, mean_out, im.options, deferred);
+  detail::LocalStatus status = check_local(local, mean_out, im.options, deferred);
+  status.round = round;
   report.times.rotate_ms += phase.elapsed_ms();
   phase.reset();
   const detail::AgreedStatus agreed =

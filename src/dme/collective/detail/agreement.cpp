@@ -95,7 +95,10 @@ AgreedStatus agree(const LocalStatus& local, MPI_Comm comm, std::uint64_t& meta_
   const int rank = mpi::comm_rank(comm);
   constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
   const auto d = static_cast<std::int64_t>(local.d);
-  const auto fp = static_cast<std::int64_t>(local.fingerprint >> 1);
+  // The options' fingerprint and the round share one slot: a multiple of an odd constant,
+  // distinct for every round, mixed into the hash.
+  const std::uint64_t keyed = local.fingerprint ^ (local.round * 0x9E3779B97F4A7C15ull);
+  const auto fp = static_cast<std::int64_t>(keyed >> 1);
   // One MIN-allreduce carries minima and (negated) maxima of everything to agree on.
   // A non-negative float's bits order like its value.
   const auto max_abs_bits = static_cast<std::int64_t>(std::bit_cast<std::uint32_t>(local.max_abs));
@@ -107,7 +110,15 @@ AgreedStatus agree(const LocalStatus& local, MPI_Comm comm, std::uint64_t& meta_
   if (out[1] != -out[2])
     raise_mismatch(allgather_value<std::uint64_t>(local.d, comm), "vector lengths",
                    " (every rank must pass vectors of the same length)");
-  if (out[4] != -out[5]) raise_options_mismatch(local, comm);
+  if (out[4] != -out[5]) {
+    const std::vector<std::uint64_t> rounds = allgather_value<std::uint64_t>(local.round, comm);
+    for (std::uint64_t r : rounds)
+      if (r != rounds[0])
+        raise_mismatch(rounds, "estimate rounds",
+                       " (every rank must construct its MeanEstimator with the same "
+                       "first_round and call estimate as often)");
+    raise_options_mismatch(local, comm);
+  }
   return {local.d, static_cast<int>(-out[3]),
           std::bit_cast<float>(static_cast<std::uint32_t>(-out[6]))};
 }

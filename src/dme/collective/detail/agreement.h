@@ -20,6 +20,7 @@ struct LocalStatus {
   std::uint64_t fingerprint = 0;  ///< options_fingerprint of the local options
   float max_abs = 0;              ///< largest |x[i]| of the local vector (the largest is agreed)
   const Options* options = nullptr;  ///< the local options, to name a difference (else hashes)
+  std::uint32_t round = 0;           ///< the round this rank is at (agreed with the options)
 };
 
 struct AgreedStatus {
