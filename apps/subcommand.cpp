@@ -143,13 +143,13 @@ void reject_negative_unsigned(const po::parsed_options& parsed, const po::variab
 // so are --threads and --simd, which may differ between nodes without changing any result.
 using GivenOptions = std::map<std::string, std::string>;
 
-void add_given(const po::parsed_options& parsed, bool only_new, GivenOptions& given,
-               GivenOptions& added) {
+// Adds parsed's options to `added`, leaving out those `given` already has.
+void add_given(const po::parsed_options& parsed, const GivenOptions& given, GivenOptions& added) {
   for (const po::option& opt : parsed.options) {
     const std::string& key = opt.string_key;
     if (key.empty() || key == "config" || key == "threads" || key == "simd") continue;
-    if (only_new && given.count(opt.string_key)) continue;
-    std::string& text = added[opt.string_key];
+    if (given.count(key)) continue;
+    std::string& text = added[key];
     for (const std::string& v : opt.value) text += (text.empty() ? "" : " ") + v;
   }
 }
@@ -185,7 +185,7 @@ GivenOptions parse_locally(int argc, char** argv, const po::options_description&
   po::store(parsed, vm);
   reject_negative_unsigned(parsed, vm);
   GivenOptions given;
-  add_given(parsed, false, given, given);
+  add_given(parsed, {}, given);
   if (vm.count("config") && !vm.count("help")) {
     // Stored after the command line, so that the command line's values win.
     std::istringstream file(read_config_text(vm["config"].as<std::string>()));
@@ -193,7 +193,7 @@ GivenOptions parse_locally(int argc, char** argv, const po::options_description&
     po::store(from_file, vm);
     reject_negative_unsigned(from_file, vm);
     GivenOptions from_config;
-    add_given(from_file, true, given, from_config);
+    add_given(from_file, given, from_config);
     given.merge(from_config);
   }
   return given;
@@ -234,10 +234,7 @@ void agree_across_ranks(const GivenOptions& given, const std::exception_ptr& fai
   if (out[1] == 1) std::rethrow_exception(failure);  // every rank failed: the usual report
   if (out[0] != INT_MAX) mpi::raise_everywhere(out[0], failure_text, comm);
   std::string root_text = rank == 0 ? serialise(given) : std::string();
-  std::uint64_t len = root_text.size();
-  DME_MPI_CHECK(MPI_Bcast(&len, 1, MPI_UINT64_T, 0, comm));
-  root_text.resize(len);
-  if (len > 0) DME_MPI_CHECK(MPI_Bcast(root_text.data(), static_cast<int>(len), MPI_CHAR, 0, comm));
+  mpi::broadcast_string(root_text, 0, comm);
   std::optional<std::string> differs;
   if (rank != 0 && serialise(given) != root_text) {
     const GivenOptions root = deserialise(root_text);

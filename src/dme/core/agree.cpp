@@ -7,12 +7,8 @@
 namespace dme::mpi {
 
 void raise_everywhere(int failing_rank, const std::string& my_message, MPI_Comm comm) {
-  const int rank = comm_rank(comm);
-  std::uint64_t len = rank == failing_rank ? my_message.size() : 0;
-  DME_MPI_CHECK(MPI_Bcast(&len, 1, MPI_UINT64_T, failing_rank, comm));
-  std::string text = rank == failing_rank ? my_message : std::string(len, '\0');
-  if (len > 0)
-    DME_MPI_CHECK(MPI_Bcast(text.data(), static_cast<int>(len), MPI_CHAR, failing_rank, comm));
+  std::string text = comm_rank(comm) == failing_rank ? my_message : std::string();
+  broadcast_string(text, failing_rank, comm);
   throw Error(text, failing_rank, /*agreed=*/true);
 }
 

@@ -81,6 +81,13 @@ void Comm::release() noexcept {
   comm_ = MPI_COMM_NULL;
 }
 
+void broadcast_string(std::string& text, int root, MPI_Comm comm) {
+  std::uint64_t len = text.size();
+  DME_MPI_CHECK(MPI_Bcast(&len, 1, MPI_UINT64_T, root, comm));
+  text.resize(len);
+  if (len > 0) DME_MPI_CHECK(MPI_Bcast(text.data(), static_cast<int>(len), MPI_CHAR, root, comm));
+}
+
 std::string library_version() {
   char text[MPI_MAX_LIBRARY_VERSION_STRING] = {};
   int len = 0;

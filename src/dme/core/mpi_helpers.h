@@ -115,6 +115,9 @@ T allreduce(T value, MPI_Op op, MPI_Comm comm) {
 /// Collective: true on every rank when v holds rank 0's bits on every rank (same size assumed).
 bool identical_on_all_ranks(std::span<const float> v, MPI_Comm comm);
 
+/// Collective: every rank's `text` becomes root's (its length first, then its bytes).
+void broadcast_string(std::string& text, int root, MPI_Comm comm);
+
 /// The MPI library's version string (MPI_Get_library_version), first line.
 std::string library_version();
 /// This process's host name (MPI_Get_processor_name).

@@ -62,12 +62,9 @@ std::string joined(const std::set<std::string>& words) {
   DME_MPI_CHECK(MPI_Bcast(&root_fp, 1, MPI_UINT64_T, 0, comm));
   const bool named = local.options != nullptr;
   std::string root = named && rank == 0 ? describe(*local.options) : std::string();
-  std::uint64_t len = root.size();
-  DME_MPI_CHECK(MPI_Bcast(&len, 1, MPI_UINT64_T, 0, comm));
-  root.resize(len);
-  if (len > 0) DME_MPI_CHECK(MPI_Bcast(root.data(), static_cast<int>(len), MPI_CHAR, 0, comm));
+  mpi::broadcast_string(root, 0, comm);
   std::optional<std::string> differs;
-  if (local.fingerprint != root_fp && named && len > 0) {
+  if (local.fingerprint != root_fp && named && !root.empty()) {
     const std::set<std::string> mine = shared_fields(describe(*local.options));
     const std::set<std::string> theirs = shared_fields(root);
     std::set<std::string> only_mine, only_theirs;
