@@ -19,6 +19,13 @@ set(DME_TEST_ENVIRONMENT
   "ASAN_OPTIONS=detect_odr_violation=0:fast_unwind_on_malloc=0"
   "GTEST_COLOR=no")
 
+# Sanitizer builds run the tests through tests/support/lsan_retry.sh, which reruns a test once
+# when its only fault is LeakSanitizer's tracer crashing at exit (a sanitizer runtime fault).
+set(DME_TEST_LAUNCHER "")
+if(DME_SANITIZE)
+  set(DME_TEST_LAUNCHER bash ${PROJECT_SOURCE_DIR}/tests/support/lsan_retry.sh)
+endif()
+
 function(dme_add_test)
   cmake_parse_arguments(T "SERIAL" "NAME;TIMEOUT" "SOURCES;LABELS" ${ARGN})
   add_executable(${T_NAME} ${T_SOURCES})
@@ -28,7 +35,7 @@ function(dme_add_test)
     if(NOT T_TIMEOUT)
       set(T_TIMEOUT 300)
     endif()
-    add_test(NAME ${T_NAME} COMMAND ${T_NAME})
+    add_test(NAME ${T_NAME} COMMAND ${DME_TEST_LAUNCHER} $<TARGET_FILE:${T_NAME}>)
     set_tests_properties(${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT}
                          ENVIRONMENT "${DME_TEST_ENVIRONMENT}" LABELS "${T_LABELS}")
   endif()
@@ -40,7 +47,7 @@ function(dme_add_mpi_test)
     set(T_TIMEOUT 300)
   endif()
   add_test(NAME ${T_NAME}
-           COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${T_RANKS}
+           COMMAND ${DME_TEST_LAUNCHER} ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${T_RANKS}
                    ${DME_MPIEXEC_EXTRA_FLAGS} ${MPIEXEC_PREFLAGS} $<TARGET_FILE:${T_TARGET}>
                    ${MPIEXEC_POSTFLAGS} ${T_ARGS})
   set_tests_properties(${T_NAME} PROPERTIES PROCESSORS ${T_RANKS} TIMEOUT ${T_TIMEOUT}
