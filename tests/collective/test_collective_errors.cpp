@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dme/collective/mean_estimator.h"
@@ -141,6 +142,49 @@ TEST(CollectiveErrors, InvalidCombinations) {
     apx.s = fixed == dme::Scheme::kQsgd ? 64 : 16;
     EXPECT_NO_THROW(dme::validate(apx)) << dme::scheme_name(fixed);
   }
+}
+
+// Expects `statement` to throw a dme::Error whose message contains `needle`, on this rank.
+#define EXPECT_THROW_WITH(statement, needle)                                      \
+  try {                                                                           \
+    statement;                                                                    \
+    ADD_FAILURE() << "no error from " #statement;                                 \
+  } catch (const dme::Error& e) {                                                 \
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what(); \
+  }
+
+TEST(CollectiveErrors, IntercommunicatorIsRefused) {
+  if (world_size() < 2) GTEST_SKIP() << "needs two ranks";
+  // Even ranks form one group, odd ranks the other; each group's leader is its lowest rank.
+  const int color = world_rank() % 2;
+  MPI_Comm group = MPI_COMM_NULL;
+  MPI_Comm inter = MPI_COMM_NULL;
+  ASSERT_EQ(MPI_Comm_split(MPI_COMM_WORLD, color, world_rank(), &group), MPI_SUCCESS);
+  ASSERT_EQ(MPI_Intercomm_create(group, 0, MPI_COMM_WORLD, 1 - color, 77, &inter), MPI_SUCCESS);
+  // Every rank refuses it on its own (there is no communicator to agree over): no rank waits.
+  EXPECT_THROW_WITH(dme::MeanEstimator(inter, dme::Options{}), "an intercommunicator");
+  // The merged intracommunicator works.
+  MPI_Comm merged = MPI_COMM_NULL;
+  ASSERT_EQ(MPI_Intercomm_merge(inter, color, &merged), MPI_SUCCESS);
+  dme::MeanEstimator est(merged, dme::Options{});
+  std::vector<float> x(64, 1.0f), out(64);
+  EXPECT_NO_THROW(est.estimate(x, out));
+  EXPECT_EQ(est.size(), world_size());
+  MPI_Comm_free(&merged);
+  MPI_Comm_free(&inter);
+  MPI_Comm_free(&group);
+  EXPECT_THROW_WITH(dme::MeanEstimator(MPI_COMM_NULL, dme::Options{}), "MPI_COMM_NULL");
+}
+
+TEST(CollectiveErrors, MovedFromEstimatorThrows) {
+  dme::MeanEstimator a(MPI_COMM_WORLD, dme::Options{});
+  dme::MeanEstimator b(std::move(a));
+  std::vector<float> x(40, 2.0f), out(40);
+  // NOLINTNEXTLINE(bugprone-use-after-move): the behaviour under test
+  EXPECT_THROW_WITH(a.estimate(x, out), "moved from");
+  EXPECT_NO_THROW(b.estimate(x, out));  // the estimator it moved to carries on
+  a = std::move(b);                     // assigning to a moved-from estimator revives it
+  EXPECT_NO_THROW(a.estimate(x, out));
 }
 
 TEST(CollectiveErrors, ParsingNamesTheBadValue) {

@@ -134,6 +134,9 @@ std::uint64_t scale_back(std::span<float> mean_out, int k) {
 }  // namespace
 
 Report MeanEstimator::estimate(std::span<const float> local, std::span<float> mean_out) {
+  DME_CHECK(impl_ != nullptr,
+            "MeanEstimator::estimate on an estimator that was moved from (it holds no "
+            "communicator; estimate with the one it was moved to)");
   Impl& im = *impl_;
   const ThreadScope threads(im.options.threads);
   const Timer total;

@@ -22,14 +22,18 @@ class Timer;
 
 class MeanEstimator {
  public:
-  /// Collective over comm (duplicates it). Invalid options on any rank make every rank throw
-  /// the same dme::Error; so do options that differ between ranks (at the first estimate).
+  /// Collective over comm (duplicates it), an intracommunicator: MPI_COMM_NULL, an
+  /// intercommunicator or MPI outside MPI_Init .. MPI_Finalize throw dme::Error. Invalid options
+  /// on any rank make every rank throw the same dme::Error; so do options that differ between
+  /// ranks.
   MeanEstimator(MPI_Comm comm, Options options);
   /// The same with the caller's implementation of the compression seam instead of the one
   /// options.backend selects (another encoding scheme, an instrumented backend). Every rank's
   /// implementation must produce and accept the same payloads.
   MeanEstimator(MPI_Comm comm, Options options, std::unique_ptr<Compression> compression);
   ~MeanEstimator();
+  /// A moved-from estimator may be destroyed or assigned to; its estimate() throws dme::Error
+  /// and its other accessors must not be called.
   MeanEstimator(MeanEstimator&&) noexcept;
   MeanEstimator& operator=(MeanEstimator&&) noexcept;
 

@@ -49,7 +49,23 @@ Environment::~Environment() {
 }
 
 Comm::Comm(MPI_Comm parent) {
+  // MPI_Initialized and MPI_Finalized may be called at any time; every other call here would
+  // abort the process outside MPI_Init .. MPI_Finalize.
+  int initialized = 0;
+  int finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  DME_CHECK(initialized && !finalized,
+            "MPI is " << (finalized ? "already finalized" : "not initialized")
+                      << ": dme's collectives run between MPI_Init and MPI_Finalize");
   DME_CHECK(parent != MPI_COMM_NULL, "communicator is MPI_COMM_NULL");
+  // On an intercommunicator a reduction combines the other group's vectors, not this one's:
+  // the mean would be silently wrong, so refuse it.
+  int inter = 0;
+  DME_MPI_CHECK(MPI_Comm_test_inter(parent, &inter));
+  DME_CHECK(!inter,
+            "an intercommunicator is not supported: merge its two groups into one "
+            "intracommunicator first (MPI_Intercomm_merge)");
   DME_MPI_CHECK(MPI_Comm_dup(parent, &comm_));
   DME_MPI_CHECK(MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN));
   rank_ = comm_rank(comm_);
