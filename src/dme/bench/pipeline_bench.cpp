@@ -29,10 +29,14 @@ int run_pipeline_bench(const PipelineBenchConfig& cfg, std::ostream& os) {
   for (int n : cfg.threads)
     DME_CHECK(n >= 1 && n <= kMaxThreads,
               "--threads values must be in 1.." << kMaxThreads << ", got " << n);
+  for (int l : cfg.log2d)
+    DME_CHECK(l >= 1 && l <= 30, "--log2d values must be in 1..30, got " << l);
+  // Only asq and asq-shared take their levels from the solver; the other schemes' are fixed.
+  const bool solves = o.scheme == Scheme::kAsq || o.scheme == Scheme::kAsqShared;
   std::vector<std::string> columns = {
-      "log2d",     "threads",        "rotations",       "solver",        "s",        "rotate_ms",
-      "solve_ms",  "round_pack_ms",  "total_ms",        "memcpy_ms",     "gb_per_s", "speedup",
-      "identical", "bits_per_coord", "roundtrip_vnmse", "rotation_block"};
+      "log2d",     "threads",   "rotations",      "scheme",          "solver",        "s",
+      "rotate_ms", "solve_ms",  "round_pack_ms",  "total_ms",        "memcpy_ms",     "gb_per_s",
+      "speedup",   "identical", "bits_per_coord", "roundtrip_vnmse", "rotation_block"};
   for (auto& c : device->extra_columns()) columns.push_back(c);
   Table table(columns, cfg.csv);
   if (!cfg.csv && !device->banner().empty()) os << device->banner() << "\n";
@@ -40,7 +44,6 @@ int run_pipeline_bench(const PipelineBenchConfig& cfg, std::ostream& os) {
   const bool nearest = uses_nearest_rounding(o);
   int status = 0;
   for (int l : cfg.log2d) {
-    DME_CHECK(l >= 1 && l <= 30, "--log2d values must be in 1..30, got " << l);
     const std::size_t d = std::size_t(1) << l;
     AlignedVector<float> x(d);
     const PhiloxStream input(o.seed, 0, 0, Purpose::kInput);
@@ -91,7 +94,8 @@ int run_pipeline_bench(const PipelineBenchConfig& cfg, std::ostream& os) {
       std::vector<Table::Cell> row = {static_cast<long long>(l),
                                       static_cast<long long>(o.threads),
                                       static_cast<long long>(o.rotations),
-                                      std::string(solver_name(o.solver)),
+                                      std::string(scheme_name(o.scheme)),
+                                      solves ? std::string(solver_name(o.solver)) : "-",
                                       static_cast<long long>(o.s),
                                       t.rotate_ms,
                                       t.solve_ms,

@@ -20,6 +20,7 @@ int run_rotation_bench(const RotationBenchConfig& config, std::ostream& os) {
             "--rotations must be in 1.." << kMaxRotations << ", got " << config.rotations);
   for (int l : config.log2d)
     DME_CHECK(l >= 0 && l <= 30, "--log2d values must be in 0..30, got " << l);
+  check_rotation_block(config.block);  // before any output: an error prints nothing else
 
   const std::unique_ptr<RotationDevice> device = make_rotation_device(config.backend);
   std::vector<std::string> columns = {

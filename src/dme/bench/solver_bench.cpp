@@ -94,9 +94,14 @@ void print_cells(const Table& table, std::ostream& os, const std::vector<Cell>& 
                 << " < " << *opt << "\n";
       status = 1;
     }
-    if (!cell.error.empty())
+    // A cell that could not run (m < s, say) is an error of the run; its row has no figures.
+    const bool failed = !cell.error.empty();
+    if (failed) {
       std::cerr << "dme-bench solvers: " << solver_name(cell.solver) << " at log2d " << l << ", s "
                 << s << ": " << cell.error << "\n";
+      status = 1;
+    }
+    const auto figure = [&](double v) { return failed ? Table::Cell(std::string("-")) : v; };
     const Table::Cell m_cell =
         cell.uses_m ? Table::Cell(static_cast<long long>(cell.m)) : Table::Cell(std::string("-"));
     const Table::Cell opt_cell = opt ? Table::Cell(*opt) : Table::Cell(std::string("-"));
@@ -106,10 +111,10 @@ void print_cells(const Table& table, std::ostream& os, const std::vector<Cell>& 
                                     static_cast<long long>(l),
                                     static_cast<long long>(s),
                                     m_cell,
-                                    cell.run.ms,
+                                    figure(cell.run.ms),
                                     sort_ms,
-                                    cell.run.ms / sort_ms,
-                                    cell.vnmse,
+                                    figure(cell.run.ms / sort_ms),
+                                    figure(cell.vnmse),
                                     opt_cell};
     for (auto& c : device.extra_cells(cell.run)) row.push_back(c);
     table.print_row(os, row);
@@ -125,6 +130,8 @@ void check_solver_bench_config(const SolverBenchConfig& c) {
     DME_CHECK(s >= 2 && s <= static_cast<int>(kMaxLevels),
               "--s values must be in 2.." << kMaxLevels << ", got " << s);
   for (int m : c.m) DME_CHECK(m >= 1, "--m values must be positive, got " << m);
+  DME_CHECK(std::isfinite(c.budget_s) && c.budget_s >= 0,
+            "--budget must be a number of seconds >= 0, got " << c.budget_s);
 }
 
 int run_solver_bench(const SolverBenchConfig& c, std::ostream& os) {
