@@ -64,7 +64,8 @@ def load_runs(path, prefix, tag=None):
                     units[key] = decode(ds.attrs.get("units", ""))
             runs.append(Run(name, params, data, units))
     if not runs:
-        sys.exit(f"{path}: no runs named {prefix}* (is this the output of the right experiment?)")
+        named = f" named {prefix}*" if prefix else ""
+        sys.exit(f"{path}: no runs{named} (is this the output of the right experiment?)")
     tags = sorted({str(r.params.get("tag", "")) for r in runs})
     if tag is not None:
         runs = [r for r in runs if str(r.params.get("tag", "")) == tag]
