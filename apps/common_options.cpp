@@ -7,15 +7,27 @@ namespace po = boost::program_options;
 
 namespace dme::app {
 
+namespace {
+
+// A given but empty value (`--out "$FILE"` with FILE unset) is a mistake, not "no value": an
+// empty --out would run the whole job and write nothing.
+auto non_empty(const char* option) {
+  return [option](const std::string& value) {
+    DME_CHECK(!value.empty(), "--" << option << " needs a value, got an empty one");
+  };
+}
+
+}  // namespace
+
 void add_output_options(po::options_description& desc, OutputOptions& out) {
   // clang-format off
   desc.add_options()
-      ("out", po::value(&out.out), "write the results to this HDF5 file")
+      ("out", po::value(&out.out)->notifier(non_empty("out")), "write the results to this HDF5 file")
       ("force", po::bool_switch(&out.force), "replace an existing --out file")
       ("append", po::bool_switch(&out.append), "add the runs to an existing --out file")
       ("csv", po::bool_switch(&out.csv), "print CSV instead of a table")
       ("quiet", po::bool_switch(&out.quiet), "no progress on stderr")
-      ("tag", po::value(&out.tag)->value_name("NAME"),
+      ("tag", po::value(&out.tag)->value_name("NAME")->notifier(non_empty("tag")),
        "end every run name with _NAME (and store it as the runs' 'tag' attribute), so that "
        "--append can add runs of other settings, e.g. another --log2d, to one file");
   // clang-format on
@@ -36,7 +48,7 @@ void add_input_options(po::options_description& desc, InputArgs& in,
       ("upper", po::value(&in.params.upper)->default_value(in.params.upper), "truncnorm upper bound")
       ("shape", po::value(&in.params.shape)->default_value(in.params.shape), "weibull shape k")
       ("scale", po::value(&in.params.scale)->default_value(in.params.scale), "weibull scale")
-      ("file", po::value(&in.params.file), "--dist file: HDF5 file")
+      ("file", po::value(&in.params.file)->notifier(non_empty("file")), "--dist file: HDF5 file")
       ("dataset", po::value(&in.params.dataset), "--dist file: dataset (1-D shared or 2-D ranks x d)")
       ("inputs", po::value(&in.inputs)->default_value(default_inputs),
        "inputs across ranks: identical, iid, shifted");

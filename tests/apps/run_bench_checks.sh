@@ -39,6 +39,20 @@ for scheme in asq-shared eden qsgd quic-fl; do
   "$bench" pipeline --log2d 12 --s 4 --scheme "$scheme" --reps 1 >/dev/null ||
     fail "pipeline --scheme $scheme"
 done
+# The pipeline names its scheme; schemes with fixed levels have no solver.
+"$bench" pipeline --log2d 10 --scheme eden --s 4 --reps 1 --csv >"${TMPDIR:-/tmp}/dme_pipe.$$" ||
+  fail "pipeline --scheme eden --csv"
+awk -F, 'NR == 1 {for (i = 1; i <= NF; ++i) col[$i] = i; next}
+         {ok = $col["scheme"] == "eden" && $col["solver"] == "-"} END {exit !ok}' \
+  "${TMPDIR:-/tmp}/dme_pipe.$$" || fail "pipeline eden row: $(cat "${TMPDIR:-/tmp}/dme_pipe.$$")"
+rm -f "${TMPDIR:-/tmp}/dme_pipe.$$"
+# A solver cell that cannot run (m < s) has no figures and fails the run; the others still run.
+if out=$("$bench" solvers --log2d 8 --s 16 --m 2 --solvers quiver-apx,quiver --reps 1 2>&1); then
+  fail "solvers with m < s exited 0: $out"
+fi
+grep -q "quiver-apx at log2d 8, s 16: .*m >= s" <<<"$out" || fail "solvers m < s message: $out"
+grep -qE "^ +quiver-apx +lognormal +8 +16 +2 +- " <<<"$out" || fail "solvers m < s row: $out"
+grep -qE "^ +quiver +lognormal +8 +16 +- +[0-9]" <<<"$out" || fail "solvers: quiver row: $out"
 for n in 2 4; do
   echo "== dme-experiment collective on $n ranks"
   "$mpiexec" "$numproc" "$n" "${mpi_flags[@]}" "$experiment" collective --log2d 10,13 --trials 1 \

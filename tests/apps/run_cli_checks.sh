@@ -82,6 +82,18 @@ run2 "$experiment" bias --log2d 7 --trials 1 --quantizers rtn --quiet --out "$ou
 expect_error "--tag 'a/b': use 1 to 64 letters" run2 "$experiment" bias --log2d 7 --tag a/b
 touch "$out/exists.h5"
 expect_error "exists.h5" run2 "$experiment" bias --log2d 6 --out "$out/exists.h5"
+# An empty value (a script's unset variable) is an error, not "no output": the job would write
+# nothing.
+for option in out tag file; do
+  expect_error "--$option needs a value, got an empty one" run2 "$experiment" collective \
+    --log2d 6 --trials 1 --quiet --dist file --$option ""
+done
+# Input parameters are checked before the table's header.
+for sub in collective schemes; do
+  expect_error "lognormal: sigma must be finite and >= 0, got -1" run2 "$experiment" "$sub" \
+    --log2d 6 --trials 1 --sigma -1
+  [[ ! -s "$out/stdout" ]] || fail "$sub printed before refusing --sigma -1: $(cat "$out/stdout")"
+done
 
 # CSV: exactly the header, then one row per (quantizer, n).
 run2 "$experiment" bias --log2d 6 --trials 2 --quantizers quiver,rtn --quiet --csv >"$out/bias.csv"

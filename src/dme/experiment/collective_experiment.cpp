@@ -175,6 +175,7 @@ int run_collective_experiment(const CollectiveExperimentConfig& cfg, MPI_Comm co
     DME_CHECK(cfg.trials >= 1, "--trials must be at least 1, got " << cfg.trials);
     for (int l : cfg.log2d)
       DME_CHECK(l >= 0 && l <= 30, "--log2d values must be in 0..30, got " << l);
+    validate_params(cfg.dist, cfg.params);  // before the table's header
     // Every row's options (scheme and exchange), first.
     std::vector<Exchange> exchanges;
     for (Exchange ex : cfg.exchanges)

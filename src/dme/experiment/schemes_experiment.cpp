@@ -81,6 +81,7 @@ int run_schemes_experiment(const SchemesExperimentConfig& cfg, MPI_Comm comm, st
   const std::vector<std::pair<Scheme, double>> rows = mpi::alike_everywhere([&] {
     DME_CHECK(cfg.trials >= 1, "--trials must be at least 1, got " << cfg.trials);
     DME_CHECK(!cfg.schemes.empty(), "--schemes needs at least one scheme");
+    validate_params(cfg.dist, cfg.params);  // before the table's header
     for (int l : cfg.log2d)
       DME_CHECK(l >= 0 && l <= 30, "--log2d values must be in 0..30, got " << l);
     for (double b : cfg.bits)
