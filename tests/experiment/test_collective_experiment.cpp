@@ -62,6 +62,22 @@ TEST(CollectiveExperiment, SelfCheckHoldsForBiasedRounding) {
   }
 }
 
+// alq and amq scale their levels by the L2 norm, not the range (±norm at s = 2): their error
+// is far above a range-based bound (vNMSE d - 1 at s = 2), and the driver reported FAILED
+// for every alq or amq run at s = 2 to 4 before the bound took that into account.
+TEST(CollectiveExperiment, SelfCheckHoldsForTheNormScaledSolvers) {
+  for (dme::Solver solver : {dme::Solver::kAlq, dme::Solver::kAmq})
+    for (std::size_t s : {2, 3, 4, 16}) {
+      dme::CollectiveExperimentConfig cfg = tiny_config();
+      cfg.log2d = {0, 3, 12};
+      cfg.dist = dme::Distribution::kNormal;
+      cfg.options.solver = solver;
+      cfg.options.s = s;
+      cfg.options.compressed_downlink = true;  // a second rounding on gather-bcast
+      EXPECT_EQ(run(cfg), 0) << dme::solver_name(solver) << ", s = " << s;
+    }
+}
+
 TEST(CollectiveExperiment, DefaultExchangesLeaveOutTheOnesThatRefuseTheOptions) {
   std::optional<dme::testing::TempDir> dir;
   if (world_rank() == 0) dir.emplace("collective_experiment");

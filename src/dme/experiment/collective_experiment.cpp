@@ -97,12 +97,19 @@ double variance_bound(const std::vector<float>& x, const Options& o, std::uint32
     return total;
   }
   // qsgd's grid spans [-‖bucket‖₂, ‖bucket‖₂], wider than the range: its step, bounded with
-  // the whole vector's norm.
+  // the whole vector's norm. alq's and amq's levels are the bucket's norm times magnitudes in
+  // [0, 1] (docs/algorithms.md §6.6-6.7), not fitted to the range: with zero a level (s >= 3)
+  // a gap is at most the norm, at s = 2 (levels ±norm) twice the norm.
+  const bool norm_levels = (o.scheme == Scheme::kAsq || o.scheme == Scheme::kAsqShared) &&
+                           (o.solver == Solver::kAlq || o.solver == Solver::kAmq);
+  const auto norm_step = [&](double norm) {
+    return o.scheme == Scheme::kQsgd ? 2 * norm / double(o.s - 1) : (o.s == 2 ? 2 : 1) * norm;
+  };
   double norm2 = 0;
-  if (o.scheme == Scheme::kQsgd)
+  if (o.scheme == Scheme::kQsgd || norm_levels)
     for (double v : y) norm2 += v * v;
-  double delta = o.scheme == Scheme::kQsgd ? 2 * std::sqrt(norm2) / double(o.s - 1)
-                                           : (*hi - *lo) / double(o.s - 1);
+  double delta = o.scheme == Scheme::kQsgd || norm_levels ? norm_step(std::sqrt(norm2))
+                                                          : (*hi - *lo) / double(o.s - 1);
   // reduce-scatter-int: every rank rounds to its chunk owner's levels, on a grid of 2s points
   // over the ranks' joint range (a rank's own range can be far narrower: d = 1 on 3 ranks, or
   // inputs of unequal scale); the owner's levels are not optimal for another rank's values, so
@@ -127,8 +134,8 @@ double variance_bound(const std::vector<float>& x, const Options& o, std::uint32
     // the ranks' largest norm² plus the first rounding's error (qsgd's error is large, so the
     // second grid is much coarser than the first).
     const double joint =
-        o.scheme == Scheme::kQsgd
-            ? 2 * std::sqrt(mpi::allreduce(norm2, MPI_MAX, comm) + total) / double(o.s - 1)
+        o.scheme == Scheme::kQsgd || norm_levels
+            ? norm_step(std::sqrt(mpi::allreduce(norm2, MPI_MAX, comm) + total))
             : (mpi::allreduce(*hi, MPI_MAX, comm) - mpi::allreduce(*lo, MPI_MIN, comm)) /
                   double(o.s - 1);
     add(double(y.size()) * joint * joint / 4);
@@ -139,9 +146,9 @@ double variance_bound(const std::vector<float>& x, const Options& o, std::uint32
   if (o.compressed_downlink && o.pipeline_chunks > 1) {
     const double joint = mpi::allreduce(*hi, MPI_MAX, comm) - mpi::allreduce(*lo, MPI_MIN, comm);
     add(double(y.size()) * joint * joint / 4);
-  } else if (o.compressed_downlink && o.scheme == Scheme::kQsgd) {  // as reduce-scatter's
-    const double step =
-        2 * std::sqrt(mpi::allreduce(norm2, MPI_MAX, comm) + total) / double(o.s - 1);
+  } else if (o.compressed_downlink && (o.scheme == Scheme::kQsgd || norm_levels)) {
+    // as reduce-scatter's
+    const double step = norm_step(std::sqrt(mpi::allreduce(norm2, MPI_MAX, comm) + total));
     add(double(y.size()) * step * step / 4);
   } else if (o.compressed_downlink) {
     add(mpi::allreduce(local, MPI_MAX, comm));
