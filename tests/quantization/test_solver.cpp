@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dme/core/error.h"
+#include "dme/quantization/detail/dp_budget.h"
 #include "dme/quantization/detail/radix_sort.h"
 #include "dme/quantization/solver.h"
 #include "dme/quantization/zipml.h"
@@ -118,6 +119,40 @@ TEST(Solver, BadInputGivesClearErrors) {
   sorted.input_is_sorted = true;
   EXPECT_NE(message([&] { dme::solve_levels(x, 4, Solver::kQuiver, sorted); }).find("sorted"),
             std::string::npos);
+}
+
+// A DP whose tables would pass the memory budget stops with an error naming s and the points,
+// before it allocates them (the LayeredDp of quiver-apx's grid, the k-means group DP), or as
+// the ranged layers reach it (dp_budget.h); it used to run the machine out of memory.
+TEST(Solver, DpTablesBeyondTheBudgetAreAnError) {
+  const auto message = [](auto&& f) {
+    try {
+      f();
+    } catch (const dme::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  // Uniform values: the grid's cells are nearly all occupied, so the DP runs on ~2^18 points
+  // with 65533 layers (~64 GiB of argmins).
+  std::vector<float> x(std::size_t(1) << 20);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float((i * 2654435761u) % 1000003u);
+  dme::SolverOptions grid;
+  grid.m = std::size_t(1) << 18;
+  const std::string apx =
+      message([&] { dme::solve_levels(x, dme::kMaxLevels, Solver::kQuiverApx, grid); });
+  EXPECT_NE(apx.find("level DP for s = 65536 levels over"), std::string::npos) << apx;
+  EXPECT_NE(apx.find("GiB of tables"), std::string::npos) << apx;
+  x.resize(std::size_t(1) << 17);
+  const std::string kmeans =
+      message([&] { dme::solve_levels(x, dme::kMaxLevels, Solver::kKmeans); });
+  EXPECT_NE(kmeans.find("levels over 131072 points needs more than 4 GiB"), std::string::npos)
+      << kmeans;
+  // The budget itself: the sum of what is added, checked at every addition.
+  dme::detail::DpBudget budget(16, 100);
+  EXPECT_NO_THROW(budget.add(dme::detail::kMaxDpTableBytes - 8));
+  EXPECT_NO_THROW(budget.add(8));
+  EXPECT_THROW(budget.add(1), dme::Error);
 }
 
 TEST(Solver, DeterministicAcrossCalls) {

@@ -157,6 +157,19 @@ void validate(const Options& o) {
               "stochastic and bucket size 0, got "
                   << rounding_name(o.rounding) << " rounding, bucket size " << o.bucket_size);
   }
+  // kmeans's levels are centroids inside the range: stochastic rounding (asq's, asq-shared's)
+  // needs levels that enclose every value.
+  DME_CHECK(o.solver != Solver::kKmeans ||
+                !((o.scheme == Scheme::kAsq && o.rounding == Rounding::kStochastic) ||
+                  o.scheme == Scheme::kAsqShared),
+            "solver kmeans gives the optimal biased levels, centroids inside the vector's range: "
+            "they take nearest rounding (rounding auto or nearest, scheme asq), got scheme "
+                << scheme_name(o.scheme) << " with " << rounding_name(o.rounding)
+                << " rounding; for unbiased rounding use quiver, quiver-accel or quiver-apx");
+  DME_CHECK(!o.solver_options.input_is_sorted,
+            "solver_options.input_is_sorted promises a sorted input to solve_levels; the "
+            "estimator solves for the levels of rotated vectors, which are not sorted: leave it "
+            "false");
   DME_CHECK(o.scheme != Scheme::kAsqShared || o.rounding != Rounding::kNearest,
             "asq-shared rounds stochastically (its dither corrects the rounding draws): rounding "
             "must be auto or stochastic, got nearest");

@@ -114,9 +114,14 @@ double variance_bound(const std::vector<float>& x, const Options& o, std::uint32
   // over the ranks' joint range (a rank's own range can be far narrower: d = 1 on 3 ranks, or
   // inputs of unequal scale); the owner's levels are not optimal for another rank's values, so
   // its gaps may be wider than the uniform ones: allow twice the uniform step on the joint range.
-  if (o.exchange == Exchange::kReduceScatterInt)
+  if (o.exchange == Exchange::kReduceScatterInt) {
     delta = 2 * (mpi::allreduce(*hi, MPI_MAX, comm) - mpi::allreduce(*lo, MPI_MIN, comm)) /
             double(o.s - 1);
+    // alq's and amq's levels there follow the norm of what the owner solves for, at most the
+    // ranks' joint norm: twice its gap, as for the range.
+    if (norm_levels)
+      delta = std::max(delta, 2 * norm_step(std::sqrt(mpi::allreduce(norm2, MPI_SUM, comm))));
+  }
   double local = double(y.size()) * delta * delta / 4;
   // Unbiased (stochastic) roundings of independent ranks add in variance: the sum / n². Biased
   // (nearest) ones may err alike on every rank (identical inputs), so only the triangle

@@ -108,6 +108,8 @@ std::vector<IndexRange> boundary_ranges(const std::vector<double>& y, std::size_
     return b < a + 2 ? 0.0 : groups.spread(a + 1, b);
   };
   Smawk smawk;
+  // The group DP's tables: a value and an argmin per group and level (dp_budget.h).
+  DpBudget(s, d).add(std::uint64_t(s) * (G + 1) * (sizeof(double) + sizeof(std::uint32_t)));
   // Forward: fw[c][q], c clusters with the c-th boundary in group q; from[c][q] its predecessor.
   std::vector<std::vector<double>> fw(s);
   std::vector<std::vector<std::uint32_t>> from(s);
@@ -189,7 +191,7 @@ KmeansPartition kmeans_partition(std::span<const float> sorted, std::size_t s, b
       const std::vector<IndexRange> ranges = boundary_ranges(y, s);
       std::vector<double> f(ranges[1].size());
       for (std::size_t j = ranges[1].lo; j <= ranges[1].hi; ++j) f[j - ranges[1].lo] = cost(0, j);
-      RangedLayers dp(ranges[1], std::move(f), s - 2);
+      RangedLayers dp(ranges[1], std::move(f), s - 2, DpBudget(s, d));
       for (std::size_t c = 2; c < s; ++c)
         dp.step(ranges[c], [&](const double* fr, IndexRange rows, IndexRange cols,
                                std::uint32_t* argmin, double* out) {
@@ -202,7 +204,7 @@ KmeansPartition kmeans_partition(std::span<const float> sorted, std::size_t s, b
         part.ends.push_back(k);
       }
     } else {
-      LayeredDp dp(d + 1, s - 2);
+      LayeredDp dp(d + 1, s - 2, s);
       dp.init(cost);
       // The vectorised monotone minima (accel_minima.h), the same on every SIMD target.
       for (std::size_t c = 2; c < s; ++c)

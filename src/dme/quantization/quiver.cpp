@@ -27,7 +27,7 @@ std::vector<std::size_t> exact_indices(const double* x, const double* u, std::si
   const std::vector<IndexRange> ranges = detail::optimal_level_ranges(x, d, s);
   std::vector<double> f(ranges[2].size());
   for (std::size_t j = ranges[2].lo; j <= ranges[2].hi; ++j) f[j - ranges[2].lo] = cost.unit(0, j);
-  RangedLayers dp(ranges[2], std::move(f), s - 3);
+  RangedLayers dp(ranges[2], std::move(f), s - 3, detail::DpBudget(s, d));
   // The layers by the vectorised monotone minima (accel_minima.h), the same on every SIMD target.
   for (std::size_t layer = 3; layer < s; ++layer)
     dp.step(ranges[layer], [&](const double* fr, IndexRange rows, IndexRange cols,
@@ -59,7 +59,7 @@ std::vector<std::size_t> accelerated_indices(const double* x, const double* u, s
   std::vector<double> f(first.size());
   for (std::size_t j = first.lo; j <= first.hi; ++j)
     f[j - first.lo] = first_layer == 2 ? accel.unit(0, j) : accel(0, j);
-  RangedLayers dp(first, std::move(f), passes);
+  RangedLayers dp(first, std::move(f), passes, detail::DpBudget(s, d));
   for (std::size_t pass = 0; pass < passes; ++pass)
     dp.step(ranges[first_layer + 2 * (pass + 1)], [&](const double* fr, IndexRange rows,
                                                       IndexRange cols, std::uint32_t* argmin,

@@ -26,7 +26,7 @@ template <class Cost>
 std::vector<std::size_t> asq_smawk_indices(const Cost& cost, std::size_t n, std::size_t s) {
   DME_ASSERT(s >= 2 && n >= 1);
   if (s == 2) return {n - 1, 0};
-  LayeredDp dp(n, s - 3);
+  LayeredDp dp(n, s - 3, s);
   dp.init(cost);
   if constexpr (std::is_same_v<Cost, AsqCost>) {
     // The vectorised monotone minima (accel_minima.h), on the points as two arrays.

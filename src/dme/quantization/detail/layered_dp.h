@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dme/core/error.h"
+#include "dme/quantization/detail/dp_budget.h"
 #include "dme/quantization/detail/smawk.h"
 #include "dme/quantization/solver_progress.h"
 
@@ -22,12 +23,9 @@ class LayeredDp {
  public:
   /// @param n       columns (candidates), at most 2^32 - 1
   /// @param passes  full layers to run with step()
-  LayeredDp(std::size_t n, std::size_t passes)
-      : n_(n),
-        passes_(passes),
-        f_(n),
-        g_(n),
-        table_(std::make_unique_for_overwrite<std::uint32_t[]>(passes * n)) {
+  /// @param levels  the levels solved for (for the message of the memory check, dp_budget.h)
+  LayeredDp(std::size_t n, std::size_t passes, std::size_t levels)
+      : n_(n), passes_(passes), f_(n), g_(n), table_(allocate_table(n, passes, levels)) {
     DME_ASSERT(n >= 1 && n <= std::numeric_limits<std::uint32_t>::max());
   }
 
@@ -86,6 +84,12 @@ class LayeredDp {
   const std::vector<double>& values() const { return f_; }
 
  private:
+  static std::unique_ptr<std::uint32_t[]> allocate_table(std::size_t n, std::size_t passes,
+                                                         std::size_t levels) {
+    DpBudget(levels, n).add(std::uint64_t(passes) * n * sizeof(std::uint32_t));
+    return std::make_unique_for_overwrite<std::uint32_t[]>(passes * n);
+  }
+
   std::size_t n_, passes_, done_ = 0;
   std::vector<double> f_, g_;
   std::unique_ptr<std::uint32_t[]> table_;

@@ -8,6 +8,7 @@
 #include "dme/core/error.h"
 #include "dme/quantization/detail/accel_minima.h"
 #include "dme/quantization/detail/compensated_sum.h"
+#include "dme/quantization/detail/dp_budget.h"
 
 namespace dme::detail {
 namespace {
@@ -200,6 +201,8 @@ void refine(const Groups& groups, std::size_t n, std::size_t s, double tol,
   // Forward, l = 2 .. s. Row k: f + R, coefficients (u, x) = (A, -Q); column j: (P, B).
   std::vector<double> neg_q(G);
   for (std::size_t q = 0; q < G; ++q) neg_q[q] = -t.q[q];
+  // Both sweeps keep their layers (values, and the forward argmins): dp_budget.h.
+  DpBudget budget(s, n);
   std::vector<GroupLayer> fw(s + 1);
   fw[2].cols = want[2];
   for (std::size_t q = want[2].lo; q <= want[2].hi; ++q) fw[2].v.push_back(bound(0, q));
@@ -209,6 +212,7 @@ void refine(const Groups& groups, std::size_t n, std::size_t s, double tol,
     GroupLayer& next = fw[l];
     IndexRange used;
     if (!layer_ranges(prev.cols, want[l], next.cols, used)) return;
+    budget.add(next.cols.size() * (sizeof(double) + sizeof(std::uint32_t)));
     row.resize(used.size());
     for (std::size_t k = used.lo; k <= used.hi; ++k)
       row[k - used.lo] = prev.v[k - prev.cols.lo] + t.r[k];
@@ -240,6 +244,7 @@ void refine(const Groups& groups, std::size_t n, std::size_t s, double tol,
     const IndexRange rows = reversed(prev.cols);
     IndexRange cols, used;
     if (!layer_ranges(rows, reversed(want[s - r]), cols, used)) return;
+    budget.add(cols.size() * sizeof(double));
     row.resize(used.size());
     for (std::size_t i = used.lo; i <= used.hi; ++i)
       row[i - used.lo] = prev.v[(last - i) - prev.cols.lo] + t.c[last - i];

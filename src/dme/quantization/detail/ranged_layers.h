@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dme/core/error.h"
+#include "dme/quantization/detail/dp_budget.h"
 #include "dme/quantization/detail/level_bounds.h"
 #include "dme/quantization/solver_progress.h"
 
@@ -20,9 +21,10 @@ namespace dme::detail {
 // path is a feasible level set), at a fraction of the columns.
 class RangedLayers {
  public:
-  /// The first layer: f[j - cols.lo] for j in cols; `passes` steps will follow (for progress).
-  RangedLayers(IndexRange cols, std::vector<double> f, std::size_t passes)
-      : cols_(cols), f_(std::move(f)), passes_(passes) {}
+  /// The first layer: f[j - cols.lo] for j in cols; `passes` steps will follow (for progress);
+  /// the tables count against `budget` (dp_budget.h).
+  RangedLayers(IndexRange cols, std::vector<double> f, std::size_t passes, DpBudget budget)
+      : cols_(cols), f_(std::move(f)), passes_(passes), budget_(budget) {}
 
   /// One layer over the columns of `want`:
   ///   F'[j] = min_{k in the current range, k <= j} F[k] + cost(k, j),
@@ -34,6 +36,7 @@ class RangedLayers {
     const IndexRange cols = {std::max(want.lo, rows.lo), want.hi};
     DME_ASSERT(cols.lo <= cols.hi);  // the optimal path lies in both ranges
     const IndexRange used = {rows.lo, std::min(rows.hi, cols.hi)};
+    budget_.add(cols.size() * sizeof(std::uint32_t));
     std::vector<double> g(cols.size());
     table_.emplace_back(cols.size());
     layer_cols_.push_back(cols);
@@ -68,6 +71,7 @@ class RangedLayers {
   IndexRange cols_;
   std::vector<double> f_;
   std::size_t passes_;
+  DpBudget budget_;
   std::vector<IndexRange> layer_cols_;
   std::vector<std::vector<std::uint32_t>> table_;
 };
