@@ -136,6 +136,23 @@ TEST(CollectiveErrors, InvalidCombinations) {
   expect_same_error_everywhere([&] { dme::MeanEstimator est(MPI_COMM_WORLD, apx); }, "m >= s");
   apx.scheme = dme::Scheme::kAsqShared;  // levels from the solver too
   expect_same_error_everywhere([&] { dme::MeanEstimator est(MPI_COMM_WORLD, apx); }, "m >= s");
+  // kmeans's centroids do not enclose the values: no stochastic rounding to them (it failed
+  // inside the rounding, "x[i] is outside the level range"), nor asq-shared's dither.
+  dme::Options centroids;
+  centroids.solver = dme::Solver::kKmeans;
+  centroids.rounding = dme::Rounding::kStochastic;
+  expect_same_error_everywhere([&] { dme::MeanEstimator est(MPI_COMM_WORLD, centroids); },
+                               "solver kmeans gives the optimal biased levels");
+  centroids.rounding = dme::Rounding::kAuto;
+  EXPECT_NO_THROW(dme::validate(centroids));  // nearest
+  centroids.scheme = dme::Scheme::kAsqShared;
+  expect_same_error_everywhere([&] { dme::MeanEstimator est(MPI_COMM_WORLD, centroids); },
+                               "got scheme asq-shared with auto rounding");
+  // The estimator solves for the levels of rotated vectors, never sorted.
+  dme::Options sorted;
+  sorted.solver_options.input_is_sorted = true;
+  expect_same_error_everywhere([&] { dme::MeanEstimator est(MPI_COMM_WORLD, sorted); },
+                               "input_is_sorted");
   // Schemes whose levels are fixed never run the solver, whose grid then does not matter.
   for (dme::Scheme fixed : {dme::Scheme::kQsgd, dme::Scheme::kEden, dme::Scheme::kQuicFl}) {
     apx.scheme = fixed;
