@@ -22,7 +22,8 @@ auto non_empty(const char* option) {
 void add_output_options(po::options_description& desc, OutputOptions& out) {
   // clang-format off
   desc.add_options()
-      ("out", po::value(&out.out)->notifier(non_empty("out")), "write the results to this HDF5 file")
+      ("out", po::value(&out.out)->notifier(non_empty("out")),
+       "write the results to this HDF5 file")
       ("force", po::bool_switch(&out.force), "replace an existing --out file")
       ("append", po::bool_switch(&out.append), "add the runs to an existing --out file")
       ("csv", po::bool_switch(&out.csv), "print CSV instead of a table")

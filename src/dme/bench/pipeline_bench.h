@@ -24,8 +24,9 @@ struct PipelineBenchConfig {
 /// s, rotate_ms, solve_ms, round_pack_ms, total_ms, memcpy_ms, gb_per_s (float32 input bytes
 /// per second of total), speedup (total time of the first thread count over this one),
 /// identical (1 when the payload equals the first count's byte for byte), bits_per_coord,
-/// roundtrip_vnmse, rotation_block, then the device's columns (options.backend picks the device, bench/device.h; CUDA: copy_gbps,
-/// rotate_fraction, solve_fraction, round_pack_fraction). Checks its own output: the payload
+/// roundtrip_vnmse, rotation_block, then the device's columns (options.backend picks the
+/// device, bench/device.h; CUDA: copy_gbps, rotate_fraction, solve_fraction,
+/// round_pack_fraction). Checks its own output: the payload
 /// decodes and the decoded, inverse-rotated vector has an error within 4x the analytic
 /// stochastic-rounding bound; returns 1 otherwise.
 int run_pipeline_bench(const PipelineBenchConfig& config, std::ostream& os);
