@@ -28,6 +28,17 @@ std::size_t distinct(std::vector<float> x) {
   return static_cast<std::size_t>(std::unique(x.begin(), x.end()) - x.begin());
 }
 
+// The message of the dme::Error that f throws, or "no error".
+template <class F>
+std::string message(F&& f) {
+  try {
+    f();
+  } catch (const dme::Error& e) {
+    return std::string(e.what());
+  }
+  return std::string("no error");
+}
+
 TEST(Solver, NamesRoundTripAndUnknownNamesListTheValidOnes) {
   for (Solver s : dme::kAllSolvers) EXPECT_EQ(dme::parse_solver(dme::solver_name(s)), s);
   try {
@@ -88,14 +99,6 @@ TEST(Solver, EverySolverHonoursTheContract) {
 
 TEST(Solver, BadInputGivesClearErrors) {
   std::vector<float> x = dme::test::make_input(Dist::kNormal, 100, 1);
-  const auto message = [&](auto&& f) {
-    try {
-      f();
-    } catch (const dme::Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   for (Solver solver : dme::kAllSolvers) {
     std::vector<float> bad = x;
     bad[37] = std::numeric_limits<float>::quiet_NaN();
@@ -125,14 +128,6 @@ TEST(Solver, BadInputGivesClearErrors) {
 // before it allocates them (the LayeredDp of quiver-apx's grid, the k-means group DP), or as
 // the ranged layers reach it (dp_budget.h); it used to run the machine out of memory.
 TEST(Solver, DpTablesBeyondTheBudgetAreAnError) {
-  const auto message = [](auto&& f) {
-    try {
-      f();
-    } catch (const dme::Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   // Uniform values: the grid's cells are nearly all occupied, so the DP runs on ~2^18 points
   // with 65533 layers (~64 GiB of argmins).
   std::vector<float> x(std::size_t(1) << 20);

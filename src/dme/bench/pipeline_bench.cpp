@@ -31,8 +31,7 @@ int run_pipeline_bench(const PipelineBenchConfig& cfg, std::ostream& os) {
               "--threads values must be in 1.." << kMaxThreads << ", got " << n);
   for (int l : cfg.log2d)
     DME_CHECK(l >= 1 && l <= 30, "--log2d values must be in 1..30, got " << l);
-  // Only asq and asq-shared take their levels from the solver; the other schemes' are fixed.
-  const bool solves = o.scheme == Scheme::kAsq || o.scheme == Scheme::kAsqShared;
+  const bool solves = scheme_solves_levels(o.scheme);
   std::vector<std::string> columns = {
       "log2d",     "threads",   "rotations",      "scheme",          "solver",        "s",
       "rotate_ms", "solve_ms",  "round_pack_ms",  "total_ms",        "memcpy_ms",     "gb_per_s",

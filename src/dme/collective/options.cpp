@@ -128,9 +128,7 @@ void validate(const Options& o) {
                 << o.bucket_size << " and rotation block " << o.rotation_block);
   DME_CHECK(o.rotations == kAutoRotations || (o.rotations >= 0 && o.rotations <= kMaxRotations),
             "rotations must be auto or 0.." << kMaxRotations << ", got " << o.rotations);
-  // Only asq and asq-shared solve for levels (qsgd, eden, quic-fl and thc have theirs fixed).
-  if (o.solver == Solver::kQuiverApx &&
-      (o.scheme == Scheme::kAsq || o.scheme == Scheme::kAsqShared))
+  if (o.solver == Solver::kQuiverApx && scheme_solves_levels(o.scheme))
     DME_CHECK(o.solver_options.m >= o.s, "quiver-apx needs a grid of m >= s points, got m = "
                                              << o.solver_options.m << " < s = " << o.s);
   if (o.scheme == Scheme::kEden)
@@ -235,6 +233,10 @@ std::uint8_t wide_groups(double fractional_bits) {
 RotationLayout resolved_layout(const Options& o) {
   if (o.rotation_layout != RotationLayout::kAuto) return o.rotation_layout;
   return o.backend == Backend::kCpu ? RotationLayout::kOverlapped : RotationLayout::kPadded;
+}
+
+bool scheme_solves_levels(Scheme scheme) {
+  return scheme == Scheme::kAsq || scheme == Scheme::kAsqShared;
 }
 
 bool uses_nearest_rounding(const Options& o) {

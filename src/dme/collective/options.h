@@ -160,6 +160,10 @@ RotationLayout resolved_layout(const Options& options);
 /// True when the options round to the nearest level.
 bool uses_nearest_rounding(const Options& options);
 
+/// True for the schemes whose levels come from Options::solver (asq, asq-shared); the others'
+/// levels are fixed (qsgd, eden, quic-fl, thc).
+bool scheme_solves_levels(Scheme scheme);
+
 /// A hash of every option that must agree across ranks.
 std::uint64_t options_fingerprint(const Options& options);
 

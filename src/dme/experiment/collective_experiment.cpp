@@ -100,8 +100,8 @@ double variance_bound(const std::vector<float>& x, const Options& o, std::uint32
   // the whole vector's norm. alq's and amq's levels are the bucket's norm times magnitudes in
   // [0, 1] (docs/algorithms.md §6.6-6.7), not fitted to the range: with zero a level (s >= 3)
   // a gap is at most the norm, at s = 2 (levels ±norm) twice the norm.
-  const bool norm_levels = (o.scheme == Scheme::kAsq || o.scheme == Scheme::kAsqShared) &&
-                           (o.solver == Solver::kAlq || o.solver == Solver::kAmq);
+  const bool norm_levels =
+      scheme_solves_levels(o.scheme) && (o.solver == Solver::kAlq || o.solver == Solver::kAmq);
   const auto norm_step = [&](double norm) {
     return o.scheme == Scheme::kQsgd ? 2 * norm / double(o.s - 1) : (o.s == 2 ? 2 : 1) * norm;
   };
