@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "dme/collective/compression.h"
@@ -32,6 +34,26 @@ std::vector<float> local_input(std::size_t d) {
   std::vector<float> x(d);
   for (auto& v : x) v = dist(gen);
   return x;
+}
+
+// The mean of every rank's local_input(d), in double.
+std::vector<double> exact_mean(std::size_t d) {
+  const int n = world_size();
+  std::vector<double> mean(d, 0.0);
+  for (int r = 0; r < n; ++r) {
+    std::mt19937 gen(100 + static_cast<unsigned>(r));
+    std::lognormal_distribution<float> dist(0.0f, 1.0f);
+    for (std::size_t i = 0; i < d; ++i) mean[i] += double(dist(gen)) / n;
+  }
+  return mean;
+}
+
+// The largest |out[i] - mean[i]| / (|mean[i]| + 1).
+double worst_error(const std::vector<float>& out, const std::vector<double>& mean) {
+  double worst = 0;
+  for (std::size_t i = 0; i < mean.size(); ++i)
+    worst = std::max(worst, std::fabs(double(out[i]) - mean[i]) / (std::fabs(mean[i]) + 1));
+  return worst;
 }
 
 // Counts the calls and forwards them to the CPU implementation.
@@ -185,14 +207,8 @@ class RawFloats final : public dme::Compression {
 };
 
 TEST(Compression, AnotherSchemePlugsInWithoutTouchingTheExchanges) {
-  const int n = world_size();
   const std::size_t d = 3000;
-  std::vector<double> mean(d, 0.0);
-  for (int r = 0; r < n; ++r) {
-    std::mt19937 gen(100 + static_cast<unsigned>(r));
-    std::lognormal_distribution<float> dist(0.0f, 1.0f);
-    for (std::size_t i = 0; i < d; ++i) mean[i] += double(dist(gen)) / n;
-  }
+  const std::vector<double> mean = exact_mean(d);
   const std::vector<float> x = local_input(d);
   for (auto ex : {dme::Exchange::kAllgather, dme::Exchange::kGatherBcast}) {
     dme::Options o;
@@ -201,10 +217,31 @@ TEST(Compression, AnotherSchemePlugsInWithoutTouchingTheExchanges) {
     std::vector<float> out(d);
     const dme::Report rep = est.estimate(x, out);
     EXPECT_EQ(rep.payload_bytes, 4 * d);  // the rotated vector (overlapped: d), uncompressed
-    double worst = 0;
-    for (std::size_t i = 0; i < d; ++i)
-      worst = std::max(worst, std::fabs(double(out[i]) - mean[i]) / (std::fabs(mean[i]) + 1));
-    EXPECT_LT(worst, 1e-5) << dme::exchange_name(ex) << ": exact up to float32 rounding";
+    EXPECT_LT(worst_error(out, mean), 1e-5) << dme::exchange_name(ex) << ": exact up to float32 rounding";
+  }
+}
+
+// A bucket with fewer values than levels: every unbiased solver's levels are its distinct values
+// (quiver_approx.h, alq.h), so each rank's rounding is exact and the estimate is the mean up to
+// float32 rounding, at 32 bits of levels per value plus the codes. quiver-apx used to send s grid
+// levels per bucket (522 bits per coordinate here) and alq took 174 ms per 64-value bucket.
+TEST(Compression, BucketsShorterThanSSendTheirValues) {
+  const std::size_t d = 3000;
+  const std::vector<double> mean = exact_mean(d);
+  const std::vector<float> x = local_input(d);
+  for (auto solver :
+       {dme::Solver::kQuiverApx, dme::Solver::kQuiver, dme::Solver::kAlq, dme::Solver::kAmq}) {
+    dme::Options o;
+    o.solver = solver;
+    o.s = 256;
+    o.bucket_size = 16;
+    o.seed = 5;
+    std::vector<float> out(d);
+    const dme::Report rep = dme::MeanEstimator(MPI_COMM_WORLD, o).estimate(x, out);
+    const std::string what(dme::solver_name(solver));
+    // 16 levels and 16 eight-bit codes per bucket of 16: 40 bits, plus the headers.
+    EXPECT_LT(rep.bits_per_coordinate, 44.0) << what;
+    EXPECT_LT(worst_error(out, mean), 1e-5) << what << ": exact up to float32 rounding";
   }
 }
 

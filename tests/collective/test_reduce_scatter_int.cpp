@@ -64,7 +64,7 @@ std::vector<double> one_rank_mean(const std::vector<std::vector<float>>& xs, std
     for (std::uint32_t g = 0; g <= m; ++g) grid.push_back(g);
     if (!uniform) {
       grid.clear();
-      for (float v : dme::quiver_approx(own, s, m, lo, hi))
+      for (float v : dme::quiver_approx_on_grid(own, s, m, lo, hi))
         grid.push_back(std::nearbyint((double(v) - lo) / (double(hi) - lo) * m));
     }
     for (double g : grid)

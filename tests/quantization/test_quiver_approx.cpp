@@ -12,6 +12,7 @@
 #include "dme/core/error.h"
 #include "dme/core/rng.h"
 #include "dme/quantization/detail/candidates.h"
+#include "dme/quantization/detail/level_set.h"
 #include "dme/quantization/quiver.h"
 #include "dme/quantization/quiver_approx.h"
 #include "dme/quantization/solver.h"
@@ -95,8 +96,13 @@ TEST(QuiverApprox, ManyLevelsTakeEveryBorderingGridLevel) {
     ASSERT_LE(grid.bordering.size() + 2, 90u);
     const long double all = dme::test::asq_error(sorted, grid.level);
     for (std::size_t s : {grid.bordering.size() + 2, std::size_t{90}}) {
-      const std::vector<float> levels = dme::quiver_approx(x, s, m);
+      // s may exceed d = 40, where quiver_approx returns the values: the grid's optimum here.
+      const std::vector<float> levels =
+          dme::quiver_approx_on_grid(x, s, m, sorted.front(), sorted.back());
       EXPECT_LE(levels.size(), s);
+      if (s > x.size()) {
+        EXPECT_EQ(dme::quiver_approx(x, s, m), dme::detail::distinct_sorted(sorted));
+      }
       const long double a = dme::test::asq_error(sorted, levels);
       const long double b = dme::test::asq_error(sorted, dme::zipml_cp_uniform(x, s, m));
       EXPECT_NEAR(static_cast<double>(a), static_cast<double>(b),
@@ -217,7 +223,7 @@ TEST(QuiverApprox, KnownRangeEqualsTheScan) {
     for (std::size_t d : {1u, 17u, 1000u, 4097u}) {
       const std::vector<float> x = dme::test::make_input(dist, d, 7 + d);
       const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
-      for (std::size_t s : {2u, 4u, 16u})
+      for (std::size_t s : {2u, 4u, 16u, 32u})  // 32: d = 17 takes the values themselves
         EXPECT_EQ(dme::quiver_approx(x, s, 400, *lo, *hi), dme::quiver_approx(x, s, 400))
             << "d=" << d << " s=" << s;
     }
@@ -242,6 +248,42 @@ TEST(QuiverApprox, KnownRangeEqualsTheScan) {
   EXPECT_THROW(dme::quiver_approx(std::vector<float>{}, 4, 400, 0.0f, 1.0f), dme::Error);
   EXPECT_THROW(dme::quiver_approx(x, 4, 400, 1.0f, 0.0f), dme::Error);
   EXPECT_THROW(dme::quiver_approx(x, 4, 400, 0.0f, INFINITY), dme::Error);
+  // At most s values (the values themselves are the levels): the range is still checked.
+  const std::vector<float> few = {0.5f, -2.0f, 3.0f};
+  EXPECT_THROW(dme::quiver_approx(few, 4, 400, -2.0f, 2.0f), dme::Error);
+  EXPECT_THROW(dme::quiver_approx_on_grid(few, 4, 400, -1.0f, 3.0f), dme::Error);
+  EXPECT_THROW(dme::quiver_approx_on_grid(few, 4, 400, 1.0f, 1.0f), dme::Error);
+}
+
+// At most s values: their distinct values are the optimum of every unbiased solver (zero error),
+// which quiver-apx, alq and amq return instead of s grid levels or a slow descent; the grid
+// variant (for reduce-scatter-int) keeps grid points and the grid's optimum.
+TEST(QuiverApprox, AtMostSValuesAreTheirOwnLevels) {
+  for (std::size_t d : {2u, 5u, 16u, 64u}) {
+    std::vector<float> x = dme::test::make_input(Dist::kNormal, d, 11 + d);
+    x[d / 2] = x[0];  // a repeat
+    x[d - 1] = -0.0f;
+    if (d > 2) x[1] = 0.0f;  // both zeros: one level
+    const std::vector<float> sorted = dme::test::sorted_copy(x);
+    const std::vector<float> values = dme::detail::distinct_sorted(sorted);
+    const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+    for (std::size_t s : {d, 2 * d, std::size_t{256}}) {
+      const std::size_t m = std::max<std::size_t>(400, s);
+      const std::string where = "d=" + std::to_string(d) + " s=" + std::to_string(s);
+      EXPECT_EQ(dme::quiver_approx(x, s, m), values) << where;
+      EXPECT_EQ(dme::quiver_approx(x, s, m, *lo, *hi), values) << where;
+      EXPECT_EQ(dme::solve_levels(x, s, dme::Solver::kAlq), values) << where;
+      EXPECT_EQ(dme::solve_levels(x, s, dme::Solver::kAmq), values) << where;
+      EXPECT_EQ(dme::test::asq_error(sorted, values), 0.0L) << where;
+      const std::vector<float> grid = dme::detail::grid_levels(*lo, *hi, m);
+      for (float v : dme::quiver_approx_on_grid(x, s, m, *lo, *hi))
+        EXPECT_TRUE(std::binary_search(grid.begin(), grid.end(), v)) << where << " level " << v;
+    }
+    // One value more than levels: the grid's levels, at most s of them.
+    if (d > 2) {
+      EXPECT_LE(dme::quiver_approx(x, d - 1, 400).size(), d - 1);
+    }
+  }
 }
 
 }  // namespace

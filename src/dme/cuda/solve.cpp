@@ -56,6 +56,15 @@ double offset_unit(const std::vector<float>& level) {
   return std::ldexp(1.0, exponent - 32);
 }
 
+std::span<const float> host_copy(Compressor::Impl& im, std::span<const float> x,
+                                 SolveTimes* times) {
+  Timer timer;
+  im.host_values.resize(x.size());
+  detail::copy_to_host(im.host_values.data(), x.data(), x.size_bytes());
+  if (times) times->transfer_ms += timer.elapsed_ms();
+  return im.host_values;
+}
+
 // Apx. QUIVER (quiver_approx.cpp) with the histogram on the device. The bins are the CPU's; the
 // per-bin sums are exact integer sums of fixed-point offsets, so they differ from the CPU's double
 // sums only by rounding, which moves a DP argmin only at an exact tie of the costs.
@@ -64,6 +73,13 @@ std::vector<float> quiver_apx(Compressor::Impl& im, std::span<const float> x, st
   dme::detail::check_apx_arguments(s, m);
   const Extrema<float> range = detail::scan_device(im, x, "quiver-apx", times);
   if (range.min == range.max) return {range.min};
+  if (x.size() <= s) {  // the distinct values (quiver_approx.h), a sort of at most s on the host
+    const std::span<const float> host = host_copy(im, x, times);
+    Timer timer;
+    std::vector<float> levels = dme::quiver_approx(host, s, m);
+    if (times) times->host_ms += timer.elapsed_ms();
+    return levels;
+  }
 
   Timer timer;
   const std::size_t bins = m + 1;
@@ -113,15 +129,6 @@ std::vector<float> quiver_apx(Compressor::Impl& im, std::span<const float> x, st
   std::vector<float> levels = dme::detail::apx_levels_on_grid(grid, s, m);
   if (times) times->host_ms += timer.elapsed_ms();
   return levels;
-}
-
-std::span<const float> host_copy(Compressor::Impl& im, std::span<const float> x,
-                                 SolveTimes* times) {
-  Timer timer;
-  im.host_values.resize(x.size());
-  detail::copy_to_host(im.host_values.data(), x.data(), x.size_bytes());
-  if (times) times->transfer_ms += timer.elapsed_ms();
-  return im.host_values;
 }
 
 // Solvers of sorted input: CUB sort on the device, then the CPU solver on the sorted copy. The

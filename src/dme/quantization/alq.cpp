@@ -105,6 +105,7 @@ std::vector<double> alq_empirical_descent(const Magnitudes& m, std::vector<doubl
 std::vector<float> alq_levels(std::span<const float> x, std::size_t s) {
   const Extrema<float> range = detail::scan_input(x, "alq");
   if (range.min == range.max) return {range.min};
+  if (x.size() <= s) return detail::distinct_values(x);  // exact (the descent would crawl)
   const detail::Magnitudes m(x);
   const std::size_t k = m.magnitude_count(s);
   if (k == 0) return m.sign_levels();

@@ -17,7 +17,9 @@ namespace dme {
 /// @return   signed levels covering [min x, max x]: 0 and K = (s-1)/2 magnitudes per sign when
 ///           x has both signs, K = s - 1 when it has one sign; when that leaves levels unused
 ///           (even s, or magnitudes merged by the descent) input values are added in the widest
-///           gaps (detail::top_up_levels), so s levels whenever x has s distinct values
+///           gaps (detail::top_up_levels), so s levels whenever x has s distinct values;
+///           for d <= s, the distinct values of x themselves (exact, and no descent to run: it
+///           took 174 ms for 64 values at s = 256)
 std::vector<float> alq_levels(std::span<const float> x, std::size_t s);
 
 namespace detail {

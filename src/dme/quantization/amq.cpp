@@ -65,6 +65,7 @@ double amq_multiplier(std::span<const float> x, std::size_t s) {
 std::vector<float> amq_levels(std::span<const float> x, std::size_t s) {
   const Extrema<float> range = detail::scan_input(x, "amq");
   if (range.min == range.max) return {range.min};
+  if (x.size() <= s) return detail::distinct_values(x);  // exact (the descent would crawl)
   const detail::Magnitudes m(x);
   const std::size_t k = m.magnitude_count(s);
   if (k == 0) return m.sign_levels();

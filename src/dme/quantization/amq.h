@@ -12,7 +12,8 @@
 namespace dme {
 
 /// @param x  finite, size d >= 1 (any order); 2 <= s <= kMaxLevels
-/// @return   signed levels covering [min x, max x] (same layout as alq_levels)
+/// @return   signed levels covering [min x, max x] (same layout as alq_levels; for d <= s, the
+///           distinct values of x, as there)
 std::vector<float> amq_levels(std::span<const float> x, std::size_t s);
 
 /// The multiplier AMQ chooses for x, exposed for tests.

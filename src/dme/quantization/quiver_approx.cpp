@@ -41,10 +41,24 @@ std::vector<float> apx_levels_on_grid(const GridStatistics& grid, std::size_t s,
 
 }  // namespace detail
 
+namespace {
+
+// [lo, hi] must hold every x[i]: NaN, Inf or a value outside it -> dme::Error naming it.
+void check_contained(std::span<const float> x, float lo, float hi) {
+  detail::scan_input(x, "quiver-apx");  // names a NaN or Inf first
+  for (std::size_t i = 0; i < x.size(); ++i)
+    DME_CHECK(x[i] >= lo && x[i] <= hi, "quiver-apx: x[" << i << "] = " << x[i]
+                                                         << " is outside the given range [" << lo
+                                                         << ", " << hi << "]");
+}
+
+}  // namespace
+
 std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::size_t m) {
   detail::check_apx_arguments(s, m);
   const Extrema<float> range = detail::scan_input(x, "quiver-apx");
   if (range.min == range.max) return {range.min};
+  if (x.size() <= s) return detail::distinct_values(x);
   const detail::GridStatistics grid = detail::grid_statistics(x, range.min, range.max, m);
   DME_ASSERT(grid.contained);
   return detail::apx_levels_on_grid(grid, s, m);
@@ -57,14 +71,25 @@ std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::s
             "quiver-apx: the given range [" << lo << ", " << hi << "] is not a finite interval");
   DME_CHECK(!x.empty(), "quiver-apx: x is empty");
   if (lo == hi) return quiver_approx(x, s, m);  // constant (or mis-stated): the checked path
-  const detail::GridStatistics grid = detail::grid_statistics(x, lo, hi, m);
-  if (!grid.contained) {
-    detail::scan_input(x, "quiver-apx");  // names a NaN or Inf first
-    for (std::size_t i = 0; i < x.size(); ++i)
-      DME_CHECK(x[i] >= lo && x[i] <= hi, "quiver-apx: x[" << i << "] = " << x[i]
-                                                           << " is outside the given range [" << lo
-                                                           << ", " << hi << "]");
+  if (x.size() <= s) {
+    check_contained(x, lo, hi);
+    return detail::distinct_values(x);
   }
+  return quiver_approx_on_grid(x, s, m, lo, hi);
+}
+
+std::vector<float> quiver_approx_on_grid(std::span<const float> x, std::size_t s, std::size_t m,
+                                         float lo, float hi) {
+  detail::check_apx_arguments(s, m);
+  DME_CHECK(std::isfinite(lo) && std::isfinite(hi) && lo <= hi,
+            "quiver-apx: the given range [" << lo << ", " << hi << "] is not a finite interval");
+  DME_CHECK(!x.empty(), "quiver-apx: x is empty");
+  if (lo == hi) {
+    check_contained(x, lo, hi);
+    return quiver_approx(x, s, m);  // constant: its one value, with the scan's zero sign
+  }
+  const detail::GridStatistics grid = detail::grid_statistics(x, lo, hi, m);
+  if (!grid.contained) check_contained(x, lo, hi);
   return detail::apx_levels_on_grid(grid, s, m);
 }
 

@@ -24,8 +24,10 @@ inline constexpr std::size_t kMaxApxGrid = std::size_t(1) << 24;
 /// @param x  the input, any order, size d >= 1 (NaN/Inf -> dme::Error)
 /// @param s  2 <= s <= kMaxLevels
 /// @param m  grid intervals, s <= m <= kMaxApxGrid
-/// @return   sorted grid levels with levels.front() = min(x), levels.back() = max(x); s of them
-///           unless x is constant (one level)
+/// @return   sorted levels with levels.front() = min(x), levels.back() = max(x): for d > s, s
+///           grid levels; for d <= s, the distinct values of x (the optimum: rounding is exact,
+///           and a bucket of 16 values at s = 256 sends 16 levels, not 256); one level when x
+///           is constant
 std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::size_t m);
 
 /// The same when the caller already knows the range of x (a rotation finds it while writing x:
@@ -34,6 +36,13 @@ std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::s
 /// A value outside [lo, hi], NaN or Inf -> dme::Error naming it; empty x -> dme::Error.
 std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::size_t m, float lo,
                                  float hi);
+
+/// The optimum among levels on the grid of m + 1 points over [lo, hi] (which must hold every
+/// x[i], as above), for every d: the reduce-scatter-int exchange needs grid points even when a
+/// chunk has fewer values than levels, where quiver_approx returns the values themselves.
+/// Equals quiver_approx(x, s, m, lo, hi) for d > s.
+std::vector<float> quiver_approx_on_grid(std::span<const float> x, std::size_t s, std::size_t m,
+                                         float lo, float hi);
 
 namespace detail {
 /// quiver-apx's argument checks (s in 2..kMaxLevels, s <= m <= kMaxApxGrid), shared with the

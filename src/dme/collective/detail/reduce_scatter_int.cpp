@@ -76,7 +76,7 @@ std::vector<std::uint64_t> choose_levels(std::span<const float> x, float lo, flo
   const bool grid_optimum = plan.solver == Solver::kQuiverApx || plan.solver == Solver::kQuiver ||
                             plan.solver == Solver::kQuiverAccel || plan.solver == Solver::kZipml;
   std::vector<float> levels = grid_optimum
-                                  ? quiver_approx(x, plan.s, m, lo, hi)
+                                  ? quiver_approx_on_grid(x, plan.s, m, lo, hi)
                                   : solve_levels(x, plan.s, plan.solver, plan.solver_options);
   std::vector<std::uint32_t> picked;
   const double scale = m / (static_cast<double>(hi) - static_cast<double>(lo));

@@ -13,6 +13,12 @@ std::vector<float> distinct_sorted(std::span<const float> sorted) {
   return out;
 }
 
+std::vector<float> distinct_values(std::span<const float> x) {
+  std::vector<float> sorted(x.begin(), x.end());
+  sort_floats(sorted);
+  return distinct_sorted(sorted);
+}
+
 std::vector<float> unique_levels(std::vector<float> values) {
   std::sort(values.begin(), values.end());
   values.erase(std::unique(values.begin(), values.end()), values.end());

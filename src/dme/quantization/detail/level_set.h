@@ -10,6 +10,11 @@ namespace dme::detail {
 /// The distinct values of sorted input, ascending.
 std::vector<float> distinct_sorted(std::span<const float> sorted);
 
+/// The distinct values of x (any order), ascending; -0 and +0 are one value, the first of the
+/// sorted order (-0). With at most s values these are the optimal levels of every unbiased
+/// solver: stochastic rounding to them is exact.
+std::vector<float> distinct_values(std::span<const float> x);
+
 /// Sorted, strictly increasing levels from values (any order, repeats allowed).
 std::vector<float> unique_levels(std::vector<float> values);
 
