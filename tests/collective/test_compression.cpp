@@ -217,7 +217,8 @@ TEST(Compression, AnotherSchemePlugsInWithoutTouchingTheExchanges) {
     std::vector<float> out(d);
     const dme::Report rep = est.estimate(x, out);
     EXPECT_EQ(rep.payload_bytes, 4 * d);  // the rotated vector (overlapped: d), uncompressed
-    EXPECT_LT(worst_error(out, mean), 1e-5) << dme::exchange_name(ex) << ": exact up to float32 rounding";
+    EXPECT_LT(worst_error(out, mean), 1e-5)
+        << dme::exchange_name(ex) << ": exact up to float32 rounding";
   }
 }
 
