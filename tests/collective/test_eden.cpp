@@ -6,6 +6,7 @@
 #include <mpi.h>
 
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <random>
 #include <vector>
@@ -207,6 +208,45 @@ TEST(Eden, CodesAreTheNearestCentroidsOfABruteForceCount) {
         below += y[i] > static_cast<float>(sigma * 0.5 * (double(c[j]) + double(c[j + 1])));
       ASSERT_EQ(p.codes[i], below) << "s " << s << " groups " << int(groups) << " i " << i;
     }
+  }
+}
+
+TEST(Eden, SubnormalBucketsMergeLevelsThatFloat32CannotTellApart) {
+  // Buckets of 1024: a normal one, then one of small multiples of the least subnormal (RMS near
+  // 1e-45), whose levels S·σ·c_j round to few distinct float32 values: they are merged (the
+  // codes renumbered), where the encoder used to stop with "levels ... not distinct in float32".
+  const float tiny = std::numeric_limits<float>::denorm_min();
+  std::mt19937 gen(3);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> y(2048);
+  for (std::size_t i = 0; i < 1024; ++i) y[i] = normal(gen);
+  for (std::size_t i = 1024; i < 2048; ++i) y[i] = float(int(i % 5) - 2) * tiny;
+  auto comp = dme::make_compression(dme::Backend::kCpu, dme::Scheme::kEden);
+  for (std::uint32_t s : {2u, 16u, 256u}) {
+    dme::PayloadHeader h;
+    h.d = h.padded = h.count = y.size();
+    h.bucket_size = 1024;
+    h.s = s;
+    h.biased = true;
+    dme::CompressionPlan plan;
+    plan.s = s;
+    plan.bucket_size = 1024;
+    plan.nearest = true;
+    std::vector<std::byte> out;
+    dme::PhaseTimes times;
+    comp->encode(y, h, plan, dme::PhiloxStream(1, 0, 0, dme::Purpose::kRounding), out, times);
+    const dme::Payload p = dme::decode(out);
+    ASSERT_EQ(p.levels.offsets.size(), 3u);
+    EXPECT_EQ(p.levels.offsets[1], s) << "the normal bucket keeps all its levels";
+    const std::uint32_t merged = p.levels.offsets[2] - p.levels.offsets[1];
+    if (s > 2) {  // (2 levels, ±S·σ·0.8, stay apart)
+      EXPECT_LT(merged, s);
+    }
+    EXPECT_GE(merged, 2u);
+    std::vector<float> back(y.size(), 0.0f);
+    dme::decode_accumulate(out, {}, back);
+    // The tiny bucket's estimate stays on the scale of its values (a few least subnormals).
+    for (std::size_t i = 1024; i < 2048; ++i) ASSERT_LE(std::fabs(back[i]), 64 * tiny) << i;
   }
 }
 

@@ -6,8 +6,11 @@
 #include <mpi.h>
 
 #include <cmath>
+#include <random>
 #include <vector>
 
+#include "dme/codec/payload.h"
+#include "dme/collective/compression.h"
 #include "dme/collective/mean_estimator.h"
 #include "dme/quantization/quic_fl.h"
 #include "scheme_test_support.h"
@@ -55,6 +58,43 @@ TEST(QuicFl, EveryExchangeThatTakesItIsUnbiased) {
     SCOPED_TRACE(which);
     dme::test::expect_unbiased_over_rounds(st, o, 48);
   }
+}
+
+TEST(QuicFl, TinyChunksAreQuantizedNotSentExactly) {
+  // Through the seam: a normal chunk scaled by 2^-130 and 2^-140 (RMS near 7e-40 and 7e-43,
+  // below 1/FLT_MAX, where 1/σ overflowed float32 and every coordinate went out exactly, 64 bits
+  // each): as few exact coordinates as at scale 1 (about 1 in 512) and the design's error.
+  std::mt19937 gen(9);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> y(1 << 14);
+  for (float& v : y) v = normal(gen);
+  auto comp = dme::make_compression(dme::Backend::kCpu, dme::Scheme::kQuicFl);
+  for (unsigned b : {2u, 4u})
+    for (int e : {0, -130, -140}) {
+      std::vector<float> x(y.size());
+      for (std::size_t i = 0; i < y.size(); ++i) x[i] = std::ldexp(y[i], e);
+      dme::PayloadHeader h;
+      h.d = h.padded = h.count = x.size();
+      h.s = 1u << b;
+      dme::CompressionPlan plan;
+      plan.s = h.s;
+      std::vector<std::byte> out;
+      dme::PhaseTimes times;
+      comp->encode(x, h, plan, dme::PhiloxStream(4, 0, 0, dme::Purpose::kRounding), out, times);
+      const dme::Payload p = dme::decode(out);
+      EXPECT_LT(p.levels.exact.size(), x.size() / 200) << "b " << b << " 2^" << e;
+      std::vector<float> back(x.size(), 0.0f);
+      dme::decode_accumulate(out, {}, back);
+      double err = 0, norm = 0;
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        const double u = std::ldexp(double(back[i]), -e), v = y[i];
+        err += (u - v) * (u - v);
+        norm += v * v;
+      }
+      const double design = QuicFlQuantizer::get(b).design_vnmse();
+      EXPECT_LT(err / norm, 1.3 * design) << "b " << b << " 2^" << e;
+      EXPECT_GT(err / norm, 0.7 * design) << "b " << b << " 2^" << e;
+    }
 }
 
 TEST(QuicFl, RefusesImpossibleOptions) {

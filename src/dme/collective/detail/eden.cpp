@@ -249,18 +249,23 @@ class EdenCompression final : public Compression {
     times.round_pack_ms += pack_timer.elapsed_ms();
   }
 
-  // Appends the levels scale·c_j, checked distinct in float32.
+  // Appends the levels scale·c_j in float32 and renumbers codes[0 .. n) to them. Below the
+  // normal range (a bucket of RMS near 1e-45) neighbouring levels can round to the same float32:
+  // they become one level, as any float32 arithmetic on such values would merge them.
   static void add_levels(LevelTable& table, double scale, std::span<const double> c,
-                         double sigma) {
-    float previous = -INFINITY;
-    for (const double cj : c) {
-      const float level = static_cast<float>(scale * cj);
-      DME_CHECK(std::isfinite(level) && level > previous, "eden: the levels of a bucket with RMS "
-                                                              << sigma
-                                                              << " are not distinct in float32");
-      table.values.push_back(level);
-      previous = level;
+                         double sigma, std::uint16_t* codes, std::size_t n) {
+    std::array<std::uint16_t, 256> index{};
+    const std::size_t first = table.values.size();
+    for (std::size_t j = 0; j < c.size(); ++j) {
+      const float level = static_cast<float>(scale * c[j]);
+      DME_CHECK(std::isfinite(level), "eden: the levels of a bucket with RMS "
+                                          << sigma << " overflow float32 (scale " << scale << ")");
+      if (table.values.size() == first || level > table.values.back())
+        table.values.push_back(level);
+      index[j] = static_cast<std::uint16_t>(table.values.size() - 1 - first);
     }
+    if (table.values.size() - first < c.size())
+      for (std::size_t i = 0; i < n; ++i) codes[i] = index[codes[i]];
   }
 
   // One bucket: codes by the nearest centroid of y / σ (σ the bucket's RMS), then the level
@@ -283,7 +288,7 @@ class EdenCompression final : public Compression {
         ordered_sum(y.size(), [&](std::size_t i) { return double(y[i]) * level[codes[i]]; });
     DME_CHECK(dot > 0,
               "eden: the quantized bucket is orthogonal to the input (norm " << norm2 << ")");
-    add_levels(table, norm2 / dot * sigma, c, sigma);
+    add_levels(table, norm2 / dot * sigma, c, sigma, codes, y.size());
     table.offsets.push_back(static_cast<std::uint32_t>(table.values.size()));
   }
 

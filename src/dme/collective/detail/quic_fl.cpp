@@ -72,7 +72,17 @@ class QuicFlCompression final : public Compression {
     const PhiloxWords own = philox_words(stream);
     codes_.resize(n);
     LevelTable table = codes_only_levels(h.s);
-    const float inv = sigma > 0 ? 1.0f / sigma : 0.0f;
+    float inv = sigma > 0 ? 1.0f / sigma : 0.0f;
+    // A chunk of RMS below 1/FLT_MAX (about 3e-39): 1/σ overflows float32, and every
+    // coordinate went out as exact (68 bits each at s = 16). The grid sees y·2^64 and
+    // 1/(σ·2^64) instead: the power of two scales exactly, and the product is the same y/σ.
+    const float* y = chunk.data();
+    if (!std::isfinite(inv)) {
+      scaled_.resize(n);
+      for (std::size_t i = 0; i < n; ++i) scaled_[i] = chunk[i] * 0x1p64f;
+      inv = static_cast<float>(1.0 / (double(sigma) * 0x1p64));
+      y = scaled_.data();
+    }
     // Coordinate g = first + i: its shared draw h from byte g of the shared stream
     // (QuicFlQuantizer::h_of), its private draws bits32(g) (grid) and bits32(kSplitDraws + g)
     // (split) of the sender's stream. Tasks of kTaskSteps steps on the threads
@@ -93,7 +103,7 @@ class QuicFlCompression final : public Compression {
         philox_bytes(shared, g0, len, shared_bytes);
         philox_bits32(own, g0, len, grid_draws);
         philox_bits32(own, QuicFlQuantizer::kSplitDraws + g0, len, split_draws);
-        quic_fl_grid(q, chunk.data() + start, grid_draws, len, inv, grid);
+        quic_fl_grid(q, y + start, grid_draws, len, inv, grid);
         for (std::size_t i = 0; i < len; ++i) {
           if (grid[i] == QuicFlQuantizer::kExact) [[unlikely]] {  // 1 in 512: sent exactly
             codes_[start + i] = 0;
@@ -123,7 +133,8 @@ class QuicFlCompression final : public Compression {
     std::vector<float> value;
   };
   std::vector<std::uint16_t> codes_;
-  std::vector<Exact> exact_;  // per task
+  std::vector<Exact> exact_;   // per task
+  std::vector<float> scaled_;  // the chunk times 2^64, when 1/σ overflows
 };
 
 }  // namespace
