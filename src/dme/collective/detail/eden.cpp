@@ -252,8 +252,8 @@ class EdenCompression final : public Compression {
   // Appends the levels scale·c_j in float32 and renumbers codes[0 .. n) to them. Below the
   // normal range (a bucket of RMS near 1e-45) neighbouring levels can round to the same float32:
   // they become one level, as any float32 arithmetic on such values would merge them.
-  static void add_levels(LevelTable& table, double scale, std::span<const double> c,
-                         double sigma, std::uint16_t* codes, std::size_t n) {
+  static void add_levels(LevelTable& table, double scale, std::span<const double> c, double sigma,
+                         std::uint16_t* codes, std::size_t n) {
     std::array<std::uint16_t, 256> index{};
     const std::size_t first = table.values.size();
     for (std::size_t j = 0; j < c.size(); ++j) {
