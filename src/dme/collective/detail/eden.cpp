@@ -249,14 +249,19 @@ class EdenCompression final : public Compression {
     times.round_pack_ms += pack_timer.elapsed_ms();
   }
 
-  // Appends the levels scale·c_j in float32 and renumbers codes[0 .. n) to them. Below the
-  // normal range (a bucket of RMS near 1e-45) neighbouring levels can round to the same float32:
-  // they become one level, as any float32 arithmetic on such values would merge them.
+  // Appends the levels scale·c_j that codes[0 .. n) use, in float32, and renumbers the codes to
+  // them: a bucket shorter than s sends at most its length in levels (eden at --bucket 16 --s 256
+  // sent all 256, 522 bits per coordinate; now at most 16). Below the normal range (a bucket of
+  // RMS near 1e-45) neighbouring levels can round to the same float32: they become one level, as
+  // any float32 arithmetic on such values would merge them. Decoded values are unchanged.
   static void add_levels(LevelTable& table, double scale, std::span<const double> c, double sigma,
                          std::uint16_t* codes, std::size_t n) {
+    std::array<bool, 256> used{};
+    for (std::size_t i = 0; i < n; ++i) used[codes[i]] = true;
     std::array<std::uint16_t, 256> index{};
     const std::size_t first = table.values.size();
     for (std::size_t j = 0; j < c.size(); ++j) {
+      if (!used[j]) continue;
       const float level = static_cast<float>(scale * c[j]);
       DME_CHECK(std::isfinite(level), "eden: the levels of a bucket with RMS "
                                           << sigma << " overflow float32 (scale " << scale << ")");
