@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dme/core/error.h"
+#include "dme/core/normal.h"
 #include "dme/quantization/alq.h"
 #include "dme/quantization/amq.h"
 #include "dme/quantization/detail/magnitudes.h"
@@ -80,6 +81,37 @@ TEST(Alq, DescentStagesNeverIncreaseTheVariance) {
     // Each empirical update is the exact optimum of one level given its neighbours.
     EXPECT_LE(m.variance(refined), m.variance(fitted) * (1 + 1e-12));
     EXPECT_LT(m.variance(refined), m.variance(uniform)) << dme::test::dist_name(dist);
+  }
+}
+
+TEST(Alq, TruncatedNormalLevelsSatisfyTheirUpdate) {
+  // The first stage's fixed point (closed-form quantiles since the thirteenth session, 60
+  // bisection steps before): every inner level l_j between a = l_{j-1} and b = l_{j+1} has
+  // F(l_j) = F(b) - ∫_a^b (r - a)/(b - a) dF(r) under N(μ, σ²) truncated to [0, 1], μ and σ²
+  // those of the magnitudes; the integral here by Simpson's rule, independent of the solver's.
+  const std::vector<float> x = dme::test::make_input(Dist::kNormal, 4096, 29);
+  const dme::detail::Magnitudes m(x);
+  const double n = static_cast<double>(m.size());
+  const double mu = m.sum(0, m.size()) / n;
+  const double sigma = std::sqrt(m.sum_squares(0, m.size()) / n - mu * mu);
+  const double f0 = dme::normal_cdf(-mu / sigma), z = dme::normal_cdf((1 - mu) / sigma) - f0;
+  const auto cdf = [&](double r) { return (dme::normal_cdf((r - mu) / sigma) - f0) / z; };
+  const auto pdf = [&](double r) { return dme::normal_pdf((r - mu) / sigma) / (sigma * z); };
+  for (std::size_t s : {8u, 16u}) {
+    const std::size_t k = m.magnitude_count(s);
+    const std::vector<double> l = dme::detail::alq_truncated_normal_levels(m, k);
+    for (std::size_t j = 1; j < k; ++j) {
+      const double a = l[j - 1], b = l[j + 1];
+      double lift = 0;
+      const int steps = 2000;
+      for (int t = 0; t <= steps; ++t) {
+        const double r = a + (b - a) * t / steps;
+        const double w = t == 0 || t == steps ? 1 : t % 2 ? 4 : 2;
+        lift += w * (r - a) / (b - a) * pdf(r);
+      }
+      lift *= (b - a) / (3.0 * steps);
+      EXPECT_NEAR(cdf(l[j]), cdf(b) - lift, 1e-9) << "s " << s << " level " << j;
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 #include <numbers>
 
 #include "dme/core/error.h"
+#include "dme/core/normal.h"
 #include "dme/quantization/detail/input_scan.h"
 #include "dme/quantization/detail/level_set.h"
 #include "dme/quantization/detail/magnitudes.h"
@@ -28,8 +29,20 @@ class TruncatedNormal {
     const double za = (a - mu_) / sigma_, zb = (b - mu_) / sigma_;
     return (mu_ * (phi_cdf(zb) - phi_cdf(za)) - sigma_ * (phi_pdf(zb) - phi_pdf(za))) / z_;
   }
-  // The r in [a, b] with cdf(r) = target, by bisection (cdf is increasing).
-  double inverse(double target, double a, double b) const {
+  // The r in [a, b] with cdf(r) = target, given fa = cdf(a) and fb = cdf(b): μ + σ·Φ⁻¹(Φ(-μ/σ)
+  // + target·Z), clamped to [a, b], one quantile instead of 60 bisection steps of cdf (alq took
+  // 1.4 ms at s = 16 and 82 ms at s = 256 whatever d, and a bucketed vector paid that per
+  // bucket). A target at either end is that end: where cdf is flat in double (levels many σ
+  // above the magnitudes' mean, about half of them at s = 256) bisection converged there too.
+  // Where the sum leaves (0, 1) in floating point, bisection (cdf is increasing).
+  double inverse(double target, double a, double b, double fa, double fb) const {
+    if (target <= fa) return a;
+    if (target >= fb) return b;
+    const double p = phi0_ + target * z_;
+    if (p > 0 && p < 1) {
+      const double r = mu_ + sigma_ * normal_quantile(p);
+      if (std::isfinite(r)) return std::clamp(r, a, b);
+    }
     for (int i = 0; i < kBisections; ++i) {
       const double mid = 0.5 * (a + b);
       (cdf(mid) < target ? a : b) = mid;
@@ -69,7 +82,7 @@ std::vector<double> alq_truncated_normal_levels(const Magnitudes& m, std::size_t
       const double fa = f.cdf(a), fb = f.cdf(b);
       const double lift = (f.partial_mean(a, b) - a * (fb - fa)) / (b - a);
       const double target = std::clamp(fb - lift, fa, fb);
-      const double next = f.inverse(target, a, b);
+      const double next = f.inverse(target, a, b, fa, fb);
       moved = std::max(moved, std::fabs(next - l[j]));
       l[j] = next;
     }
