@@ -170,6 +170,27 @@ TEST(Eden, FractionalBudgetIsUnbiasedThroughEveryExchange) {
   }
 }
 
+// y through the seam as one eden payload: with buckets (payload kind 0, a level table per
+// bucket) or without (kind 4, one scale), at a fractional budget of `groups` wide groups.
+std::vector<std::byte> eden_encode(const std::vector<float>& y, std::uint32_t s,
+                                   std::size_t bucket = 0, std::uint8_t groups = 0) {
+  auto comp = dme::make_compression(dme::Backend::kCpu, dme::Scheme::kEden);
+  dme::PayloadHeader h;
+  h.d = h.padded = h.count = y.size();
+  h.bucket_size = bucket;
+  h.s = s;
+  h.biased = true;
+  dme::CompressionPlan plan;
+  plan.s = s;
+  plan.bucket_size = bucket;
+  plan.nearest = true;
+  plan.wide_groups = groups;
+  std::vector<std::byte> out;
+  dme::PhaseTimes times;
+  comp->encode(y, h, plan, dme::PhiloxStream(1, 0, 0, dme::Purpose::kRounding), out, times);
+  return out;
+}
+
 TEST(Eden, CodesAreTheNearestCentroidsOfABruteForceCount) {
   // Through the compression seam, one chunk: every code is the number of midpoints
   // float(σ·(C_j + C_j+1)/2) strictly below its value (C the float32 table of its width), for
@@ -184,21 +205,9 @@ TEST(Eden, CodesAreTheNearestCentroidsOfABruteForceCount) {
   const double sigma =
       std::sqrt(dme::ordered_sum(y.size(), [&](std::size_t i) { return double(y[i]) * y[i]; }) /
                 double(y.size()));
-  auto comp = dme::make_compression(dme::Backend::kCpu, dme::Scheme::kEden);
   for (const auto& [s, groups] : std::vector<std::pair<std::uint32_t, std::uint8_t>>{
            {4, 0}, {32, 0}, {256, 0}, {16, 8}, {128, 40}}) {
-    dme::PayloadHeader h;
-    h.d = h.padded = h.count = y.size();
-    h.s = s;
-    h.biased = true;
-    dme::CompressionPlan plan;
-    plan.s = s;
-    plan.nearest = true;
-    plan.wide_groups = groups;
-    std::vector<std::byte> out;
-    dme::PhaseTimes times;
-    comp->encode(y, h, plan, dme::PhiloxStream(1, 0, 0, dme::Purpose::kRounding), out, times);
-    const dme::Payload p = dme::decode(out);
+    const dme::Payload p = dme::decode(eden_encode(y, s, 0, groups));
     ASSERT_EQ(p.header.kind, dme::PayloadKind::kLloydMax);
     const unsigned b = std::countr_zero(s);
     for (std::size_t i = 0; i < y.size(); ++i) {
@@ -210,25 +219,6 @@ TEST(Eden, CodesAreTheNearestCentroidsOfABruteForceCount) {
       ASSERT_EQ(p.codes[i], below) << "s " << s << " groups " << int(groups) << " i " << i;
     }
   }
-}
-
-// y through the seam as one payload with buckets (payload kind 0: a level table per bucket).
-std::vector<std::byte> encode_buckets(const std::vector<float>& y, std::size_t bucket,
-                                      std::uint32_t s) {
-  auto comp = dme::make_compression(dme::Backend::kCpu, dme::Scheme::kEden);
-  dme::PayloadHeader h;
-  h.d = h.padded = h.count = y.size();
-  h.bucket_size = bucket;
-  h.s = s;
-  h.biased = true;
-  dme::CompressionPlan plan;
-  plan.s = s;
-  plan.bucket_size = bucket;
-  plan.nearest = true;
-  std::vector<std::byte> out;
-  dme::PhaseTimes times;
-  comp->encode(y, h, plan, dme::PhiloxStream(1, 0, 0, dme::Purpose::kRounding), out, times);
-  return out;
 }
 
 TEST(Eden, BucketTablesHoldTheCentroidsTheirCodesUse) {
@@ -243,7 +233,7 @@ TEST(Eden, BucketTablesHoldTheCentroidsTheirCodesUse) {
   for (const auto& [bucket, s] : std::vector<std::pair<std::size_t, std::uint32_t>>{
            {16, 256}, {100, 16}, {100, 256}, {1024, 4}}) {
     const auto c = dme::detail::normal_lloyd_max(std::countr_zero(s));
-    const std::vector<std::byte> out = encode_buckets(y, bucket, s);
+    const std::vector<std::byte> out = eden_encode(y, s, bucket);
     const dme::Payload p = dme::decode(out);
     std::vector<float> back(y.size(), 0.0f);
     dme::decode_accumulate(out, {}, back);
@@ -286,7 +276,7 @@ TEST(Eden, SubnormalBucketsMergeLevelsThatFloat32CannotTellApart) {
   for (std::size_t i = 0; i < 1024; ++i) y[i] = normal(gen);
   for (std::size_t i = 1024; i < 2048; ++i) y[i] = float(int(i % 5) - 2) * tiny;
   for (std::uint32_t s : {2u, 16u, 256u}) {
-    const std::vector<std::byte> out = encode_buckets(y, 1024, s);
+    const std::vector<std::byte> out = eden_encode(y, s, 1024);
     const dme::Payload p = dme::decode(out);
     ASSERT_EQ(p.levels.offsets.size(), 3u);
     if (s == 16) {
