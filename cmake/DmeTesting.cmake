@@ -1,6 +1,7 @@
 # Test registration helpers.
 #   dme_add_test(NAME <name> SOURCES <files...> [MPI] [LABELS ...])  builds tests/<name>
-#   dme_add_mpi_test(NAME <ctest name> TARGET <exe> RANKS <n> [TIMEOUT <s>] [ARGS ...])
+#   dme_add_mpi_test(NAME <ctest name> TARGET <exe> RANKS <n> [TIMEOUT <s>] [NO_LEAK_CHECK]
+#                    [ARGS ...])
 # MPI tests run under mpiexec with --oversubscribe (Open MPI) and the run-as-root variables set
 # on the test itself, never assumed from the user's shell.
 execute_process(COMMAND ${MPIEXEC_EXECUTABLE} --version OUTPUT_VARIABLE dme_mpiexec_version
@@ -42,14 +43,21 @@ function(dme_add_test)
 endfunction()
 
 function(dme_add_mpi_test)
-  cmake_parse_arguments(T "" "NAME;TARGET;RANKS;TIMEOUT" "ARGS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "NO_LEAK_CHECK" "NAME;TARGET;RANKS;TIMEOUT" "ARGS;LABELS" ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
+  endif()
+  # NO_LEAK_CHECK: AddressSanitizer and UBSan still check the run, LeakSanitizer does not. For a
+  # test whose code the leak check already covers at fewer ranks: at 16 ranks on two cores its
+  # tracer crashed at exit in two runs in a row of one CI job (lsan_retry.sh reruns only once).
+  set(environment "${DME_TEST_ENVIRONMENT}")
+  if(T_NO_LEAK_CHECK)
+    string(REPLACE "ASAN_OPTIONS=" "ASAN_OPTIONS=detect_leaks=0:" environment "${environment}")
   endif()
   add_test(NAME ${T_NAME}
            COMMAND ${DME_TEST_LAUNCHER} ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${T_RANKS}
                    ${DME_MPIEXEC_EXTRA_FLAGS} ${MPIEXEC_PREFLAGS} $<TARGET_FILE:${T_TARGET}>
                    ${MPIEXEC_POSTFLAGS} ${T_ARGS})
   set_tests_properties(${T_NAME} PROPERTIES PROCESSORS ${T_RANKS} TIMEOUT ${T_TIMEOUT}
-                       ENVIRONMENT "${DME_TEST_ENVIRONMENT}" LABELS "mpi;${T_LABELS}")
+                       ENVIRONMENT "${environment}" LABELS "mpi;${T_LABELS}")
 endfunction()
