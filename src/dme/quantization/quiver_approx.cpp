@@ -43,6 +43,16 @@ std::vector<float> apx_levels_on_grid(const GridStatistics& grid, std::size_t s,
 
 namespace {
 
+// The arguments of the overloads given a range: s and m as quiver_approx's, [lo, hi] finite,
+// x not empty.
+void check_range_arguments(std::span<const float> x, std::size_t s, std::size_t m, float lo,
+                           float hi) {
+  detail::check_apx_arguments(s, m);
+  DME_CHECK(std::isfinite(lo) && std::isfinite(hi) && lo <= hi,
+            "quiver-apx: the given range [" << lo << ", " << hi << "] is not a finite interval");
+  DME_CHECK(!x.empty(), "quiver-apx: x is empty");
+}
+
 // [lo, hi] must hold every x[i]: NaN, Inf or a value outside it -> dme::Error naming it.
 void check_contained(std::span<const float> x, float lo, float hi) {
   detail::scan_input(x, "quiver-apx");  // names a NaN or Inf first
@@ -66,10 +76,7 @@ std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::s
 
 std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::size_t m, float lo,
                                  float hi) {
-  detail::check_apx_arguments(s, m);
-  DME_CHECK(std::isfinite(lo) && std::isfinite(hi) && lo <= hi,
-            "quiver-apx: the given range [" << lo << ", " << hi << "] is not a finite interval");
-  DME_CHECK(!x.empty(), "quiver-apx: x is empty");
+  check_range_arguments(x, s, m, lo, hi);
   if (lo == hi) return quiver_approx(x, s, m);  // constant (or mis-stated): the checked path
   if (x.size() <= s) {
     check_contained(x, lo, hi);
@@ -80,10 +87,7 @@ std::vector<float> quiver_approx(std::span<const float> x, std::size_t s, std::s
 
 std::vector<float> quiver_approx_on_grid(std::span<const float> x, std::size_t s, std::size_t m,
                                          float lo, float hi) {
-  detail::check_apx_arguments(s, m);
-  DME_CHECK(std::isfinite(lo) && std::isfinite(hi) && lo <= hi,
-            "quiver-apx: the given range [" << lo << ", " << hi << "] is not a finite interval");
-  DME_CHECK(!x.empty(), "quiver-apx: x is empty");
+  check_range_arguments(x, s, m, lo, hi);
   if (lo == hi) {
     check_contained(x, lo, hi);
     return quiver_approx(x, s, m);  // constant: its one value, with the scan's zero sign
