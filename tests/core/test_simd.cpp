@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <string>
 
 #include "dme/core/error.h"
@@ -53,6 +54,34 @@ TEST(Simd, UnknownOrUnavailableTargetsThrowNamingTheChoices) {
   }
   EXPECT_EQ(dme::simd_target(), targets.front()) << "a refused target leaves the choice alone";
   dme::set_simd_target("auto");
+}
+
+// On x86 the family and model numbers come from CPUID; Linux prints the same numbers in
+// /proc/cpuinfo ("cpu family", "model"), which is the reference here. cpu_model() names them,
+// since a VM's model name alone ("AMD EPYC") does not tell Zen 3 from Zen 5.
+TEST(Simd, CpuFamilyAndModelMatchProcCpuinfo) {
+#if defined(__x86_64__) || defined(__i386__)
+  std::ifstream in("/proc/cpuinfo");
+  if (!in) GTEST_SKIP() << "no /proc/cpuinfo";
+  int family = -1, model = -1;
+  std::string line;
+  while (std::getline(in, line) && (family < 0 || model < 0)) {
+    const std::size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string key = line.substr(0, line.find_last_not_of(" \t", colon - 1) + 1);
+    if (key == "cpu family") family = std::stoi(line.substr(colon + 1));
+    if (key == "model") model = std::stoi(line.substr(colon + 1));
+  }
+  if (family < 0 || model < 0) GTEST_SKIP() << "/proc/cpuinfo lists no family and model";
+  const dme::CpuFamilyModel fm = dme::cpu_family_model();
+  EXPECT_EQ(fm.family, family);
+  EXPECT_EQ(fm.model, model);
+  const std::string named =
+      "(family " + std::to_string(family) + " model " + std::to_string(model) + ")";
+  EXPECT_NE(dme::cpu_model().find(named), std::string::npos) << dme::cpu_model();
+#else
+  EXPECT_EQ(dme::cpu_family_model().family, 0);
+#endif
 }
 
 }  // namespace

@@ -6,9 +6,14 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
-#include <sys/utsname.h>
 #include <mutex>
 #include <sstream>
+#include <string>
+
+#include <sys/utsname.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include "dme/core/error.h"
 
@@ -122,8 +127,30 @@ std::vector<std::string> simd_targets_available() {
   return out;
 }
 
+CpuFamilyModel cpu_family_model() {
+  CpuFamilyModel fm;
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return fm;
+  const int base_family = static_cast<int>((eax >> 8) & 0xF);
+  const int base_model = static_cast<int>((eax >> 4) & 0xF);
+  const int ext_family = static_cast<int>((eax >> 20) & 0xFF);
+  const int ext_model = static_cast<int>((eax >> 16) & 0xF);
+  // The extended family counts only where the base family is 15; the extended model extends
+  // the model number for families 6 (Intel) and 15 and above (AMD).
+  fm.family = base_family == 0xF ? base_family + ext_family : base_family;
+  fm.model =
+      (base_family == 0x6 || base_family == 0xF) ? (ext_model << 4) | base_model : base_model;
+#endif
+  return fm;
+}
+
 std::string cpu_model() {
   static const std::string model = [] {
+    const CpuFamilyModel fm = cpu_family_model();
+    const std::string numbers = fm.family > 0 ? " (family " + std::to_string(fm.family) +
+                                                    " model " + std::to_string(fm.model) + ")"
+                                              : std::string();
     std::ifstream in("/proc/cpuinfo");
     std::string line;
     while (std::getline(in, line)) {
@@ -131,11 +158,11 @@ std::string cpu_model() {
         const std::size_t colon = line.find(':');
         if (colon == std::string::npos) continue;
         std::size_t b = line.find_first_not_of(" \t", colon + 1);
-        if (b != std::string::npos) return line.substr(b);
+        if (b != std::string::npos) return line.substr(b) + numbers;
       }
     }
     utsname u{};
-    return uname(&u) == 0 ? std::string(u.machine) : std::string("unknown");
+    return (uname(&u) == 0 ? std::string(u.machine) : std::string("unknown")) + numbers;
   }();
   return model;
 }

@@ -38,8 +38,18 @@ std::vector<std::string> simd_targets_available();
 void set_simd_target(std::string_view name);
 
 /// The processor's model name ("AMD EPYC 9654 ...", from /proc/cpuinfo; the machine type from
-/// uname where the model is not listed), for reports next to every figure.
+/// uname where the model is not listed) and, on x86, its family and model numbers
+/// ("AMD EPYC (family 26 model 2)"): virtual machines often report only "AMD EPYC", and the
+/// numbers tell the core generation. For reports next to every figure.
 std::string cpu_model();
+
+/// The x86 family and model numbers from CPUID leaf 1, extended fields included (AMD: 23 Zen
+/// 1-2, 25 Zen 3-4, 26 Zen 5; Intel: 6 for Core and Xeon); {0, 0} on other architectures.
+struct CpuFamilyModel {
+  int family = 0;
+  int model = 0;
+};
+CpuFamilyModel cpu_family_model();
 
 /// One line for reports: "avx2 (available: avx512 avx2 sse4 scalar; cpu: ...)".
 std::string simd_summary();

@@ -30,11 +30,12 @@ inline float float_of(std::uint32_t k) {
   return std::bit_cast<float>(k ^ mask);
 }
 
-// The CPU vendor, for the one place where it changes the choice of sort (sort_method).
-bool cpu_is_amd() {
+// An AMD core before Zen 5 (family 26), for the one place where it changes the choice of sort
+// (sort_method).
+bool cpu_is_amd_before_zen5() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  return __builtin_cpu_is("amd");
+  return __builtin_cpu_is("amd") && cpu_family_model().family < 26;
 #else
   return false;
 #endif
@@ -141,12 +142,14 @@ const char* sort_method() {
   // Measured with `dme-bench solvers --log2d 20 --s 16` (radix_sort_ms, vqsort_ms; README,
   // Performance) on an AMD EPYC Zen 4: vqsort 7 ms against the radix sort's 16 ms on AVX2, but
   // 21 against 17 on SSE4, 110 against 14 on the scalar target, and 46 against 16 on AVX-512,
-  // where Zen 4 microcodes the memory-destination compress of vqsort's partition step. vqsort
-  // is taken where it was measured faster: AVX2, and AVX-512 on other vendors (Intel, where
-  // that compress is fast). aarch64 keeps the radix sort until vqsort is measured on hardware.
+  // where Zen 4 microcodes the memory-destination compress of vqsort's partition step. On an
+  // AMD EPYC Zen 5 (family 26 model 2): vqsort 2.8-2.9 ms against 6.5-7.3 on AVX-512, 3.7-3.9
+  // against 4.7-6.0 on AVX2, 12 against 5.2-5.9 on SSE4. vqsort is taken where it was measured
+  // faster: AVX2, and AVX-512 on Intel and on AMD from Zen 5 on. aarch64 keeps the radix sort
+  // until vqsort is measured on hardware.
   const std::string target = simd_target();
   if (target == "avx2") return "vqsort";
-  if (target == "avx512" && !cpu_is_amd()) return "vqsort";
+  if (target == "avx512" && !cpu_is_amd_before_zen5()) return "vqsort";
   return "radix";
 }
 
