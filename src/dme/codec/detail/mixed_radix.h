@@ -71,6 +71,7 @@ struct RadixTable {
   /// past p zero). Null elsewhere.
   static constexpr std::uint64_t kMaxGroupTable = std::uint64_t(1) << 14;
   const std::uint64_t* group_table = nullptr;
+  Divider64 group_div{1};  ///< division by s^p, where group_table is set (unpack_radix_table)
   /// s^r for r <= k: the bound of a last word holding r digits.
   std::array<std::uint64_t, kMaxDigits + 1> pow{};
 };
@@ -102,6 +103,17 @@ std::size_t find_bad_radix_word(const std::byte* in, std::size_t n, const RadixT
 /// Unpacks n digits from the ceil(n / k) words at in. Every word must be in range (checked
 /// beforehand with find_bad_radix_word), else the digits are wrong (but memory stays safe).
 void unpack_radix(const std::byte* in, std::size_t n, const RadixTable& t, std::uint16_t* digits);
+
+/// unpack_radix by RadixTable::group_table (set; a little-endian machine, as the table's entries
+/// are stored whole), no SIMD (mixed_radix_table.cpp): the groups of p digits of a word are
+/// peeled off from the low end by integer division by s^p (a multiply-high each), and each
+/// group's p digits are one 8-byte table entry stored at the group's first digit, in increasing
+/// order, so that the zero lanes of a group shorter than four digits land on digits the next
+/// store writes; the words whose last entry would run past n go through a buffer. For the
+/// targets without fixed-size vectors or without a fused multiply-add, whose other kernels
+/// divide digit by digit (a word of 19 base-10 digits: 4 divisions here against 19).
+void unpack_radix_table(const std::byte* in, std::size_t n, const RadixTable& t,
+                        std::uint16_t* digits);
 
 /// Digit-by-digit versions with plain division, the definition of the format (for tests).
 void pack_radix_reference(const std::uint16_t* digits, std::size_t n, std::uint32_t s, unsigned k,

@@ -110,8 +110,10 @@ RadixTable make_radix_table(std::uint32_t s, unsigned k) {
       t.split_half[i] = t.split_inv[i] / 2;
     }
     t.split0_scaled = t.split_inv[0] * 4294967296.0;
-    if (p >= 2 && p <= 4 && t.pow[p] <= RadixTable::kMaxGroupTable)
+    if (p >= 2 && p <= 4 && t.pow[p] <= RadixTable::kMaxGroupTable) {
       t.group_table = group_digit_table(s, p);
+      t.group_div = Divider64(t.pow[p]);
+    }
   }
   // s^h < 2^40 (s^k < 2^64, s <= 2^16), so the powers up to s^h are exact doubles and halving
   // their reciprocals is exact.
