@@ -71,7 +71,11 @@ struct RadixTable {
   /// past p zero). Null elsewhere.
   static constexpr std::uint64_t kMaxGroupTable = std::uint64_t(1) << 14;
   const std::uint64_t* group_table = nullptr;
-  Divider64 group_div{1};  ///< division by s^p, where group_table is set (unpack_radix_table)
+  /// Where group_table is set (unpack_radix_table): division by s^(p·first_cut), and
+  /// ceil(2^64 / s^p), from which one 64x64 -> 128-bit product of a value below 2^40 gives both
+  /// its quotient by s^p (the high half) and, from the low half, its remainder.
+  Divider64 group_cut{1};
+  std::uint64_t group_frac = 0;
   /// s^r for r <= k: the bound of a last word holding r digits.
   std::array<std::uint64_t, kMaxDigits + 1> pow{};
 };
