@@ -29,7 +29,8 @@ namespace {
 // transposes. Of each word's part lo, one peel gives q = group 1 and the remainder group 0, and
 // lo + q·(2^16 - s^4) is the pair g0 + 2^16·g1 (an integer below 2^31: one exact fused
 // multiply-add); of hi, two peels give q, q2 = group 4 and, by two more fused multiply-adds,
-// g2 + 2^16·g3 = hi + q·(2^16 - s^4) - q2·2^16·s^4 (integers below 2^53 all the way). The low 32
+// g2 + 2^16·g3 = hi + q·(2^16 - s^4) - q2·2^16·s^4 (integers below 2^53 all the way, products
+// included, so that they are exact without a fused multiply-add as well: SSE4). The low 32
 // bits of R + pair are the pair, so two vectors of words become one of 32-bit lanes (the even
 // halves), whose 16-bit lanes are groups: three divisions by s (multiply-high and shift, as in
 // the rows) give

@@ -1,10 +1,10 @@
 // Mixed-radix unpacking (the format's tables, packing, range checks and the references are in
 // mixed_radix_format.cpp): a scalar kernel (the HWY_SCALAR target) and one Highway source for
 // every SIMD target, chosen at run time (dme/core/simd.h). Fixed-size vectors (SSE4, AVX2,
-// AVX-512, NEON) take a batch of words with a lane per word: with a fused multiply-add the words
-// split into groups of digits, whose digits come from arithmetic in word order where groups
-// hold four (digit_quads-inl.h), from a table where one is small enough, else from divisions;
-// without one, from division chains. A kernel with a lane per digit of one word
+// AVX-512, NEON) take a batch of words with a lane per word: the words split into groups of
+// digits (s <= 2^15), whose digits come from arithmetic in word order where groups hold four
+// (digit_quads-inl.h), from a table where one is small enough, else from divisions; larger
+// radices from division chains. A kernel with a lane per digit of one word
 // serves fewer words than a batch and scalable vectors (SVE). Every kernel produces the same
 // digits, exactly (the bounds are next to each kernel).
 #undef HWY_TARGET_INCLUDE
@@ -57,6 +57,7 @@ void unpack_radix_scalar(const std::byte* in, std::size_t n, const RadixTable& t
 // Blocks of 8 digits and their 8×8 transposes, and the digits of groups of four (per target).
 #include "dme/codec/detail/digit_blocks-inl.h"
 #include "dme/codec/detail/digit_quads-inl.h"
+#include "dme/codec/detail/group_split-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace dme::detail::codec::HWY_NAMESPACE {
@@ -302,32 +303,19 @@ void unpack_batched(const std::byte* in, std::size_t n, const RadixTable& t,
   }
 }
 
-#if HWY_NATIVE_FMA
 // The grouped kernel (s <= 2^15, RadixTable::grouped): a lane per word, as in the batched one,
 // but the digits come out of 16-bit lanes, a group of p digits per lane (s^p <= 2^15), where
 // floor(x / s) is one multiply-high and a shift (the bound is in make_radix_table).
 //
-// Group values, in lanes of doubles. Split 0 takes a 64-bit word v = a·2^32 + b apart at
-// P = s^(p·m) (v / P < 2^40, P < 2^40): u = fl(b·fl(1 / P) + fl(a·fl(1 / P)·2^32 - 2^-10)) is
-// within 3·2^-13 (a rounding of 1 / P and two of results below 2^40), under 2^-11, of
-// v / P - 2^-10, so u lies in (v / P - 1, v / P) and q = floor(u) is floor(v / P) or one less;
-// then a·2^32 - q·P is an integer of magnitude below 2^42 (it equals v - q·P - b with v - q·P in
-// [0, 2P)), which a fused multiply-add computes exactly, and adding b gives r = v - q·P exactly;
-// one step brings r into [0, P) and q with it. Every later split cuts a value x < 2^40
-// at P < 2^40: with y = (x + 1/2) / P at least 1/(2P) from every integer, fl(x·fl(1 / P) + fl(1 /
-// P) / 2) is within 2^-12 / P + 2^-53 of y (one rounding of 1 / P, one of the fused result below
-// 2^40 / P + 1), less than 1/(2P), so its floor is floor(x / P), and x - q·P is exact. This needs
-// a fused multiply-add: targets without one (SSE4) keep the batched kernel.
+// Group values, in lanes of doubles. Split 0 cuts each 64-bit word at P = s^(p·m) into two
+// parts below 2^40 (group_split-inl.h: in doubles with a fused multiply-add, else in integers).
+// Every later split cuts a value x < 2^40 at P < 2^40: with y = (x + 1/2) / P at least 1/(2P)
+// from every integer, fl(x·fl(1 / P) + fl(1 / P) / 2) is within 2^-12 / P + 2^-53 of y with a
+// fused multiply-add (one rounding of 1 / P, one of the result below 2^40 / P + 1) and within
+// 3·2^-13 / P + 2^-53 without one (the product rounded too), less than 1/(2P) either way, so
+// its floor is floor(x / P), and x - q·P is exact (integers below 2^40).
 using DU64 = hn::Repartition<std::uint64_t, D16>;
 constexpr std::size_t kQuarter = kBatch / 4;  // the words in a vector of doubles
-
-/// x < 2^52 in a 64-bit lane, as a double (exact).
-HWY_INLINE hn::Vec<DD> exact_double(hn::Vec<DU64> x) {
-  const DD dd;
-  const DU64 du;
-  const auto two52 = hn::Set(dd, 0x1p52);
-  return hn::Sub(hn::BitCast(dd, hn::Or(x, hn::BitCast(du, two52))), two52);
-}
 
 /// The digit rows row, row + 1, ... of group values x (below 2^15, one per word of the batch).
 HWY_INLINE void group_digit_rows(hn::Vec<D16> x, const RadixTable& t, std::size_t row,
@@ -388,25 +376,6 @@ HWY_INLINE void peel_rows(hn::Vec<DD> (&x)[4], const RadixTable& t, std::size_t 
   });
 }
 
-/// The two parts of the kQuarter little-endian words at in: lo = v mod s^(p·first_cut) and
-/// hi = floor(v / s^(p·first_cut)).
-HWY_INLINE void first_split(const std::byte* in, const RadixTable& t, hn::Vec<DD>& lo,
-                            hn::Vec<DD>& hi) {
-  const DD dd;
-  const DU64 du;
-  const auto v = hn::LoadU(du, reinterpret_cast<const std::uint64_t*>(in));
-  const auto a = exact_double(hn::ShiftRight<32>(v));
-  const auto b = exact_double(hn::And(v, hn::Set(du, std::uint64_t{0xFFFFFFFF})));
-  const auto p0 = hn::Set(dd, t.split_pow[0]);
-  const auto q =
-      hn::Floor(hn::MulAdd(b, hn::Set(dd, t.split_inv[0]),
-                           hn::MulAdd(a, hn::Set(dd, t.split0_scaled), hn::Set(dd, -0x1p-10))));
-  const auto r = hn::Add(hn::NegMulAdd(q, p0, hn::Mul(a, hn::Set(dd, 0x1p32))), b);  // [0, 2P)
-  const auto carry = hn::IfThenElseZero(hn::Ge(r, p0), hn::Set(dd, 1.0));
-  lo = hn::NegMulAdd(carry, p0, r);
-  hi = hn::Add(q, carry);
-}
-
 // With a group table (RadixTable::group_table) the groups' digits are looked up instead: the
 // group values go to memory as R + value (so the low 32 bits of each double are the value), and
 // each group's entry is stored whole, 8 bytes at the group's first digit, in increasing order
@@ -461,7 +430,8 @@ void unpack_grouped(const std::byte* in, std::size_t n, const RadixTable& t,
   if (quads) extent = std::max<std::size_t>(extent, 24);
   HWY_ALIGN double vals[RadixTable::kMaxGroups][kBatch];
   const auto split = [&](const std::byte* words_in, hn::Vec<DD>(&lo)[4], hn::Vec<DD>(&hi)[4]) {
-    for (std::size_t i = 0; i < 4; ++i) first_split(words_in + 8 * i * kQuarter, t, lo[i], hi[i]);
+    for (std::size_t i = 0; i < 4; ++i)
+      first_split(DD(), words_in + 8 * i * kQuarter, t, lo[i], hi[i]);
   };
   const auto values = [&](const std::byte* words_in) {
     hn::Vec<DD> lo[4], hi[4];
@@ -514,7 +484,6 @@ void unpack_grouped(const std::byte* in, std::size_t n, const RadixTable& t,
     w += count;
   }
 }
-#endif  // HWY_NATIVE_FMA
 #endif  // !HWY_HAVE_SCALABLE
 
 }  // namespace
@@ -522,15 +491,8 @@ void unpack_grouped(const std::byte* in, std::size_t n, const RadixTable& t,
 void UnpackRadix(const std::byte* in, std::size_t n, const RadixTable& t, std::uint16_t* digits) {
 #if !HWY_HAVE_SCALABLE
   // Fewer words than a batch: the per-word kernel, which does no work for absent words.
-#if HWY_NATIVE_FMA
   if (std::endian::native == std::endian::little && t.grouped && n >= kBatch * t.k)
     return unpack_grouped(in, n, t, digits);
-#else
-  // Without a fused multiply-add (SSE4): the table kernel where there is a table, measured
-  // faster than the division chains of the batched kernel (README, Performance).
-  if (std::endian::native == std::endian::little && t.group_table != nullptr)
-    return unpack_radix_table(in, n, t, digits);
-#endif
   if (t.batched && n >= kBatch * t.k) return unpack_batched(in, n, t, digits);
 #endif
   unpack_per_word(in, n, t, digits);

@@ -52,7 +52,7 @@ struct RadixTable {
   /// fl(1 / s^m) and bias fl(inv / 2 - 1/2); inv_next is fl(1 / s^(m+1)) and half_next half of
   /// it. Lanes >= k are 0.
   alignas(64) std::array<double, kLaneSlots> part{}, inv{}, bias{}, inv_next{}, half_next{};
-  /// The grouped kernel (mixed_radix.cpp), used where the target has a fused multiply-add and
+  /// The grouped kernel (mixed_radix.cpp), used on the targets of fixed vector size where
   /// s <= 2^15: a word's digits fall into `groups` groups of group_digits = p digits (the last
   /// may be shorter), p the largest with s^p <= 2^15, so that a group fits a 16-bit lane and
   /// floor(x / s) = floor(x·group_mul / 2^(16 + group_shift)) for every x < 2^15. The group
@@ -71,7 +71,8 @@ struct RadixTable {
   /// past p zero). Null elsewhere.
   static constexpr std::uint64_t kMaxGroupTable = std::uint64_t(1) << 14;
   const std::uint64_t* group_table = nullptr;
-  /// Where group_table is set (unpack_radix_table): division by s^(p·first_cut), and
+  /// Where grouped: division by s^(p·first_cut) (the integer first split: unpack_radix_table,
+  /// and the grouped kernel without a fused multiply-add). Where group_table is set:
   /// ceil(2^64 / s^p), from which one 64x64 -> 128-bit product of a value below 2^40 gives both
   /// its quotient by s^p (the high half) and, from the low half, its remainder.
   Divider64 group_cut{1};

@@ -110,9 +110,9 @@ RadixTable make_radix_table(std::uint32_t s, unsigned k) {
       t.split_half[i] = t.split_inv[i] / 2;
     }
     t.split0_scaled = t.split_inv[0] * 4294967296.0;
+    t.group_cut = Divider64(t.pow[p * m]);
     if (p >= 2 && p <= 4 && t.pow[p] <= RadixTable::kMaxGroupTable) {
       t.group_table = group_digit_table(s, p);
-      t.group_cut = Divider64(t.pow[p * m]);
       // M = ceil(2^64 / P), P = s^p <= 2^14, and x < 2^40: M·x = 2^64·x / P + x·e with e < 1, so
       // the high half is floor(x / P) and the low half is 2^64·(x mod P) / P + x·e, whose
       // product with P, shifted down by 64, is x mod P since x·e·P < 2^54 < 2^64 (the bound of
