@@ -147,7 +147,7 @@ TEST(CodecSimd, MixedRadixMatchesReferenceOnEveryTarget) {
   });
 }
 
-// The table kernel (the scalar and SSE4 targets' unpacking where a group table exists) called
+// The table kernel (the scalar target's unpacking where a group table exists) called
 // directly, so that every machine checks it whatever target it dispatches to: every radix with a
 // table, every word length with two groups or more, awkward counts, nothing written past n.
 TEST(CodecSimd, MixedRadixTableKernelMatchesReference) {

@@ -115,8 +115,8 @@ void unpack_radix(const std::byte* in, std::size_t n, const RadixTable& t, std::
 /// group's p digits are one 8-byte table entry stored at the group's first digit, in increasing
 /// order, so that the zero lanes of a group shorter than four digits land on digits the next
 /// store writes; the words whose last entry would run past n go through a buffer. For the
-/// targets without fixed-size vectors or without a fused multiply-add, whose other kernels
-/// divide digit by digit (a word of 19 base-10 digits: 4 divisions here against 19).
+/// scalar target, whose other kernel divides digit by digit (a word of 19 base-10 digits: 4
+/// divisions here against 19); the vector targets run the grouped kernel (mixed_radix.cpp).
 void unpack_radix_table(const std::byte* in, std::size_t n, const RadixTable& t,
                         std::uint16_t* digits);
 

@@ -1,5 +1,5 @@
 // The table kernel of mixed-radix unpacking (mixed_radix.h, unpack_radix_table): plain C++, no
-// SIMD, for the targets whose other kernels divide digit by digit.
+// SIMD, for the scalar target, whose other kernel divides digit by digit.
 #include <algorithm>
 #include <array>
 #include <cstring>

@@ -31,11 +31,14 @@ inline float float_of(std::uint32_t k) {
 }
 
 // An AMD core before Zen 5 (family 26), for the one place where it changes the choice of sort
-// (sort_method).
+// (sort_method, called on every solve). Read once: CPUID traps to the hypervisor in a VM.
 bool cpu_is_amd_before_zen5() {
 #if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  return __builtin_cpu_is("amd") && cpu_family_model().family < 26;
+  static const bool before = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_is("amd") && cpu_family_model().family < 26;
+  }();
+  return before;
 #else
   return false;
 #endif
