@@ -173,23 +173,28 @@ void strided_levels(D d, T* p, std::size_t units, std::size_t unit_stride, std::
   }
 }
 
-// One vector of input at `at` (global index g) as the first pass takes it: NaN or Inf (all
-// exponent bits set) noted in bad, the pre-signs applied, the levels inside the vector done.
-template <class D, class M, class T = hn::TFromD<D>>
+// One vector of input at `at` (global index g) as the first pass takes it: the pre-signs
+// applied, the levels inside the vector done.
+template <class D, class T = hn::TFromD<D>>
 HWY_INLINE hn::Vec<D> read_vector(D d, const T* at, const std::uint64_t* pre_signs, std::size_t g,
-                                  hn::Vec<hn::RebindToUnsigned<D>> exp,
-                                  hn::Vec<hn::RebindToUnsigned<D>> lane_bit, M& bad) {
-  const hn::RebindToUnsigned<D> du;
+                                  hn::Vec<hn::RebindToUnsigned<D>> lane_bit) {
   hn::Vec<D> v = hn::LoadU(d, at);
-  bad = hn::Or(bad, hn::Eq(hn::And(hn::BitCast(du, v), exp), exp));
   if (pre_signs) v = flip_signs(d, v, pre_signs, g, lane_bit);
   return all_levels_in_register(d, v);
 }
 
 // The pass that reads a sub-row of c elements (c a multiple of 2^kLog vectors) from src into
-// row: each vector is checked for NaN or Inf (OR-ed into bad), gets the pre-signs, and has its
-// in-register levels done; then kLog levels across each group of 2^kLog adjacent vectors.
-// first is the global index of src[0] (for the signs).
+// row: each vector gets the pre-signs and has its in-register levels done; then kLog levels
+// across each group of 2^kLog adjacent vectors. first is the global index of src[0] (for the
+// signs). Returns true when the sub-row may hold a NaN or Inf.
+//
+// The check reads one output vector per group instead of every input: after these levels each
+// lane of v0 is a signed sum of all the group's inputs, and such a sum is NaN or ±Inf when any
+// term is (NaN stays NaN; Inf gives ±Inf, or NaN beside an Inf of the other sign). It can also
+// be Inf when finite inputs near the float maximum overflow, so a true answer means "look": the
+// callers then scan their unchanged input for the offender (rotation/rht.cpp), and a transform
+// that overflowed is reported rather than passed on. One test per 2^kLog vectors instead of three
+// operations per vector (AMD EPYC Zen 5, AVX2: the pass's FP pipes are its bound).
 template <int kLog, class D, class T = hn::TFromD<D>>
 HWY_NOINLINE bool first_pass(D d, T* row, const T* src, std::size_t c,
                              const std::uint64_t* pre_signs, std::size_t first) {
@@ -207,21 +212,21 @@ HWY_NOINLINE bool first_pass(D d, T* row, const T* src, std::size_t c,
       __builtin_prefetch(src + e + kStreamAhead / sizeof(T), 0, 3);
       if (src != row) __builtin_prefetch(row + e + kStreamAhead / sizeof(T), 1, 3);
     }
-    V v0 = read_vector(d, src + k, pre_signs, first + k, exp, lane_bit, bad);
+    V v0 = read_vector(d, src + k, pre_signs, first + k, lane_bit);
     V v1 = v0, v2 = v0, v3 = v0, v4 = v0, v5 = v0, v6 = v0, v7 = v0;
-    if constexpr (kLog >= 1)
-      v1 = read_vector(d, src + k + N, pre_signs, first + k + N, exp, lane_bit, bad);
+    if constexpr (kLog >= 1) v1 = read_vector(d, src + k + N, pre_signs, first + k + N, lane_bit);
     if constexpr (kLog >= 2) {
-      v2 = read_vector(d, src + k + 2 * N, pre_signs, first + k + 2 * N, exp, lane_bit, bad);
-      v3 = read_vector(d, src + k + 3 * N, pre_signs, first + k + 3 * N, exp, lane_bit, bad);
+      v2 = read_vector(d, src + k + 2 * N, pre_signs, first + k + 2 * N, lane_bit);
+      v3 = read_vector(d, src + k + 3 * N, pre_signs, first + k + 3 * N, lane_bit);
     }
     if constexpr (kLog >= 3) {
-      v4 = read_vector(d, src + k + 4 * N, pre_signs, first + k + 4 * N, exp, lane_bit, bad);
-      v5 = read_vector(d, src + k + 5 * N, pre_signs, first + k + 5 * N, exp, lane_bit, bad);
-      v6 = read_vector(d, src + k + 6 * N, pre_signs, first + k + 6 * N, exp, lane_bit, bad);
-      v7 = read_vector(d, src + k + 7 * N, pre_signs, first + k + 7 * N, exp, lane_bit, bad);
+      v4 = read_vector(d, src + k + 4 * N, pre_signs, first + k + 4 * N, lane_bit);
+      v5 = read_vector(d, src + k + 5 * N, pre_signs, first + k + 5 * N, lane_bit);
+      v6 = read_vector(d, src + k + 6 * N, pre_signs, first + k + 6 * N, lane_bit);
+      v7 = read_vector(d, src + k + 7 * N, pre_signs, first + k + 7 * N, lane_bit);
     }
     network<kLog>(v0, v1, v2, v3, v4, v5, v6, v7);
+    bad = hn::Or(bad, hn::Eq(hn::And(hn::BitCast(du, v0), exp), exp));
     hn::StoreU(v0, d, row + k);
     if constexpr (kLog >= 1) hn::StoreU(v1, d, row + k + N);
     if constexpr (kLog >= 2) {
@@ -266,6 +271,26 @@ bool l1_transform(D d, T* row, const T* src, std::size_t c, const std::uint64_t*
   return bad;
 }
 
+// The L1 sub-row in elements: l1_sub_row_bytes(), or half of it where only the half leaves
+// whole radix-8 passes after the first pass (which does the levels inside a vector and three
+// more), so no pass does just one or two levels: 2^12 floats for AVX2's eight lanes (12 = 3 + 3
+// + 3 + 3) rather than 2^13 (3 + 3 + 3 + 2 + 2), which also aligns the blocks above it (2^15,
+// 2^18, 2^21, 2^24: three levels each). AMD EPYC Zen 5 (48 KiB L1d), AVX2: 2^18 0.069 -> 0.063
+// ms, 2^21 0.65 -> 0.61 ms, 2^24 8.3–8.8 -> 8.1–8.2 ms. Where neither aligns, the larger stays.
+// A regrouping of the same levels in the same order: the same bits.
+template <class D>
+std::size_t l1_sub_row(D d) {
+  const std::size_t sub = l1_sub_row_bytes() / sizeof(hn::TFromD<D>);
+#ifdef DME_FWHT_L1_BYTES
+  (void)d;
+  return sub;
+#else
+  const int lane_log = std::countr_zero(hn::Lanes(d));
+  const auto aligned = [&](std::size_t c) { return (std::countr_zero(c) - lane_log) % 3 == 0; };
+  return !aligned(sub) && sub / 2 >= 8 * hn::Lanes(d) && aligned(sub / 2) ? sub / 2 : sub;
+#endif
+}
+
 // Full transform of one contiguous row of c ≥ one vector of elements (c ≤ kRowLength, fits L2):
 // L1-sized sub-rows first, then the levels across sub-rows while the row is still in L2.
 // The row's input is src[first .. first + c) with src[i] = 0 for i ≥ src_len (zero padding).
@@ -278,7 +303,7 @@ template <class D, class T = hn::TFromD<D>>
 bool row_transform(D d, T* row, const T* src, std::size_t src_len, std::size_t c,
                    const std::uint64_t* pre_signs, std::size_t first, bool prefetch_next = false,
                    const Epilogue<T>* epi = nullptr) {
-  const std::size_t sub = std::min(c, l1_sub_row_bytes() / sizeof(T));
+  const std::size_t sub = std::min(c, l1_sub_row(d));
   DME_ASSERT(!epi || c > sub);
   bool bad = false;
   for (std::size_t s0 = 0; s0 < c; s0 += sub) {
@@ -306,7 +331,7 @@ bool row_transform(D d, T* row, const T* src, std::size_t src_len, std::size_t c
 template <class D, class T = hn::TFromD<D>>
 bool block_transform(D d, T* row, const T* src, std::size_t src_len, std::size_t c,
                      const std::uint64_t* pre_signs, std::size_t first) {
-  const std::size_t sub = l1_sub_row_bytes() / sizeof(T);
+  const std::size_t sub = l1_sub_row(d);
   if (c <= 8 * sub) return row_transform(d, row, src, src_len, c, pre_signs, first);
   const std::size_t b = c / 8;
   bool bad = false;
@@ -374,7 +399,7 @@ bool fused_impl(T* x, std::size_t n, const std::uint64_t* pre_signs,
   if (r == 1) {
     // One row: its last pass (across L1 sub-rows) applies the scale and signs as it stores;
     // a row of one sub-row takes a pass of its own for them.
-    const bool fused = finish && c > l1_sub_row_bytes() / sizeof(T);
+    const bool fused = finish && c > l1_sub_row(d);
     const bool bad =
         row_transform(d, x, src, src_len, c, pre_signs, 0, false, fused ? &epi : nullptr);
     if (finish && !fused) scale_and_sign(d, x, n, scale, post_signs, 0, track);

@@ -96,8 +96,12 @@ HWY_INLINE hn::Vec<D> flip_signs(D d, hn::Vec<D> v, const std::uint64_t* mask, s
 // On x86 with FMA, a level inside a vector is one fused multiply-add by ±1, exact like the sign
 // flip and add it replaces (the product by ±1 is exact and the sum is rounded once), and it runs
 // on the multiply pipes: AMD Zen cores add on only two of their four FP pipes (Zen 4, d = 2^16:
-// 23.9 -> 21.1 µs on AVX-512, 22.3 -> 21.1 µs on AVX2). Doing the butterflies' subtracts the same
-// way gained nothing measurable there (AVX2 21.1 -> 20.5 µs, AVX-512 21.1 -> 21.7 µs).
+// 23.9 -> 21.1 µs on AVX-512, 22.3 -> 21.1 µs on AVX2). The butterflies' subtracts go the same
+// way (a - b·1, the same bits as a - b, signed zeros included), so a radix-8 pass splits its adds
+// over all four pipes: on Zen 4 that gained little (AVX2 21.1 -> 20.5 µs, AVX-512 21.1 -> 21.7),
+// on a Zen 5 (AMD EPYC family 26 model 2), whose two add pipes bound the pass, a bare radix-8
+// pass over L1 went from 1.47 to 1.0 cycles per AVX2 vector and the FWHT of 2^16 from 17.4 to
+// 16.0 µs on AVX2, 9.97 to 9.6 µs on AVX-512.
 constexpr bool kFmaLevels = HWY_ARCH_X86 && HWY_NATIVE_FMA;
 
 // One butterfly: (a, b) <- (a + b, a - b).
@@ -105,7 +109,10 @@ template <class V>
 HWY_INLINE void bfly(V& a, V& b) {
   const V t = a;
   a = hn::Add(t, b);
-  b = hn::Sub(t, b);
+  if constexpr (kFmaLevels)
+    b = hn::NegMulAdd(b, hn::Set(hn::DFromV<V>(), hn::TFromV<V>(1)), t);  // t - b·1
+  else
+    b = hn::Sub(t, b);
 }
 
 // The same on plain numbers (the one-lane target's loops, below).
