@@ -65,8 +65,11 @@ constexpr std::size_t kRowLength = std::size_t(1) << kFwhtRowLog;  // elements o
 constexpr std::size_t kPanelBytes = kFwhtPanelBytes;  // bytes per row of a column panel
 // The row sweeps stream their input (and out of place their output) through software prefetches
 // this many bytes ahead: the hardware prefetcher alone left them waiting on memory (2 RHTs at
-// 2^24 forward: 37 -> 33.5 ms, inverse 42 -> 37.5 ms, A/B in one minute).
-constexpr std::size_t kStreamAhead = 4096;
+// 2^24 forward: 37 -> 33.5 ms, inverse 42 -> 37.5 ms, A/B in one minute). 16 KiB rather than 4:
+// a Zen 5 core (AMD EPYC family 26 model 2) crosses 4 KiB of a first pass faster than memory
+// answers; there, alternated three times, AVX2 inverse 18.5-19.0 -> 17.6-18.0 ms, forward
+// 16.3-16.7 -> 16.2-16.3, the first sweep of one FWHT 5.6 -> 5.3-5.4 ms.
+constexpr std::size_t kStreamAhead = 16384;
 
 // Flips the sign of p[i] where bit (first + i) of the mask is set, for i < count.
 template <class T>
