@@ -41,7 +41,6 @@ namespace {
 // order: what lands past its k digits is the next word's to overwrite.
 // 16 lanes (AVX2; quad_store_wide takes all 32 of AVX-512) or 8 (NEON, SSE4)
 using DQ = hn::CappedTag<std::uint16_t, 16>;
-using DQ32 = hn::Repartition<std::uint32_t, DQ>;
 constexpr std::size_t kQuadLanes = hn::MaxLanes(DQ());
 
 /// The digits of the groups in the 16-bit lanes of x: e[i] holds, in each 128-bit block, the
