@@ -244,6 +244,16 @@ TEST(Bitpack, GroupedDivisionIsExactBelowTwoToFifteen) {
       const std::uint32_t q = ((x * std::uint32_t{t.group_mul}) >> 16) >> t.group_shift;
       ASSERT_EQ(q, x / s) << "s=" << s << " x=" << x;
     }
+    // The multiply-high without a shift, where offered: exact below s^p, and offered for the
+    // radices whose groups of four digits the quad kernel divides (s = 9, 10, 11 of 9..13).
+    if (t.group_mul_high) {
+      for (std::uint32_t x = 0; x < group_pow; ++x) {
+        ASSERT_EQ((x * std::uint32_t{t.group_mul_high}) >> 16, x / s) << "s=" << s << " x=" << x;
+      }
+    }
+    if (s >= 9 && s <= 11) {
+      EXPECT_NE(t.group_mul_high, 0u) << "s=" << s;
+    }
   }
 }
 

@@ -45,14 +45,17 @@ constexpr std::size_t kQuadLanes = hn::MaxLanes(DQ());
 
 /// The digits of the groups in the 16-bit lanes of x: e[i] holds, in each 128-bit block, the
 /// four digits of lane 2i and then those of lane 2i + 1.
-template <class D = DQ>
+/// kShift: floor(x / s) is MulHigh(x, mul) >> shift, else MulHigh(x, mul) alone
+/// (RadixTable::group_mul_high).
+template <bool kShift, class D = DQ>
 HWY_INLINE void quad_digits(hn::Vec<D> x, hn::Vec<D> mul, hn::Vec<D> radix, int shift,
                             hn::Vec<D> (&e)[4]) {
   const D dq;
   const hn::Repartition<std::uint32_t, D> dq32;
-  const auto q1 = hn::ShiftRightSame(hn::MulHigh(x, mul), shift);
-  const auto q2 = hn::ShiftRightSame(hn::MulHigh(q1, mul), shift);
-  const auto q3 = hn::ShiftRightSame(hn::MulHigh(q2, mul), shift);  // below s
+  const auto div = [&](hn::Vec<D> v) {
+    return kShift ? hn::ShiftRightSame(hn::MulHigh(v, mul), shift) : hn::MulHigh(v, mul);
+  };
+  const auto q1 = div(x), q2 = div(q1), q3 = div(q2);  // q3 below s
   const auto d0 = hn::Sub(x, hn::Mul(q1, radix)), d1 = hn::Sub(q1, hn::Mul(q2, radix));
   const auto d2 = hn::Sub(q2, hn::Mul(q3, radix));
   const auto a = hn::BitCast(dq32, hn::InterleaveLower(dq, d0, d1));
@@ -109,13 +112,14 @@ HWY_INLINE QuadValues<DD> quad_values(DD dd, const hn::Vec<DD> (&lo)[4],
 /// block j of each side by side, so a word's 16 digits are one 256-bit half, and its last 8
 /// digits are block j of e4[i]. AMD EPYC Zen 5 (family 26 model 2), s = 10, 2^20 codes: unpack
 /// 0.085-0.101 -> 0.067-0.070 ms (fixed 4-bit 0.021-0.031), 2^24 1.47-1.50 -> 1.22-1.31 ms.
-template <class DD>
+template <bool kShift, class DD>
 HWY_INLINE void quad_store_wide(const QuadValues<DD>& v, const RadixTable& t, std::size_t count,
                                 std::uint16_t* out) {
   using DW = hn::Repartition<std::uint16_t, DD>;  // 32 lanes
   const DW dw;
   const hn::Half<DW> dh;
-  const auto mul = hn::Set(dw, t.group_mul), radix = hn::Set(dw, static_cast<std::uint16_t>(t.s));
+  const auto mul = hn::Set(dw, kShift ? t.group_mul : t.group_mul_high);
+  const auto radix = hn::Set(dw, static_cast<std::uint16_t>(t.s));
   const int shift = static_cast<int>(t.group_shift);
   const std::size_t k = t.k;
   // 64-bit lane indices: blocks 0 and 1 of a beside those of b, then blocks 2 and 3.
@@ -125,9 +129,9 @@ HWY_INLINE void quad_store_wide(const QuadValues<DD>& v, const RadixTable& t, st
     const std::size_t w0 = p * 16;
     if (w0 >= count) return;
     hn::Vec<DW> e01[4], e23[4], e4[4];
-    quad_digits<DW>(hn::BitCast(dw, v.x01[p]), mul, radix, shift, e01);
-    quad_digits<DW>(hn::BitCast(dw, v.x23[p]), mul, radix, shift, e23);
-    quad_digits<DW>(hn::BitCast(dw, v.x4[p]), mul, radix, shift, e4);
+    quad_digits<kShift, DW>(hn::BitCast(dw, v.x01[p]), mul, radix, shift, e01);
+    quad_digits<kShift, DW>(hn::BitCast(dw, v.x23[p]), mul, radix, shift, e23);
+    quad_digits<kShift, DW>(hn::BitCast(dw, v.x4[p]), mul, radix, shift, e4);
     hn::Vec<DW> pair[2][4];  // pair[j / 2][i]: words 4j + i for j = 0, 1 (2, 3) in its halves
     for (std::size_t i = 0; i < 4; ++i) {
       pair[0][i] = hn::Vec<DW>{_mm512_permutex2var_epi64(e01[i].raw, pick_lo, e23[i].raw)};
@@ -157,11 +161,12 @@ HWY_INLINE void quad_store_wide(const QuadValues<DD>& v, const RadixTable& t, st
 #endif
 
 /// quad_store where half a batch is one vector of DQ (16 lanes on AVX2, 8 on 128-bit targets).
-template <class DD>
+template <bool kShift, class DD>
 HWY_INLINE void quad_store_halves(const QuadValues<DD>& v, const RadixTable& t, std::size_t count,
                                   std::uint16_t* out) {
   const DQ dq;
-  const auto mul = hn::Set(dq, t.group_mul), radix = hn::Set(dq, static_cast<std::uint16_t>(t.s));
+  const auto mul = hn::Set(dq, kShift ? t.group_mul : t.group_mul_high);
+  const auto radix = hn::Set(dq, static_cast<std::uint16_t>(t.s));
   const int shift = static_cast<int>(t.group_shift);
   constexpr std::size_t kStep = kQuadLanes / 2;  // words per half
   const std::size_t k = t.k;
@@ -169,9 +174,9 @@ HWY_INLINE void quad_store_halves(const QuadValues<DD>& v, const RadixTable& t, 
     const std::size_t w = p * kStep;
     if (w >= count) return;
     hn::Vec<DQ> e01[4], e23[4], e4[4];
-    quad_digits(hn::BitCast(dq, v.x01[p]), mul, radix, shift, e01);
-    quad_digits(hn::BitCast(dq, v.x23[p]), mul, radix, shift, e23);
-    quad_digits(hn::BitCast(dq, v.x4[p]), mul, radix, shift, e4);
+    quad_digits<kShift>(hn::BitCast(dq, v.x01[p]), mul, radix, shift, e01);
+    quad_digits<kShift>(hn::BitCast(dq, v.x23[p]), mul, radix, shift, e23);
+    quad_digits<kShift>(hn::BitCast(dq, v.x4[p]), mul, radix, shift, e4);
     for (std::size_t i = 0; i < std::min(kStep, count - w); ++i) {
       std::uint16_t* at = out + (w + i) * k;
       const hn::Half<DQ> dh;
@@ -199,12 +204,18 @@ HWY_INLINE void quad_store_halves(const QuadValues<DD>& v, const RadixTable& t, 
 template <class DD>
 HWY_INLINE void quad_store(const QuadValues<DD>& v, const RadixTable& t, std::size_t count,
                            std::uint16_t* out) {
+  const auto store = [&]<bool kShift>() {
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-  if constexpr (hn::MaxLanes(hn::Repartition<std::uint16_t, DD>()) > kQuadLanes)
-    quad_store_wide(v, t, count, out);
-  else
+    if constexpr (hn::MaxLanes(hn::Repartition<std::uint16_t, DD>()) > kQuadLanes)
+      quad_store_wide<kShift>(v, t, count, out);
+    else
 #endif
-    quad_store_halves(v, t, count, out);
+      quad_store_halves<kShift>(v, t, count, out);
+  };
+  if (t.group_mul_high)
+    store.template operator()<false>();
+  else
+    store.template operator()<true>();
 }
 
 #endif  // HWY_TARGET != HWY_SCALAR && !HWY_HAVE_SCALABLE
