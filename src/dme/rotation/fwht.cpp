@@ -195,9 +195,9 @@ HWY_INLINE hn::Vec<D> read_vector(D d, const T* at, const std::uint64_t* pre_sig
 // lane of v0 is a signed sum of all the group's inputs, and such a sum is NaN or ±Inf when any
 // term is (NaN stays NaN; Inf gives ±Inf, or NaN beside an Inf of the other sign). It can also
 // be Inf when finite inputs near the float maximum overflow, so a true answer means "look": the
-// callers then scan their unchanged input for the offender (rotation/rht.cpp), and a transform
-// that overflowed is reported rather than passed on. One test per 2^kLog vectors instead of three
-// operations per vector (AMD EPYC Zen 5, AVX2: the pass's FP pipes are its bound).
+// callers scan their unchanged input and name the offender (rotation/rht.cpp); finite inputs
+// pass that scan, as they passed the input test before. One test per 2^kLog vectors instead of
+// three operations per vector (AMD EPYC Zen 5, AVX2: 2^13 1.75 -> 1.60 µs).
 template <int kLog, class D, class T = hn::TFromD<D>>
 HWY_NOINLINE bool first_pass(D d, T* row, const T* src, std::size_t c,
                              const std::uint64_t* pre_signs, std::size_t first) {

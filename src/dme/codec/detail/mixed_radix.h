@@ -63,7 +63,7 @@ struct RadixTable {
   unsigned group_digits = 0, groups = 0, group_shift = 0, first_cut = 0;
   std::uint16_t group_mul = 0;
   /// Where non-zero, floor(x / s) = floor(x·group_mul_high / 2^16) for every x < s^p as well: a
-  /// multiply-high with no shift (s = 2..11 among the radices whose groups hold four digits).
+  /// multiply-high with no shift (the quad kernel's s = 9, 10, 11; not 12, 13).
   std::uint16_t group_mul_high = 0;
   /// [0]: s^(p·first_cut), [1]: s^p; with fl(1 / it), half of that, and split_inv[0]·2^32.
   std::array<double, 2> split_pow{}, split_inv{}, split_half{};
