@@ -95,8 +95,8 @@ RadixTable make_radix_table(std::uint32_t s, unsigned k) {
     // With M = ceil(2^16 / s) and M·s = 2^16 + e, x·M / 2^16 = x / s + x·e / (s·2^16), whose
     // floor is floor(x / s) when x·e < 2^16 (the fraction of x / s is at most (s - 1) / s).
     const std::uint64_t m = ((std::uint64_t(1) << 16) + s - 1) / s;
-    if (m < (std::uint64_t(1) << 16) && (group_pow - 1) * (m * s - (std::uint64_t(1) << 16)) <
-                                            (std::uint64_t(1) << 16))
+    if (m < (std::uint64_t(1) << 16) &&
+        (group_pow - 1) * (m * s - (std::uint64_t(1) << 16)) < (std::uint64_t(1) << 16))
       t.group_mul_high = static_cast<std::uint16_t>(m);
   }
   if (t.grouped) {
