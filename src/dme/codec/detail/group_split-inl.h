@@ -71,7 +71,10 @@ HWY_INLINE void first_split(DD dd, const std::byte* in, const RadixTable& t, hn:
     const std::uint64_t v = load_le<std::uint64_t>(in + 8 * i);
     const std::uint64_t q = t.group_cut.divide(v);
     l[i] = static_cast<double>(static_cast<std::int64_t>(v - q * cut_pow));
-    h[i] = static_cast<double>(q);
+    // q < 2^63 (cut_pow >= 2): a signed conversion is one instruction, an unsigned one a
+    // branchy sequence before AVX-512. AMD EPYC Zen 5, s = 10 unpack of 2^20 codes: 0.156 ->
+    // 0.149 ms (fixed 4-bit 0.048), alternated three times.
+    h[i] = static_cast<double>(static_cast<std::int64_t>(q));
   }
   lo = hn::Load(dd, l);
   hi = hn::Load(dd, h);
